@@ -1,0 +1,11 @@
+//! The shared foundation of every Promethium daemon.
+//!
+//! What upstream keeps in prometheus/common, prometheus/exporter-toolkit and parts of
+//! prometheus/prometheus (`model/labels`, `model/relabel`, `model/textparse`) lives here once:
+//!
+//! * [`model`]: label sets, names, samples, histograms, metadata;
+//! * [`expfmt`]: the exposition formats (text, OpenMetrics, protobuf) and content negotiation.
+#![forbid(unsafe_code)]
+
+pub mod expfmt;
+pub mod model;

@@ -1,0 +1,1 @@
+//! Storage traits (work in progress).
