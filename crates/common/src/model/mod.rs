@@ -1,12 +1,14 @@
 //! The Prometheus data model: label sets, names, samples, exemplars, histograms and metadata.
 
 mod labels;
+mod matcher;
 mod names;
 mod value;
 
 pub use labels::{
     Iter as LabelsIter, Label, Labels, LabelsBuilder, ScratchBuilder, write_go_quoted,
 };
+pub use matcher::{MatchType, Matcher, MatcherError};
 pub use names::{
     BUCKET_LABEL, META_LABEL_PREFIX, METRIC_NAME_LABEL, NameValidation, QUANTILE_LABEL,
     RESERVED_LABEL_PREFIX, is_valid_legacy_label_name, is_valid_legacy_metric_name,
