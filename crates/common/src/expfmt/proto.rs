@@ -168,6 +168,18 @@ mod tests {
     }
 
     #[test]
+    fn fields_are_written_in_tag_order_like_go() {
+        // `timestamp_ms` (6) is declared after `histogram` (7) in the schema; Go writes by tag
+        // number, and so must we for byte-identical output.
+        let m = dto::Metric {
+            timestamp_ms: Some(1),
+            histogram: Some(dto::Histogram::default()),
+            ..Default::default()
+        };
+        assert_eq!(m.encode_to_vec(), [0x30, 0x01, 0x3a, 0x00]);
+    }
+
+    #[test]
     fn truncated_message_is_reported_with_offset() {
         let mut buf = Vec::new();
         encode_delimited(&family("a", 1.0), &mut buf);
