@@ -21,6 +21,7 @@
 //! ```
 
 mod atomic;
+mod constant;
 mod histogram;
 mod registry;
 mod render;
@@ -30,6 +31,7 @@ mod vec;
 #[cfg(test)]
 mod tests;
 
+pub use constant::{ConstFamily, ConstKind};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, exponential_buckets, linear_buckets};
 pub use registry::{Collector, Registry};
 pub use render::{RenderOptions, encode, render, render_with};
