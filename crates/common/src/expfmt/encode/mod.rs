@@ -1,4 +1,4 @@
-//! Encoders from [`dto::MetricFamily`](crate::expfmt::dto::MetricFamily) to the exposition
+//! Encoders from [`dto::MetricFamily`] to the exposition
 //! formats: Prometheus text 0.0.4 ([`write_text`]), OpenMetrics 1.0 ([`write_openmetrics`]) and,
 //! through [`crate::expfmt::proto`], length-delimited protobuf.
 //!
