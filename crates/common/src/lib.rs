@@ -8,4 +8,5 @@
 #![forbid(unsafe_code)]
 
 pub mod expfmt;
+pub mod metrics;
 pub mod model;

@@ -1,10 +1,12 @@
 //! The Prometheus data model: label sets, names, samples, exemplars, histograms and metadata.
 
+mod escaping;
 mod labels;
 mod matcher;
 mod names;
 mod value;
 
+pub use escaping::{ESCAPING_KEY, EscapingScheme, EscapingSchemeError, escape_name, unescape_name};
 pub use labels::{
     Iter as LabelsIter, Label, Labels, LabelsBuilder, ScratchBuilder, write_go_quoted,
 };
