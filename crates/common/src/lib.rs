@@ -7,5 +7,6 @@
 //! * [`expfmt`]: the exposition formats (text, OpenMetrics, protobuf) and content negotiation.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod expfmt;
 pub mod model;
