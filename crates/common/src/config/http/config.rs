@@ -66,12 +66,6 @@ pub enum ConfigError {
     MaxBelowMinVersion,
     #[error("setting header {0:?} is not allowed")]
     ReservedHeader(String),
-    #[error("unable to read header {name:?} from file {path}: {message}")]
-    HeaderFile {
-        name: String,
-        path: String,
-        message: String,
-    },
 }
 
 /// `basic_auth`.
@@ -486,19 +480,11 @@ impl HttpClientConfig {
         self.validate_headers()
     }
 
+    /// Header files are only read when sending: upstream does not check them at load time.
     fn validate_headers(&self) -> Result<(), ConfigError> {
-        for (name, header) in &self.http_headers {
+        for name in self.http_headers.keys() {
             if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
                 return Err(ConfigError::ReservedHeader(canonical_header_key(name)));
-            }
-            for file in &header.files {
-                if let Err(err) = std::fs::read(file) {
-                    return Err(ConfigError::HeaderFile {
-                        name: canonical_header_key(name),
-                        path: file.clone(),
-                        message: err.to_string(),
-                    });
-                }
             }
         }
         Ok(())
@@ -536,3 +522,7 @@ mod opt_url {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;
