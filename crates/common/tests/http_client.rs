@@ -533,6 +533,27 @@ async fn custom_ca_is_trusted_and_other_cas_are_not() {
     );
 }
 
+#[tokio::test]
+async fn ca_file_is_reread_when_it_changes() {
+    let pki = Pki::new(&["127.0.0.1"]);
+    let other = Pki::new(&["127.0.0.1"]);
+    let server = Server::start(Some(pki.acceptor(false, rustls::ALL_VERSIONS)), |_| {
+        Reply::ok("ok")
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &other.ca_pem).unwrap();
+    let client = client(&format!("tls_config:\n  ca_file: {}\n", ca_file.display()));
+    assert!(client.get(server.url("https", "/")).await.is_err());
+    // Rotating the CA on disk takes effect without rebuilding the client, as upstream.
+    std::fs::write(&ca_file, &pki.ca_pem).unwrap();
+    assert_eq!(
+        client.get(server.url("https", "/")).await.unwrap().status(),
+        200
+    );
+}
+
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}\n")).collect()
 }
@@ -653,6 +674,9 @@ async fn proxy_url_is_used_and_no_proxy_skips_loopback() {
     assert_eq!(response.text().await.unwrap(), "via proxy");
     let seen = proxy.seen();
     assert_eq!(seen[0].target, target.url("http", "/metrics").as_str());
+    // Go sends proxy_connect_header only with CONNECT; reqwest also adds it to plain-HTTP
+    // requests made through the proxy. Both reach only the proxy.
+    assert_eq!(seen[0].header("x-proxy-token"), Some("abc"));
 
     // With no_proxy upstream switches to rules that never proxy loopback targets.
     let direct = client(&format!(
@@ -692,22 +716,6 @@ fn invalid_configs_are_refused_with_upstream_messages() {
 
 // --- upstream fixtures -------------------------------------------------------------------
 
-const HTTP_CLIENT_KEYS: [&str; 13] = [
-    "basic_auth",
-    "authorization",
-    "oauth2",
-    "bearer_token",
-    "bearer_token_file",
-    "tls_config",
-    "follow_redirects",
-    "enable_http2",
-    "proxy_url",
-    "no_proxy",
-    "proxy_from_environment",
-    "proxy_connect_header",
-    "http_headers",
-];
-
 fn fixture(name: &str) -> PathBuf {
     let path = Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -740,7 +748,7 @@ fn http_configs(name: &str) -> Vec<Result<HttpClientConfig, String>> {
         .flatten()
         .map(|entry| {
             let mut http = serde_norway::Mapping::new();
-            for key in HTTP_CLIENT_KEYS {
+            for key in HttpClientConfig::FIELDS {
                 if let Some(value) = entry.get(key) {
                     http.insert(key.into(), value.clone());
                 }

@@ -381,6 +381,25 @@ impl Default for HttpClientConfig {
 }
 
 impl HttpClientConfig {
+    /// The YAML keys of this block. Upstream inlines it into scrape, remote-write and
+    /// Alertmanager configs; serde cannot combine `flatten` with `deny_unknown_fields`, so a
+    /// struct that inlines it can use this list to split its mapping before deserializing.
+    pub const FIELDS: [&'static str; 13] = [
+        "basic_auth",
+        "authorization",
+        "oauth2",
+        "bearer_token",
+        "bearer_token_file",
+        "tls_config",
+        "follow_redirects",
+        "enable_http2",
+        "proxy_url",
+        "no_proxy",
+        "proxy_from_environment",
+        "proxy_connect_header",
+        "http_headers",
+    ];
+
     pub fn proxy(&self) -> ProxyConfig<'_> {
         ProxyConfig {
             proxy_url: self.proxy_url.as_ref(),

@@ -257,3 +257,31 @@ fn canonical_header_keys_follow_go() {
     assert_eq!(canonical_header_key("x-scope-orgid"), "X-Scope-Orgid");
     assert_eq!(canonical_header_key("USER-AGENT"), "User-Agent");
 }
+
+#[test]
+fn fields_lists_every_serialized_key() {
+    let cfg = HttpClientConfig {
+        basic_auth: Some(BasicAuth::default()),
+        authorization: Some(Authorization::default()),
+        oauth2: Some(OAuth2::default()),
+        bearer_token: "t".into(),
+        bearer_token_file: "f".into(),
+        proxy_url: Some(Url::parse("http://p").unwrap()),
+        no_proxy: "n".into(),
+        proxy_from_environment: true,
+        proxy_connect_header: BTreeMap::from([("h".into(), vec![])]),
+        http_headers: BTreeMap::from([("h".into(), Header::default())]),
+        ..HttpClientConfig::default()
+    };
+    let value = serde_json::to_value(&cfg).unwrap();
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut fields = HttpClientConfig::FIELDS.to_vec();
+    keys.sort_unstable();
+    fields.sort_unstable();
+    assert_eq!(keys, fields);
+}
