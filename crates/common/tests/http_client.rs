@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use pm_common::config::http::{HttpClient, HttpClientConfig};
+use pm_common::config::http::{HttpClient, HttpClientConfig, HttpClientOptions};
 use pm_common::config::yaml;
 use support::{Pki, Reply, Server};
 
@@ -123,7 +123,16 @@ async fn configured_headers_are_sent() {
         "http_headers:\n  x-scope-orgid:\n    values: [a]\n    secrets: [b]\n    files: [tenant]\n",
     );
     cfg.set_directory(dir.path());
-    let client = HttpClient::new(&cfg, "test").unwrap();
+    let options = HttpClientOptions {
+        user_agent: Some("Promethium/0.1".into()),
+    };
+    let client = HttpClient::with_options(&cfg, "test", &options).unwrap();
+    client.get(server.url("http", "/")).await.unwrap();
+    let seen = &server.seen()[0];
+    assert_eq!(seen.header_values("x-scope-orgid"), ["a", "b", "from-file"]);
+    assert_eq!(seen.header("user-agent"), Some("Promethium/0.1"));
+    // Upstream disables transparent compression; scrapers negotiate it themselves.
+    assert_eq!(seen.header("accept-encoding"), None);
     client.get(server.url("http", "/")).await.unwrap();
     assert_eq!(
         server.seen()[0].header_values("x-scope-orgid"),
