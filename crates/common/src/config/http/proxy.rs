@@ -54,8 +54,9 @@ fn connect_headers(cfg: ProxyConfig<'_>) -> Result<HeaderMap, HttpClientError> {
 /// Go's `httpproxy.FromEnvironment`: `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` (or their lower
 /// case forms), read once when the client is built.
 fn from_environment() -> Option<Proxy> {
-    let http = env_proxy("HTTP_PROXY", "http_proxy");
-    let https = env_proxy("HTTPS_PROXY", "https_proxy");
+    let lookup = |name: &str| std::env::var(name).ok();
+    let http = env_proxy(lookup, "HTTP_PROXY", "http_proxy");
+    let https = env_proxy(lookup, "HTTPS_PROXY", "https_proxy");
     if http.is_none() && https.is_none() {
         return None;
     }
@@ -72,13 +73,13 @@ fn from_environment() -> Option<Proxy> {
     Some(proxy.no_proxy(NoProxy::from_env()))
 }
 
-fn env_proxy(upper: &str, lower: &str) -> Option<Url> {
-    let raw = std::env::var(upper)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .or_else(|| std::env::var(lower).ok())
-        .filter(|v| !v.is_empty())?;
-    // Like Go, a value without a scheme means an HTTP proxy.
+/// The proxy named by the first non-empty of two variables; like Go, a value without a scheme
+/// means an HTTP proxy.
+fn env_proxy(lookup: impl Fn(&str) -> Option<String>, upper: &str, lower: &str) -> Option<Url> {
+    let raw = [upper, lower]
+        .into_iter()
+        .filter_map(&lookup)
+        .find(|v| !v.is_empty())?;
     Url::parse(&raw)
         .ok()
         .filter(|url| url.has_host())
@@ -100,6 +101,34 @@ fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_values() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let url = |vars| env_proxy(env(vars), "HTTP_PROXY", "http_proxy").map(String::from);
+        assert_eq!(
+            url(&[("HTTP_PROXY", "proxy:3128")]),
+            Some("http://proxy:3128/".into())
+        );
+        assert_eq!(
+            url(&[("HTTP_PROXY", ""), ("http_proxy", "https://p.example")]),
+            Some("https://p.example/".into())
+        );
+        assert_eq!(
+            url(&[
+                ("HTTP_PROXY", "socks5://s:1080"),
+                ("http_proxy", "http://other")
+            ]),
+            Some("socks5://s:1080".into())
+        );
+        assert_eq!(url(&[("HTTPS_PROXY", "http://p")]), None);
+    }
 
     #[test]
     fn loopback_detection() {
