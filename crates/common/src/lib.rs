@@ -4,9 +4,11 @@
 //! prometheus/prometheus (`model/labels`, `model/relabel`, `model/textparse`) lives here once:
 //!
 //! * [`model`]: label sets, names, samples, histograms, metadata;
-//! * [`expfmt`]: the exposition formats (text, OpenMetrics, protobuf) and content negotiation.
+//! * [`expfmt`]: the exposition formats (text, OpenMetrics, protobuf) and content negotiation;
+//! * [`config`]: durations, secrets, YAML loading and the shared HTTP client configuration.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod expfmt;
 pub mod metrics;
 pub mod model;
