@@ -534,10 +534,10 @@ impl<'a> Parser<'a, '_> {
             .trim_start_matches(['+', '-'])
             .get(..2)
             .is_some_and(|p| p.eq_ignore_ascii_case("0x"));
-        if is_hex || !text.contains(['.', 'e', 'E', 'p', 'P']) {
-            if let Some(i) = parse_go_int(text) {
-                return Ok(Number::Int(i));
-            }
+        if (is_hex || !text.contains(['.', 'e', 'E', 'p', 'P']))
+            && let Some(i) = parse_go_int(text)
+        {
+            return Ok(Number::Int(i));
         }
         let cleaned = text.replace('_', "");
         match cleaned.parse::<f64>() {

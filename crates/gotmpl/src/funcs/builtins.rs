@@ -177,7 +177,7 @@ mod tests {
     #[test]
     fn len_and_index() {
         let m = Value::map([("a", Value::Int(1))]);
-        assert!(matches!(len(&[m.clone()]), Ok(Value::Int(1))));
+        assert!(matches!(len(std::slice::from_ref(&m)), Ok(Value::Int(1))));
         assert!(matches!(len(&[s("héllo")]), Ok(Value::Int(6))));
         assert_eq!(
             len(&[Value::Int(3)]).unwrap_err().to_string(),

@@ -78,9 +78,11 @@ pub fn arg_str(args: &[Value], i: usize) -> Result<&str, FuncError> {
     v.as_str().ok_or_else(|| FuncError::arg_type("string", v))
 }
 
+type DynFn = dyn Fn(&[Value]) -> FuncResult + Send + Sync;
+
 /// A callable template function.
 #[derive(Clone)]
-pub struct Function(Arc<dyn Fn(&[Value]) -> FuncResult + Send + Sync>);
+pub struct Function(Arc<DynFn>);
 
 impl Function {
     pub fn new(f: impl Fn(&[Value]) -> FuncResult + Send + Sync + 'static) -> Self {
