@@ -20,7 +20,7 @@ pub enum ExecError {
         location: String,
         /// The template being executed.
         template: String,
-        /// The failing node, as source text (truncated to 20 characters like Go).
+        /// The failing node, as source text.
         context: String,
         message: String,
     },

@@ -270,14 +270,23 @@ impl<'t> Exec<'t> {
                 }
                 return Ok(last.unwrap_or(value));
             }
-            Callable::Func(f) => f,
+            Callable::Call => None,
+            Callable::Func(f) => Some(f),
         };
         let mut values = Vec::with_capacity(argc);
         for arg in &args[1..] {
             values.push(self.eval_arg(dot, arg)?);
         }
+        let callee_name = match args.get(1) {
+            Some(arg) => arg.to_string(),
+            None => last.as_ref().map(crate::fmt::to_v).unwrap_or_default(),
+        };
         values.extend(last);
-        f.call(&values).map_err(|e| match e {
+        let result = match f {
+            Some(f) => f.call(&values),
+            None => call(&callee_name, &values),
+        };
+        result.map_err(|e| match e {
             FuncError::Arity { want, got } => self.error(
                 ident,
                 format!("wrong number of args for {name}: want {want} got {got}"),
@@ -287,5 +296,15 @@ impl<'t> Exec<'t> {
                 self.error(cmd, format!("error calling {name}: {message}"))
             }
         })
+    }
+}
+
+/// The `call` builtin: calls a function value with the remaining arguments.
+fn call(callee_name: &str, args: &[Value]) -> crate::funcs::FuncResult {
+    FuncError::check_min_arity(args, 1)?;
+    match &args[0] {
+        Value::Func(f) => f.call(&args[1..]).map_err(|e| FuncError::Failed(e.to_string())),
+        Value::Nil => Err("call of nil".into()),
+        v => Err(format!("non-function {callee_name} of type {}", v.type_name()).into()),
     }
 }

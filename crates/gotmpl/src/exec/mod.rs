@@ -68,14 +68,10 @@ struct Exec<'t> {
 
 impl<'t> Exec<'t> {
     fn error(&self, at: At<'_>, message: impl Into<String>) -> ExecError {
-        let mut context = at.node.to_string();
-        if context.chars().count() > 20 {
-            context = format!("{}...", context.chars().take(20).collect::<String>());
-        }
         ExecError::At {
             location: self.tree.location(at.pos),
             template: self.tree.name.clone(),
-            context,
+            context: at.node.to_string(),
             message: message.into(),
         }
     }
@@ -299,15 +295,15 @@ impl<'t> Exec<'t> {
             node: &display,
         };
         let Some(tree) = self.set.tree(&call.name) else {
-            return Err(self.error(at, format!("no such template {:?}", call.name)));
-        };
-        let new_dot = match &call.pipe {
-            Some(pipe) => self.eval_pipeline(dot, pipe)?,
-            None => Value::Nil,
+            return Err(self.error(at, format!("template {:?} not defined", call.name)));
         };
         if self.depth >= MAX_DEPTH {
             return Err(self.error(at, format!("exceeded maximum template depth ({MAX_DEPTH})")));
         }
+        let new_dot = match &call.pipe {
+            Some(pipe) => self.eval_pipeline(dot, pipe)?,
+            None => Value::Nil,
+        };
         let saved_vars = std::mem::replace(&mut self.vars, vec![("$".to_owned(), new_dot.clone())]);
         let saved_tree = std::mem::replace(&mut self.tree, tree);
         self.depth += 1;

@@ -227,10 +227,11 @@ fn call_builtin() {
         &crate::Value::map([("Name", "x".into())]),
     )
     .unwrap_err();
-    assert!(
-        err.ends_with("error calling call: non-function x of type string"),
-        "{err}"
-    );
+    assert!(err.ends_with("error calling call: non-function .Name of type string"), "{err}");
+    let boom = crate::Function::new(|_| Err("boom".into()));
+    let data = Value::map([("F", Value::Func(boom))]);
+    let err = render_with(&mut Template::new("t"), "{{call .F 1}}", &data).unwrap_err();
+    assert_eq!(err, "template: t:1:2: executing \"t\" at <call .F 1>: error calling call: boom");
 }
 
 #[test]
@@ -279,14 +280,14 @@ fn execution_errors_like_go() {
     );
     assert_eq!(
         fail(r#"{{template "nope"}}"#),
-        "template: t:1:11: executing \"t\" at <{{template \"nope\"}}>: no such template \"nope\""
+        "template: t:1:11: executing \"t\" at <{{template \"nope\"}}>: template \"nope\" not defined"
     );
     assert!(fail("{{nil}}").ends_with("nil is not a command"));
     assert!(fail("{{.Name 1}}").ends_with("Name is not a method but has arguments"));
     assert!(fail("{{range .Name}}{{end}}").ends_with("range can't iterate over world"));
     assert_eq!(
         fail("{{index .List 1 2 3 4 5 6}}"),
-        "template: t:1:2: executing \"t\" at <index .List 1 2 3 4 ...>: error calling index: index out of range: 2"
+        "template: t:1:2: executing \"t\" at <index .List 1 2 3 4 5 6>: error calling index: index out of range: 2"
     );
 }
 

@@ -21,7 +21,6 @@ pub(super) fn all() -> Vec<(&'static str, Builtin)> {
         ("urlquery", |a| {
             Ok(escape::query_escape(&eval_args(a)).into())
         }),
-        ("call", call),
     ]
 }
 
@@ -155,15 +154,6 @@ fn printf(args: &[Value]) -> FuncResult {
     FuncError::check_min_arity(args, 1)?;
     let format = arg_str(args, 0)?;
     Ok(fmt::sprintf(format, &args[1..]).into())
-}
-
-fn call(args: &[Value]) -> FuncResult {
-    FuncError::check_min_arity(args, 1)?;
-    match &args[0] {
-        Value::Func(f) => f.call(&args[1..]),
-        Value::Nil => Err("call of nil".into()),
-        v => Err(format!("non-function {} of type {}", fmt::to_v(v), v.type_name()).into()),
-    }
 }
 
 #[cfg(test)]

@@ -100,12 +100,14 @@ impl fmt::Debug for Function {
     }
 }
 
-/// A registered name: Go's short-circuiting `and`/`or` need the executor's help, everything
-/// else is an ordinary function over evaluated arguments.
+/// A registered name: Go's short-circuiting `and`/`or` and `call` (whose errors name the
+/// callee's source text) need the executor's help; everything else is an ordinary function
+/// over evaluated arguments.
 #[derive(Clone, Debug)]
 pub(crate) enum Callable {
     And,
     Or,
+    Call,
     Func(Function),
 }
 
@@ -120,6 +122,7 @@ impl Default for FuncMap {
         let mut map = HashMap::new();
         map.insert("and".to_owned(), Callable::And);
         map.insert("or".to_owned(), Callable::Or);
+        map.insert("call".to_owned(), Callable::Call);
         for (name, f) in builtins::all().into_iter().chain(compare::all()) {
             map.insert(name.to_owned(), Callable::Func(Function::new(f)));
         }
