@@ -160,6 +160,9 @@ fn take_number(
 }
 
 fn format_value(out: &mut String, v: &Value, spec: &Spec) {
+    if spec.verb == 'T' {
+        return pad(out, &v.type_name(), spec);
+    }
     match v {
         Value::Nil => match spec.verb {
             'v' => pad(out, "<nil>", spec),
@@ -195,10 +198,15 @@ fn format_value(out: &mut String, v: &Value, spec: &Spec) {
             out.push(']');
         }
         Value::Func(_) => pad(out, "<func>", spec),
-        Value::Object(o) => match o.base() {
-            Some(base) => format_value(out, &base, spec),
-            None => pad(out, &format!("{{{}}}", o.type_name()), spec),
-        },
+        Value::Object(o) => {
+            if let (Some(s), 'v' | 's' | 'q') = (o.display(), spec.verb) {
+                return format_str(out, &s, v, spec);
+            }
+            match o.base() {
+                Some(base) => format_value(out, &base, spec),
+                None => pad(out, &format!("{{{}}}", o.type_name()), spec),
+            }
+        }
     }
 }
 

@@ -60,6 +60,9 @@ pub(crate) struct Token<'a> {
 pub(crate) struct LexError {
     pub line: usize,
     pub message: String,
+    /// Line of the `{{` when the error is inside an action that started on an earlier line;
+    /// Go then appends where the action started.
+    pub action_line: Option<usize>,
 }
 
 const LEFT: &str = "{{";
@@ -90,6 +93,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token<'_>>, LexError> {
         line: 1,
         tokens: Vec::new(),
         paren_depth: 0,
+        action_line: None,
     };
     lexer.run()?;
     Ok(lexer.tokens)
@@ -101,6 +105,7 @@ struct Lexer<'a> {
     line: usize,
     tokens: Vec<Token<'a>>,
     paren_depth: usize,
+    action_line: Option<usize>,
 }
 
 impl<'a> Lexer<'a> {
@@ -116,6 +121,7 @@ impl<'a> Lexer<'a> {
         Err(LexError {
             line: self.line,
             message: message.into(),
+            action_line: self.action_line.filter(|&l| l != self.line),
         })
     }
 
@@ -182,9 +188,11 @@ impl<'a> Lexer<'a> {
                 self.lex_comment()?;
             } else {
                 self.pos = delim + LEFT.len();
+                self.action_line = Some(self.line);
                 self.emit(Kind::LeftDelim, delim);
                 self.skip_to(inner);
                 self.lex_action()?;
+                self.action_line = None;
             }
         }
     }

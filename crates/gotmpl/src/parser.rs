@@ -17,10 +17,19 @@ pub(crate) fn parse(
 ) -> Result<Vec<Tree>, ParseError> {
     let parse_name: Arc<str> = name.into();
     let shared_source: Arc<str> = source.into();
-    let tokens = lexer::lex(source).map_err(|e| ParseError {
-        template: name.to_owned(),
-        line: e.line,
-        message: e.message,
+    let tokens = lexer::lex(source).map_err(|e| {
+        let message = match e.action_line {
+            Some(start) if e.message.ends_with(" action") => {
+                format!("{} started at {name}:{start}", e.message)
+            }
+            Some(start) => format!("{} in action started at {name}:{start}", e.message),
+            None => e.message,
+        };
+        ParseError {
+            template: name.to_owned(),
+            line: e.line,
+            message,
+        }
     })?;
     let mut parser = Parser {
         tokens,

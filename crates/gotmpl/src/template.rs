@@ -145,3 +145,26 @@ impl Template {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Template>();
+        assert_send_sync::<Value>();
+        let mut t = Template::new("t");
+        t.parse("{{.}}").unwrap();
+        let shared = Arc::new(t);
+        let handles: Vec<_> = (0..2)
+            .map(|i| {
+                let t = shared.clone();
+                std::thread::spawn(move || t.execute("t", &Value::Int(i)).unwrap())
+            })
+            .collect();
+        let outputs: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(outputs, ["0", "1"]);
+    }
+}

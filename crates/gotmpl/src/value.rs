@@ -116,6 +116,12 @@ pub trait Object: Send + Sync {
     fn method(&self, _name: &str, _args: &[Value]) -> Option<Result<Value, String>> {
         None
     }
+
+    /// Go's `fmt.Stringer`: how the value prints (e.g. `time.Time`). `None` prints the base
+    /// value, or `{TypeName}` without one.
+    fn display(&self) -> Option<String> {
+        None
+    }
 }
 
 impl fmt::Debug for dyn Object {

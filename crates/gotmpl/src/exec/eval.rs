@@ -21,7 +21,7 @@ impl<'t> Exec<'t> {
                     },
                 )?;
             } else {
-                self.vars.push((name.clone(), value.clone()));
+                self.vars.push((name, value.clone()));
             }
         }
         Ok(value)
@@ -303,7 +303,9 @@ impl<'t> Exec<'t> {
 fn call(callee_name: &str, args: &[Value]) -> crate::funcs::FuncResult {
     FuncError::check_min_arity(args, 1)?;
     match &args[0] {
-        Value::Func(f) => f.call(&args[1..]).map_err(|e| FuncError::Failed(e.to_string())),
+        Value::Func(f) => f
+            .call(&args[1..])
+            .map_err(|e| FuncError::Failed(e.to_string())),
         Value::Nil => Err("call of nil".into()),
         v => Err(format!("non-function {callee_name} of type {}", v.type_name()).into()),
     }

@@ -42,7 +42,7 @@ pub(crate) fn execute(set: &Template, tree: &Tree, data: &Value) -> EResult<Stri
     let mut exec = Exec {
         set,
         tree,
-        vars: vec![("$".to_owned(), data.clone())],
+        vars: vec![("$", data.clone())],
         depth: 0,
         out: if set.is_html() {
             Output::Html(HtmlWriter::new())
@@ -61,7 +61,8 @@ struct Exec<'t> {
     set: &'t Template,
     /// The template being executed, for error locations.
     tree: &'t Tree,
-    vars: Vec<(String, Value)>,
+    /// Variables in scope, innermost last; names borrow from the parsed templates.
+    vars: Vec<(&'t str, Value)>,
     depth: usize,
     out: Output,
 }
@@ -279,7 +280,7 @@ impl<'t> Exec<'t> {
     }
 
     fn set_var(&mut self, name: &str, value: Value, at: At<'_>) -> EResult<()> {
-        match self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+        match self.vars.iter_mut().rev().find(|(n, _)| *n == name) {
             Some(slot) => {
                 slot.1 = value;
                 Ok(())
@@ -304,7 +305,7 @@ impl<'t> Exec<'t> {
             Some(pipe) => self.eval_pipeline(dot, pipe)?,
             None => Value::Nil,
         };
-        let saved_vars = std::mem::replace(&mut self.vars, vec![("$".to_owned(), new_dot.clone())]);
+        let saved_vars = std::mem::replace(&mut self.vars, vec![("$", new_dot.clone())]);
         let saved_tree = std::mem::replace(&mut self.tree, tree);
         self.depth += 1;
         let result = self.walk_list(&new_dot, &tree.root);

@@ -227,11 +227,17 @@ fn call_builtin() {
         &crate::Value::map([("Name", "x".into())]),
     )
     .unwrap_err();
-    assert!(err.ends_with("error calling call: non-function .Name of type string"), "{err}");
+    assert!(
+        err.ends_with("error calling call: non-function .Name of type string"),
+        "{err}"
+    );
     let boom = crate::Function::new(|_| Err("boom".into()));
     let data = Value::map([("F", Value::Func(boom))]);
     let err = render_with(&mut Template::new("t"), "{{call .F 1}}", &data).unwrap_err();
-    assert_eq!(err, "template: t:1:2: executing \"t\" at <call .F 1>: error calling call: boom");
+    assert_eq!(
+        err,
+        "template: t:1:2: executing \"t\" at <call .F 1>: error calling call: boom"
+    );
 }
 
 #[test]

@@ -92,6 +92,11 @@ fn printf_verbs() {
         ("%f", vec![3.into()], "%!f(int=3)"),
         ("%*d", vec![4.into(), 7.into()], "   7"),
         ("%", vec![], "%!(NOVERB)"),
+        (
+            "%T %T %T %T",
+            vec![1.into(), f(1.0), "s".into(), Value::list([])],
+            "int float64 string []interface {}",
+        ),
     ];
     for (format, args, want) in cases {
         assert_eq!(sprintf(format, &args), want, "{format}");

@@ -62,6 +62,11 @@ fn errors_read_like_go() {
         ),
         ("{{.X }x}}", "template: t:1: unexpected \"}\" in operand"),
         ("x\n{{.X", "template: t:2: unclosed action"),
+        ("{{.X\n\n", "template: t:3: unclosed action started at t:1"),
+        (
+            "{{.X\n\"a}}",
+            "template: t:2: unterminated quoted string in action started at t:1",
+        ),
         (
             "{{ 'ab' }}",
             "template: t:1: malformed character constant: 'ab'",

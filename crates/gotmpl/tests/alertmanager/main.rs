@@ -2,6 +2,7 @@
 //! Expected outputs are derived by hand from the template sources and Go's semantics.
 
 mod model;
+mod time;
 
 use model::{AlertSpec, DataSpec, alert, data};
 use pm_gotmpl::{Template, Value};
@@ -26,6 +27,7 @@ fn templates(html: bool) -> Template {
         Template::new("default")
     };
     model::register(&mut t);
+    time::register(&mut t);
     t.parse_named("default.tmpl", &fixture("default.tmpl"))
         .unwrap();
     t.parse_named("email.tmpl", &fixture("email.tmpl")).unwrap();
@@ -277,4 +279,33 @@ fn alertmanager_functions() {
         out,
         r#"Hello World|abc|a,b|b<aaa>d|true|x|{"alertname":"HighLatency","job":"api"}"#
     );
+}
+
+#[test]
+fn time_values_and_functions() {
+    let mut t = Template::new("f");
+    time::register(&mut t);
+    let src = r#"{{ .StartsAt }}|{{ .StartsAt | date "2006-01-02T15:04:05Z07:00" }}|{{ date "Jan 02, 15:04 MST" .StartsAt }}|{{ printf "%s" .StartsAt }}|{{ .StartsAt.Unix }}"#;
+    t.parse(src).unwrap();
+    let data = Value::map([("StartsAt", Value::object(time::Time(1_700_000_000)))]);
+    assert_eq!(
+        t.execute("f", &data).unwrap(),
+        "2023-11-14 22:13:20 +0000 UTC|2023-11-14T22:13:20Z|Nov 14, 22:13 UTC|2023-11-14 22:13:20 +0000 UTC|1700000000"
+    );
+    let cases = [
+        ("90061", "1d 1h 1m 1s"),
+        ("3600", "1h 0m 0s"),
+        ("61.5", "1m 1s"),
+        ("1.5", "1.5s"),
+        ("0.0012", "1.2ms"),
+        ("0", "0s"),
+        ("-2.25", "-2.25s"),
+    ];
+    for (input, want) in cases {
+        let mut t = Template::new("h");
+        time::register(&mut t);
+        t.parse(&format!("{{{{ humanizeDuration {input} }}}}"))
+            .unwrap();
+        assert_eq!(t.execute("h", &Value::Nil).unwrap(), want, "{input}");
+    }
 }
