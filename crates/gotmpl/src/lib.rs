@@ -20,9 +20,16 @@
 //! formatting for printing, `print*` and `printf`; the `missingkey` option. Parse and
 //! execution errors are worded as in Go.
 //!
+//! Host data: [`Value`] covers Go's basic kinds, lists and string-keyed maps (with the element
+//! zero value `index` and `missingkey=zero` need, so `map[string]string` behaves right);
+//! [`Object`] adds Go-style fields, methods with arguments and `Stringer` printing for types
+//! like Alertmanager's `KV` or `time.Time`. Functions are registered per [`Template`] before
+//! parsing, exactly as Go requires.
+//!
 //! Deliberate differences: there are no unsigned or complex numbers; JSON integers become
-//! ints; `{{template}}` nesting is limited to 1000 levels (Go: 100000); host methods and
-//! functions check their own argument types.
+//! ints; `{{template}}` nesting is limited to [`DEFAULT_MAX_DEPTH`] levels by default (Go:
+//! 100000) because each level uses native stack; custom delimiters are not supported; functions and methods check their own
+//! argument counts and types through [`FuncError`] (Go derives both from the Go signature).
 //!
 //! # HTML mode
 //!
@@ -41,7 +48,8 @@
 //! * nil prints as the empty string (Go's `html/template` does the same).
 //!
 //! Gaps versus Go: the context is tracked while writing output rather than by static
-//! analysis, so templates whose context depends on data are not rejected; `<script>`,
+//! analysis, so templates whose branches end in different contexts, or that use `html` or
+//! `urlquery` before the end of a pipeline, are not rejected as Go rejects them; `<script>`,
 //! `<style>`, event-handler (`on*`) and `style` attribute values get HTML escaping instead of
 //! Go's JavaScript/CSS escapers and filters; `srcset` is treated as a plain URL; the
 //! typed-content types other than HTML (`template.JS`, `template.URL`, `template.CSS`, …) do
@@ -64,5 +72,5 @@ pub use ast::Tree;
 pub use error::{ExecError, ParseError};
 pub use escape::{html_escape, js_escape, query_escape};
 pub use funcs::{FuncError, FuncMap, FuncResult, Function, arg_str};
-pub use template::{MissingKey, Template};
+pub use template::{DEFAULT_MAX_DEPTH, MissingKey, Template};
 pub use value::{Map, Object, Value};

@@ -117,7 +117,7 @@ impl<'a> Parser<'a, '_> {
     fn describe(t: &Token<'_>) -> String {
         match t.kind {
             Kind::Eof => "EOF".to_owned(),
-            Kind::Keyword(_) | Kind::Bool | Kind::Nil => format!("<{}>", t.text),
+            Kind::Keyword(_) | Kind::Dot | Kind::Nil => format!("<{}>", t.text),
             _ if t.text.chars().count() > 10 => {
                 format!("{:?}...", t.text.chars().take(10).collect::<String>())
             }

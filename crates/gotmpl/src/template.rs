@@ -32,7 +32,13 @@ pub struct Template {
     funcs: FuncMap,
     missing_key: MissingKey,
     html: bool,
+    max_depth: usize,
 }
+
+/// Default nesting limit for `{{template}}` calls. Go allows 100000 on its growable
+/// stacks; here each level costs native stack (up to ~10 KiB in unoptimised builds), and
+/// executions often run on 2 MiB thread stacks. Real templates nest a handful of levels.
+pub const DEFAULT_MAX_DEPTH: usize = 100;
 
 impl Template {
     /// A `text/template` set whose main template is `name`.
@@ -43,6 +49,7 @@ impl Template {
             funcs: FuncMap::default(),
             missing_key: MissingKey::Default,
             html: false,
+            max_depth: DEFAULT_MAX_DEPTH,
         }
     }
 
@@ -88,6 +95,17 @@ impl Template {
 
     pub(crate) fn missing_key_mode(&self) -> MissingKey {
         self.missing_key
+    }
+
+    /// Changes the `{{template}}` nesting limit (see [`DEFAULT_MAX_DEPTH`]); raise it only
+    /// when executing on a correspondingly large stack.
+    pub fn max_depth(&mut self, depth: usize) -> &mut Self {
+        self.max_depth = depth;
+        self
+    }
+
+    pub(crate) fn max_depth_limit(&self) -> usize {
+        self.max_depth
     }
 
     /// Parses `text` as the body of the set's main template, adding its definitions.

@@ -12,10 +12,6 @@ use crate::template::{MissingKey, Template};
 use crate::value::Value;
 use crate::{escape, fmt};
 
-/// Nesting limit for `{{template}}` calls. Go allows 100000, but each level costs native stack
-/// here, so the limit is lower; real templates nest a handful of levels.
-const MAX_DEPTH: usize = 1000;
-
 /// How a list of nodes finished.
 enum Flow {
     Normal,
@@ -298,8 +294,9 @@ impl<'t> Exec<'t> {
         let Some(tree) = self.set.tree(&call.name) else {
             return Err(self.error(at, format!("template {:?} not defined", call.name)));
         };
-        if self.depth >= MAX_DEPTH {
-            return Err(self.error(at, format!("exceeded maximum template depth ({MAX_DEPTH})")));
+        let max = self.set.max_depth_limit();
+        if self.depth >= max {
+            return Err(self.error(at, format!("exceeded maximum template depth ({max})")));
         }
         let new_dot = match &call.pipe {
             Some(pipe) => self.eval_pipeline(dot, pipe)?,

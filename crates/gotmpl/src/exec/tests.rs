@@ -386,3 +386,26 @@ fn objects_with_methods() {
         "template: t:1:5: executing \"t\" at <.KV.Has>: error calling Has: Has wants one string"
     );
 }
+
+#[test]
+fn runaway_recursion_is_an_error() {
+    let err = fail(
+        r#"{{define "r"}}{{if true}}{{with .}}{{template "r" .}}{{end}}{{end}}{{end}}{{template "r" .}}"#,
+    );
+    assert!(
+        err.ends_with("exceeded maximum template depth (100)"),
+        "{err}"
+    );
+    let mut t = Template::new("t");
+    t.max_depth(3);
+    let src = r#"{{define "r"}}{{if .}}<{{template "r" (slice . 1)}}>{{end}}{{end}}{{template "r" .List}}"#;
+    assert_eq!(
+        render_with(&mut t, src, &data())
+            .unwrap_err()
+            .rsplit(": ")
+            .next(),
+        Some("exceeded maximum template depth (3)")
+    );
+    t.max_depth(4);
+    assert_eq!(t.execute("t", &data()).unwrap(), "<<<>>>");
+}

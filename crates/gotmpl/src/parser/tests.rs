@@ -62,6 +62,14 @@ fn errors_read_like_go() {
         ),
         ("{{.X }x}}", "template: t:1: unexpected \"}\" in operand"),
         ("x\n{{.X", "template: t:2: unclosed action"),
+        (
+            "{{if .}}{{define \"x\"}}{{end}}{{end}}",
+            "template: t:1: unexpected <define> in command",
+        ),
+        (
+            "{{.X | | .Y}}",
+            "template: t:1: unexpected \"|\" in command",
+        ),
         ("{{.X\n\n", "template: t:3: unclosed action started at t:1"),
         (
             "{{.X\n\"a}}",
