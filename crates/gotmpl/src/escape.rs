@@ -84,7 +84,13 @@ pub(crate) fn html_context_escape(s: &str) -> String {
 /// Escapes trusted HTML for an attribute value: markup is dropped and special characters
 /// escaped, but existing entities (`&amp;`) are kept.
 pub(crate) fn html_normalize(s: &str) -> String {
-    replace_ascii(&strip_tags(s), |b| match b {
+    html_norm_escape(&strip_tags(s))
+}
+
+/// Escapes special characters except `&`, so entities in trusted HTML survive (used where
+/// markup cannot appear, like `<title>` content).
+pub(crate) fn html_norm_escape(s: &str) -> String {
+    replace_ascii(s, |b| match b {
         b'&' => None,
         b'+' => Some("&#43;"),
         b => html_norm(b),

@@ -104,7 +104,7 @@ impl HtmlWriter {
             }
             State::Special(Special::RcData(_)) => {
                 if trusted {
-                    escape::html_normalize(&s)
+                    escape::html_norm_escape(&s)
                 } else {
                     escape::html_context_escape(&s)
                 }
