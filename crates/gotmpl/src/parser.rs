@@ -527,9 +527,9 @@ impl<'a> Parser<'a, '_> {
         if kind == Kind::Char {
             let mut chars = String::new();
             let inner = &text[1..text.len() - 1];
-            unescape(inner, '\'', &mut chars)
-                .ok_or(())
-                .or_else(|()| self.error("invalid syntax"))?;
+            if unescape(inner, '\'', &mut chars).is_none() {
+                return self.error("invalid syntax");
+            }
             let mut it = chars.chars();
             return match (it.next(), it.next()) {
                 (Some(c), None) => Ok(Number::Int(c as i64)),

@@ -5,7 +5,7 @@ mod eval;
 
 use std::fmt::Display;
 
-use crate::ast::{Branch, Node, TemplateCall, Tree};
+use crate::ast::{ArgKind, Branch, Node, Pipeline, TemplateCall, Tree};
 use crate::error::ExecError;
 use crate::html::HtmlWriter;
 use crate::template::{MissingKey, Template};
@@ -140,13 +140,13 @@ impl<'t> Exec<'t> {
 
     /// Prints an action in HTML mode. A trailing `html` or `urlquery` stands in for the
     /// context's own escaper instead of escaping twice, as Go's `html/template` arranges.
-    fn print_html_action(&mut self, dot: &Value, pipe: &'t crate::ast::Pipeline) -> EResult<()> {
+    fn print_html_action(&mut self, dot: &Value, pipe: &'t Pipeline) -> EResult<()> {
         let at = At {
             pos: pipe.pos,
             node: pipe,
         };
         let last = pipe.cmds.last().and_then(|c| match &c.args[0].kind {
-            crate::ast::ArgKind::Identifier(name) if name == "html" || name == "urlquery" => {
+            ArgKind::Identifier(name) if name == "html" || name == "urlquery" => {
                 Some(name.as_str())
             }
             _ => None,
@@ -158,12 +158,16 @@ impl<'t> Exec<'t> {
         let n = pipe.cmds.len();
         let cmd = &pipe.cmds[n - 1];
         let mut args = Vec::new();
-        if n > 1 {
-            args.push(self.eval_cmds(dot, &pipe.cmds[..n - 1])?);
-        }
+        let piped = if n > 1 {
+            Some(self.eval_cmds(dot, &pipe.cmds[..n - 1])?)
+        } else {
+            None
+        };
         for arg in &cmd.args[1..] {
             args.push(self.eval_arg(dot, arg)?);
         }
+        // As for any function, the piped value comes last.
+        args.extend(piped);
         let value = match args.as_slice() {
             [single] => single.clone(),
             many => Value::from(fmt::sprint(many)),

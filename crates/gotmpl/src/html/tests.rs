@@ -22,6 +22,10 @@ fn text_context_escapes_unless_trusted() {
         "<p><b>ok</b></p>"
     );
     assert_eq!(render("<p>{{.X | html}}</p>", x("<i>")), "<p>&lt;i&gt;</p>");
+    assert_eq!(
+        render("<p>{{.X | html \"a\"}}</p>", x("<i>")),
+        "<p>a&lt;i&gt;</p>"
+    );
     assert_eq!(render("[{{.Missing}}]", x("")), "[]");
 }
 
