@@ -28,7 +28,8 @@
 //!
 //! Deliberate differences: there are no unsigned or complex numbers; JSON integers become
 //! ints; `{{template}}` nesting is limited to [`DEFAULT_MAX_DEPTH`] levels by default (Go:
-//! 100000) because each level uses native stack; custom delimiters are not supported; functions and methods check their own
+//! 100000) and parenthesised pipelines to 100 levels (Go: 10000), because each level uses
+//! native stack; custom delimiters are not supported; functions and methods check their own
 //! argument counts and types through [`FuncError`] (Go derives both from the Go signature).
 //!
 //! # HTML mode

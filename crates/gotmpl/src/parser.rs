@@ -40,6 +40,7 @@ pub(crate) fn parse(
         has_function,
         vars: vec!["$".to_owned()],
         range_depth: 0,
+        paren_depth: 0,
         defined: Vec::new(),
     };
     let root = parser.top_level()?;
@@ -52,6 +53,10 @@ pub(crate) fn parse(
     trees.append(&mut parser.defined);
     Ok(trees)
 }
+
+/// Nesting limit for parenthesised pipelines. Go allows 10000; parsing recurses on the native
+/// stack here, so the limit is lower (no real template comes close).
+const MAX_PAREN_DEPTH: usize = 100;
 
 /// What ended an item list.
 enum End {
@@ -73,6 +78,7 @@ struct Parser<'a, 'f> {
     /// Variables in scope, innermost last.
     vars: Vec<String>,
     range_depth: usize,
+    paren_depth: usize,
     defined: Vec<Tree>,
 }
 
@@ -508,9 +514,15 @@ impl<'a> Parser<'a, '_> {
                 value: self.number(t.text, t.kind)?,
                 text: t.text.into(),
             },
-            Kind::LeftParen => ArgKind::Pipe(Box::new(
-                self.pipeline("parenthesized pipeline", Kind::RightParen)?,
-            )),
+            Kind::LeftParen => {
+                if self.paren_depth >= MAX_PAREN_DEPTH {
+                    return self.error("max expression depth exceeded");
+                }
+                self.paren_depth += 1;
+                let pipe = self.pipeline("parenthesized pipeline", Kind::RightParen);
+                self.paren_depth -= 1;
+                ArgKind::Pipe(Box::new(pipe?))
+            }
             Kind::String | Kind::RawString => ArgKind::String {
                 value: self.unquote(t.text)?.into(),
                 text: t.text.into(),

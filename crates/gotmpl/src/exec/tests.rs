@@ -409,3 +409,30 @@ fn runaway_recursion_is_an_error() {
     t.max_depth(4);
     assert_eq!(t.execute("t", &data()).unwrap(), "<<<>>>");
 }
+
+/// Prometheus expands alert templates with `missingkey=zero`, a prelude binding `$labels` and
+/// `$value`, and labels as `map[string]string`.
+#[test]
+fn prometheus_alert_annotation() {
+    let prelude =
+        "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$value := .Value}}";
+    let text = "{{ $labels.instance }} is down ({{ $value }}, {{ printf \"%.1f\" $value }}){{ $labels.missing }}{{ if $externalLabels.dc }} in {{ $externalLabels.dc }}{{ end }}";
+    let data = Value::map([
+        (
+            "Labels",
+            Value::from(crate::Map::of_strings([("instance", "db:9100")])),
+        ),
+        (
+            "ExternalLabels",
+            Value::from(crate::Map::of_strings([("dc", "eu1")])),
+        ),
+        ("Value", Value::Float(1e6)),
+    ]);
+    let mut t = Template::new("__alert_InstanceDown");
+    t.missing_key(MissingKey::Zero);
+    t.parse(&format!("{prelude}{text}")).unwrap();
+    assert_eq!(
+        t.execute("__alert_InstanceDown", &data).unwrap(),
+        "db:9100 is down (1e+06, 1000000.0) in eu1"
+    );
+}

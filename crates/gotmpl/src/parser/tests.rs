@@ -91,6 +91,17 @@ fn errors_read_like_go() {
 }
 
 #[test]
+fn deep_parentheses_are_refused() {
+    let deep = format!("{{{{{}1{}}}}}", "(".repeat(150), ")".repeat(150));
+    assert_eq!(
+        parse_err(&deep),
+        "template: t:1: max expression depth exceeded"
+    );
+    let fine = format!("{{{{{}1{}}}}}", "(".repeat(50), ")".repeat(50));
+    assert!(parse("t", &fine, &|_| true).is_ok());
+}
+
+#[test]
 fn defines_and_blocks_become_trees() {
     assert_eq!(
         names(r#"a{{define "x"}}X{{end}}{{block "y" .}}Y{{end}}"#),
