@@ -19,64 +19,76 @@ pub enum DurationError {
     Empty,
     #[error("not a valid duration string: {0:?}")]
     Invalid(String),
+    #[error("unknown unit {unit:?} in duration {duration:?}")]
+    UnknownUnit { unit: String, duration: String },
     #[error("duration out of range")]
     OutOfRange,
 }
 
-/// Parses a duration into milliseconds. Units must appear at most once each, from the largest
-/// to the smallest; `0` alone is accepted without a unit.
+const NANOS_PER_MS: u64 = 1_000_000;
+
+/// Parses a duration into milliseconds. Each number needs a unit, units go from the largest to
+/// the smallest and appear at most once; `0` alone is accepted without a unit.
 pub fn parse_duration(s: &str) -> Result<i64, DurationError> {
-    if s.is_empty() {
-        return Err(DurationError::Empty);
-    }
-    if s == "0" {
-        return Ok(0);
+    match s {
+        "" => return Err(DurationError::Empty),
+        "0" => return Ok(0),
+        _ => {}
     }
     let invalid = || DurationError::Invalid(s.to_owned());
     let mut rest = s;
-    let mut total: i64 = 0;
+    // Upstream accumulates nanoseconds in a u64 and rejects anything beyond i64::MAX.
+    let mut nanos: u64 = 0;
     let mut next_unit = 0;
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 {
             return Err(invalid());
         }
-        let n: i64 = rest[..digits]
-            .parse()
-            .map_err(|_| DurationError::OutOfRange)?;
+        let n: u64 = rest[..digits].parse().map_err(|_| invalid())?;
         rest = &rest[digits..];
-        // "ms" must win over "m" followed by garbage.
-        let (idx, unit) = UNITS[next_unit..]
-            .iter()
-            .enumerate()
-            .filter(|(_, (u, _))| rest.starts_with(u))
-            .max_by_key(|(_, (u, _))| u.len())
-            .ok_or_else(invalid)?;
-        let mult = unit.1;
-        rest = &rest[unit.0.len()..];
-        next_unit += idx + 1;
-        total = n
-            .checked_mul(mult)
-            .and_then(|v| total.checked_add(v))
-            .ok_or(DurationError::OutOfRange)?;
+        let unit_len = rest.bytes().take_while(|b| !b.is_ascii_digit()).count();
+        if unit_len == 0 {
+            return Err(invalid());
+        }
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let idx = UNITS.iter().position(|(u, _)| *u == unit).ok_or_else(|| {
+            DurationError::UnknownUnit {
+                unit: unit.to_owned(),
+                duration: s.to_owned(),
+            }
+        })?;
+        if idx < next_unit {
+            return Err(invalid());
+        }
+        next_unit = idx + 1;
+        let mult = UNITS[idx].1 as u64 * NANOS_PER_MS;
+        if n > (1u64 << 63) / mult {
+            return Err(DurationError::OutOfRange);
+        }
+        nanos = nanos.wrapping_add(n * mult);
+        if nanos > i64::MAX as u64 {
+            return Err(DurationError::OutOfRange);
+        }
     }
-    // Durations are nanoseconds upstream; keep within what an i64 of nanoseconds holds.
-    if total > i64::MAX / 1_000_000 {
-        return Err(DurationError::OutOfRange);
-    }
-    Ok(total)
+    Ok((nanos / NANOS_PER_MS) as i64)
 }
 
-/// Prints milliseconds the way Prometheus does: `1h30m`, `0s`; weeks only when exact.
-/// Negative values print as an empty string, as upstream; callers print the sign themselves.
+/// Prints milliseconds the way Prometheus does: `1h30m`, `-5m`, `0s`; years and weeks only when
+/// they divide the duration exactly.
 pub fn format_duration(ms: i64) -> String {
     if ms == 0 {
         return "0s".to_owned();
     }
     let mut out = String::new();
-    let mut left = ms;
+    if ms < 0 {
+        out.push('-');
+    }
+    let mut left = ms.unsigned_abs();
     for (unit, mult) in UNITS {
-        if unit == "w" && left % mult != 0 {
+        let mult = mult as u64;
+        if matches!(unit, "y" | "w") && left % mult != 0 {
             continue;
         }
         let v = left / mult;
@@ -106,7 +118,14 @@ mod tests {
         assert_eq!(parse_duration("0"), Ok(0));
         assert_eq!(parse_duration(""), Err(DurationError::Empty));
         assert!(parse_duration("1m1h").is_err());
-        assert!(parse_duration("5mm").is_err());
+        assert_eq!(
+            parse_duration("5y1hs").unwrap_err().to_string(),
+            r#"unknown unit "hs" in duration "5y1hs""#
+        );
+        assert_eq!(
+            parse_duration("1m1h").unwrap_err().to_string(),
+            r#"not a valid duration string: "1m1h""#
+        );
         assert!(parse_duration("1.5m").is_err());
         assert_eq!(parse_duration("1s1ms"), Ok(1001));
     }
@@ -118,6 +137,8 @@ mod tests {
         assert_eq!(format_duration(14 * 86_400_000), "2w");
         assert_eq!(format_duration(15 * 86_400_000), "15d");
         assert_eq!(format_duration(1001), "1s1ms");
-        assert_eq!(format_duration(366 * 86_400_000), "1y1d");
+        assert_eq!(format_duration(366 * 86_400_000), "366d");
+        assert_eq!(format_duration(730 * 86_400_000), "2y");
+        assert_eq!(format_duration(-90_000), "-1m30s");
     }
 }

@@ -727,7 +727,14 @@ impl Lexer<'_> {
             }
             self.accept("s");
         }
-        !self.peek().is_some_and(is_alnum)
+        // Like upstream, a trailing letter or digit is consumed so that it shows in the error.
+        match self.peek() {
+            Some(c) if is_alnum(c) => {
+                self.pos += c.len_utf8();
+                false
+            }
+            _ => true,
+        }
     }
 
     /// Scans a decimal or hexadecimal number with optional fraction, exponent and digit

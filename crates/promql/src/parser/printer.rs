@@ -50,14 +50,6 @@ fn write_labels(f: &mut impl Write, labels: &[String]) -> fmt::Result {
     Ok(())
 }
 
-/// A duration in nanoseconds with its sign.
-fn write_signed_duration(f: &mut impl Write, nanos: i64) -> fmt::Result {
-    if nanos < 0 {
-        f.write_char('-')?;
-    }
-    f.write_str(&format_duration_nanos(nanos.saturating_abs()))
-}
-
 fn write_at(f: &mut impl Write, at: AtModifier) -> fmt::Result {
     match at {
         AtModifier::None => Ok(()),
@@ -71,8 +63,7 @@ fn write_offset(f: &mut impl Write, nanos: i64, expr: Option<&DurationExpr>) -> 
     match expr {
         Some(e) => write!(f, " offset {e}"),
         None if nanos != 0 => {
-            f.write_str(" offset ")?;
-            write_signed_duration(f, nanos)
+            write!(f, " offset {}", format_duration_nanos(nanos))
         }
         None => Ok(()),
     }
@@ -237,8 +228,7 @@ impl Display for SubqueryExpr {
 impl Display for NumberLiteral {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         if self.duration {
-            let nanos = (self.val * 1e9) as i64;
-            write_signed_duration(f, nanos)
+            f.write_str(&format_duration_nanos((self.val * 1e9) as i64))
         } else {
             write_float(f, self.val)
         }

@@ -92,27 +92,6 @@ fn binary_op(kind: Kind) -> Option<BinaryOp> {
     })
 }
 
-/// Whether a token can directly follow a complete expression; an aggregation keyword followed by
-/// one of these is a metric name (`sum + 1`), otherwise it starts an aggregation.
-fn can_follow_expr(kind: Kind) -> bool {
-    binary_op(kind).is_some()
-        || matches!(
-            kind,
-            Kind::RightParen
-                | Kind::RightBracket
-                | Kind::Comma
-                | Kind::Eof
-                | Kind::Error
-                | Kind::LeftBracket
-                | Kind::LeftBrace
-                | Kind::Offset
-                | Kind::At
-                | Kind::Anchored
-                | Kind::Smoothed
-                | Kind::Colon
-        )
-}
-
 /// A numeric literal as upstream reads it: an integer in Go syntax (`0x1f`, `017`, `1_000`)
 /// when possible, a float otherwise.
 fn parse_number(text: &str) -> Result<f64, String> {
@@ -332,7 +311,12 @@ impl<'a> Parser<'a> {
                 }))
             }
             Kind::LeftBrace => self.parse_vector_selector(None),
-            Kind::Aggregator(op) if !can_follow_expr(self.peek_kind_at(1)) => {
+            Kind::Aggregator(op)
+                if matches!(
+                    self.peek_kind_at(1),
+                    Kind::LeftParen | Kind::By | Kind::Without
+                ) =>
+            {
                 self.parse_aggregate(op)
             }
             Kind::Identifier
