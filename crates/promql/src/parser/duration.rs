@@ -88,7 +88,7 @@ pub fn format_duration(ms: i64) -> String {
     let mut left = ms.unsigned_abs();
     for (unit, mult) in UNITS {
         let mult = mult as u64;
-        if matches!(unit, "y" | "w") && left % mult != 0 {
+        if matches!(unit, "y" | "w") && !left.is_multiple_of(mult) {
             continue;
         }
         let v = left / mult;

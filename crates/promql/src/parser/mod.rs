@@ -13,7 +13,7 @@ pub use ast::*;
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::{Location, ParseErr, ParseErrors};
 pub use functions::{FUNCTIONS, Function, get_function};
-pub use parse::parse_expr;
+pub use parse::{parse_expr, parse_metric_selector};
 
 /// Experimental language features, each off by default as upstream (enabled there by
 /// `--enable-feature=…`).

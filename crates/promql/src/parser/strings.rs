@@ -93,6 +93,15 @@ fn unescape(body: &str, quote: char) -> Result<Vec<u8>, &'static str> {
     Ok(out)
 }
 
+/// Displays a string as Go's `%q` does, for error messages.
+pub(crate) struct GoQuoted<'a>(pub &'a str);
+
+impl std::fmt::Display for GoQuoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        pm_common::model::write_go_quoted(f, self.0)
+    }
+}
+
 /// Writes bytes as Go's `strconv.Quote` does, invalid UTF-8 bytes as `\xNN`.
 pub(crate) fn write_go_quoted_bytes(
     f: &mut impl std::fmt::Write,

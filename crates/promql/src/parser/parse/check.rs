@@ -5,6 +5,7 @@ use pm_common::model::METRIC_NAME_LABEL;
 
 use crate::parser::ast::*;
 use crate::parser::error::ParseErr;
+use crate::parser::strings::GoQuoted;
 
 struct Checker<'a> {
     input: &'a str,
@@ -144,7 +145,10 @@ impl Checker<'_> {
                 let r = self.operator_range(b);
                 self.err(
                     r,
-                    format!("label {l:?} must not occur in ON and GROUP clause at once"),
+                    format!(
+                        "label {} must not occur in ON and GROUP clause at once",
+                        GoQuoted(&l)
+                    ),
                 );
             }
         }
@@ -286,9 +290,9 @@ impl Checker<'_> {
                 self.err(
                     vs.pos,
                     format!(
-                        "metric name must not be set twice: {:?} or {:?}",
-                        vs.name,
-                        m.value()
+                        "metric name must not be set twice: {} or {}",
+                        GoQuoted(&vs.name),
+                        GoQuoted(m.value())
                     ),
                 );
             }

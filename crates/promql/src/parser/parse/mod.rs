@@ -11,12 +11,14 @@ mod check;
 mod durations;
 mod selectors;
 
+use pm_common::model::Matcher;
+
 use super::ParserOptions;
 use super::ast::*;
 use super::error::{ParseErr, ParseErrors};
 use super::functions::get_function;
 use super::lexer::{Item, Kind, lex};
-use super::strings::{unquote, unquote_bytes};
+use super::strings::{GoQuoted, unquote, unquote_bytes};
 
 type PResult<T> = Result<T, ParseErr>;
 
@@ -49,22 +51,41 @@ pub(crate) struct Parser<'a> {
 
 /// Parses a PromQL expression and type-checks it.
 pub fn parse_expr(input: &str, opts: &ParserOptions) -> Result<Expr, ParseErrors> {
-    let tokens = lex(input);
-    let mut p = Parser {
-        input,
-        items: tokens.items,
-        lex_error: tokens.error,
-        idx: 0,
-        opts,
-        contexts: Vec::new(),
-        last_closing: 0,
-    };
+    let mut p = Parser::new(input, opts);
     let mut expr = p.parse_top().map_err(|e| ParseErrors(vec![e]))?;
     let errors = check::check(&mut expr, input);
     if errors.is_empty() {
         Ok(expr)
     } else {
         Err(ParseErrors(errors))
+    }
+}
+
+/// Parses a series selector (`foo{a="b"}`, `{__name__=~"x.+"}`) as given in `match[]` API
+/// parameters. Unlike [`parse_expr`], no type check runs, so `{}` is accepted.
+pub fn parse_metric_selector(input: &str) -> Result<Vec<Matcher>, ParseErrors> {
+    let opts = ParserOptions::default();
+    let mut p = Parser::new(input, &opts);
+    let item = p.peek();
+    let selector = if item.kind == Kind::LeftBrace {
+        p.parse_vector_selector(None)
+    } else if item.kind.is_metric_identifier() {
+        p.advance();
+        p.parse_vector_selector(Some(item))
+    } else {
+        Err(p.unexpected())
+    };
+    let selector = selector.and_then(|s| {
+        if p.peek_kind() == Kind::Eof {
+            Ok(s)
+        } else {
+            Err(p.unexpected())
+        }
+    });
+    match selector {
+        Ok(Expr::VectorSelector(vs)) => Ok(vs.matchers),
+        Ok(other) => unreachable!("selector parser returned {other:?}"),
+        Err(e) => Err(ParseErrors(vec![e])),
     }
 }
 
@@ -122,6 +143,19 @@ fn parse_number(text: &str) -> Result<f64, String> {
 }
 
 impl<'a> Parser<'a> {
+    fn new(input: &'a str, opts: &'a ParserOptions) -> Self {
+        let tokens = lex(input);
+        Parser {
+            input,
+            items: tokens.items,
+            lex_error: tokens.error,
+            idx: 0,
+            opts,
+            contexts: Vec::new(),
+            last_closing: 0,
+        }
+    }
+
     fn peek(&self) -> Item {
         self.items[self.idx]
     }
@@ -501,7 +535,7 @@ impl<'a> Parser<'a> {
             if label.is_empty() {
                 return Err(self.error(
                     Self::item_range(item),
-                    format!("invalid label name for grouping: {label:?}"),
+                    format!("invalid label name for grouping: {}", GoQuoted(&label)),
                 ));
             }
             labels.push(label);

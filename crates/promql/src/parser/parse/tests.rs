@@ -391,3 +391,19 @@ fn string_literals_keep_bytes() {
     assert_eq!(parse("`x\\n`").to_string(), r#""x\\n""#);
     assert_eq!(parse("'it\\'s'").to_string(), r#""it's""#);
 }
+
+#[test]
+fn metric_selectors() {
+    let m = parse_metric_selector(r#"up{job="a", "x.y"!~"b"}"#).unwrap();
+    let text: Vec<String> = m.iter().map(ToString::to_string).collect();
+    assert_eq!(text, [r#"job="a""#, r#""x.y"!~"b""#, r#"__name__="up""#]);
+    assert!(parse_metric_selector("{}").unwrap().is_empty());
+    assert_eq!(
+        parse_metric_selector("up + 1").unwrap_err().to_string(),
+        "1:4: parse error: unexpected <op:+>"
+    );
+    assert_eq!(
+        parse_metric_selector("rate(x)").unwrap_err().to_string(),
+        r#"1:5: parse error: unexpected "(""#
+    );
+}
