@@ -1,6 +1,7 @@
 //! Parses every expression of upstream's PromQL test scripts (`shared/testdata/promql/*.test`)
 //! with all features enabled, checks expected parse errors verbatim, and checks that printing an
-//! expression and parsing it again yields the same tree.
+//! expression (on one line, and prettified over several) and parsing it again yields the same
+//! tree.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -186,6 +187,23 @@ fn upstream_script_expressions() {
                                     "{}: {:?}: round trip through {printed:?} changed the tree (reprinted {reprinted:?})",
                                     eval.location, eval.query
                                 ));
+                            }
+                            // The multi-line form, forced by a narrow width, must mean the same.
+                            let pretty = a.pretty_with_width(20);
+                            match parse_expr(&pretty, &opts) {
+                                Ok(mut c) => {
+                                    normalize(&mut c);
+                                    if format!("{a:?}") != format!("{c:?}") {
+                                        problems.push(format!(
+                                            "{}: {:?}: pretty form {pretty:?} changed the tree",
+                                            eval.location, eval.query
+                                        ));
+                                    }
+                                }
+                                Err(e) => problems.push(format!(
+                                    "{}: {:?}: pretty form {pretty:?} fails to parse: {e}",
+                                    eval.location, eval.query
+                                )),
                             }
                         }
                     }

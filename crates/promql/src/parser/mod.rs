@@ -6,6 +6,7 @@ mod error;
 pub mod functions;
 mod lexer;
 mod parse;
+mod pretty;
 mod printer;
 mod strings;
 
@@ -14,6 +15,7 @@ pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::{Location, ParseErr, ParseErrors};
 pub use functions::{FUNCTIONS, Function, get_function};
 pub use parse::{parse_expr, parse_metric_selector};
+pub use pretty::DEFAULT_LINE_WIDTH;
 
 /// Experimental language features, each off by default as upstream (enabled there by
 /// `--enable-feature=…`).

@@ -103,14 +103,21 @@ impl Display for Expr {
     }
 }
 
+/// The operator and grouping of an aggregation, e.g. `sum by (job) ` (upstream's
+/// `ShortString`, also the head of the prettified form).
+pub(super) fn write_aggregate_head(f: &mut impl Write, a: &AggregateExpr) -> fmt::Result {
+    f.write_str(a.op.as_str())?;
+    if a.without || !a.grouping.is_empty() {
+        f.write_str(if a.without { " without (" } else { " by (" })?;
+        write_labels(f, &a.grouping)?;
+        f.write_str(") ")?;
+    }
+    Ok(())
+}
+
 impl Display for AggregateExpr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str(self.op.as_str())?;
-        if self.without || !self.grouping.is_empty() {
-            f.write_str(if self.without { " without (" } else { " by (" })?;
-            write_labels(f, &self.grouping)?;
-            f.write_str(") ")?;
-        }
+        write_aggregate_head(f, self)?;
         f.write_char('(')?;
         if let Some(p) = &self.param {
             write!(f, "{p}, ")?;
@@ -119,48 +126,53 @@ impl Display for AggregateExpr {
     }
 }
 
+/// The operator with its `bool`, matching and fill modifiers, e.g. `/ on (a) group_left ()`.
+pub(super) fn write_operator(f: &mut impl Write, b: &BinaryExpr) -> fmt::Result {
+    f.write_str(b.op.as_str())?;
+    if b.return_bool {
+        f.write_str(" bool")?;
+    }
+    let Some(m) = &b.matching else {
+        return Ok(());
+    };
+    let grouped = matches!(m.card, Cardinality::ManyToOne | Cardinality::OneToMany);
+    if !m.matching_labels.is_empty() || m.on || grouped {
+        f.write_str(if m.on { " on (" } else { " ignoring (" })?;
+        write_labels(f, &m.matching_labels)?;
+        f.write_char(')')?;
+    }
+    if grouped {
+        f.write_str(if m.card == Cardinality::ManyToOne {
+            " group_left ("
+        } else {
+            " group_right ("
+        })?;
+        write_labels(f, &m.include)?;
+        f.write_char(')')?;
+    }
+    let mut fill = |name: &str, v: f64| -> fmt::Result {
+        write!(f, " {name} (")?;
+        write_float_v(f, v)?;
+        f.write_char(')')
+    };
+    match (m.fill_lhs, m.fill_rhs) {
+        (Some(l), Some(r)) if l == r || (l.is_nan() && r.is_nan()) => fill("fill", l),
+        (l, r) => {
+            if let Some(l) = l {
+                fill("fill_left", l)?;
+            }
+            if let Some(r) = r {
+                fill("fill_right", r)?;
+            }
+            Ok(())
+        }
+    }
+}
+
 impl Display for BinaryExpr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.lhs, self.op)?;
-        if self.return_bool {
-            f.write_str(" bool")?;
-        }
-        if let Some(m) = &self.matching {
-            let grouped = matches!(m.card, Cardinality::ManyToOne | Cardinality::OneToMany);
-            if !m.matching_labels.is_empty() || m.on || grouped {
-                f.write_str(if m.on { " on (" } else { " ignoring (" })?;
-                write_labels(f, &m.matching_labels)?;
-                f.write_char(')')?;
-            }
-            if grouped {
-                f.write_str(if m.card == Cardinality::ManyToOne {
-                    " group_left ("
-                } else {
-                    " group_right ("
-                })?;
-                write_labels(f, &m.include)?;
-                f.write_char(')')?;
-            }
-            match (m.fill_lhs, m.fill_rhs) {
-                (Some(l), Some(r)) if l == r || (l.is_nan() && r.is_nan()) => {
-                    f.write_str(" fill (")?;
-                    write_float_v(f, l)?;
-                    f.write_char(')')?;
-                }
-                (l, r) => {
-                    if let Some(l) = l {
-                        f.write_str(" fill_left (")?;
-                        write_float_v(f, l)?;
-                        f.write_char(')')?;
-                    }
-                    if let Some(r) = r {
-                        f.write_str(" fill_right (")?;
-                        write_float_v(f, r)?;
-                        f.write_char(')')?;
-                    }
-                }
-            }
-        }
+        write!(f, "{} ", self.lhs)?;
+        write_operator(f, self)?;
         write!(f, " {}", self.rhs)
     }
 }
@@ -209,19 +221,25 @@ impl Display for MatrixSelector {
     }
 }
 
+/// `[range:step]` and the `@`/`offset` modifiers of a subquery.
+pub(super) fn write_subquery_suffix(f: &mut impl Write, s: &SubqueryExpr) -> fmt::Result {
+    f.write_char('[')?;
+    write_range(f, s.range, s.range_expr.as_deref())?;
+    f.write_char(':')?;
+    if s.step != 0 {
+        f.write_str(&format_duration_nanos(s.step))?;
+    } else if let Some(e) = &s.step_expr {
+        write!(f, "{e}")?;
+    }
+    f.write_char(']')?;
+    write_at(f, s.at)?;
+    write_offset(f, s.original_offset, s.offset_expr.as_deref())
+}
+
 impl Display for SubqueryExpr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[", self.expr)?;
-        write_range(f, self.range, self.range_expr.as_deref())?;
-        f.write_char(':')?;
-        if self.step != 0 {
-            f.write_str(&format_duration_nanos(self.step))?;
-        } else if let Some(e) = &self.step_expr {
-            write!(f, "{e}")?;
-        }
-        f.write_char(']')?;
-        write_at(f, self.at)?;
-        write_offset(f, self.original_offset, self.offset_expr.as_deref())
+        write!(f, "{}", self.expr)?;
+        write_subquery_suffix(f, self)
     }
 }
 
