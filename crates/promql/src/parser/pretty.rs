@@ -1,8 +1,6 @@
 //! Multi-line formatting of long expressions, identical to upstream's `Pretty()` (used by
 //! `/api/v1/format_query` and `promtool promql format`).
 
-use std::fmt::Write as _;
-
 use super::ast::*;
 use super::printer::{write_aggregate_head, write_operator, write_subquery_suffix};
 
@@ -57,7 +55,8 @@ fn write_pretty(out: &mut String, e: &Expr, level: usize, width: usize) {
         }
         Expr::Call(c) if split => {
             indent(out, level);
-            let _ = write!(out, "{}(\n", c.func.name);
+            out.push_str(c.func.name);
+            out.push_str("(\n");
             for (i, arg) in c.args.iter().enumerate() {
                 if i > 0 {
                     out.push_str(",\n");
