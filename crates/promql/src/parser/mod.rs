@@ -9,6 +9,7 @@ mod parse;
 mod pretty;
 mod printer;
 mod strings;
+mod token;
 
 pub use ast::*;
 pub use duration::{DurationError, format_duration, parse_duration};

@@ -82,11 +82,9 @@ pub fn parse_metric_selector(input: &str) -> Result<Vec<Matcher>, ParseErrors> {
             Err(p.unexpected())
         }
     });
-    match selector {
-        Ok(Expr::VectorSelector(vs)) => Ok(vs.matchers),
-        Ok(other) => unreachable!("selector parser returned {other:?}"),
-        Err(e) => Err(ParseErrors(vec![e])),
-    }
+    selector
+        .map(|vs| vs.matchers)
+        .map_err(|e| ParseErrors(vec![e]))
 }
 
 fn binary_op(kind: Kind) -> Option<BinaryOp> {
@@ -344,7 +342,7 @@ impl<'a> Parser<'a> {
                     pos: PosRange::new(item.pos, close.end),
                 }))
             }
-            Kind::LeftBrace => self.parse_vector_selector(None),
+            Kind::LeftBrace => Ok(Expr::VectorSelector(self.parse_vector_selector(None)?)),
             Kind::Aggregator(op)
                 if matches!(
                     self.peek_kind_at(1),
@@ -366,7 +364,9 @@ impl<'a> Parser<'a> {
             }
             k if k.is_metric_identifier() => {
                 self.advance();
-                self.parse_vector_selector(Some(item))
+                Ok(Expr::VectorSelector(
+                    self.parse_vector_selector(Some(item))?,
+                ))
             }
             _ => Err(self.unexpected()),
         }

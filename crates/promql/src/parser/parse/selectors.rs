@@ -48,7 +48,7 @@ fn match_type(kind: Kind) -> Option<MatchType> {
 
 impl Parser<'_> {
     /// `name`, `name{…}` or `{…}`; `name` has already been consumed.
-    pub(super) fn parse_vector_selector(&mut self, name: Option<Item>) -> PResult<Expr> {
+    pub(super) fn parse_vector_selector(&mut self, name: Option<Item>) -> PResult<VectorSelector> {
         let start = name.map_or(self.peek().pos, |n| n.pos);
         let mut end = name.map_or(start, |n| n.end);
         let mut matchers = Vec::new();
@@ -62,7 +62,7 @@ impl Parser<'_> {
                     .expect("equality matchers always compile"),
             );
         }
-        Ok(Expr::VectorSelector(VectorSelector {
+        Ok(VectorSelector {
             name,
             matchers,
             original_offset: 0,
@@ -72,7 +72,7 @@ impl Parser<'_> {
             smoothed: false,
             bypass_empty_matcher_check: false,
             pos: PosRange::new(start, end),
-        }))
+        })
     }
 
     /// `{ matcher, … }`; returns the matchers and the end of the closing brace.
