@@ -191,11 +191,9 @@ impl Display for DurationExpr {
             (DurationOp::Sub, None, Some(r)) => write!(f, "-{r}")?,
             (_, None, Some(r)) => r.fmt(f)?,
             (op, Some(l), Some(r)) => write!(f, "{l} {} {r}", op.as_str())?,
-            (_, l, r) => {
-                for side in [l, r].into_iter().flatten() {
-                    side.fmt(f)?;
-                }
-            }
+            // The parser builds no other shape; print whatever operand there is.
+            (_, Some(side), None) => side.fmt(f)?,
+            (_, None, None) => {}
         }
         if self.wrapped {
             f.write_char(')')?;
