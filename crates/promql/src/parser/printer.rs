@@ -156,7 +156,8 @@ pub(super) fn write_operator(f: &mut impl Write, b: &BinaryExpr) -> fmt::Result 
         f.write_char(')')
     };
     match (m.fill_lhs, m.fill_rhs) {
-        (Some(l), Some(r)) if l == r || (l.is_nan() && r.is_nan()) => fill("fill", l),
+        // As upstream, NaN fills print separately (NaN != NaN).
+        (Some(l), Some(r)) if l == r => fill("fill", l),
         (l, r) => {
             if let Some(l) = l {
                 fill("fill_left", l)?;

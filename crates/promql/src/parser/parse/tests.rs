@@ -407,3 +407,11 @@ fn metric_selectors() {
         r#"1:5: parse error: unexpected "(""#
     );
 }
+
+#[test]
+fn nan_fill_prints_both_sides() {
+    assert_eq!(
+        parse("a + fill(NaN) b").to_string(),
+        "a + fill_left (NaN) fill_right (NaN) b"
+    );
+}
