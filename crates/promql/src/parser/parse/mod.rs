@@ -87,6 +87,21 @@ pub fn parse_metric_selector(input: &str) -> Result<Vec<Matcher>, ParseErrors> {
         .map_err(|e| ParseErrors(vec![e]))
 }
 
+/// Whether a token can begin an expression.
+fn can_start_expr(kind: Kind) -> bool {
+    kind.is_metric_identifier()
+        || matches!(
+            kind,
+            Kind::Number
+                | Kind::Duration
+                | Kind::String
+                | Kind::LeftParen
+                | Kind::LeftBrace
+                | Kind::Add
+                | Kind::Sub
+        )
+}
+
 fn binary_op(kind: Kind) -> Option<BinaryOp> {
     Some(match kind {
         Kind::Or => BinaryOp::Or,
@@ -498,7 +513,10 @@ impl<'a> Parser<'a> {
             match self.peek_kind() {
                 Kind::Comma => {
                     let comma = self.advance();
-                    if self.peek_kind() == Kind::RightParen {
+                    // Upstream accepts the trailing comma (with this error) whenever no
+                    // argument can follow, and reports the next token only afterwards.
+                    let next = self.peek_kind();
+                    if !can_start_expr(next) && next != Kind::Error {
                         return Err(self.error(
                             Self::item_range(comma),
                             "trailing commas not allowed in function call args",

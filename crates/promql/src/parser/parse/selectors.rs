@@ -12,8 +12,9 @@ const LABEL_MATCHING: &str = "label matching";
 /// Largest |seconds| representable as nanoseconds in an i64.
 const MAX_DURATION_SECONDS: f64 = 9_223_372_036.854_775;
 
+/// NaN is in range, as upstream's comparisons are false for it.
 pub(super) fn duration_out_of_range(seconds: f64) -> bool {
-    !(-MAX_DURATION_SECONDS..=MAX_DURATION_SECONDS).contains(&seconds)
+    seconds.abs() > MAX_DURATION_SECONDS
 }
 
 pub(super) fn seconds_to_nanos(seconds: f64) -> i64 {

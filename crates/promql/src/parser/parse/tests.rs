@@ -415,3 +415,15 @@ fn nan_fill_prints_both_sides() {
         "a + fill_left (NaN) fill_right (NaN) b"
     );
 }
+
+#[test]
+fn trailing_comma_reported_before_later_syntax_errors() {
+    assert_eq!(
+        err("f(a, , b)"),
+        "1:4: parse error: trailing commas not allowed in function call args"
+    );
+    assert_eq!(
+        err("foo offset (NaN, 1)"),
+        r#"1:16: parse error: unexpected "," in offset, expected number, duration, step(), or range()"#
+    );
+}
