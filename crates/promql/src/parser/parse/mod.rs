@@ -594,7 +594,10 @@ impl<'a> Parser<'a> {
                 } else {
                     Cardinality::OneToMany
                 };
-                if self.peek_kind() == Kind::LeftParen {
+                // Labels are optional, but a token that cannot start the right-hand side is
+                // reported as a malformed label list, as upstream does.
+                let next = self.peek_kind();
+                if next == Kind::LeftParen || !can_start_expr(next) {
                     matching.include = self.parse_grouping_labels()?.0;
                 }
             }

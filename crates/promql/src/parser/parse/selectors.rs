@@ -255,8 +255,7 @@ impl Parser<'_> {
             expected: "timestamp",
         };
         let at = self.within(ctx, |p| {
-            let signed = matches!(p.peek_kind(), Kind::Add | Kind::Sub)
-                && matches!(p.peek_kind_at(1), Kind::Number | Kind::Duration);
+            let signed = matches!(p.peek_kind(), Kind::Add | Kind::Sub);
             let sign = if signed && p.advance().kind == Kind::Sub {
                 -1.0
             } else {
@@ -267,7 +266,7 @@ impl Parser<'_> {
                     let seconds = sign * p.parse_number_literal()?.val;
                     Ok((Some(seconds), AtModifier::None))
                 }
-                Kind::Start | Kind::End => {
+                Kind::Start | Kind::End if !signed => {
                     let which = p.advance().kind;
                     p.expect(Kind::LeftParen)?;
                     p.expect(Kind::RightParen)?;

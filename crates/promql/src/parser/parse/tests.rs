@@ -427,3 +427,19 @@ fn trailing_comma_reported_before_later_syntax_errors() {
         r#"1:16: parse error: unexpected "," in offset, expected number, duration, step(), or range()"#
     );
 }
+
+#[test]
+fn group_modifier_and_at_errors() {
+    assert_eq!(
+        err("a + on(b) group_left ^ c"),
+        r#"1:22: parse error: unexpected <op:^> in grouping opts, expected "(""#
+    );
+    assert_eq!(
+        err("a @ + on"),
+        "1:7: parse error: unexpected <on> in @, expected timestamp"
+    );
+    assert_eq!(
+        parse("a + on(b) group_left c").to_string(),
+        "a + on (b) group_left () c"
+    );
+}
