@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use regex::Regex;
+use super::regex::{FastRegexMatcher, RegexError};
 
 /// The four matcher kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,22 +25,19 @@ impl MatchType {
     }
 }
 
-/// A compiled matcher. Regexes are fully anchored (`^(?s:…)$`), as in Prometheus 3.
+/// A compiled matcher. Regexes have Go semantics and are fully anchored (`^(?s:…)$`), as in
+/// Prometheus 3, and use [`FastRegexMatcher`]'s shortcuts.
 #[derive(Clone)]
 pub struct Matcher {
     match_type: MatchType,
     name: String,
     value: String,
-    re: Option<Regex>,
+    re: Option<FastRegexMatcher>,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("invalid regular expression {pattern:?}: {source}")]
-pub struct MatcherError {
-    pattern: String,
-    #[source]
-    source: regex::Error,
-}
+#[error(transparent)]
+pub struct MatcherError(#[from] RegexError);
 
 impl Matcher {
     pub fn new(
@@ -50,12 +47,7 @@ impl Matcher {
     ) -> Result<Self, MatcherError> {
         let value = value.into();
         let re = match match_type {
-            MatchType::Regexp | MatchType::NotRegexp => Some(
-                Regex::new(&format!("^(?s:{value})$")).map_err(|source| MatcherError {
-                    pattern: value.clone(),
-                    source,
-                })?,
-            ),
+            MatchType::Regexp | MatchType::NotRegexp => Some(FastRegexMatcher::new(&value)?),
             _ => None,
         };
         Ok(Matcher {
@@ -86,6 +78,20 @@ impl Matcher {
             MatchType::Regexp => self.re.as_ref().is_some_and(|re| re.is_match(v)),
             MatchType::NotRegexp => !self.re.as_ref().is_some_and(|re| re.is_match(v)),
         }
+    }
+
+    /// For `=~`, the finite set of values the regex matches, if it has one (see
+    /// [`FastRegexMatcher::set_matches`]).
+    pub fn set_matches(&self) -> Option<&[String]> {
+        match self.match_type {
+            MatchType::Regexp => self.re.as_ref().and_then(FastRegexMatcher::set_matches),
+            _ => None,
+        }
+    }
+
+    /// The compiled regex of `=~` and `!~` matchers.
+    pub fn regex(&self) -> Option<&FastRegexMatcher> {
+        self.re.as_ref()
     }
 
     /// Whether the matcher accepts the empty string, i.e. also selects series without the label.
