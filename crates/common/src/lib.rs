@@ -5,7 +5,9 @@
 //!
 //! * [`model`]: label sets, names, samples, histograms, metadata;
 //! * [`expfmt`]: the exposition formats (text, OpenMetrics, protobuf) and content negotiation.
+//! * [`relabel`]: relabeling rules and their application.
 #![forbid(unsafe_code)]
 
 pub mod expfmt;
 pub mod model;
+pub mod relabel;

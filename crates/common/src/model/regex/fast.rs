@@ -243,7 +243,7 @@ struct Glob {
 
 #[derive(Clone, Debug)]
 enum Piece {
-    Lit(Lit),
+    Lit(Box<Lit>),
     /// Any string of at least `min_chars` characters (`.*`, `.+`, `.+.+`).
     Wild {
         min_chars: usize,
@@ -301,15 +301,17 @@ impl Glob {
                     if prev.fold == fold || !has_letters(if fold { &prev.text } else { &text }) =>
                 {
                     let merged = format!("{}{}", prev.text, text);
-                    *prev = Lit::new(merged, prev.fold || fold);
+                    **prev = Lit::new(merged, prev.fold || fold);
                 }
-                (_, RawPiece::Lit(text, fold)) => pieces.push(Piece::Lit(Lit::new(text, fold))),
+                (_, RawPiece::Lit(text, fold)) => {
+                    pieces.push(Piece::Lit(Box::new(Lit::new(text, fold))))
+                }
                 (_, RawPiece::Wild(min_chars)) => pieces.push(Piece::Wild { min_chars }),
             }
         }
         let ascii_only = pieces
             .iter()
-            .any(|p| matches!(p, Piece::Lit(Lit { fold: true, .. })));
+            .any(|p| matches!(p, Piece::Lit(lit) if lit.fold));
         Some(Glob { pieces, ascii_only })
     }
 
