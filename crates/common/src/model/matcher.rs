@@ -138,4 +138,19 @@ mod tests {
         assert!(n.matches("x") && !n.matches(""));
         assert_eq!(m.to_string(), r#"a=~"foo.*""#);
     }
+
+    #[test]
+    fn regex_matchers_have_go_semantics_and_set_matches() {
+        let m = Matcher::new(MatchType::Regexp, "a", r"\d+|x").unwrap();
+        assert!(m.matches("42") && m.matches("x") && !m.matches("٤٢"));
+        assert_eq!(m.set_matches(), None);
+        let m = Matcher::new(MatchType::Regexp, "a", "b|a").unwrap();
+        assert_eq!(m.set_matches(), Some(&["a".to_owned(), "b".into()][..]));
+        let n = Matcher::new(MatchType::NotRegexp, "a", "b|a").unwrap();
+        assert_eq!(n.set_matches(), None);
+        assert!(n.matches("c") && !n.matches("a"));
+        assert!(Matcher::new(MatchType::Equal, "a", "(").is_ok());
+        let err = Matcher::new(MatchType::Regexp, "a", "(").unwrap_err();
+        assert!(err.to_string().contains(r#""(""#), "{err}");
+    }
 }

@@ -107,8 +107,9 @@ impl FastRegexMatcher {
     }
 
     /// The values the regex matches when they are few and known (`a|b|c`, `foo`,
-    /// `(?i)ab`): the TSDB looks them up in the postings index instead of scanning all
-    /// values of the label.
+    /// `prod-[12]`): the TSDB looks them up in the postings index instead of scanning all
+    /// values of the label. Unlike upstream, a case-insensitive alternation such as
+    /// `(?i)a|b` also yields its (exact) case variants.
     pub fn set_matches(&self) -> Option<&[String]> {
         self.set.as_deref()
     }

@@ -41,6 +41,10 @@ fn perl_classes_are_ascii() {
     // Unicode classes stay Unicode.
     assert!(go(r"\pL+").is_match("é"));
     assert!(go(r"\p{Greek}").is_match("λ"));
+    assert!(go(r"[\p{Greek}x]+").is_match("λx"));
+    assert!(go(r"\PL").is_match("1") && !go(r"\PL").is_match("a"));
+    let not_boundary = go(r"a\Bb");
+    assert!(not_boundary.is_match("ab"));
 }
 
 #[test]
