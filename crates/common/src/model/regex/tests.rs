@@ -68,6 +68,13 @@ fn go_only_syntax() {
     assert!(go(r"(?P<x>a)(?<y>b)").is_match("ab"));
     assert!(go(r"\101").is_match("A"));
     assert!(go(r"a{1000}").is_match(&"a".repeat(1000)));
+    assert!(go(r"a{,3}").is_match("a{,3}"));
+    assert!(go(r"a*?b??c{2}?").is_match("aacc"));
+    assert!(go(r"(?:x{2}){3}").is_match("xxxxxx"));
+    assert!(go(r"\p{^Greek}").is_match("a") && !go(r"\p{^Greek}").is_match("λ"));
+    assert!(go(r"[\P{^Greek}]").is_match("λ"));
+    assert!(go(r"\12").is_match("\n"));
+    assert!(go(r"[\0]").is_match("\0"));
 }
 
 #[test]
@@ -85,11 +92,29 @@ fn syntax_go_rejects() {
         r"[a",
         r"a\",
         r"*",
+        r"a**",
+        r"a+*",
+        r"a???",
+        r"x*+",
+        r"x{2}{3}",
+        r"x{2}*",
+        r"\1",
+        r"[\7]",
+        r"\8",
+        r"\u0041",
+        r"[\Qa\E]",
     ] {
         let err = GoRegex::new(p).expect_err(p);
         assert_eq!(err.pattern(), p);
         assert!(!err.to_string().contains('\n'), "{err}");
     }
+    let err = GoRegex::new("xa+*").unwrap_err().to_string();
+    assert!(
+        err.ends_with("invalid nested repetition operator: `+*`"),
+        "{err}"
+    );
+    let err = GoRegex::new("a{1001}").unwrap_err().to_string();
+    assert!(err.ends_with("invalid repeat count: `{1001}`"), "{err}");
 }
 
 fn strategy(p: &str) -> &'static str {

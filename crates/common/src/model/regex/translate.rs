@@ -36,63 +36,100 @@ impl Translator<'_> {
     }
 
     fn run(mut self) -> Result<String, RegexError> {
-        let mut chars = self.pattern.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\\' => {
-                    let Some((_, e)) = chars.next() else {
-                        return Err(self.err("trailing backslash at end of expression"));
-                    };
-                    if e == 'Q' {
-                        let rest = &self.pattern[i + 2..];
-                        let (quoted, consumed) = match rest.find(r"\E") {
-                            Some(end) => (&rest[..end], end + 2),
-                            None => (rest, rest.len()),
-                        };
-                        self.out.push_str(&regex_syntax::escape(quoted));
-                        let stop = i + 2 + consumed;
-                        while chars.peek().is_some_and(|&(j, _)| j < stop) {
-                            chars.next();
-                        }
-                    } else if let Some(len) = unicode_class_name(&self.pattern[i + 2..], e) {
-                        self.out.push_str(&self.pattern[i..i + 2 + len]);
-                        while chars.peek().is_some_and(|&(j, _)| j < i + 2 + len) {
-                            chars.next();
-                        }
-                    } else {
-                        self.escape(e, false)?;
-                    }
+        let p = self.pattern;
+        let mut i = 0;
+        // Where the last repetition operator started, and whether its lazy `?` may follow.
+        let mut last_repeat: Option<(usize, bool)> = None;
+        while let Some(c) = p[i..].chars().next() {
+            let mut repeat = false;
+            let len = match c {
+                '\\' => self.escape_at(i, false)?,
+                '[' => self.class(i)? - i,
+                '*' | '+' | '?' => {
+                    repeat = true;
+                    1
                 }
-                '[' => {
-                    let end = self.class(i)?;
-                    while chars.peek().is_some_and(|&(j, _)| j < end) {
-                        chars.next();
-                    }
-                }
-                '{' => match parse_repeat(&self.pattern[i..]) {
+                '{' => match parse_repeat(&p[i..]) {
                     Some((min, max, len)) => {
                         if min > MAX_REPEAT || max.is_some_and(|m| m > MAX_REPEAT || m < min) {
-                            return Err(self.err(format!(
-                                "invalid repeat count: `{}`",
-                                &self.pattern[i..i + len]
-                            )));
+                            return Err(
+                                self.err(format!("invalid repeat count: `{}`", &p[i..i + len]))
+                            );
                         }
-                        self.out.push_str(&self.pattern[i..i + len]);
-                        while chars.peek().is_some_and(|&(j, _)| j < i + len) {
-                            chars.next();
-                        }
+                        repeat = true;
+                        len
                     }
-                    None => self.out.push_str(r"\{"),
+                    None => {
+                        self.out.push_str(r"\{");
+                        1
+                    }
                 },
-                '}' => self.out.push_str(r"\}"),
-                '(' if self.pattern[i..].starts_with("(?") => {
-                    self.check_group(&self.pattern[i + 2..])?;
-                    self.out.push('(');
+                '}' => {
+                    self.out.push_str(r"\}");
+                    1
                 }
-                _ => self.out.push(c),
+                '(' if p[i..].starts_with("(?") => {
+                    self.check_group(&p[i + 2..])?;
+                    self.out.push_str("(?");
+                    2
+                }
+                _ => {
+                    self.out.push(c);
+                    c.len_utf8()
+                }
+            };
+            last_repeat = match (repeat, last_repeat) {
+                (false, _) => None,
+                (true, Some((start, true))) if c == '?' => Some((start, false)),
+                // Go, like Perl, refuses stacked operators such as `a**` or `a{2}{3}`.
+                (true, Some((start, _))) => {
+                    return Err(self.err(format!(
+                        "invalid nested repetition operator: `{}`",
+                        &p[start..i + len]
+                    )));
+                }
+                (true, None) => Some((i, true)),
+            };
+            if repeat {
+                self.out.push_str(&p[i..i + len]);
             }
+            i += len;
         }
         Ok(self.out)
+    }
+
+    /// Translates the escape starting with the backslash at byte `i`; returns its length.
+    fn escape_at(&mut self, i: usize, in_class: bool) -> Result<usize, RegexError> {
+        let rest = &self.pattern[i + 1..];
+        let Some(e) = rest.chars().next() else {
+            return Err(self.err("trailing backslash at end of expression"));
+        };
+        let after = &rest[e.len_utf8()..];
+        if e == 'Q' && !in_class {
+            let (quoted, consumed) = match after.find(r"\E") {
+                Some(end) => (&after[..end], end + 2),
+                None => (after, after.len()),
+            };
+            self.out.push_str(&regex_syntax::escape(quoted));
+            return Ok(2 + consumed);
+        }
+        if let Some(len) = unicode_class_name(after, e) {
+            // Go negates with `\p{^Greek}`, Rust only with `\P{Greek}`.
+            match after[1..len].strip_prefix('^') {
+                Some(name) => {
+                    let flipped = if e == 'p' { 'P' } else { 'p' };
+                    self.out.push_str(&format!("\\{flipped}{{{name}"));
+                }
+                None => self.out.push_str(&self.pattern[i..i + 2 + len]),
+            }
+            return Ok(2 + len);
+        }
+        if matches!(e, '1'..='7') && !after.starts_with(|c: char| matches!(c, '0'..='7')) {
+            // A lone digit would be a backreference, which RE2 does not have.
+            return Err(self.err(format!("invalid escape sequence: `\\{e}`")));
+        }
+        self.escape(e, in_class)?;
+        Ok(1 + e.len_utf8())
     }
 
     /// Rejects the group syntax Go does not know; `(?P<n>`, `(?<n>`, `(?:` and the
@@ -185,16 +222,7 @@ impl Translator<'_> {
                     }
                 }
                 '\\' => {
-                    let Some(e) = self.pattern[i + 1..].chars().next() else {
-                        return Err(self.err("trailing backslash at end of expression"));
-                    };
-                    if let Some(len) = unicode_class_name(&self.pattern[i + 2..], e) {
-                        self.out.push_str(&self.pattern[i..i + 2 + len]);
-                        i += 2 + len;
-                    } else {
-                        self.escape(e, true)?;
-                        i += 1 + e.len_utf8();
-                    }
+                    i += self.escape_at(i, true)?;
                     continue;
                 }
                 '[' | ']' | '&' | '~' => {
