@@ -2,6 +2,7 @@
 //! federation, remote read and Alertmanager silences.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::regex::{FastRegexMatcher, RegexError};
 
@@ -32,7 +33,8 @@ pub struct Matcher {
     match_type: MatchType,
     name: String,
     value: String,
-    re: Option<FastRegexMatcher>,
+    /// Shared: matchers are cloned freely, and a large set of values is costly to copy.
+    re: Option<Arc<FastRegexMatcher>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +49,9 @@ impl Matcher {
     ) -> Result<Self, MatcherError> {
         let value = value.into();
         let re = match match_type {
-            MatchType::Regexp | MatchType::NotRegexp => Some(FastRegexMatcher::new(&value)?),
+            MatchType::Regexp | MatchType::NotRegexp => {
+                Some(Arc::new(FastRegexMatcher::new(&value)?))
+            }
             _ => None,
         };
         Ok(Matcher {
@@ -84,14 +88,14 @@ impl Matcher {
     /// [`FastRegexMatcher::set_matches`]).
     pub fn set_matches(&self) -> Option<&[String]> {
         match self.match_type {
-            MatchType::Regexp => self.re.as_ref().and_then(FastRegexMatcher::set_matches),
+            MatchType::Regexp => self.re.as_deref().and_then(FastRegexMatcher::set_matches),
             _ => None,
         }
     }
 
     /// The compiled regex of `=~` and `!~` matchers.
     pub fn regex(&self) -> Option<&FastRegexMatcher> {
-        self.re.as_ref()
+        self.re.as_deref()
     }
 
     /// Whether the matcher accepts the empty string, i.e. also selects series without the label.

@@ -41,7 +41,13 @@ enum Strategy {
     Any,
     /// `.+`
     NonEmpty,
-    /// A sequence of literals and wildcards, e.g. `foo.*`, `.*bar`, `(?i)a.+b.*c`.
+    /// `foo.*`, `foo.+`: a literal prefix, then at least `min_rest` more characters.
+    Prefix { prefix: Box<str>, min_rest: usize },
+    /// `.*foo`, `.+foo`.
+    Suffix { suffix: Box<str>, min_rest: usize },
+    /// `.*foo.*`
+    Contains(Finder<'static>),
+    /// Any other sequence of literals and wildcards, e.g. `(?i)foo`, `a.+b.*c`.
     Glob(Glob),
     /// An alternation of such sequences, e.g. `foo.*|.*bar`.
     AnyOf(Box<[Glob]>),
@@ -85,6 +91,13 @@ impl FastRegexMatcher {
             Strategy::HashedSet(set) => set.contains(s),
             Strategy::Any => true,
             Strategy::NonEmpty => !s.is_empty(),
+            Strategy::Prefix { prefix, min_rest } => {
+                s.starts_with(&**prefix) && has_chars(&s[prefix.len()..], *min_rest)
+            }
+            Strategy::Suffix { suffix, min_rest } => {
+                s.ends_with(&**suffix) && has_chars(&s[..s.len() - suffix.len()], *min_rest)
+            }
+            Strategy::Contains(finder) => finder.find(s.as_bytes()).is_some(),
             Strategy::Glob(glob) => match glob.matches(s) {
                 Some(m) => m,
                 None => self.regex.is_match(s),
@@ -133,6 +146,9 @@ impl FastRegexMatcher {
             Strategy::HashedSet(_) => "HashedSet",
             Strategy::Any => "Any",
             Strategy::NonEmpty => "NonEmpty",
+            Strategy::Prefix { .. } => "Prefix",
+            Strategy::Suffix { .. } => "Suffix",
+            Strategy::Contains(_) => "Contains",
             Strategy::Glob(_) => "Glob",
             Strategy::AnyOf(_) => "AnyOf",
             Strategy::Regex { .. } => "Regex",
@@ -180,6 +196,25 @@ fn classify(hir: &Hir) -> (Strategy, Option<Box<[String]>>) {
             ),
             [Piece::Wild { min_chars: 0 }] => (Strategy::Any, None),
             [Piece::Wild { min_chars: 1 }] => (Strategy::NonEmpty, None),
+            [Piece::Lit(lit), Piece::Wild { min_chars }] if !lit.fold => (
+                Strategy::Prefix {
+                    prefix: lit.text.clone(),
+                    min_rest: *min_chars,
+                },
+                None,
+            ),
+            [Piece::Wild { min_chars }, Piece::Lit(lit)] if !lit.fold => (
+                Strategy::Suffix {
+                    suffix: lit.text.clone(),
+                    min_rest: *min_chars,
+                },
+                None,
+            ),
+            [
+                Piece::Wild { min_chars: 0 },
+                Piece::Lit(lit),
+                Piece::Wild { min_chars: 0 },
+            ] if !lit.fold => (Strategy::Contains(lit.finder.clone()), None),
             _ => (Strategy::Glob(glob), None),
         };
     }
@@ -237,8 +272,8 @@ fn finite_values(hir: &Hir) -> Option<Vec<String>> {
 #[derive(Clone, Debug)]
 struct Glob {
     pieces: Vec<Piece>,
-    /// Some literal is case-insensitive: its Unicode fold set (`k` also matches the Kelvin
-    /// sign) is only handled here for ASCII input.
+    /// A case-insensitive literal holds `k` or `s`, whose fold sets include the Kelvin sign
+    /// and the long s: byte-wise ASCII folding is exact only for ASCII input then.
     ascii_only: bool,
 }
 
@@ -312,7 +347,7 @@ impl Glob {
         }
         let ascii_only = pieces
             .iter()
-            .any(|p| matches!(p, Piece::Lit(lit) if lit.fold));
+            .any(|p| matches!(p, Piece::Lit(lit) if lit.fold && lit.text.contains(['k', 's'])));
         Some(Glob { pieces, ascii_only })
     }
 
