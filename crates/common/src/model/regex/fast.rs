@@ -46,7 +46,7 @@ enum Strategy {
     /// `.*foo`, `.+foo`.
     Suffix { suffix: Box<str>, min_rest: usize },
     /// `.*foo.*`
-    Contains(Finder<'static>),
+    Contains(Box<Finder<'static>>),
     /// Any other sequence of literals and wildcards, e.g. `(?i)foo`, `a.+b.*c`.
     Glob(Glob),
     /// An alternation of such sequences, e.g. `foo.*|.*bar`.
@@ -214,7 +214,7 @@ fn classify(hir: &Hir) -> (Strategy, Option<Box<[String]>>) {
                 Piece::Wild { min_chars: 0 },
                 Piece::Lit(lit),
                 Piece::Wild { min_chars: 0 },
-            ] if !lit.fold => (Strategy::Contains(lit.finder.clone()), None),
+            ] if !lit.fold => (Strategy::Contains(Box::new(lit.finder.clone())), None),
             _ => (Strategy::Glob(glob), None),
         };
     }
