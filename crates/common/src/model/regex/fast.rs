@@ -33,6 +33,8 @@ pub struct FastRegexMatcher {
 enum Strategy {
     /// One literal value.
     Equal(Box<str>),
+    /// `(?i)foo`: one ASCII-case-insensitive literal; `ascii_only` as in [`Glob`].
+    EqualFold { value: Box<str>, ascii_only: bool },
     /// A small finite set of values, scanned linearly (`set`).
     SmallSet,
     /// A larger finite set of values.
@@ -84,6 +86,13 @@ impl FastRegexMatcher {
     pub fn is_match(&self, s: &str) -> bool {
         match &self.strategy {
             Strategy::Equal(v) => s == &**v,
+            Strategy::EqualFold { value, ascii_only } => {
+                if *ascii_only && !s.is_ascii() {
+                    self.regex.is_match(s)
+                } else {
+                    s.as_bytes().eq_ignore_ascii_case(value.as_bytes())
+                }
+            }
             Strategy::SmallSet => self
                 .set
                 .as_deref()
@@ -142,6 +151,7 @@ impl FastRegexMatcher {
     pub(super) fn strategy_name(&self) -> &'static str {
         match self.strategy {
             Strategy::Equal(_) => "Equal",
+            Strategy::EqualFold { .. } => "EqualFold",
             Strategy::SmallSet => "SmallSet",
             Strategy::HashedSet(_) => "HashedSet",
             Strategy::Any => "Any",
@@ -193,6 +203,13 @@ fn classify(hir: &Hir) -> (Strategy, Option<Box<[String]>>) {
             [Piece::Lit(lit)] if !lit.fold => (
                 Strategy::Equal(lit.text.clone()),
                 Some(Box::new([lit.text.to_string()])),
+            ),
+            [Piece::Lit(lit)] => (
+                Strategy::EqualFold {
+                    value: lit.text.clone(),
+                    ascii_only: glob.ascii_only,
+                },
+                None,
             ),
             [Piece::Wild { min_chars: 0 }] => (Strategy::Any, None),
             [Piece::Wild { min_chars: 1 }] => (Strategy::NonEmpty, None),
