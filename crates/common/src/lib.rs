@@ -6,9 +6,12 @@
 //! * [`model`]: label sets, names, samples, histograms, metadata;
 //! * [`expfmt`]: the exposition formats (text, OpenMetrics, protobuf) and content negotiation;
 //! * [`config`]: durations, secrets, YAML loading and the shared HTTP client configuration.
+//! * [`expfmt`]: the exposition formats (text, OpenMetrics, protobuf) and content negotiation.
+//! * [`relabel`]: relabeling rules and their application.
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod expfmt;
 pub mod metrics;
 pub mod model;
+pub mod relabel;

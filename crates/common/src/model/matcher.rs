@@ -2,8 +2,9 @@
 //! federation, remote read and Alertmanager silences.
 
 use std::fmt;
+use std::sync::Arc;
 
-use regex::Regex;
+use super::regex::{FastRegexMatcher, RegexError};
 
 /// The four matcher kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,22 +26,20 @@ impl MatchType {
     }
 }
 
-/// A compiled matcher. Regexes are fully anchored (`^(?s:…)$`), as in Prometheus 3.
+/// A compiled matcher. Regexes have Go semantics and are fully anchored (`^(?s:…)$`), as in
+/// Prometheus 3, and use [`FastRegexMatcher`]'s shortcuts.
 #[derive(Clone)]
 pub struct Matcher {
     match_type: MatchType,
     name: String,
     value: String,
-    re: Option<Regex>,
+    /// Shared: matchers are cloned freely, and a large set of values is costly to copy.
+    re: Option<Arc<FastRegexMatcher>>,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("invalid regular expression {pattern:?}: {source}")]
-pub struct MatcherError {
-    pattern: String,
-    #[source]
-    source: regex::Error,
-}
+#[error(transparent)]
+pub struct MatcherError(#[from] RegexError);
 
 impl Matcher {
     pub fn new(
@@ -50,12 +49,9 @@ impl Matcher {
     ) -> Result<Self, MatcherError> {
         let value = value.into();
         let re = match match_type {
-            MatchType::Regexp | MatchType::NotRegexp => Some(
-                Regex::new(&format!("^(?s:{value})$")).map_err(|source| MatcherError {
-                    pattern: value.clone(),
-                    source,
-                })?,
-            ),
+            MatchType::Regexp | MatchType::NotRegexp => {
+                Some(Arc::new(FastRegexMatcher::new(&value)?))
+            }
             _ => None,
         };
         Ok(Matcher {
@@ -86,6 +82,20 @@ impl Matcher {
             MatchType::Regexp => self.re.as_ref().is_some_and(|re| re.is_match(v)),
             MatchType::NotRegexp => !self.re.as_ref().is_some_and(|re| re.is_match(v)),
         }
+    }
+
+    /// For `=~`, the finite set of values the regex matches, if it has one (see
+    /// [`FastRegexMatcher::set_matches`]).
+    pub fn set_matches(&self) -> Option<&[String]> {
+        match self.match_type {
+            MatchType::Regexp => self.re.as_deref().and_then(FastRegexMatcher::set_matches),
+            _ => None,
+        }
+    }
+
+    /// The compiled regex of `=~` and `!~` matchers.
+    pub fn regex(&self) -> Option<&FastRegexMatcher> {
+        self.re.as_deref()
     }
 
     /// Whether the matcher accepts the empty string, i.e. also selects series without the label.
@@ -131,5 +141,20 @@ mod tests {
         let n = Matcher::new(MatchType::NotRegexp, "a", "").unwrap();
         assert!(n.matches("x") && !n.matches(""));
         assert_eq!(m.to_string(), r#"a=~"foo.*""#);
+    }
+
+    #[test]
+    fn regex_matchers_have_go_semantics_and_set_matches() {
+        let m = Matcher::new(MatchType::Regexp, "a", r"\d+|x").unwrap();
+        assert!(m.matches("42") && m.matches("x") && !m.matches("٤٢"));
+        assert_eq!(m.set_matches(), None);
+        let m = Matcher::new(MatchType::Regexp, "a", "b|a").unwrap();
+        assert_eq!(m.set_matches(), Some(&["a".to_owned(), "b".into()][..]));
+        let n = Matcher::new(MatchType::NotRegexp, "a", "b|a").unwrap();
+        assert_eq!(n.set_matches(), None);
+        assert!(n.matches("c") && !n.matches("a"));
+        assert!(Matcher::new(MatchType::Equal, "a", "(").is_ok());
+        let err = Matcher::new(MatchType::Regexp, "a", "(").unwrap_err();
+        assert!(err.to_string().contains(r#""(""#), "{err}");
     }
 }

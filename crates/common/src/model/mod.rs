@@ -4,6 +4,7 @@ mod escaping;
 mod labels;
 mod matcher;
 mod names;
+mod regex;
 mod value;
 
 pub use escaping::{ESCAPING_KEY, EscapingScheme, EscapingSchemeError, escape_name, unescape_name};
@@ -15,6 +16,7 @@ pub use names::{
     BUCKET_LABEL, META_LABEL_PREFIX, METRIC_NAME_LABEL, NameValidation, QUANTILE_LABEL,
     RESERVED_LABEL_PREFIX, is_valid_legacy_label_name, is_valid_legacy_metric_name,
 };
+pub use regex::{FastRegexMatcher, GoRegex, RegexError, to_rust_syntax};
 pub use value::{
     CUSTOM_BUCKETS_SCHEMA, CounterResetHint, Exemplar, FloatHistogram, Histogram, Metadata,
     MetricType, STALE_NAN_BITS, Sample, Span, Timestamp, is_stale_nan, stale_nan,
