@@ -5,9 +5,9 @@
 //!
 //! * [`model`]: label sets, names, samples, histograms, metadata;
 //! * [`expfmt`]: the exposition formats (text, OpenMetrics, protobuf) and content negotiation;
-//! * [`config`]: durations, secrets, YAML loading and the shared HTTP client configuration.
-//! * [`expfmt`]: the exposition formats (text, OpenMetrics, protobuf) and content negotiation.
-//! * [`relabel`]: relabeling rules and their application.
+//! * [`config`]: durations, secrets, YAML loading and the shared HTTP client configuration;
+//! * [`relabel`]: relabeling rules and their application;
+//! * [`metrics`]: the own-metrics registry every daemon serves on `/metrics`.
 #![forbid(unsafe_code)]
 
 pub mod config;
