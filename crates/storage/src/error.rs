@@ -47,7 +47,9 @@ pub enum StorageError {
     DuplicateExemplar,
     #[error("too old exemplar")]
     TooOldExemplar,
-    #[error("label length for exemplar exceeds maximum of {EXEMPLAR_MAX_LABEL_SET_LENGTH} UTF-8 characters")]
+    #[error(
+        "label length for exemplar exceeds maximum of {EXEMPLAR_MAX_LABEL_SET_LENGTH} UTF-8 characters"
+    )]
     ExemplarLabelLength,
     #[error("exemplar storage is disabled or max exemplars is less than or equal to 0")]
     ExemplarsDisabled,
@@ -233,7 +235,10 @@ mod tests {
 
     #[test]
     fn texts_match_upstream() {
-        assert_eq!(StorageError::OutOfOrderSample.to_string(), "out of order sample");
+        assert_eq!(
+            StorageError::OutOfOrderSample.to_string(),
+            "out of order sample"
+        );
         assert_eq!(StorageError::OutOfBounds.to_string(), "out of bounds");
         assert_eq!(StorageError::TooOldSample.to_string(), "too old sample");
         assert_eq!(

@@ -54,9 +54,9 @@ mod chunk;
 mod error;
 mod fanout;
 mod iterator;
-pub mod merge;
 #[cfg(feature = "testsuite")]
 mod memstorage;
+pub mod merge;
 mod query;
 mod series;
 mod storage;
@@ -77,7 +77,7 @@ pub use memstorage::MemStorage;
 pub use merge::{MergeQuerier, merge_sorted_strings};
 pub use query::{LabelHints, LabelQuerier, Querier, Queryable, SelectHints};
 pub use series::{
-    BoxSeries, BoxSeriesSet, EmptySeriesSet, ErrorSeriesSet, ListIterator, ListSeries,
-    SampleValue, Series, SeriesSample, SeriesSet, VecSeriesSet,
+    BoxSeries, BoxSeriesSet, EmptySeriesSet, ErrorSeriesSet, ListIterator, ListSeries, SampleValue,
+    Series, SeriesSample, SeriesSet, VecSeriesSet,
 };
 pub use storage::Storage;

@@ -53,12 +53,8 @@ pub trait Querier: LabelQuerier {
     ///
     /// Hints let the implementation do less work (e.g. skip samples for `series` calls); an
     /// implementation may ignore them, so the caller still filters what it needs.
-    fn select(
-        &self,
-        sort: bool,
-        hints: Option<&SelectHints>,
-        matchers: &[Matcher],
-    ) -> BoxSeriesSet;
+    fn select(&self, sort: bool, hints: Option<&SelectHints>, matchers: &[Matcher])
+    -> BoxSeriesSet;
 }
 
 /// What a select is for, passed so that storages can skip work (upstream's `SelectHints`).

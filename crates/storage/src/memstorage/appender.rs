@@ -4,9 +4,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use pm_common::model::{
-    CounterResetHint, Exemplar, FloatHistogram, Histogram, Labels, Metadata,
-};
+use pm_common::model::{CounterResetHint, Exemplar, FloatHistogram, Histogram, Labels, Metadata};
 
 use super::{Inner, MemStorage, series_ref};
 use crate::append::{Appender, SeriesRef};
@@ -141,7 +139,9 @@ fn check_appendable(last: Option<&SeriesSample>, new: &SeriesSample) -> Result<V
             (SampleValue::Float(old), SampleValue::Float(v)) => {
                 Err(DuplicateSample::float(new.t, *old, *v).into())
             }
-            (_, SampleValue::Float(v)) => Err(DuplicateSample::histogram_to_float(new.t, *v).into()),
+            (_, SampleValue::Float(v)) => {
+                Err(DuplicateSample::histogram_to_float(new.t, *v).into())
+            }
             (old, h) if same_histogram(old, h) => Ok(Verdict::Ignore),
             _ => Err(DuplicateSample::bare().into()),
         },
@@ -154,13 +154,23 @@ fn same_histogram(a: &SampleValue, b: &SampleValue) -> bool {
     match (a, b) {
         (SampleValue::Histogram(x), SampleValue::Histogram(y)) => {
             x.sum.to_bits() == y.sum.to_bits()
-                && Histogram { sum: 0.0, ..Histogram::clone(x) }
-                    == Histogram { sum: 0.0, ..Histogram::clone(y) }
+                && Histogram {
+                    sum: 0.0,
+                    ..Histogram::clone(x)
+                } == Histogram {
+                    sum: 0.0,
+                    ..Histogram::clone(y)
+                }
         }
         (SampleValue::FloatHistogram(x), SampleValue::FloatHistogram(y)) => {
             x.sum.to_bits() == y.sum.to_bits()
-                && FloatHistogram { sum: 0.0, ..FloatHistogram::clone(x) }
-                    == FloatHistogram { sum: 0.0, ..FloatHistogram::clone(y) }
+                && FloatHistogram {
+                    sum: 0.0,
+                    ..FloatHistogram::clone(x)
+                } == FloatHistogram {
+                    sum: 0.0,
+                    ..FloatHistogram::clone(y)
+                }
         }
         _ => false,
     }

@@ -32,7 +32,10 @@ impl MemQuerier {
         matchers: &'a [Matcher],
     ) -> impl Iterator<Item = (&'a Labels, &'a [SeriesSample])> + 'a {
         self.series.iter().filter_map(move |(labels, samples)| {
-            if !matchers.iter().all(|m| m.matches(labels.get_or_empty(m.name()))) {
+            if !matchers
+                .iter()
+                .all(|m| m.matches(labels.get_or_empty(m.name())))
+            {
                 return None;
             }
             let start = samples.partition_point(|s| s.t < mint);

@@ -24,12 +24,7 @@ fn drain(it: &mut dyn SampleIterator) -> Vec<(i64, f64)> {
 }
 
 fn chain(parts: &[&[(i64, f64)]]) -> ChainIterator {
-    ChainIterator::new(
-        parts
-            .iter()
-            .map(|p| series("a", p).iter())
-            .collect(),
-    )
+    ChainIterator::new(parts.iter().map(|p| series("a", p).iter()).collect())
 }
 
 /// Yields its series, then fails with `err` if set.
@@ -161,7 +156,14 @@ fn chain_interleaves_and_drops_repeated_timestamps() {
     ]);
     assert_eq!(
         drain(&mut it),
-        [(1, 1.0), (2, 20.0), (3, 3.0), (4, 400.0), (5, 5.0), (6, 60.0)],
+        [
+            (1, 1.0),
+            (2, 20.0),
+            (3, 3.0),
+            (4, 400.0),
+            (5, 5.0),
+            (6, 60.0)
+        ],
         "the first series wins a shared timestamp"
     );
     assert_eq!(it.next(), ValueType::None);
@@ -264,7 +266,10 @@ fn merge_set_orders_and_merges_equal_labels() {
             vec![series("a", &[(2, 2.0)]), series("b", &[(5, 5.0)])],
             None,
         )),
-        Box::new(ScriptedSet::new(vec![series("c", &[(1, 9.0), (3, 3.0)])], None)),
+        Box::new(ScriptedSet::new(
+            vec![series("c", &[(1, 9.0), (3, 3.0)])],
+            None,
+        )),
     ];
     let mut set = MergeSeriesSet::new(sets);
     assert_eq!(
@@ -336,7 +341,10 @@ fn lone_querier_is_passed_through_unsorted() {
         vec![],
     );
     let mut set = q.select(false, None, &[]);
-    let jobs: Vec<_> = collect_set(set.as_mut()).into_iter().map(|(j, _)| j).collect();
+    let jobs: Vec<_> = collect_set(set.as_mut())
+        .into_iter()
+        .map(|(j, _)| j)
+        .collect();
     assert_eq!(jobs, ["b", "a"]);
 }
 
@@ -357,7 +365,9 @@ fn secondary_failure_is_a_warning_primary_failure_an_error() {
     );
 
     let q = MergeQuerier::new(
-        vec![Box::new(FixedQuerier::new(&[]).failing(StorageError::NotFound))],
+        vec![Box::new(
+            FixedQuerier::new(&[]).failing(StorageError::NotFound),
+        )],
         vec![Box::new(FixedQuerier::new(&[("a", &[(1, 1.0)])]))],
     );
     let mut set = q.select(true, None, &[]);
@@ -369,7 +379,9 @@ fn secondary_failure_is_a_warning_primary_failure_an_error() {
 fn lone_secondary_failure_is_still_a_warning() {
     let q = MergeQuerier::new(
         vec![],
-        vec![Box::new(FixedQuerier::new(&[]).failing(StorageError::NotFound))],
+        vec![Box::new(
+            FixedQuerier::new(&[]).failing(StorageError::NotFound),
+        )],
     );
     let mut set = q.select(true, None, &[]);
     assert!(set.next().is_none());
@@ -400,13 +412,13 @@ fn label_values_merge_unique_sorted_with_limit() {
     let (values, warnings) = q.label_values("job", None, &[]).unwrap();
     assert_eq!(values, ["a", "b", "c", "d", "e"]);
     assert_eq!(warnings.iter().collect::<Vec<_>>(), ["not found"]);
-    let (names, _) = q
-        .label_names(Some(&LabelHints { limit: 2 }), &[])
-        .unwrap();
+    let (names, _) = q.label_names(Some(&LabelHints { limit: 2 }), &[]).unwrap();
     assert_eq!(names, ["a", "b"]);
 
     let failing_primary = MergeQuerier::new(
-        vec![Box::new(FixedQuerier::new(&[]).failing(StorageError::NotFound))],
+        vec![Box::new(
+            FixedQuerier::new(&[]).failing(StorageError::NotFound),
+        )],
         vec![Box::new(FixedQuerier::new(&[]).values(&["x"]))],
     );
     assert!(failing_primary.label_values("job", None, &[]).is_err());

@@ -174,3 +174,6 @@ impl Appender for FanoutAppender {
         result
     }
 }
+
+#[cfg(all(test, feature = "testsuite"))]
+mod tests;
