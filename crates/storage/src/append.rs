@@ -43,6 +43,17 @@ impl<T: Appendable + ?Sized> Appendable for std::sync::Arc<T> {
     }
 }
 
+/// Per-call behaviour switches of an appender (upstream's `storage.AppendOptions`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AppendOptions {
+    /// Reject out-of-order samples with
+    /// [`StorageError::OutOfOrderSample`](crate::StorageError::OutOfOrderSample) even when the
+    /// storage accepts out-of-order data otherwise. Rule evaluation sets it for all its appends
+    /// and the scrape loop for staleness markers: an old value must never be inserted behind newer
+    /// data there.
+    pub discard_out_of_order: bool,
+}
+
 /// A write transaction (upstream's `storage.Appender`).
 ///
 /// * **Atomicity and visibility.** Nothing appended is visible to queriers before
@@ -59,6 +70,10 @@ impl<T: Appendable + ?Sized> Appendable for std::sync::Arc<T> {
 ///   to one series within a transaction must be in ascending timestamp order.
 /// * Not thread-safe: one appender is used by one thread at a time.
 pub trait Appender: Send {
+    /// Applies `options` to the calls that follow, until changed again; `AppendOptions::default()`
+    /// restores the storage's normal behaviour.
+    fn set_options(&mut self, options: AppendOptions);
+
     /// Adds a float sample to the series `labels` (sorted, without duplicate names) and returns
     /// its reference for later calls. `series` may be [`SeriesRef::UNKNOWN`].
     fn append(&mut self, series: SeriesRef, labels: &Labels, t: i64, v: f64) -> Result<SeriesRef>;

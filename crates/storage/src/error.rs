@@ -7,6 +7,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::histogram::HistogramError;
+
 /// Upper bound, in Unicode scalar values, of an exemplar's label names and values together
 /// (OpenMetrics' limit, upstream `exemplar.ExemplarMaxLabelSetLength`).
 pub const EXEMPLAR_MAX_LABEL_SET_LENGTH: usize = 128;
@@ -62,6 +64,9 @@ pub enum StorageError {
     /// The created timestamp is not before the sample it belongs to; the zero sample is skipped.
     #[error("CT is newer or the same as sample's timestamp, ignoring")]
     CreatedTimestampNotBeforeSample,
+    /// A malformed native histogram.
+    #[error(transparent)]
+    InvalidHistogram(#[from] HistogramError),
     /// A histogram append carried neither an integer nor a float histogram.
     #[error("histogram sample without a histogram value")]
     MissingHistogram,
@@ -157,7 +162,7 @@ impl std::error::Error for DuplicateSample {}
 
 /// Formats a float as Go's `%g` does: shortest digits, exponent form when the decimal exponent
 /// is below -4 or at least 6, exponent with a sign and at least two digits, `+Inf`/`-Inf`/`NaN`.
-struct GoFloat(f64);
+pub(crate) struct GoFloat(pub(crate) f64);
 
 impl fmt::Display for GoFloat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -53,6 +53,7 @@ mod append;
 mod chunk;
 mod error;
 mod fanout;
+mod histogram;
 mod iterator;
 #[cfg(feature = "testsuite")]
 mod memstorage;
@@ -61,7 +62,7 @@ mod query;
 mod series;
 mod storage;
 
-pub use append::{Appendable, Appender, SeriesRef};
+pub use append::{AppendOptions, Appendable, Appender, SeriesRef};
 pub use chunk::{
     Chunk, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkQuerier, ChunkQueryable, ChunkSeries,
     ChunkSeriesSet,
@@ -71,6 +72,9 @@ pub use error::{
     Warnings,
 };
 pub use fanout::{Fanout, FanoutAppender};
+pub use histogram::{
+    HistogramError, HistogramErrorKind, validate_float_histogram, validate_histogram,
+};
 pub use iterator::{EmptyIterator, ErrorIterator, HistogramSample, SampleIterator, ValueType};
 #[cfg(feature = "testsuite")]
 pub use memstorage::MemStorage;

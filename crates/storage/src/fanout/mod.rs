@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use pm_common::model::{Exemplar, FloatHistogram, Histogram, Labels, Metadata};
 
-use crate::append::{Appendable, Appender, SeriesRef};
+use crate::append::{AppendOptions, Appendable, Appender, SeriesRef};
 use crate::error::Result;
 use crate::merge::MergeQuerier;
 use crate::query::{Querier, Queryable};
@@ -91,6 +91,13 @@ impl FanoutAppender {
 }
 
 impl Appender for FanoutAppender {
+    fn set_options(&mut self, options: AppendOptions) {
+        self.primary.set_options(options);
+        for s in &mut self.secondaries {
+            s.set_options(options);
+        }
+    }
+
     fn append(&mut self, series: SeriesRef, labels: &Labels, t: i64, v: f64) -> Result<SeriesRef> {
         self.fan(series, |a, r| a.append(r, labels, t, v))
     }

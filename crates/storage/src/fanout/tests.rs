@@ -31,6 +31,9 @@ struct Broken {
 struct BrokenAppender(Box<dyn Appender>);
 
 impl Appender for BrokenAppender {
+    fn set_options(&mut self, options: AppendOptions) {
+        self.0.set_options(options)
+    }
     fn append(&mut self, series: SeriesRef, labels: &Labels, t: i64, v: f64) -> Result<SeriesRef> {
         self.0.append(series, labels, t, v)
     }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use pm_common::model::{CounterResetHint, Exemplar, FloatHistogram, Histogram, Labels, Metadata};
 
 use super::{Inner, MemStorage, series_ref};
-use crate::append::{Appender, SeriesRef};
+use crate::append::{AppendOptions, Appender, SeriesRef};
 use crate::error::{DuplicateSample, EXEMPLAR_MAX_LABEL_SET_LENGTH, Result, StorageError};
+use crate::histogram::{validate_float_histogram, validate_histogram};
 use crate::series::{SampleValue, SeriesSample};
 
 pub(super) struct MemAppender {
@@ -176,10 +177,17 @@ fn same_histogram(a: &SampleValue, b: &SampleValue) -> bool {
     }
 }
 
+/// The value to store for a histogram append, validated as the TSDB head does.
 fn histogram_value(h: Option<&Histogram>, fh: Option<&FloatHistogram>) -> Result<SampleValue> {
     match (h, fh) {
-        (Some(h), _) => Ok(SampleValue::Histogram(Arc::new(h.clone()))),
-        (None, Some(fh)) => Ok(SampleValue::FloatHistogram(Arc::new(fh.clone()))),
+        (Some(h), _) => {
+            validate_histogram(h)?;
+            Ok(SampleValue::Histogram(Arc::new(h.clone())))
+        }
+        (None, Some(fh)) => {
+            validate_float_histogram(fh)?;
+            Ok(SampleValue::FloatHistogram(Arc::new(fh.clone())))
+        }
         (None, None) => Err(StorageError::MissingHistogram),
     }
 }
@@ -236,6 +244,10 @@ fn check_exemplar(newest: Option<&Exemplar>, e: &Exemplar) -> Result<()> {
 }
 
 impl Appender for MemAppender {
+    /// Nothing to switch: this storage has no out-of-order window, so it always discards
+    /// out-of-order samples.
+    fn set_options(&mut self, _options: AppendOptions) {}
+
     fn append(&mut self, series: SeriesRef, labels: &Labels, t: i64, v: f64) -> Result<SeriesRef> {
         self.add_sample(series, labels, SeriesSample::float(t, v))
     }

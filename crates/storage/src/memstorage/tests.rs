@@ -426,3 +426,30 @@ fn label_names_and_values() {
     );
     assert_eq!(s.start_time().unwrap(), 10);
 }
+
+#[test]
+fn malformed_histograms_are_rejected() {
+    let s = MemStorage::new();
+    let l = lbl("h", "1");
+    let bad = Histogram {
+        count: 1,
+        sum: 1.0,
+        positive_spans: vec![pm_common::model::Span {
+            offset: 0,
+            length: 2,
+        }],
+        positive_deltas: vec![1],
+        ..Histogram::default()
+    };
+    let mut app = s.appender();
+    let err = app
+        .append_histogram(SeriesRef::UNKNOWN, &l, 1, Some(&bad), None)
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        StorageError::InvalidHistogram(ref e)
+            if e.kind == crate::histogram::HistogramErrorKind::SpansBucketsMismatch
+    ));
+    app.commit().unwrap();
+    assert!(s.samples(&l).is_empty());
+}
