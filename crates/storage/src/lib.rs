@@ -65,7 +65,7 @@ mod storage;
 pub use append::{AppendOptions, Appendable, Appender, SeriesRef};
 pub use chunk::{
     Chunk, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkQuerier, ChunkQueryable, ChunkSeries,
-    ChunkSeriesSet,
+    ChunkSeriesSet, ChunkedSeries, ChunksIterator, SeriesSetFromChunks,
 };
 pub use error::{
     DuplicateExisting, DuplicateSample, EXEMPLAR_MAX_LABEL_SET_LENGTH, Result, StorageError,

@@ -1,8 +1,13 @@
 //! Chunk-level read access, for consumers that want encoded data rather than samples: remote
 //! read with streamed chunks, compaction, and the TSDB's own block readers.
 //!
-//! This crate defines only the surface; the encodings (XOR, histogram, float histogram, as in
-//! upstream's `tsdb/chunkenc`) live in the TSDB.
+//! This crate defines only the surface, plus [`SeriesSetFromChunks`], which reads chunk series as
+//! ordinary series; the encodings (XOR, histogram, float histogram, as in upstream's
+//! `tsdb/chunkenc`) live in the TSDB.
+
+mod series;
+
+pub use series::{ChunkedSeries, ChunksIterator, SeriesSetFromChunks};
 
 use std::sync::Arc;
 
@@ -53,8 +58,10 @@ pub trait Chunk: Send + Sync {
 
     fn num_samples(&self) -> usize;
 
-    /// Decodes the samples, following the [`SampleIterator`] contract.
-    fn iter(&self) -> Box<dyn SampleIterator + '_>;
+    /// Decodes the samples, following the [`SampleIterator`] contract. The iterator owns (a
+    /// share of) the bytes, so it may outlive the borrow of the chunk: implementations keep
+    /// their bytes reference-counted (or in a shared mapping) to make this cheap.
+    fn iter(&self) -> Box<dyn SampleIterator>;
 }
 
 /// A chunk and the time range it covers (upstream's `chunks.Meta`, without the storage-private
@@ -111,6 +118,9 @@ pub trait ChunkQueryable: Send + Sync {
     /// range are returned whole.
     fn chunk_querier(&self, mint: i64, maxt: i64) -> crate::Result<Box<dyn ChunkQuerier>>;
 }
+
+#[cfg(test)]
+mod tests;
 
 impl ChunkSeriesSet for EmptySeriesSet {
     fn next(&mut self) -> Option<Box<dyn ChunkSeries>> {
