@@ -52,6 +52,7 @@
 mod append;
 mod chunk;
 mod error;
+mod exemplar;
 mod fanout;
 mod histogram;
 mod iterator;
@@ -71,6 +72,7 @@ pub use error::{
     DuplicateExisting, DuplicateSample, EXEMPLAR_MAX_LABEL_SET_LENGTH, Result, StorageError,
     Warnings,
 };
+pub use exemplar::{ExemplarQuerier, ExemplarQueryResult, ExemplarQueryable};
 pub use fanout::{Fanout, FanoutAppender};
 pub use histogram::{
     HistogramError, HistogramErrorKind, validate_float_histogram, validate_histogram,

@@ -12,10 +12,11 @@ mod querier;
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use pm_common::model::{Exemplar, Labels, Metadata};
+use pm_common::model::{Exemplar, Labels, Matcher, Metadata};
 
 use crate::append::{Appendable, Appender, SeriesRef};
 use crate::error::Result;
+use crate::exemplar::{ExemplarQuerier, ExemplarQueryResult, ExemplarQueryable};
 use crate::query::{Querier, Queryable};
 use crate::series::SeriesSample;
 use crate::storage::Storage;
@@ -157,6 +158,46 @@ impl Queryable for MemStorage {
             .filter(|(_, s)| !s.is_empty())
             .collect();
         Ok(Box::new(MemQuerier::new(series, mint, maxt)))
+    }
+}
+
+impl ExemplarQueryable for MemStorage {
+    fn exemplar_querier(&self) -> Result<Box<dyn ExemplarQuerier>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+/// Reads the live data: exemplar queries are one-shot, so no snapshot is needed.
+impl ExemplarQuerier for MemStorage {
+    fn select(
+        &self,
+        start: i64,
+        end: i64,
+        matcher_sets: &[Vec<Matcher>],
+    ) -> Result<Vec<ExemplarQueryResult>> {
+        let inner = self.read();
+        let results = inner
+            .index
+            .iter()
+            .filter(|(labels, _)| {
+                matcher_sets
+                    .iter()
+                    .any(|set| set.iter().all(|m| m.matches(labels.get_or_empty(m.name()))))
+            })
+            .filter_map(|(labels, &i)| {
+                let exemplars: Vec<Exemplar> = inner.series[i]
+                    .exemplars
+                    .iter()
+                    .filter(|e| (start..=end).contains(&e.ts.unwrap_or(0)))
+                    .cloned()
+                    .collect();
+                (!exemplars.is_empty()).then(|| ExemplarQueryResult {
+                    series_labels: labels.clone(),
+                    exemplars,
+                })
+            })
+            .collect();
+        Ok(results)
     }
 }
 

@@ -453,3 +453,32 @@ fn malformed_histograms_are_rejected() {
     app.commit().unwrap();
     assert!(s.samples(&l).is_empty());
 }
+
+#[test]
+fn exemplar_queries_union_matcher_sets_and_filter_by_time() {
+    let s = MemStorage::new();
+    let mut app = s.appender();
+    for (job, ts) in [("a", 10), ("b", 20), ("c", 30)] {
+        let l = lbl(job, "1");
+        let r = app.append(SeriesRef::UNKNOWN, &l, ts, 1.0).unwrap();
+        app.append_exemplar(r, &l, &exemplar(job, 1.0, ts)).unwrap();
+    }
+    app.commit().unwrap();
+    let q = s.exemplar_querier().unwrap();
+    let sets = vec![
+        vec![Matcher::new(MatchType::Equal, "job", "c").unwrap()],
+        vec![re("job", "a|b")],
+    ];
+    let got = q.select(15, 100, &sets).unwrap();
+    let jobs: Vec<_> = got
+        .iter()
+        .map(|r| r.series_labels.get_or_empty("job").to_owned())
+        .collect();
+    assert_eq!(
+        jobs,
+        ["b", "c"],
+        "sorted by labels, series outside the range left out"
+    );
+    assert_eq!(got[0].exemplars, [exemplar("b", 1.0, 20)]);
+    assert!(q.select(0, 100, &[]).unwrap().is_empty());
+}
