@@ -17,7 +17,7 @@ pub use set::MergeSeriesSet;
 use crate::error::{Result, Warnings};
 use crate::query::{LabelHints, LabelQuerier, Querier, SelectHints};
 use crate::series::{BoxSeriesSet, EmptySeriesSet};
-use set::SecondarySet;
+use set::{LimitedSet, SecondarySet};
 
 /// A querier over several queriers; see the module documentation.
 pub struct MergeQuerier {
@@ -103,7 +103,8 @@ impl LabelQuerier for MergeQuerier {
 
 impl Querier for MergeQuerier {
     /// With one querier its set is returned as is (honouring `sort`); with several, each is
-    /// asked for a sorted set, as merging needs, and the result is sorted.
+    /// asked for a sorted set, as merging needs, the result is sorted, and the hints' series
+    /// limit applies to the merged result.
     fn select(
         &self,
         sort: bool,
@@ -127,7 +128,13 @@ impl Querier for MergeQuerier {
         match sets.len() {
             0 => Box::new(EmptySeriesSet),
             1 => sets.pop().unwrap_or_else(|| Box::new(EmptySeriesSet)),
-            _ => Box::new(MergeSeriesSet::new(sets)),
+            _ => {
+                let merged = Box::new(MergeSeriesSet::new(sets));
+                match hints.map_or(0, |h| h.limit) {
+                    0 => merged,
+                    limit => Box::new(LimitedSet::new(merged, limit)),
+                }
+            }
         }
     }
 }

@@ -100,6 +100,37 @@ impl SeriesSet for MergeSeriesSet {
     }
 }
 
+/// Stops a set after `limit` series: several queriers each honouring a series limit can
+/// together exceed it.
+pub(crate) struct LimitedSet {
+    inner: BoxSeriesSet,
+    remaining: usize,
+}
+
+impl LimitedSet {
+    pub(crate) fn new(inner: BoxSeriesSet, limit: usize) -> Self {
+        LimitedSet {
+            inner,
+            remaining: limit,
+        }
+    }
+}
+
+impl SeriesSet for LimitedSet {
+    fn next(&mut self) -> Option<BoxSeries> {
+        self.remaining = self.remaining.checked_sub(1)?;
+        self.inner.next()
+    }
+
+    fn err(&self) -> Option<&StorageError> {
+        self.inner.err()
+    }
+
+    fn warnings(&self) -> Warnings {
+        self.inner.warnings()
+    }
+}
+
 /// Wraps the set of a secondary querier (e.g. remote read): a failure before its first series
 /// becomes a warning and an empty result instead of failing the whole query, as upstream.
 /// A failure after series were already returned stays an error, since the merged result would

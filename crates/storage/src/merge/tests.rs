@@ -433,3 +433,21 @@ fn merge_sorted_strings_unions() {
     );
     assert!(merge_sorted_strings(vec![]).is_empty());
 }
+
+#[test]
+fn series_limit_applies_to_the_merged_result() {
+    let q = MergeQuerier::new(
+        vec![Box::new(FixedQuerier::new(&[("a", &[]), ("c", &[])]))],
+        vec![Box::new(FixedQuerier::new(&[("b", &[]), ("d", &[])]))],
+    );
+    let hints = SelectHints {
+        limit: 3,
+        ..SelectHints::default()
+    };
+    let mut set = q.select(true, Some(&hints), &[]);
+    let jobs: Vec<_> = collect_set(set.as_mut())
+        .into_iter()
+        .map(|(j, _)| j)
+        .collect();
+    assert_eq!(jobs, ["a", "b", "c"]);
+}
