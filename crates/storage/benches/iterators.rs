@@ -49,7 +49,11 @@ fn bench_fill(c: &mut Criterion) {
 fn bench_chain(c: &mut Criterion) {
     // Two copies of the same data, as from overlapping blocks or local plus remote storage,
     // and a third series interleaving with them.
-    let parts = [series(0, SCRAPE_MS), series(0, SCRAPE_MS), series(7_000, SCRAPE_MS)];
+    let parts = [
+        series(0, SCRAPE_MS),
+        series(0, SCRAPE_MS),
+        series(7_000, SCRAPE_MS),
+    ];
     let mut g = c.benchmark_group("chain");
     g.throughput(Throughput::Elements(3 * SAMPLES as u64));
     g.bench_function("next_3_series", |b| {

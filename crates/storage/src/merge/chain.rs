@@ -136,6 +136,18 @@ impl SampleIterator for ChainIterator {
             }
         } else if let Some(c) = prev {
             let vt = self.iters[c].next();
+            // Fast path: the current iterator still holds the earliest sample (the usual case
+            // when series barely overlap), so the heap need not be touched.
+            if vt.is_some() {
+                let t = self.iters[c].at_t();
+                let earliest = self.heap.peek().is_none_or(|Reverse(top)| (t, c) < *top);
+                if earliest && self.last_t.is_none_or(|last| t > last) {
+                    self.types[c] = vt;
+                    self.consecutive = true;
+                    self.last_t = Some(t);
+                    return vt;
+                }
+            }
             if !self.enqueue(c, vt) {
                 return ValueType::None;
             }

@@ -172,7 +172,7 @@ impl SampleIterator for ListIterator {
     fn seek(&mut self, t: i64) -> ValueType {
         let start = self.pos.unwrap_or(0);
         let rest = self.samples.get(start..).unwrap_or_default();
-        let pos = start + rest.partition_point(|s| s.t < t);
+        let pos = start + gallop(rest, |s| s.t < t);
         self.pos = Some(pos);
         self.value_type_at(pos)
     }
@@ -223,7 +223,7 @@ impl SampleIterator for ListIterator {
             return ValueType::None;
         }
         let start = self.pos.unwrap_or(0);
-        let len = self.samples[start..].partition_point(|s| s.t <= maxt);
+        let len = gallop(&self.samples[start..], |s| s.t <= maxt);
         for s in &self.samples[start..start + len] {
             match &s.value {
                 SampleValue::Float(v) => floats.push(Sample { t: s.t, v: *v }),
@@ -240,6 +240,19 @@ impl SampleIterator for ListIterator {
         self.pos = Some(start + len);
         self.value_type_at(start + len)
     }
+}
+
+/// The first index of `items` for which `pred` is false (`pred` must hold for a prefix), found
+/// by exponential then binary search: iterators usually move a short way, so this costs about
+/// `log(distance)` rather than `log(len)`.
+fn gallop<T>(items: &[T], pred: impl Fn(&T) -> bool) -> usize {
+    let mut hi = 1;
+    while hi < items.len() && pred(&items[hi - 1]) {
+        hi *= 2;
+    }
+    let lo = hi / 2;
+    let hi = hi.min(items.len());
+    lo + items[lo..hi].partition_point(pred)
 }
 
 /// A series set over series already in memory (upstream's `NewMockSeriesSet`, with warnings).

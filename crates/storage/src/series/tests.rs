@@ -196,3 +196,13 @@ fn empty_and_error_sets() {
         Some("not found")
     );
 }
+
+#[test]
+fn gallop_agrees_with_binary_search() {
+    for len in 0..40usize {
+        let items: Vec<usize> = (0..len).collect();
+        for cut in 0..=len {
+            assert_eq!(gallop(&items, |&x| x < cut), cut, "len {len} cut {cut}");
+        }
+    }
+}
