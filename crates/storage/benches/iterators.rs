@@ -66,6 +66,23 @@ fn bench_chain(c: &mut Criterion) {
             black_box(sum)
         })
     });
+    // Three blocks' worth of one series, back to back: the common shape of a query spanning
+    // several TSDB blocks.
+    let blocks = [
+        series(0, SCRAPE_MS),
+        series(SAMPLES * SCRAPE_MS, SCRAPE_MS),
+        series(2 * SAMPLES * SCRAPE_MS, SCRAPE_MS),
+    ];
+    g.bench_function("next_3_disjoint_blocks", |b| {
+        b.iter(|| {
+            let mut it = ChainIterator::new(blocks.iter().map(|p| p.iter()).collect());
+            let mut sum = 0.0;
+            while it.next() == ValueType::Float {
+                sum += it.at().1;
+            }
+            black_box(sum)
+        })
+    });
     g.finish();
 }
 

@@ -141,14 +141,14 @@ impl SampleIterator for ChainIterator {
             if vt.is_some() {
                 let t = self.iters[c].at_t();
                 let earliest = self.heap.peek().is_none_or(|Reverse(top)| (t, c) < *top);
+                self.types[c] = vt;
                 if earliest && self.last_t.is_none_or(|last| t > last) {
-                    self.types[c] = vt;
                     self.consecutive = true;
                     self.last_t = Some(t);
                     return vt;
                 }
-            }
-            if !self.enqueue(c, vt) {
+                self.heap.push(Reverse((t, c)));
+            } else if !self.enqueue(c, vt) {
                 return ValueType::None;
             }
         } else {
