@@ -20,6 +20,8 @@ mod families;
 mod lexer;
 mod openmetrics;
 mod promtext;
+#[cfg(test)]
+mod proptests;
 mod validate;
 
 pub use error::{ParseError, ParseErrorKind, SpecRule, TextParseError};
