@@ -369,8 +369,10 @@ impl<'a> Decoder<'a> {
             return self.fail(format!("label name {} is reserved", quote(name.as_bytes())));
         }
         let t = self.mf_type();
-        self.label_kept = !(t == dto::MetricType::Summary && name == QUANTILE_LABEL)
-            && !(t == dto::MetricType::Histogram && name == BUCKET_LABEL);
+        self.label_kept = !matches!(
+            (t, name.as_str()),
+            (dto::MetricType::Summary, QUANTILE_LABEL) | (dto::MetricType::Histogram, BUCKET_LABEL)
+        );
         if self.label_kept {
             if self.label_pairs.iter().any(|l| l.name() == name) {
                 self.label_pairs.clear();
