@@ -135,61 +135,117 @@ pub(super) fn normal_nan(v: f64) -> f64 {
     }
 }
 
-/// Formats a float as upstream's `formatOpenMetricsFloat`: the canonical spelling of `le` and
-/// `quantile` values (Prometheus 3 normalises them on ingestion, so `le="1"` and `le="1.0"` are
-/// one series).
-pub(super) fn format_openmetrics_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    let mut s = format_go_shortest_g(f);
-    if !s.contains(['e', '.']) {
-        s.push_str(".0");
-    }
-    s
+/// A short string on the stack, so that normalising `le`/`quantile` values on the label
+/// building path does not allocate.
+pub(super) struct StackStr {
+    buf: [u8; 48],
+    len: usize,
 }
 
-/// Go's `strconv.FormatFloat(f, 'g', -1, 64)`: shortest round-trip digits, exponent form when
-/// the decimal exponent is below -4 or at least 6.
-fn format_go_shortest_g(f: f64) -> String {
-    // Rust's `{:e}` yields the shortest round-trip digits, e.g. `-1.2345e-5`.
-    let e = format!("{f:e}");
-    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let mut out = String::from(sign);
-    if !(-4..6).contains(&exp) {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if exp < 0 { '-' } else { '+' });
-        out.push_str(&format!("{:02}", exp.abs()));
-    } else if exp < 0 {
-        out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
-        out.push_str(&digits);
-    } else {
-        let int_len = exp as usize + 1;
-        if digits.len() <= int_len {
-            out.push_str(&digits);
-            out.extend(std::iter::repeat_n('0', int_len - digits.len()));
-        } else {
-            out.push_str(&digits[..int_len]);
-            out.push('.');
-            out.push_str(&digits[int_len..]);
+impl StackStr {
+    fn new() -> Self {
+        StackStr {
+            buf: [0; 48],
+            len: 0,
         }
     }
+
+    fn push(&mut self, b: u8) {
+        // The longest output (17 digits, sign, point, exponent, ".0") is well under 48 bytes.
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|&b| self.push(b));
+    }
+
+    pub(super) fn as_str(&self) -> &str {
+        // Only ASCII is ever pushed.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+/// Formats a float as upstream's `formatOpenMetricsFloat`: the canonical spelling of `le` and
+/// `quantile` values (Prometheus 3 normalises them on ingestion, so `le="1"` and `le="1.0"` are
+/// one series). That is Go's `strconv.FormatFloat(f, 'g', -1, 64)` (shortest round-trip
+/// digits, exponent form when the decimal exponent is below -4 or at least 6) plus `.0` when
+/// the result looks like an integer.
+pub(super) fn format_openmetrics_float(f: f64) -> StackStr {
+    let mut out = StackStr::new();
+    if f.is_nan() {
+        out.extend(b"NaN");
+        return out;
+    }
+    if f.is_infinite() {
+        out.extend(if f > 0.0 { b"+Inf" } else { b"-Inf" });
+        return out;
+    }
+    if f == 0.0 {
+        out.extend(b"0.0");
+        return out;
+    }
+    let (digits, exp) = shortest_digits(f);
+    let digits = &digits.buf[..digits.len];
+    if f < 0.0 {
+        out.push(b'-');
+    }
+    if !(-4..6).contains(&exp) {
+        out.push(digits[0]);
+        if digits.len() > 1 {
+            out.push(b'.');
+            out.extend(&digits[1..]);
+        }
+        out.push(b'e');
+        out.push(if exp < 0 { b'-' } else { b'+' });
+        let e = exp.unsigned_abs();
+        if e >= 100 {
+            out.push(b'0' + (e / 100) as u8);
+        }
+        out.push(b'0' + (e / 10 % 10) as u8);
+        out.push(b'0' + (e % 10) as u8);
+        return out;
+    }
+    if exp < 0 {
+        out.extend(b"0.");
+        (0..-exp - 1).for_each(|_| out.push(b'0'));
+        out.extend(digits);
+        return out;
+    }
+    let int_len = exp as usize + 1;
+    if digits.len() <= int_len {
+        out.extend(digits);
+        (digits.len()..int_len).for_each(|_| out.push(b'0'));
+        out.extend(b".0");
+    } else {
+        out.extend(&digits[..int_len]);
+        out.push(b'.');
+        out.extend(&digits[int_len..]);
+    }
     out
+}
+
+/// The shortest round-trip decimal digits of a finite non-zero `f` (no leading or trailing
+/// zeros) and the decimal exponent of the first digit, read off ryu's output.
+fn shortest_digits(f: f64) -> (StackStr, i32) {
+    let mut ryu = ryu::Buffer::new();
+    let text = ryu.format_finite(f.abs());
+    let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut digits = StackStr::new();
+    let mut leading = 0;
+    for b in int_part.bytes().chain(frac_part.bytes()) {
+        if digits.len == 0 && b == b'0' {
+            leading += 1;
+        } else {
+            digits.push(b);
+        }
+    }
+    while digits.len > 1 && digits.buf[digits.len - 1] == b'0' {
+        digits.len -= 1;
+    }
+    (digits, int_part.len() as i32 - leading + exp - 1)
 }
 
 /// The suffixes a sample name may carry within a family of type `t` (OpenMetrics naming,
@@ -239,7 +295,7 @@ pub(super) fn fill_labels(
                 )
         );
         match parse_float(value.as_bytes()) {
-            Ok(f) if normalise => builder.push(&lname, &format_openmetrics_float(f)),
+            Ok(f) if normalise => builder.push(&lname, format_openmetrics_float(f).as_str()),
             _ => builder.push(&lname, &value),
         }
     }
@@ -326,12 +382,16 @@ mod tests {
             (100000.0, "100000.0"),
             (1e6, "1e+06"),
             (123456789.0, "1.23456789e+08"),
+            (-2.5e-300, "-2.5e-300"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (1e21, "1e+21"),
+            (123.456, "123.456"),
             (0.0001, "0.0001"),
             (0.00001, "1e-05"),
             (1.1e-3, "0.0011"),
             (f64::INFINITY, "+Inf"),
         ] {
-            assert_eq!(format_openmetrics_float(f), s, "{f}");
+            assert_eq!(format_openmetrics_float(f).as_str(), s, "{f}");
         }
     }
 
