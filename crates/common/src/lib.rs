@@ -4,8 +4,13 @@
 //! prometheus/prometheus (`model/labels`, `model/relabel`, `model/textparse`) lives here once:
 //!
 //! * [`model`]: label sets, names, samples, histograms, metadata;
-//! * [`expfmt`]: the exposition formats (text, OpenMetrics, protobuf) and content negotiation.
+//! * [`expfmt`]: the exposition formats (text, OpenMetrics, protobuf) and content negotiation;
+//! * [`web`], [`log`], [`process`]: the exporter toolkit (HTTP serving with TLS and basic auth,
+//!   promslog-compatible logging, process and build-info metrics).
 #![forbid(unsafe_code)]
 
 pub mod expfmt;
+pub mod log;
 pub mod model;
+pub mod process;
+pub mod web;
