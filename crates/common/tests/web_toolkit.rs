@@ -103,7 +103,10 @@ impl Pki {
     }
 }
 
+/// A client for plain HTTP. reqwest is built without a default TLS provider (the workspace
+/// picks ring explicitly), so even a client that never speaks TLS needs one installed.
 fn plain_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 

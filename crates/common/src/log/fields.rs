@@ -153,7 +153,7 @@ pub(super) fn write_logfmt_str(out: &mut String, s: &str) {
             c if (c as u32) < 0x20 || c == '\u{7f}' => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            c if !is_printable(c) => {
+            c if !c.is_ascii() && !is_printable(c) => {
                 let _ = if (c as u32) < 0x10000 {
                     write!(out, "\\u{:04x}", c as u32)
                 } else {
