@@ -516,3 +516,19 @@ async fn landing_health_and_ready() -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn rate_limit_refuses_beyond_the_burst() -> Result<()> {
+    let pki = Pki::new()?;
+    let config = pki.web_config("rate_limit:\n  interval: 1h\n  burst: 2\n");
+    let server = Running::start(hello(), Some(config)).await?;
+    let client = plain_client();
+    let url = server.url("http", "/hello");
+    assert_eq!(client.get(&url).send().await?.status(), 200);
+    assert_eq!(client.get(&url).send().await?.status(), 200);
+    let refused = client.get(&url).send().await?;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.text().await?, "Too Many Requests\n");
+    server.shutdown().await;
+    Ok(())
+}

@@ -28,11 +28,11 @@ const RESERVED: &[&str] = &["time", "level", "source"];
 impl Fields {
     fn push(&mut self, field: &Field, value: Value) {
         let name = field.name();
-        if name == "message" {
-            if let Value::Str(s) = value {
-                self.message = Some(s);
-                return;
-            }
+        if name == "message"
+            && let Value::Str(s) = value
+        {
+            self.message = Some(s);
+            return;
         }
         let key = if RESERVED.contains(&name) {
             format!("logged_{name}")

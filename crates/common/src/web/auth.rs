@@ -76,10 +76,10 @@ pub(crate) async fn guard(State(guard): State<Arc<Guard>>, req: Request, next: N
         }
     };
     let headers = &loaded.config.http_server_config.headers;
-    if let Some(limiter) = &guard.limiter {
-        if !limiter.lock().unwrap_or_else(|e| e.into_inner()).allow() {
-            return with_headers(plain_error(StatusCode::TOO_MANY_REQUESTS), headers);
-        }
+    if let Some(limiter) = &guard.limiter
+        && !limiter.lock().unwrap_or_else(|e| e.into_inner()).allow()
+    {
+        return with_headers(plain_error(StatusCode::TOO_MANY_REQUESTS), headers);
     }
     let users = &loaded.config.basic_auth_users;
     if !users.is_empty() {

@@ -2,7 +2,6 @@
 //! that operators can search for them.
 
 use std::io;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// A web config file that cannot be used.
@@ -71,11 +70,6 @@ pub enum ServeError {
     Address { address: String, reason: String },
     #[error("listen tcp {address}: {source}")]
     Bind { address: String, source: io::Error },
-    #[error("accepting connections on {address}: {source}")]
-    Accept {
-        address: SocketAddr,
-        source: io::Error,
-    },
     #[error(transparent)]
     Config(#[from] ConfigError),
 }

@@ -17,7 +17,7 @@ pub(crate) async fn bind(address: &str) -> Result<TcpListener, ServeError> {
         address: address.to_owned(),
         reason: reason.to_owned(),
     };
-    let (host, port) = split_host_port(address).map_err(|r| bad(r))?;
+    let (host, port) = split_host_port(address).map_err(bad)?;
     let port: u16 = port.parse().map_err(|_| bad("unknown port"))?;
     let bind_err = |source| ServeError::Bind {
         address: address.to_owned(),
