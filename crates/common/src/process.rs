@@ -7,6 +7,13 @@
 use std::sync::OnceLock;
 
 use crate::expfmt::dto;
+use crate::metrics::Collector;
+
+impl Collector for ProcessCollector {
+    fn collect(&self, out: &mut Vec<dto::MetricFamily>) {
+        Self::collect(self, out)
+    }
+}
 
 /// Kernel clock ticks per second as `/proc` reports them (`USER_HZ`): fixed at 100 by the
 /// Linux ABI on every architecture Prometheus ships for.

@@ -86,7 +86,7 @@ pub(crate) async fn guard(State(guard): State<Arc<Guard>>, req: Request, next: N
         let credentials = basic_credentials(req.headers());
         let allowed = match &credentials {
             Some((user, password)) => {
-                let hash = users.get(user).map(|h| h.0.as_str());
+                let hash = users.get(user).map(|h| h.expose());
                 guard.authorized(user, password, hash).await
             }
             None => false,

@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::error::ConfigError;
 use super::tls;
+use crate::config::{Secret, parse_go_duration};
 
 /// The whole web config file.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -83,7 +84,7 @@ impl TlsServerConfig {
             &self.cert_file,
             &self.cert,
             &self.key_file,
-            &self.key.0,
+            self.key.expose(),
             &self.client_ca_file,
             &self.client_ca,
             &self.client_auth_type,
@@ -141,21 +142,6 @@ pub struct RateLimitConfig {
     pub burst: u32,
     #[serde(deserialize_with = "go_duration")]
     pub interval: Duration,
-}
-
-/// A string that must not end up in logs (bcrypt hashes, inline private keys).
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(pub String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() {
-            "\"\""
-        } else {
-            "<secret>"
-        })
-    }
 }
 
 /// The TLS protocol versions upstream accepts by name (`TLS10` … `TLS13`).
@@ -316,7 +302,7 @@ impl WebConfig {
     /// Checks that every password entry is a bcrypt hash.
     pub fn validate_users(&self) -> Result<(), ConfigError> {
         for (user, hash) in &self.basic_auth_users {
-            hash.0
+            hash.expose()
                 .parse::<bcrypt::HashParts>()
                 .map_err(|source| ConfigError::PasswordHash {
                     user: user.clone(),
@@ -351,45 +337,4 @@ fn go_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         Some(Raw::Nanos(n)) => Ok(Duration::from_nanos(n)),
         Some(Raw::Text(s)) => parse_go_duration(&s).map_err(serde::de::Error::custom),
     }
-}
-
-/// Parses Go's duration syntax (`1h30m`, `1.5s`, `300ms`, `0`). Negative durations are refused:
-/// a negative rate-limit interval has no meaning.
-pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
-    let invalid = || format!("time: invalid duration {s:?}");
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut rest = s.strip_prefix('+').unwrap_or(s);
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (num, tail) = rest.split_at(num_len);
-        if num.is_empty() || num == "." {
-            return Err(invalid());
-        }
-        let value: f64 = num.parse().map_err(|_| invalid())?;
-        let unit_len = tail
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(unit_len);
-        let nanos_per_unit = match unit {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            "" => return Err(format!("time: missing unit in duration {s:?}")),
-            _ => return Err(format!("time: unknown unit {unit:?} in duration {s:?}")),
-        };
-        total += value * nanos_per_unit;
-        rest = tail;
-    }
-    Ok(Duration::from_nanos(total.round() as u64))
 }

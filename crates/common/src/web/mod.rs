@@ -6,7 +6,8 @@
 //!   limit), re-read when it or a file it names changes; [`check_web_config`] for promtool;
 //! * [`serve`] / [`Server`]: every listen address, plain or TLS, HTTP/1.1 and HTTP/2, graceful
 //!   shutdown; [`shutdown_signal`] and [`ReloadSignals`] for the usual signals;
-//! * [`landing_page`], [`healthy`], [`ready`]: the small pages around a daemon's API.
+//! * [`landing_page`], [`healthy`], [`ready`], [`metrics_endpoint`]: the small pages around a
+//!   daemon's API.
 
 mod auth;
 mod config;
@@ -14,18 +15,19 @@ mod error;
 mod flags;
 mod landing;
 mod listen;
+mod metrics;
 mod server;
 mod signals;
 mod source;
 mod tls;
 
 pub use config::{
-    Cipher, Curve, HttpServerConfig, RateLimitConfig, Secret, TlsServerConfig, TlsVersion,
-    WebConfig, parse_go_duration,
+    Cipher, Curve, HttpServerConfig, RateLimitConfig, TlsServerConfig, TlsVersion, WebConfig,
 };
 pub use error::{ConfigError, ServeError};
 pub use flags::{DefaultListenAddress, WebFlags};
 pub use landing::{LandingConfig, LandingLink, Readiness, healthy, landing_page, ready};
+pub use metrics::metrics_endpoint;
 pub use server::{DEFAULT_SHUTDOWN_GRACE, Server, serve};
 pub use signals::{ReloadSignals, shutdown_signal};
 pub use source::{LoadedConfig, check_web_config};

@@ -103,27 +103,6 @@ fn password_entries_must_be_bcrypt_hashes() {
 }
 
 #[test]
-fn go_durations() {
-    assert_eq!(parse_go_duration("0").unwrap(), Duration::ZERO);
-    assert_eq!(
-        parse_go_duration("1h30m").unwrap(),
-        Duration::from_secs(5400)
-    );
-    assert_eq!(
-        parse_go_duration("250ms").unwrap(),
-        Duration::from_millis(250)
-    );
-    assert_eq!(
-        parse_go_duration("1.5us").unwrap(),
-        Duration::from_nanos(1500)
-    );
-    assert!(parse_go_duration("").is_err());
-    assert!(parse_go_duration("10").is_err());
-    assert!(parse_go_duration("-1s").is_err());
-    assert!(parse_go_duration("1d").is_err());
-}
-
-#[test]
 fn flags_use_the_daemon_default() {
     struct Prometheus;
     impl DefaultListenAddress for Prometheus {

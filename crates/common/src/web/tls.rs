@@ -77,11 +77,11 @@ pub(crate) fn server_config(
     if c.cert_file.is_empty() && c.cert.is_empty() {
         return Err(ConfigError::MissingCert);
     }
-    if c.key_file.is_empty() && c.key.0.is_empty() {
+    if c.key_file.is_empty() && c.key.is_empty() {
         return Err(ConfigError::MissingKey);
     }
     let cert_pem = read_or_inline("cert_file", &c.cert_file, &c.cert)?;
-    let key_pem = read_or_inline("key_file", &c.key_file, &c.key.0)?;
+    let key_pem = read_or_inline("key_file", &c.key_file, c.key.expose())?;
     let chain = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ConfigError::KeyPair(format!("certificate: {e}")))?;
