@@ -1,0 +1,206 @@
+//! Bit streams, written and read most significant bit first, as in upstream's
+//! `tsdb/chunkenc/bstream.go`: the chunk encodings pack fields of any width back to back, and the
+//! resulting bytes must match upstream's bit for bit.
+
+use super::ChunkError;
+
+/// An append-only bit stream over a byte vector.
+///
+/// `free` is the number of low bits of the last byte not yet written; it is 0 when the stream is
+/// byte-aligned (including when empty), which makes the next write start a new byte.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BitWriter {
+    bytes: Vec<u8>,
+    free: u32,
+}
+
+impl BitWriter {
+    pub(crate) fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self { bytes, free: 0 }
+    }
+
+    /// Resumes writing after bit position `bit_len` of `bytes`, which must hold exactly the
+    /// bytes that position needs (the tail of an existing chunk).
+    pub(crate) fn resume(bytes: Vec<u8>, bit_len: usize) -> Self {
+        debug_assert_eq!(bytes.len(), bit_len.div_ceil(8));
+        let free = ((8 - bit_len % 8) % 8) as u32;
+        Self { bytes, free }
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes
+    }
+
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    pub(crate) fn write_bit(&mut self, bit: bool) {
+        self.write_bits(u64::from(bit), 1);
+    }
+
+    /// Writes the low `n` bits of `value` (`n <= 64`), most significant first.
+    pub(crate) fn write_bits(&mut self, value: u64, mut n: u32) {
+        debug_assert!(n <= 64);
+        while n > 0 {
+            if self.free == 0 {
+                self.bytes.push(0);
+                self.free = 8;
+            }
+            let take = n.min(self.free);
+            n -= take;
+            let chunk = ((value >> n) & ((1u64 << take) - 1)) as u8;
+            let last = self.bytes.len() - 1;
+            self.bytes[last] |= chunk << (self.free - take);
+            self.free -= take;
+        }
+    }
+
+    pub(crate) fn write_byte(&mut self, byte: u8) {
+        self.write_bits(u64::from(byte), 8);
+    }
+
+    /// Go's `binary.PutVarint`: zig-zag, then unsigned varint.
+    pub(crate) fn write_varint(&mut self, v: i64) {
+        self.write_uvarint(((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    /// Go's `binary.PutUvarint`: 7 bits per byte, low groups first, high bit = more follows.
+    pub(crate) fn write_uvarint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.write_byte((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.write_byte(v as u8);
+    }
+}
+
+/// A reader over a bit stream written by [`BitWriter`].
+#[derive(Clone, Debug)]
+pub(crate) struct BitReader<'a> {
+    bytes: &'a [u8],
+    /// Position of the next bit to read, counted from the start of `bytes`.
+    pos: usize,
+}
+
+impl<'a> BitReader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, pos: 0 }
+    }
+
+    /// Bits consumed so far.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn read_bit(&mut self) -> Result<bool, ChunkError> {
+        let byte = *self.bytes.get(self.pos / 8).ok_or(ChunkError::Truncated)?;
+        let bit = (byte >> (7 - self.pos % 8)) & 1;
+        self.pos += 1;
+        Ok(bit == 1)
+    }
+
+    /// Reads `n <= 64` bits as the low bits of the result.
+    pub(crate) fn read_bits(&mut self, n: u32) -> Result<u64, ChunkError> {
+        debug_assert!(n <= 64);
+        if n == 0 {
+            return Ok(0);
+        }
+        if self.pos + n as usize > self.bytes.len() * 8 {
+            return Err(ChunkError::Truncated);
+        }
+        let start = self.pos / 8;
+        let shift = (self.pos % 8) as u32;
+        // Nine bytes always cover 64 bits at any bit offset.
+        let mut window = [0u8; 16];
+        let end = (start + 9).min(self.bytes.len());
+        window[..end - start].copy_from_slice(&self.bytes[start..end]);
+        let word = u128::from_be_bytes(window) << shift;
+        self.pos += n as usize;
+        Ok((word >> (128 - n)) as u64)
+    }
+
+    pub(crate) fn read_byte(&mut self) -> Result<u8, ChunkError> {
+        Ok(self.read_bits(8)? as u8)
+    }
+
+    pub(crate) fn read_uvarint(&mut self) -> Result<u64, ChunkError> {
+        let mut value = 0u64;
+        for i in 0..10 {
+            let byte = self.read_byte()?;
+            if i == 9 && byte > 1 {
+                return Err(ChunkError::VarintOverflow);
+            }
+            value |= u64::from(byte & 0x7f) << (7 * i);
+            if byte < 0x80 {
+                return Ok(value);
+            }
+        }
+        Err(ChunkError::VarintOverflow)
+    }
+
+    pub(crate) fn read_varint(&mut self) -> Result<i64, ChunkError> {
+        let u = self.read_uvarint()?;
+        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_round_trip_at_every_alignment() {
+        let mut w = BitWriter::default();
+        let fields: Vec<(u64, u32)> = (1..=64u32)
+            .map(|n| (0xdead_beef_cafe_f00d_u64 >> (64 - n), n))
+            .collect();
+        for &(v, n) in &fields {
+            w.write_bits(v, n);
+            w.write_bit(n % 2 == 0);
+        }
+        let bytes = w.into_bytes();
+        let mut r = BitReader::new(&bytes);
+        for &(v, n) in &fields {
+            assert_eq!(r.read_bits(n).unwrap(), v, "width {n}");
+            assert_eq!(r.read_bit().unwrap(), n % 2 == 0);
+        }
+    }
+
+    #[test]
+    fn msb_first_layout() {
+        let mut w = BitWriter::default();
+        w.write_bits(0b101, 3);
+        w.write_bits(0b11111, 5);
+        w.write_bit(true);
+        assert_eq!(w.bytes(), &[0b1011_1111, 0b1000_0000]);
+    }
+
+    #[test]
+    fn varints_match_go_encoding() {
+        let mut w = BitWriter::default();
+        w.write_varint(-1);
+        w.write_varint(64);
+        w.write_uvarint(300);
+        assert_eq!(w.bytes(), &[0x01, 0x80, 0x01, 0xac, 0x02]);
+        let bytes = w.into_bytes();
+        let mut r = BitReader::new(&bytes);
+        assert_eq!(r.read_varint().unwrap(), -1);
+        assert_eq!(r.read_varint().unwrap(), 64);
+        assert_eq!(r.read_uvarint().unwrap(), 300);
+        assert!(matches!(r.read_bit(), Err(ChunkError::Truncated)));
+    }
+
+    #[test]
+    fn resume_continues_a_partial_byte() {
+        let mut w = BitWriter::default();
+        w.write_bits(0b1, 1);
+        let mut w = BitWriter::resume(w.into_bytes(), 1);
+        w.write_bits(0b1, 1);
+        assert_eq!(w.bytes(), &[0b1100_0000]);
+    }
+}
