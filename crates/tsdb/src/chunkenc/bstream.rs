@@ -6,8 +6,10 @@ use super::ChunkError;
 
 /// An append-only bit stream over a byte vector.
 ///
-/// `free` is the number of low bits of the last byte not yet written; it is 0 when the stream is
-/// byte-aligned (including when empty), which makes the next write start a new byte.
+/// `free` is the number of low bits of the last byte not yet written. It mirrors upstream's
+/// `bstream.count` exactly, including its quirk: a whole-byte write always appends a fresh byte
+/// for the bits that spill over, so after a byte-aligned byte write the stream ends in an empty
+/// byte (`free == 8`). Upstream stores that byte in chunks, so we must produce it too.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct BitWriter {
     bytes: Vec<u8>,
@@ -19,12 +21,16 @@ impl BitWriter {
         Self { bytes, free: 0 }
     }
 
-    /// Resumes writing after bit position `bit_len` of `bytes`, which must hold exactly the
-    /// bytes that position needs (the tail of an existing chunk).
+    /// Resumes writing after bit position `bit_len` of `bytes`, whose bits past that position
+    /// must be zero: either the bytes that position needs or, after a byte-aligned position,
+    /// one more empty byte (see the type docs).
     pub(crate) fn resume(bytes: Vec<u8>, bit_len: usize) -> Self {
-        debug_assert_eq!(bytes.len(), bit_len.div_ceil(8));
-        let free = ((8 - bit_len % 8) % 8) as u32;
-        Self { bytes, free }
+        let free = bytes.len() * 8 - bit_len;
+        debug_assert!(free <= 8);
+        Self {
+            bytes,
+            free: free as u32,
+        }
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {
@@ -43,9 +49,20 @@ impl BitWriter {
         self.write_bits(u64::from(bit), 1);
     }
 
-    /// Writes the low `n` bits of `value` (`n <= 64`), most significant first.
+    /// Writes the low `n` bits of `value` (`n <= 64`), most significant first: whole bytes
+    /// first, then the rest bit by bit, as upstream's `writeBits` does.
     pub(crate) fn write_bits(&mut self, value: u64, mut n: u32) {
         debug_assert!(n <= 64);
+        while n >= 8 {
+            n -= 8;
+            self.write_byte((value >> n) as u8);
+        }
+        self.write_low_bits(value, n);
+    }
+
+    /// Writes the low `n < 8` bits of `value` with upstream's `writeBit` semantics: a new byte
+    /// is started only when a bit needs it.
+    fn write_low_bits(&mut self, value: u64, mut n: u32) {
         while n > 0 {
             if self.free == 0 {
                 self.bytes.push(0);
@@ -60,8 +77,16 @@ impl BitWriter {
         }
     }
 
+    /// Upstream's `writeByte`: the high bits fill the current byte and the rest go into a newly
+    /// appended one, which is appended even when empty.
     pub(crate) fn write_byte(&mut self, byte: u8) {
-        self.write_bits(u64::from(byte), 8);
+        if self.free == 0 {
+            self.bytes.push(0);
+            self.free = 8;
+        }
+        let last = self.bytes.len() - 1;
+        self.bytes[last] |= byte >> (8 - self.free);
+        self.bytes.push(byte.checked_shl(self.free).unwrap_or(0));
     }
 
     /// Go's `binary.PutVarint`: zig-zag, then unsigned varint.
@@ -186,13 +211,29 @@ mod tests {
         w.write_varint(-1);
         w.write_varint(64);
         w.write_uvarint(300);
-        assert_eq!(w.bytes(), &[0x01, 0x80, 0x01, 0xac, 0x02]);
+        // The trailing empty byte is upstream's (see `BitWriter`).
+        assert_eq!(w.bytes(), &[0x01, 0x80, 0x01, 0xac, 0x02, 0x00]);
         let bytes = w.into_bytes();
         let mut r = BitReader::new(&bytes);
         assert_eq!(r.read_varint().unwrap(), -1);
         assert_eq!(r.read_varint().unwrap(), 64);
         assert_eq!(r.read_uvarint().unwrap(), 300);
+        assert_eq!(r.read_byte().unwrap(), 0);
         assert!(matches!(r.read_bit(), Err(ChunkError::Truncated)));
+    }
+
+    #[test]
+    fn byte_writes_leave_an_empty_tail_that_bits_reuse() {
+        let mut w = BitWriter::default();
+        w.write_bits(0xab, 8);
+        assert_eq!(w.bytes(), &[0xab, 0x00]);
+        w.write_bits(0b1, 1);
+        assert_eq!(w.bytes(), &[0xab, 0x80]);
+        w.write_bits(0x1ff, 9);
+        assert_eq!(w.bytes(), &[0xab, 0xff, 0xc0]);
+        let mut w = BitWriter::resume(vec![0xab, 0x00], 8);
+        w.write_bit(true);
+        assert_eq!(w.bytes(), &[0xab, 0x80]);
     }
 
     #[test]

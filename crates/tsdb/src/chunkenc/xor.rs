@@ -90,11 +90,16 @@ impl XorChunk {
         let bit_len = HEADER_LEN * 8 + it.reader.position();
         let num = it.read;
         let mut bytes = std::mem::take(&mut self.stream).into_bytes();
-        bytes.truncate(bit_len.div_ceil(8));
+        let used = bit_len.div_ceil(8);
+        // Keep upstream's empty byte after a byte-aligned end, so continuing a chunk yields the
+        // same bytes as never having stopped (see `BitWriter`).
+        let empty_tail = bit_len % 8 == 0 && bytes.len() > used;
+        bytes.truncate(used + usize::from(empty_tail));
         // Bits past the last sample carry no data, and a writer ORs into them.
-        if bit_len % 8 != 0 {
-            let last = bytes.len() - 1;
-            bytes[last] &= 0xffu8 << (8 - bit_len % 8);
+        if empty_tail {
+            bytes[used] = 0;
+        } else if bit_len % 8 != 0 {
+            bytes[used - 1] &= 0xffu8 << (8 - bit_len % 8);
         }
         self.stream = BitWriter::resume(bytes, bit_len);
         Ok(XorAppender {
