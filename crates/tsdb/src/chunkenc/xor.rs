@@ -93,12 +93,13 @@ impl XorChunk {
         let used = bit_len.div_ceil(8);
         // Keep upstream's empty byte after a byte-aligned end, so continuing a chunk yields the
         // same bytes as never having stopped (see `BitWriter`).
-        let empty_tail = bit_len % 8 == 0 && bytes.len() > used;
+        let aligned = bit_len.is_multiple_of(8);
+        let empty_tail = aligned && bytes.len() > used;
         bytes.truncate(used + usize::from(empty_tail));
         // Bits past the last sample carry no data, and a writer ORs into them.
         if empty_tail {
             bytes[used] = 0;
-        } else if bit_len % 8 != 0 {
+        } else if !aligned {
             bytes[used - 1] &= 0xffu8 << (8 - bit_len % 8);
         }
         self.stream = BitWriter::resume(bytes, bit_len);

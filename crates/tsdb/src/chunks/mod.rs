@@ -14,7 +14,7 @@ mod writer;
 
 use std::path::PathBuf;
 
-use crate::chunkenc::{ChunkError, Encoding};
+use crate::chunkenc::ChunkError;
 
 pub use reader::{ChunkReader, RawChunk};
 pub use writer::ChunkWriter;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::chunkenc::XorChunk;
+use crate::chunkenc::{Encoding, XorChunk};
 
 fn xor_chunk(n: i64) -> Vec<u8> {
     let mut chunk = XorChunk::new();
