@@ -20,7 +20,8 @@ fn scrape_series(value: impl Fn(usize) -> f64) -> Vec<(i64, f64)> {
 }
 
 fn gauge() -> Vec<(i64, f64)> {
-    scrape_series(|i| 20.0 + ((i as f64) / 17.0).sin() * 2.5)
+    // A temperature-like reading with 0.1 resolution.
+    scrape_series(|i| ((200.0 + ((i as f64) / 17.0).sin() * 25.0).round()) / 10.0)
 }
 
 fn counter() -> Vec<(i64, f64)> {

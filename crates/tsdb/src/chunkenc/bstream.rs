@@ -49,44 +49,39 @@ impl BitWriter {
         self.write_bits(u64::from(bit), 1);
     }
 
-    /// Writes the low `n` bits of `value` (`n <= 64`), most significant first: whole bytes
-    /// first, then the rest bit by bit, as upstream's `writeBits` does.
-    pub(crate) fn write_bits(&mut self, value: u64, mut n: u32) {
+    /// Writes the low `n` bits of `value` (`n <= 64`), most significant first.
+    ///
+    /// Upstream writes whole bytes with `writeByte` and the rest with `writeBit`; only the
+    /// resulting length differs from plain bit packing: a write that used `writeByte` and ends
+    /// after a whole number of bytes leaves an empty byte behind. The bits are placed in one go.
+    pub(crate) fn write_bits(&mut self, value: u64, n: u32) {
         debug_assert!(n <= 64);
-        while n >= 8 {
-            n -= 8;
-            self.write_byte((value >> n) as u8);
+        if n == 0 {
+            return;
         }
-        self.write_low_bits(value, n);
+        let pos = self.bytes.len() * 8 - self.free as usize;
+        let end = pos + n as usize;
+        let len = if n >= 8 && n % 8 == 0 {
+            end / 8 + 1
+        } else {
+            end.div_ceil(8)
+        };
+        self.bytes.resize(len, 0);
+        let shift = (pos % 8) as u32;
+        let placed = (u128::from(value) << (128 - n)) >> shift;
+        let first = pos / 8;
+        let span = (shift + n).div_ceil(8) as usize;
+        for (dst, src) in self.bytes[first..first + span]
+            .iter_mut()
+            .zip(placed.to_be_bytes())
+        {
+            *dst |= src;
+        }
+        self.free = (len * 8 - end) as u32;
     }
 
-    /// Writes the low `n < 8` bits of `value` with upstream's `writeBit` semantics: a new byte
-    /// is started only when a bit needs it.
-    fn write_low_bits(&mut self, value: u64, mut n: u32) {
-        while n > 0 {
-            if self.free == 0 {
-                self.bytes.push(0);
-                self.free = 8;
-            }
-            let take = n.min(self.free);
-            n -= take;
-            let chunk = ((value >> n) & ((1u64 << take) - 1)) as u8;
-            let last = self.bytes.len() - 1;
-            self.bytes[last] |= chunk << (self.free - take);
-            self.free -= take;
-        }
-    }
-
-    /// Upstream's `writeByte`: the high bits fill the current byte and the rest go into a newly
-    /// appended one, which is appended even when empty.
     pub(crate) fn write_byte(&mut self, byte: u8) {
-        if self.free == 0 {
-            self.bytes.push(0);
-            self.free = 8;
-        }
-        let last = self.bytes.len() - 1;
-        self.bytes[last] |= byte >> (8 - self.free);
-        self.bytes.push(byte.checked_shl(self.free).unwrap_or(0));
+        self.write_bits(u64::from(byte), 8);
     }
 
     /// Go's `binary.PutVarint`: zig-zag, then unsigned varint.
@@ -140,7 +135,16 @@ impl<'a> BitReader<'a> {
         }
         let start = self.pos / 8;
         let shift = (self.pos % 8) as u32;
-        // Nine bytes always cover 64 bits at any bit offset.
+        if let Some(word) = self.bytes.get(start..start + 8) {
+            let mut word = u64::from_be_bytes(word.try_into().expect("8 bytes")) << shift;
+            if shift + n > 64 {
+                // The bounds check above guarantees the ninth byte holds the remaining bits.
+                word |= u64::from(self.bytes[start + 8]) >> (8 - shift);
+            }
+            self.pos += n as usize;
+            return Ok(word >> (64 - n));
+        }
+        // Near the end: nine bytes always cover 64 bits at any bit offset.
         let mut window = [0u8; 16];
         let end = (start + 9).min(self.bytes.len());
         window[..end - start].copy_from_slice(&self.bytes[start..end]);
@@ -193,6 +197,63 @@ mod tests {
         for &(v, n) in &fields {
             assert_eq!(r.read_bits(n).unwrap(), v, "width {n}");
             assert_eq!(r.read_bit().unwrap(), n % 2 == 0);
+        }
+    }
+
+    /// Upstream's `bstream` transcribed literally: `count` free bits, `writeByte` always appends.
+    #[derive(Default)]
+    struct GoModel {
+        stream: Vec<u8>,
+        count: u32,
+    }
+
+    impl GoModel {
+        fn write_bit(&mut self, bit: bool) {
+            if self.count == 0 {
+                self.stream.push(0);
+                self.count = 8;
+            }
+            let last = self.stream.len() - 1;
+            if bit {
+                self.stream[last] |= 1 << (self.count - 1);
+            }
+            self.count -= 1;
+        }
+
+        fn write_byte(&mut self, byte: u8) {
+            if self.count == 0 {
+                self.stream.push(0);
+                self.count = 8;
+            }
+            let last = self.stream.len() - 1;
+            self.stream[last] |= byte >> (8 - self.count);
+            self.stream.push(byte.checked_shl(self.count).unwrap_or(0));
+        }
+
+        fn write_bits(&mut self, value: u64, mut n: u32) {
+            while n >= 8 {
+                n -= 8;
+                self.write_byte((value >> n) as u8);
+            }
+            while n > 0 {
+                n -= 1;
+                self.write_bit((value >> n) & 1 == 1);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matches_upstream_bstream(writes in proptest::collection::vec((proptest::num::u64::ANY, 0u32..=64), 0..60)) {
+            let mut ours = BitWriter::default();
+            let mut go = GoModel::default();
+            for (v, n) in writes {
+                let v = if n == 64 { v } else { v & ((1 << n) - 1) };
+                ours.write_bits(v, n);
+                go.write_bits(v, n);
+                proptest::prop_assert_eq!(ours.bytes(), &go.stream[..]);
+                proptest::prop_assert_eq!(ours.free, go.count);
+            }
         }
     }
 
