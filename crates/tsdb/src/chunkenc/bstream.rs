@@ -61,7 +61,7 @@ impl BitWriter {
         }
         let pos = self.bytes.len() * 8 - self.free as usize;
         let end = pos + n as usize;
-        let len = if n >= 8 && n % 8 == 0 {
+        let len = if n >= 8 && n.is_multiple_of(8) {
             end / 8 + 1
         } else {
             end.div_ceil(8)
