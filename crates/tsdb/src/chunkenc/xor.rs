@@ -37,8 +37,12 @@ impl Default for XorChunk {
 
 impl XorChunk {
     pub fn new() -> Self {
+        // A 120-sample chunk of a typical series takes 100-300 bytes; start big enough to skip
+        // most regrowth, as upstream does.
+        let mut bytes = Vec::with_capacity(128);
+        bytes.resize(HEADER_LEN, 0);
         Self {
-            stream: BitWriter::from_bytes(vec![0; HEADER_LEN]),
+            stream: BitWriter::from_bytes(bytes),
         }
     }
 
