@@ -13,6 +13,20 @@ fi
 
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
+# Upstream binaries the compatibility tests run against (Debian's packages).
+need_pkgs=()
+command -v promtool >/dev/null || need_pkgs+=(prometheus)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+    echo "== installing ${need_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    $sudo_cmd apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+# With the upstream binaries installed, the compatibility tests must run, not skip.
+export PM_REQUIRE_UPSTREAM=1
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

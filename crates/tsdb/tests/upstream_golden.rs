@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use pm_tsdb::chunkenc::{Encoding, ValueType, XorChunk};
+use pm_tsdb::chunkenc::{ChunkEncoding, ValueType, XorChunk};
 use pm_tsdb::chunks::ChunkReader;
 
 type Series = Vec<(i64, f64)>;
@@ -186,7 +186,7 @@ fn upstream_blocks_decode_and_reencode_byte_for_byte() {
         for item in reader.iter() {
             let (chunk_ref, raw) = item.unwrap();
             assert_eq!(reader.chunk(chunk_ref).unwrap(), raw);
-            assert_eq!(raw.encoding, Encoding::Xor);
+            assert_eq!(raw.encoding, ChunkEncoding::Xor);
             let samples = decode(raw.data);
             assert!(!samples.is_empty());
             let (si, pos) = locate(&series, &samples);

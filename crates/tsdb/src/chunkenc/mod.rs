@@ -10,55 +10,13 @@ mod xor;
 
 pub use xor::{XorAppender, XorChunk, XorIterator};
 
-/// The encoding byte stored before each chunk in segment files (upstream `chunkenc.Encoding`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum Encoding {
-    /// Gorilla-style float chunks.
-    Xor = 1,
-    /// Integer native histogram chunks.
-    Histogram = 2,
-    /// Float native histogram chunks.
-    FloatHistogram = 3,
-}
+/// Chunk encodings and iterator states are the storage contract's (`pm_storage`), so chunks
+/// written here are handed to queriers and remote read without translation.
+pub use pm_storage::{ChunkEncoding, ValueType};
 
-impl Encoding {
-    pub fn as_u8(self) -> u8 {
-        self as u8
-    }
-}
-
-impl TryFrom<u8> for Encoding {
-    type Error = ChunkError;
-
-    fn try_from(b: u8) -> Result<Self, ChunkError> {
-        match b {
-            1 => Ok(Self::Xor),
-            2 => Ok(Self::Histogram),
-            3 => Ok(Self::FloatHistogram),
-            other => Err(ChunkError::UnknownEncoding(other)),
-        }
-    }
-}
-
-impl std::fmt::Display for Encoding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Xor => "XOR",
-            Self::Histogram => "histogram",
-            Self::FloatHistogram => "floathistogram",
-        })
-    }
-}
-
-/// What an iterator is positioned on (upstream `chunkenc.ValueType`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ValueType {
-    /// Exhausted, or stopped on an error.
-    None,
-    Float,
-    Histogram,
-    FloatHistogram,
+/// Reads an on-disk encoding byte.
+pub(crate) fn encoding_from_u8(b: u8) -> Result<ChunkEncoding, ChunkError> {
+    ChunkEncoding::from_u8(b).ok_or(ChunkError::UnknownEncoding(b))
 }
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]

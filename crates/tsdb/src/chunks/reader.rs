@@ -7,12 +7,12 @@
 use std::path::Path;
 
 use super::{CRC_LEN, ChunkRef, FORMAT_V1, MAGIC, SEGMENT_HEADER_LEN, SegmentError, segment_files};
-use crate::chunkenc::Encoding;
+use crate::chunkenc::{ChunkEncoding, encoding_from_u8};
 
 /// The stored form of one chunk: its encoding and its bytes, borrowed from the segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RawChunk<'a> {
-    pub encoding: Encoding,
+    pub encoding: ChunkEncoding,
     pub data: &'a [u8],
 }
 
@@ -115,7 +115,7 @@ fn parse_chunk(seg: &[u8], r: ChunkRef) -> Result<(RawChunk<'_>, usize), Segment
             computed,
         });
     }
-    let encoding = Encoding::try_from(seg[enc_at])
+    let encoding = encoding_from_u8(seg[enc_at])
         .map_err(|source| SegmentError::Chunk { ref_: r.0, source })?;
     Ok((
         RawChunk {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::chunkenc::{Encoding, XorChunk};
+use crate::chunkenc::{ChunkEncoding, XorChunk};
 
 fn xor_chunk(n: i64) -> Vec<u8> {
     let mut chunk = XorChunk::new();
@@ -21,7 +21,7 @@ fn ref_packs_segment_and_offset() {
 fn writes_the_upstream_layout() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = ChunkWriter::new(dir.path()).unwrap();
-    let r = w.write_chunk(Encoding::Xor, &[0xaa, 0xbb]).unwrap();
+    let r = w.write_chunk(ChunkEncoding::Xor, &[0xaa, 0xbb]).unwrap();
     w.close().unwrap();
     assert_eq!(r, ChunkRef::new(0, 8));
     let bytes = std::fs::read(dir.path().join("000001")).unwrap();
@@ -43,7 +43,7 @@ fn round_trip_across_cut_segments() {
     let mut w = ChunkWriter::with_segment_size(dir.path(), 300).unwrap();
     let refs: Vec<_> = chunks
         .iter()
-        .map(|c| w.write_chunk(Encoding::Xor, c).unwrap())
+        .map(|c| w.write_chunk(ChunkEncoding::Xor, c).unwrap())
         .collect();
     w.close().unwrap();
 
@@ -55,7 +55,7 @@ fn round_trip_across_cut_segments() {
     );
     for (chunk_ref, want) in refs.iter().zip(&chunks) {
         let got = r.chunk(*chunk_ref).unwrap();
-        assert_eq!(got.encoding, Encoding::Xor);
+        assert_eq!(got.encoding, ChunkEncoding::Xor);
         assert_eq!(got.data, &want[..]);
     }
     let walked: Vec<_> = r.iter().map(|c| c.unwrap().0).collect();
@@ -74,10 +74,10 @@ fn round_trip_across_cut_segments() {
 fn a_second_writer_continues_numbering() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = ChunkWriter::new(dir.path()).unwrap();
-    w.write_chunk(Encoding::Xor, &xor_chunk(3)).unwrap();
+    w.write_chunk(ChunkEncoding::Xor, &xor_chunk(3)).unwrap();
     w.close().unwrap();
     let mut w = ChunkWriter::new(dir.path()).unwrap();
-    let r = w.write_chunk(Encoding::Xor, &xor_chunk(5)).unwrap();
+    let r = w.write_chunk(ChunkEncoding::Xor, &xor_chunk(5)).unwrap();
     w.close().unwrap();
     assert_eq!(r, ChunkRef::new(1, 8));
     assert!(dir.path().join("000002").exists());
@@ -89,7 +89,7 @@ fn a_second_writer_continues_numbering() {
 fn detects_corruption_and_bad_refs() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = ChunkWriter::new(dir.path()).unwrap();
-    let r = w.write_chunk(Encoding::Xor, &xor_chunk(10)).unwrap();
+    let r = w.write_chunk(ChunkEncoding::Xor, &xor_chunk(10)).unwrap();
     w.close().unwrap();
     let path = dir.path().join("000001");
     let mut bytes = std::fs::read(&path).unwrap();

@@ -13,7 +13,7 @@ use super::{
     CRC_LEN, ChunkRef, DEFAULT_SEGMENT_SIZE, FORMAT_V1, MAGIC, MAX_LEN_FIELD, SEGMENT_HEADER_LEN,
     SegmentError, segment_files, segment_name,
 };
-use crate::chunkenc::Encoding;
+use crate::chunkenc::ChunkEncoding;
 
 const TMP_SUFFIX: &str = ".tmp";
 
@@ -67,7 +67,7 @@ impl ChunkWriter {
     /// Appends one chunk and returns where it was written.
     pub fn write_chunk(
         &mut self,
-        encoding: Encoding,
+        encoding: ChunkEncoding,
         data: &[u8],
     ) -> Result<ChunkRef, SegmentError> {
         let budget = MAX_LEN_FIELD + 1 + data.len() as u64 + CRC_LEN as u64;
@@ -87,7 +87,7 @@ impl ChunkWriter {
 
         let mut head = [0u8; MAX_LEN_FIELD as usize + 1];
         let mut n = put_uvarint(&mut head, u64::from(data_len));
-        head[n] = encoding.as_u8();
+        head[n] = encoding as u8;
         n += 1;
         let crc = crc32c::crc32c_append(crc32c::crc32c(&head[n - 1..n]), data);
         let path = seg.tmp_path.clone();
