@@ -20,5 +20,6 @@
 #![forbid(unsafe_code)]
 
 pub mod parser;
+pub mod promqltest;
 
 pub use parser::{Expr, ParseErr, ParseErrors, ParserOptions, parse_expr, parse_metric_selector};
