@@ -7,8 +7,14 @@
 
 use std::path::PathBuf;
 
-use pm_promql::promqltest::{Command, EvalKind, ExpectedResult, apply_load, parse_script};
-use pm_storage::MemStorage;
+use std::collections::BTreeMap;
+
+use pm_common::model::is_stale_nan;
+use pm_promql::promqltest::{
+    Command, EvalKind, ExpectedResult, LoadLine, MessageMatch, SequenceValue, apply_load,
+    parse_script,
+};
+use pm_storage::{MemStorage, SampleValue as SeriesSampleValue};
 
 fn scripts() -> Vec<(String, String)> {
     let dir = PathBuf::from(concat!(
@@ -60,14 +66,77 @@ const EVALS_PER_FILE: [(&str, usize); 21] = [
     ("type_and_unit", 58),
 ];
 
+/// Keyword counts of the README's table, as this parser represents them. `eval_fail` blocks
+/// count among the instant evals and as an `expect fail` without message.
+const KEYWORD_COUNTS: [(&str, usize); 22] = [
+    ("eval instant", 1882 + 3),
+    ("eval range", 329),
+    ("eval_fail", 3),
+    ("load", 277),
+    ("load_with_nhcb", 33),
+    ("clear", 231),
+    ("expect no_warn", 265),
+    ("expect no_info", 149),
+    ("expect info", 113),
+    ("expect info msg", 17),
+    ("expect info regex", 2),
+    ("expect warn", 27),
+    ("expect warn msg", 60),
+    ("expect warn regex", 3),
+    ("expect fail", 17 + 3),
+    ("expect fail msg", 14),
+    ("expect fail regex", 1),
+    ("expect ordered", 24),
+    ("expect string", 5),
+    ("expect range vector", 5),
+    ("@st lines", 37),
+    // The README's 13 counts the word `stale` everywhere, comments included; 7 of those are
+    // staleness markers in series lines.
+    ("stale", 7),
+];
+
+fn count_stale(values: &[SequenceValue]) -> usize {
+    values
+        .iter()
+        .filter(|v| matches!(v, SequenceValue::Float(f) if is_stale_nan(*f)))
+        .count()
+}
+
+fn tally_messages(
+    counts: &mut BTreeMap<&'static str, usize>,
+    keys: [&'static str; 3],
+    m: &[MessageMatch],
+) {
+    for m in m {
+        let key = match m {
+            MessageMatch::Any => keys[0],
+            MessageMatch::Exact(_) => keys[1],
+            MessageMatch::Regex(re) => {
+                regex::Regex::new(re).unwrap_or_else(|e| panic!("expected regex {re:?}: {e}"));
+                keys[2]
+            }
+        };
+        *counts.entry(key).or_default() += 1;
+    }
+}
+
+/// Whether `storage` holds a native histogram with custom buckets.
+fn has_nhcb(storage: &MemStorage) -> bool {
+    storage.series_labels().iter().any(|l| {
+        storage.samples(l).iter().any(
+            |s| matches!(&s.value, SeriesSampleValue::FloatHistogram(h) if h.uses_custom_buckets()),
+        )
+    })
+}
+
 #[test]
 fn every_script_parses_and_loads() {
     let files = scripts();
     assert_eq!(files.len(), 21, "expected the 21 upstream scripts");
-    let (mut instant, mut range, mut eval_fail, mut load, mut nhcb, mut clear) = (0, 0, 0, 0, 0, 0);
-    let (mut range_vector, mut strings, mut ordered) = (0, 0, 0);
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut per_file = Vec::new();
+    let mut nhcb_loaded = 0;
     for (name, text) in &files {
         let commands = match parse_script(text) {
             Ok(c) => c,
@@ -83,47 +152,94 @@ fn every_script_parses_and_loads() {
         per_file.push((name.trim_end_matches(".test"), evals));
         let mut storage = MemStorage::new();
         for command in &commands {
+            let mut count = |key| *counts.entry(key).or_default() += 1;
             match command {
                 Command::Clear { .. } => {
-                    clear += 1;
+                    count("clear");
                     storage = MemStorage::new();
                 }
                 Command::Load(cmd) => {
-                    if cmd.with_nhcb {
-                        nhcb += 1
+                    count(if cmd.with_nhcb {
+                        "load_with_nhcb"
                     } else {
-                        load += 1
+                        "load"
+                    });
+                    for line in &cmd.lines {
+                        match line {
+                            LoadLine::Series(s) => {
+                                *counts.entry("stale").or_default() += count_stale(&s.values)
+                            }
+                            LoadLine::StartTimestamps(_) => {
+                                *counts.entry("@st lines").or_default() += 1
+                            }
+                        }
                     }
                     if let Err(e) = apply_load(&storage, cmd) {
                         failures.push(format!("{name}: {e}"));
                     }
+                    if cmd.with_nhcb && has_nhcb(&storage) {
+                        nhcb_loaded += 1;
+                    }
                 }
                 Command::Eval(eval) => {
-                    match eval.kind {
-                        EvalKind::Instant { .. } => instant += 1,
-                        EvalKind::Range { .. } => range += 1,
-                    }
+                    count(match eval.kind {
+                        EvalKind::Instant { .. } => "eval instant",
+                        EvalKind::Range { .. } => "eval range",
+                    });
                     let header = text.lines().nth(eval.line - 1).unwrap().trim_start();
                     if header.starts_with("eval_fail") {
-                        eval_fail += 1;
+                        count("eval_fail");
                     }
-                    match eval.expected {
-                        ExpectedResult::RangeVector { .. } => range_vector += 1,
-                        ExpectedResult::String(_) => strings += 1,
-                        _ => {}
+                    if eval.no_warn {
+                        count("expect no_warn");
+                    }
+                    if eval.no_info {
+                        count("expect no_info");
                     }
                     if eval.ordered {
-                        ordered += 1;
+                        count("expect ordered");
                     }
+                    let series = match &eval.expected {
+                        ExpectedResult::RangeVector { series, .. } => {
+                            count("expect range vector");
+                            series.as_slice()
+                        }
+                        ExpectedResult::String(_) => {
+                            count("expect string");
+                            &[]
+                        }
+                        ExpectedResult::Series(series) => series.as_slice(),
+                        ExpectedResult::Scalar(_) | ExpectedResult::Empty => &[],
+                    };
+                    let stale: usize = series.iter().map(|s| count_stale(&s.values)).sum();
+                    *counts.entry("stale").or_default() += stale;
+                    let fail: Vec<_> = eval.fail.iter().cloned().collect();
+                    tally_messages(
+                        &mut counts,
+                        ["expect fail", "expect fail msg", "expect fail regex"],
+                        &fail,
+                    );
+                    tally_messages(
+                        &mut counts,
+                        ["expect warn", "expect warn msg", "expect warn regex"],
+                        &eval.warn,
+                    );
+                    tally_messages(
+                        &mut counts,
+                        ["expect info", "expect info msg", "expect info regex"],
+                        &eval.info,
+                    );
                 }
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(per_file, EVALS_PER_FILE);
-    // `eval_fail instant` counts among the instant evals here; the README lists it apart.
-    assert_eq!((instant, range, eval_fail), (1882 + 3, 329, 3));
-    assert_eq!(instant + range, 2214);
-    assert_eq!((load, nhcb, clear), (277, 33, 231));
-    assert_eq!((range_vector, strings, ordered), (5, 5, 24));
+    let expected: BTreeMap<&str, usize> = KEYWORD_COUNTS.into_iter().collect();
+    assert_eq!(counts, expected);
+    assert_eq!(counts["eval instant"] + counts["eval range"], 2214);
+    assert!(
+        nhcb_loaded > 0,
+        "no load_with_nhcb block produced a custom-buckets histogram"
+    );
 }

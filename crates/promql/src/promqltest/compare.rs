@@ -315,3 +315,6 @@ fn check_matrix(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

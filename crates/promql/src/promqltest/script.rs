@@ -286,3 +286,6 @@ fn parse_expect(cmd: &mut EvalCmd, rest: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
