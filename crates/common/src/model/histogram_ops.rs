@@ -340,13 +340,14 @@ impl FloatHistogram {
     }
 
     /// Whether `self` follows `previous` only after a counter reset (upstream `DetectReset`):
-    /// an explicit hint decides; otherwise any decrease of the count, the zero bucket or any
-    /// bucket, an increase of resolution, a narrowing zero bucket or changed custom bounds.
+    /// a `reset`/`not_reset` hint decides; otherwise (gauges too, since PromQL lets counter
+    /// functions run on them) any decrease of the count, the zero bucket or any bucket, an
+    /// increase of resolution, a narrowing zero bucket or changed custom bounds.
     pub fn detect_reset(&self, previous: &FloatHistogram) -> bool {
         match self.counter_reset_hint {
             CounterResetHint::CounterReset => return true,
-            CounterResetHint::NotCounterReset | CounterResetHint::Gauge => return false,
-            CounterResetHint::Unknown => {}
+            CounterResetHint::NotCounterReset => return false,
+            CounterResetHint::Unknown | CounterResetHint::Gauge => {}
         }
         if self.count < previous.count
             || self.uses_custom_buckets() != previous.uses_custom_buckets()
@@ -368,20 +369,23 @@ impl FloatHistogram {
             || bucket_decreased(&self.negative(), &prev.negative())
     }
 
-    /// Exact equality of the compacted forms (sums compared bit for bit so NaN sums match).
+    /// Data equality of the compacted forms, as upstream `Equals`: counts and sum compared
+    /// bit for bit (so NaN sums match), the counter-reset hint ignored.
     pub fn equals(&self, other: &FloatHistogram) -> bool {
         let (a, b) = (self.compacted(), other.compacted());
+        let same = |x: f64, y: f64| x.to_bits() == y.to_bits();
+        let all_same =
+            |x: &[f64], y: &[f64]| x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(*p, *q));
         a.schema == b.schema
-            && a.counter_reset_hint == b.counter_reset_hint
             && a.zero_threshold == b.zero_threshold
-            && a.zero_count == b.zero_count
-            && a.count == b.count
-            && a.sum.to_bits() == b.sum.to_bits()
+            && same(a.zero_count, b.zero_count)
+            && same(a.count, b.count)
+            && same(a.sum, b.sum)
             && a.positive_spans == b.positive_spans
             && a.negative_spans == b.negative_spans
-            && a.positive_buckets == b.positive_buckets
-            && a.negative_buckets == b.negative_buckets
-            && bounds_match(&a.custom_values, &b.custom_values)
+            && all_same(&a.positive_buckets, &b.positive_buckets)
+            && all_same(&a.negative_buckets, &b.negative_buckets)
+            && (!a.uses_custom_buckets() || bounds_match(&a.custom_values, &b.custom_values))
     }
 
     /// Checks the structural invariants upstream enforces before storing or returning one.

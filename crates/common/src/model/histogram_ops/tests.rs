@@ -133,6 +133,11 @@ fn reset_detection() {
     let mut hinted = hist(0, vec![span(0, 2)], vec![1.0, 1.0]);
     hinted.counter_reset_hint = CounterResetHint::NotCounterReset;
     assert!(!hinted.detect_reset(&prev));
+    // Gauges are inspected like counters.
+    hinted.counter_reset_hint = CounterResetHint::Gauge;
+    assert!(hinted.detect_reset(&prev));
+    hinted.counter_reset_hint = CounterResetHint::CounterReset;
+    assert!(hinted.detect_reset(&hinted.clone()));
 }
 
 #[test]
@@ -140,6 +145,9 @@ fn equality_ignores_layout() {
     let a = hist(0, vec![span(0, 3)], vec![1.0, 0.0, 2.0]);
     let b = hist(0, vec![span(0, 1), span(1, 1)], vec![1.0, 2.0]);
     assert!(a.equals(&b));
+    let mut gauge = b.clone();
+    gauge.counter_reset_hint = CounterResetHint::Gauge;
+    assert!(a.equals(&gauge), "hints are not data");
     assert!(!a.equals(&hist(0, vec![span(0, 1), span(1, 1)], vec![1.0, 3.0])));
 }
 
