@@ -8,6 +8,7 @@ mod compare;
 mod histogram_notation;
 mod load;
 mod notation;
+mod runner;
 mod script;
 
 pub use compare::{
@@ -19,9 +20,8 @@ pub use load::apply_load;
 pub use notation::{
     LoadLine, SequenceValue, SeriesLine, StartTimestampLine, parse_load_line, parse_series_line,
 };
+pub use runner::{run_commands, run_script};
 pub use script::{Command, EvalCmd, EvalKind, ExpectedResult, LoadCmd, MessageMatch, parse_script};
-
-use pm_storage::MemStorage;
 
 use crate::parser::parse_duration;
 
@@ -50,28 +50,4 @@ fn parse_signed_duration(s: &str) -> Result<i64, String> {
     };
     let d = parse_duration(body).map_err(|e| format!("invalid duration {s:?}: {e}"))?;
     Ok(if negative { -d } else { d })
-}
-
-/// Runs a parsed script against `engine`: loads accumulate in a fresh storage, `clear` starts
-/// another, each eval's result is checked. Stops at the first failure.
-pub fn run_commands(commands: &[Command], engine: &dyn Engine) -> Result<(), ScriptError> {
-    let mut storage = MemStorage::new();
-    for command in commands {
-        match command {
-            Command::Clear { .. } => storage = MemStorage::new(),
-            Command::Load(load) => apply_load(&storage, load)?,
-            Command::Eval(eval) => {
-                let result = match eval.kind {
-                    EvalKind::Instant { at } => engine.instant(&storage, &eval.expr, at),
-                    EvalKind::Range { start, end, step } => {
-                        engine.range(&storage, &eval.expr, start, end, step)
-                    }
-                };
-                check_result(eval, &result).map_err(|m| {
-                    ScriptError::new(eval.line, format!("query {:?}: {m}", eval.expr))
-                })?;
-            }
-        }
-    }
-    Ok(())
 }
