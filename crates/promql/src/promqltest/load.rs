@@ -1,45 +1,39 @@
 //! Applying `load` commands to a [`MemStorage`], including the classic-to-NHCB conversion of
 //! `load_with_nhcb`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use pm_common::model::{CUSTOM_BUCKETS_SCHEMA, FloatHistogram, Labels, LabelsBuilder, Span};
 use pm_storage::{Appendable, MemStorage, SeriesRef};
 
 use super::ScriptError;
-use super::notation::{LoadLine, SequenceValue, SeriesLine};
+use super::notation::SequenceValue;
 use super::script::LoadCmd;
 
 /// Appends every series of `cmd` (value `i` at `i * step` ms) in one transaction; with
 /// `load_with_nhcb`, classic histograms are also stored as native histograms with custom
 /// buckets under their base name. A series defined twice in one block keeps its last
-/// definition, as upstream. Start-timestamp lines are parsed but not stored: the storage
+/// definition, as upstream ([`LoadCmd::series`]). Start timestamps are not stored: the storage
 /// traits have no per-sample start timestamp yet.
 pub fn apply_load(storage: &MemStorage, cmd: &LoadCmd) -> Result<(), ScriptError> {
     let err = |e: pm_storage::StorageError| ScriptError::new(cmd.line, e.to_string());
     let mut app = storage.appender();
     let mut classic = ClassicHistograms::default();
-    let mut definitions: HashMap<&Labels, &SeriesLine> = HashMap::new();
-    for line in &cmd.lines {
-        if let LoadLine::Series(series) = line {
-            definitions.insert(&series.labels, series);
-        }
-    }
-    for series in definitions.into_values() {
+    for series in cmd.series() {
         let mut sref = SeriesRef::UNKNOWN;
         for (i, value) in series.values.iter().enumerate() {
             let t = i as i64 * cmd.step;
             match value {
                 SequenceValue::Omitted => {}
                 SequenceValue::Float(v) => {
-                    sref = app.append(sref, &series.labels, t, *v).map_err(err)?;
+                    sref = app.append(sref, series.labels, t, *v).map_err(err)?;
                     if cmd.with_nhcb {
-                        classic.observe(&series.labels, t, *v);
+                        classic.observe(series.labels, t, *v);
                     }
                 }
                 SequenceValue::Histogram { histogram, .. } => {
                     sref = app
-                        .append_histogram(sref, &series.labels, t, None, Some(histogram))
+                        .append_histogram(sref, series.labels, t, None, Some(histogram))
                         .map_err(err)?;
                 }
             }

@@ -21,7 +21,9 @@ pub use notation::{
     LoadLine, SequenceValue, SeriesLine, StartTimestampLine, parse_load_line, parse_series_line,
 };
 pub use runner::{run_commands, run_script};
-pub use script::{Command, EvalCmd, EvalKind, ExpectedResult, LoadCmd, MessageMatch, parse_script};
+pub use script::{
+    Command, EvalCmd, EvalKind, ExpectedResult, LoadCmd, LoadSeries, MessageMatch, parse_script,
+};
 
 use crate::parser::parse_duration;
 

@@ -1,7 +1,13 @@
 //! Parsing whole `.test` scripts into commands. Lines are trimmed, `#` lines are comments, and a
 //! blank line ends the current command's block.
 
-use super::notation::{LoadLine, SeriesLine, parse_float, parse_load_line, parse_series_line};
+use std::collections::HashMap;
+
+use pm_common::model::Labels;
+
+use super::notation::{
+    LoadLine, SequenceValue, SeriesLine, parse_float, parse_load_line, parse_series_line,
+};
 use super::{ScriptError, parse_signed_duration};
 
 /// One command of a script, with the 1-based line it starts on.
@@ -21,6 +27,45 @@ pub struct LoadCmd {
     /// Whether classic histograms are also converted to native histograms with custom buckets.
     pub with_nhcb: bool,
     pub lines: Vec<LoadLine>,
+}
+
+/// One series of a `load` block, as it is loaded.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LoadSeries<'a> {
+    pub labels: &'a Labels,
+    /// Value `i` is at `i * step`.
+    pub values: &'a [SequenceValue],
+    /// Per-value start-timestamp offsets from the `@st` line just before this definition.
+    pub start_timestamps: Option<&'a [Option<i64>]>,
+}
+
+impl LoadCmd {
+    /// The block's series, each once in order of first appearance; a later definition of the
+    /// same series replaces the earlier one, as upstream. An `@st` line applies to the next
+    /// definition of its series.
+    pub fn series(&self) -> Vec<LoadSeries<'_>> {
+        let mut out: Vec<LoadSeries<'_>> = Vec::new();
+        let mut pending_st: HashMap<&Labels, &[Option<i64>]> = HashMap::new();
+        for line in &self.lines {
+            match line {
+                LoadLine::StartTimestamps(st) => {
+                    pending_st.insert(&st.labels, &st.offsets);
+                }
+                LoadLine::Series(series) => {
+                    let def = LoadSeries {
+                        labels: &series.labels,
+                        values: &series.values,
+                        start_timestamps: pending_st.remove(&series.labels),
+                    };
+                    match out.iter_mut().find(|s| s.labels == &series.labels) {
+                        Some(existing) => *existing = def,
+                        None => out.push(def),
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 /// What an eval runs.

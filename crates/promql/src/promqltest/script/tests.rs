@@ -107,3 +107,20 @@ fn errors_carry_line_numbers() {
     assert!(parse_script("eval instant at 0 m\n  expect warn\n  expect no_warn\n").is_err());
     assert!(parse_script("load 1m\n  m{a=\"b\" 1\n").is_err());
 }
+
+#[test]
+fn load_series_pair_start_timestamps_and_keep_last_definition() {
+    let cmds = parse_script("load 1m\n  a 1 2\n  b@st _ -1s\n  b 3 4\n  a 5\n  c 6\n").unwrap();
+    let Command::Load(load) = &cmds[0] else {
+        panic!("load")
+    };
+    let series = load.series();
+    let names: Vec<_> = series
+        .iter()
+        .map(|s| s.labels.metric_name().unwrap())
+        .collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    assert_eq!(series[0].values.len(), 1, "the second definition of a wins");
+    assert_eq!(series[1].start_timestamps, Some(&[None, Some(-1000)][..]));
+    assert_eq!(series[2].start_timestamps, None);
+}
