@@ -332,7 +332,7 @@ fn parse_start_timestamps(s: &str) -> Result<Vec<Option<i64>>, String> {
     Ok(out)
 }
 
-/// Builds the exposition of a histogram notation's single span of buckets.
+/// The notation's one span: `len` buckets from index `offset`, or no span without buckets.
 pub(super) fn single_span(offset: i32, len: usize) -> Vec<Span> {
     if len == 0 {
         Vec::new()
