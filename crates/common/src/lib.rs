@@ -8,10 +8,15 @@
 //! * [`config`]: durations, secrets, YAML loading and the shared HTTP client configuration;
 //! * [`relabel`]: relabeling rules and their application;
 //! * [`metrics`]: the own-metrics registry every daemon serves on `/metrics`.
+//! * [`web`], [`log`], [`process`]: the exporter toolkit (HTTP serving with TLS and basic auth,
+//!   promslog-compatible logging, process and build-info metrics).
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod expfmt;
+pub mod log;
 pub mod metrics;
 pub mod model;
+pub mod process;
 pub mod relabel;
+pub mod web;

@@ -16,3 +16,5 @@ pub mod dto {
     #![allow(clippy::all, missing_docs)]
     include!(concat!(env!("OUT_DIR"), "/io.prometheus.client.rs"));
 }
+
+pub mod textparse;

@@ -1,0 +1,85 @@
+//! `/metrics`: a daemon's own metrics, gathered from its registry on every scrape and encoded in
+//! the format the client negotiates, as client_golang's `promhttp.Handler()` serves them.
+
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::routing::{MethodRouter, get};
+
+use crate::metrics::{Registry, render};
+
+/// The `/metrics` route over `registry`.
+pub fn metrics_endpoint(registry: Arc<Registry>) -> MethodRouter {
+    get(move |headers: HeaderMap| {
+        let registry = Arc::clone(&registry);
+        async move {
+            let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+            let (content_type, body) = render(&registry.gather(), accept);
+            ([(CONTENT_TYPE, content_type)], body)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Collector;
+    use crate::process::{ProcessCollector, build_info_family};
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    struct BuildInfo;
+
+    impl Collector for BuildInfo {
+        fn collect(&self, out: &mut Vec<crate::expfmt::dto::MetricFamily>) {
+            out.push(build_info_family("pushgateway", "1.2.3", "abc", "main"));
+        }
+    }
+
+    async fn scrape(registry: Arc<Registry>, accept: Option<&str>) -> (String, Vec<u8>) {
+        let app = axum::Router::new().route("/metrics", metrics_endpoint(registry));
+        let mut req = Request::get("/metrics");
+        if let Some(a) = accept {
+            req = req.header(ACCEPT, a);
+        }
+        let resp = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        let ct = resp.headers()[CONTENT_TYPE].to_str().unwrap().to_owned();
+        (
+            ct,
+            resp.into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec(),
+        )
+    }
+
+    #[tokio::test]
+    async fn serves_registry_in_negotiated_format() {
+        let registry = Arc::new(Registry::new());
+        registry.register(Arc::new(ProcessCollector::new()));
+        registry.register(Arc::new(BuildInfo));
+
+        let (ct, body) = scrape(Arc::clone(&registry), None).await;
+        assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
+        let text = String::from_utf8(body).unwrap();
+        assert!(
+            text.contains("# TYPE process_cpu_seconds_total counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("pushgateway_build_info{branch=\"main\""),
+            "{text}"
+        );
+
+        let proto = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
+        let (ct, body) = scrape(registry, Some(proto)).await;
+        assert!(ct.starts_with("application/vnd.google.protobuf"), "{ct}");
+        let families = crate::expfmt::proto::decode_delimited(&body).unwrap();
+        assert!(families.iter().any(|f| f.name() == "process_open_fds"));
+    }
+}

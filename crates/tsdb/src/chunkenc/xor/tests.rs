@@ -1,0 +1,234 @@
+use proptest::prelude::*;
+
+use super::*;
+use pm_common::model::stale_nan;
+
+fn encode(samples: &[(i64, f64)]) -> XorChunk {
+    let mut chunk = XorChunk::new();
+    let mut app = chunk.appender().unwrap();
+    for &(t, v) in samples {
+        app.append(t, v).unwrap();
+    }
+    chunk
+}
+
+fn decode(chunk: &XorChunk) -> Vec<(i64, f64)> {
+    let mut it = chunk.iter();
+    let mut out = Vec::new();
+    while it.next_value() == ValueType::Float {
+        out.push(it.at());
+    }
+    assert_eq!(it.err(), None);
+    out
+}
+
+/// Compares values by bit pattern so NaN payloads (the stale marker) count.
+fn assert_same(got: &[(i64, f64)], want: &[(i64, f64)]) {
+    let bits = |s: &[(i64, f64)]| s.iter().map(|&(t, v)| (t, v.to_bits())).collect::<Vec<_>>();
+    assert_eq!(bits(got), bits(want));
+}
+
+#[test]
+fn hand_encoded_bytes() {
+    let chunk = encode(&[(1000, 1.0), (2000, 1.0), (3000, 2.0)]);
+    assert_eq!(
+        chunk.bytes(),
+        &[
+            0x00, 0x03, // three samples
+            0xd0, 0x0f, // varint 1000
+            0x3f, 0xf0, 0, 0, 0, 0, 0, 0, // 1.0
+            0xe8, 0x07, // delta 1000
+            // value unchanged, dod 0, then 2.0: new window, leading 1, 11 bits.
+            0x30, 0x97, 0xff, 0xc0,
+        ]
+    );
+    assert_same(&decode(&chunk), &[(1000, 1.0), (2000, 1.0), (3000, 2.0)]);
+}
+
+#[test]
+fn every_dod_width_and_its_bounds() {
+    let dods = [
+        0i64,
+        1,
+        -1,
+        8192,
+        -8191,
+        8193,
+        -8192,
+        65536,
+        -65535,
+        65537,
+        524_288,
+        -524_287,
+        524_289,
+        -524_288,
+        1 << 40,
+        -(1 << 40),
+    ];
+    let mut samples = vec![(0i64, 0.0), (10_000_000_000_000, 1.0)];
+    let mut delta = 10_000_000_000_000i64;
+    for (i, dod) in dods.iter().enumerate() {
+        delta += dod;
+        let t = samples.last().unwrap().0 + delta;
+        samples.push((t, i as f64));
+    }
+    assert_same(&decode(&encode(&samples)), &samples);
+}
+
+#[test]
+fn special_values_survive() {
+    let samples = [
+        (-5_000, f64::NAN),
+        (-4_000, stale_nan()),
+        (-3_000, f64::INFINITY),
+        (-2_000, f64::NEG_INFINITY),
+        (0, -0.0),
+        (1, 0.0),
+        (i64::MAX / 2, f64::MIN_POSITIVE),
+        (i64::MAX, f64::MAX),
+    ];
+    let got = decode(&encode(&samples));
+    assert_same(&got, &samples);
+    assert!(pm_common::model::is_stale_nan(got[1].1));
+}
+
+#[test]
+fn extreme_timestamps_wrap_consistently() {
+    let samples = [(i64::MIN, 1.0), (0, 2.0), (i64::MAX, 3.0)];
+    assert_same(&decode(&encode(&samples)), &samples);
+}
+
+#[test]
+fn rejects_non_increasing_timestamps() {
+    let mut chunk = XorChunk::new();
+    let mut app = chunk.appender().unwrap();
+    app.append(10, 1.0).unwrap();
+    assert_eq!(
+        app.append(10, 2.0),
+        Err(ChunkError::OutOfOrder { t: 10, last: 10 })
+    );
+    assert_eq!(
+        app.append(9, 2.0),
+        Err(ChunkError::OutOfOrder { t: 9, last: 10 })
+    );
+    assert_eq!(chunk.num_samples(), 1);
+}
+
+#[test]
+fn seek_moves_forward_only() {
+    let samples: Vec<_> = (0..10).map(|i| (i * 10, i as f64)).collect();
+    let chunk = encode(&samples);
+    let mut it = chunk.iter();
+    assert_eq!(it.seek(-100), ValueType::Float);
+    assert_eq!(it.at(), (0, 0.0));
+    assert_eq!(it.seek(35), ValueType::Float);
+    assert_eq!(it.at(), (40, 4.0));
+    assert_eq!(it.seek(40), ValueType::Float);
+    assert_eq!(it.at_t(), 40);
+    assert_eq!(it.seek(10), ValueType::Float, "seeking backwards stays put");
+    assert_eq!(it.at_t(), 40);
+    assert_eq!(it.next_value(), ValueType::Float);
+    assert_eq!(it.at_t(), 50);
+    assert_eq!(it.seek(91), ValueType::None);
+    assert_eq!(it.next_value(), ValueType::None);
+    assert_eq!(it.err(), None);
+}
+
+#[test]
+fn empty_and_corrupt_chunks() {
+    assert_eq!(XorChunk::new().iter().next_value(), ValueType::None);
+    assert_eq!(
+        XorChunk::from_bytes(vec![0]),
+        Err(ChunkError::MissingHeader)
+    );
+    let mut bytes = encode(&[(1, 1.0), (2, 2.0), (3, 4.0)]).into_bytes();
+    bytes.truncate(bytes.len() - 2);
+    let chunk = XorChunk::from_bytes(bytes).unwrap();
+    let mut it = chunk.iter();
+    while it.next_value() == ValueType::Float {}
+    assert_eq!(it.err(), Some(&ChunkError::Truncated));
+    let mut chunk = chunk;
+    assert_eq!(chunk.appender().unwrap_err(), ChunkError::Truncated);
+}
+
+#[test]
+fn full_chunk_refuses_more() {
+    let mut chunk = XorChunk::new();
+    let mut app = chunk.appender().unwrap();
+    for t in 0..i64::from(u16::MAX) {
+        app.append(t, 1.0).unwrap();
+    }
+    assert_eq!(app.append(1 << 20, 1.0), Err(ChunkError::Full(u16::MAX)));
+    assert_eq!(chunk.num_samples(), u16::MAX);
+}
+
+fn value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        4 => -1e6f64..1e6,
+        2 => (0u32..1000).prop_map(f64::from),
+        1 => Just(f64::NAN),
+        1 => Just(stale_nan()),
+        1 => Just(f64::INFINITY),
+        1 => Just(f64::NEG_INFINITY),
+        1 => any::<u64>().prop_map(f64::from_bits),
+    ]
+}
+
+fn series() -> impl Strategy<Value = Vec<(i64, f64)>> {
+    let gap = prop_oneof![
+        6 => 14_000i64..16_000,
+        2 => 1i64..100,
+        1 => 1i64..(1 << 40),
+    ];
+    (
+        -(1i64 << 45)..(1i64 << 45),
+        prop::collection::vec((gap, value()), 0..300),
+    )
+        .prop_map(|(start, steps)| {
+            let mut t = start;
+            steps
+                .into_iter()
+                .map(|(gap, v)| {
+                    t += gap;
+                    (t, v)
+                })
+                .collect()
+        })
+}
+
+proptest! {
+    #[test]
+    fn round_trips(samples in series()) {
+        let chunk = encode(&samples);
+        prop_assert_eq!(usize::from(chunk.num_samples()), samples.len());
+        assert_same(&decode(&chunk), &samples);
+    }
+
+    /// Closing a chunk after any prefix and appending the rest later, from the bytes alone,
+    /// yields the same bytes as appending everything in one go.
+    #[test]
+    fn continuation_matches_one_shot(samples in series(), split in 0usize..300) {
+        let split = split.min(samples.len());
+        let whole = encode(&samples);
+        let mut chunk = XorChunk::from_bytes(encode(&samples[..split]).into_bytes()).unwrap();
+        let mut app = chunk.appender().unwrap();
+        for &(t, v) in &samples[split..] {
+            app.append(t, v).unwrap();
+        }
+        prop_assert_eq!(chunk.bytes(), whole.bytes());
+    }
+
+    #[test]
+    fn seek_finds_first_sample_at_or_after(samples in series(), probe in any::<i64>()) {
+        let chunk = encode(&samples);
+        let mut it = chunk.iter();
+        let want = samples.iter().find(|s| s.0 >= probe);
+        match it.seek(probe) {
+            ValueType::Float => prop_assert_eq!(Some(it.at_t()), want.map(|s| s.0)),
+            other => {
+                prop_assert_eq!(other, ValueType::None);
+                prop_assert!(want.is_none());
+            }
+        }
+    }
+}
