@@ -1,6 +1,6 @@
 //! PromQL for Promethium. This crate holds the language front end (lexer, parser, AST, type
 //! checker and printer) shared by the engine, `/api/v1/parse_query`, `/api/v1/format_query` and
-//! promtool.
+//! promtool, and [`promqltest`], the runner of upstream's `.test` conformance scripts.
 //!
 //! ```
 //! use pm_promql::parser::{Expr, ParserOptions, parse_expr};
@@ -20,5 +20,6 @@
 #![forbid(unsafe_code)]
 
 pub mod parser;
+pub mod promqltest;
 
 pub use parser::{Expr, ParseErr, ParseErrors, ParserOptions, parse_expr, parse_metric_selector};

@@ -1,6 +1,7 @@
 //! The Prometheus data model: label sets, names, samples, exemplars, histograms and metadata.
 
 mod escaping;
+mod histogram_ops;
 mod labels;
 mod matcher;
 mod names;
@@ -8,6 +9,10 @@ mod regex;
 mod value;
 
 pub use escaping::{ESCAPING_KEY, EscapingScheme, EscapingSchemeError, escape_name, unescape_name};
+pub use histogram_ops::{
+    Bucket, HistogramError, MAX_EXPONENTIAL_SCHEMA, MIN_EXPONENTIAL_SCHEMA,
+    exponential_bucket_bound,
+};
 pub use labels::{
     Iter as LabelsIter, Label, Labels, LabelsBuilder, ScratchBuilder, write_go_quoted,
 };
