@@ -267,6 +267,21 @@ pub(super) fn family_contains(family: &[u8], t: MetricType, name: &[u8]) -> bool
         .is_some_and(|rest| family_suffixes(t).iter().any(|s| rest == s.as_bytes()))
 }
 
+/// The type of the current sample: its family's type when the sample's name belongs to the
+/// family (the family name plus one of the type's suffixes), otherwise unknown.
+pub(super) fn sample_type(
+    buf: &[u8],
+    family: Span,
+    family_type: MetricType,
+    name: Span,
+) -> MetricType {
+    if family_contains(&buf[family.0..family.1], family_type, &buf[name.0..name.1]) {
+        family_type
+    } else {
+        MetricType::Unknown
+    }
+}
+
 /// Fills `builder` with the labels of a sample, normalising `le`/`quantile` values as
 /// Prometheus 3 does for classic histograms and summaries.
 pub(super) fn fill_labels(

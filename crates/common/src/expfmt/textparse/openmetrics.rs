@@ -10,9 +10,9 @@ use std::borrow::Cow;
 
 use super::error::ParseErrorKind;
 use super::lexer::{
-    LabelSpan, Span, error_at, family_contains, fill_labels, is_label_char, is_label_start,
-    is_metric_char, is_metric_start, normal_nan, parse_float, scan_quoted, scan_while, text,
-    unescape, unexpected,
+    LabelSpan, Span, error_at, fill_labels, is_label_char, is_label_start, is_metric_char,
+    is_metric_start, normal_nan, parse_float, sample_type, scan_quoted, scan_while, text, unescape,
+    unexpected,
 };
 use super::{Entry, ParseError, Parser};
 use crate::model::{BUCKET_LABEL, Exemplar, MetricType, QUANTILE_LABEL, ScratchBuilder};
@@ -581,13 +581,7 @@ impl<'a> Parser<'a> for OpenMetricsParser<'a> {
     }
 
     fn metric_type(&self) -> MetricType {
-        let family = &self.buf[self.family.0..self.family.1];
-        let name = &self.buf[self.name.0..self.name.1];
-        if family_contains(family, self.family_type, name) {
-            self.family_type
-        } else {
-            MetricType::Unknown
-        }
+        sample_type(self.buf, self.family, self.family_type, self.name)
     }
 }
 

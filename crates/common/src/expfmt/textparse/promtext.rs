@@ -9,8 +9,8 @@ use std::borrow::Cow;
 
 use super::error::ParseErrorKind;
 use super::lexer::{
-    LabelSpan, Span, error_at, family_contains, fill_labels, is_label_char, is_label_start,
-    is_metric_char, is_metric_start, line_end, normal_nan, parse_float, scan_quoted, scan_while,
+    LabelSpan, Span, error_at, fill_labels, is_label_char, is_label_start, is_metric_char,
+    is_metric_start, line_end, normal_nan, parse_float, sample_type, scan_quoted, scan_while,
     skip_blank, text, unescape, unexpected,
 };
 use super::{Entry, ParseError, Parser};
@@ -364,13 +364,7 @@ impl<'a> Parser<'a> for PromParser<'a> {
     }
 
     fn metric_type(&self) -> MetricType {
-        let family = &self.buf[self.family.0..self.family.1];
-        let name = &self.buf[self.name.0..self.name.1];
-        if family_contains(family, self.family_type, name) {
-            self.family_type
-        } else {
-            MetricType::Unknown
-        }
+        sample_type(self.buf, self.family, self.family_type, self.name)
     }
 }
 
