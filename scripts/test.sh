@@ -13,9 +13,19 @@ fi
 
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
-# Upstream binaries the compatibility tests run against (Debian's packages).
+# What the tests need from outside Cargo: each file in scripts/deps/ appends Debian packages
+# (upstream daemons to compare with, real servers to test against) to APT_PACKAGES and PyPI
+# packages (real client libraries) to PIP_PACKAGES. Only what is missing is installed.
+APT_PACKAGES=()
+PIP_PACKAGES=()
+for deps in scripts/deps/*.sh; do
+    # shellcheck source=/dev/null
+    . "$deps"
+done
 need_pkgs=()
-command -v promtool >/dev/null || need_pkgs+=(prometheus)
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
+done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     echo "== installing ${need_pkgs[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -23,6 +33,10 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
     $sudo_cmd apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+if [ ${#PIP_PACKAGES[@]} -gt 0 ]; then
+    echo "== pip install ${PIP_PACKAGES[*]}"
+    python3 -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
 fi
 # With the upstream binaries installed, the compatibility tests must run, not skip.
 export PM_REQUIRE_UPSTREAM=1
