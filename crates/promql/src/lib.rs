@@ -21,5 +21,6 @@
 
 pub mod parser;
 pub mod promqltest;
+pub mod value;
 
 pub use parser::{Expr, ParseErr, ParseErrors, ParserOptions, parse_expr, parse_metric_selector};
