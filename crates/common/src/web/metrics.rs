@@ -1,11 +1,14 @@
 //! `/metrics`: a daemon's own metrics, gathered from its registry on every scrape and encoded in
-//! the format the client negotiates, as client_golang's `promhttp.Handler()` serves them.
+//! the format the client negotiates, as client_golang's `promhttp.Handler()` serves them —
+//! gzip-compressed when the scraper accepts it (Prometheus always does), since a large exposition
+//! compresses tenfold and scrapes often cross a network.
 
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::routing::{MethodRouter, get};
+use tower_http::compression::CompressionLayer;
 
 use crate::metrics::{Registry, render};
 
@@ -19,6 +22,7 @@ pub fn metrics_endpoint(registry: Arc<Registry>) -> MethodRouter {
             ([(CONTENT_TYPE, content_type)], body)
         }
     })
+    .layer(CompressionLayer::new().gzip(true))
 }
 
 #[cfg(test)]
@@ -56,6 +60,27 @@ mod tests {
                 .to_bytes()
                 .to_vec(),
         )
+    }
+
+    #[tokio::test]
+    async fn gzips_when_accepted() {
+        use std::io::Read;
+
+        let registry = Arc::new(Registry::new());
+        registry.register(Arc::new(BuildInfo));
+        let app = axum::Router::new().route("/metrics", metrics_endpoint(registry));
+        let req = Request::get("/metrics")
+            .header(axum::http::header::ACCEPT_ENCODING, "gzip")
+            .body(Body::empty())
+            .unwrap();
+        let resp = app.oneshot(req).await.unwrap();
+        assert_eq!(resp.headers()[axum::http::header::CONTENT_ENCODING], "gzip");
+        let gz = resp.into_body().collect().await.unwrap().to_bytes();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        assert!(text.contains("pushgateway_build_info{"), "{text}");
     }
 
     #[tokio::test]
