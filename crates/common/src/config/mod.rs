@@ -7,6 +7,7 @@
 
 mod duration;
 pub mod http;
+pub mod positions;
 mod secret;
 pub mod yaml;
 
