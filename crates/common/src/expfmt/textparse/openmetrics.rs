@@ -50,6 +50,10 @@ pub struct OpenMetricsParser<'a> {
     /// Created timestamp found for a series key, so that every sample of a histogram or
     /// summary does not search again.
     ct_cache: Option<(Vec<u8>, i64)>,
+    /// No `_created` line stands between the current position and this offset: a look-ahead
+    /// found none up to the end of the family, so later series of the family need not look again
+    /// (without this, a large family with no `_created` lines costs quadratic time).
+    ct_absent_until: usize,
 }
 
 impl<'a> OpenMetricsParser<'a> {
@@ -77,6 +81,7 @@ impl<'a> OpenMetricsParser<'a> {
             exemplar: None,
             trailing_comma: false,
             ct_cache: None,
+            ct_absent_until: 0,
         }
     }
 
@@ -549,7 +554,7 @@ impl<'a> Parser<'a> for OpenMetricsParser<'a> {
     /// Looks ahead for the `_created` sample of the current series within its family, as
     /// upstream 3.x does (OpenMetrics 1.0 puts it on a separate line, after or before).
     fn created_timestamp(&mut self) -> Option<i64> {
-        if !type_has_created(self.metric_type()) {
+        if !type_has_created(self.metric_type()) || self.pos < self.ct_absent_until {
             return None;
         }
         let mut key = Vec::new();
@@ -577,6 +582,7 @@ impl<'a> Parser<'a> for OpenMetricsParser<'a> {
             self.ct_cache = Some((key, ct));
             return Some(ct);
         }
+        self.ct_absent_until = peek.pos;
         None
     }
 

@@ -80,6 +80,32 @@ fn created_series_become_created_timestamps() {
 }
 
 #[test]
+fn family_without_created_lines_does_not_hide_the_next_familys() {
+    // The first family's look-ahead finds no `_created` line and remembers that up to the
+    // family's end only; the next family's created timestamp must still be found.
+    let input = "# TYPE a counter\n\
+        a_total{x=\"1\"} 1\n\
+        a_total{x=\"2\"} 2\n\
+        a_total{x=\"3\"} 3\n\
+        # TYPE b counter\n\
+        b_total 4\n\
+        b_created 5\n\
+        # EOF\n";
+    let options = OpenMetricsOptions {
+        skip_created_series: true,
+    };
+    assert_eq!(
+        samples(input, options),
+        vec![
+            r#"{__name__="a_total", x="1"} 1 None"#,
+            r#"{__name__="a_total", x="2"} 2 None"#,
+            r#"{__name__="a_total", x="3"} 3 None"#,
+            r#"{__name__="b_total"} 4 None ct=5000"#,
+        ]
+    );
+}
+
+#[test]
 fn metadata_accessors() {
     let input =
         "# HELP a_seconds he\\\\lp\\n\n# TYPE a_seconds gauge\n# UNIT a_seconds seconds\n# EOF";
