@@ -4,13 +4,19 @@
 
 use pm_common::model::{Labels, MatchType};
 
-use super::selectors::{Windowed, window};
+use super::selectors::Windowed;
 use super::{EvalResult, Evaluator, drop_metadata_labels};
 use crate::engine::annotations::Annotation;
 use crate::engine::error::QueryError;
 use crate::engine::value::{Matrix, Sample, Series};
 use crate::parser::{Call, Expr, ValueType};
 use crate::value::{FPoint, HPoint};
+
+/// Functions that accept `anchored` range selectors, in upstream's (sorted) order.
+const ANCHORED_SAFE: [&str; 5] = ["changes", "delta", "increase", "rate", "resets"];
+
+/// Functions that accept `smoothed` range selectors.
+const SMOOTHED_SAFE: [&str; 3] = ["delta", "increase", "rate"];
 
 /// The labels `absent`/`absent_over_time` give their result: the equality matchers of the
 /// selector argument, except a label matched more than once.
@@ -188,10 +194,17 @@ impl Evaluator<'_> {
         let windowed: Windowed = match unwrap_parens(&c.args[matrix_idx]) {
             Expr::MatrixSelector(ms) => {
                 let vs = &ms.vector_selector;
-                if vs.anchored || vs.smoothed {
-                    return Err(QueryError::eval(
-                        "anchored and smoothed range selectors are not supported",
-                    ));
+                if vs.anchored && !ANCHORED_SAFE.contains(&name) {
+                    return Err(QueryError::eval(format!(
+                        "anchored modifier can only be used with: {} - not with {name}",
+                        ANCHORED_SAFE.join(", ")
+                    )));
+                }
+                if vs.smoothed && !SMOOTHED_SAFE.contains(&name) {
+                    return Err(QueryError::eval(format!(
+                        "smoothed modifier can only be used with: {} - not with {name}",
+                        SMOOTHED_SAFE.join(", ")
+                    )));
                 }
                 self.windowed_selector(ms)?
             }
@@ -220,8 +233,7 @@ impl Evaluator<'_> {
             });
             ss.drop_name = drop_name;
             for (step, &ts) in steps.iter().enumerate() {
-                let reference = windowed.ref_time(ts);
-                let (floats, histograms) = window(s, reference - windowed.range, reference);
+                let (floats, histograms) = windowed.points(s, ts);
                 if floats.is_empty() && histograms.is_empty() {
                     continue;
                 }

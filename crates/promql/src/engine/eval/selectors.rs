@@ -8,6 +8,7 @@ use pm_common::model::{CounterResetHint, FloatHistogram, Sample as RawSample, is
 use pm_storage::{HistogramSample, SelectHints};
 
 use super::{EvalResult, Evaluator};
+use crate::engine::annotations::Annotation;
 use crate::engine::error::QueryError;
 use crate::engine::value::{Matrix, Series, histogram_size};
 use crate::parser::{AtModifier, MatrixSelector, SubqueryExpr, VectorSelector};
@@ -21,12 +22,26 @@ pub(crate) struct Windowed {
     pub range: i64,
     pub offset: i64,
     pub at: Option<i64>,
+    /// How far `anchored`/`smoothed` windows reach beyond `(ref − range, ref]`: the
+    /// lookback delta to the left (both) and to the right (`smoothed`).
+    pub extend_left: i64,
+    pub extend_right: i64,
 }
 
 impl Windowed {
     /// The reference time of the window evaluated at step `ts`.
     pub fn ref_time(&self, ts: i64) -> i64 {
         self.at.unwrap_or(ts) - self.offset
+    }
+
+    /// The points of series `s` the window at step `ts` covers.
+    pub fn points<'a>(&self, s: &'a Series, ts: i64) -> (&'a [FPoint], &'a [HPoint]) {
+        let reference = self.ref_time(ts);
+        window(
+            s,
+            reference - self.range - self.extend_left,
+            reference + self.extend_right,
+        )
     }
 }
 
@@ -193,12 +208,68 @@ impl Evaluator<'_> {
     }
 
     pub(crate) fn eval_vector_selector(&mut self, vs: &VectorSelector) -> EvalResult<Matrix> {
-        if vs.anchored || vs.smoothed {
-            return Err(QueryError::eval(
-                "anchored and smoothed instant-vector selectors are not supported",
-            ));
+        if vs.smoothed {
+            return self.smoothed_vector_selector(vs);
         }
         self.vector_selector_points(vs, false)
+    }
+
+    /// A `smoothed` instant-vector selector: at each step the value interpolated linearly
+    /// between the samples around the reference time (within a lookback delta either side),
+    /// the exact sample when there is one, or the last one when nothing follows it.
+    fn smoothed_vector_selector(&mut self, vs: &VectorSelector) -> EvalResult<Matrix> {
+        let offset = nanos_to_millis(vs.original_offset);
+        let at = at_time(vs.at);
+        let (first_ref, last_ref) = self.ref_span(offset, at);
+        let lookback = self.settings.lookback;
+        let raw = self.select(vs, first_ref - lookback + 1, last_ref + lookback, 0, false)?;
+        let steps: Vec<i64> = self.step_times().collect();
+        let mut out = Matrix::new();
+        for s in raw {
+            let mut ss = Series::new(s.metric.clone());
+            let name = s.metric.get_or_empty("__name__").to_owned();
+            for &ts in &steps {
+                let reference = at.unwrap_or(ts) - offset;
+                let (floats, hists) = window(&s, reference - lookback, reference + lookback);
+                if floats.is_empty() && hists.is_empty() {
+                    continue;
+                }
+                if !floats.is_empty() && !hists.is_empty() {
+                    self.annotations
+                        .add(Annotation::mixed_floats_histograms(&name, vs.pos));
+                    continue;
+                }
+                if hists.is_empty() {
+                    let i = floats.partition_point(|p| p.t < reference);
+                    let value = match (floats.get(i), i.checked_sub(1).map(|j| floats[j])) {
+                        (Some(next), _) if next.t == reference => next.f,
+                        (Some(next), Some(prev)) => interpolate(prev, *next, reference),
+                        (None, Some(prev)) => prev.f,
+                        _ => continue,
+                    };
+                    self.add_samples(1)?;
+                    ss.floats.push(FPoint { t: ts, f: value });
+                } else {
+                    let i = hists.partition_point(|p| p.t < reference);
+                    let h = match (hists.get(i), i.checked_sub(1).map(|j| &hists[j])) {
+                        (Some(next), _) if next.t == reference => next.h.clone(),
+                        (None, Some(prev)) => {
+                            let mut h = (*prev.h).clone();
+                            h.counter_reset_hint = CounterResetHint::Unknown;
+                            Arc::new(h)
+                        }
+                        // Interpolating native histograms is not supported yet.
+                        _ => continue,
+                    };
+                    self.add_samples(histogram_size(&h))?;
+                    ss.histograms.push(HPoint { t: ts, h });
+                }
+            }
+            if !ss.floats.is_empty() || !ss.histograms.is_empty() {
+                out.push(ss);
+            }
+        }
+        Ok(out)
     }
 
     /// The raw samples of a range selector for every step's window.
@@ -208,12 +279,27 @@ impl Evaluator<'_> {
         let range = nanos_to_millis(ms.range);
         let at = at_time(vs.at);
         let (first_ref, last_ref) = self.ref_span(offset, at);
-        let series = self.select(vs, first_ref - range + 1, last_ref, range, false)?;
+        let lookback = self.settings.lookback;
+        let extend_left = if vs.anchored || vs.smoothed {
+            lookback
+        } else {
+            0
+        };
+        let extend_right = if vs.smoothed { lookback } else { 0 };
+        let series = self.select(
+            vs,
+            first_ref - range - extend_left + 1,
+            last_ref + extend_right,
+            range,
+            false,
+        )?;
         Ok(Windowed {
             series,
             range,
             offset,
             at,
+            extend_left,
+            extend_right,
         })
     }
 
@@ -221,15 +307,29 @@ impl Evaluator<'_> {
     /// series in the window.
     pub(crate) fn eval_matrix_selector(&mut self, ms: &MatrixSelector) -> EvalResult<Matrix> {
         let w = self.windowed_selector(ms)?;
+        let vs = &ms.vector_selector;
         let reference = w.ref_time(self.start);
         let mut out = Matrix::new();
         for s in &w.series {
-            let (f, h) = window(s, reference - w.range, reference);
-            if f.is_empty() && h.is_empty() {
+            let (f, h) = w.points(s, self.start);
+            if vs.anchored || vs.smoothed {
+                if !h.is_empty() {
+                    let which = if vs.anchored { "anchored" } else { "smoothed" };
+                    return Err(QueryError::eval(format!(
+                        "{which} modifier is not supported with histograms"
+                    )));
+                }
+            }
+            let floats = if (vs.anchored || vs.smoothed) && !f.is_empty() {
+                extend_floats(f, reference - w.range, reference, vs.smoothed)
+            } else {
+                f.to_vec()
+            };
+            if floats.is_empty() && h.is_empty() {
                 continue;
             }
             let mut ss = Series::new(s.metric.clone());
-            ss.floats = f.to_vec();
+            ss.floats = floats;
             ss.histograms = h.to_vec();
             self.add_samples(ss.sample_count())?;
             out.push(ss);
@@ -269,6 +369,8 @@ impl Evaluator<'_> {
             range,
             offset,
             at,
+            extend_left: 0,
+            extend_right: 0,
         };
         Ok((mat, windowed))
     }
@@ -288,5 +390,56 @@ fn without_counter_reset_hints(s: &Series) -> Series {
             p.h = Arc::new(h);
         }
     }
+    out
+}
+
+/// Linear interpolation between two float samples at `t`.
+fn interpolate(p1: FPoint, p2: FPoint, t: i64) -> f64 {
+    p1.f + (p2.f - p1.f) * (t - p1.t) as f64 / (p2.t - p1.t) as f64
+}
+
+/// The points of an `anchored` or `smoothed` window over `(mint, maxt]`, pinned to both
+/// boundaries: the left edge takes the last sample at or before `mint` (interpolated towards
+/// the next one when smoothed), the right edge the last sample (interpolated across `maxt`
+/// when smoothed). Empty when no sample is after `mint`.
+pub(crate) fn extend_floats(
+    floats: &[FPoint],
+    mint: i64,
+    maxt: i64,
+    smoothed: bool,
+) -> Vec<FPoint> {
+    let mut last = floats.len() - 1;
+    let mut first = floats[..last]
+        .partition_point(|p| p.t <= mint)
+        .saturating_sub(1);
+    if smoothed {
+        last = floats[..last].partition_point(|p| p.t < maxt);
+    }
+    if floats[last].t <= mint {
+        return Vec::new();
+    }
+    let left = if smoothed && floats[first].t < mint {
+        interpolate(floats[first], floats[first + 1], mint)
+    } else {
+        floats[first].f
+    };
+    let right = if smoothed && last > 0 && floats[last].t > maxt {
+        interpolate(floats[last - 1], floats[last], maxt)
+    } else {
+        floats[last].f
+    };
+    if floats[first].t <= mint {
+        first += 1;
+    }
+    let mut end = last + 1;
+    if floats[last].t >= maxt {
+        end -= 1;
+    }
+    let mut out = Vec::with_capacity(end.saturating_sub(first) + 2);
+    out.push(FPoint { t: mint, f: left });
+    if first < end {
+        out.extend_from_slice(&floats[first..end]);
+    }
+    out.push(FPoint { t: maxt, f: right });
     out
 }
