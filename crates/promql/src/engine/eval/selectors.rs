@@ -312,13 +312,11 @@ impl Evaluator<'_> {
         let mut out = Matrix::new();
         for s in &w.series {
             let (f, h) = w.points(s, self.start);
-            if vs.anchored || vs.smoothed {
-                if !h.is_empty() {
-                    let which = if vs.anchored { "anchored" } else { "smoothed" };
-                    return Err(QueryError::eval(format!(
-                        "{which} modifier is not supported with histograms"
-                    )));
-                }
+            if (vs.anchored || vs.smoothed) && !h.is_empty() {
+                let which = if vs.anchored { "anchored" } else { "smoothed" };
+                return Err(QueryError::eval(format!(
+                    "{which} modifier is not supported with histograms"
+                )));
             }
             let floats = if (vs.anchored || vs.smoothed) && !f.is_empty() {
                 extend_floats(f, reference - w.range, reference, vs.smoothed)
