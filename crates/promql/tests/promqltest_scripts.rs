@@ -243,3 +243,79 @@ fn every_script_parses_and_loads() {
         "no load_with_nhcb block produced a custom-buckets histogram"
     );
 }
+
+/// Known failures: `file.test:line reason`, one per line; `#` starts a comment.
+const KNOWN_FAILURES: &str = include_str!("promqltest_known_failures.txt");
+
+/// Evaluates every eval command of every script with the engine and checks it as upstream's
+/// runner does. Prints `promqltest: N passed, M failed, K skipped` and each failure. Fails on
+/// any failure not in `promqltest_known_failures.txt`; set `PROMQLTEST_WRITE_KNOWN_FAILURES=1`
+/// to rewrite that file from the current failures.
+#[test]
+fn every_eval_matches_upstream() {
+    let known: BTreeMap<&str, &str> = KNOWN_FAILURES
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split_once(' ').unwrap_or((l, "")))
+        .collect();
+    let engine = pm_promql::promqltest::test_engine();
+    let (mut passed, mut failed) = (0usize, 0usize);
+    let mut failures: Vec<(String, String)> = Vec::new();
+    for (name, text) in scripts() {
+        let commands = parse_script(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let outcomes = pm_promql::promqltest::run_each(&commands, &engine)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        for o in outcomes {
+            match o.result {
+                Ok(()) => passed += 1,
+                Err(reason) => {
+                    failed += 1;
+                    let first_line = reason.lines().next().unwrap_or_default();
+                    let short: String = first_line.chars().take(300).collect();
+                    failures.push((
+                        format!("{name}:{}", o.line),
+                        format!("{:?}: {short}", o.expr),
+                    ));
+                }
+            }
+        }
+    }
+    // Every eval is run: nothing is skipped.
+    let skipped = 0;
+    for (at, why) in &failures {
+        println!("FAIL {at} {why}");
+    }
+    println!("promqltest: {passed} passed, {failed} failed, {skipped} skipped");
+    assert_eq!(passed + failed + skipped, 2214);
+    if std::env::var_os("PROMQLTEST_WRITE_KNOWN_FAILURES").is_some() {
+        let mut out = String::from(
+            "# Evals of shared/testdata/promql known to fail: `file.test:line reason`.\n",
+        );
+        for (at, why) in &failures {
+            let reason: String = why.chars().take(160).collect();
+            out.push_str(&format!("{at} {reason}\n"));
+        }
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/promqltest_known_failures.txt"
+        );
+        std::fs::write(path, out).unwrap();
+        return;
+    }
+    let fixed: Vec<&&str> = known
+        .keys()
+        .filter(|k| !failures.iter().any(|(at, _)| at == **k))
+        .collect();
+    if !fixed.is_empty() {
+        println!("known failures that now pass (remove them from the list): {fixed:?}");
+    }
+    let new: Vec<&(String, String)> = failures
+        .iter()
+        .filter(|(at, _)| !known.contains_key(at.as_str()))
+        .collect();
+    assert!(
+        new.is_empty(),
+        "evals failing that are not known failures:\n{new:#?}"
+    );
+}

@@ -4,6 +4,7 @@
 //!
 //! The format is described in `shared/testdata/README.md` (section `promql/`).
 
+mod adapter;
 mod compare;
 mod histogram_notation;
 mod load;
@@ -11,6 +12,7 @@ mod notation;
 mod runner;
 mod script;
 
+pub use adapter::test_engine;
 pub use compare::{
     Engine, QueryResult, QueryValue, RangeSeries, SampleValue, VectorSample, almost_equal,
     check_result, histograms_match,
@@ -20,7 +22,7 @@ pub use load::apply_load;
 pub use notation::{
     LoadLine, SequenceValue, SeriesLine, StartTimestampLine, parse_load_line, parse_series_line,
 };
-pub use runner::{run_commands, run_script};
+pub use runner::{EvalOutcome, run_commands, run_each, run_script};
 pub use script::{
     Command, EvalCmd, EvalKind, ExpectedResult, LoadCmd, LoadSeries, MessageMatch, parse_script,
 };

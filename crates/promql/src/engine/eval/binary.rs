@@ -1,0 +1,514 @@
+//! Binary operators: scalar/scalar, vector/scalar and vector/vector with matching, set
+//! operators, comparisons with and without `bool`, and histogram arithmetic.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use pm_common::model::{CounterResetHint, FloatHistogram, HistogramError, Labels};
+
+use super::{EvalResult, Evaluator, drop_metadata_labels};
+use crate::engine::annotations::{Annotation, Annotations};
+use crate::engine::error::QueryError;
+use crate::engine::histogram_format::{divide, scale};
+use crate::engine::value::{Matrix, Sample, Vector};
+use crate::parser::{BinaryExpr, BinaryOp, Cardinality, PosRange, ValueType, VectorMatching};
+
+/// The outcome of an operator on two elements.
+struct ElemResult {
+    f: f64,
+    h: Option<Arc<FloatHistogram>>,
+    keep: bool,
+}
+
+/// Why an element operation produced nothing (or only partially).
+enum ElemIssue {
+    Annotation(Annotation),
+    Histogram(HistogramError),
+}
+
+fn scalar_binop(op: BinaryOp, l: f64, r: f64) -> f64 {
+    let b = |x: bool| if x { 1.0 } else { 0.0 };
+    match op {
+        BinaryOp::Add => l + r,
+        BinaryOp::Sub => l - r,
+        BinaryOp::Mul => l * r,
+        BinaryOp::Div => l / r,
+        BinaryOp::Pow => l.powf(r),
+        BinaryOp::Mod => l % r,
+        BinaryOp::Eql => b(l == r),
+        BinaryOp::Neq => b(l != r),
+        BinaryOp::Gtr => b(l > r),
+        BinaryOp::Lss => b(l < r),
+        BinaryOp::Gte => b(l >= r),
+        BinaryOp::Lte => b(l <= r),
+        BinaryOp::Atan2 => l.atan2(r),
+        // The parser allows only arithmetic and comparisons between scalars.
+        _ => f64::NAN,
+    }
+}
+
+/// Whether the operator changes what the value means, so the metric name must go.
+fn changes_metric_schema(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::Add
+            | BinaryOp::Sub
+            | BinaryOp::Mul
+            | BinaryOp::Div
+            | BinaryOp::Pow
+            | BinaryOp::Mod
+            | BinaryOp::Atan2
+    )
+}
+
+fn elem_binop(
+    op: BinaryOp,
+    l: f64,
+    r: f64,
+    hl: Option<&Arc<FloatHistogram>>,
+    hr: Option<&Arc<FloatHistogram>>,
+    pos: PosRange,
+) -> Result<ElemResult, ElemIssue> {
+    let float = |f: f64, keep: bool| Ok(ElemResult { f, h: None, keep });
+    let hist = |h: FloatHistogram| {
+        Ok(ElemResult {
+            f: 0.0,
+            h: Some(Arc::new(h.compacted())),
+            keep: true,
+        })
+    };
+    let incompatible = |lt: &str, rt: &str| {
+        Err(ElemIssue::Annotation(
+            Annotation::incompatible_types_in_binop(lt, op.as_str(), rt, pos),
+        ))
+    };
+    match (hl, hr) {
+        (None, None) => match op {
+            BinaryOp::Eql => float(l, l == r),
+            BinaryOp::Neq => float(l, l != r),
+            BinaryOp::Gtr => float(l, l > r),
+            BinaryOp::Lss => float(l, l < r),
+            BinaryOp::Gte => float(l, l >= r),
+            BinaryOp::Lte => float(l, l <= r),
+            BinaryOp::TrimUpper | BinaryOp::TrimLower => incompatible("float", "float"),
+            _ => float(scalar_binop(op, l, r), true),
+        },
+        (None, Some(hr)) => match op {
+            BinaryOp::Mul => {
+                let mut h = (**hr).clone();
+                scale(&mut h, l);
+                hist(h)
+            }
+            _ => incompatible("float", "histogram"),
+        },
+        (Some(hl), None) => match op {
+            BinaryOp::Mul => {
+                let mut h = (**hl).clone();
+                scale(&mut h, r);
+                hist(h)
+            }
+            BinaryOp::Div => {
+                let mut h = (**hl).clone();
+                divide(&mut h, r);
+                hist(h)
+            }
+            _ => incompatible("histogram", "float"),
+        },
+        (Some(hl), Some(hr)) => match op {
+            BinaryOp::Add | BinaryOp::Sub => {
+                let mut h = (**hl).clone();
+                let res = if op == BinaryOp::Add {
+                    h.add(hr)
+                } else {
+                    h.sub(hr)
+                };
+                res.map_err(ElemIssue::Histogram)?;
+                if op == BinaryOp::Sub {
+                    h.counter_reset_hint = CounterResetHint::Gauge;
+                }
+                hist(h)
+            }
+            BinaryOp::Eql => Ok(ElemResult {
+                f: 0.0,
+                h: Some(hl.clone()),
+                keep: hl.equals(hr),
+            }),
+            BinaryOp::Neq => Ok(ElemResult {
+                f: 0.0,
+                h: Some(hl.clone()),
+                keep: !hl.equals(hr),
+            }),
+            _ => incompatible("histogram", "histogram"),
+        },
+    }
+}
+
+fn report(issue: ElemIssue, op: BinaryOp, pos: PosRange, annos: &mut Annotations) {
+    match issue {
+        ElemIssue::Annotation(a) => annos.add(a),
+        ElemIssue::Histogram(
+            HistogramError::IncompatibleSchema | HistogramError::IncompatibleBounds,
+        ) => annos.add(Annotation::incompatible_bucket_layout(op.as_str(), pos)),
+        ElemIssue::Histogram(_) => {}
+    }
+}
+
+impl Evaluator<'_> {
+    pub(crate) fn eval_binary(&mut self, b: &BinaryExpr) -> EvalResult<Matrix> {
+        let (lt, rt) = (b.lhs.value_type(), b.rhs.value_type());
+        let op = b.op;
+        let pos = PosRange::new(b.lhs.pos_range().start, b.rhs.pos_range().end);
+        let delayed = self.settings.delayed_name_removal;
+        let return_bool = b.return_bool;
+        match (lt, rt) {
+            (ValueType::Scalar, ValueType::Scalar) => {
+                self.range_eval(None, &[&b.lhs, &b.rhs], |_, _, v, _, out| {
+                    let val = scalar_binop(op, v[0][0].f, v[1][0].f);
+                    out.push(Sample::float(Labels::empty(), 0, val));
+                    Ok(())
+                })
+            }
+            (ValueType::Vector, ValueType::Vector) => {
+                let matching = b.matching.clone().unwrap_or(VectorMatching {
+                    card: if op.is_set_operator() {
+                        Cardinality::ManyToMany
+                    } else {
+                        Cardinality::OneToOne
+                    },
+                    matching_labels: Vec::new(),
+                    on: false,
+                    include: Vec::new(),
+                    fill_lhs: None,
+                    fill_rhs: None,
+                });
+                let m = &matching;
+                self.range_eval(Some(m), &[&b.lhs, &b.rhs], |_, annos, v, sigs, out| {
+                    match op {
+                        BinaryOp::And => vector_and(&v[0], &v[1], &sigs[0], &sigs[1], out),
+                        BinaryOp::Or => vector_or(&v[0], &v[1], &sigs[0], &sigs[1], out),
+                        BinaryOp::Unless => vector_unless(&v[0], &sigs[0], &sigs[1], out),
+                        _ => {
+                            return vector_binop(
+                                &VectorBinop {
+                                    op,
+                                    matching: m,
+                                    return_bool,
+                                    delayed,
+                                    pos,
+                                },
+                                &v[0],
+                                &v[1],
+                                &sigs[0],
+                                &sigs[1],
+                                annos,
+                                out,
+                            );
+                        }
+                    }
+                    Ok(())
+                })
+            }
+            (ValueType::Vector, ValueType::Scalar) | (ValueType::Scalar, ValueType::Vector) => {
+                let swap = lt == ValueType::Scalar;
+                self.range_eval(None, &[&b.lhs, &b.rhs], |_, annos, v, _, out| {
+                    let (vec, scalar) = if swap {
+                        (&v[1], v[0][0].f)
+                    } else {
+                        (&v[0], v[1][0].f)
+                    };
+                    vector_scalar_binop(
+                        op,
+                        vec,
+                        scalar,
+                        swap,
+                        return_bool,
+                        delayed,
+                        pos,
+                        annos,
+                        out,
+                    );
+                    Ok(())
+                })
+            }
+            _ => Err(QueryError::eval(format!(
+                "operator {op} not allowed between {lt} and {rt}"
+            ))),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn vector_scalar_binop(
+    op: BinaryOp,
+    vec: &[Sample],
+    scalar: f64,
+    swap: bool,
+    return_bool: bool,
+    delayed: bool,
+    pos: PosRange,
+    annos: &mut Annotations,
+    out: &mut Vector,
+) {
+    for s in vec {
+        let (mut l, mut r) = (s.f, scalar);
+        let (mut hl, mut hr) = (s.h.as_ref(), None);
+        if swap {
+            std::mem::swap(&mut l, &mut r);
+            std::mem::swap(&mut hl, &mut hr);
+        }
+        let mut res = match elem_binop(op, l, r, hl, hr, pos) {
+            Ok(res) => res,
+            Err(issue) => {
+                report(issue, op, pos, annos);
+                continue;
+            }
+        };
+        if op.is_comparison() && swap {
+            res.f = r;
+            res.h = hr.cloned();
+        }
+        if return_bool {
+            res.f = if res.keep { 1.0 } else { 0.0 };
+            res.h = None;
+            res.keep = true;
+        }
+        if !res.keep {
+            continue;
+        }
+        let mut sample = s.clone();
+        sample.f = res.f;
+        sample.h = res.h;
+        if changes_metric_schema(op) || return_bool {
+            if !delayed {
+                sample.metric = drop_metadata_labels(&sample.metric);
+            }
+            sample.drop_name = true;
+        }
+        out.push(sample);
+    }
+}
+
+fn present(sigs: &[usize]) -> HashSet<usize> {
+    sigs.iter().copied().collect()
+}
+
+fn vector_and(l: &[Sample], r: &[Sample], ls: &[usize], rs: &[usize], out: &mut Vector) {
+    if l.is_empty() || r.is_empty() {
+        return;
+    }
+    let right = present(rs);
+    out.extend(
+        l.iter()
+            .zip(ls)
+            .filter(|(_, sig)| right.contains(sig))
+            .map(|(s, _)| s.clone()),
+    );
+}
+
+fn vector_or(l: &[Sample], r: &[Sample], ls: &[usize], rs: &[usize], out: &mut Vector) {
+    out.extend(l.iter().cloned());
+    let left = present(ls);
+    out.extend(
+        r.iter()
+            .zip(rs)
+            .filter(|(_, sig)| !left.contains(sig))
+            .map(|(s, _)| s.clone()),
+    );
+}
+
+fn vector_unless(l: &[Sample], ls: &[usize], rs: &[usize], out: &mut Vector) {
+    let right = present(rs);
+    out.extend(
+        l.iter()
+            .zip(ls)
+            .filter(|(_, sig)| !right.contains(sig))
+            .map(|(s, _)| s.clone()),
+    );
+}
+
+struct VectorBinop<'a> {
+    op: BinaryOp,
+    matching: &'a VectorMatching,
+    return_bool: bool,
+    delayed: bool,
+    pos: PosRange,
+}
+
+/// The labels `on`/`ignoring` compare, as a label set (for messages and fill values).
+fn match_labels(l: &Labels, matching: &VectorMatching) -> Labels {
+    if matching.on {
+        l.keep(&matching.matching_labels)
+    } else {
+        let mut names = matching.matching_labels.clone();
+        names.push("__name__".into());
+        l.drop_names(&names)
+    }
+}
+
+fn result_metric(l: &Labels, r: &Labels, b: &VectorBinop<'_>) -> Labels {
+    let drop_name = !b.delayed && b.return_bool;
+    let mut builder = l.builder();
+    if drop_name || changes_metric_schema(b.op) {
+        builder.del("__name__").del("__type__").del("__unit__");
+    }
+    if b.matching.card == Cardinality::OneToOne {
+        if b.matching.on {
+            builder.keep(&b.matching.matching_labels);
+        } else {
+            for n in &b.matching.matching_labels {
+                builder.del(n);
+            }
+        }
+    }
+    for n in &b.matching.include {
+        match r.get(n) {
+            Some(v) if !v.is_empty() => {
+                builder.set(n, v);
+            }
+            _ => {
+                builder.del(n);
+            }
+        }
+    }
+    builder.labels()
+}
+
+fn vector_binop(
+    b: &VectorBinop<'_>,
+    lhs: &[Sample],
+    rhs: &[Sample],
+    lsigs: &[usize],
+    rsigs: &[usize],
+    annos: &mut Annotations,
+    out: &mut Vector,
+) -> EvalResult<()> {
+    let m = b.matching;
+    if (lhs.is_empty() && rhs.is_empty())
+        || ((lhs.is_empty() || rhs.is_empty()) && m.fill_lhs.is_none() && m.fill_rhs.is_none())
+    {
+        return Ok(());
+    }
+    let one_to_many = m.card == Cardinality::OneToMany;
+    let (lhs, rhs, lsigs, rsigs) = if one_to_many {
+        (rhs, lhs, rsigs, lsigs)
+    } else {
+        (lhs, rhs, lsigs, rsigs)
+    };
+    // As upstream, the fill values keep their sides even when group_right swaps the inputs.
+    let (fill_many, fill_one) = (m.fill_lhs, m.fill_rhs);
+    let mut right: HashMap<usize, &Sample> = HashMap::with_capacity(rhs.len());
+    for (s, sig) in rhs.iter().zip(rsigs) {
+        if let Some(dup) = right.get(sig) {
+            let side = if one_to_many { "left" } else { "right" };
+            let (mut a, mut c) = (s.metric.to_string(), dup.metric.to_string());
+            if a > c {
+                std::mem::swap(&mut a, &mut c);
+            }
+            return Err(QueryError::eval(format!(
+                "found duplicate series for the match group {} on the {side} hand-side of the operation: [{a}, {c}];many-to-many matching not allowed: matching labels must be unique on one side",
+                match_labels(&s.metric, m)
+            )));
+        }
+        right.insert(*sig, s);
+    }
+    let mut state = JoinState {
+        one_to_many,
+        matched_one: HashSet::new(),
+        matched_many: HashMap::new(),
+        last_issue: None,
+    };
+    for (ls, sig) in lhs.iter().zip(lsigs) {
+        match right.get(sig) {
+            Some(rs) => state.apply(b, ls, rs, *sig, out)?,
+            None => {
+                let Some(fill) = fill_one else { continue };
+                let rs = Sample::float(match_labels(&ls.metric, m), 0, fill);
+                state.apply(b, ls, &rs, *sig, out)?;
+            }
+        }
+    }
+    if let Some(fill) = fill_many {
+        for (rs, sig) in rhs.iter().zip(rsigs) {
+            let done = if m.card == Cardinality::OneToOne {
+                state.matched_one.contains(sig)
+            } else {
+                state.matched_many.get(sig).is_some_and(|s| !s.is_empty())
+            };
+            if done {
+                continue;
+            }
+            let ls = Sample::float(match_labels(&rs.metric, m), 0, fill);
+            state.apply(b, &ls, rs, *sig, out)?;
+        }
+    }
+    if let Some(issue) = state.last_issue {
+        report(issue, b.op, b.pos, annos);
+    }
+    Ok(())
+}
+
+/// What a vector/vector operation has matched so far at one step.
+struct JoinState {
+    one_to_many: bool,
+    matched_one: HashSet<usize>,
+    /// Output label sets per match group, to catch group_left/right duplicates.
+    matched_many: HashMap<usize, HashSet<Labels>>,
+    last_issue: Option<ElemIssue>,
+}
+
+impl JoinState {
+    fn apply(
+        &mut self,
+        b: &VectorBinop<'_>,
+        ls: &Sample,
+        rs: &Sample,
+        sig: usize,
+        out: &mut Vector,
+    ) -> EvalResult<()> {
+        let (mut fl, mut fr) = (ls.f, rs.f);
+        let (mut hl, mut hr) = (ls.h.as_ref(), rs.h.as_ref());
+        if self.one_to_many {
+            std::mem::swap(&mut fl, &mut fr);
+            std::mem::swap(&mut hl, &mut hr);
+        }
+        let mut res = match elem_binop(b.op, fl, fr, hl, hr, b.pos) {
+            Ok(r) => r,
+            Err(issue) => {
+                self.last_issue = Some(issue);
+                return Ok(());
+            }
+        };
+        if b.return_bool {
+            res.h = None;
+            res.f = if res.keep { 1.0 } else { 0.0 };
+        }
+        let metric = result_metric(&ls.metric, &rs.metric, b);
+        if b.matching.card == Cardinality::OneToOne {
+            if !self.matched_one.insert(sig) {
+                return Err(QueryError::eval(
+                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)",
+                ));
+            }
+        } else if !self
+            .matched_many
+            .entry(sig)
+            .or_default()
+            .insert(metric.clone())
+        {
+            return Err(QueryError::eval(
+                "multiple matches for labels: grouping labels must ensure unique matches",
+            ));
+        }
+        if !res.keep && !b.return_bool {
+            return Ok(());
+        }
+        out.push(Sample {
+            metric,
+            t: 0,
+            f: res.f,
+            h: res.h,
+            drop_name: b.return_bool,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,330 @@
+//! Function calls: the engine-side functions (those that need the evaluator: `time`,
+//! `timestamp`, `absent*`, `scalar`, `vector`, `sort*`, the query-context functions) and the
+//! walk that hands each series' window of samples to a range-vector function kernel.
+
+use pm_common::model::{Labels, MatchType};
+
+use super::selectors::Windowed;
+use super::{EvalResult, Evaluator, drop_metadata_labels};
+use crate::engine::annotations::Annotation;
+use crate::engine::error::QueryError;
+use crate::engine::value::{Matrix, Sample, Series};
+use crate::parser::{Call, Expr, ValueType};
+use crate::value::{FPoint, HPoint};
+
+/// Functions that accept `anchored` range selectors, in upstream's (sorted) order.
+const ANCHORED_SAFE: [&str; 5] = ["changes", "delta", "increase", "rate", "resets"];
+
+/// Functions that accept `smoothed` range selectors.
+const SMOOTHED_SAFE: [&str; 3] = ["delta", "increase", "rate"];
+
+/// The labels `absent`/`absent_over_time` give their result: the equality matchers of the
+/// selector argument, except a label matched more than once.
+fn absent_labels(arg: &Expr) -> Labels {
+    let matchers = match unwrap_parens(arg) {
+        Expr::VectorSelector(vs) => &vs.matchers,
+        Expr::MatrixSelector(ms) => &ms.vector_selector.matchers,
+        _ => return Labels::empty(),
+    };
+    let mut b = Labels::empty().builder();
+    let mut has = std::collections::HashSet::new();
+    for m in matchers {
+        if m.name() == "__name__" {
+            continue;
+        }
+        if m.match_type() == MatchType::Equal && has.insert(m.name()) {
+            b.set(m.name(), m.value());
+        } else {
+            b.del(m.name());
+        }
+    }
+    b.labels()
+}
+
+pub(crate) fn unwrap_parens(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => unwrap_parens(&p.expr),
+        other => other,
+    }
+}
+
+/// NaN sorts last in `sort` and first in `sort_desc`'s reverse, as upstream.
+fn sort_vector(v: &mut [Sample], desc: bool) {
+    v.sort_by(|a, b| {
+        let (x, y) = (a.f, b.f);
+        match (x.is_nan(), y.is_nan()) {
+            (true, true) => std::cmp::Ordering::Equal,
+            (true, false) => std::cmp::Ordering::Greater,
+            (false, true) => std::cmp::Ordering::Less,
+            _ => {
+                if desc {
+                    y.partial_cmp(&x).expect("no NaN")
+                } else {
+                    x.partial_cmp(&y).expect("no NaN")
+                }
+            }
+        }
+    });
+}
+
+impl Evaluator<'_> {
+    pub(crate) fn eval_call(&mut self, c: &Call) -> EvalResult<Matrix> {
+        let name = c.func.name;
+        let delayed = self.settings.delayed_name_removal;
+        match name {
+            "time" => {
+                return self.range_eval(None, &[], |ts, _, _, _, out| {
+                    out.push(Sample::float(Labels::empty(), ts, ts as f64 / 1000.0));
+                    Ok(())
+                });
+            }
+            "pi" => return self.constant(std::f64::consts::PI),
+            "start" => return self.constant(self.frame.start as f64 / 1000.0),
+            "end" => return self.constant(self.frame.end as f64 / 1000.0),
+            "step" => return self.constant(self.frame.step as f64 / 1000.0),
+            "range" => return self.constant((self.frame.end - self.frame.start) as f64 / 1000.0),
+            "timestamp" => {
+                if let Expr::VectorSelector(vs) = unwrap_parens(&c.args[0]) {
+                    let mut mat = self.vector_selector_points(vs, true)?;
+                    for s in &mut mat {
+                        self.mark_drop_name(s);
+                    }
+                    return Ok(mat);
+                }
+                return self.range_eval(None, &[&c.args[0]], |_, _, v, _, out| {
+                    for s in &v[0] {
+                        let mut metric = s.metric.clone();
+                        if !delayed {
+                            metric = drop_metadata_labels(&metric);
+                        }
+                        out.push(Sample {
+                            metric,
+                            t: s.t,
+                            f: s.t as f64 / 1000.0,
+                            h: None,
+                            drop_name: true,
+                        });
+                    }
+                    Ok(())
+                });
+            }
+            "vector" => {
+                return self.range_eval(None, &[&c.args[0]], |_, _, v, _, out| {
+                    out.push(Sample::float(Labels::empty(), 0, v[0][0].f));
+                    Ok(())
+                });
+            }
+            "scalar" => {
+                return self.range_eval(None, &[&c.args[0]], |_, _, v, _, out| {
+                    let mut floats = v[0].iter().filter(|s| s.h.is_none());
+                    let value = match (floats.next(), floats.next()) {
+                        (Some(s), None) => s.f,
+                        _ => f64::NAN,
+                    };
+                    out.push(Sample::float(Labels::empty(), 0, value));
+                    Ok(())
+                });
+            }
+            "absent" => {
+                let labels = absent_labels(&c.args[0]);
+                return self.range_eval(None, &[&c.args[0]], |_, _, v, _, out| {
+                    if v[0].is_empty() {
+                        out.push(Sample::float(labels.clone(), 0, 1.0));
+                    }
+                    Ok(())
+                });
+            }
+            "sort" | "sort_desc" => {
+                if self.start != self.end {
+                    self.annotations.add(Annotation::sort_in_range_query(c.pos));
+                }
+                let desc = name == "sort_desc";
+                return self.range_eval(None, &[&c.args[0]], |_, _, v, _, out| {
+                    out.extend(v[0].iter().filter(|s| s.h.is_none()).cloned());
+                    sort_vector(out, desc);
+                    Ok(())
+                });
+            }
+            _ => {}
+        }
+        let matrix_arg = c
+            .args
+            .iter()
+            .position(|a| a.value_type() == ValueType::Matrix);
+        match matrix_arg {
+            Some(i) => self.eval_range_function(c, i),
+            None => Err(QueryError::eval(format!(
+                "function {name:?} is not available in this build"
+            ))),
+        }
+    }
+
+    fn constant(&mut self, v: f64) -> EvalResult<Matrix> {
+        self.range_eval(None, &[], |_, _, _, _, out| {
+            out.push(Sample::float(Labels::empty(), 0, v));
+            Ok(())
+        })
+    }
+
+    /// Per-step scalar arguments of a call, by argument index.
+    fn scalar_args(&mut self, c: &Call, skip: usize) -> EvalResult<Vec<Vec<f64>>> {
+        let steps = self.steps();
+        let mut out = Vec::with_capacity(c.args.len());
+        for (i, a) in c.args.iter().enumerate() {
+            if i == skip || a.value_type() != ValueType::Scalar {
+                out.push(Vec::new());
+                continue;
+            }
+            let mat = self.eval(a)?.into_matrix();
+            let mut values = vec![f64::NAN; steps];
+            if let Some(s) = mat.first() {
+                for p in &s.floats {
+                    values[((p.t - self.start) / self.interval) as usize] = p.f;
+                }
+            }
+            out.push(values);
+        }
+        Ok(out)
+    }
+
+    /// A function over a range vector: each series' window at each step goes to the kernel.
+    fn eval_range_function(&mut self, c: &Call, matrix_idx: usize) -> EvalResult<Matrix> {
+        let name = c.func.name;
+        let scalars = self.scalar_args(c, matrix_idx)?;
+        let windowed: Windowed = match unwrap_parens(&c.args[matrix_idx]) {
+            Expr::MatrixSelector(ms) => {
+                let vs = &ms.vector_selector;
+                if vs.anchored && !ANCHORED_SAFE.contains(&name) {
+                    return Err(QueryError::eval(format!(
+                        "anchored modifier can only be used with: {} - not with {name}",
+                        ANCHORED_SAFE.join(", ")
+                    )));
+                }
+                if vs.smoothed && !SMOOTHED_SAFE.contains(&name) {
+                    return Err(QueryError::eval(format!(
+                        "smoothed modifier can only be used with: {} - not with {name}",
+                        SMOOTHED_SAFE.join(", ")
+                    )));
+                }
+                self.windowed_selector(ms)?
+            }
+            Expr::Subquery(sq) => self.eval_subquery(sq)?.1,
+            other => {
+                return Err(QueryError::eval(format!(
+                    "unexpected range-vector argument {other}"
+                )));
+            }
+        };
+        let Some(kernel) = range_kernel(name) else {
+            return Err(QueryError::eval(format!(
+                "function {name:?} is not available in this build"
+            )));
+        };
+        let keeps_name = matches!(name, "last_over_time" | "first_over_time");
+        let steps: Vec<i64> = self.step_times().collect();
+        let mut out = Matrix::new();
+        for s in &windowed.series {
+            self.check_done()?;
+            let drop_name = !keeps_name || s.drop_name;
+            let mut ss = Series::new(if !self.settings.delayed_name_removal && drop_name {
+                drop_metadata_labels(&s.metric)
+            } else {
+                s.metric.clone()
+            });
+            ss.drop_name = drop_name;
+            for (step, &ts) in steps.iter().enumerate() {
+                let (floats, histograms) = windowed.points(s, ts);
+                if floats.is_empty() && histograms.is_empty() {
+                    continue;
+                }
+                let args: Vec<f64> = scalars
+                    .iter()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| v[step])
+                    .collect();
+                if let Some(v) = kernel(floats, histograms, &args, ts, windowed.range) {
+                    ss.floats.push(FPoint { t: ts, f: v });
+                }
+            }
+            let n = ss.sample_count();
+            if n > 0 {
+                self.add_samples(n)?;
+                if matches!(name, "rate" | "increase") {
+                    self.check_counter_name(&s.metric, c);
+                }
+                out.push(ss);
+            }
+        }
+        if name == "absent_over_time" {
+            return Ok(self.absent_over_time(out, c));
+        }
+        if !self.settings.delayed_name_removal {
+            let all: Vec<Sample> = out
+                .iter()
+                .map(|s| Sample::float(s.metric.clone(), 0, 0.0))
+                .collect();
+            if super::contains_same_labelset(&all) {
+                return Err(super::same_labelset_error());
+            }
+        }
+        Ok(out)
+    }
+
+    /// `rate`/`increase` of a metric whose name does not look like a counter earns an info.
+    fn check_counter_name(&mut self, metric: &Labels, c: &Call) {
+        let Some(name) = metric.metric_name() else {
+            return;
+        };
+        let pos = c.args[0].pos_range();
+        if self.settings.type_and_unit_labels {
+            let t = metric.get_or_empty("__type__");
+            if t != "counter" && t != "histogram" {
+                self.annotations
+                    .add(Annotation::possible_non_counter_label(name, t, pos));
+            }
+        } else if !["_total", "_sum", "_count", "_bucket"]
+            .iter()
+            .any(|s| name.ends_with(s))
+        {
+            self.annotations
+                .add(Annotation::possible_non_counter(name, pos));
+        }
+    }
+
+    /// One series with 1 at every step where no input series had a value.
+    fn absent_over_time(&self, present: Matrix, c: &Call) -> Matrix {
+        let steps = self.steps();
+        let mut found = std::collections::HashSet::new();
+        for s in &present {
+            if s.floats.len() + s.histograms.len() == steps {
+                return Matrix::new();
+            }
+            found.extend(s.floats.iter().map(|p| p.t));
+            found.extend(s.histograms.iter().map(|p| p.t));
+        }
+        if found.len() == steps {
+            return Matrix::new();
+        }
+        let mut s = Series::new(absent_labels(&c.args[0]));
+        s.drop_name = true;
+        s.floats = self
+            .step_times()
+            .filter(|t| !found.contains(t))
+            .map(|t| FPoint { t, f: 1.0 })
+            .collect();
+        vec![s]
+    }
+}
+
+/// A range-vector function at one step: the window's floats and histograms, the scalar
+/// arguments in order, the step time and the window length.
+type RangeKernel = fn(&[FPoint], &[HPoint], &[f64], i64, i64) -> Option<f64>;
+
+/// The kernel of a range-vector function.
+fn range_kernel(name: &str) -> Option<RangeKernel> {
+    Some(match name {
+        // absent_over_time marks steps with samples; the engine inverts the result.
+        "absent_over_time" => |_, _, _, _, _| Some(1.0),
+        _ => return None,
+    })
+}

@@ -1,0 +1,443 @@
+//! Selectors and subqueries. Each series is read once over the whole span the query needs
+//! (`[first step − offset − range/lookback, last step − offset]`), then the steps walk its
+//! samples; a range query never re-selects per step.
+
+use std::sync::Arc;
+
+use pm_common::model::{CounterResetHint, FloatHistogram, Sample as RawSample, is_stale_nan};
+use pm_storage::{HistogramSample, SelectHints};
+
+use super::{EvalResult, Evaluator};
+use crate::engine::annotations::Annotation;
+use crate::engine::error::QueryError;
+use crate::engine::value::{Matrix, Series, histogram_size};
+use crate::parser::{AtModifier, MatrixSelector, SubqueryExpr, VectorSelector};
+use crate::value::{FPoint, HPoint};
+
+/// Series and their samples prepared for windowed access by a range-vector function: a range
+/// selector's raw samples or a subquery's points.
+pub(crate) struct Windowed {
+    pub series: Matrix,
+    /// Window length in milliseconds; a window is `(ref − range, ref]`.
+    pub range: i64,
+    pub offset: i64,
+    pub at: Option<i64>,
+    /// How far `anchored`/`smoothed` windows reach beyond `(ref − range, ref]`: the
+    /// lookback delta to the left (both) and to the right (`smoothed`).
+    pub extend_left: i64,
+    pub extend_right: i64,
+}
+
+impl Windowed {
+    /// The reference time of the window evaluated at step `ts`.
+    pub fn ref_time(&self, ts: i64) -> i64 {
+        self.at.unwrap_or(ts) - self.offset
+    }
+
+    /// The points of series `s` the window at step `ts` covers.
+    pub fn points<'a>(&self, s: &'a Series, ts: i64) -> (&'a [FPoint], &'a [HPoint]) {
+        let reference = self.ref_time(ts);
+        window(
+            s,
+            reference - self.range - self.extend_left,
+            reference + self.extend_right,
+        )
+    }
+}
+
+/// The points of one series within `(mint, maxt]`.
+pub(crate) fn window(s: &Series, mint: i64, maxt: i64) -> (&[FPoint], &[HPoint]) {
+    let f_lo = s.floats.partition_point(|p| p.t <= mint);
+    let f_hi = s.floats.partition_point(|p| p.t <= maxt);
+    let h_lo = s.histograms.partition_point(|p| p.t <= mint);
+    let h_hi = s.histograms.partition_point(|p| p.t <= maxt);
+    (
+        &s.floats[f_lo..f_hi.max(f_lo)],
+        &s.histograms[h_lo..h_hi.max(h_lo)],
+    )
+}
+
+fn at_time(at: AtModifier) -> Option<i64> {
+    match at {
+        AtModifier::Timestamp(t) => Some(t),
+        // `start()`/`end()` were resolved before evaluation.
+        AtModifier::None | AtModifier::Start | AtModifier::End => None,
+    }
+}
+
+pub(crate) fn nanos_to_millis(ns: i64) -> i64 {
+    ns / 1_000_000
+}
+
+impl Evaluator<'_> {
+    /// The earliest and latest reference times of the steps for a selector with `offset` and
+    /// `at`.
+    fn ref_span(&self, offset: i64, at: Option<i64>) -> (i64, i64) {
+        match at {
+            Some(t) => (t - offset, t - offset),
+            None => (self.start - offset, self.end - offset),
+        }
+    }
+
+    /// Reads every series matching `vs` with its samples in `[mint, maxt]`, sorted by labels.
+    pub(crate) fn select(
+        &mut self,
+        vs: &VectorSelector,
+        mint: i64,
+        maxt: i64,
+        range: i64,
+        keep_stale: bool,
+    ) -> EvalResult<Matrix> {
+        let querier = self
+            .queryable
+            .querier(mint, maxt)
+            .map_err(|e| QueryError::Storage(e.to_string()))?;
+        let hints = SelectHints {
+            start: mint,
+            end: maxt,
+            step: self.interval,
+            range,
+            ..SelectHints::default()
+        };
+        let mut set = querier.select(true, Some(&hints), &vs.matchers);
+        let mut out = Matrix::new();
+        let mut floats: Vec<RawSample> = Vec::new();
+        let mut hists: Vec<HistogramSample> = Vec::new();
+        while let Some(series) = set.next() {
+            self.check_done()?;
+            floats.clear();
+            hists.clear();
+            let mut it = series.iter();
+            it.fill(mint, maxt, &mut floats, &mut hists);
+            if let Some(e) = it.err() {
+                return Err(QueryError::Storage(e.to_string()));
+            }
+            let mut s = Series::new(series.labels().clone());
+            s.floats = floats
+                .iter()
+                .filter(|p| keep_stale || !is_stale_nan(p.v))
+                .map(|p| FPoint { t: p.t, f: p.v })
+                .collect();
+            s.histograms = hists
+                .drain(..)
+                .filter(|p| keep_stale || !is_stale_nan(p.h.sum))
+                .map(|p| HPoint {
+                    t: p.t,
+                    h: Arc::new(p.h),
+                })
+                .collect();
+            out.push(s);
+        }
+        if let Some(e) = set.err() {
+            return Err(QueryError::Storage(e.to_string()));
+        }
+        Ok(out)
+    }
+
+    /// An instant-vector selector over all steps: at each step the newest sample in
+    /// `(ref − lookback, ref]`, unless it is a staleness marker. With `sample_time`, the
+    /// value is the sample's timestamp in seconds (for `timestamp()`).
+    pub(crate) fn vector_selector_points(
+        &mut self,
+        vs: &VectorSelector,
+        sample_time: bool,
+    ) -> EvalResult<Matrix> {
+        let offset = nanos_to_millis(vs.original_offset);
+        let at = at_time(vs.at);
+        let (first_ref, last_ref) = self.ref_span(offset, at);
+        let lookback = self.settings.lookback;
+        let raw = self.select(vs, first_ref - lookback + 1, last_ref, 0, true)?;
+        let mut out = Matrix::with_capacity(raw.len());
+        let steps: Vec<i64> = self.step_times().collect();
+        for s in raw {
+            let mut ss = Series::new(s.metric.clone());
+            let (mut fi, mut hi) = (0usize, 0usize);
+            for &ts in &steps {
+                let reference = at.unwrap_or(ts) - offset;
+                while fi < s.floats.len() && s.floats[fi].t <= reference {
+                    fi += 1;
+                }
+                while hi < s.histograms.len() && s.histograms[hi].t <= reference {
+                    hi += 1;
+                }
+                let f = fi.checked_sub(1).map(|i| s.floats[i]);
+                let h = hi.checked_sub(1).map(|i| &s.histograms[i]);
+                let newest_is_float = match (f, h) {
+                    (Some(f), Some(h)) => f.t > h.t,
+                    (Some(_), None) => true,
+                    (None, Some(_)) => false,
+                    (None, None) => continue,
+                };
+                if newest_is_float {
+                    let p = f.expect("checked above");
+                    if p.t <= reference - lookback || is_stale_nan(p.f) {
+                        continue;
+                    }
+                    self.add_samples(1)?;
+                    let v = if sample_time {
+                        p.t as f64 / 1000.0
+                    } else {
+                        p.f
+                    };
+                    ss.floats.push(FPoint { t: ts, f: v });
+                } else {
+                    let p = h.expect("checked above");
+                    if p.t <= reference - lookback || is_stale_nan(p.h.sum) {
+                        continue;
+                    }
+                    if sample_time {
+                        self.add_samples(1)?;
+                        ss.floats.push(FPoint {
+                            t: ts,
+                            f: p.t as f64 / 1000.0,
+                        });
+                    } else {
+                        self.add_samples(histogram_size(&p.h))?;
+                        ss.histograms.push(HPoint {
+                            t: ts,
+                            h: p.h.clone(),
+                        });
+                    }
+                }
+            }
+            if !ss.floats.is_empty() || !ss.histograms.is_empty() {
+                out.push(ss);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn eval_vector_selector(&mut self, vs: &VectorSelector) -> EvalResult<Matrix> {
+        if vs.smoothed {
+            return self.smoothed_vector_selector(vs);
+        }
+        self.vector_selector_points(vs, false)
+    }
+
+    /// A `smoothed` instant-vector selector: at each step the value interpolated linearly
+    /// between the samples around the reference time (within a lookback delta either side),
+    /// the exact sample when there is one, or the last one when nothing follows it.
+    fn smoothed_vector_selector(&mut self, vs: &VectorSelector) -> EvalResult<Matrix> {
+        let offset = nanos_to_millis(vs.original_offset);
+        let at = at_time(vs.at);
+        let (first_ref, last_ref) = self.ref_span(offset, at);
+        let lookback = self.settings.lookback;
+        let raw = self.select(vs, first_ref - lookback + 1, last_ref + lookback, 0, false)?;
+        let steps: Vec<i64> = self.step_times().collect();
+        let mut out = Matrix::new();
+        for s in raw {
+            let mut ss = Series::new(s.metric.clone());
+            let name = s.metric.get_or_empty("__name__").to_owned();
+            for &ts in &steps {
+                let reference = at.unwrap_or(ts) - offset;
+                let (floats, hists) = window(&s, reference - lookback, reference + lookback);
+                if floats.is_empty() && hists.is_empty() {
+                    continue;
+                }
+                if !floats.is_empty() && !hists.is_empty() {
+                    self.annotations
+                        .add(Annotation::mixed_floats_histograms(&name, vs.pos));
+                    continue;
+                }
+                if hists.is_empty() {
+                    let i = floats.partition_point(|p| p.t < reference);
+                    let value = match (floats.get(i), i.checked_sub(1).map(|j| floats[j])) {
+                        (Some(next), _) if next.t == reference => next.f,
+                        (Some(next), Some(prev)) => interpolate(prev, *next, reference),
+                        (None, Some(prev)) => prev.f,
+                        _ => continue,
+                    };
+                    self.add_samples(1)?;
+                    ss.floats.push(FPoint { t: ts, f: value });
+                } else {
+                    let i = hists.partition_point(|p| p.t < reference);
+                    let h = match (hists.get(i), i.checked_sub(1).map(|j| &hists[j])) {
+                        (Some(next), _) if next.t == reference => next.h.clone(),
+                        (None, Some(prev)) => {
+                            let mut h = (*prev.h).clone();
+                            h.counter_reset_hint = CounterResetHint::Unknown;
+                            Arc::new(h)
+                        }
+                        // Interpolating native histograms is not supported yet.
+                        _ => continue,
+                    };
+                    self.add_samples(histogram_size(&h))?;
+                    ss.histograms.push(HPoint { t: ts, h });
+                }
+            }
+            if !ss.floats.is_empty() || !ss.histograms.is_empty() {
+                out.push(ss);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The raw samples of a range selector for every step's window.
+    pub(crate) fn windowed_selector(&mut self, ms: &MatrixSelector) -> EvalResult<Windowed> {
+        let vs = &ms.vector_selector;
+        let offset = nanos_to_millis(vs.original_offset);
+        let range = nanos_to_millis(ms.range);
+        let at = at_time(vs.at);
+        let (first_ref, last_ref) = self.ref_span(offset, at);
+        let lookback = self.settings.lookback;
+        let extend_left = if vs.anchored || vs.smoothed {
+            lookback
+        } else {
+            0
+        };
+        let extend_right = if vs.smoothed { lookback } else { 0 };
+        let series = self.select(
+            vs,
+            first_ref - range - extend_left + 1,
+            last_ref + extend_right,
+            range,
+            false,
+        )?;
+        Ok(Windowed {
+            series,
+            range,
+            offset,
+            at,
+            extend_left,
+            extend_right,
+        })
+    }
+
+    /// A range selector as a query result (instant queries only): the raw samples of each
+    /// series in the window.
+    pub(crate) fn eval_matrix_selector(&mut self, ms: &MatrixSelector) -> EvalResult<Matrix> {
+        let w = self.windowed_selector(ms)?;
+        let vs = &ms.vector_selector;
+        let reference = w.ref_time(self.start);
+        let mut out = Matrix::new();
+        for s in &w.series {
+            let (f, h) = w.points(s, self.start);
+            if (vs.anchored || vs.smoothed) && !h.is_empty() {
+                let which = if vs.anchored { "anchored" } else { "smoothed" };
+                return Err(QueryError::eval(format!(
+                    "{which} modifier is not supported with histograms"
+                )));
+            }
+            let floats = if (vs.anchored || vs.smoothed) && !f.is_empty() {
+                extend_floats(f, reference - w.range, reference, vs.smoothed)
+            } else {
+                f.to_vec()
+            };
+            if floats.is_empty() && h.is_empty() {
+                continue;
+            }
+            let mut ss = Series::new(s.metric.clone());
+            ss.floats = floats;
+            ss.histograms = h.to_vec();
+            self.add_samples(ss.sample_count())?;
+            out.push(ss);
+        }
+        Ok(out)
+    }
+
+    /// Evaluates a subquery's inner expression over its own aligned steps; the result is the
+    /// subquery's matrix, plus its window parameters for range-vector functions.
+    pub(crate) fn eval_subquery(&mut self, sq: &SubqueryExpr) -> EvalResult<(Matrix, Windowed)> {
+        let offset = nanos_to_millis(sq.original_offset);
+        let range = nanos_to_millis(sq.range);
+        let at = at_time(sq.at);
+        let interval = if sq.step != 0 {
+            nanos_to_millis(sq.step)
+        } else {
+            self.settings.default_subquery_step
+        };
+        let (outer_start, outer_end) = match at {
+            Some(t) => (t, t),
+            None => (
+                self.start,
+                self.start + (self.end - self.start) / self.interval * self.interval,
+            ),
+        };
+        let first = outer_start - offset - range;
+        let mut start = interval * (first / interval);
+        if start <= first {
+            start += interval;
+        }
+        let end = outer_end - offset;
+        let mat = self.with_range(start, end, interval, |ev| {
+            ev.eval(&sq.expr).map(super::Val::into_matrix)
+        })?;
+        let windowed = Windowed {
+            series: mat.iter().map(without_counter_reset_hints).collect(),
+            range,
+            offset,
+            at,
+            extend_left: 0,
+            extend_right: 0,
+        };
+        Ok((mat, windowed))
+    }
+}
+
+/// A subquery's points may repeat or skip raw samples, so explicit counter-reset hints would
+/// mislead; they become "unknown", as upstream.
+fn without_counter_reset_hints(s: &Series) -> Series {
+    let mut out = s.clone();
+    for p in &mut out.histograms {
+        if matches!(
+            p.h.counter_reset_hint,
+            CounterResetHint::CounterReset | CounterResetHint::NotCounterReset
+        ) {
+            let mut h: FloatHistogram = (*p.h).clone();
+            h.counter_reset_hint = CounterResetHint::Unknown;
+            p.h = Arc::new(h);
+        }
+    }
+    out
+}
+
+/// Linear interpolation between two float samples at `t`.
+fn interpolate(p1: FPoint, p2: FPoint, t: i64) -> f64 {
+    p1.f + (p2.f - p1.f) * (t - p1.t) as f64 / (p2.t - p1.t) as f64
+}
+
+/// The points of an `anchored` or `smoothed` window over `(mint, maxt]`, pinned to both
+/// boundaries: the left edge takes the last sample at or before `mint` (interpolated towards
+/// the next one when smoothed), the right edge the last sample (interpolated across `maxt`
+/// when smoothed). Empty when no sample is after `mint`.
+pub(crate) fn extend_floats(
+    floats: &[FPoint],
+    mint: i64,
+    maxt: i64,
+    smoothed: bool,
+) -> Vec<FPoint> {
+    let mut last = floats.len() - 1;
+    let mut first = floats[..last]
+        .partition_point(|p| p.t <= mint)
+        .saturating_sub(1);
+    if smoothed {
+        last = floats[..last].partition_point(|p| p.t < maxt);
+    }
+    if floats[last].t <= mint {
+        return Vec::new();
+    }
+    let left = if smoothed && floats[first].t < mint {
+        interpolate(floats[first], floats[first + 1], mint)
+    } else {
+        floats[first].f
+    };
+    let right = if smoothed && last > 0 && floats[last].t > maxt {
+        interpolate(floats[last - 1], floats[last], maxt)
+    } else {
+        floats[last].f
+    };
+    if floats[first].t <= mint {
+        first += 1;
+    }
+    let mut end = last + 1;
+    if floats[last].t >= maxt {
+        end -= 1;
+    }
+    let mut out = Vec::with_capacity(end.saturating_sub(first) + 2);
+    out.push(FPoint { t: mint, f: left });
+    if first < end {
+        out.extend_from_slice(&floats[first..end]);
+    }
+    out.push(FPoint { t: maxt, f: right });
+    out
+}
