@@ -1,0 +1,137 @@
+//! Merging groups into one family per name, as `/metrics` shows them, and the text rendering
+//! cache: each merged family is rendered once and kept until a change touches that name, so an
+//! idle scrape of 10,000 groups only concatenates cached strings.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use pm_common::expfmt::dto;
+use pm_common::expfmt::encode::write_text;
+
+use super::{Inner, Store};
+
+#[derive(Debug, Default)]
+pub(super) struct RenderCache {
+    /// Rendered text of each merged family by name; absent means not rendered yet or gone.
+    text: BTreeMap<String, Arc<str>>,
+    /// Names changed since they were rendered.
+    dirty: HashSet<String>,
+    /// Whether everything must be re-rendered (start, restore, wipe).
+    all_dirty: bool,
+}
+
+impl RenderCache {
+    pub(super) fn invalidate(&mut self, names: Vec<String>) {
+        if !self.all_dirty {
+            self.dirty.extend(names);
+        }
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.text.clear();
+        self.dirty.clear();
+        self.all_dirty = true;
+    }
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self::new(super::OwnFamilies::default(), true)
+    }
+}
+
+impl Store {
+    /// Every pushed family merged across groups, sorted by name, metrics sorted as client_golang
+    /// sorts them. Empty families are left out. The help of a name pushed with different help
+    /// texts is the one of the group with the smallest grouping key (upstream: random).
+    pub fn merged_families(&self) -> Vec<dto::MetricFamily> {
+        let inner = self.read();
+        merge(&inner, None).into_values().collect()
+    }
+
+    /// One pushed family merged across groups, if any group has metrics of that name.
+    pub fn merged_family(&self, name: &str) -> Option<dto::MetricFamily> {
+        let inner = self.read();
+        let only = HashSet::from([name.to_owned()]);
+        merge(&inner, Some(&only)).into_values().next()
+    }
+
+    /// The text exposition of every pushed family, by name, from the cache.
+    pub fn rendered_text(&self) -> Vec<(String, Arc<str>)> {
+        let mut cache = self.cache();
+        if cache.all_dirty || !cache.dirty.is_empty() {
+            let inner = self.read();
+            let only = (!cache.all_dirty).then(|| std::mem::take(&mut cache.dirty));
+            let merged = merge(&inner, only.as_ref());
+            drop(inner);
+            match &only {
+                Some(names) => {
+                    for name in names {
+                        cache.text.remove(name);
+                    }
+                }
+                None => cache.text.clear(),
+            }
+            for (name, family) in merged {
+                let mut text = String::new();
+                match write_text(&mut text, &family) {
+                    Ok(()) => {
+                        cache.text.insert(name, text.into());
+                    }
+                    Err(e) => tracing::warn!(error = %e, "error encoding pushed metric family"),
+                }
+            }
+            cache.all_dirty = false;
+            cache.dirty.clear();
+        }
+        cache
+            .text
+            .iter()
+            .map(|(name, text)| (name.clone(), Arc::clone(text)))
+            .collect()
+    }
+}
+
+/// Merges the families named in `only` (all when `None`) across groups.
+fn merge(inner: &Inner, only: Option<&HashSet<String>>) -> BTreeMap<String, dto::MetricFamily> {
+    let mut keys: Vec<&String> = inner.groups.keys().collect();
+    keys.sort();
+    let mut merged: BTreeMap<String, dto::MetricFamily> = BTreeMap::new();
+    for key in keys {
+        for (name, stored) in &inner.groups[key].families {
+            if only.is_some_and(|names| !names.contains(name)) || stored.family.metric.is_empty() {
+                continue;
+            }
+            let family = &stored.family;
+            match merged.get_mut(name) {
+                Some(existing) => existing.metric.extend(family.metric.iter().cloned()),
+                None => {
+                    merged.insert(name.clone(), family.clone());
+                }
+            }
+        }
+    }
+    for family in merged.values_mut() {
+        sort_metrics(&mut family.metric);
+    }
+    merged
+}
+
+/// client_golang's order: fewer labels first, then label values position by position, then
+/// timestamp.
+pub fn sort_metrics(metrics: &mut [dto::Metric]) {
+    metrics.sort_by(|a, b| {
+        a.label
+            .len()
+            .cmp(&b.label.len())
+            .then_with(|| {
+                a.label
+                    .iter()
+                    .zip(&b.label)
+                    .map(|(x, y)| x.value().cmp(y.value()))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+            .then_with(|| a.timestamp_ms.cmp(&b.timestamp_ms))
+    });
+}

@@ -1,0 +1,131 @@
+//! `PUT`/`POST`/`DELETE /metrics/job/<JOB>{/<NAME>/<VALUE>}` and the admin wipe.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode, header};
+use jiff::Timestamp;
+
+use super::AppState;
+use super::body;
+use crate::grouping::{GroupingLabels, parse_push_path};
+use crate::store::Push;
+
+pub async fn put(
+    state: State<Arc<AppState>>,
+    path: Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    push(state, path, headers, body, Method::PUT).await
+}
+
+pub async fn post(
+    state: State<Arc<AppState>>,
+    path: Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    push(state, path, headers, body, Method::POST).await
+}
+
+async fn push(
+    State(s): State<Arc<AppState>>,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+    raw: Bytes,
+    method: Method,
+) -> Response {
+    let started = Instant::now();
+    let size = raw.len();
+    let response = match grouping(&rest) {
+        Err(response) => response,
+        Ok(labels) => apply_push(&s, labels, &headers, raw, method == Method::PUT),
+    };
+    let code = response.status().as_u16();
+    s.metrics.request("push", code, &method);
+    s.metrics
+        .push(&method, size, started.elapsed().as_secs_f64());
+    response
+}
+
+fn apply_push(
+    s: &AppState,
+    labels: GroupingLabels,
+    headers: &HeaderMap,
+    raw: Bytes,
+    replace: bool,
+) -> Response {
+    let families = match body::decompress(headers, raw).and_then(|b| body::parse(headers, &b)) {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::debug!(err = %e, "failed to parse text");
+            return error(e.to_string());
+        }
+    };
+    let push = Push {
+        labels,
+        families,
+        replace,
+        time: Timestamp::now(),
+    };
+    match s.store.push(push) {
+        Ok(()) if s.checked => StatusCode::OK.into_response(),
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => {
+            tracing::error!(err = %e, "pushed metrics are invalid or inconsistent with existing metrics");
+            error(format!(
+                "pushed metrics are invalid or inconsistent with existing metrics: {e}"
+            ))
+        }
+    }
+}
+
+pub async fn delete(State(s): State<Arc<AppState>>, Path(rest): Path<String>) -> Response {
+    let response = match grouping(&rest) {
+        Err(response) => response,
+        Ok(labels) => {
+            s.store.delete(&labels);
+            StatusCode::ACCEPTED.into_response()
+        }
+    };
+    s.metrics
+        .request("delete", response.status().as_u16(), &Method::DELETE);
+    response
+}
+
+/// `PUT /api/v1/admin/wipe`: drops every group in one step.
+pub async fn wipe(State(s): State<Arc<AppState>>) -> StatusCode {
+    tracing::debug!("start wiping metric store");
+    s.store.wipe();
+    s.metrics.request("wipe", 202, &Method::PUT);
+    StatusCode::ACCEPTED
+}
+
+/// The grouping labels of a push path below `/metrics/`, or the error response.
+fn grouping(rest: &str) -> Result<GroupingLabels, Response> {
+    match parse_push_path(rest) {
+        None => Err(StatusCode::NOT_FOUND.into_response()),
+        Some(Ok(labels)) => Ok(labels),
+        Some(Err(e)) => {
+            tracing::debug!(err = %e, "failed to parse URL");
+            Err(error(e.to_string()))
+        }
+    }
+}
+
+/// A 400 as Go's `http.Error` writes it.
+fn error(message: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        format!("{message}\n"),
+    )
+        .into_response()
+}
