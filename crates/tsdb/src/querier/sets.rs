@@ -1,0 +1,264 @@
+//! Lazily decoded series sets over a block's postings.
+
+use std::sync::Arc;
+
+use pm_common::model::Labels;
+use pm_storage::{
+    BoxSeries, ChunkIterator, ChunkMeta, ChunkSeries, ChunkSeriesSet, ChunksIterator,
+    SampleIterator, Series, SeriesSet, StorageError, Warnings,
+};
+
+use super::chunk::{BlockChunk, TrimmedIterator};
+use crate::chunks::{ChunkReader, ChunkRef};
+use crate::index::{ChunkIndexMeta, IndexReader};
+use crate::tombstones::{Interval, Tombstones};
+
+/// One selected series: its chunks overlapping the range, and the time ranges whose samples
+/// must not be returned (tombstones, plus the parts of chunks outside the range).
+#[derive(Clone)]
+struct SeriesData {
+    labels: Labels,
+    chunks: Vec<ChunkMeta>,
+    removed: Vec<Interval>,
+}
+
+/// Chunk series of a block in label order.
+pub struct BlockChunkSeriesSet {
+    index: Arc<IndexReader>,
+    chunks: Arc<ChunkReader>,
+    tombstones: Arc<Tombstones>,
+    postings: Vec<u64>,
+    /// Position of the next posting to load.
+    next: usize,
+    mint: i64,
+    maxt: i64,
+    /// Whether samples outside `[mint, maxt]` in chunks reaching past it are removed.
+    trim: bool,
+    metas: Vec<ChunkIndexMeta>,
+    err: Option<StorageError>,
+}
+
+impl BlockChunkSeriesSet {
+    pub(super) fn new(
+        index: Arc<IndexReader>,
+        chunks: Arc<ChunkReader>,
+        tombstones: Arc<Tombstones>,
+        postings: Vec<u64>,
+        mint: i64,
+        maxt: i64,
+        trim: bool,
+    ) -> Self {
+        Self {
+            index,
+            chunks,
+            tombstones,
+            postings,
+            next: 0,
+            mint,
+            maxt,
+            trim,
+            metas: Vec::new(),
+            err: None,
+        }
+    }
+
+    fn next_data(&mut self) -> Option<SeriesData> {
+        if self.err.is_some() {
+            return None;
+        }
+        while let Some(&r) = self.postings.get(self.next) {
+            self.next += 1;
+            match load_series(self, r) {
+                Ok(Some(data)) => return Some(data),
+                Ok(None) => {}
+                Err(e) => {
+                    self.err = Some(e);
+                    return None;
+                }
+            }
+        }
+        None
+    }
+}
+
+fn load_series(set: &mut BlockChunkSeriesSet, r: u64) -> Result<Option<SeriesData>, StorageError> {
+    let labels = set
+        .index
+        .series(r, &mut set.metas)
+        .map_err(StorageError::other)?;
+    let mut removed: Vec<Interval> = set.tombstones.get(r).to_vec();
+    let (mint, maxt) = (set.mint, set.maxt);
+    let mut chunks = Vec::new();
+    for m in &set.metas {
+        if m.max_time < mint || m.min_time > maxt {
+            continue;
+        }
+        if removed.iter().any(|iv| iv.covers(m.min_time, m.max_time)) {
+            continue;
+        }
+        let raw = set
+            .chunks
+            .chunk(ChunkRef(m.chunk_ref))
+            .map_err(StorageError::other)?;
+        chunks.push(ChunkMeta {
+            min_time: m.min_time,
+            max_time: m.max_time,
+            chunk: Arc::new(BlockChunk::new(raw.encoding, raw.data)),
+        });
+    }
+    if chunks.is_empty() {
+        return Ok(None);
+    }
+    if set.trim && chunks.iter().any(|c| c.min_time < mint) {
+        removed.push(Interval {
+            mint: i64::MIN,
+            maxt: mint - 1,
+        });
+    }
+    if set.trim && chunks.iter().any(|c| c.max_time > maxt) {
+        removed.push(Interval {
+            mint: maxt + 1,
+            maxt: i64::MAX,
+        });
+    }
+    removed.sort_unstable();
+    Ok(Some(SeriesData {
+        labels,
+        chunks,
+        removed,
+    }))
+}
+
+impl ChunkSeriesSet for BlockChunkSeriesSet {
+    fn next(&mut self) -> Option<Box<dyn ChunkSeries>> {
+        self.next_data()
+            .map(|d| Box::new(BlockChunkSeries(d)) as Box<dyn ChunkSeries>)
+    }
+
+    fn err(&self) -> Option<&StorageError> {
+        self.err.as_ref()
+    }
+
+    fn warnings(&self) -> Warnings {
+        Warnings::new()
+    }
+}
+
+struct BlockChunkSeries(SeriesData);
+
+impl ChunkSeries for BlockChunkSeries {
+    fn labels(&self) -> &Labels {
+        &self.0.labels
+    }
+
+    /// Chunks touching a removed range are re-encoded without its samples (XOR chunks; other
+    /// encodings cannot be decoded yet and pass unchanged).
+    fn chunks(&self) -> Box<dyn ChunkIterator> {
+        Box::new(RewritingChunks {
+            chunks: self.0.chunks.clone().into_iter(),
+            removed: self.0.removed.clone(),
+            err: None,
+        })
+    }
+}
+
+struct RewritingChunks {
+    chunks: std::vec::IntoIter<ChunkMeta>,
+    removed: Vec<Interval>,
+    err: Option<StorageError>,
+}
+
+impl RewritingChunks {
+    fn rewrite(&self, c: ChunkMeta) -> Result<Option<ChunkMeta>, StorageError> {
+        let touched = self
+            .removed
+            .iter()
+            .any(|iv| iv.mint <= c.max_time && c.min_time <= iv.maxt);
+        if !touched || c.chunk.encoding() != pm_storage::ChunkEncoding::Xor {
+            return Ok(Some(c));
+        }
+        let samples: Vec<(i64, f64)> = BlockChunk::new(c.chunk.encoding(), c.chunk.bytes())
+            .float_samples()?
+            .into_iter()
+            .filter(|(t, _)| !self.removed.iter().any(|iv| iv.contains(*t)))
+            .collect();
+        let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
+            return Ok(None);
+        };
+        Ok(Some(ChunkMeta {
+            min_time: first.0,
+            max_time: last.0,
+            chunk: Arc::new(BlockChunk::encode_floats(&samples)?),
+        }))
+    }
+}
+
+impl ChunkIterator for RewritingChunks {
+    fn next(&mut self) -> Option<ChunkMeta> {
+        if self.err.is_some() {
+            return None;
+        }
+        while let Some(c) = self.chunks.next() {
+            match self.rewrite(c) {
+                Ok(Some(c)) => return Some(c),
+                Ok(None) => {}
+                Err(e) => {
+                    self.err = Some(e);
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
+    fn err(&self) -> Option<&StorageError> {
+        self.err.as_ref()
+    }
+}
+
+/// Sample series of a block in label order.
+pub struct BlockSeriesSet {
+    inner: BlockChunkSeriesSet,
+}
+
+impl BlockSeriesSet {
+    pub(super) fn new(inner: BlockChunkSeriesSet) -> Self {
+        Self { inner }
+    }
+}
+
+impl SeriesSet for BlockSeriesSet {
+    fn next(&mut self) -> Option<BoxSeries> {
+        let data = self.inner.next_data()?;
+        Some(Box::new(BlockSeries(data)))
+    }
+
+    fn err(&self) -> Option<&StorageError> {
+        self.inner.err()
+    }
+
+    fn warnings(&self) -> Warnings {
+        Warnings::new()
+    }
+}
+
+struct BlockSeries(SeriesData);
+
+impl Series for BlockSeries {
+    fn labels(&self) -> &Labels {
+        &self.0.labels
+    }
+
+    fn iter(&self) -> Box<dyn SampleIterator> {
+        let chunks = &self.0.chunks;
+        let inner: Box<dyn SampleIterator> =
+            if chunks.windows(2).all(|w| w[0].max_time < w[1].min_time) {
+                Box::new(ChunksIterator::new(chunks.clone()))
+            } else {
+                Box::new(pm_storage::merge::ChainIterator::new(
+                    chunks.iter().map(|c| c.chunk.iter()).collect(),
+                ))
+            };
+        Box::new(TrimmedIterator::new(inner, self.0.removed.clone()))
+    }
+}

@@ -1,0 +1,154 @@
+use pm_common::model::{Labels, MatchType, Matcher};
+use pm_storage::{ChunkQuerier, LabelQuerier, Querier, SelectHints};
+
+use crate::block::testutil::{VecChunkSeriesSet, collect};
+use crate::block::{Block, write_block};
+
+fn block() -> (tempfile::TempDir, Block) {
+    let series = [
+        vec![("__name__", "a"), ("job", "x"), ("env", "prod")],
+        vec![("__name__", "a"), ("job", "y")],
+        vec![("__name__", "a"), ("job", "foo1"), ("env", "")],
+        vec![("__name__", "b"), ("job", "foo2"), ("env", "dev")],
+        vec![("__name__", "b"), ("job", "bar")],
+    ];
+    let data = series
+        .into_iter()
+        .map(|l| {
+            let samples = (0..250).map(|i| (i * 1000, i as f64)).collect();
+            (Labels::from_pairs(l), samples)
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let ulid = write_block(
+        dir.path(),
+        0,
+        250_000,
+        &mut VecChunkSeriesSet::new(data).unwrap(),
+    )
+    .unwrap();
+    let block = Block::open(dir.path().join(ulid.to_string())).unwrap();
+    (dir, block)
+}
+
+fn m(t: MatchType, name: &str, value: &str) -> Matcher {
+    Matcher::new(t, name, value).unwrap()
+}
+
+/// `job` values of the selected series, in output order.
+fn jobs(block: &Block, matchers: &[Matcher]) -> Vec<String> {
+    collect(Querier::select(
+        &block.querier(0, 250_000),
+        true,
+        None,
+        matchers,
+    ))
+    .into_iter()
+    .map(|(l, _)| l.get("job").unwrap().to_owned())
+    .collect()
+}
+
+#[test]
+fn matchers_select_like_upstream() {
+    use MatchType::*;
+    let (_dir, b) = block();
+    assert_eq!(jobs(&b, &[m(Equal, "__name__", "a")]), ["x", "foo1", "y"]);
+    assert_eq!(jobs(&b, &[m(Equal, "job", "x")]), ["x"]);
+    assert_eq!(
+        jobs(&b, &[m(NotEqual, "job", "x")]),
+        ["foo1", "y", "foo2", "bar"]
+    );
+    assert_eq!(jobs(&b, &[m(Regexp, "job", "x|y|nope")]), ["x", "y"]);
+    assert_eq!(jobs(&b, &[m(Regexp, "job", "foo.*")]), ["foo1", "foo2"]);
+    assert_eq!(jobs(&b, &[m(Regexp, "job", "fo+[0-9]")]), ["foo1", "foo2"]);
+    assert_eq!(jobs(&b, &[m(NotRegexp, "job", "foo.*|y")]), ["x", "bar"]);
+    // Matchers accepting "" also select series without the label.
+    assert_eq!(jobs(&b, &[m(Equal, "env", "")]), ["foo1", "y", "bar"]);
+    assert_eq!(
+        jobs(&b, &[m(NotEqual, "env", "prod")]),
+        ["foo1", "y", "foo2", "bar"]
+    );
+    assert_eq!(
+        jobs(&b, &[m(Regexp, "env", "prod|")]),
+        ["x", "foo1", "y", "bar"]
+    );
+    assert_eq!(
+        jobs(&b, &[m(Equal, "__name__", "a"), m(NotEqual, "env", "")]),
+        ["x"]
+    );
+    assert_eq!(
+        jobs(
+            &b,
+            &[
+                m(Regexp, "job", ".+"),
+                m(NotEqual, "job", "x"),
+                m(Equal, "__name__", "a")
+            ]
+        ),
+        ["foo1", "y"]
+    );
+    assert!(jobs(&b, &[m(Equal, "job", "nope")]).is_empty());
+    assert!(jobs(&b, &[m(Equal, "nope", "x")]).is_empty());
+}
+
+#[test]
+fn samples_are_trimmed_to_the_range_unless_disabled() {
+    let (_dir, b) = block();
+    let q = b.querier(100_500, 130_000);
+    let sel = [m(MatchType::Equal, "job", "x")];
+    let got = collect(Querier::select(&q, true, None, &sel));
+    let ts: Vec<i64> = got[0].1.iter().map(|s| s.0).collect();
+    assert_eq!(ts, (101..=130).map(|i| i * 1000).collect::<Vec<_>>());
+
+    let hints = SelectHints {
+        disable_trimming: true,
+        ..Default::default()
+    };
+    let got = collect(Querier::select(&q, true, Some(&hints), &sel));
+    // Whole chunk: samples 0..120 and 120..240 overlap the range.
+    assert_eq!(got[0].1.len(), 240);
+
+    // Chunk querier: the chunk reaching outside is re-encoded to the range.
+    let mut set = ChunkQuerier::select(&q, true, None, &sel);
+    let s = set.next().unwrap();
+    let mut it = s.chunks();
+    let c1 = it.next().unwrap();
+    assert_eq!(
+        (c1.min_time, c1.max_time, c1.chunk.num_samples()),
+        (101_000, 119_000, 19)
+    );
+    let c2 = it.next().unwrap();
+    assert_eq!((c2.min_time, c2.max_time), (120_000, 130_000));
+    assert!(it.next().is_none() && set.next().is_none());
+
+    // A range with no chunks selects nothing.
+    assert!(
+        collect(Querier::select(
+            &b.querier(300_000, 400_000),
+            true,
+            None,
+            &sel
+        ))
+        .is_empty()
+    );
+}
+
+#[test]
+fn label_names_and_values() {
+    let (_dir, b) = block();
+    let q = b.querier(0, 250_000);
+    let (names, _) = q.label_names(None, &[]).unwrap();
+    assert_eq!(names, ["__name__", "env", "job"]);
+    let (values, _) = q.label_values("job", None, &[]).unwrap();
+    assert_eq!(values, ["bar", "foo1", "foo2", "x", "y"]);
+    let sel = [m(MatchType::Equal, "__name__", "b")];
+    let (values, _) = q.label_values("env", None, &sel).unwrap();
+    assert_eq!(values, ["dev"]);
+    let (names, _) = q
+        .label_names(None, &[m(MatchType::Equal, "job", "y")])
+        .unwrap();
+    assert_eq!(names, ["__name__", "job"]);
+    let hints = pm_storage::LabelHints { limit: 2 };
+    let (values, _) = q.label_values("job", Some(&hints), &[]).unwrap();
+    assert_eq!(values, ["bar", "foo1"]);
+}
