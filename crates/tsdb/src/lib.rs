@@ -15,3 +15,7 @@ pub mod index;
 pub mod querier;
 pub mod retention;
 pub mod tombstones;
+pub mod record;
+pub mod wal;
+pub mod head;
+pub mod lockfile;

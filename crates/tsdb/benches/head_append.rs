@@ -1,0 +1,126 @@
+//! Head benchmarks: append throughput with and without cached series references (criterion),
+//! then head memory per series and WAL replay time (measured once per run and printed, since
+//! they are sizes and one-off costs rather than per-iteration figures).
+//!
+//! `cargo bench -p pm-tsdb --bench head_append`; `PM_BENCH_SERIES` scales the memory and
+//! replay runs (default 1,000,000 and 100,000 series).
+
+use std::time::Instant;
+
+use criterion::{Criterion, Throughput, criterion_group};
+use pm_common::model::Labels;
+use pm_storage::{Appender, SeriesRef};
+use pm_tsdb::head::{Head, HeadOptions};
+
+const BATCH: usize = 1000;
+
+fn labels(n: usize) -> Vec<Labels> {
+    (0..n)
+        .map(|i| {
+            Labels::from_pairs([
+                ("__name__", "bench_metric_total"),
+                ("instance", &format!("host-{}:9100", i % 100)),
+                ("job", "node"),
+                ("series", &i.to_string()),
+            ])
+        })
+        .collect()
+}
+
+fn append(c: &mut Criterion) {
+    let lbls = labels(BATCH);
+    let mut g = c.benchmark_group("head_append");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    for with_refs in [true, false] {
+        let head = Head::in_memory(HeadOptions::default());
+        let mut refs = vec![SeriesRef::UNKNOWN; BATCH];
+        let mut t = 0i64;
+        let name = if with_refs { "with_refs" } else { "without_refs" };
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                t += 15_000;
+                let mut app = head.appender();
+                for (i, l) in lbls.iter().enumerate() {
+                    let r = if with_refs { refs[i] } else { SeriesRef::UNKNOWN };
+                    refs[i] = app.append(r, l, t, t as f64).unwrap();
+                }
+                Box::new(app).commit().unwrap();
+            })
+        });
+    }
+    g.finish();
+}
+
+fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
+
+fn scale(default: usize) -> usize {
+    std::env::var("PM_BENCH_SERIES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Resident bytes per series after one sample each (labels, index, open chunk).
+fn memory_per_series() {
+    let n = scale(1_000_000);
+    let lbls = labels(n);
+    let before = rss_bytes();
+    let head = Head::in_memory(HeadOptions::default());
+    for chunk in lbls.chunks(10_000) {
+        let mut app = head.appender();
+        for l in chunk {
+            app.append(SeriesRef::UNKNOWN, l, 1000, 1.0).unwrap();
+        }
+        Box::new(app).commit().unwrap();
+    }
+    let after = rss_bytes();
+    println!(
+        "head memory: {n} series, {:.0} bytes/series (RSS delta, labels included)",
+        (after - before) as f64 / n as f64
+    );
+}
+
+/// Replay of a WAL holding `n` series with 120 samples each.
+fn wal_replay() {
+    let n = scale(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (head, _) = Head::open(dir.path(), HeadOptions::default()).unwrap();
+        let lbls = labels(n);
+        let mut refs = vec![SeriesRef::UNKNOWN; n];
+        for s in 0..120i64 {
+            let mut app = head.appender();
+            for (i, l) in lbls.iter().enumerate() {
+                refs[i] = app.append(refs[i], l, s * 15_000, s as f64).unwrap();
+            }
+            Box::new(app).commit().unwrap();
+        }
+        head.close().unwrap();
+    }
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        let (head, stats) = Head::open(dir.path(), HeadOptions::default()).unwrap();
+        times.push(start.elapsed());
+        assert_eq!(stats.samples, n as u64 * 120);
+        drop(head);
+    }
+    times.sort();
+    println!(
+        "WAL replay: {n} series x 120 samples in {:.2?} (median of 3)",
+        times[1]
+    );
+}
+
+criterion_group!(benches, append);
+
+fn main() {
+    memory_per_series();
+    wal_replay();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

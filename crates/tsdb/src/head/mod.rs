@@ -1,0 +1,313 @@
+//! The head: the in-memory, writable part of the TSDB holding the newest samples, backed by the
+//! write-ahead log.
+//!
+//! Series live in a striped hash map keyed by label hash (see [`index`]) so that scrape loops
+//! rarely contend; each series holds Gorilla/XOR chunks of 120 samples cut as upstream does,
+//! plus an out-of-order buffer when an out-of-order window is set. Commits are serialised:
+//! each writes its WAL records, then applies its samples under a commit sequence number that
+//! queriers snapshot, so a querier never sees a commit that finished after it was opened.
+
+mod appender;
+mod exemplars;
+mod index;
+mod querier;
+mod replay;
+mod series;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use pm_common::model::Labels;
+
+use crate::wal::checkpoint::{self, CheckpointError, Retain};
+use crate::wal::{Wal, WalError, WalOptions};
+
+pub use appender::HeadAppender;
+pub use querier::{HeadChunkQuerier, HeadQuerier};
+pub use replay::ReplayStats;
+
+use exemplars::ExemplarStore;
+use index::{Postings, SeriesMap};
+use series::{ChunkOpts, MemSeries};
+
+/// Upstream's default block and head chunk range: two hours.
+pub const DEFAULT_CHUNK_RANGE: i64 = 2 * 60 * 60 * 1000;
+
+#[derive(Clone, Copy, Debug)]
+pub struct HeadOptions {
+    /// Width of the ranges chunks are aligned to (upstream `--storage.tsdb.min-block-duration`).
+    pub chunk_range: i64,
+    /// How far behind the head's newest sample an out-of-order sample may be, in
+    /// milliseconds; `0` rejects out-of-order samples (upstream's
+    /// `out_of_order_time_window`).
+    pub out_of_order_time_window: i64,
+    /// Capacity of the exemplar ring (`--storage.tsdb.max-exemplars`); `0` disables exemplars.
+    pub max_exemplars: usize,
+    pub samples_per_chunk: usize,
+    /// `None` keeps the head in memory only.
+    pub wal: Option<WalOptions>,
+}
+
+impl Default for HeadOptions {
+    fn default() -> Self {
+        HeadOptions {
+            chunk_range: DEFAULT_CHUNK_RANGE,
+            out_of_order_time_window: 0,
+            max_exemplars: 100_000,
+            samples_per_chunk: 120,
+            wal: Some(WalOptions::default()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HeadError {
+    #[error(transparent)]
+    Wal(#[from] WalError),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error("replay {path}: {source}")]
+    Replay {
+        path: PathBuf,
+        source: crate::record::RecordError,
+    },
+    #[error("native histogram samples are not supported by this head yet")]
+    HistogramsUnsupported,
+    #[error("unknown series reference {0} for an exemplar or metadata update")]
+    UnknownSeries(u64),
+}
+
+/// Counters the head keeps (exposed with upstream's metric names by the server).
+#[derive(Debug, Default)]
+pub struct HeadStats {
+    pub samples_appended: AtomicU64,
+    pub out_of_order_samples_appended: AtomicU64,
+    pub out_of_order_samples_rejected: AtomicU64,
+    pub out_of_bound_samples: AtomicU64,
+    pub too_old_samples: AtomicU64,
+    pub series_created: AtomicU64,
+    pub series_removed: AtomicU64,
+    pub chunks_created: AtomicU64,
+    pub chunks_removed: AtomicU64,
+    pub truncations: AtomicU64,
+}
+
+/// A handle to the head; clones share it.
+#[derive(Clone)]
+pub struct Head {
+    inner: Arc<HeadInner>,
+}
+
+struct CommitState {
+    wal: Option<Wal>,
+    /// Sequence number of the last commit applied.
+    seq: u64,
+}
+
+pub(crate) struct HeadInner {
+    opts: HeadOptions,
+    chunk_opts: ChunkOpts,
+    series: SeriesMap,
+    postings: RwLock<Postings>,
+    next_ref: AtomicU64,
+    min_time: AtomicI64,
+    max_time: AtomicI64,
+    /// Samples before this time are out of bounds (raised by truncation).
+    min_valid_time: AtomicI64,
+    commit: Mutex<CommitState>,
+    /// Commits up to this sequence number are visible to new queriers.
+    visible_seq: AtomicU64,
+    /// Snapshots of open queriers, with how many share each.
+    readers: Mutex<BTreeMap<u64, usize>>,
+    exemplars: Mutex<ExemplarStore>,
+    stats: HeadStats,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Head {
+    /// A head without a WAL: nothing survives the process.
+    pub fn in_memory(opts: HeadOptions) -> Head {
+        Head {
+            inner: Arc::new(HeadInner::new(HeadOptions { wal: None, ..opts }, None)),
+        }
+    }
+
+    /// Opens the head of the data directory `dir`: replays `dir/wal` (checkpoint first, then
+    /// the segments after it), repairing a torn or corrupt tail, and starts a new WAL segment.
+    pub fn open(dir: impl AsRef<Path>, opts: HeadOptions) -> Result<(Head, ReplayStats), HeadError> {
+        let wal_dir = dir.as_ref().join("wal");
+        let inner = HeadInner::new(opts, None);
+        let stats = match opts.wal {
+            Some(_) => replay::replay(&inner, &wal_dir)?,
+            None => ReplayStats::default(),
+        };
+        let wal = opts.wal.map(|w| Wal::open(&wal_dir, w)).transpose()?;
+        lock(&inner.commit).wal = wal;
+        Ok((
+            Head {
+                inner: Arc::new(inner),
+            },
+            stats,
+        ))
+    }
+
+    /// Oldest sample timestamp in the head, `i64::MAX` when empty.
+    pub fn min_time(&self) -> i64 {
+        self.inner.min_time.load(Ordering::Acquire)
+    }
+
+    /// Newest sample timestamp in the head, `i64::MIN` when empty.
+    pub fn max_time(&self) -> i64 {
+        self.inner.max_time.load(Ordering::Acquire)
+    }
+
+    pub fn num_series(&self) -> usize {
+        self.inner.series.all().len()
+    }
+
+    pub fn stats(&self) -> &HeadStats {
+        &self.inner.stats
+    }
+
+    /// Number of chunks (closed and open) across all series.
+    pub fn num_chunks(&self) -> usize {
+        self.inner
+            .series
+            .all()
+            .iter()
+            .map(|s| s.lock().chunk_count())
+            .sum()
+    }
+
+    /// Drops chunks entirely before `mint` and series left empty, rejects samples before
+    /// `mint` from now on, and checkpoints the WAL so its old segments can go.
+    pub fn truncate(&self, mint: i64) -> Result<(), HeadError> {
+        let inner = &self.inner;
+        inner.min_valid_time.fetch_max(mint, Ordering::AcqRel);
+        let mut new_min = i64::MAX;
+        for s in inner.series.all() {
+            let mut d = s.lock();
+            let removed = d.truncate_before(mint);
+            inner.stats.chunks_removed.fetch_add(removed as u64, Ordering::Relaxed);
+            if d.is_empty() && s.pending.load(Ordering::Acquire) == 0 {
+                drop(d);
+                inner.series.remove(&s);
+                index_write(&inner.postings).remove(s.r, &s.labels);
+                inner.stats.series_removed.fetch_add(1, Ordering::Relaxed);
+            } else if let Some(t) = d.min_time() {
+                new_min = new_min.min(t);
+            }
+        }
+        inner.min_time.store(new_min, Ordering::Release);
+        if new_min == i64::MAX {
+            inner.max_time.store(i64::MIN, Ordering::Release);
+        }
+        inner.stats.truncations.fetch_add(1, Ordering::Relaxed);
+        let mut state = lock(&inner.commit);
+        let Some(wal) = state.wal.as_mut() else {
+            return Ok(());
+        };
+        // Everything before the new segment is complete and can be condensed.
+        let current = wal.next_segment()?;
+        let live = |r: u64| inner.series.by_ref(r).is_some();
+        let dir = wal.dir().to_owned();
+        checkpoint::checkpoint(&dir, current - 1, &Retain { series: &live, mint })?;
+        wal.truncate(current)?;
+        Ok(())
+    }
+
+    /// Flushes the WAL to disk.
+    pub fn close(&self) -> Result<(), HeadError> {
+        if let Some(wal) = lock(&self.inner.commit).wal.as_mut() {
+            wal.sync()?;
+        }
+        Ok(())
+    }
+}
+
+fn index_write(p: &RwLock<Postings>) -> std::sync::RwLockWriteGuard<'_, Postings> {
+    p.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn index_read(p: &RwLock<Postings>) -> std::sync::RwLockReadGuard<'_, Postings> {
+    p.read().unwrap_or_else(|e| e.into_inner())
+}
+
+impl HeadInner {
+    fn new(opts: HeadOptions, wal: Option<Wal>) -> Self {
+        HeadInner {
+            opts,
+            chunk_opts: ChunkOpts {
+                chunk_range: opts.chunk_range,
+                samples_per_chunk: opts.samples_per_chunk,
+            },
+            series: SeriesMap::new(),
+            postings: RwLock::default(),
+            next_ref: AtomicU64::new(1),
+            min_time: AtomicI64::new(i64::MAX),
+            max_time: AtomicI64::new(i64::MIN),
+            min_valid_time: AtomicI64::new(i64::MIN),
+            commit: Mutex::new(CommitState { wal, seq: 0 }),
+            visible_seq: AtomicU64::new(0),
+            readers: Mutex::new(BTreeMap::new()),
+            exemplars: Mutex::new(ExemplarStore::new(opts.max_exemplars)),
+            stats: HeadStats::default(),
+        }
+    }
+
+    /// The series with `labels`, created (with a fresh reference, or `with_ref` during replay)
+    /// when missing.
+    fn get_or_create(&self, labels: &Labels, with_ref: Option<u64>) -> (Arc<MemSeries>, bool) {
+        let (s, created) = self.series.get_or_create(labels.hash_value(), labels, || {
+            with_ref.unwrap_or_else(|| self.next_ref.fetch_add(1, Ordering::AcqRel))
+        });
+        if created {
+            if let Some(r) = with_ref {
+                self.next_ref.fetch_max(r + 1, Ordering::AcqRel);
+            }
+            index_write(&self.postings).add(s.r, &s.labels);
+            self.stats.series_created.fetch_add(1, Ordering::Relaxed);
+        }
+        (s, created)
+    }
+
+    fn observe_time(&self, t: i64) {
+        self.min_time.fetch_min(t, Ordering::AcqRel);
+        self.max_time.fetch_max(t, Ordering::AcqRel);
+    }
+
+    /// Registers an open querier and returns its snapshot.
+    fn open_reader(&self) -> u64 {
+        let mut readers = lock(&self.readers);
+        let snapshot = self.visible_seq.load(Ordering::Acquire);
+        *readers.entry(snapshot).or_default() += 1;
+        snapshot
+    }
+
+    fn close_reader(&self, snapshot: u64) {
+        let mut readers = lock(&self.readers);
+        if let Some(n) = readers.get_mut(&snapshot) {
+            *n -= 1;
+            if *n == 0 {
+                readers.remove(&snapshot);
+            }
+        }
+    }
+
+    /// The oldest snapshot any querier may still ask about.
+    fn oldest_snapshot(&self) -> u64 {
+        let readers = lock(&self.readers);
+        readers
+            .keys()
+            .next()
+            .copied()
+            .unwrap_or_else(|| self.visible_seq.load(Ordering::Acquire))
+    }
+}

@@ -1,0 +1,405 @@
+//! Reading the head: sample and chunk queriers over a snapshot, label lookups, exemplars.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use pm_common::model::{Exemplar, Matcher};
+use pm_storage::{
+    BoxSeriesSet, Chunk, ChunkedSeries, ListIterator, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkQuerier, ChunkQueryable,
+    ChunkSeries, ChunkSeriesSet, EmptySeriesSet, ExemplarQuerier, ExemplarQueryResult,
+    ExemplarQueryable, LabelHints, LabelQuerier, ListSeries, Querier, Queryable, Result,
+    SampleIterator, SelectHints, Series, SeriesSample, StorageError, ValueType,
+    VecSeriesSet, Warnings,
+};
+
+use super::series::{MemSeries, decode_xor};
+use super::{Head, HeadInner, index_read, lock};
+use crate::chunkenc::XorChunk;
+
+/// A sample querier over the head; see [`pm_storage::Querier`].
+pub struct HeadQuerier {
+    inner: HeadChunkQuerier,
+}
+
+/// A chunk querier over the head. Chunks overlapping the range are returned whole; the open
+/// chunk is cut to what the querier's snapshot may see, and out-of-order samples come as one
+/// extra chunk that may overlap the others.
+pub struct HeadChunkQuerier {
+    head: Arc<HeadInner>,
+    mint: i64,
+    maxt: i64,
+    snapshot: u64,
+}
+
+impl Drop for HeadChunkQuerier {
+    fn drop(&mut self) {
+        self.head.close_reader(self.snapshot);
+    }
+}
+
+impl Queryable for Head {
+    fn querier(&self, mint: i64, maxt: i64) -> Result<Box<dyn Querier>> {
+        Ok(Box::new(HeadQuerier {
+            inner: self.chunk_querier_impl(mint, maxt),
+        }))
+    }
+}
+
+impl ChunkQueryable for Head {
+    fn chunk_querier(&self, mint: i64, maxt: i64) -> Result<Box<dyn ChunkQuerier>> {
+        Ok(Box::new(self.chunk_querier_impl(mint, maxt)))
+    }
+}
+
+impl Head {
+    fn chunk_querier_impl(&self, mint: i64, maxt: i64) -> HeadChunkQuerier {
+        let snapshot = self.inner.open_reader();
+        HeadChunkQuerier {
+            head: self.inner.clone(),
+            mint,
+            maxt,
+            snapshot,
+        }
+    }
+}
+
+/// An immutable XOR chunk of the head.
+struct HeadChunk {
+    bytes: Arc<[u8]>,
+    samples: usize,
+}
+
+impl Chunk for HeadChunk {
+    fn encoding(&self) -> ChunkEncoding {
+        ChunkEncoding::Xor
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    fn num_samples(&self) -> usize {
+        self.samples
+    }
+
+    fn iter(&self) -> Box<dyn SampleIterator> {
+        let mut samples = Vec::with_capacity(self.samples);
+        decode_xor(&self.bytes, i64::MIN, i64::MAX, &mut samples);
+        let samples: Vec<_> = samples
+            .into_iter()
+            .map(|(t, v)| SeriesSample::float(t, v))
+            .collect();
+        Box::new(ListIterator::new(samples.into()))
+    }
+}
+
+fn encode(samples: &[(i64, f64)]) -> Option<ChunkMeta> {
+    let (first, last) = (samples.first()?, samples.last()?);
+    let mut c = XorChunk::new();
+    let mut app = c.appender().expect("a new chunk is intact");
+    for &(t, v) in samples {
+        app.append(t, v).expect("samples are sorted and unique");
+    }
+    Some(ChunkMeta {
+        min_time: first.0,
+        max_time: last.0,
+        chunk: Arc::new(HeadChunk {
+            samples: samples.len(),
+            bytes: c.into_bytes().into(),
+        }),
+    })
+}
+
+impl HeadChunkQuerier {
+    fn matching(&self, matchers: &[Matcher]) -> Vec<Arc<MemSeries>> {
+        let candidates = index_read(&self.head.postings).candidates(matchers);
+        let series: Vec<_> = match candidates {
+            Some(refs) => refs
+                .into_iter()
+                .filter_map(|r| self.head.series.by_ref(r))
+                .collect(),
+            None => self.head.series.all(),
+        };
+        series
+            .into_iter()
+            .filter(|s| {
+                matchers
+                    .iter()
+                    .all(|m| m.matches(s.labels.get_or_empty(m.name())))
+            })
+            .collect()
+    }
+
+    /// The chunks of `s` this querier sees in its range, sorted by start time.
+    fn chunks_of(&self, s: &MemSeries) -> Vec<ChunkMeta> {
+        let d = s.lock();
+        let visible = d.visible_max_t(self.snapshot).min(self.maxt);
+        let mut out = Vec::new();
+        for c in &d.closed {
+            if c.max_t >= self.mint && c.min_t <= visible {
+                if c.max_t <= visible {
+                    out.push(ChunkMeta {
+                        min_time: c.min_t,
+                        max_time: c.max_t,
+                        chunk: Arc::new(HeadChunk {
+                            bytes: c.bytes.clone(),
+                            samples: usize::from(u16::from_be_bytes([c.bytes[0], c.bytes[1]])),
+                        }),
+                    });
+                } else {
+                    out.extend(self.cut(&c.bytes, visible));
+                }
+            }
+        }
+        if let Some(c) = &d.open
+            && c.max_t >= self.mint
+            && c.min_t <= visible
+        {
+            out.extend(self.cut(c.chunk.bytes(), visible));
+        }
+        let ooo: Vec<_> = d
+            .ooo
+            .iter()
+            .filter(|&&(t, _, seq)| seq <= self.snapshot && t >= self.mint && t <= self.maxt)
+            .map(|&(t, v, _)| (t, v))
+            .collect();
+        drop(d);
+        out.extend(encode(&ooo));
+        out.sort_by_key(|c| c.min_time);
+        out
+    }
+
+    /// The samples of a chunk up to `maxt`, as a chunk of their own.
+    fn cut(&self, bytes: &[u8], maxt: i64) -> Option<ChunkMeta> {
+        let mut samples = Vec::new();
+        decode_xor(bytes, i64::MIN, maxt, &mut samples);
+        encode(&samples)
+    }
+
+    fn select_chunks(&self, sort: bool, matchers: &[Matcher]) -> Vec<HeadChunkSeries> {
+        let mut out: Vec<_> = self
+            .matching(matchers)
+            .into_iter()
+            .filter_map(|s| {
+                let chunks = self.chunks_of(&s);
+                (!chunks.is_empty()).then(|| HeadChunkSeries {
+                    labels: s.labels.clone(),
+                    chunks,
+                })
+            })
+            .collect();
+        if sort {
+            out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        }
+        out
+    }
+
+    fn label_values_impl(&self, name: &str, hints: Option<&LabelHints>, matchers: &[Matcher]) -> Vec<String> {
+        let mut values: Vec<String> = if matchers.is_empty() {
+            index_read(&self.head.postings)
+                .values(name)
+                .map(str::to_owned)
+                .collect()
+        } else {
+            let set: std::collections::BTreeSet<String> = self
+                .matching(matchers)
+                .iter()
+                .filter_map(|s| s.labels.get(name).map(str::to_owned))
+                .collect();
+            set.into_iter().collect()
+        };
+        truncate(&mut values, hints);
+        values
+    }
+
+    fn label_names_impl(&self, hints: Option<&LabelHints>, matchers: &[Matcher]) -> Vec<String> {
+        let mut names: Vec<String> = if matchers.is_empty() {
+            index_read(&self.head.postings)
+                .names()
+                .map(str::to_owned)
+                .collect()
+        } else {
+            let set: std::collections::BTreeSet<String> = self
+                .matching(matchers)
+                .iter()
+                .flat_map(|s| s.labels.iter().map(|l| l.name.to_owned()).collect::<Vec<_>>())
+                .collect();
+            set.into_iter().collect()
+        };
+        truncate(&mut names, hints);
+        names
+    }
+}
+
+fn truncate(v: &mut Vec<String>, hints: Option<&LabelHints>) {
+    if let Some(h) = hints.filter(|h| h.limit > 0) {
+        v.truncate(h.limit);
+    }
+}
+
+struct HeadChunkSeries {
+    labels: pm_common::model::Labels,
+    chunks: Vec<ChunkMeta>,
+}
+
+impl ChunkSeries for HeadChunkSeries {
+    fn labels(&self) -> &pm_common::model::Labels {
+        &self.labels
+    }
+
+    fn chunks(&self) -> Box<dyn ChunkIterator> {
+        Box::new(VecChunks(self.chunks.clone().into_iter()))
+    }
+}
+
+struct VecChunks(std::vec::IntoIter<ChunkMeta>);
+
+impl ChunkIterator for VecChunks {
+    fn next(&mut self) -> Option<ChunkMeta> {
+        self.0.next()
+    }
+
+    fn err(&self) -> Option<&StorageError> {
+        None
+    }
+}
+
+struct HeadChunkSet(std::vec::IntoIter<HeadChunkSeries>);
+
+impl ChunkSeriesSet for HeadChunkSet {
+    fn next(&mut self) -> Option<Box<dyn ChunkSeries>> {
+        self.0.next().map(|s| Box::new(s) as Box<dyn ChunkSeries>)
+    }
+
+    fn err(&self) -> Option<&StorageError> {
+        None
+    }
+
+    fn warnings(&self) -> Warnings {
+        Warnings::new()
+    }
+}
+
+impl LabelQuerier for HeadChunkQuerier {
+    fn label_values(
+        &self,
+        name: &str,
+        hints: Option<&LabelHints>,
+        matchers: &[Matcher],
+    ) -> Result<(Vec<String>, Warnings)> {
+        Ok((self.label_values_impl(name, hints, matchers), Warnings::new()))
+    }
+
+    fn label_names(
+        &self,
+        hints: Option<&LabelHints>,
+        matchers: &[Matcher],
+    ) -> Result<(Vec<String>, Warnings)> {
+        Ok((self.label_names_impl(hints, matchers), Warnings::new()))
+    }
+}
+
+impl ChunkQuerier for HeadChunkQuerier {
+    fn select(
+        &self,
+        sort: bool,
+        _hints: Option<&SelectHints>,
+        matchers: &[Matcher],
+    ) -> Box<dyn ChunkSeriesSet> {
+        if self.mint > self.maxt {
+            return Box::new(EmptySeriesSet);
+        }
+        Box::new(HeadChunkSet(self.select_chunks(sort, matchers).into_iter()))
+    }
+}
+
+impl LabelQuerier for HeadQuerier {
+    fn label_values(
+        &self,
+        name: &str,
+        hints: Option<&LabelHints>,
+        matchers: &[Matcher],
+    ) -> Result<(Vec<String>, Warnings)> {
+        self.inner.label_values(name, hints, matchers)
+    }
+
+    fn label_names(
+        &self,
+        hints: Option<&LabelHints>,
+        matchers: &[Matcher],
+    ) -> Result<(Vec<String>, Warnings)> {
+        self.inner.label_names(hints, matchers)
+    }
+}
+
+impl Querier for HeadQuerier {
+    /// Samples are trimmed to the querier's range, as upstream's head querier does.
+    fn select(
+        &self,
+        sort: bool,
+        _hints: Option<&SelectHints>,
+        matchers: &[Matcher],
+    ) -> BoxSeriesSet {
+        let q = &self.inner;
+        if q.mint > q.maxt {
+            return Box::new(EmptySeriesSet);
+        }
+        let series = q.select_chunks(sort, matchers).into_iter().map(|s| {
+            let mut samples = Vec::new();
+            let labels = s.labels.clone();
+            let mut it = ChunkedSeries::new(Box::new(s)).iter();
+            let mut vt = it.seek(q.mint);
+            while vt == ValueType::Float && it.at_t() <= q.maxt {
+                let (t, v) = it.at();
+                samples.push(SeriesSample::float(t, v));
+                vt = it.next();
+            }
+            Box::new(ListSeries::new(labels, samples)) as pm_storage::BoxSeries
+        });
+        Box::new(VecSeriesSet::new(series.collect::<Vec<_>>()))
+    }
+}
+
+impl ExemplarQueryable for Head {
+    fn exemplar_querier(&self) -> Result<Box<dyn ExemplarQuerier>> {
+        Ok(Box::new(HeadExemplarQuerier {
+            querier: self.chunk_querier_impl(i64::MIN, i64::MAX),
+        }))
+    }
+}
+
+struct HeadExemplarQuerier {
+    querier: HeadChunkQuerier,
+}
+
+impl ExemplarQuerier for HeadExemplarQuerier {
+    fn select(
+        &self,
+        start: i64,
+        end: i64,
+        matcher_sets: &[Vec<Matcher>],
+    ) -> Result<Vec<ExemplarQueryResult>> {
+        let mut series = Vec::new();
+        let mut seen = HashSet::new();
+        for set in matcher_sets {
+            for s in self.querier.matching(set) {
+                if seen.insert(s.r) {
+                    series.push(s);
+                }
+            }
+        }
+        let mut found = lock(&self.querier.head.exemplars).select(&seen, start, end);
+        let mut out: Vec<_> = series
+            .into_iter()
+            .filter_map(|s| {
+                let exemplars: Vec<Exemplar> = found.remove(&s.r)?;
+                Some(ExemplarQueryResult {
+                    series_labels: s.labels.clone(),
+                    exemplars,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.series_labels.cmp(&b.series_labels));
+        Ok(out)
+    }
+}

@@ -1,0 +1,314 @@
+//! One series in the head: its chunks, the out-of-order buffer, and what each commit added,
+//! which is how queriers opened before a commit keep not seeing it.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU32};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use pm_common::model::{Labels, Metadata};
+
+use crate::chunkenc::{ValueType, XorChunk};
+
+/// A chunk that is full or was cut at a range boundary; never changes again.
+#[derive(Clone)]
+pub(crate) struct ClosedChunk {
+    pub(crate) min_t: i64,
+    pub(crate) max_t: i64,
+    pub(crate) bytes: Arc<[u8]>,
+}
+
+pub(crate) struct OpenChunk {
+    pub(crate) chunk: XorChunk,
+    pub(crate) min_t: i64,
+    pub(crate) max_t: i64,
+}
+
+/// Where a sample went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Applied {
+    InOrder { chunk_created: bool },
+    OutOfOrder,
+    /// Same timestamp and value as the newest sample (accepted, not stored again) or an
+    /// out-of-order timestamp already present.
+    Dropped,
+}
+
+pub(crate) struct MemSeries {
+    pub(crate) r: u64,
+    pub(crate) labels: Labels,
+    /// Set once a series record for it is in the WAL; the first commit using the series writes
+    /// the record, whichever appender created it.
+    pub(crate) logged: AtomicBool,
+    /// Appenders holding uncommitted samples for it; garbage collection skips such series.
+    pub(crate) pending: AtomicU32,
+    data: Mutex<SeriesData>,
+}
+
+pub(crate) struct SeriesData {
+    pub(crate) closed: Vec<ClosedChunk>,
+    pub(crate) open: Option<OpenChunk>,
+    /// Newest in-order timestamp, `i64::MIN` before the first sample.
+    pub(crate) max_t: i64,
+    pub(crate) last_value: f64,
+    /// Upper bound for the open chunk's last timestamp (upstream's `nextAt`).
+    next_at: i64,
+    /// Out-of-order samples with the commit that added each, sorted by time.
+    pub(crate) ooo: Vec<(i64, f64, u64)>,
+    /// For recent commits to this series: the commit sequence number and the series' newest
+    /// in-order timestamp before it. A querier whose snapshot predates a commit sees only
+    /// samples up to that timestamp.
+    commits: VecDeque<(u64, i64)>,
+    pub(crate) metadata: Option<Metadata>,
+}
+
+impl MemSeries {
+    pub(crate) fn new(r: u64, labels: Labels) -> Self {
+        MemSeries {
+            r,
+            labels,
+            logged: AtomicBool::new(false),
+            pending: AtomicU32::new(0),
+            data: Mutex::new(SeriesData {
+                closed: Vec::new(),
+                open: None,
+                max_t: i64::MIN,
+                last_value: 0.0,
+                next_at: i64::MIN,
+                ooo: Vec::new(),
+                commits: VecDeque::new(),
+                metadata: None,
+            }),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, SeriesData> {
+        // A panic while holding a series lock leaves consistent data behind (every mutation
+        // is completed before the next begins), so a poisoned lock is still usable.
+        self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Upstream's `rangeForTimestamp`: the end of the chunk range `t` falls into. Go's `%`
+/// truncates towards zero, and so does Rust's.
+fn range_end(t: i64, width: i64) -> i64 {
+    t - t % width + width
+}
+
+/// Upstream's `computeChunkEndTime`: once a quarter full, aim the chunk's end so that the
+/// rest of the range splits into equally full chunks.
+fn chunk_end_time(start: i64, cur: i64, max: i64, ratio_to_full: f64) -> i64 {
+    let n = (max - start) as f64 / ((cur - start + 1) as f64 * ratio_to_full);
+    if n <= 1.0 {
+        return max;
+    }
+    (start as f64 + (max - start) as f64 / n.floor()) as i64
+}
+
+impl SeriesData {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.closed.is_empty() && self.open.is_none() && self.ooo.is_empty()
+    }
+
+    pub(crate) fn min_time(&self) -> Option<i64> {
+        let in_order = self
+            .closed
+            .first()
+            .map(|c| c.min_t)
+            .or(self.open.as_ref().map(|c| c.min_t));
+        let ooo = self.ooo.first().map(|s| s.0);
+        match (in_order, ooo) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Appends a sample the appender validated (or one replayed from the WAL, which is checked
+    /// here the same way) as commit `seq`.
+    pub(crate) fn apply(
+        &mut self,
+        t: i64,
+        v: f64,
+        seq: u64,
+        ooo_allowed: bool,
+        opts: &ChunkOpts,
+    ) -> Applied {
+        if t > self.max_t {
+            if self.commits.back().is_none_or(|&(s, _)| s != seq) {
+                self.commits.push_back((seq, self.max_t));
+            }
+            let chunk_created = self.append_in_order(t, v, opts);
+            self.max_t = t;
+            self.last_value = v;
+            return Applied::InOrder { chunk_created };
+        }
+        if t == self.max_t || !ooo_allowed {
+            return Applied::Dropped;
+        }
+        match self.ooo.binary_search_by_key(&t, |s| s.0) {
+            Ok(_) => Applied::Dropped,
+            Err(i) => {
+                self.ooo.insert(i, (t, v, seq));
+                Applied::OutOfOrder
+            }
+        }
+    }
+
+    fn append_in_order(&mut self, t: i64, v: f64, opts: &ChunkOpts) -> bool {
+        let mut created = false;
+        let cut = match &self.open {
+            None => true,
+            Some(c) => {
+                let n = usize::from(c.chunk.num_samples());
+                if n == opts.samples_per_chunk / 4 {
+                    self.next_at = chunk_end_time(c.min_t, c.max_t, self.next_at, 4.0);
+                }
+                t >= self.next_at || n >= opts.samples_per_chunk * 2
+            }
+        };
+        if cut {
+            if let Some(full) = self.open.take() {
+                self.closed.push(ClosedChunk {
+                    min_t: full.min_t,
+                    max_t: full.max_t,
+                    bytes: full.chunk.into_bytes().into(),
+                });
+            }
+            self.open = Some(OpenChunk {
+                chunk: XorChunk::new(),
+                min_t: t,
+                max_t: t,
+            });
+            self.next_at = range_end(t, opts.chunk_range);
+            created = true;
+        }
+        let open = self.open.as_mut().expect("a chunk was opened above");
+        // Timestamps only grow here, so the chunk cannot refuse the sample.
+        open.chunk
+            .appender()
+            .and_then(|mut a| a.append(t, v))
+            .expect("in-order sample appends to an intact head chunk");
+        open.max_t = t;
+        created
+    }
+
+    /// The newest in-order timestamp a querier with snapshot `seq` may see.
+    pub(crate) fn visible_max_t(&self, snapshot: u64) -> i64 {
+        self.commits
+            .iter()
+            .find(|&&(s, _)| s > snapshot)
+            .map_or(self.max_t, |&(_, before)| before)
+    }
+
+    /// Forgets commit records that no open querier can need.
+    pub(crate) fn trim_commits(&mut self, oldest_snapshot: u64) {
+        while self.commits.len() > 1 && self.commits[1].0 <= oldest_snapshot {
+            self.commits.pop_front();
+        }
+        if self.commits.front().is_some_and(|&(s, _)| s <= oldest_snapshot) {
+            self.commits.pop_front();
+        }
+    }
+
+    /// Drops data entirely before `mint`; returns the number of chunks removed.
+    pub(crate) fn truncate_before(&mut self, mint: i64) -> usize {
+        let before = self.closed.len();
+        self.closed.retain(|c| c.max_t >= mint);
+        let mut removed = before - self.closed.len();
+        if self.open.as_ref().is_some_and(|c| c.max_t < mint) {
+            self.open = None;
+            removed += 1;
+        }
+        self.ooo.retain(|s| s.0 >= mint);
+        removed
+    }
+
+    pub(crate) fn chunk_count(&self) -> usize {
+        self.closed.len() + usize::from(self.open.is_some())
+    }
+}
+
+/// How chunks are cut.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ChunkOpts {
+    pub(crate) chunk_range: i64,
+    pub(crate) samples_per_chunk: usize,
+}
+
+/// Decodes a XOR chunk's samples in `[mint, maxt]`.
+pub(crate) fn decode_xor(bytes: &[u8], mint: i64, maxt: i64, out: &mut Vec<(i64, f64)>) {
+    let mut it = crate::chunkenc::XorIterator::new(bytes);
+    while it.next_value() == ValueType::Float {
+        let (t, v) = it.at();
+        if t > maxt {
+            break;
+        }
+        if t >= mint {
+            out.push((t, v));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPTS: ChunkOpts = ChunkOpts {
+        chunk_range: 7_200_000,
+        samples_per_chunk: 120,
+    };
+
+    #[test]
+    fn chunks_hold_120_samples_at_a_steady_rate() {
+        let s = MemSeries::new(1, Labels::default());
+        let mut d = s.lock();
+        // 15s scrapes from the start of a range: 480 samples fill the 2h range.
+        for i in 0..480 {
+            d.apply(i * 15_000, i as f64, 1, false, &OPTS);
+        }
+        let counts: Vec<_> = d
+            .closed
+            .iter()
+            .map(|c| XorChunk::from_bytes(c.bytes.to_vec()).unwrap().num_samples())
+            .collect();
+        assert_eq!(counts, [120, 120, 120]);
+        assert_eq!(d.open.as_ref().unwrap().chunk.num_samples(), 120);
+    }
+
+    #[test]
+    fn chunks_are_cut_at_range_boundaries() {
+        let s = MemSeries::new(1, Labels::default());
+        let mut d = s.lock();
+        for t in [7_199_000, 7_200_000] {
+            d.apply(t, 1.0, 1, false, &OPTS);
+        }
+        assert_eq!(d.closed.len(), 1);
+        assert_eq!(d.open.as_ref().unwrap().min_t, 7_200_000);
+    }
+
+    #[test]
+    fn visibility_follows_commit_sequence() {
+        let s = MemSeries::new(1, Labels::default());
+        let mut d = s.lock();
+        d.apply(10, 1.0, 1, false, &OPTS);
+        d.apply(20, 2.0, 2, false, &OPTS);
+        d.apply(30, 3.0, 2, false, &OPTS);
+        assert_eq!(d.visible_max_t(0), i64::MIN);
+        assert_eq!(d.visible_max_t(1), 10);
+        assert_eq!(d.visible_max_t(2), 30);
+        d.trim_commits(1);
+        assert_eq!(d.visible_max_t(1), 10);
+        assert_eq!(d.apply(30, 3.0, 3, true, &OPTS), Applied::Dropped);
+        assert_eq!(d.apply(15, 1.5, 3, true, &OPTS), Applied::OutOfOrder);
+        assert_eq!(d.apply(15, 1.5, 3, true, &OPTS), Applied::Dropped);
+        assert_eq!(d.min_time(), Some(10));
+    }
+
+    #[test]
+    fn chunk_end_prediction_matches_upstream() {
+        // 30 samples over 29 minutes into a 2h range: n = 7200/(1741*4) rounds down to 1 → max.
+        assert_eq!(chunk_end_time(0, 1_740_000, 7_200_000, 4.0), 7_200_000);
+        // 30 samples in 29s: 2h splits into floor(62.06) = 62 chunks.
+        assert_eq!(chunk_end_time(0, 29_000, 7_200_000, 4.0), 116_129);
+        assert_eq!(range_end(-1, 1000), 1000);
+    }
+}
