@@ -8,6 +8,7 @@
 mod aggregate;
 mod binary;
 mod call;
+mod info;
 mod selectors;
 
 use std::collections::HashMap;
