@@ -23,6 +23,7 @@ mod annotations;
 mod error;
 mod eval;
 mod histogram_format;
+mod histogram_trim;
 mod prepare;
 mod value;
 
