@@ -294,3 +294,6 @@ impl Engine {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

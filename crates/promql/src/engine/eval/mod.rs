@@ -11,6 +11,9 @@ mod call;
 mod info;
 mod selectors;
 
+#[cfg(test)]
+pub(crate) use selectors::extend_floats as selectors_extend_floats;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
