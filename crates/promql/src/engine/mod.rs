@@ -23,6 +23,7 @@ mod annotations;
 mod error;
 mod eval;
 mod histogram_format;
+mod histogram_trim;
 mod prepare;
 mod value;
 
@@ -293,3 +294,6 @@ impl Engine {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,6 +10,7 @@ use super::{EvalResult, Evaluator, drop_metadata_labels};
 use crate::engine::annotations::{Annotation, Annotations};
 use crate::engine::error::QueryError;
 use crate::engine::histogram_format::{divide, scale};
+use crate::engine::histogram_trim::trim_buckets;
 use crate::engine::value::{Matrix, Sample, Vector};
 use crate::parser::{BinaryExpr, BinaryOp, Cardinality, PosRange, ValueType, VectorMatching};
 
@@ -110,6 +111,11 @@ fn elem_binop(
             BinaryOp::Div => {
                 let mut h = (**hl).clone();
                 divide(&mut h, r);
+                hist(h)
+            }
+            BinaryOp::TrimUpper | BinaryOp::TrimLower => {
+                let mut h = (**hl).clone();
+                trim_buckets(&mut h, r, op == BinaryOp::TrimUpper);
                 hist(h)
             }
             _ => incompatible("histogram", "float"),

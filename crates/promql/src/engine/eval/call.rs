@@ -4,7 +4,7 @@
 
 use pm_common::model::{Labels, MatchType};
 
-use super::selectors::Windowed;
+use super::selectors::{SelectorOutput, Windowed};
 use super::{EvalResult, Evaluator, drop_metadata_labels};
 use crate::engine::annotations::Annotation;
 use crate::engine::error::QueryError;
@@ -85,7 +85,7 @@ impl Evaluator<'_> {
             "range" => return self.constant((self.frame.end - self.frame.start) as f64 / 1000.0),
             "timestamp" => {
                 if let Expr::VectorSelector(vs) = unwrap_parens(&c.args[0]) {
-                    let mut mat = self.vector_selector_points(vs, true)?;
+                    let mut mat = self.vector_selector_points(vs, SelectorOutput::SampleTimes)?;
                     for s in &mut mat {
                         self.mark_drop_name(s);
                     }
@@ -134,6 +134,7 @@ impl Evaluator<'_> {
                     Ok(())
                 });
             }
+            "info" => return self.eval_info(c),
             "sort" | "sort_desc" => {
                 if self.start != self.end {
                     self.annotations.add(Annotation::sort_in_range_query(c.pos));

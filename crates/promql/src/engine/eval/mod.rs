@@ -8,7 +8,11 @@
 mod aggregate;
 mod binary;
 mod call;
+mod info;
 mod selectors;
+
+#[cfg(test)]
+pub(crate) use selectors::extend_floats as selectors_extend_floats;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -45,6 +45,17 @@ impl Windowed {
     }
 }
 
+/// What the points of an instant-vector selector hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SelectorOutput {
+    /// The sample values.
+    Values,
+    /// The samples' timestamps in seconds (`timestamp()`).
+    SampleTimes,
+    /// The samples' timestamps, for info metrics, which must be floats.
+    InfoSampleTimes,
+}
+
 /// The points of one series within `(mint, maxt]`.
 pub(crate) fn window(s: &Series, mint: i64, maxt: i64) -> (&[FPoint], &[HPoint]) {
     let f_lo = s.floats.partition_point(|p| p.t <= mint);
@@ -135,13 +146,14 @@ impl Evaluator<'_> {
     }
 
     /// An instant-vector selector over all steps: at each step the newest sample in
-    /// `(ref − lookback, ref]`, unless it is a staleness marker. With `sample_time`, the
-    /// value is the sample's timestamp in seconds (for `timestamp()`).
+    /// `(ref − lookback, ref]`, unless it is a staleness marker. `output` says what the points
+    /// hold.
     pub(crate) fn vector_selector_points(
         &mut self,
         vs: &VectorSelector,
-        sample_time: bool,
+        output: SelectorOutput,
     ) -> EvalResult<Matrix> {
+        let sample_time = output != SelectorOutput::Values;
         let offset = nanos_to_millis(vs.original_offset);
         let at = at_time(vs.at);
         let (first_ref, last_ref) = self.ref_span(offset, at);
@@ -185,6 +197,12 @@ impl Evaluator<'_> {
                     if p.t <= reference - lookback || is_stale_nan(p.h.sum) {
                         continue;
                     }
+                    if output == SelectorOutput::InfoSampleTimes {
+                        return Err(QueryError::eval(format!(
+                            "this should be an info metric, with float samples: {}",
+                            s.metric
+                        )));
+                    }
                     if sample_time {
                         self.add_samples(1)?;
                         ss.floats.push(FPoint {
@@ -211,7 +229,7 @@ impl Evaluator<'_> {
         if vs.smoothed {
             return self.smoothed_vector_selector(vs);
         }
-        self.vector_selector_points(vs, false)
+        self.vector_selector_points(vs, SelectorOutput::Values)
     }
 
     /// A `smoothed` instant-vector selector: at each step the value interpolated linearly
