@@ -1,0 +1,257 @@
+//! The icmp prober: one echo request, answered by a matching echo reply.
+//!
+//! Like upstream on Linux it first tries an unprivileged ICMP datagram socket (allowed by
+//! `net.ipv4.ping_group_range`), where the kernel owns the identifier, and falls back to a
+//! raw socket (root or CAP_NET_RAW).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Instant;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::UdpSocket;
+
+use super::Probe;
+use super::resolve::choose_protocol;
+
+const DURATION: (&str, &str) = (
+    "probe_icmp_duration_seconds",
+    "Duration of icmp request by phase",
+);
+const HOP_LIMIT: (&str, &str) = (
+    "probe_icmp_reply_hop_limit",
+    "Replied packet hop limit (TTL for ipv4)",
+);
+const DEFAULT_PAYLOAD: &[u8] = b"Prometheus Blackbox Exporter";
+
+static SEQUENCE: AtomicU16 = AtomicU16::new(0);
+
+struct IcmpSocket {
+    socket: UdpSocket,
+    /// Raw sockets see the IPv4 header and our own identifier; datagram sockets see neither.
+    raw: bool,
+}
+
+pub async fn probe(probe: &Probe<'_>) -> bool {
+    let m = probe.metrics;
+    let cfg = &probe.module.icmp;
+    m.declare(DURATION.0, DURATION.1, &["phase"]);
+    for phase in ["resolve", "setup", "rtt"] {
+        m.set_labelled(DURATION.0, DURATION.1, &["phase"], &[phase], 0.0);
+    }
+    let ip = match choose_protocol(
+        probe,
+        &cfg.ip_protocol,
+        cfg.ip_protocol_fallback,
+        probe.target,
+    )
+    .await
+    {
+        Ok((ip, lookup_time)) => {
+            m.set_labelled(
+                DURATION.0,
+                DURATION.1,
+                &["phase"],
+                &["resolve"],
+                lookup_time,
+            );
+            ip
+        }
+        Err(err) => {
+            probe.log.error("Error resolving address", &[("err", &err)]);
+            return false;
+        }
+    };
+    if cfg.dont_fragment {
+        probe.log.error(
+            "Error listening to socket",
+            &[(
+                "err",
+                &"dont_fragment is not supported by this blackbox exporter",
+            )],
+        );
+        return false;
+    }
+    let source: Option<IpAddr> = if cfg.source_ip_address.is_empty() {
+        None
+    } else {
+        match cfg.source_ip_address.parse() {
+            Ok(ip) => {
+                probe.log.debug("Using source address", &[("srcIP", &ip)]);
+                Some(ip)
+            }
+            Err(_) => {
+                probe.log.error(
+                    "Error parsing source ip address",
+                    &[("srcIP", &cfg.source_ip_address)],
+                );
+                return false;
+            }
+        }
+    };
+    let setup_start = Instant::now();
+    probe.log.debug("Creating socket", &[]);
+    let socket = match open(ip, source, cfg.ttl) {
+        Ok(s) => s,
+        Err(err) => {
+            probe
+                .log
+                .error("Error listening to socket", &[("err", &err)]);
+            return false;
+        }
+    };
+    let id = std::process::id() as u16;
+    let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    let payload: Vec<u8> = if cfg.payload_size > 0 {
+        (0..cfg.payload_size).map(|i| (i % 256) as u8).collect()
+    } else {
+        DEFAULT_PAYLOAD.to_vec()
+    };
+    probe
+        .log
+        .debug("Creating ICMP packet", &[("seq", &seq), ("id", &id)]);
+    let packet = echo_request(ip.is_ipv4(), id, seq, &payload);
+    m.set_labelled(
+        DURATION.0,
+        DURATION.1,
+        &["phase"],
+        &["setup"],
+        setup_start.elapsed().as_secs_f64(),
+    );
+    probe.log.debug("Writing out packet", &[]);
+    let rtt_start = Instant::now();
+    if let Err(err) = socket.socket.send_to(&packet, SocketAddr::new(ip, 0)).await {
+        probe.log.error("Error writing to socket", &[("err", &err)]);
+        return false;
+    }
+    probe.log.debug("Waiting for reply packets", &[]);
+    let mut buf = vec![0u8; 65536];
+    // Bounded by the probe deadline around the whole prober.
+    loop {
+        let (n, from) = match socket.socket.recv_from(&mut buf).await {
+            Ok(r) => r,
+            Err(err) => {
+                probe
+                    .log
+                    .error("Error reading from socket", &[("err", &err)]);
+                return false;
+            }
+        };
+        if from.ip() != ip {
+            continue;
+        }
+        let (icmp, ttl) = if socket.raw && ip.is_ipv4() {
+            let ihl = usize::from(buf[0] & 0x0F) * 4;
+            (buf.get(ihl..n).unwrap_or_default(), Some(buf[8]))
+        } else {
+            (&buf[..n], None)
+        };
+        if is_reply(
+            icmp,
+            ip.is_ipv4(),
+            (socket.raw).then_some(id),
+            seq,
+            &payload,
+        ) {
+            m.set_labelled(
+                DURATION.0,
+                DURATION.1,
+                &["phase"],
+                &["rtt"],
+                rtt_start.elapsed().as_secs_f64(),
+            );
+            match ttl {
+                Some(ttl) => m.set(HOP_LIMIT.0, HOP_LIMIT.1, f64::from(ttl)),
+                None => probe.log.debug(
+                    "Cannot get TTL from the received packet. 'probe_icmp_reply_hop_limit' will be missing.",
+                    &[],
+                ),
+            }
+            probe.log.debug("Found matching reply packet", &[]);
+            return true;
+        }
+    }
+}
+
+fn open(ip: IpAddr, source: Option<IpAddr>, ttl: i64) -> std::io::Result<IcmpSocket> {
+    let (domain, protocol) = if ip.is_ipv4() {
+        (Domain::IPV4, Protocol::ICMPV4)
+    } else {
+        (Domain::IPV6, Protocol::ICMPV6)
+    };
+    let (socket, raw) = match Socket::new(domain, Type::DGRAM, Some(protocol)) {
+        Ok(s) => (s, false),
+        Err(_) => (Socket::new(domain, Type::RAW, Some(protocol))?, true),
+    };
+    if ttl > 0 {
+        let ttl = ttl as u32;
+        if ip.is_ipv4() {
+            socket.set_ttl_v4(ttl)?;
+        } else {
+            socket.set_unicast_hops_v6(ttl)?;
+        }
+    }
+    if let Some(src) = source {
+        socket.bind(&SocketAddr::new(src, 0).into())?;
+    }
+    socket.set_nonblocking(true)?;
+    let std_socket: std::net::UdpSocket = socket.into();
+    Ok(IcmpSocket {
+        socket: UdpSocket::from_std(std_socket)?,
+        raw,
+    })
+}
+
+fn echo_request(v4: bool, id: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
+    let mut packet = vec![if v4 { 8 } else { 128 }, 0, 0, 0];
+    packet.extend_from_slice(&id.to_be_bytes());
+    packet.extend_from_slice(&seq.to_be_bytes());
+    packet.extend_from_slice(payload);
+    if v4 {
+        // The kernel fills the ICMPv6 checksum (it covers a pseudo-header); ICMPv4 is ours.
+        let sum = checksum(&packet);
+        packet[2..4].copy_from_slice(&sum.to_be_bytes());
+    }
+    packet
+}
+
+fn is_reply(icmp: &[u8], v4: bool, id: Option<u16>, seq: u16, payload: &[u8]) -> bool {
+    if icmp.len() < 8 || icmp[0] != if v4 { 0 } else { 129 } {
+        return false;
+    }
+    let id_ok = id.is_none_or(|id| icmp[4..6] == id.to_be_bytes());
+    id_ok && icmp[6..8] == seq.to_be_bytes() && &icmp[8..] == payload
+}
+
+/// The Internet checksum (RFC 1071).
+fn checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = data
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xFFFF {
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_packets_round_trip() {
+        let packet = echo_request(true, 7, 9, b"abc");
+        assert_eq!(
+            checksum(&packet),
+            0,
+            "a packet with its checksum sums to zero"
+        );
+        let mut reply = packet.clone();
+        reply[0] = 0;
+        assert!(is_reply(&reply, true, Some(7), 9, b"abc"));
+        assert!(is_reply(&reply, true, None, 9, b"abc"));
+        assert!(!is_reply(&reply, true, Some(8), 9, b"abc"));
+        assert!(!is_reply(&reply, true, None, 10, b"abc"));
+    }
+}
