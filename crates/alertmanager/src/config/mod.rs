@@ -259,4 +259,3 @@ fn validate_http(http: &mut HttpClientConfig) -> Result<(), ConfigError> {
     http.validate()
         .map_err(|e| ConfigError::Invalid(e.to_string()))
 }
-

@@ -261,7 +261,7 @@ receivers: [{name: default}, {name: foo}, {name: foo-pager}, {name: db}, {name: 
         let node = tree.node(pager);
         assert_eq!(node.opts.group_wait, Duration::from_secs(10), "inherited");
         assert_eq!(node.opts.group_by, BTreeSet::from(["alertname".to_owned()]));
-        assert_eq!(tree.node(tree.node(0).children[1]).opts.group_by_all, true);
+        assert!(tree.node(tree.node(0).children[1]).opts.group_by_all);
         assert_eq!(
             tree.key(pager),
             r#"{}/{service=~"^(?:foo1|foo2)$"}/{severity="critical"}"#
