@@ -259,3 +259,6 @@ fn validate_http(http: &mut HttpClientConfig) -> Result<(), ConfigError> {
     http.validate()
         .map_err(|e| ConfigError::Invalid(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests;
