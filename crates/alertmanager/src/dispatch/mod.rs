@@ -1,0 +1,5 @@
+//! Deciding where alerts go: the routing tree (grouping and notification timing build on it).
+
+mod route;
+
+pub use route::{Route, RouteOpts, RouteTree};
