@@ -141,6 +141,7 @@ modules:
     prober: tcp
     tcp:
       query_response:
+        - send: "QUIT\r"
         - expect: "^999"
   dns_a:
     prober: dns

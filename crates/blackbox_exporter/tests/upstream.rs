@@ -13,7 +13,11 @@ use std::time::Duration;
 const UPSTREAM: &str = "/usr/bin/prometheus-blackbox-exporter";
 
 /// Metrics upstream added after 0.23 (the Debian version); ours follows the current release.
-const NEWER_THAN_DEBIAN: [&str; 2] = ["probe_timeout_seconds", "probe_ssl_last_chain_info"];
+const NEWER_THAN_DEBIAN: [&str; 3] = [
+    "probe_timeout_seconds",
+    "probe_ssl_last_chain_info",
+    "probe_failed_due_to_bytes",
+];
 
 struct Daemon(Child);
 
@@ -120,10 +124,7 @@ modules:
     tcp:
       query_response:
         - expect: "^220 ([^ ]+)"
-          labels:
-            - name: host
-              value: "${1}"
-        - send: "EHLO prober\r"
+          send: "EHLO ${1}\r"
         - expect: "^250-STARTTLS"
   dns_a:
     prober: dns

@@ -146,13 +146,7 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
         } else {
             (&buf[..n], None)
         };
-        if is_reply(
-            icmp,
-            ip.is_ipv4(),
-            (socket.raw).then_some(id),
-            seq,
-            &payload,
-        ) {
+        if is_reply(icmp, ip.is_ipv4(), socket.raw.then_some(id), seq, &payload) {
             m.set_labelled(
                 DURATION.0,
                 DURATION.1,

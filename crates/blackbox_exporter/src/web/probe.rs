@@ -55,7 +55,7 @@ pub async fn handler(
         }
     };
     let target = match params.get("target") {
-        Some(t) if !t.is_empty() => t.clone(),
+        Some(t) if !t.is_empty() => query_unescape(t),
         _ => return go_error(StatusCode::BAD_REQUEST, "Target parameter is missing"),
     };
     if !prober::IMPLEMENTED.contains(&module.prober.as_str()) {
@@ -124,6 +124,24 @@ pub async fn handler(
     };
     app.history.add(module_name, &target, debug_output, success);
     response
+}
+
+/// Upstream unescapes the already-decoded `target` once more (`url.QueryUnescape`), so a
+/// doubly-encoded target from relabeling arrives decoded; an invalid escape keeps it as is.
+fn query_unescape(target: &str) -> String {
+    let bytes = target.as_bytes();
+    let valid = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || (bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    });
+    if !valid {
+        return target.to_owned();
+    }
+    let plus_as_space = target.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_as_space)
+        .decode_utf8()
+        .map_or_else(|_| target.to_owned(), |s| s.into_owned())
 }
 
 /// The scrape timeout minus the offset, capped by the module's timeout when that is shorter.
@@ -210,6 +228,14 @@ mod tests {
         );
         headers.insert("X-Prometheus-Scrape-Timeout-Seconds", "x".parse().unwrap());
         assert!(timeout_seconds(&headers, &module(5), 0.5).is_err());
+    }
+
+    #[test]
+    fn target_is_unescaped_once_more() {
+        assert_eq!(query_unescape("http%3A%2F%2Fa%3Fb%3Dc"), "http://a?b=c");
+        assert_eq!(query_unescape("a+b"), "a b");
+        assert_eq!(query_unescape("100%zz"), "100%zz");
+        assert_eq!(query_unescape("plain:80"), "plain:80");
     }
 
     #[test]

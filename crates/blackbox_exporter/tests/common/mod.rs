@@ -181,7 +181,8 @@ pub async fn smtp_server(starttls: Option<tokio_rustls::TlsAcceptor>) -> Peer {
                         let _ = BufReader::new(&mut tls).read_line(&mut rest).await;
                         return;
                     } else {
-                        b"221 bye\r\n"
+                        let _ = stream.get_mut().write_all(b"221 bye\r\n").await;
+                        return;
                     };
                     let _ = stream.get_mut().write_all(reply).await;
                 }

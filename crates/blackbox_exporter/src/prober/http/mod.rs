@@ -219,8 +219,7 @@ async fn execute(probe: &Probe<'_>, out: &mut Outcome) -> bool {
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        if is_redirect(status) && location.is_some() {
-            let location = location.unwrap_or_default();
+        if let Some(location) = location.filter(|_| is_redirect(status)) {
             probe
                 .log
                 .info("Received redirect", &[("location", &location)]);
