@@ -35,6 +35,8 @@ fn free_port() -> u16 {
 }
 
 async fn start(binary: &str, extra: &[&str]) -> Daemon {
+    // reqwest is built without a default TLS provider; plain HTTP still needs one installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let port = free_port();
     let child = Command::new(binary)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
@@ -148,12 +150,14 @@ async fn run_sequence(url: &str) -> Vec<(u16, String)> {
         let resp = req.body(body).send().await.unwrap();
         let code = resp.status().as_u16();
         let text = resp.text().await.unwrap();
-        // Upstream's type-conflict texts depend on Go's map order; keep the stable prefix.
-        let text = text
-            .split(": collected")
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        // Upstream's consistency texts depend on Go's map order (which group is named, how
+        // many errors are listed); keep the stable prefix of those.
+        const INCONSISTENT: &str =
+            "pushed metrics are invalid or inconsistent with existing metrics: ";
+        let text = match text.find(INCONSISTENT) {
+            Some(0) if !text.contains("timestamps") => INCONSISTENT.to_owned(),
+            _ => text,
+        };
         out.push((code, text));
     }
     out
@@ -198,7 +202,7 @@ fn run_python(url: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// `/metrics` without the daemon's own families; push-time values reduced to "set or not".
+/// `/metrics` without the daemon's own families; time values reduced to "set or not".
 async fn pushed_families(url: &str) -> BTreeMap<String, dto::MetricFamily> {
     let body = reqwest::get(format!("{url}/metrics"))
         .await
@@ -216,8 +220,14 @@ async fn pushed_families(url: &str) -> BTreeMap<String, dto::MetricFamily> {
         })
         .map(|f| (f.name().to_owned(), f))
         .collect();
-    for name in ["push_time_seconds", "push_failure_time_seconds"] {
-        if let Some(f) = families.get_mut(name) {
+    // The client's `_created` gauges are creation times too.
+    let times: Vec<String> = families
+        .keys()
+        .filter(|n| n.ends_with("_created") || n.ends_with("time_seconds"))
+        .cloned()
+        .collect();
+    for name in times {
+        if let Some(f) = families.get_mut(&name) {
             for m in &mut f.metric {
                 let g = m.gauge.as_mut().unwrap();
                 g.value = Some(if g.value() > 0.0 { 1.0 } else { 0.0 });
