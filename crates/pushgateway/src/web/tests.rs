@@ -6,6 +6,9 @@ use tower::ServiceExt as _;
 
 use crate::Flags;
 
+/// URI, headers, body, expected start of the 400 response.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a str);
+
 struct App(axum::Router);
 
 impl App {
@@ -75,7 +78,7 @@ async fn bad_inputs_are_refused_and_change_nothing() {
     assert_eq!(code, StatusCode::OK);
     let before = app.pushed().await;
 
-    let cases: &[(&str, &[(&str, &str)], &str, &str)] = &[
+    let cases: &[Case] = &[
         (
             "/metrics/job/j",
             &[],
