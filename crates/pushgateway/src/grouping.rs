@@ -76,7 +76,7 @@ fn split_labels(labels: &str) -> Result<GroupingLabels, GroupingError> {
         return Ok(result);
     }
     let components: Vec<&str> = labels[1..].split('/').collect();
-    if components.len() % 2 != 0 {
+    if !components.len().is_multiple_of(2) {
         return Err(GroupingError::OddComponents(labels.to_owned()));
     }
     for pair in components.chunks_exact(2) {

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 use super::AppState;
 use super::body;
-use crate::grouping::{GroupingLabels, parse_push_path};
+use crate::grouping::{GroupingError, GroupingLabels, parse_push_path};
 use crate::store::Push;
 
 pub async fn put(
@@ -42,7 +42,7 @@ async fn push(
     let started = Instant::now();
     let size = raw.len();
     let response = match grouping(&rest) {
-        Err(response) => response,
+        Err(e) => reject(e),
         Ok(labels) => apply_push(&s, labels, &headers, raw, method == Method::PUT),
     };
     let code = response.status().as_u16();
@@ -86,7 +86,7 @@ fn apply_push(
 
 pub async fn delete(State(s): State<Arc<AppState>>, Path(rest): Path<String>) -> Response {
     let response = match grouping(&rest) {
-        Err(response) => response,
+        Err(e) => reject(e),
         Ok(labels) => {
             s.store.delete(&labels);
             StatusCode::ACCEPTED.into_response()
@@ -105,14 +105,21 @@ pub async fn wipe(State(s): State<Arc<AppState>>) -> StatusCode {
     StatusCode::ACCEPTED
 }
 
-/// The grouping labels of a push path below `/metrics/`, or the error response.
-fn grouping(rest: &str) -> Result<GroupingLabels, Response> {
+/// The grouping labels of a push path below `/metrics/`; `Err(None)` when it is no push path.
+fn grouping(rest: &str) -> Result<GroupingLabels, Option<GroupingError>> {
     match parse_push_path(rest) {
-        None => Err(StatusCode::NOT_FOUND.into_response()),
-        Some(Ok(labels)) => Ok(labels),
-        Some(Err(e)) => {
+        None => Err(None),
+        Some(result) => result.map_err(Some),
+    }
+}
+
+/// The response to a push path that names no group.
+fn reject(error: Option<GroupingError>) -> Response {
+    match error {
+        None => StatusCode::NOT_FOUND.into_response(),
+        Some(e) => {
             tracing::debug!(err = %e, "failed to parse URL");
-            Err(error(e.to_string()))
+            self::error(e.to_string())
         }
     }
 }
