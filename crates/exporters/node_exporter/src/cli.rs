@@ -26,7 +26,11 @@ impl DefaultListenAddress for NodeExporterPort {
 
 /// The flags that take a value.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "node_exporter", version, about = "Prometheus exporter for machine metrics")]
+#[command(
+    name = "node_exporter",
+    version,
+    about = "Prometheus exporter for machine metrics"
+)]
 pub struct ValueFlags {
     /// procfs mountpoint.
     #[arg(long = "path.procfs", default_value = "/proc")]
@@ -175,9 +179,18 @@ pub fn command() -> Command {
         let help = format!(
             "Enable the {} collector (default: {}).",
             c.name,
-            if c.default_enabled { "enabled" } else { "disabled" }
+            if c.default_enabled {
+                "enabled"
+            } else {
+                "disabled"
+            }
         );
-        cmd = add_switch(cmd, format!("collector.{}", c.name), help, c.default_enabled);
+        cmd = add_switch(
+            cmd,
+            format!("collector.{}", c.name),
+            help,
+            c.default_enabled,
+        );
     }
     cmd
 }
@@ -306,7 +319,11 @@ mod tests {
         let s = parse_from(["ne", "--collector.disable-defaults", "--collector.loadavg"]).unwrap();
         assert_eq!(s.enabled.iter().copied().collect::<Vec<_>>(), ["loadavg"]);
         assert!(s.cpu_guest);
-        assert!(!parse_from(["ne", "--no-collector.cpu.guest"]).unwrap().cpu_guest);
+        assert!(
+            !parse_from(["ne", "--no-collector.cpu.guest"])
+                .unwrap()
+                .cpu_guest
+        );
         assert!(parse_from(["ne", "--collector.nope"]).is_err());
     }
 

@@ -12,7 +12,10 @@ async fn main() -> anyhow::Result<()> {
         Err(e) => e.exit(),
     };
     pm_common::log::init(&settings.flags.log)?;
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), "Starting node_exporter");
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        "Starting node_exporter"
+    );
     let exporter = Arc::new(Exporter::new(&settings).context("invalid collector flags")?);
     let names: Vec<_> = exporter.node().names().collect();
     tracing::info!(collectors = %names.join(","), "Enabled collectors");

@@ -20,7 +20,11 @@ pub fn untyped_family(name: impl Into<String>, help: impl Into<String>) -> Const
 
 /// One unlabelled sample of `kind`.
 pub fn single(out: &mut Out, kind: ConstKind, name: impl Into<String>, help: &str, value: f64) {
-    out.push(ConstFamily::new(name, help, kind).with(&[], value).into_family());
+    out.push(
+        ConstFamily::new(name, help, kind)
+            .with(&[], value)
+            .into_family(),
+    );
 }
 
 pub fn gauge(out: &mut Out, name: impl Into<String>, help: &str, value: f64) {

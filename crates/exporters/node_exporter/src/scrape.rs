@@ -30,7 +30,9 @@ pub struct NodeCollector {
 impl std::fmt::Debug for NodeCollector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<_> = self.collectors.iter().map(|(n, _)| *n).collect();
-        f.debug_struct("NodeCollector").field("collectors", &names).finish()
+        f.debug_struct("NodeCollector")
+            .field("collectors", &names)
+            .finish()
     }
 }
 

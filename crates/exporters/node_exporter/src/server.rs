@@ -11,7 +11,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pm_common::expfmt::dto::MetricFamily;
-use pm_common::metrics::{Collector as RegistryCollector, CounterVec, Gauge, Opts, Registry, render};
+use pm_common::metrics::{
+    Collector as RegistryCollector, CounterVec, Gauge, Opts, Registry, render,
+};
 use pm_common::process::{ProcessCollector, build_info_family};
 use pm_common::web::{LandingConfig, LandingLink, landing_page};
 
@@ -102,7 +104,12 @@ fn sort_families(families: Vec<MetricFamily>) -> Vec<MetricFamily> {
     struct Gathered(std::sync::Mutex<Vec<MetricFamily>>);
     impl RegistryCollector for Gathered {
         fn collect(&self, out: &mut Vec<MetricFamily>) {
-            out.append(&mut self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+            out.append(
+                &mut self
+                    .0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
         }
     }
     let registry = Registry::new();

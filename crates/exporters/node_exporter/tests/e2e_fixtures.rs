@@ -10,13 +10,62 @@ use support::{Family, FixtureTree, families, free_port, get, start};
 
 /// The collectors upstream's end-to-end test enables explicitly.
 const ENABLED: &[&str] = &[
-    "arp", "bcache", "bcachefs", "bonding", "btrfs", "buddyinfo", "cgroups", "conntrack", "cpu",
-    "cpufreq", "cpu_vulnerabilities", "diskstats", "dmi", "drbd", "edac", "entropy",
-    "fibrechannel", "filefd", "hwmon", "infiniband", "interrupts", "ipvs", "kernel_hung", "ksmd",
-    "lnstat", "loadavg", "mdadm", "meminfo", "meminfo_numa", "mountstats", "netdev", "netstat",
-    "nfs", "nfsd", "pcidevice", "pressure", "processes", "qdisc", "rapl", "schedstat", "slabinfo",
-    "sockstat", "softirqs", "stat", "sysctl", "textfile", "thermal_zone", "tls", "udp_queues",
-    "vmstat", "watchdog", "wifi", "xfrm", "xfs", "zfs", "zoneinfo",
+    "arp",
+    "bcache",
+    "bcachefs",
+    "bonding",
+    "btrfs",
+    "buddyinfo",
+    "cgroups",
+    "conntrack",
+    "cpu",
+    "cpufreq",
+    "cpu_vulnerabilities",
+    "diskstats",
+    "dmi",
+    "drbd",
+    "edac",
+    "entropy",
+    "fibrechannel",
+    "filefd",
+    "hwmon",
+    "infiniband",
+    "interrupts",
+    "ipvs",
+    "kernel_hung",
+    "ksmd",
+    "lnstat",
+    "loadavg",
+    "mdadm",
+    "meminfo",
+    "meminfo_numa",
+    "mountstats",
+    "netdev",
+    "netstat",
+    "nfs",
+    "nfsd",
+    "pcidevice",
+    "pressure",
+    "processes",
+    "qdisc",
+    "rapl",
+    "schedstat",
+    "slabinfo",
+    "sockstat",
+    "softirqs",
+    "stat",
+    "sysctl",
+    "textfile",
+    "thermal_zone",
+    "tls",
+    "udp_queues",
+    "vmstat",
+    "watchdog",
+    "wifi",
+    "xfrm",
+    "xfs",
+    "zfs",
+    "zoneinfo",
 ];
 
 /// The collectors it disables.
@@ -82,7 +131,12 @@ fn args(port: u16) -> Vec<String> {
         args.push(format!("--no-collector.{c}"));
     }
     // Upstream's test, too, passes only the flags its build defines.
-    args.extend(FLAGS.iter().filter(|f| long_flag_known(f)).map(|f| f.to_string()));
+    args.extend(
+        FLAGS
+            .iter()
+            .filter(|f| long_flag_known(f))
+            .map(|f| f.to_string()),
+    );
     args.push(format!("--web.listen-address=127.0.0.1:{port}"));
     args.push("--log.level=debug".into());
     args
@@ -121,7 +175,9 @@ fn compare(expected: &BTreeMap<String, Family>, got: &BTreeMap<String, Family>) 
     }
     for (i, (prefix, _)) in NOT_YET.iter().enumerate() {
         if !used[i] {
-            problems.push(format!("NOT_YET entry {prefix:?} hides nothing any more: remove it"));
+            problems.push(format!(
+                "NOT_YET entry {prefix:?} hides nothing any more: remove it"
+            ));
         }
     }
     problems

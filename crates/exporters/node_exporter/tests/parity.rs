@@ -15,14 +15,23 @@ const UPSTREAM: &str = "/usr/bin/prometheus-node-exporter";
 const EXCEPTIONS: &[(&str, &str)] = &[
     ("go_", "Go runtime metrics: there is no Go runtime"),
     ("node_disk_", "diskstats collector not implemented yet"),
-    ("node_filesystem_", "filesystem collector not implemented yet"),
+    (
+        "node_filesystem_",
+        "filesystem collector not implemented yet",
+    ),
     ("node_timex_", "timex collector not implemented yet"),
     ("node_softnet_", "softnet collector not implemented yet"),
     ("node_udp_", "udp_queues collector not implemented yet"),
     ("node_selinux_", "selinux collector not implemented yet"),
     ("node_arp_", "arp collector not implemented yet"),
-    ("node_network_", "netclass collector not implemented yet (netdev's counters are compared below)"),
-    ("node_time_zone_offset_seconds", "time zone offset not implemented yet"),
+    (
+        "node_network_",
+        "netclass collector not implemented yet (netdev's counters are compared below)",
+    ),
+    (
+        "node_time_zone_offset_seconds",
+        "time zone offset not implemented yet",
+    ),
 ];
 
 /// Label names per family.

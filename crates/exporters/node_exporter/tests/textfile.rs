@@ -48,7 +48,12 @@ fn textfile_fixture_cases() {
     let mut cases: Vec<String> = std::fs::read_dir(fixtures.join("textfile"))
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".out").map(String::from))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".out")
+                .map(String::from)
+        })
         .collect();
     cases.sort();
     assert!(cases.len() >= 10, "textfile fixture cases missing");
@@ -59,7 +64,9 @@ fn textfile_fixture_cases() {
             c => format!("fixtures/textfile/{c}"),
         };
         let registry = Registry::new();
-        registry.register(Arc::new(Textfile(TextfileCollector::new(vec![input.into()]))));
+        registry.register(Arc::new(Textfile(TextfileCollector::new(vec![
+            input.into(),
+        ]))));
         let (_, body) = render(&registry.gather(), None);
         let got = normalise(&String::from_utf8(body).unwrap());
         let want = normalise(

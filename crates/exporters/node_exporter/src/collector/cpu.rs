@@ -75,9 +75,9 @@ impl Cpu {
             }
             let values: Vec<f64> = fields
                 .map(|f| {
-                    f.parse::<u64>()
-                        .map(|v| v as f64 / USER_HZ)
-                        .map_err(|_| CollectorError::parse(&path, format!("invalid cpu field {f:?}")))
+                    f.parse::<u64>().map(|v| v as f64 / USER_HZ).map_err(|_| {
+                        CollectorError::parse(&path, format!("invalid cpu field {f:?}"))
+                    })
                 })
                 .collect::<Result<_, _>>()?;
             for (mode, v) in MODES.iter().zip(&values) {

@@ -42,7 +42,12 @@ impl Collector for Meminfo {
                     v *= 1024.0;
                     name.push_str("_bytes");
                 }
-                _ => return Err(CollectorError::parse(&path, format!("invalid line {line:?}"))),
+                _ => {
+                    return Err(CollectorError::parse(
+                        &path,
+                        format!("invalid line {line:?}"),
+                    ));
+                }
             }
             let help = format!("Memory information field {name}.");
             let name = format!("node_memory_{name}");

@@ -183,7 +183,11 @@ pub fn netstat(s: &Settings) -> Result<Box<dyn Collector>, ConfigError> {
 }
 
 /// /proc/net/netstat and /proc/net/snmp: pairs of `Proto: names…` / `Proto: values…` lines.
-fn parse_pairs(path: &Path, text: &str, out: &mut Vec<(String, String, String)>) -> Result<(), CollectorError> {
+fn parse_pairs(
+    path: &Path,
+    text: &str,
+    out: &mut Vec<(String, String, String)>,
+) -> Result<(), CollectorError> {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     for pair in lines.chunks(2) {
         let [names, values] = pair else {
@@ -214,7 +218,11 @@ fn parse_snmp6(text: &str, out: &mut Vec<(String, String, String)>) {
             continue;
         };
         let Some(i) = key.find('6') else { continue };
-        out.push((key[..=i].to_owned(), key[i + 1..].to_owned(), value.to_owned()));
+        out.push((
+            key[..=i].to_owned(),
+            key[i + 1..].to_owned(),
+            value.to_owned(),
+        ));
     }
 }
 
@@ -235,12 +243,18 @@ impl Collector for Netstat {
                 continue;
             }
             let v: f64 = value.parse().map_err(|_| {
-                CollectorError::parse(self.paths.proc("net/netstat"), format!("invalid value for {key}"))
+                CollectorError::parse(
+                    self.paths.proc("net/netstat"),
+                    format!("invalid value for {key}"),
+                )
             })?;
             out.push(
-                untyped_family(format!("node_netstat_{key}"), format!("Statistic {proto}{name}."))
-                    .with(&[], v)
-                    .into_family(),
+                untyped_family(
+                    format!("node_netstat_{key}"),
+                    format!("Statistic {proto}{name}."),
+                )
+                .with(&[], v)
+                .into_family(),
             );
         }
         Ok(())
@@ -270,12 +284,17 @@ impl Collector for Sockstat {
                 let f: Vec<&str> = rest.split_whitespace().collect();
                 for kv in f.chunks(2) {
                     let [k, v] = kv else { continue };
-                    let v: f64 = v
-                        .parse()
-                        .map_err(|_| CollectorError::parse(&path, format!("invalid value in {line:?}")))?;
+                    let v: f64 = v.parse().map_err(|_| {
+                        CollectorError::parse(&path, format!("invalid value in {line:?}"))
+                    })?;
                     if proto == "sockets" {
                         if *k == "used" {
-                            gauge(out, "node_sockstat_sockets_used", "Number of IPv4 sockets in use.", v);
+                            gauge(
+                                out,
+                                "node_sockstat_sockets_used",
+                                "Number of IPv4 sockets in use.",
+                                v,
+                            );
                         }
                         continue;
                     }

@@ -29,7 +29,14 @@ impl Collector for Loadavg {
     fn update(&self, out: &mut Out) -> Result<(), CollectorError> {
         let path = self.0.proc("loadavg");
         let text = read(&path)?;
-        let loads = numbers(&path, &text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))?;
+        let loads = numbers(
+            &path,
+            &text
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+        )?;
         if loads.len() != 3 {
             return Err(CollectorError::parse(&path, "expected three load averages"));
         }
@@ -61,8 +68,18 @@ impl Collector for Filefd {
         if v.len() != 3 {
             return Err(CollectorError::parse(&path, "expected three fields"));
         }
-        gauge(out, "node_filefd_allocated", "File descriptor statistics: allocated.", v[0]);
-        gauge(out, "node_filefd_maximum", "File descriptor statistics: maximum.", v[2]);
+        gauge(
+            out,
+            "node_filefd_allocated",
+            "File descriptor statistics: allocated.",
+            v[0],
+        );
+        gauge(
+            out,
+            "node_filefd_maximum",
+            "File descriptor statistics: maximum.",
+            v[2],
+        );
         Ok(())
     }
 }
@@ -76,8 +93,16 @@ pub fn entropy(s: &Settings) -> Built {
 impl Collector for Entropy {
     fn update(&self, out: &mut Out) -> Result<(), CollectorError> {
         for (file, name, help) in [
-            ("entropy_avail", "node_entropy_available_bits", "Bits of available entropy."),
-            ("poolsize", "node_entropy_pool_size_bits", "Bits of entropy pool."),
+            (
+                "entropy_avail",
+                "node_entropy_available_bits",
+                "Bits of available entropy.",
+            ),
+            (
+                "poolsize",
+                "node_entropy_pool_size_bits",
+                "Bits of entropy pool.",
+            ),
         ] {
             let path = self.0.proc(&format!("sys/kernel/random/{file}"));
             let v = numbers(&path, &read(&path)?)?;
@@ -96,7 +121,9 @@ pub fn pressure(s: &Settings) -> Built {
 /// The `total=` microseconds of the `some` or `full` line, in seconds.
 fn psi_total(text: &str, kind: &str) -> Option<f64> {
     let line = text.lines().find(|l| l.starts_with(kind))?;
-    let total = line.split_whitespace().find_map(|f| f.strip_prefix("total="))?;
+    let total = line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("total="))?;
     // Two divisions, as upstream computes it, so the last digit matches.
     Some(total.parse::<u64>().ok()? as f64 / 1000.0 / 1000.0)
 }
@@ -105,7 +132,11 @@ impl Collector for Pressure {
     fn update(&self, out: &mut Out) -> Result<(), CollectorError> {
         // (resource, emit waiting from `some`, emit stalled from `full`, waiting help, stalled help)
         const RESOURCES: [(&str, Option<&str>, Option<&str>); 4] = [
-            ("cpu", Some("Total time in seconds that processes have waited for CPU time"), None),
+            (
+                "cpu",
+                Some("Total time in seconds that processes have waited for CPU time"),
+                None,
+            ),
             (
                 "io",
                 Some("Total time in seconds that processes have waited due to IO congestion"),
@@ -114,7 +145,9 @@ impl Collector for Pressure {
             (
                 "memory",
                 Some("Total time in seconds that processes have waited for memory"),
-                Some("Total time in seconds no process could make progress due to memory congestion"),
+                Some(
+                    "Total time in seconds no process could make progress due to memory congestion",
+                ),
             ),
             (
                 "irq",
@@ -138,11 +171,21 @@ impl Collector for Pressure {
             let bad = || CollectorError::parse(&path, "missing total");
             if let Some(help) = waiting {
                 let v = psi_total(&text, "some").ok_or_else(bad)?;
-                counter(out, format!("node_pressure_{res}_waiting_seconds_total"), help, v);
+                counter(
+                    out,
+                    format!("node_pressure_{res}_waiting_seconds_total"),
+                    help,
+                    v,
+                );
             }
             if let Some(help) = stalled {
                 let v = psi_total(&text, "full").ok_or_else(bad)?;
-                counter(out, format!("node_pressure_{res}_stalled_seconds_total"), help, v);
+                counter(
+                    out,
+                    format!("node_pressure_{res}_stalled_seconds_total"),
+                    help,
+                    v,
+                );
             }
         }
         Ok(())
@@ -187,7 +230,11 @@ impl Collector for Conntrack {
             return Ok(());
         };
         let mut lines = text.lines();
-        let header: Vec<&str> = lines.next().unwrap_or_default().split_whitespace().collect();
+        let header: Vec<&str> = lines
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
         let mut sums = vec![0u64; header.len()];
         for line in lines {
             for (i, f) in line.split_whitespace().enumerate().take(header.len()) {
@@ -203,11 +250,23 @@ impl Collector for Conntrack {
         };
         for (name, help) in [
             ("found", "Number of searched entries which were successful."),
-            ("invalid", "Number of packets seen which can not be tracked."),
-            ("ignore", "Number of packets seen which are already connected to a conntrack entry."),
+            (
+                "invalid",
+                "Number of packets seen which can not be tracked.",
+            ),
+            (
+                "ignore",
+                "Number of packets seen which are already connected to a conntrack entry.",
+            ),
             ("insert", "Number of entries inserted into the list."),
-            ("insert_failed", "Number of entries for which list insertion was attempted but failed."),
-            ("drop", "Number of packets dropped due to conntrack failure."),
+            (
+                "insert_failed",
+                "Number of entries for which list insertion was attempted but failed.",
+            ),
+            (
+                "drop",
+                "Number of packets dropped due to conntrack failure.",
+            ),
             (
                 "early_drop",
                 "Number of dropped conntrack entries to make room for new ones, if maximum table size was reached.",
@@ -217,7 +276,12 @@ impl Collector for Conntrack {
                 "Number of conntrack table lookups which had to be restarted due to hashtable resizes.",
             ),
         ] {
-            gauge(out, format!("node_nf_conntrack_stat_{name}"), help, field(name));
+            gauge(
+                out,
+                format!("node_nf_conntrack_stat_{name}"),
+                help,
+                field(name),
+            );
         }
         Ok(())
     }

@@ -45,10 +45,30 @@ impl Collector for Stat {
                 .and_then(|v| v.parse().ok())
                 .ok_or_else(|| CollectorError::parse(&path, format!("missing {key}")))
         };
-        counter(out, "node_intr_total", "Total number of interrupts serviced.", first("intr")?);
-        counter(out, "node_context_switches_total", "Total number of context switches.", first("ctxt")?);
-        counter(out, "node_forks_total", "Total number of forks.", first("processes")?);
-        gauge(out, "node_boot_time_seconds", "Node boot time, in unixtime.", first("btime")?);
+        counter(
+            out,
+            "node_intr_total",
+            "Total number of interrupts serviced.",
+            first("intr")?,
+        );
+        counter(
+            out,
+            "node_context_switches_total",
+            "Total number of context switches.",
+            first("ctxt")?,
+        );
+        counter(
+            out,
+            "node_forks_total",
+            "Total number of forks.",
+            first("processes")?,
+        );
+        gauge(
+            out,
+            "node_boot_time_seconds",
+            "Node boot time, in unixtime.",
+            first("btime")?,
+        );
         gauge(
             out,
             "node_procs_running",

@@ -16,7 +16,11 @@ pub fn cpufreq(s: &Settings) -> Result<Box<dyn Collector>, ConfigError> {
 
 /// A kHz attribute in Hz, when present.
 fn khz(path: &Path) -> Option<f64> {
-    read_trimmed(path).ok()?.parse::<f64>().ok().map(|v| v * 1000.0)
+    read_trimmed(path)
+        .ok()?
+        .parse::<f64>()
+        .ok()
+        .map(|v| v * 1000.0)
 }
 
 impl Collector for Cpufreq {
@@ -25,15 +29,24 @@ impl Collector for Cpufreq {
         let mut families = [
             (
                 "cpuinfo_cur_freq",
-                gauge_family("node_cpu_frequency_hertz", "Current CPU thread frequency in hertz."),
+                gauge_family(
+                    "node_cpu_frequency_hertz",
+                    "Current CPU thread frequency in hertz.",
+                ),
             ),
             (
                 "cpuinfo_max_freq",
-                gauge_family("node_cpu_frequency_max_hertz", "Maximum CPU thread frequency in hertz."),
+                gauge_family(
+                    "node_cpu_frequency_max_hertz",
+                    "Maximum CPU thread frequency in hertz.",
+                ),
             ),
             (
                 "cpuinfo_min_freq",
-                gauge_family("node_cpu_frequency_min_hertz", "Minimum CPU thread frequency in hertz."),
+                gauge_family(
+                    "node_cpu_frequency_min_hertz",
+                    "Minimum CPU thread frequency in hertz.",
+                ),
             ),
             (
                 "scaling_cur_freq",
@@ -64,7 +77,9 @@ impl Collector for Cpufreq {
         let mut any = [false; 6];
         let mut any_governor = false;
         for (name, path) in sorted_entries(&dir)? {
-            let Some(cpu) = name.strip_prefix("cpu") else { continue };
+            let Some(cpu) = name.strip_prefix("cpu") else {
+                continue;
+            };
             if cpu.is_empty() || !cpu.bytes().all(|b| b.is_ascii_digit()) {
                 continue;
             }

@@ -20,7 +20,9 @@ pub struct TextfileCollector {
 }
 
 pub fn build(s: &Settings) -> Result<Box<dyn Collector>, ConfigError> {
-    Ok(Box::new(TextfileCollector::new(s.flags.textfile_directories.clone())))
+    Ok(Box::new(TextfileCollector::new(
+        s.flags.textfile_directories.clone(),
+    )))
 }
 
 /// A family being merged, with the help text its file gave explicitly (if any).
@@ -112,7 +114,9 @@ fn read_file(path: &Path) -> Result<(Vec<MetricFamily>, f64), String> {
         .iter()
         .any(|f| f.metric.iter().any(|m| m.timestamp_ms.is_some()))
     {
-        return Err("textfile contains unsupported client-side timestamps, skipping entire file".into());
+        return Err(
+            "textfile contains unsupported client-side timestamps, skipping entire file".into(),
+        );
     }
     for f in &mut families {
         if f.help.is_none() {

@@ -60,7 +60,10 @@ fn parse_os_release(text: &str) -> BTreeMap<String, String> {
                 .and_then(|v| v.strip_suffix('"'))
                 .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
                 .unwrap_or(v);
-            (k.trim().to_owned(), v.replace("\\\"", "\"").replace("\\$", "$"))
+            (
+                k.trim().to_owned(),
+                v.replace("\\\"", "\"").replace("\\$", "$"),
+            )
         })
         .collect()
 }
@@ -128,7 +131,11 @@ impl Collector for Os {
                     "Metric containing the major.minor part of the OS version.",
                 )
                 .with(
-                    &[("id", get("ID")), ("id_like", get("ID_LIKE")), ("name", get("NAME"))],
+                    &[
+                        ("id", get("ID")),
+                        ("id_like", get("ID_LIKE")),
+                        ("name", get("NAME")),
+                    ],
                     v,
                 )
                 .into_family(),
@@ -149,7 +156,12 @@ impl Collector for Time {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        gauge(out, "node_time_seconds", "System time in seconds since epoch (1970).", now);
+        gauge(
+            out,
+            "node_time_seconds",
+            "System time in seconds since epoch (1970).",
+            now,
+        );
         let dir = self.0.sys("devices/system/clocksource");
         let Ok(entries) = sorted_entries(&dir) else {
             return Ok(());

@@ -133,7 +133,11 @@ pub fn start(program: &Path, cwd: &Path, args: &[String], port: u16) -> Daemon {
         if let Some(status) = daemon.child.try_wait().unwrap() {
             panic!("{} exited early: {status}", program.display());
         }
-        assert!(Instant::now() < deadline, "{} did not start", program.display());
+        assert!(
+            Instant::now() < deadline,
+            "{} did not start",
+            program.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
