@@ -119,7 +119,7 @@ fn read_file(path: &Path) -> Result<(Vec<MetricFamily>, f64), String> {
         );
     }
     for f in &mut families {
-        if f.help.is_none() {
+        if f.help.as_deref().is_none_or(str::is_empty) {
             f.help = Some(format!("Metric read from {}", path.display()));
         }
     }
@@ -149,6 +149,11 @@ fn merge(merged: &mut Vec<Merged>, families: Vec<MetricFamily>, path: &Path) -> 
                     );
                     error = true;
                     continue;
+                }
+                if m.explicit_help.is_none() && explicit_help.is_none() {
+                    // Upstream names every file a help-less family came from.
+                    let help = m.family.help.get_or_insert_with(String::new);
+                    help.push_str(&format!(", {}", path.display()));
                 }
                 m.family.metric.extend(family.metric);
             }
