@@ -193,15 +193,16 @@ impl Cpu {
                 continue;
             };
             let throttle = path.join("thermal_throttle");
-            if let Ok(v) = read_trimmed(&throttle.join("core_throttle_count")) {
-                if let Ok(v) = v.parse::<f64>() {
-                    cores.entry((package.clone(), core)).or_insert(v);
-                }
+            let count = |file: &str| {
+                read_trimmed(&throttle.join(file))
+                    .ok()
+                    .and_then(|v| v.parse::<f64>().ok())
+            };
+            if let Some(v) = count("core_throttle_count") {
+                cores.entry((package.clone(), core)).or_insert(v);
             }
-            if let Ok(v) = read_trimmed(&throttle.join("package_throttle_count")) {
-                if let Ok(v) = v.parse::<f64>() {
-                    packages.entry(package).or_insert(v);
-                }
+            if let Some(v) = count("package_throttle_count") {
+                packages.entry(package).or_insert(v);
             }
         }
         if !cores.is_empty() {

@@ -62,7 +62,7 @@ type DeviceStats = Vec<(String, Vec<(String, f64)>)>;
 
 impl Netdev {
     /// `<procfs>/net/dev`: two header lines, then `name: 8 receive and 8 transmit counters`.
-    fn from_procfs(&self) -> Result<DeviceStats, CollectorError> {
+    fn read_procfs(&self) -> Result<DeviceStats, CollectorError> {
         let path = self.paths.proc("net/dev");
         let text = read(&path)?;
         let mut out = Vec::new();
@@ -85,7 +85,7 @@ impl Netdev {
 
     /// The kernel's per-device counters, folded into /proc/net/dev's columns the way the
     /// kernel itself prints them, plus `receive_nohandler`.
-    fn from_kernel(&self) -> Result<DeviceStats, CollectorError> {
+    fn read_kernel(&self) -> Result<DeviceStats, CollectorError> {
         let dir = PathBuf::from("/sys/class/net");
         let mut out = Vec::new();
         for (name, path) in sorted_entries(&dir)? {
@@ -142,9 +142,9 @@ fn read_counter(path: &Path) -> f64 {
 impl Collector for Netdev {
     fn update(&self, out: &mut Out) -> Result<(), CollectorError> {
         let devices = if self.kernel {
-            self.from_kernel()?
+            self.read_kernel()?
         } else {
-            self.from_procfs()?
+            self.read_procfs()?
         };
         let mut families: Vec<(String, pm_common::metrics::ConstFamily)> = Vec::new();
         for (device, stats) in devices.iter().filter(|(d, _)| !self.filter.ignored(d)) {

@@ -178,10 +178,7 @@ pub fn families(text: &str) -> std::collections::BTreeMap<String, Family> {
             current = name.to_owned();
             out.entry(current.clone()).or_default().kind = Some(kind.to_owned());
         } else if !line.starts_with('#') {
-            let name = line
-                .split(|c| c == '{' || c == ' ')
-                .next()
-                .unwrap_or_default();
+            let name = line.split(['{', ' ']).next().unwrap_or_default();
             let key = if name.starts_with(current.as_str()) && !current.is_empty() {
                 current.clone()
             } else {
