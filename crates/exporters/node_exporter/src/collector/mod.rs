@@ -1,0 +1,71 @@
+//! The collectors: each reads one part of the host's state through [`Paths`] and appends
+//! families with upstream's names, help texts and labels.
+
+mod cpu;
+//mod diskstats;
+//mod filesystem;
+mod meminfo;
+mod netdev;
+mod procfs_simple;
+mod stat;
+mod sysfs_simple;
+mod textfile;
+mod uname;
+
+use crate::cli::Settings;
+use crate::error::{CollectorError, ConfigError};
+use crate::metric::Out;
+
+pub use textfile::TextfileCollector;
+
+/// One source of metrics. `update` runs once per scrape, possibly concurrently with the other
+/// collectors, and appends its families to `out`.
+pub trait Collector: Send + Sync {
+    fn update(&self, out: &mut Out) -> Result<(), CollectorError>;
+}
+
+type Build = fn(&Settings) -> Result<Box<dyn Collector>, ConfigError>;
+
+/// A collector as `--collector.<name>` knows it.
+pub struct Registration {
+    pub name: &'static str,
+    pub default_enabled: bool,
+    pub build: Build,
+}
+
+macro_rules! registrations {
+    ($( $name:literal, $default:expr, $build:path; )*) => {
+        /// Every collector, sorted by name, with its upstream default state.
+        pub const COLLECTORS: &[Registration] = &[
+            $( Registration { name: $name, default_enabled: $default, build: $build }, )*
+        ];
+    };
+}
+
+registrations! {
+    "conntrack", true, procfs_simple::conntrack;
+    "cpu", true, cpu::build;
+    "cpufreq", true, sysfs_simple::cpufreq;
+//    "diskstats", true, diskstats::build;
+    "entropy", true, procfs_simple::entropy;
+    "filefd", true, procfs_simple::filefd;
+//    "filesystem", true, filesystem::build;
+    "loadavg", true, procfs_simple::loadavg;
+    "meminfo", true, meminfo::build;
+    "netdev", true, netdev::build;
+    "netstat", true, netdev::netstat;
+    "os", true, uname::os;
+    "pressure", true, procfs_simple::pressure;
+    "sockstat", true, netdev::sockstat;
+    "stat", true, stat::build;
+    "textfile", true, textfile::build;
+    "thermal_zone", true, sysfs_simple::thermal_zone;
+    "time", true, uname::time;
+    "uname", true, uname::uname;
+    "vmstat", true, meminfo::vmstat;
+}
+
+/// Looks a collector up by name.
+pub fn find(name: &str) -> Option<&'static Registration> {
+    COLLECTORS.iter().find(|r| r.name == name)
+}

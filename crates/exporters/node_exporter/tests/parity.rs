@@ -1,0 +1,105 @@
+//! Ours and Debian's upstream `prometheus-node-exporter` on this machine's real /proc and
+//! /sys, default collectors: every family upstream exposes must be exposed by ours with the
+//! same label names, apart from the exceptions below.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use support::{free_port, get, start};
+
+const UPSTREAM: &str = "/usr/bin/prometheus-node-exporter";
+
+/// Families we do not expose, by name prefix, with the reason.
+const EXCEPTIONS: &[(&str, &str)] = &[
+    ("go_", "Go runtime metrics: there is no Go runtime"),
+    ("node_disk_", "diskstats collector not implemented yet"),
+    (
+        "node_filesystem_",
+        "filesystem collector not implemented yet",
+    ),
+    ("node_timex_", "timex collector not implemented yet"),
+    ("node_softnet_", "softnet collector not implemented yet"),
+    ("node_udp_", "udp_queues collector not implemented yet"),
+    ("node_selinux_", "selinux collector not implemented yet"),
+    ("node_arp_", "arp collector not implemented yet"),
+    (
+        "node_network_",
+        "netclass collector not implemented yet (netdev's counters are compared below)",
+    ),
+    (
+        "node_time_zone_offset_seconds",
+        "time zone offset not implemented yet",
+    ),
+];
+
+/// Families where ours may carry more labels than Debian's older upstream, with the reason.
+const LABEL_SUPERSETS: &[(&str, &str)] = &[(
+    "node_exporter_build_info",
+    "Debian's 1.5 predates the `tags` label current upstream adds",
+)];
+
+/// Label names per family.
+fn label_names(text: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, family) in support::families(text) {
+        let set = out.entry(name).or_default();
+        for s in &family.samples {
+            if let Some((_, rest)) = s.split_once('{') {
+                let labels = rest.rsplit_once('}').map_or(rest, |(l, _)| l);
+                for pair in labels.split("\",").filter(|p| !p.is_empty()) {
+                    if let Some((k, _)) = pair.split_once('=') {
+                        set.insert(k.trim_start_matches(',').to_owned());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_upstream_family_is_exposed_with_the_same_labels() {
+    if !Path::new(UPSTREAM).exists() {
+        assert!(
+            std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
+            "{UPSTREAM} missing and PM_REQUIRE_UPSTREAM is set"
+        );
+        eprintln!("SKIP: {UPSTREAM} not installed (apt-get install prometheus-node-exporter)");
+        return;
+    }
+    let cwd = std::env::temp_dir();
+    let scrape = |program: &Path| {
+        let port = free_port();
+        let daemon = start(
+            program,
+            &cwd,
+            &[format!("--web.listen-address=127.0.0.1:{port}")],
+            port,
+        );
+        let (status, body) = get(daemon.addr, "/metrics");
+        assert_eq!(status, 200, "{}: {body}", program.display());
+        label_names(&body)
+    };
+    let upstream = scrape(Path::new(UPSTREAM));
+    let ours = scrape(Path::new(env!("CARGO_BIN_EXE_node_exporter")));
+    let mut problems = Vec::new();
+    for (name, labels) in &upstream {
+        let excepted = EXCEPTIONS.iter().any(|(p, _)| name.starts_with(p));
+        match ours.get(name) {
+            Some(have)
+                if have != labels
+                    && !(LABEL_SUPERSETS.iter().any(|(n, _)| n == name)
+                        && have.is_superset(labels)) =>
+            {
+                problems.push(format!(
+                    "{name}: labels differ: upstream {labels:?}, ours {have:?}"
+                ))
+            }
+            None if !excepted => problems.push(format!("{name}: missing")),
+            _ => {}
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

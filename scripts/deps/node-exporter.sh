@@ -1,0 +1,2 @@
+# node_exporter: the upstream daemon the parity test compares with.
+APT_PACKAGES+=(prometheus-node-exporter)
