@@ -8,7 +8,7 @@
 
 pub mod chunkenc;
 pub mod chunks;
-pub mod record;
-pub mod wal;
 pub mod head;
 pub mod lockfile;
+pub mod record;
+pub mod wal;

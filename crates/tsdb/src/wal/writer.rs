@@ -128,7 +128,9 @@ impl Wal {
             if PAGE_SIZE - self.page.len() < RECORD_HEADER_SIZE {
                 self.finish_page()?;
             }
-            let n = rest.len().min(PAGE_SIZE - self.page.len() - RECORD_HEADER_SIZE);
+            let n = rest
+                .len()
+                .min(PAGE_SIZE - self.page.len() - RECORD_HEADER_SIZE);
             let (part, tail) = rest.split_at(n);
             let frag = match (first, tail.is_empty()) {
                 (true, true) => FRAG_FULL,
