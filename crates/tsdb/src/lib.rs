@@ -1,8 +1,9 @@
 //! Promethium's time-series database.
 //!
-//! So far this holds the storage formats everything else builds on: the chunk encodings
-//! ([`chunkenc`]) and the chunk segment files of a block ([`chunks`]). Both are byte-compatible
-//! with upstream Prometheus so that blocks written by either can be read by the other.
+//! The storage formats everything else builds on: the chunk encodings ([`chunkenc`]), the
+//! chunk segment files of a block ([`chunks`]), WAL records ([`record`]) and the write-ahead
+//! log ([`wal`]), all byte-compatible with upstream Prometheus so that data written by either
+//! can be read by the other; and the in-memory [`head`] that ingests samples.
 
 #![forbid(unsafe_code)]
 

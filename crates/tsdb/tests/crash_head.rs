@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use pm_common::model::{Labels, MatchType, Matcher};
-use pm_storage::{Appender, Queryable, SeriesRef, ValueType};
+use pm_storage::{Appendable, Queryable, SeriesRef, ValueType};
 use pm_tsdb::head::{Head, HeadOptions};
 
 const CHILD_ENV: &str = "PM_TSDB_CRASH_CHILD_DIR";
@@ -52,13 +52,13 @@ fn crash_child() {
     let labels: Vec<_> = (0..SERIES).map(series_labels).collect();
     let mut refs = vec![SeriesRef::UNKNOWN; SERIES];
     for b in start..start + 100_000 {
-        let mut app = head.appender();
+        let mut app = Appendable::appender(&head);
         for (i, l) in labels.iter().enumerate() {
             refs[i] = app.append(refs[i], l, b * 1000, b as f64).unwrap();
         }
         app.commit().unwrap();
         println!("committed {b}");
-        let mut app = head.appender();
+        let mut app = Appendable::appender(&head);
         app.append(refs[0], &labels[0], b * 1000 + 500, ROLLED_BACK)
             .unwrap();
         app.rollback().unwrap();

@@ -91,16 +91,16 @@ fn torn_tail_is_reported_and_repaired() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = Wal::open(dir.path(), WalOptions::default()).unwrap();
     let big = vec![7u8; PAGE_SIZE * 2];
-    w.log(&[b"first", &big]).unwrap();
+    w.log(&[b"first".as_slice(), big.as_slice()]).unwrap();
     drop(w);
     let path = segment_name(dir.path(), 0);
     let len = std::fs::metadata(&path).unwrap().len();
     // Cut the last record in the middle of its second fragment.
     let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     f.set_len(len - 100).unwrap();
-    let err = read_all(dir.path()).unwrap_err();
-    let WalError::Corruption(c) = err else {
-        panic!("{err}")
+    let c = match read_all(dir.path()).unwrap_err() {
+        WalError::Corruption(c) => c,
+        other => panic!("{other}"),
     };
     assert_eq!((c.segment, c.offset), (0, RECORD_HEADER_SIZE + 5));
     let msg = repair(dir.path(), &c).unwrap();

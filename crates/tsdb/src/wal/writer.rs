@@ -87,9 +87,9 @@ impl Wal {
     }
 
     /// Appends records and hands them to the OS.
-    pub fn log(&mut self, records: &[&[u8]]) -> Result<(), WalError> {
+    pub fn log<R: AsRef<[u8]>>(&mut self, records: &[R]) -> Result<(), WalError> {
         for rec in records {
-            self.log_one(rec)?;
+            self.log_one(rec.as_ref())?;
         }
         self.write_out()
     }
