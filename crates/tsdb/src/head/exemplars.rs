@@ -75,6 +75,7 @@ impl ExemplarStore {
         self.ring.push_back((series, e));
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.ring.len()
     }

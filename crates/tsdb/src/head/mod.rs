@@ -17,7 +17,7 @@ mod series;
 mod tests;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -70,11 +70,6 @@ pub enum HeadError {
     Wal(#[from] WalError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
-    #[error("replay {path}: {source}")]
-    Replay {
-        path: PathBuf,
-        source: crate::record::RecordError,
-    },
     #[error("native histogram samples are not supported by this head yet")]
     HistogramsUnsupported,
     #[error("unknown series reference {0} for an exemplar or metadata update")]

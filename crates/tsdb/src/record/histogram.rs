@@ -46,12 +46,13 @@ pub fn encode_histograms(samples: &[RefHistogramSample], buf: &mut Vec<u8>) {
     let custom = samples
         .first()
         .is_some_and(|s| s.h.schema == CUSTOM_BUCKETS_SCHEMA);
-    let mut e = Encbuf::new(buf);
-    e.byte(if custom {
+    let typ = if custom {
         RecordType::CustomBucketsHistogramSamples
     } else {
         RecordType::HistogramSamples
-    } as u8);
+    };
+    let mut e = Encbuf::new(buf);
+    e.byte(typ as u8);
     let Some(first) = samples.first() else { return };
     e.be64(first.r);
     e.be64(first.t as u64);
@@ -80,12 +81,13 @@ pub fn encode_float_histograms(samples: &[RefFloatHistogramSample], buf: &mut Ve
     let custom = samples
         .first()
         .is_some_and(|s| s.fh.schema == CUSTOM_BUCKETS_SCHEMA);
-    let mut e = Encbuf::new(buf);
-    e.byte(if custom {
+    let typ = if custom {
         RecordType::CustomBucketsFloatHistogramSamples
     } else {
         RecordType::FloatHistogramSamples
-    } as u8);
+    };
+    let mut e = Encbuf::new(buf);
+    e.byte(typ as u8);
     let Some(first) = samples.first() else { return };
     e.be64(first.r);
     e.be64(first.t as u64);
