@@ -35,13 +35,21 @@ fn append(c: &mut Criterion) {
         let head = Head::in_memory(HeadOptions::default());
         let mut refs = vec![SeriesRef::UNKNOWN; BATCH];
         let mut t = 0i64;
-        let name = if with_refs { "with_refs" } else { "without_refs" };
+        let name = if with_refs {
+            "with_refs"
+        } else {
+            "without_refs"
+        };
         g.bench_function(name, |b| {
             b.iter(|| {
                 t += 15_000;
                 let mut app = head.appender();
                 for (i, l) in lbls.iter().enumerate() {
-                    let r = if with_refs { refs[i] } else { SeriesRef::UNKNOWN };
+                    let r = if with_refs {
+                        refs[i]
+                    } else {
+                        SeriesRef::UNKNOWN
+                    };
                     refs[i] = app.append(r, l, t, t as f64).unwrap();
                 }
                 Box::new(app).commit().unwrap();
@@ -53,7 +61,11 @@ fn append(c: &mut Criterion) {
 
 fn rss_bytes() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: usize = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     pages * 4096
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use pm_common::model::{Labels, MatchType, Matcher};
-use pm_storage::{Appender, Queryable, SeriesRef, ValueType};
+use pm_storage::{Appendable, Queryable, SeriesRef, ValueType};
 use pm_tsdb::head::{Head, HeadOptions};
 
 const CHILD_ENV: &str = "PM_TSDB_CRASH_CHILD_DIR";
@@ -44,18 +44,23 @@ fn crash_child() {
         return;
     };
     let (head, _) = Head::open(&dir, HeadOptions::default()).unwrap();
-    let start = if head.max_time() == i64::MIN { 0 } else { head.max_time() / 1000 + 1 };
+    let start = if head.max_time() == i64::MIN {
+        0
+    } else {
+        head.max_time() / 1000 + 1
+    };
     let labels: Vec<_> = (0..SERIES).map(series_labels).collect();
     let mut refs = vec![SeriesRef::UNKNOWN; SERIES];
     for b in start..start + 100_000 {
-        let mut app = head.appender();
+        let mut app = Appendable::appender(&head);
         for (i, l) in labels.iter().enumerate() {
             refs[i] = app.append(refs[i], l, b * 1000, b as f64).unwrap();
         }
         app.commit().unwrap();
         println!("committed {b}");
-        let mut app = head.appender();
-        app.append(refs[0], &labels[0], b * 1000 + 500, ROLLED_BACK).unwrap();
+        let mut app = Appendable::appender(&head);
+        app.append(refs[0], &labels[0], b * 1000 + 500, ROLLED_BACK)
+            .unwrap();
         app.rollback().unwrap();
     }
 }
@@ -113,7 +118,10 @@ fn sigkill_never_loses_committed_samples() {
         }
         // A commit is atomic: the unreported batch is in every series or in none.
         let lens: Vec<_> = got.iter().map(Vec::len).collect();
-        assert!(lens.iter().all(|&l| l == lens[0]), "round {round}: torn commit {lens:?}");
+        assert!(
+            lens.iter().all(|&l| l == lens[0]),
+            "round {round}: torn commit {lens:?}"
+        );
         acked = lens[0] as i64 - 1;
     }
 }

@@ -27,7 +27,11 @@ impl Drop for KillOnDrop {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn http_get(port: u16, path: &str) -> Option<String> {
@@ -69,7 +73,10 @@ fn run_upstream(data: &Path) -> bool {
     let mut child = KillOnDrop(
         Command::new(PROMETHEUS)
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", data.join("tsdb").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                data.join("tsdb").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -81,9 +88,13 @@ fn run_upstream(data: &Path) -> bool {
     // Five scrapes' worth of samples at least.
     while {
         let series = own_metric(port, "prometheus_tsdb_head_series");
-        series == 0.0 || own_metric(port, "prometheus_tsdb_head_samples_appended_total") < 5.0 * series
+        series == 0.0
+            || own_metric(port, "prometheus_tsdb_head_samples_appended_total") < 5.0 * series
     } {
-        assert!(Instant::now() < deadline, "upstream did not ingest scrapes in time");
+        assert!(
+            Instant::now() < deadline,
+            "upstream did not ingest scrapes in time"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     Command::new("kill")
@@ -92,7 +103,10 @@ fn run_upstream(data: &Path) -> bool {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while child.0.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "upstream did not stop on SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "upstream did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     true
@@ -113,7 +127,10 @@ fn reads_a_wal_written_by_upstream_prometheus() {
             Record::Series(s) => {
                 for s in s {
                     assert!(s.labels.get("__name__").is_some(), "{:?}", s.labels);
-                    assert!(series.insert(s.r, s.labels).is_none(), "series defined twice");
+                    assert!(
+                        series.insert(s.r, s.labels).is_none(),
+                        "series defined twice"
+                    );
                 }
             }
             Record::Samples(s) => {
@@ -136,7 +153,11 @@ fn reads_a_wal_written_by_upstream_prometheus() {
     let ups = &samples[&up];
     assert!(ups.len() >= 3, "{ups:?}");
     assert!(ups.iter().all(|&(_, v)| v == 1.0));
-    assert!(ups.windows(2).all(|w| w[1].0 > w[0].0 && w[1].0 - w[0].0 < 5000), "{ups:?}");
+    assert!(
+        ups.windows(2)
+            .all(|w| w[1].0 > w[0].0 && w[1].0 - w[0].0 < 5000),
+        "{ups:?}"
+    );
 
     // Our head replays the same directory and serves the same samples.
     let (head, stats) = Head::open(&data, HeadOptions::default()).unwrap();

@@ -136,7 +136,9 @@ impl HeadAppender {
             stats.out_of_bound_samples.fetch_add(1, Ordering::Relaxed);
             return Err(StorageError::OutOfBounds);
         }
-        stats.out_of_order_samples_rejected.fetch_add(1, Ordering::Relaxed);
+        stats
+            .out_of_order_samples_rejected
+            .fetch_add(1, Ordering::Relaxed);
         Err(StorageError::OutOfOrderSample)
     }
 
@@ -380,8 +382,12 @@ impl Appender for HeadAppender {
         }
         head.visible_seq.store(seq, Ordering::Release);
         drop(state);
-        stats.samples_appended.fetch_add(in_order + ooo, Ordering::Relaxed);
-        stats.out_of_order_samples_appended.fetch_add(ooo, Ordering::Relaxed);
+        stats
+            .samples_appended
+            .fetch_add(in_order + ooo, Ordering::Relaxed);
+        stats
+            .out_of_order_samples_appended
+            .fetch_add(ooo, Ordering::Relaxed);
         stats.chunks_created.fetch_add(chunks, Ordering::Relaxed);
         self.release();
         Ok(())

@@ -75,6 +75,7 @@ impl ExemplarStore {
         self.ring.push_back((series, e));
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.ring.len()
     }
@@ -115,9 +116,18 @@ mod tests {
     fn ring_overwrites_oldest_and_validates_like_upstream() {
         let mut s = ExemplarStore::new(2);
         s.add(1, ex(10, 1.0));
-        assert!(matches!(s.validate(1, &ex(10, 1.0)), Err(StorageError::DuplicateExemplar)));
-        assert!(matches!(s.validate(1, &ex(9, 1.0)), Err(StorageError::OutOfOrderExemplar)));
-        assert!(matches!(s.validate(1, &ex(10, 0.5)), Err(StorageError::OutOfOrderExemplar)));
+        assert!(matches!(
+            s.validate(1, &ex(10, 1.0)),
+            Err(StorageError::DuplicateExemplar)
+        ));
+        assert!(matches!(
+            s.validate(1, &ex(9, 1.0)),
+            Err(StorageError::OutOfOrderExemplar)
+        ));
+        assert!(matches!(
+            s.validate(1, &ex(10, 0.5)),
+            Err(StorageError::OutOfOrderExemplar)
+        ));
         s.add(1, ex(11, 1.0));
         s.add(2, ex(5, 1.0));
         assert_eq!(s.len(), 2);
@@ -129,6 +139,9 @@ mod tests {
             value: 1.0,
             ts: Some(1),
         };
-        assert!(matches!(s.validate(3, &long), Err(StorageError::ExemplarLabelLength)));
+        assert!(matches!(
+            s.validate(3, &long),
+            Err(StorageError::ExemplarLabelLength)
+        ));
     }
 }

@@ -128,7 +128,9 @@ impl Postings {
 
     pub(crate) fn remove(&mut self, r: u64, labels: &Labels) {
         for l in labels.iter() {
-            let Some(values) = self.map.get_mut(l.name) else { continue };
+            let Some(values) = self.map.get_mut(l.name) else {
+                continue;
+            };
             if let Some(refs) = values.get_mut(l.value) {
                 if let Ok(i) = refs.binary_search(&r) {
                     refs.remove(i);
@@ -170,6 +172,9 @@ impl Postings {
     }
 
     pub(crate) fn values(&self, name: &str) -> impl Iterator<Item = &str> {
-        self.map.get(name).into_iter().flat_map(|v| v.keys().map(String::as_str))
+        self.map
+            .get(name)
+            .into_iter()
+            .flat_map(|v| v.keys().map(String::as_str))
     }
 }

@@ -17,7 +17,7 @@ mod series;
 mod tests;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -70,11 +70,6 @@ pub enum HeadError {
     Wal(#[from] WalError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
-    #[error("replay {path}: {source}")]
-    Replay {
-        path: PathBuf,
-        source: crate::record::RecordError,
-    },
     #[error("native histogram samples are not supported by this head yet")]
     HistogramsUnsupported,
     #[error("unknown series reference {0} for an exemplar or metadata update")]
@@ -141,7 +136,10 @@ impl Head {
 
     /// Opens the head of the data directory `dir`: replays `dir/wal` (checkpoint first, then
     /// the segments after it), repairing a torn or corrupt tail, and starts a new WAL segment.
-    pub fn open(dir: impl AsRef<Path>, opts: HeadOptions) -> Result<(Head, ReplayStats), HeadError> {
+    pub fn open(
+        dir: impl AsRef<Path>,
+        opts: HeadOptions,
+    ) -> Result<(Head, ReplayStats), HeadError> {
         let wal_dir = dir.as_ref().join("wal");
         let inner = HeadInner::new(opts, None);
         let stats = match opts.wal {
@@ -195,7 +193,10 @@ impl Head {
         for s in inner.series.all() {
             let mut d = s.lock();
             let removed = d.truncate_before(mint);
-            inner.stats.chunks_removed.fetch_add(removed as u64, Ordering::Relaxed);
+            inner
+                .stats
+                .chunks_removed
+                .fetch_add(removed as u64, Ordering::Relaxed);
             if d.is_empty() && s.pending.load(Ordering::Acquire) == 0 {
                 drop(d);
                 inner.series.remove(&s);
@@ -218,7 +219,14 @@ impl Head {
         let current = wal.next_segment()?;
         let live = |r: u64| inner.series.by_ref(r).is_some();
         let dir = wal.dir().to_owned();
-        checkpoint::checkpoint(&dir, current - 1, &Retain { series: &live, mint })?;
+        checkpoint::checkpoint(
+            &dir,
+            current - 1,
+            &Retain {
+                series: &live,
+                mint,
+            },
+        )?;
         wal.truncate(current)?;
         Ok(())
     }

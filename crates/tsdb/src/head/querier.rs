@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use pm_common::model::{Exemplar, Matcher};
 use pm_storage::{
-    BoxSeriesSet, Chunk, ChunkedSeries, ListIterator, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkQuerier, ChunkQueryable,
-    ChunkSeries, ChunkSeriesSet, EmptySeriesSet, ExemplarQuerier, ExemplarQueryResult,
-    ExemplarQueryable, LabelHints, LabelQuerier, ListSeries, Querier, Queryable, Result,
-    SampleIterator, SelectHints, Series, SeriesSample, StorageError, ValueType,
-    VecSeriesSet, Warnings,
+    BoxSeriesSet, Chunk, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkQuerier, ChunkQueryable,
+    ChunkSeries, ChunkSeriesSet, ChunkedSeries, EmptySeriesSet, ExemplarQuerier,
+    ExemplarQueryResult, ExemplarQueryable, LabelHints, LabelQuerier, ListIterator, ListSeries,
+    Querier, Queryable, Result, SampleIterator, SelectHints, Series, SeriesSample, StorageError,
+    ValueType, VecSeriesSet, Warnings,
 };
 
 use super::series::{MemSeries, decode_xor};
@@ -194,7 +194,12 @@ impl HeadChunkQuerier {
         out
     }
 
-    fn label_values_impl(&self, name: &str, hints: Option<&LabelHints>, matchers: &[Matcher]) -> Vec<String> {
+    fn label_values_impl(
+        &self,
+        name: &str,
+        hints: Option<&LabelHints>,
+        matchers: &[Matcher],
+    ) -> Vec<String> {
         let mut values: Vec<String> = if matchers.is_empty() {
             index_read(&self.head.postings)
                 .values(name)
@@ -222,7 +227,12 @@ impl HeadChunkQuerier {
             let set: std::collections::BTreeSet<String> = self
                 .matching(matchers)
                 .iter()
-                .flat_map(|s| s.labels.iter().map(|l| l.name.to_owned()).collect::<Vec<_>>())
+                .flat_map(|s| {
+                    s.labels
+                        .iter()
+                        .map(|l| l.name.to_owned())
+                        .collect::<Vec<_>>()
+                })
                 .collect();
             set.into_iter().collect()
         };
@@ -287,7 +297,10 @@ impl LabelQuerier for HeadChunkQuerier {
         hints: Option<&LabelHints>,
         matchers: &[Matcher],
     ) -> Result<(Vec<String>, Warnings)> {
-        Ok((self.label_values_impl(name, hints, matchers), Warnings::new()))
+        Ok((
+            self.label_values_impl(name, hints, matchers),
+            Warnings::new(),
+        ))
     }
 
     fn label_names(

@@ -59,7 +59,10 @@ pub(super) fn replay(inner: &HeadInner, wal_dir: &Path) -> Result<ReplayStats, H
         );
     }
     if stats.unknown_refs > 0 {
-        tracing::warn!(count = stats.unknown_refs, "unknown series references in WAL");
+        tracing::warn!(
+            count = stats.unknown_refs,
+            "unknown series references in WAL"
+        );
     }
     Ok(stats)
 }

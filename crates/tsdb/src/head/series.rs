@@ -26,7 +26,9 @@ pub(crate) struct OpenChunk {
 /// Where a sample went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Applied {
-    InOrder { chunk_created: bool },
+    InOrder {
+        chunk_created: bool,
+    },
     OutOfOrder,
     /// Same timestamp and value as the newest sample (accepted, not stored again) or an
     /// out-of-order timestamp already present.
@@ -204,7 +206,11 @@ impl SeriesData {
         while self.commits.len() > 1 && self.commits[1].0 <= oldest_snapshot {
             self.commits.pop_front();
         }
-        if self.commits.front().is_some_and(|&(s, _)| s <= oldest_snapshot) {
+        if self
+            .commits
+            .front()
+            .is_some_and(|&(s, _)| s <= oldest_snapshot)
+        {
             self.commits.pop_front();
         }
     }
@@ -268,7 +274,11 @@ mod tests {
         let counts: Vec<_> = d
             .closed
             .iter()
-            .map(|c| XorChunk::from_bytes(c.bytes.to_vec()).unwrap().num_samples())
+            .map(|c| {
+                XorChunk::from_bytes(c.bytes.to_vec())
+                    .unwrap()
+                    .num_samples()
+            })
             .collect();
         assert_eq!(counts, [120, 120, 120]);
         assert_eq!(d.open.as_ref().unwrap().chunk.num_samples(), 120);

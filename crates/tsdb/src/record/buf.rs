@@ -67,7 +67,10 @@ impl<'a> Decbuf<'a> {
     }
 
     pub(crate) fn be64(&mut self) -> Result<u64, RecordError> {
-        let (head, rest) = self.b.split_first_chunk::<8>().ok_or(RecordError::Truncated)?;
+        let (head, rest) = self
+            .b
+            .split_first_chunk::<8>()
+            .ok_or(RecordError::Truncated)?;
         self.b = rest;
         Ok(u64::from_be_bytes(*head))
     }
@@ -138,7 +141,10 @@ mod tests {
     fn truncated_input_is_an_error() {
         assert_eq!(Decbuf::new(&[0x80]).uvarint(), Err(RecordError::Truncated));
         assert_eq!(Decbuf::new(&[1, 2, 3]).be64(), Err(RecordError::Truncated));
-        assert_eq!(Decbuf::new(&[5, b'a']).uvarint_str(), Err(RecordError::Truncated));
+        assert_eq!(
+            Decbuf::new(&[5, b'a']).uvarint_str(),
+            Err(RecordError::Truncated)
+        );
         assert_eq!(
             Decbuf::new(&[0xff; 11]).uvarint(),
             Err(RecordError::VarintOverflow)

@@ -43,13 +43,16 @@ fn hint_from_byte(b: u8) -> CounterResetHint {
 /// bounds in records of their own type so older readers skip them; the caller passes them
 /// separately, all custom or none.
 pub fn encode_histograms(samples: &[RefHistogramSample], buf: &mut Vec<u8>) {
-    let custom = samples.first().is_some_and(|s| s.h.schema == CUSTOM_BUCKETS_SCHEMA);
-    let mut e = Encbuf::new(buf);
-    e.byte(if custom {
+    let custom = samples
+        .first()
+        .is_some_and(|s| s.h.schema == CUSTOM_BUCKETS_SCHEMA);
+    let typ = if custom {
         RecordType::CustomBucketsHistogramSamples
     } else {
         RecordType::HistogramSamples
-    } as u8);
+    };
+    let mut e = Encbuf::new(buf);
+    e.byte(typ as u8);
     let Some(first) = samples.first() else { return };
     e.be64(first.r);
     e.be64(first.t as u64);
@@ -75,13 +78,16 @@ pub fn encode_histograms(samples: &[RefHistogramSample], buf: &mut Vec<u8>) {
 
 /// Appends a float histogram record to `buf`; see [`encode_histograms`] on custom buckets.
 pub fn encode_float_histograms(samples: &[RefFloatHistogramSample], buf: &mut Vec<u8>) {
-    let custom = samples.first().is_some_and(|s| s.fh.schema == CUSTOM_BUCKETS_SCHEMA);
-    let mut e = Encbuf::new(buf);
-    e.byte(if custom {
+    let custom = samples
+        .first()
+        .is_some_and(|s| s.fh.schema == CUSTOM_BUCKETS_SCHEMA);
+    let typ = if custom {
         RecordType::CustomBucketsFloatHistogramSamples
     } else {
         RecordType::FloatHistogramSamples
-    } as u8);
+    };
+    let mut e = Encbuf::new(buf);
+    e.byte(typ as u8);
     let Some(first) = samples.first() else { return };
     e.be64(first.r);
     e.be64(first.t as u64);

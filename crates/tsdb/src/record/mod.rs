@@ -275,15 +275,13 @@ pub fn decode(rec: &[u8]) -> Result<Record, RecordError> {
                 labels: decode_labels(d)?,
             })
         })?),
-        RecordType::Samples => {
-            Record::Samples(based_entries(&mut d, "samples", |d, r, t| {
-                Ok(RefSample {
-                    r,
-                    t,
-                    v: d.be64_f64()?,
-                })
-            })?)
-        }
+        RecordType::Samples => Record::Samples(based_entries(&mut d, "samples", |d, r, t| {
+            Ok(RefSample {
+                r,
+                t,
+                v: d.be64_f64()?,
+            })
+        })?),
         RecordType::Tombstones => Record::Tombstones(entries(&mut d, "stones", |d| {
             Ok(Stone {
                 r: d.be64()?,

@@ -11,8 +11,16 @@ fn samples_layout_matches_upstream() {
     let mut b = Vec::new();
     encode_samples(
         &[
-            RefSample { r: 2, t: 1000, v: 1.0 },
-            RefSample { r: 1, t: 1001, v: 2.0 },
+            RefSample {
+                r: 2,
+                t: 1000,
+                v: 1.0,
+            },
+            RefSample {
+                r: 1,
+                t: 1001,
+                v: 2.0,
+            },
         ],
         &mut b,
     );
@@ -53,17 +61,32 @@ fn every_record_round_trips() {
         },
     ];
     let samples = vec![
-        RefSample { r: 5, t: -3, v: f64::NAN },
-        RefSample { r: 1, t: i64::MAX, v: -0.0 },
+        RefSample {
+            r: 5,
+            t: -3,
+            v: f64::NAN,
+        },
+        RefSample {
+            r: 1,
+            t: i64::MAX,
+            v: -0.0,
+        },
     ];
-    let stones = vec![Stone { r: 3, mint: i64::MIN, maxt: 10 }];
+    let stones = vec![Stone {
+        r: 3,
+        mint: i64::MIN,
+        maxt: 10,
+    }];
     let exemplars = vec![RefExemplar {
         r: 9,
         t: 12,
         v: 1.5,
         labels: lbls(&[("trace_id", "abc")]),
     }];
-    let markers = vec![RefMmapMarker { r: 1, mmap_ref: 1 << 40 }];
+    let markers = vec![RefMmapMarker {
+        r: 1,
+        mmap_ref: 1 << 40,
+    }];
     let metadata = vec![RefMetadata {
         r: 4,
         metric_type: MetricType::Summary,
@@ -76,36 +99,90 @@ fn every_record_round_trips() {
         zero_count: 2,
         count: 9,
         sum: 4.5,
-        positive_spans: vec![Span { offset: -2, length: 2 }],
+        positive_spans: vec![Span {
+            offset: -2,
+            length: 2,
+        }],
         positive_deltas: vec![3, -1],
         ..Histogram::default()
     };
     let custom = FloatHistogram {
         schema: -53,
         count: 3.0,
-        positive_spans: vec![Span { offset: 0, length: 1 }],
+        positive_spans: vec![Span {
+            offset: 0,
+            length: 1,
+        }],
         positive_buckets: vec![3.0],
         custom_values: vec![0.5, 1.0],
         ..FloatHistogram::default()
     };
     let hists = vec![RefHistogramSample { r: 2, t: 10, h }];
-    let fhists = vec![RefFloatHistogramSample { r: 2, t: 11, fh: custom }];
+    let fhists = vec![RefFloatHistogramSample {
+        r: 2,
+        t: 11,
+        fh: custom,
+    }];
 
     let mut b = Vec::new();
     encode_series(&series, &mut b);
     assert_eq!(decode(&b).unwrap(), Record::Series(series));
     b.clear();
     encode_samples(&samples, &mut b);
-    let Record::Samples(got) = decode(&b).unwrap() else { panic!("type") };
+    let Record::Samples(got) = decode(&b).unwrap() else {
+        panic!("type")
+    };
     assert_eq!((got[0].r, got[0].t, got[1].t), (5, -3, i64::MAX));
     assert!(got[0].v.is_nan() && got[1].v.to_bits() == (-0.0f64).to_bits());
     for (rec, want) in [
-        ({ let mut b = Vec::new(); encode_tombstones(&stones, &mut b); b }, Record::Tombstones(stones)),
-        ({ let mut b = Vec::new(); encode_exemplars(&exemplars, &mut b); b }, Record::Exemplars(exemplars)),
-        ({ let mut b = Vec::new(); encode_mmap_markers(&markers, &mut b); b }, Record::MmapMarkers(markers)),
-        ({ let mut b = Vec::new(); encode_metadata(&metadata, &mut b); b }, Record::Metadata(metadata)),
-        ({ let mut b = Vec::new(); encode_histograms(&hists, &mut b); b }, Record::Histograms(hists)),
-        ({ let mut b = Vec::new(); encode_float_histograms(&fhists, &mut b); b }, Record::FloatHistograms(fhists)),
+        (
+            {
+                let mut b = Vec::new();
+                encode_tombstones(&stones, &mut b);
+                b
+            },
+            Record::Tombstones(stones),
+        ),
+        (
+            {
+                let mut b = Vec::new();
+                encode_exemplars(&exemplars, &mut b);
+                b
+            },
+            Record::Exemplars(exemplars),
+        ),
+        (
+            {
+                let mut b = Vec::new();
+                encode_mmap_markers(&markers, &mut b);
+                b
+            },
+            Record::MmapMarkers(markers),
+        ),
+        (
+            {
+                let mut b = Vec::new();
+                encode_metadata(&metadata, &mut b);
+                b
+            },
+            Record::Metadata(metadata),
+        ),
+        (
+            {
+                let mut b = Vec::new();
+                encode_histograms(&hists, &mut b);
+                b
+            },
+            Record::Histograms(hists),
+        ),
+        (
+            {
+                let mut b = Vec::new();
+                encode_float_histograms(&fhists, &mut b);
+                b
+            },
+            Record::FloatHistograms(fhists),
+        ),
     ] {
         assert_eq!(decode(&rec).unwrap(), want);
     }
@@ -118,11 +195,17 @@ fn custom_bucket_histograms_get_their_own_type() {
         &[RefFloatHistogramSample {
             r: 1,
             t: 1,
-            fh: FloatHistogram { schema: -53, ..FloatHistogram::default() },
+            fh: FloatHistogram {
+                schema: -53,
+                ..FloatHistogram::default()
+            },
         }],
         &mut b,
     );
-    assert_eq!(RecordType::of(&b), Some(RecordType::CustomBucketsFloatHistogramSamples));
+    assert_eq!(
+        RecordType::of(&b),
+        Some(RecordType::CustomBucketsFloatHistogramSamples)
+    );
 }
 
 #[test]
@@ -134,8 +217,17 @@ fn empty_lists_and_bad_input() {
     assert_eq!(decode(&[]), Err(RecordError::Empty));
     assert_eq!(decode(&[42]), Err(RecordError::UnknownType(42)));
     let mut b = Vec::new();
-    encode_samples(&[RefSample { r: 1, t: 1, v: 1.0 }, RefSample { r: 2, t: 2, v: 2.0 }], &mut b);
+    encode_samples(
+        &[
+            RefSample { r: 1, t: 1, v: 1.0 },
+            RefSample { r: 2, t: 2, v: 2.0 },
+        ],
+        &mut b,
+    );
     b.truncate(b.len() - 3);
     let err = decode(&b).unwrap_err();
-    assert_eq!(err.to_string(), "decode error after 1 samples: record ends in the middle of a value");
+    assert_eq!(
+        err.to_string(),
+        "decode error after 1 samples: record ends in the middle of a value"
+    );
 }

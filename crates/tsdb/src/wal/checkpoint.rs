@@ -15,10 +15,7 @@ pub enum CheckpointError {
     #[error(transparent)]
     Wal(#[from] WalError),
     #[error("decode record in {path}: {source}")]
-    Record {
-        path: PathBuf,
-        source: RecordError,
-    },
+    Record { path: PathBuf, source: RecordError },
 }
 
 /// The newest complete checkpoint in `wal_dir`, with the last segment it covers.
@@ -61,7 +58,11 @@ pub struct Retain<'a> {
 /// deletes older checkpoints. The caller deletes the covered segments afterwards
 /// ([`Wal::truncate`]`(last + 1)`); a crash in between only leaves redundant segments that
 /// replay skips.
-pub fn checkpoint(wal_dir: &Path, last: u32, retain: &Retain<'_>) -> Result<PathBuf, CheckpointError> {
+pub fn checkpoint(
+    wal_dir: &Path,
+    last: u32,
+    retain: &Retain<'_>,
+) -> Result<PathBuf, CheckpointError> {
     let previous = last_checkpoint(wal_dir)?;
     let final_dir = wal_dir.join(format!("{PREFIX}{last:08}"));
     let tmp_dir = wal_dir.join(format!("{PREFIX}{last:08}.tmp"));

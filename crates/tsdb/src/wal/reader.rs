@@ -148,7 +148,8 @@ impl LogReader {
                     Ok(None)
                 };
             }
-            if page_left < RECORD_HEADER_SIZE || self.data[self.pos] & FRAG_TYPE_MASK == FRAG_PAGE_TERM
+            if page_left < RECORD_HEADER_SIZE
+                || self.data[self.pos] & FRAG_TYPE_MASK == FRAG_PAGE_TERM
             {
                 let end = (self.pos + page_left).min(self.data.len());
                 if self.data[self.pos..end].iter().any(|&b| b != 0) {

@@ -87,9 +87,9 @@ impl Wal {
     }
 
     /// Appends records and hands them to the OS.
-    pub fn log(&mut self, records: &[&[u8]]) -> Result<(), WalError> {
+    pub fn log<R: AsRef<[u8]>>(&mut self, records: &[R]) -> Result<(), WalError> {
         for rec in records {
-            self.log_one(rec)?;
+            self.log_one(rec.as_ref())?;
         }
         self.write_out()
     }
@@ -128,7 +128,9 @@ impl Wal {
             if PAGE_SIZE - self.page.len() < RECORD_HEADER_SIZE {
                 self.finish_page()?;
             }
-            let n = rest.len().min(PAGE_SIZE - self.page.len() - RECORD_HEADER_SIZE);
+            let n = rest
+                .len()
+                .min(PAGE_SIZE - self.page.len() - RECORD_HEADER_SIZE);
             let (part, tail) = rest.split_at(n);
             let frag = match (first, tail.is_empty()) {
                 (true, true) => FRAG_FULL,
