@@ -1,7 +1,7 @@
 //! Reading query results back in tests.
 
 use pm_common::model::Labels;
-use pm_storage::{SampleIterator, Series, SeriesSet};
+use pm_storage::SeriesSet;
 
 pub use super::VecChunkSeriesSet;
 
