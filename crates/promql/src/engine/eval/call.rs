@@ -9,6 +9,10 @@ use super::{EvalResult, Evaluator, drop_metadata_labels};
 use crate::engine::annotations::Annotation;
 use crate::engine::error::QueryError;
 use crate::engine::value::{Matrix, Sample, Series};
+use crate::functions::annotations::Issues;
+use crate::functions::date::DateFunction;
+use crate::functions::math::MathFunction;
+use crate::functions::range::{self, Output, RangeBounds, RateKind, Window};
 use crate::parser::{Call, Expr, ValueType};
 use crate::value::{FPoint, HPoint};
 
@@ -148,6 +152,18 @@ impl Evaluator<'_> {
             }
             _ => {}
         }
+        if let Some(f) = MathFunction::from_name(name) {
+            return self.element_wise(c, move |v| f.apply(v));
+        }
+        if let Some(f) = DateFunction::from_name(name) {
+            if c.args.is_empty() {
+                return self.range_eval(None, &[], |ts, _, _, _, out| {
+                    out.push(Sample::float(Labels::empty(), ts, f.at_millis(ts)));
+                    Ok(())
+                });
+            }
+            return self.element_wise(c, move |v| f.apply(v));
+        }
         let matrix_arg = c
             .args
             .iter()
@@ -158,6 +174,28 @@ impl Evaluator<'_> {
                 "function {name:?} is not available in this build"
             ))),
         }
+    }
+
+    /// A function applied to every float sample of its vector argument; histograms are
+    /// skipped and the metric name goes, as upstream's simple float functions.
+    fn element_wise(&mut self, c: &Call, f: impl Fn(f64) -> f64) -> EvalResult<Matrix> {
+        let delayed = self.settings.delayed_name_removal;
+        self.range_eval(None, &[&c.args[0]], |_, _, v, _, out| {
+            for s in v[0].iter().filter(|s| s.h.is_none()) {
+                out.push(Sample {
+                    metric: if delayed {
+                        s.metric.clone()
+                    } else {
+                        drop_metadata_labels(&s.metric)
+                    },
+                    t: s.t,
+                    f: f(s.f),
+                    h: None,
+                    drop_name: true,
+                });
+            }
+            Ok(())
+        })
     }
 
     fn constant(&mut self, v: f64) -> EvalResult<Matrix> {
@@ -216,11 +254,11 @@ impl Evaluator<'_> {
                 )));
             }
         };
-        let Some(kernel) = range_kernel(name) else {
-            return Err(QueryError::eval(format!(
-                "function {name:?} is not available in this build"
-            )));
+        let (anchored, smoothed) = match unwrap_parens(&c.args[matrix_idx]) {
+            Expr::MatrixSelector(ms) => (ms.vector_selector.anchored, ms.vector_selector.smoothed),
+            _ => (false, false),
         };
+        let pos = c.args[matrix_idx].pos_range();
         let keeps_name = matches!(name, "last_over_time" | "first_over_time");
         let steps: Vec<i64> = self.step_times().collect();
         let mut out = Matrix::new();
@@ -243,8 +281,36 @@ impl Evaluator<'_> {
                     .filter(|v| !v.is_empty())
                     .map(|v| v[step])
                     .collect();
-                if let Some(v) = kernel(floats, histograms, &args, ts, windowed.range) {
-                    ss.floats.push(FPoint { t: ts, f: v });
+                let reference = windowed.ref_time(ts);
+                let call = RangeCall {
+                    window: Window::new(floats, histograms),
+                    bounds: RangeBounds {
+                        start: reference - windowed.range,
+                        end: reference,
+                    },
+                    args: &args,
+                    ts,
+                    anchored,
+                    smoothed,
+                };
+                let Some(result) = range_kernel(name, &call) else {
+                    return Err(QueryError::eval(format!(
+                        "function {name:?} is not available in this build"
+                    )));
+                };
+                let (value, issues) = result?;
+                let metric_name = s.metric.get_or_empty("__name__");
+                for issue in issues.iter() {
+                    self.annotations
+                        .add(Annotation::from_kernel(&issue.annotate(metric_name), pos));
+                }
+                match value {
+                    Some(Output::Float(f)) => ss.floats.push(FPoint { t: ts, f }),
+                    Some(Output::Histogram(h)) => ss.histograms.push(HPoint {
+                        t: ts,
+                        h: std::sync::Arc::new(h),
+                    }),
+                    None => {}
                 }
             }
             let n = ss.sample_count();
@@ -317,15 +383,68 @@ impl Evaluator<'_> {
     }
 }
 
-/// A range-vector function at one step: the window's floats and histograms, the scalar
-/// arguments in order, the step time and the window length.
-type RangeKernel = fn(&[FPoint], &[HPoint], &[f64], i64, i64) -> Option<f64>;
+/// What a range-vector function sees at one step.
+struct RangeCall<'a> {
+    window: Window<'a>,
+    bounds: RangeBounds,
+    /// The scalar arguments, in order.
+    args: &'a [f64],
+    ts: i64,
+    anchored: bool,
+    smoothed: bool,
+}
 
-/// The kernel of a range-vector function.
-fn range_kernel(name: &str) -> Option<RangeKernel> {
+type KernelResult = Result<(Option<Output>, Issues), QueryError>;
+
+fn float(v: Option<f64>) -> KernelResult {
+    Ok((v.map(Output::Float), Issues::NONE))
+}
+
+fn float_issues((v, issues): (Option<f64>, Issues)) -> KernelResult {
+    Ok((v.map(Output::Float), issues))
+}
+
+/// Runs the kernel of range-vector function `name`; `None` when there is none.
+fn range_kernel(name: &str, c: &RangeCall<'_>) -> Option<KernelResult> {
+    let w = &c.window;
+    let rate = |kind: RateKind| -> KernelResult {
+        Ok(if c.anchored || c.smoothed {
+            range::extended_rate(kind, w, c.bounds, c.smoothed)
+        } else {
+            range::extrapolated_rate(kind, w, c.bounds)
+        })
+    };
+    let anchor = c.anchored.then_some(c.bounds.start);
     Some(match name {
         // absent_over_time marks steps with samples; the engine inverts the result.
-        "absent_over_time" => |_, _, _, _, _| Some(1.0),
-        _ => return None,
+        "absent_over_time" => float(Some(1.0)),
+        "present_over_time" => float(range::present_over_time(w)),
+        "count_over_time" => float(range::count_over_time(w)),
+        "sum_over_time" => Ok(range::sum_over_time(w)),
+        "avg_over_time" => Ok(range::avg_over_time(w)),
+        "last_over_time" => Ok((range::last_over_time(w), Issues::NONE)),
+        "first_over_time" => Ok((range::first_over_time(w), Issues::NONE)),
+        "ts_of_last_over_time" => float(range::ts_of_last_over_time(w)),
+        "ts_of_first_over_time" => float(range::ts_of_first_over_time(w)),
+        "quantile_over_time" => float_issues(range::quantile_over_time(c.args[0], w)),
+        "mad_over_time" => float_issues(range::mad_over_time(w)),
+        "rate" => rate(RateKind::Rate),
+        "increase" => rate(RateKind::Increase),
+        "delta" => rate(RateKind::Delta),
+        "irate" => Ok(range::instant_rate(w, true)),
+        "idelta" => Ok(range::instant_rate(w, false)),
+        "changes" => float(range::changes(w, anchor)),
+        "resets" => float(range::resets(w, anchor)),
+        "deriv" => float_issues(range::deriv(w)),
+        "predict_linear" => float_issues(range::predict_linear(w, c.args[0], c.ts)),
+        "double_exponential_smoothing" => {
+            range::double_exponential_smoothing(w, c.args[0], c.args[1])
+                .map_err(|e| QueryError::eval(e.to_string()))
+                .and_then(float_issues)
+        }
+        other => {
+            let kind = range::OverTime::from_name(other)?;
+            float_issues(kind.apply(w))
+        }
     })
 }
