@@ -11,6 +11,8 @@ use crate::engine::error::QueryError;
 use crate::engine::value::{Matrix, Sample, Series};
 use crate::functions::annotations::Issues;
 use crate::functions::date::DateFunction;
+use crate::functions::histogram as native;
+use crate::functions::labels::{LabelJoin, LabelReplace};
 use crate::functions::math::MathFunction;
 use crate::functions::range::{self, Output, RangeBounds, RateKind, Window};
 use crate::parser::{Call, Expr, ValueType};
@@ -139,6 +141,34 @@ impl Evaluator<'_> {
                 });
             }
             "info" => return self.eval_info(c),
+            "label_replace" | "label_join" => return self.eval_label_function(c),
+            "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
+            | "histogram_stdvar" => {
+                let f = match name {
+                    "histogram_count" => native::histogram_count,
+                    "histogram_sum" => native::histogram_sum,
+                    "histogram_avg" => native::histogram_avg,
+                    "histogram_stddev" => native::histogram_stddev,
+                    _ => native::histogram_stdvar,
+                };
+                return self.range_eval(None, &[&c.args[0]], |_, _, v, _, out| {
+                    for s in &v[0] {
+                        let Some(h) = &s.h else { continue };
+                        out.push(Sample {
+                            metric: if delayed {
+                                s.metric.clone()
+                            } else {
+                                drop_metadata_labels(&s.metric)
+                            },
+                            t: s.t,
+                            f: f(h),
+                            h: None,
+                            drop_name: true,
+                        });
+                    }
+                    Ok(())
+                });
+            }
             "sort" | "sort_desc" => {
                 if self.start != self.end {
                     self.annotations.add(Annotation::sort_in_range_query(c.pos));
@@ -174,6 +204,46 @@ impl Evaluator<'_> {
                 "function {name:?} is not available in this build"
             ))),
         }
+    }
+
+    /// `label_replace`/`label_join`: relabel every series of the argument; the destination
+    /// `__name__` is kept even when the input was to lose its name.
+    fn eval_label_function(&mut self, c: &Call) -> EvalResult<Matrix> {
+        let mut strings: Vec<String> = Vec::with_capacity(c.args.len());
+        for a in &c.args[1..] {
+            if let Expr::StringLiteral(s) = unwrap_parens(a) {
+                // Label names and values must be valid UTF-8.
+                let text = s.as_str().map_err(|_| {
+                    QueryError::eval(format!(
+                        "invalid label name {} in {}()",
+                        Expr::StringLiteral(s.clone()),
+                        c.func.name
+                    ))
+                })?;
+                strings.push(text.to_owned());
+            }
+        }
+        let relabel: Box<dyn Fn(&Labels) -> Option<Labels>> = if c.func.name == "label_replace" {
+            let r = LabelReplace::new(&strings[0], &strings[1], &strings[2], &strings[3])
+                .map_err(|e| QueryError::eval(e.to_string()))?;
+            Box::new(move |l| r.apply(l))
+        } else {
+            let srcs: Vec<&str> = strings[2..].iter().map(String::as_str).collect();
+            let j = LabelJoin::new(&strings[0], &strings[1], &srcs)
+                .map_err(|e| QueryError::eval(e.to_string()))?;
+            Box::new(move |l| Some(j.apply(l)))
+        };
+        let dst_is_name = strings[0] == "__name__";
+        let mut mat = self.eval(&c.args[0])?.into_matrix();
+        for s in &mut mat {
+            if let Some(l) = relabel(&s.metric) {
+                s.metric = l;
+                if dst_is_name {
+                    s.drop_name = false;
+                }
+            }
+        }
+        super::merge_same_labelsets(mat)
     }
 
     /// A function applied to every float sample of its vector argument; histograms are
