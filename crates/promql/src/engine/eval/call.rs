@@ -13,7 +13,7 @@ use crate::functions::annotations::Issues;
 use crate::functions::date::DateFunction;
 use crate::functions::histogram as native;
 use crate::functions::labels::{LabelJoin, LabelReplace};
-use crate::functions::math::MathFunction;
+use crate::functions::math::{self, MathFunction};
 use crate::functions::range::{self, Output, RangeBounds, RateKind, Window};
 use crate::parser::{Call, Expr, ValueType};
 use crate::value::{FPoint, HPoint};
@@ -182,6 +182,9 @@ impl Evaluator<'_> {
             }
             _ => {}
         }
+        if matches!(name, "round" | "clamp" | "clamp_min" | "clamp_max") {
+            return self.with_scalar_args(c, name);
+        }
         if let Some(f) = MathFunction::from_name(name) {
             return self.element_wise(c, move |v| f.apply(v));
         }
@@ -223,7 +226,7 @@ impl Evaluator<'_> {
                 strings.push(text.to_owned());
             }
         }
-        let relabel: Box<dyn Fn(&Labels) -> Option<Labels>> = if c.func.name == "label_replace" {
+        let relabel: Box<Relabel> = if c.func.name == "label_replace" {
             let r = LabelReplace::new(&strings[0], &strings[1], &strings[2], &strings[3])
                 .map_err(|e| QueryError::eval(e.to_string()))?;
             Box::new(move |l| r.apply(l))
@@ -244,6 +247,38 @@ impl Evaluator<'_> {
             }
         }
         super::merge_same_labelsets(mat)
+    }
+
+    /// `round`, `clamp`, `clamp_min`, `clamp_max`: float functions with scalar parameters.
+    fn with_scalar_args(&mut self, c: &Call, name: &'static str) -> EvalResult<Matrix> {
+        let delayed = self.settings.delayed_name_removal;
+        let exprs: Vec<&Expr> = c.args.iter().collect();
+        self.range_eval(None, &exprs, |_, _, v, _, out| {
+            let arg = |i: usize| v.get(i).and_then(|s| s.first()).map(|s| s.f);
+            for s in v[0].iter().filter(|s| s.h.is_none()) {
+                let value = match name {
+                    "round" => Some(math::round(s.f, arg(1).unwrap_or(1.0))),
+                    "clamp" => {
+                        math::clamp(s.f, arg(1).unwrap_or(f64::NAN), arg(2).unwrap_or(f64::NAN))
+                    }
+                    "clamp_min" => Some(math::go_max(arg(1).unwrap_or(f64::NAN), s.f)),
+                    _ => Some(math::go_min(arg(1).unwrap_or(f64::NAN), s.f)),
+                };
+                let Some(value) = value else { continue };
+                out.push(Sample {
+                    metric: if delayed {
+                        s.metric.clone()
+                    } else {
+                        drop_metadata_labels(&s.metric)
+                    },
+                    t: s.t,
+                    f: value,
+                    h: None,
+                    drop_name: true,
+                });
+            }
+            Ok(())
+        })
     }
 
     /// A function applied to every float sample of its vector argument; histograms are
@@ -452,6 +487,9 @@ impl Evaluator<'_> {
         vec![s]
     }
 }
+
+/// A label function applied to one series' labels; `None` leaves them unchanged.
+type Relabel = dyn Fn(&Labels) -> Option<Labels>;
 
 /// What a range-vector function sees at one step.
 struct RangeCall<'a> {
