@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod engine;
+pub mod functions;
 pub mod parser;
 pub mod promqltest;
 pub mod value;

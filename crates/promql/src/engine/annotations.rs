@@ -44,6 +44,20 @@ impl Annotation {
         format!("{} ({line}:{col})", self.text)
     }
 
+    /// An annotation a function kernel reported, at `pos`.
+    pub fn from_kernel(a: &crate::functions::annotations::Annotation, pos: PosRange) -> Self {
+        use crate::functions::annotations::Severity;
+        let kind = match a.severity() {
+            Severity::Warning => AnnotationKind::Warning,
+            Severity::Info => AnnotationKind::Info,
+        };
+        Annotation {
+            kind,
+            text: a.rendered(),
+            pos,
+        }
+    }
+
     pub fn invalid_quantile(q: f64, pos: PosRange) -> Self {
         Self::warning(
             format!("quantile value should be between 0 and 1, got {}", go_g(q)),

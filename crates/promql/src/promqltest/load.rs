@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use pm_common::model::{CUSTOM_BUCKETS_SCHEMA, FloatHistogram, Labels, LabelsBuilder, Span};
+use pm_common::model::{
+    CUSTOM_BUCKETS_SCHEMA, CounterResetHint, FloatHistogram, Labels, LabelsBuilder, Span,
+};
 use pm_storage::{Appendable, MemStorage, SeriesRef};
 
 use super::ScriptError;
@@ -21,19 +23,24 @@ pub fn apply_load(storage: &MemStorage, cmd: &LoadCmd) -> Result<(), ScriptError
     let mut classic = ClassicHistograms::default();
     for series in cmd.series() {
         let mut sref = SeriesRef::UNKNOWN;
+        let mut previous: Option<&FloatHistogram> = None;
         for (i, value) in series.values.iter().enumerate() {
             let t = i as i64 * cmd.step;
             match value {
                 SequenceValue::Omitted => {}
                 SequenceValue::Float(v) => {
+                    previous = None;
                     sref = app.append(sref, series.labels, t, *v).map_err(err)?;
                     if cmd.with_nhcb {
                         classic.observe(series.labels, t, *v);
                     }
                 }
                 SequenceValue::Histogram { histogram, .. } => {
+                    let mut h = histogram.clone();
+                    h.counter_reset_hint = stored_hint(histogram, previous);
+                    previous = Some(histogram);
                     sref = app
-                        .append_histogram(sref, series.labels, t, None, Some(histogram))
+                        .append_histogram(sref, series.labels, t, None, Some(&h))
                         .map_err(err)?;
                 }
             }
@@ -52,6 +59,31 @@ pub fn apply_load(storage: &MemStorage, cmd: &LoadCmd) -> Result<(), ScriptError
 }
 
 /// One classic histogram at one timestamp, as collected from its series.
+/// The counter-reset hint a histogram reads back with from upstream's TSDB, which the test
+/// scripts' expectations reflect: gauges stay gauges; the first histogram after a float (or of
+/// the series) has an unknown hint unless it says it is a reset; a later one is explicitly not a
+/// reset unless its counts went down, which starts a new chunk whose first sample reads back as
+/// unknown (upstream issue 15346, which the scripts' expectations reflect).
+fn stored_hint(h: &FloatHistogram, previous: Option<&FloatHistogram>) -> CounterResetHint {
+    match (h.counter_reset_hint, previous) {
+        (CounterResetHint::Gauge, _) => CounterResetHint::Gauge,
+        (CounterResetHint::CounterReset, _) => CounterResetHint::CounterReset,
+        (_, None) => CounterResetHint::Unknown,
+        (_, Some(prev)) if prev.counter_reset_hint == CounterResetHint::Gauge => {
+            CounterResetHint::Unknown
+        }
+        (_, Some(prev)) => {
+            let mut unhinted = h.clone();
+            unhinted.counter_reset_hint = CounterResetHint::Unknown;
+            if unhinted.detect_reset(prev) {
+                CounterResetHint::Unknown
+            } else {
+                CounterResetHint::NotCounterReset
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 struct Collected {
     /// Cumulative counts by upper bound (bit pattern keeps `f64` orderable and exact).

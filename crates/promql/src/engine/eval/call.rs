@@ -9,6 +9,12 @@ use super::{EvalResult, Evaluator, drop_metadata_labels};
 use crate::engine::annotations::Annotation;
 use crate::engine::error::QueryError;
 use crate::engine::value::{Matrix, Sample, Series};
+use crate::functions::annotations::Issues;
+use crate::functions::date::DateFunction;
+use crate::functions::histogram as native;
+use crate::functions::labels::{LabelJoin, LabelReplace};
+use crate::functions::math::{self, MathFunction};
+use crate::functions::range::{self, Output, RangeBounds, RateKind, Window};
 use crate::parser::{Call, Expr, ValueType};
 use crate::value::{FPoint, HPoint};
 
@@ -135,6 +141,34 @@ impl Evaluator<'_> {
                 });
             }
             "info" => return self.eval_info(c),
+            "label_replace" | "label_join" => return self.eval_label_function(c),
+            "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
+            | "histogram_stdvar" => {
+                let f = match name {
+                    "histogram_count" => native::histogram_count,
+                    "histogram_sum" => native::histogram_sum,
+                    "histogram_avg" => native::histogram_avg,
+                    "histogram_stddev" => native::histogram_stddev,
+                    _ => native::histogram_stdvar,
+                };
+                return self.range_eval(None, &[&c.args[0]], |_, _, v, _, out| {
+                    for s in &v[0] {
+                        let Some(h) = &s.h else { continue };
+                        out.push(Sample {
+                            metric: if delayed {
+                                s.metric.clone()
+                            } else {
+                                drop_metadata_labels(&s.metric)
+                            },
+                            t: s.t,
+                            f: f(h),
+                            h: None,
+                            drop_name: true,
+                        });
+                    }
+                    Ok(())
+                });
+            }
             "sort" | "sort_desc" => {
                 if self.start != self.end {
                     self.annotations.add(Annotation::sort_in_range_query(c.pos));
@@ -148,6 +182,21 @@ impl Evaluator<'_> {
             }
             _ => {}
         }
+        if matches!(name, "round" | "clamp" | "clamp_min" | "clamp_max") {
+            return self.with_scalar_args(c, name);
+        }
+        if let Some(f) = MathFunction::from_name(name) {
+            return self.element_wise(c, move |v| f.apply(v));
+        }
+        if let Some(f) = DateFunction::from_name(name) {
+            if c.args.is_empty() {
+                return self.range_eval(None, &[], |ts, _, _, _, out| {
+                    out.push(Sample::float(Labels::empty(), ts, f.at_millis(ts)));
+                    Ok(())
+                });
+            }
+            return self.element_wise(c, move |v| f.apply(v));
+        }
         let matrix_arg = c
             .args
             .iter()
@@ -158,6 +207,100 @@ impl Evaluator<'_> {
                 "function {name:?} is not available in this build"
             ))),
         }
+    }
+
+    /// `label_replace`/`label_join`: relabel every series of the argument; the destination
+    /// `__name__` is kept even when the input was to lose its name.
+    fn eval_label_function(&mut self, c: &Call) -> EvalResult<Matrix> {
+        let mut strings: Vec<String> = Vec::with_capacity(c.args.len());
+        for a in &c.args[1..] {
+            if let Expr::StringLiteral(s) = unwrap_parens(a) {
+                // Label names and values must be valid UTF-8.
+                let text = s.as_str().map_err(|_| {
+                    QueryError::eval(format!(
+                        "invalid label name {} in {}()",
+                        Expr::StringLiteral(s.clone()),
+                        c.func.name
+                    ))
+                })?;
+                strings.push(text.to_owned());
+            }
+        }
+        let relabel: Box<Relabel> = if c.func.name == "label_replace" {
+            let r = LabelReplace::new(&strings[0], &strings[1], &strings[2], &strings[3])
+                .map_err(|e| QueryError::eval(e.to_string()))?;
+            Box::new(move |l| r.apply(l))
+        } else {
+            let srcs: Vec<&str> = strings[2..].iter().map(String::as_str).collect();
+            let j = LabelJoin::new(&strings[0], &strings[1], &srcs)
+                .map_err(|e| QueryError::eval(e.to_string()))?;
+            Box::new(move |l| Some(j.apply(l)))
+        };
+        let dst_is_name = strings[0] == "__name__";
+        let mut mat = self.eval(&c.args[0])?.into_matrix();
+        for s in &mut mat {
+            if let Some(l) = relabel(&s.metric) {
+                s.metric = l;
+                if dst_is_name {
+                    s.drop_name = false;
+                }
+            }
+        }
+        super::merge_same_labelsets(mat)
+    }
+
+    /// `round`, `clamp`, `clamp_min`, `clamp_max`: float functions with scalar parameters.
+    fn with_scalar_args(&mut self, c: &Call, name: &'static str) -> EvalResult<Matrix> {
+        let delayed = self.settings.delayed_name_removal;
+        let exprs: Vec<&Expr> = c.args.iter().collect();
+        self.range_eval(None, &exprs, |_, _, v, _, out| {
+            let arg = |i: usize| v.get(i).and_then(|s| s.first()).map(|s| s.f);
+            for s in v[0].iter().filter(|s| s.h.is_none()) {
+                let value = match name {
+                    "round" => Some(math::round(s.f, arg(1).unwrap_or(1.0))),
+                    "clamp" => {
+                        math::clamp(s.f, arg(1).unwrap_or(f64::NAN), arg(2).unwrap_or(f64::NAN))
+                    }
+                    "clamp_min" => Some(math::go_max(arg(1).unwrap_or(f64::NAN), s.f)),
+                    _ => Some(math::go_min(arg(1).unwrap_or(f64::NAN), s.f)),
+                };
+                let Some(value) = value else { continue };
+                out.push(Sample {
+                    metric: if delayed {
+                        s.metric.clone()
+                    } else {
+                        drop_metadata_labels(&s.metric)
+                    },
+                    t: s.t,
+                    f: value,
+                    h: None,
+                    drop_name: true,
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// A function applied to every float sample of its vector argument; histograms are
+    /// skipped and the metric name goes, as upstream's simple float functions.
+    fn element_wise(&mut self, c: &Call, f: impl Fn(f64) -> f64) -> EvalResult<Matrix> {
+        let delayed = self.settings.delayed_name_removal;
+        self.range_eval(None, &[&c.args[0]], |_, _, v, _, out| {
+            for s in v[0].iter().filter(|s| s.h.is_none()) {
+                out.push(Sample {
+                    metric: if delayed {
+                        s.metric.clone()
+                    } else {
+                        drop_metadata_labels(&s.metric)
+                    },
+                    t: s.t,
+                    f: f(s.f),
+                    h: None,
+                    drop_name: true,
+                });
+            }
+            Ok(())
+        })
     }
 
     fn constant(&mut self, v: f64) -> EvalResult<Matrix> {
@@ -216,11 +359,11 @@ impl Evaluator<'_> {
                 )));
             }
         };
-        let Some(kernel) = range_kernel(name) else {
-            return Err(QueryError::eval(format!(
-                "function {name:?} is not available in this build"
-            )));
+        let (anchored, smoothed) = match unwrap_parens(&c.args[matrix_idx]) {
+            Expr::MatrixSelector(ms) => (ms.vector_selector.anchored, ms.vector_selector.smoothed),
+            _ => (false, false),
         };
+        let pos = c.args[matrix_idx].pos_range();
         let keeps_name = matches!(name, "last_over_time" | "first_over_time");
         let steps: Vec<i64> = self.step_times().collect();
         let mut out = Matrix::new();
@@ -243,8 +386,36 @@ impl Evaluator<'_> {
                     .filter(|v| !v.is_empty())
                     .map(|v| v[step])
                     .collect();
-                if let Some(v) = kernel(floats, histograms, &args, ts, windowed.range) {
-                    ss.floats.push(FPoint { t: ts, f: v });
+                let reference = windowed.ref_time(ts);
+                let call = RangeCall {
+                    window: Window::new(floats, histograms),
+                    bounds: RangeBounds {
+                        start: reference - windowed.range,
+                        end: reference,
+                    },
+                    args: &args,
+                    ts,
+                    anchored,
+                    smoothed,
+                };
+                let Some(result) = range_kernel(name, &call) else {
+                    return Err(QueryError::eval(format!(
+                        "function {name:?} is not available in this build"
+                    )));
+                };
+                let (value, issues) = result?;
+                let metric_name = s.metric.get_or_empty("__name__");
+                for issue in issues.iter() {
+                    self.annotations
+                        .add(Annotation::from_kernel(&issue.annotate(metric_name), pos));
+                }
+                match value {
+                    Some(Output::Float(f)) => ss.floats.push(FPoint { t: ts, f }),
+                    Some(Output::Histogram(h)) => ss.histograms.push(HPoint {
+                        t: ts,
+                        h: std::sync::Arc::new(h),
+                    }),
+                    None => {}
                 }
             }
             let n = ss.sample_count();
@@ -317,15 +488,71 @@ impl Evaluator<'_> {
     }
 }
 
-/// A range-vector function at one step: the window's floats and histograms, the scalar
-/// arguments in order, the step time and the window length.
-type RangeKernel = fn(&[FPoint], &[HPoint], &[f64], i64, i64) -> Option<f64>;
+/// A label function applied to one series' labels; `None` leaves them unchanged.
+type Relabel = dyn Fn(&Labels) -> Option<Labels>;
 
-/// The kernel of a range-vector function.
-fn range_kernel(name: &str) -> Option<RangeKernel> {
+/// What a range-vector function sees at one step.
+struct RangeCall<'a> {
+    window: Window<'a>,
+    bounds: RangeBounds,
+    /// The scalar arguments, in order.
+    args: &'a [f64],
+    ts: i64,
+    anchored: bool,
+    smoothed: bool,
+}
+
+type KernelResult = Result<(Option<Output>, Issues), QueryError>;
+
+fn float(v: Option<f64>) -> KernelResult {
+    Ok((v.map(Output::Float), Issues::NONE))
+}
+
+fn float_issues((v, issues): (Option<f64>, Issues)) -> KernelResult {
+    Ok((v.map(Output::Float), issues))
+}
+
+/// Runs the kernel of range-vector function `name`; `None` when there is none.
+fn range_kernel(name: &str, c: &RangeCall<'_>) -> Option<KernelResult> {
+    let w = &c.window;
+    let rate = |kind: RateKind| -> KernelResult {
+        Ok(if c.anchored || c.smoothed {
+            range::extended_rate(kind, w, c.bounds, c.smoothed)
+        } else {
+            range::extrapolated_rate(kind, w, c.bounds)
+        })
+    };
+    let anchor = c.anchored.then_some(c.bounds.start);
     Some(match name {
         // absent_over_time marks steps with samples; the engine inverts the result.
-        "absent_over_time" => |_, _, _, _, _| Some(1.0),
-        _ => return None,
+        "absent_over_time" => float(Some(1.0)),
+        "present_over_time" => float(range::present_over_time(w)),
+        "count_over_time" => float(range::count_over_time(w)),
+        "sum_over_time" => Ok(range::sum_over_time(w)),
+        "avg_over_time" => Ok(range::avg_over_time(w)),
+        "last_over_time" => Ok((range::last_over_time(w), Issues::NONE)),
+        "first_over_time" => Ok((range::first_over_time(w), Issues::NONE)),
+        "ts_of_last_over_time" => float(range::ts_of_last_over_time(w)),
+        "ts_of_first_over_time" => float(range::ts_of_first_over_time(w)),
+        "quantile_over_time" => float_issues(range::quantile_over_time(c.args[0], w)),
+        "mad_over_time" => float_issues(range::mad_over_time(w)),
+        "rate" => rate(RateKind::Rate),
+        "increase" => rate(RateKind::Increase),
+        "delta" => rate(RateKind::Delta),
+        "irate" => Ok(range::instant_rate(w, true)),
+        "idelta" => Ok(range::instant_rate(w, false)),
+        "changes" => float(range::changes(w, anchor)),
+        "resets" => float(range::resets(w, anchor)),
+        "deriv" => float_issues(range::deriv(w)),
+        "predict_linear" => float_issues(range::predict_linear(w, c.args[0], c.ts)),
+        "double_exponential_smoothing" => {
+            range::double_exponential_smoothing(w, c.args[0], c.args[1])
+                .map_err(|e| QueryError::eval(e.to_string()))
+                .and_then(float_issues)
+        }
+        other => {
+            let kind = range::OverTime::from_name(other)?;
+            float_issues(kind.apply(w))
+        }
     })
 }
