@@ -19,6 +19,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod functions;
 pub mod parser;
 pub mod promqltest;
 pub mod value;

@@ -188,10 +188,16 @@ pub enum Annotation {
     /// `quantile` outside [0, 1] or NaN (histogram_quantile, quantile, quantile_over_time).
     InvalidQuantile(f64),
     /// `limit_ratio` outside [-1, 1]: the given value and the one used.
-    InvalidRatio { got: f64, capped_to: f64 },
+    InvalidRatio {
+        got: f64,
+        capped_to: f64,
+    },
     /// A classic-histogram series without a parseable `le`: metric name (may be empty) and
     /// the offending label value.
-    BadBucketLabel { metric_name: String, le: String },
+    BadBucketLabel {
+        metric_name: String,
+        le: String,
+    },
     MixedFloatsHistograms(String),
     /// Floats and histograms in one aggregation group.
     MixedFloatsHistogramsAggregation,
@@ -203,7 +209,10 @@ pub enum Annotation {
     PossibleNonCounter(String),
     /// `rate` & co. on a series whose `__type__` label says it is no counter: the label
     /// value and the metric name.
-    PossibleNonCounterLabel { type_label: String, metric_name: String },
+    PossibleNonCounterLabel {
+        type_label: String,
+        metric_name: String,
+    },
     /// Classic buckets repaired for monotonicity; the metric name is empty unless delayed
     /// name removal is on (as upstream).
     HistogramQuantileForcedMonotonicity {
@@ -277,10 +286,12 @@ pub fn possible_non_counter(metric_name: &str, type_label: Option<&str>) -> Opti
         return None;
     }
     match type_label {
-        Some(t) if t != "counter" && t != "histogram" => Some(Annotation::PossibleNonCounterLabel {
-            type_label: t.to_owned(),
-            metric_name: metric_name.to_owned(),
-        }),
+        Some(t) if t != "counter" && t != "histogram" => {
+            Some(Annotation::PossibleNonCounterLabel {
+                type_label: t.to_owned(),
+                metric_name: metric_name.to_owned(),
+            })
+        }
         Some(_) => None,
         None => {
             let counter_like = ["_total", "_sum", "_count", "_bucket"]
@@ -379,10 +390,9 @@ impl fmt::Display for Annotation {
                 "{INFO}: incompatible sample types encountered for binary operator {}: {lhs} {operator} {rhs}",
                 go_quote(operator)
             ),
-            Annotation::HistogramIgnoredInAggregation(aggregation) => write!(
-                f,
-                "{INFO}: ignored histogram in {aggregation} aggregation"
-            ),
+            Annotation::HistogramIgnoredInAggregation(aggregation) => {
+                write!(f, "{INFO}: ignored histogram in {aggregation} aggregation")
+            }
             Annotation::HistogramIgnoredInMixedRange(name) => write!(
                 f,
                 "{INFO}: ignored histograms in a range containing both floats and histograms for metric name {}",
@@ -455,9 +465,7 @@ fn go_2g(v: f64) -> String {
         return "0".to_owned();
     }
     let formatted = format!("{v:.1e}");
-    let (mantissa, exp) = formatted
-        .split_once('e')
-        .expect("exponent format has an e");
+    let (mantissa, exp) = formatted.split_once('e').expect("exponent format has an e");
     let exp: i32 = exp.parse().expect("exponent is an integer");
     let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
     if !(-4..2).contains(&exp) {

@@ -30,6 +30,17 @@ pub struct LabelReplace {
     regex: GoRegex,
 }
 
+impl std::fmt::Debug for LabelReplace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabelReplace")
+            .field("dst", &self.dst)
+            .field("replacement", &self.replacement)
+            .field("src", &self.src)
+            .field("regex", &self.regex.as_str())
+            .finish()
+    }
+}
+
 impl LabelReplace {
     pub fn new(
         dst: &str,
@@ -40,7 +51,9 @@ impl LabelReplace {
         let regex =
             GoRegex::new(regex).map_err(|_| LabelFunctionError::InvalidRegex(regex.to_owned()))?;
         if !valid_label_name(dst) {
-            return Err(LabelFunctionError::InvalidReplaceDestination(dst.to_owned()));
+            return Err(LabelFunctionError::InvalidReplaceDestination(
+                dst.to_owned(),
+            ));
         }
         Ok(LabelReplace {
             dst: dst.to_owned(),
@@ -77,11 +90,7 @@ pub struct LabelJoin {
 }
 
 impl LabelJoin {
-    pub fn new(
-        dst: &str,
-        separator: &str,
-        srcs: &[&str],
-    ) -> Result<LabelJoin, LabelFunctionError> {
+    pub fn new(dst: &str, separator: &str, srcs: &[&str]) -> Result<LabelJoin, LabelFunctionError> {
         if let Some(bad) = srcs.iter().find(|s| !valid_label_name(s)) {
             return Err(LabelFunctionError::InvalidJoinSource((*bad).to_owned()));
         }
@@ -124,7 +133,8 @@ mod tests {
 
     #[test]
     fn replace_expands_groups_when_the_whole_value_matches() {
-        let r = LabelReplace::new("dst", "destination-value-$1", "src", "source-value-(.*)").unwrap();
+        let r =
+            LabelReplace::new("dst", "destination-value-$1", "src", "source-value-(.*)").unwrap();
         let l = labels(&[("__name__", "m"), ("src", "source-value-10")]);
         assert_eq!(
             r.apply(&l),
@@ -155,11 +165,15 @@ mod tests {
     #[test]
     fn replace_argument_errors() {
         assert_eq!(
-            LabelReplace::new("dst", "", "src", "(.*").unwrap_err().to_string(),
+            LabelReplace::new("dst", "", "src", "(.*")
+                .unwrap_err()
+                .to_string(),
             "invalid regular expression in label_replace(): (.*"
         );
         assert_eq!(
-            LabelReplace::new("", "", "src", ".*").unwrap_err().to_string(),
+            LabelReplace::new("", "", "src", ".*")
+                .unwrap_err()
+                .to_string(),
             "invalid destination label name in label_replace(): "
         );
         // UTF-8 names are valid.
@@ -174,7 +188,9 @@ mod tests {
         let j = LabelJoin::new("a", ",", &[]).unwrap();
         assert_eq!(j.apply(&l), labels(&[("b", "2")]));
         assert_eq!(
-            LabelJoin::new("dst", "", &["a", ""]).unwrap_err().to_string(),
+            LabelJoin::new("dst", "", &["a", ""])
+                .unwrap_err()
+                .to_string(),
             "invalid source label name in label_join(): "
         );
         assert_eq!(

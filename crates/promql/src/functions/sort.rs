@@ -29,10 +29,7 @@ pub fn cmp_value_desc(a: f64, b: f64) -> Ordering {
 /// as numbers), then the whole label sets as a tie-breaker.
 pub fn cmp_by_labels(a: &Labels, b: &Labels, names: &[impl AsRef<str>]) -> Ordering {
     for name in names {
-        let (va, vb) = (
-            a.get_or_empty(name.as_ref()),
-            b.get_or_empty(name.as_ref()),
-        );
+        let (va, vb) = (a.get_or_empty(name.as_ref()), b.get_or_empty(name.as_ref()));
         if va == vb {
             continue;
         }
@@ -132,7 +129,10 @@ mod tests {
         assert!(natural_less("1.2.3", "1.10"));
         assert!(natural_less("9", "a"));
         // Too long for an int: compared as text.
-        assert!(natural_less("99999999999999999999", "100000000000000000000") == ("99999999999999999999" < "100000000000000000000"));
+        assert!(
+            natural_less("99999999999999999999", "100000000000000000000")
+                == ("99999999999999999999" < "100000000000000000000")
+        );
         assert!(!natural_less("", ""));
     }
 

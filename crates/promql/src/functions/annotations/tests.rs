@@ -8,11 +8,17 @@ fn texts_match_upstream() {
             "PromQL warning: quantile value should be between 0 and 1, got 1.5",
         ),
         (
-            Annotation::InvalidRatio { got: 1.1, capped_to: 1.0 },
+            Annotation::InvalidRatio {
+                got: 1.1,
+                capped_to: 1.0,
+            },
             "PromQL warning: ratio value should be between -1 and 1, got 1.1, capping to 1",
         ),
         (
-            Annotation::BadBucketLabel { metric_name: "m".into(), le: "x".into() },
+            Annotation::BadBucketLabel {
+                metric_name: "m".into(),
+                le: "x".into(),
+            },
             "PromQL warning: bucket label \"le\" is missing or has a malformed value of \"x\" for metric name \"m\"",
         ),
         (
@@ -64,9 +70,14 @@ fn texts_match_upstream() {
 #[test]
 fn severities() {
     assert_eq!(Annotation::SortInRangeQuery.severity(), Severity::Warning);
-    assert_eq!(Annotation::PossibleNonCounter(String::new()).severity(), Severity::Info);
     assert_eq!(
-        Issue::MixedExponentialCustomHistograms.annotate("m").severity(),
+        Annotation::PossibleNonCounter(String::new()).severity(),
+        Severity::Info
+    );
+    assert_eq!(
+        Issue::MixedExponentialCustomHistograms
+            .annotate("m")
+            .severity(),
         Severity::Warning
     );
 }
@@ -138,7 +149,9 @@ fn non_counter_detection() {
     );
     assert_eq!(possible_non_counter("temperature", Some("counter")), None);
     assert_eq!(
-        possible_non_counter("x_total", Some("gauge")).unwrap().to_string(),
+        possible_non_counter("x_total", Some("gauge"))
+            .unwrap()
+            .to_string(),
         "PromQL info: metric might not be a counter, __type__ label is not set to \"counter\" or \"histogram\", got \"gauge\": \"x_total\""
     );
 }

@@ -15,7 +15,6 @@ pub use native::{
 
 use pm_common::model::{Bucket, FloatHistogram};
 
-
 /// Every bucket of `h` in ascending order of bounds: negative buckets from the most negative,
 /// the zero bucket (when it holds observations), then positive buckets. A bucket reaching
 /// into the zero bucket's range is cut at the zero threshold, as upstream's iterator does.

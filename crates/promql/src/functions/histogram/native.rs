@@ -27,7 +27,8 @@ fn fraction_below(b: &Bucket, v: f64, linear: bool) -> f64 {
     if linear {
         return (v - b.lower) / (b.upper - b.lower);
     }
-    let (log_lower, log_upper, log_v) = (b.lower.abs().log2(), b.upper.abs().log2(), v.abs().log2());
+    let (log_lower, log_upper, log_v) =
+        (b.lower.abs().log2(), b.upper.abs().log2(), v.abs().log2());
     if v > 0.0 {
         (log_v - log_lower) / (log_upper - log_lower)
     } else {
@@ -64,7 +65,11 @@ pub fn histogram_quantile(q: f64, h: &FloatHistogram) -> (f64, Issues) {
     if !from_bottom {
         buckets.reverse();
     }
-    let mut rank = if from_bottom { q * h.count } else { (1.0 - q) * h.count };
+    let mut rank = if from_bottom {
+        q * h.count
+    } else {
+        (1.0 - q) * h.count
+    };
     let mut count = 0.0;
     let mut pos = buckets.len();
     let mut bucket = Bucket {
@@ -120,7 +125,10 @@ pub fn histogram_quantile(q: f64, h: &FloatHistogram) -> (f64, Issues) {
     }
     let fraction = rank / bucket.count;
     if custom || (bucket.lower <= 0.0 && bucket.upper >= 0.0) {
-        return (bucket.lower + (bucket.upper - bucket.lower) * fraction, issues);
+        return (
+            bucket.lower + (bucket.upper - bucket.lower) * fraction,
+            issues,
+        );
     }
     let (log_lower, log_upper) = (bucket.lower.abs().log2(), bucket.upper.abs().log2());
     let value = if bucket.lower > 0.0 {

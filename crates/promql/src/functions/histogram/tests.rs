@@ -134,7 +134,11 @@ fn native_quantiles() {
     let h = exponential(1, &[2.0], (0.001, 2.0), 3.0);
     assert!(close(histogram_quantile(0.25, &h).0, 0.0005));
     // Empty histogram.
-    assert!(histogram_quantile(0.5, &FloatHistogram::default()).0.is_nan());
+    assert!(
+        histogram_quantile(0.5, &FloatHistogram::default())
+            .0
+            .is_nan()
+    );
 }
 
 #[test]

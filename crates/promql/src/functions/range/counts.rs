@@ -38,8 +38,8 @@ fn first_indices(w: &Window, anchor: Option<i64>) -> Option<(usize, usize)> {
 fn merged<'a>(w: &Window<'a>, (mut i, mut j): (usize, usize)) -> Vec<Merged<'a>> {
     let mut out = Vec::with_capacity(w.floats.len() + w.histograms.len() - i - j);
     while i < w.floats.len() || j < w.histograms.len() {
-        let take_float = j >= w.histograms.len()
-            || (i < w.floats.len() && w.floats[i].t <= w.histograms[j].t);
+        let take_float =
+            j >= w.histograms.len() || (i < w.floats.len() && w.floats[i].t <= w.histograms[j].t);
         if take_float {
             let st = w.float_start_timestamps.get(i).copied().unwrap_or(0);
             out.push((w.floats[i].t, st, Value::Float(w.floats[i].f)));

@@ -29,7 +29,10 @@ pub fn extended_rate(
     if w.floats.is_empty() {
         return (None, Issues::NONE);
     }
-    (float_extended_rate(kind, w.floats, range, smoothed).map(Output::Float), Issues::NONE)
+    (
+        float_extended_rate(kind, w.floats, range, smoothed).map(Output::Float),
+        Issues::NONE,
+    )
 }
 
 /// The first and last sample indices that bound the range: the last sample at or before the
@@ -55,7 +58,12 @@ fn interpolate(p1: FPoint, p2: FPoint, t: i64, is_counter: bool) -> f64 {
     y1 + (p2.f - y1) * (t - p1.t) as f64 / (p2.t - p1.t) as f64
 }
 
-fn float_extended_rate(kind: RateKind, f: &[FPoint], range: RangeBounds, smoothed: bool) -> Option<f64> {
+fn float_extended_rate(
+    kind: RateKind,
+    f: &[FPoint],
+    range: RangeBounds,
+    smoothed: bool,
+) -> Option<f64> {
     let is_counter = kind != RateKind::Delta;
     let times: Vec<i64> = f.iter().map(|p| p.t).collect();
     let (mut first, mut last) = boundary_indices(&times, range, smoothed)?;

@@ -14,8 +14,8 @@ mod trend;
 pub use counts::{changes, resets};
 pub use extended::extended_rate;
 pub use over_time::{
-    OverTime, avg_over_time, count_over_time, first_over_time, last_over_time,
-    mad_over_time, present_over_time, quantile_over_time, sum_over_time, ts_of_first_over_time,
+    OverTime, avg_over_time, count_over_time, first_over_time, last_over_time, mad_over_time,
+    present_over_time, quantile_over_time, sum_over_time, ts_of_first_over_time,
     ts_of_last_over_time,
 };
 pub use rate::{RateKind, extrapolated_rate, instant_rate};

@@ -96,7 +96,9 @@ impl HintTracker {
 
     fn issues(&self) -> Issues {
         if self.reset && self.not_reset {
-            Issues::one(Issue::HistogramCounterResetCollision(HistogramOperation::Aggregation))
+            Issues::one(Issue::HistogramCounterResetCollision(
+                HistogramOperation::Aggregation,
+            ))
         } else {
             Issues::NONE
         }
@@ -200,19 +202,25 @@ pub fn first_over_time(w: &Window) -> Option<Output> {
 
 /// `ts_of_first_over_time`: the oldest sample's timestamp in seconds.
 pub fn ts_of_first_over_time(w: &Window) -> Option<f64> {
-    let t = [w.floats.first().map(|p| p.t), w.histograms.first().map(|p| p.t)]
-        .into_iter()
-        .flatten()
-        .min()?;
+    let t = [
+        w.floats.first().map(|p| p.t),
+        w.histograms.first().map(|p| p.t),
+    ]
+    .into_iter()
+    .flatten()
+    .min()?;
     Some(t as f64 / 1000.0)
 }
 
 /// `ts_of_last_over_time`: the newest sample's timestamp in seconds.
 pub fn ts_of_last_over_time(w: &Window) -> Option<f64> {
-    let t = [w.floats.last().map(|p| p.t), w.histograms.last().map(|p| p.t)]
-        .into_iter()
-        .flatten()
-        .max()?;
+    let t = [
+        w.floats.last().map(|p| p.t),
+        w.histograms.last().map(|p| p.t),
+    ]
+    .into_iter()
+    .flatten()
+    .max()?;
     Some(t as f64 / 1000.0)
 }
 
@@ -229,5 +237,8 @@ pub fn quantile_over_time(q: f64, w: &Window) -> (Option<f64>, Issues) {
 /// `mad_over_time`: median absolute deviation of the floats (NaN if any is NaN).
 pub fn mad_over_time(w: &Window) -> (Option<f64>, Issues) {
     let mut values: Vec<f64> = w.floats.iter().map(|p| p.f).collect();
-    (median_absolute_deviation(&mut values), skipped_histograms(w))
+    (
+        median_absolute_deviation(&mut values),
+        skipped_histograms(w),
+    )
 }

@@ -46,7 +46,11 @@ fn combine_failed(err: &HistogramError) -> Issues {
 /// interval — and for counters never below the point where the counter would be zero. With
 /// fewer than two points there is no result (unless a start timestamp inside the range
 /// supplies the zero point). Windows mixing floats and histograms give no result.
-pub fn extrapolated_rate(kind: RateKind, w: &Window, range: RangeBounds) -> (Option<Output>, Issues) {
+pub fn extrapolated_rate(
+    kind: RateKind,
+    w: &Window,
+    range: RangeBounds,
+) -> (Option<Output>, Issues) {
     let mut issues = Issues::NONE;
     if w.is_mixed() {
         return (None, Issues::one(Issue::MixedFloatsHistograms));
@@ -105,7 +109,9 @@ pub fn extrapolated_rate(kind: RateKind, w: &Window, range: RangeBounds) -> (Opt
     let threshold = average_interval * 1.1;
 
     if is_counter
-        && sts.first().is_some_and(|&st| st != 0 && st > range.start && st < first_t)
+        && sts
+            .first()
+            .is_some_and(|&st| st != 0 && st > range.start && st < first_t)
     {
         // The first sample's start timestamp lies inside the range: the counter was zero
         // there, so measure from it instead of extrapolating to the left.
@@ -189,7 +195,8 @@ fn histogram_rate(
         // A reset right after the first point makes the first point irrelevant, including
         // any bucket layout it might not share with the others.
         let second = &*points[1].h;
-        let st_reset = sts.len() > 1 && start_timestamp_reset(sts[0], points[0].t, sts[1], points[1].t);
+        let st_reset =
+            sts.len() > 1 && start_timestamp_reset(sts[0], points[0].t, sts[1], points[1].t);
         if st_reset || second.detect_reset(prev) {
             empty = FloatHistogram {
                 schema: second.schema,
@@ -227,11 +234,13 @@ fn histogram_rate(
         let mut overlap_seen = false;
         for (i, cur) in points.iter().enumerate().skip(1) {
             let st_known = i < sts.len();
-            if !overlap_seen && st_known && start_time_overlap(sts[i - 1], points[i - 1].t, sts[i]) {
+            if !overlap_seen && st_known && start_time_overlap(sts[i - 1], points[i - 1].t, sts[i])
+            {
                 issues.push(Issue::StartTimeOverlap);
                 overlap_seen = true;
             }
-            let st_reset = st_known && start_timestamp_reset(sts[i - 1], points[i - 1].t, sts[i], cur.t);
+            let st_reset =
+                st_known && start_timestamp_reset(sts[i - 1], points[i - 1].t, sts[i], cur.t);
             if st_reset || cur.h.detect_reset(prev) {
                 if let Err(e) = h.add(prev) {
                     return (None, issues_or(combine_failed(&e), issues));
@@ -250,7 +259,11 @@ fn histogram_rate(
 /// Upstream replaces the collected notes by the mixed-schema warning when that is the
 /// failure, and keeps them otherwise.
 fn issues_or(failure: Issues, collected: Issues) -> Issues {
-    if failure.is_empty() { collected } else { failure }
+    if failure.is_empty() {
+        collected
+    } else {
+        failure
+    }
 }
 
 /// One of the last two samples of a window for `irate`/`idelta`.

@@ -6,7 +6,10 @@ use super::*;
 use crate::functions::annotations::{Issue, Issues};
 
 fn floats(points: &[(i64, f64)]) -> Vec<FPoint> {
-    points.iter().map(|&(s, f)| FPoint { t: s * 1000, f }).collect()
+    points
+        .iter()
+        .map(|&(s, f)| FPoint { t: s * 1000, f })
+        .collect()
 }
 
 fn hist(count: f64, hint: CounterResetHint) -> FloatHistogram {
@@ -51,34 +54,59 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn rate_extrapolates_to_the_zero_point_and_range_end() {
-    let f = floats(&(1..=10).map(|i| (30 * i, 10.0 * i as f64)).collect::<Vec<_>>());
+    let f = floats(
+        &(1..=10)
+            .map(|i| (30 * i, 10.0 * i as f64))
+            .collect::<Vec<_>>(),
+    );
     let w = Window::floats(&f);
-    assert!(close(float_of(extrapolated_rate(RateKind::Increase, &w, range(0, 300))), 100.0));
-    assert!(close(float_of(extrapolated_rate(RateKind::Rate, &w, range(0, 300))), 100.0 / 300.0));
+    assert!(close(
+        float_of(extrapolated_rate(RateKind::Increase, &w, range(0, 300))),
+        100.0
+    ));
+    assert!(close(
+        float_of(extrapolated_rate(RateKind::Rate, &w, range(0, 300))),
+        100.0 / 300.0
+    ));
 }
 
 #[test]
 fn increase_counts_values_before_resets() {
     let f = floats(&[(60, 10.0), (120, 20.0), (180, 5.0), (240, 15.0)]);
-    let got = float_of(extrapolated_rate(RateKind::Increase, &Window::floats(&f), range(0, 240)));
+    let got = float_of(extrapolated_rate(
+        RateKind::Increase,
+        &Window::floats(&f),
+        range(0, 240),
+    ));
     assert!(close(got, 25.0 * 4.0 / 3.0), "{got}");
 }
 
 #[test]
 fn delta_extrapolates_half_an_interval_past_a_gap() {
     let f = floats(&[(200, 1.0), (300, 3.0)]);
-    let got = float_of(extrapolated_rate(RateKind::Delta, &Window::floats(&f), range(0, 300)));
+    let got = float_of(extrapolated_rate(
+        RateKind::Delta,
+        &Window::floats(&f),
+        range(0, 300),
+    ));
     assert!(close(got, 3.0), "{got}");
     // Gauges may extrapolate below zero.
     let f = floats(&[(100, 1.0), (200, 0.0), (300, -1.0)]);
-    let got = float_of(extrapolated_rate(RateKind::Delta, &Window::floats(&f), range(0, 300)));
+    let got = float_of(extrapolated_rate(
+        RateKind::Delta,
+        &Window::floats(&f),
+        range(0, 300),
+    ));
     assert!(close(got, -3.0), "{got}");
 }
 
 #[test]
 fn rate_needs_two_points_of_one_kind() {
     let f = floats(&[(10, 1.0)]);
-    assert_eq!(extrapolated_rate(RateKind::Rate, &Window::floats(&f), range(0, 60)), (None, Issues::NONE));
+    assert_eq!(
+        extrapolated_rate(RateKind::Rate, &Window::floats(&f), range(0, 60)),
+        (None, Issues::NONE)
+    );
     let h = hpoints(&[(20, 1.0)], CounterResetHint::Unknown);
     let (out, issues) = extrapolated_rate(RateKind::Rate, &Window::new(&f, &h), range(0, 60));
     assert_eq!(out, None);
@@ -98,8 +126,12 @@ fn start_timestamp_inside_the_range_is_the_zero_point() {
 
 #[test]
 fn histogram_rate_and_hints() {
-    let h = hpoints(&[(60, 2.0), (120, 4.0), (180, 6.0)], CounterResetHint::NotCounterReset);
-    let (out, issues) = extrapolated_rate(RateKind::Increase, &Window::histograms(&h), range(0, 180));
+    let h = hpoints(
+        &[(60, 2.0), (120, 4.0), (180, 6.0)],
+        CounterResetHint::NotCounterReset,
+    );
+    let (out, issues) =
+        extrapolated_rate(RateKind::Increase, &Window::histograms(&h), range(0, 180));
     let out = out.unwrap();
     let got = out.as_histogram().unwrap();
     // 4 observed over 120s, extrapolated to the zero point 120s·(2/4) = 60s before.
@@ -107,7 +139,10 @@ fn histogram_rate_and_hints() {
     assert_eq!(got.counter_reset_hint, CounterResetHint::Gauge);
     assert!(issues.is_empty());
     // A reset adds back the pre-reset histogram.
-    let h = hpoints(&[(60, 2.0), (120, 4.0), (180, 1.0)], CounterResetHint::Unknown);
+    let h = hpoints(
+        &[(60, 2.0), (120, 4.0), (180, 1.0)],
+        CounterResetHint::Unknown,
+    );
     let (out, _) = extrapolated_rate(RateKind::Increase, &Window::histograms(&h), range(60, 180));
     assert!(close(out.unwrap().as_histogram().unwrap().count, 3.0));
     // delta on counter histograms, rate on gauges: notes.
@@ -126,7 +161,10 @@ fn irate_and_idelta() {
     assert_eq!(float_of(instant_rate(&w, false)), -5.0);
     let f = floats(&[(10, 10.0), (20, 15.0)]);
     assert_eq!(float_of(instant_rate(&Window::floats(&f), true)), 0.5);
-    assert_eq!(instant_rate(&Window::floats(&f[..1]), true), (None, Issues::NONE));
+    assert_eq!(
+        instant_rate(&Window::floats(&f[..1]), true),
+        (None, Issues::NONE)
+    );
     // The newest float next to a histogram: mixed.
     let h = hpoints(&[(15, 1.0)], CounterResetHint::Unknown);
     let (out, issues) = instant_rate(&Window::new(&f, &h), true);
@@ -159,16 +197,29 @@ fn regression() {
 fn holt_smoothing() {
     let f = floats(&[(0, 1.0), (10, 2.0), (20, 3.0)]);
     let w = Window::floats(&f);
-    assert_eq!(double_exponential_smoothing(&w, 0.5, 0.5).unwrap().0, Some(3.0));
     assert_eq!(
-        double_exponential_smoothing(&w, 1.0, 0.5).unwrap_err().to_string(),
+        double_exponential_smoothing(&w, 0.5, 0.5).unwrap().0,
+        Some(3.0)
+    );
+    assert_eq!(
+        double_exponential_smoothing(&w, 1.0, 0.5)
+            .unwrap_err()
+            .to_string(),
         "invalid smoothing factor. Expected: 0 < sf < 1, got: 1.000000"
     );
     assert_eq!(
-        double_exponential_smoothing(&w, 0.5, 0.0).unwrap_err().to_string(),
+        double_exponential_smoothing(&w, 0.5, 0.0)
+            .unwrap_err()
+            .to_string(),
         "invalid trend factor. Expected: 0 < tf < 1, got: 0.000000"
     );
-    assert!(double_exponential_smoothing(&w, f64::NAN, 0.5).unwrap().0.unwrap().is_nan());
+    assert!(
+        double_exponential_smoothing(&w, f64::NAN, 0.5)
+            .unwrap()
+            .0
+            .unwrap()
+            .is_nan()
+    );
 }
 
 #[test]
@@ -184,7 +235,16 @@ fn float_over_time() {
     for (func, want) in cases {
         assert_eq!(func.apply(&w).0, Some(want), "{func:?}");
     }
-    let f = floats(&[(0, 2.0), (10, 4.0), (20, 4.0), (30, 4.0), (40, 5.0), (50, 5.0), (60, 7.0), (70, 9.0)]);
+    let f = floats(&[
+        (0, 2.0),
+        (10, 4.0),
+        (20, 4.0),
+        (30, 4.0),
+        (40, 5.0),
+        (50, 5.0),
+        (60, 7.0),
+        (70, 9.0),
+    ]);
     let w = Window::floats(&f);
     assert!(close(OverTime::Stdvar.apply(&w).0.unwrap(), 4.0));
     assert!(close(OverTime::Stddev.apply(&w).0.unwrap(), 2.0));
@@ -194,7 +254,10 @@ fn float_over_time() {
     assert_eq!(float_of(avg_over_time(&w)), 5.0);
     assert_eq!(count_over_time(&w), Some(8.0));
     assert_eq!(present_over_time(&Window::default()), None);
-    assert_eq!(OverTime::Max.apply(&Window::default()), (None, Issues::NONE));
+    assert_eq!(
+        OverTime::Max.apply(&Window::default()),
+        (None, Issues::NONE)
+    );
 }
 
 #[test]
@@ -207,9 +270,26 @@ fn histogram_over_time() {
     assert_eq!(avg.as_histogram().unwrap().count, 3.0);
     let f = floats(&[(15, 1.0)]);
     let mixed = Window::new(&f, &h);
-    assert_eq!(sum_over_time(&mixed), (None, Issues::one(Issue::MixedFloatsHistograms)));
-    assert_eq!(last_over_time(&mixed).unwrap().as_histogram().unwrap().count, 4.0);
-    assert_eq!(first_over_time(&mixed).unwrap().as_histogram().unwrap().count, 2.0);
+    assert_eq!(
+        sum_over_time(&mixed),
+        (None, Issues::one(Issue::MixedFloatsHistograms))
+    );
+    assert_eq!(
+        last_over_time(&mixed)
+            .unwrap()
+            .as_histogram()
+            .unwrap()
+            .count,
+        4.0
+    );
+    assert_eq!(
+        first_over_time(&mixed)
+            .unwrap()
+            .as_histogram()
+            .unwrap()
+            .count,
+        2.0
+    );
     assert_eq!(ts_of_first_over_time(&mixed), Some(10.0));
     assert_eq!(ts_of_last_over_time(&mixed), Some(20.0));
     assert_eq!(count_over_time(&mixed), Some(3.0));
@@ -230,7 +310,14 @@ fn histogram_over_time() {
 
 #[test]
 fn changes_and_resets() {
-    let f = floats(&[(0, 1.0), (10, 1.0), (20, 2.0), (30, f64::NAN), (40, f64::NAN), (50, 1.0)]);
+    let f = floats(&[
+        (0, 1.0),
+        (10, 1.0),
+        (20, 2.0),
+        (30, f64::NAN),
+        (40, f64::NAN),
+        (50, 1.0),
+    ]);
     let w = Window::floats(&f);
     assert_eq!(changes(&w, None), Some(3.0));
     assert_eq!(resets(&w, None), Some(0.0));
@@ -270,25 +357,52 @@ fn anchored_and_smoothed_rates() {
     assert!(close(float_of(rate), 20.0 / 60.0));
 
     let f = floats(&[(0, 0.0), (40, 10.0), (80, 20.0), (120, 30.0)]);
-    let inc = extended_rate(RateKind::Increase, &Window::floats(&f), range(20, 100), true);
+    let inc = extended_rate(
+        RateKind::Increase,
+        &Window::floats(&f),
+        range(20, 100),
+        true,
+    );
     assert!(close(float_of(inc), 20.0));
 
     // A reset inside the range, boundaries interpolated on both sides.
     let f = floats(&[(0, 10.0), (40, 20.0), (80, 5.0), (120, 15.0)]);
-    let inc = extended_rate(RateKind::Increase, &Window::floats(&f), range(20, 100), true);
+    let inc = extended_rate(
+        RateKind::Increase,
+        &Window::floats(&f),
+        range(20, 100),
+        true,
+    );
     assert!(close(float_of(inc), 15.0));
     let delta = extended_rate(RateKind::Delta, &Window::floats(&f), range(20, 100), true);
     assert!(close(float_of(delta), -5.0));
 
     // Nothing inside the range.
     let f = floats(&[(0, 1.0), (10, 2.0)]);
-    assert_eq!(extended_rate(RateKind::Increase, &Window::floats(&f), range(10, 20), false).0, None);
+    assert_eq!(
+        extended_rate(
+            RateKind::Increase,
+            &Window::floats(&f),
+            range(10, 20),
+            false
+        )
+        .0,
+        None
+    );
 }
 
 #[test]
 fn anchored_histogram_increase() {
-    let h = hpoints(&[(0, 1.0), (30, 3.0), (60, 1.0), (90, 4.0)], CounterResetHint::Unknown);
-    let (out, issues) = extended_rate(RateKind::Increase, &Window::histograms(&h), range(30, 90), false);
+    let h = hpoints(
+        &[(0, 1.0), (30, 3.0), (60, 1.0), (90, 4.0)],
+        CounterResetHint::Unknown,
+    );
+    let (out, issues) = extended_rate(
+        RateKind::Increase,
+        &Window::histograms(&h),
+        range(30, 90),
+        false,
+    );
     // From 3 at the anchor: reset to 1 (adds 3), then up to 4.
     assert_eq!(out.unwrap().as_histogram().unwrap().count, 4.0);
     assert!(issues.is_empty());
