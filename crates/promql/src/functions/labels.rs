@@ -30,6 +30,17 @@ pub struct LabelReplace {
     regex: GoRegex,
 }
 
+impl std::fmt::Debug for LabelReplace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabelReplace")
+            .field("dst", &self.dst)
+            .field("replacement", &self.replacement)
+            .field("src", &self.src)
+            .field("regex", &self.regex.as_str())
+            .finish()
+    }
+}
+
 impl LabelReplace {
     pub fn new(
         dst: &str,
