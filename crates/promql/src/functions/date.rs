@@ -64,7 +64,8 @@ impl DateFunction {
 /// Go's `int64(f)` on amd64: truncation, with NaN and out-of-range values becoming the
 /// minimum int64.
 fn go_float_to_int(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223_372_036_854_775_807e18 || f < -9.223_372_036_854_775_808e18 {
+    let limit = -(i64::MIN as f64);
+    if f.is_nan() || !(-limit..limit).contains(&f) {
         i64::MIN
     } else {
         f as i64

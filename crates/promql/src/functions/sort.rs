@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn values_sort_with_nan_last() {
-        let mut v = vec![3.0, f64::NAN, 1.0, 2.0];
+        let mut v = [3.0, f64::NAN, 1.0, 2.0];
         v.sort_by(|a, b| cmp_value_asc(*a, *b));
         assert_eq!(&v[..3], &[1.0, 2.0, 3.0]);
         assert!(v[3].is_nan());

@@ -241,10 +241,10 @@ fn histogram_rate(
             }
             let st_reset =
                 st_known && start_timestamp_reset(sts[i - 1], points[i - 1].t, sts[i], cur.t);
-            if st_reset || cur.h.detect_reset(prev) {
-                if let Err(e) = h.add(prev) {
-                    return (None, issues_or(combine_failed(&e), issues));
-                }
+            if (st_reset || cur.h.detect_reset(prev))
+                && let Err(e) = h.add(prev)
+            {
+                return (None, issues_or(combine_failed(&e), issues));
             }
             prev = &*cur.h;
         }
