@@ -34,7 +34,8 @@ fn promtool(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-type Data = Vec<(Labels, Vec<(i64, f64)>)>;
+type Samples = Vec<(i64, f64)>;
+type Data = Vec<(Labels, Samples)>;
 
 fn sample_data() -> Data {
     (0..30)
@@ -69,7 +70,7 @@ fn read_all(dir: &Path) -> BTreeMap<Labels, Vec<(i64, f64)>> {
             &block.querier(i64::MIN, i64::MAX),
             true,
             None,
-            &[all.clone()],
+            std::slice::from_ref(&all),
         );
         while let Some(s) = set.next() {
             let mut it = s.iter();
@@ -136,7 +137,7 @@ fn blocks_created_by_promtool_read_back() {
     let data = sample_data();
     // OpenMetrics input, timestamps in seconds; one family after another.
     let mut text = String::new();
-    let mut by_name: BTreeMap<&str, Vec<&(Labels, Vec<(i64, f64)>)>> = BTreeMap::new();
+    let mut by_name: BTreeMap<&str, Vec<&(Labels, Samples)>> = BTreeMap::new();
     for s in &data {
         by_name
             .entry(s.0.get("__name__").unwrap())

@@ -109,10 +109,10 @@ impl LabelQuerier for BlockQuerier {
         } else {
             let mut set = BTreeSet::new();
             self.matching_series(matchers, |l| {
-                if let Some(v) = l.get(name) {
-                    if !set.contains(v) {
-                        set.insert(v.to_owned());
-                    }
+                if let Some(v) = l.get(name)
+                    && !set.contains(v)
+                {
+                    set.insert(v.to_owned());
                 }
             })?;
             set.into_iter().collect()

@@ -88,7 +88,7 @@ fn postings_where_prefixed(
     let lists = values[start..]
         .iter()
         .take_while(|(v, _)| v.starts_with(prefix))
-        .filter(|(v, _)| accept(&**v))
+        .filter(|(v, _)| accept(v))
         .map(|&(_, offset)| ix.read_postings(offset))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(merge(lists))
