@@ -50,7 +50,7 @@ fn crash_child() {
         head.max_time() / 1000 + 1
     };
     let labels: Vec<_> = (0..SERIES).map(series_labels).collect();
-    let mut refs = vec![SeriesRef::UNKNOWN; SERIES];
+    let mut refs = [SeriesRef::UNKNOWN; SERIES];
     for b in start..start + 100_000 {
         let mut app = Appendable::appender(&head);
         for (i, l) in labels.iter().enumerate() {
@@ -85,10 +85,17 @@ fn sigkill_never_loses_committed_samples() {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut seen = 0;
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let mut note = |line: String, acked: &mut i64| {
             if let Some(b) = line.strip_prefix("committed ") {
-                acked = b.parse().unwrap();
+                *acked = b.parse().unwrap();
+                true
+            } else {
+                false
+            }
+        };
+        for line in lines.by_ref() {
+            if note(line.unwrap(), &mut acked) {
                 seen += 1;
                 if seen == kill_after {
                     break;
@@ -99,6 +106,11 @@ fn sigkill_never_loses_committed_samples() {
         child.kill().unwrap();
         child.wait().unwrap();
         assert_eq!(seen, kill_after, "round {round}: child stopped early");
+        // The child ran on while we stopped reading; what it acknowledged before dying is
+        // still in the pipe.
+        for line in lines {
+            note(line.unwrap(), &mut acked);
+        }
 
         let got = read_back(dir.path());
         for (i, samples) in got.iter().enumerate() {

@@ -43,12 +43,17 @@ fn http_get(port: u16, path: &str) -> Option<String> {
     Some(body)
 }
 
-/// The value of an unlabelled counter in Prometheus' own `/metrics`.
+/// The sum over all series of a metric in Prometheus' own `/metrics` (2.4x labels some of them
+/// by sample `type`).
 fn own_metric(port: u16, name: &str) -> f64 {
     let body = http_get(port, "/metrics").unwrap_or_default();
     body.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or(0.0)
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with([' ', '{']))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
 
 fn run_upstream(data: &Path) -> bool {

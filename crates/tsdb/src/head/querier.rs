@@ -357,7 +357,9 @@ impl Querier for HeadQuerier {
         if q.mint > q.maxt {
             return Box::new(EmptySeriesSet);
         }
-        let series = q.select_chunks(sort, matchers).into_iter().map(|s| {
+        // A series whose chunks overlap the range but hold no sample inside it is left out, so
+        // that callers never see empty series.
+        let series = q.select_chunks(sort, matchers).into_iter().filter_map(|s| {
             let mut samples = Vec::new();
             let labels = s.labels.clone();
             let mut it = ChunkedSeries::new(Box::new(s)).iter();
@@ -367,7 +369,8 @@ impl Querier for HeadQuerier {
                 samples.push(SeriesSample::float(t, v));
                 vt = it.next();
             }
-            Box::new(ListSeries::new(labels, samples)) as pm_storage::BoxSeries
+            (!samples.is_empty())
+                .then(|| Box::new(ListSeries::new(labels, samples)) as pm_storage::BoxSeries)
         });
         Box::new(VecSeriesSet::new(series.collect::<Vec<_>>()))
     }

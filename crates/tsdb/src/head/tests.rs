@@ -242,7 +242,7 @@ fn exemplars_and_metadata() {
     let q = h.exemplar_querier().unwrap();
     let got = q.select(0, 100, &[vec![eq("job", "a")]]).unwrap();
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].exemplars, [e.clone()]);
+    assert_eq!(got[0].exemplars, std::slice::from_ref(&e));
     assert!(
         q.select(11, 100, &[vec![eq("job", "a")]])
             .unwrap()
