@@ -1,7 +1,22 @@
 #!/usr/bin/env bash
-# Builds the workspace in release mode and starts the stack on local defaults.
+# Builds the daemons that exist so far (release) and runs them on their upstream default ports
+# until Ctrl-C: pushgateway :9091, blackbox_exporter :9115, node_exporter :9100.
+# The Prometheus server and the Alertmanager daemon are not built yet (see README.md, Status).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --workspace --locked
-echo "Built. No daemon binary exists yet: the foundation crates (pm-common, pm-gotmpl,"
-echo "pm-storage, pm-promql) are libraries. See docs/status.md for what is implemented."
+cargo build --release --locked \
+    -p pm-pushgateway -p pm-blackbox-exporter -p pm-node-exporter -p pm-alertmanager
+bin=target/release
+data=${PM_DATA_DIR:-data}
+mkdir -p "$data"
+
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
+"$bin/pushgateway" --persistence.file="$data/pushgateway.data" & pids+=($!)
+"$bin/blackbox_exporter" --config.file=deploy/blackbox.yml & pids+=($!)
+"$bin/node_exporter" & pids+=($!)
+echo "pushgateway        http://localhost:9091"
+echo "blackbox_exporter  http://localhost:9115  (e.g. /probe?target=localhost:9091&module=http_2xx)"
+echo "node_exporter      http://localhost:9100/metrics"
+echo "amtool             $bin/amtool (config checks and route tests)"
+wait

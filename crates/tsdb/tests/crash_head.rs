@@ -86,7 +86,7 @@ fn sigkill_never_loses_committed_samples() {
         let stdout = child.stdout.take().unwrap();
         let mut seen = 0;
         let mut lines = BufReader::new(stdout).lines();
-        let mut note = |line: String, acked: &mut i64| {
+        let note = |line: String, acked: &mut i64| {
             if let Some(b) = line.strip_prefix("committed ") {
                 *acked = b.parse().unwrap();
                 true
