@@ -10,47 +10,9 @@ use super::{EvalResult, Evaluator};
 use crate::engine::annotations::{Annotation, Annotations};
 use crate::engine::error::QueryError;
 use crate::engine::value::{Matrix, Sample, Series};
+use crate::functions::stats::{kahan_sum_inc as kahan_inc, quantile};
 use crate::parser::{AggregateExpr, AggregateOp, Expr};
 use crate::value::{FPoint, HPoint};
-
-/// Neumaier-compensated addition: returns the new sum and compensation.
-pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
-}
-
-/// The φ-quantile of `values` with linear interpolation between closest ranks (NaN sorts
-/// first, as upstream).
-pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
-    if values.is_empty() || q.is_nan() {
-        return f64::NAN;
-    }
-    if q < 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if q > 1.0 {
-        return f64::INFINITY;
-    }
-    values.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Less,
-        (false, true) => std::cmp::Ordering::Greater,
-        _ => a.partial_cmp(b).expect("no NaN"),
-    });
-    let n = values.len() as f64;
-    let rank = q * (n - 1.0);
-    let lower = rank.floor().max(0.0);
-    let upper = (lower + 1.0).min(n - 1.0);
-    let weight = rank - rank.floor();
-    values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
-}
 
 /// A scalar parameter evaluated at every step.
 struct Params {
