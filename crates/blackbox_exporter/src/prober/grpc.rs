@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 use url::Url;
 
 use super::Probe;
-use super::resolve::choose_protocol;
+use super::resolve::resolve_phase;
 use super::tls::{self, TlsInfo};
 
 const DURATION: (&str, &str) = (
@@ -73,28 +73,16 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
         .trim_end_matches(']')
         .to_owned();
     let port = url.port().unwrap_or(if cfg.tls { 443 } else { 80 });
-    let ip = match choose_protocol(
+    let Some(ip) = resolve_phase(
         probe,
         &cfg.preferred_ip_protocol,
         cfg.ip_protocol_fallback,
         &host,
+        DURATION,
     )
     .await
-    {
-        Ok((ip, lookup_time)) => {
-            m.set_labelled(
-                DURATION.0,
-                DURATION.1,
-                &["phase"],
-                &["resolve"],
-                lookup_time,
-            );
-            ip
-        }
-        Err(err) => {
-            probe.log.error("Error resolving address", &[("err", &err)]);
-            return false;
-        }
+    else {
+        return false;
     };
     let start = Instant::now();
     let result = call(probe, SocketAddr::new(ip, port), &host).await;

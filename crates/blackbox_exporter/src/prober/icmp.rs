@@ -12,7 +12,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
 use super::Probe;
-use super::resolve::choose_protocol;
+use super::resolve::resolve_phase;
 
 const DURATION: (&str, &str) = (
     "probe_icmp_duration_seconds",
@@ -39,28 +39,16 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
     for phase in ["resolve", "setup", "rtt"] {
         m.set_labelled(DURATION.0, DURATION.1, &["phase"], &[phase], 0.0);
     }
-    let ip = match choose_protocol(
+    let Some(ip) = resolve_phase(
         probe,
         &cfg.ip_protocol,
         cfg.ip_protocol_fallback,
         probe.target,
+        DURATION,
     )
     .await
-    {
-        Ok((ip, lookup_time)) => {
-            m.set_labelled(
-                DURATION.0,
-                DURATION.1,
-                &["phase"],
-                &["resolve"],
-                lookup_time,
-            );
-            ip
-        }
-        Err(err) => {
-            probe.log.error("Error resolving address", &[("err", &err)]);
-            return false;
-        }
+    else {
+        return false;
     };
     if cfg.dont_fragment {
         probe.log.error(

@@ -17,6 +17,34 @@ pub enum ResolveError {
     NoneOfFamily(String),
 }
 
+/// [`choose_protocol`] for probers that report the lookup as the `resolve` phase of their own
+/// duration metric (`duration` is its name and help); logs the failure as upstream does and
+/// returns `None` when no address could be chosen.
+pub async fn resolve_phase(
+    probe: &Probe<'_>,
+    ip_protocol: &str,
+    fallback: bool,
+    host: &str,
+    duration: (&'static str, &'static str),
+) -> Option<IpAddr> {
+    match choose_protocol(probe, ip_protocol, fallback, host).await {
+        Ok((ip, lookup_time)) => {
+            probe.metrics.set_labelled(
+                duration.0,
+                duration.1,
+                &["phase"],
+                &["resolve"],
+                lookup_time,
+            );
+            Some(ip)
+        }
+        Err(err) => {
+            probe.log.error("Error resolving address", &[("err", &err)]);
+            None
+        }
+    }
+}
+
 /// Resolves `host` preferring `ip_protocol` (`ip4`/`ip6`, default `ip6`), falling back to the
 /// other family when allowed. Sets `probe_ip_protocol`, `probe_ip_addr_hash` and
 /// `probe_dns_lookup_time_seconds`, and returns the address and the lookup time.

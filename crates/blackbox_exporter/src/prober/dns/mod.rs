@@ -9,7 +9,7 @@ use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
-use super::resolve::{choose_protocol, split_host_port};
+use super::resolve::{resolve_phase, split_host_port};
 use super::{Probe, ProbeLog, tls};
 use crate::config::dns_names::{CLASSES, RCODES, TYPES, lookup, name_of};
 use crate::config::{DnsProbe, RrValidator};
@@ -74,21 +74,16 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
             if cfg.dns_over_tls { 853 } else { 53 },
         )
     });
-    let ip = match choose_protocol(probe, &cfg.ip_protocol, cfg.ip_protocol_fallback, &host).await {
-        Ok((ip, lookup_time)) => {
-            m.set_labelled(
-                DURATION.0,
-                DURATION.1,
-                &["phase"],
-                &["resolve"],
-                lookup_time,
-            );
-            ip
-        }
-        Err(err) => {
-            probe.log.error("Error resolving address", &[("err", &err)]);
-            return false;
-        }
+    let Some(ip) = resolve_phase(
+        probe,
+        &cfg.ip_protocol,
+        cfg.ip_protocol_fallback,
+        &host,
+        DURATION,
+    )
+    .await
+    else {
+        return false;
     };
     let source = match parse_source(&cfg.source_ip_address, probe.log) {
         Ok(s) => s,
