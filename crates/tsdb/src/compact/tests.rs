@@ -182,7 +182,10 @@ fn an_empty_result_marks_the_sources_deletable() {
     a.delete(0, 99, &[Matcher::new(MatchType::Equal, "s", "a").unwrap()])
         .unwrap();
     let c = Compactor::new(vec![100]).unwrap();
-    assert_eq!(c.compact(dir.path(), &[a.clone()]).unwrap(), None);
+    assert_eq!(
+        c.compact(dir.path(), std::slice::from_ref(&a)).unwrap(),
+        None
+    );
     assert!(a.meta().compaction.deletable);
     assert!(BlockMeta::read(a.dir()).unwrap().compaction.deletable);
     // Only the source is left.
