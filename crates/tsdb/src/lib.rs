@@ -11,6 +11,8 @@
 pub mod block;
 pub mod chunkenc;
 pub mod chunks;
+pub mod compact;
+pub mod db;
 pub mod encoding;
 pub mod head;
 pub mod index;

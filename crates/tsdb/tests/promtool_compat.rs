@@ -1,13 +1,18 @@
-//! Blocks interoperate with upstream: promtool lists and dumps blocks we write, and blocks
-//! promtool creates read back through our block querier.
+//! Blocks interoperate with upstream: promtool lists and dumps blocks we write (also after
+//! vertical compaction, and a whole data directory after head compaction), and blocks promtool
+//! creates read back through our block querier.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 
+use pm_common::metrics::Registry;
 use pm_common::model::{Labels, MatchType, Matcher};
-use pm_storage::Querier;
-use pm_tsdb::block::{VecChunkSeriesSet, open_blocks, write_block};
+use pm_storage::{Appendable, Querier, SeriesRef};
+use pm_tsdb::block::{Block, VecChunkSeriesSet, open_blocks, write_block};
+use pm_tsdb::compact::Compactor;
+use pm_tsdb::db::{Db, DbOptions};
 
 const PROMTOOL: &str = "/usr/bin/promtool";
 
@@ -176,4 +181,132 @@ fn blocks_created_by_promtool_read_back() {
     let want: BTreeMap<Labels, Vec<(i64, f64)>> = data.into_iter().collect();
     assert_eq!(got.len(), want.len());
     assert_eq!(got, want);
+}
+
+/// promtool's `tsdb dump` lines for `data`: series in label order, samples in time order.
+fn dump_lines(mut data: Data) -> Vec<String> {
+    data.sort_by(|a, b| a.0.cmp(&b.0));
+    data.iter()
+        .flat_map(|(labels, samples)| {
+            samples
+                .iter()
+                .map(move |(t, v)| format!("{labels} {v} {t}"))
+        })
+        .collect()
+}
+
+/// `promtool tsdb list` rows: (min time, max time, samples, series) per block.
+fn list_rows(dir: &Path) -> Vec<(i64, i64, u64, u64)> {
+    let list = promtool(&["tsdb", "list", dir.to_str().unwrap()]);
+    let mut rows: Vec<_> = list
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[4].parse().unwrap(),
+                f[6].parse().unwrap(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn promtool_reads_vertically_compacted_blocks() {
+    if !have_promtool("promtool_reads_vertically_compacted_blocks") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = sample_data();
+    // Two overlapping blocks: even samples in one, odd ones (plus a repeat) in the other.
+    let half = |keep: fn(usize) -> bool| -> Data {
+        data.iter()
+            .map(|(l, s)| {
+                let s = s
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| keep(*i))
+                    .map(|(_, s)| *s)
+                    .collect();
+                (l.clone(), s)
+            })
+            .collect()
+    };
+    let maxt = 1_000 + 400 * 15_000;
+    let even = half(|i| i % 2 == 0);
+    let odd = half(|i| i % 2 == 1 || i == 0);
+    let mut blocks = Vec::new();
+    for part in [even, odd] {
+        let mut set = VecChunkSeriesSet::new(part).unwrap();
+        let ulid = write_block(dir.path(), 1_000, maxt, &mut set).unwrap();
+        blocks.push(Arc::new(
+            Block::open(dir.path().join(ulid.to_string())).unwrap(),
+        ));
+    }
+    let compactor = Compactor::new(vec![2 * 3600 * 1000]).unwrap();
+    assert_eq!(compactor.plan(dir.path()).unwrap().len(), 2);
+    let ulid = compactor.compact(dir.path(), &blocks).unwrap().unwrap();
+    for b in &blocks {
+        std::fs::remove_dir_all(b.dir()).unwrap();
+    }
+    assert_eq!(list_rows(dir.path()), [(1_000, maxt, 30 * 400, 30)]);
+    let meta = pm_tsdb::block::BlockMeta::read(&dir.path().join(ulid.to_string())).unwrap();
+    assert_eq!(meta.compaction.level, 2);
+
+    std::fs::create_dir(dir.path().join("wal")).unwrap();
+    let dump = promtool(&["tsdb", "dump", dir.path().to_str().unwrap()]);
+    assert_eq!(dump.lines().collect::<Vec<_>>(), dump_lines(data));
+}
+
+#[test]
+fn promtool_reads_a_db_after_head_compaction() {
+    if !have_promtool("promtool_reads_a_db_after_head_compaction") {
+        return;
+    }
+    const H: i64 = 3600 * 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let labels =
+        |i: usize| Labels::from_pairs([("__name__", "m".to_owned()), ("i", format!("{i}"))]);
+    let data: Data = (0..5)
+        .map(|i| {
+            (
+                labels(i),
+                (0..13 * 60)
+                    .map(|m| (m * 60_000, (m * i as i64) as f64))
+                    .collect(),
+            )
+        })
+        .collect();
+    let opts = DbOptions {
+        retention_duration: 0,
+        ..DbOptions::default()
+    };
+    let db = Db::open(dir.path(), opts, &Registry::new()).unwrap();
+    let mut app = db.appender();
+    for (l, samples) in &data {
+        for &(t, v) in samples {
+            app.append(SeriesRef::UNKNOWN, l, t, v).unwrap();
+        }
+    }
+    app.commit().unwrap();
+    db.compact().unwrap();
+    db.close().unwrap();
+
+    // Blocks: 0-6h (merged from three 2h blocks), 6-8h, 8-10h; 10-13h stays in the WAL.
+    let per_hour = 5 * 60;
+    assert_eq!(
+        list_rows(dir.path()),
+        [
+            (0, 6 * H, 6 * per_hour, 5),
+            (6 * H, 8 * H, 2 * per_hour, 5),
+            (8 * H, 10 * H, 2 * per_hour, 5)
+        ]
+    );
+    // The dump reads the blocks and replays our WAL (snappy-compressed, with a checkpoint).
+    let dump = promtool(&["tsdb", "dump", dir.path().to_str().unwrap()]);
+    assert_eq!(dump.lines().collect::<Vec<_>>(), dump_lines(data));
 }

@@ -61,6 +61,21 @@ impl BlockError {
     }
 }
 
+/// Deletes a block directory so that a crash midway never leaves a half-deleted block that
+/// looks intact: it is first renamed to `<ulid>.tmp-for-deletion` (removed on the next open if
+/// the removal is interrupted).
+pub fn delete_block_dir(path: &std::path::Path) -> Result<(), BlockError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(TMP_FOR_DELETION);
+    let tmp = PathBuf::from(tmp);
+    std::fs::rename(path, &tmp).map_err(BlockError::io("rename", path))?;
+    std::fs::remove_dir_all(&tmp).map_err(BlockError::io("remove", &tmp))?;
+    if let Some(parent) = path.parent() {
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
 /// Fsyncs a directory so entries created or renamed in it survive a crash.
 pub(crate) fn sync_dir(dir: &std::path::Path) -> Result<(), BlockError> {
     std::fs::File::open(dir)

@@ -59,6 +59,16 @@ impl Block {
         self.tombstones.read().expect("tombstones lock").clone()
     }
 
+    /// Changes the block's meta.json (compaction marks), on disk first.
+    pub fn update_meta(&self, f: impl FnOnce(&mut BlockMeta)) -> Result<(), BlockError> {
+        let mut meta = self.meta.write().expect("meta lock");
+        let mut next = meta.clone();
+        f(&mut next);
+        next.write(&self.dir)?;
+        *meta = next;
+        Ok(())
+    }
+
     /// Bytes on disk of index and chunks (upstream's block size, less meta and tombstones).
     pub fn size(&self) -> u64 {
         self.index.size() + self.chunks.size()

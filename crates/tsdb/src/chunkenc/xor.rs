@@ -24,10 +24,25 @@ const HEADER_LEN: usize = 2;
 const NO_WINDOW: u8 = 0xff;
 
 /// A float chunk. Holds exactly the bytes upstream stores for it, header included.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// The encoder state after the last sample is kept beside the bytes, so appending one sample at
+/// a time (the head's hot path) costs O(1); only a chunk wrapped from bytes is decoded once, on
+/// its first append.
+#[derive(Clone, Debug)]
 pub struct XorChunk {
     stream: BitWriter,
+    /// `None` until known: a chunk from bytes has not been decoded yet.
+    state: Option<EncoderState>,
 }
+
+/// Two chunks are equal when their bytes are: the cached encoder state is derived from them.
+impl PartialEq for XorChunk {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for XorChunk {}
 
 impl Default for XorChunk {
     fn default() -> Self {
@@ -43,6 +58,7 @@ impl XorChunk {
         bytes.resize(HEADER_LEN, 0);
         Self {
             stream: BitWriter::from_bytes(bytes),
+            state: Some(EncoderState::EMPTY),
         }
     }
 
@@ -54,6 +70,7 @@ impl XorChunk {
         }
         Ok(Self {
             stream: BitWriter::from_bytes(bytes),
+            state: None,
         })
     }
 
@@ -73,18 +90,26 @@ impl XorChunk {
         XorIterator::new(self.stream.bytes())
     }
 
-    /// An appender that continues after the chunk's last sample.
-    ///
-    /// It decodes the whole chunk once to recover the encoder state (last timestamp and delta,
-    /// last value, zero window) and where the last sample's bits end, so a chunk read back from
-    /// bytes can be extended exactly as if it had never been closed.
+    /// An appender that continues after the chunk's last sample. Cheap for a chunk built by
+    /// appending; a chunk wrapped from bytes is decoded once (see [`Self::resume`]).
     pub fn appender(&mut self) -> Result<XorAppender<'_>, ChunkError> {
+        if self.state.is_none() {
+            self.resume()?;
+        }
+        Ok(XorAppender { chunk: self })
+    }
+
+    /// Decodes the whole chunk to recover the encoder state (last timestamp and delta, last
+    /// value, zero window) and where the last sample's bits end, so a chunk read back from
+    /// bytes can be extended exactly as if it had never been closed.
+    fn resume(&mut self) -> Result<(), ChunkError> {
         let mut it = self.iter();
         while it.next_value() != ValueType::None {}
         if let Some(err) = it.err() {
             return Err(err.clone());
         }
         let state = EncoderState {
+            num: it.read,
             t: it.t,
             v: it.v,
             t_delta: it.t_delta,
@@ -92,7 +117,6 @@ impl XorChunk {
             trailing: it.trailing,
         };
         let bit_len = HEADER_LEN * 8 + it.reader.position();
-        let num = it.read;
         let mut bytes = std::mem::take(&mut self.stream).into_bytes();
         let used = bit_len.div_ceil(8);
         // Keep upstream's empty byte after a byte-aligned end, so continuing a chunk yields the
@@ -107,11 +131,8 @@ impl XorChunk {
             bytes[used - 1] &= 0xffu8 << (8 - bit_len % 8);
         }
         self.stream = BitWriter::resume(bytes, bit_len);
-        Ok(XorAppender {
-            chunk: self,
-            num,
-            state,
-        })
+        self.state = Some(state);
+        Ok(())
     }
 }
 
@@ -119,8 +140,10 @@ fn header_count(bytes: &[u8]) -> u16 {
     u16::from_be_bytes([bytes[0], bytes[1]])
 }
 
+/// What encoding the next sample needs to know about the previous ones.
 #[derive(Clone, Copy, Debug)]
 struct EncoderState {
+    num: u16,
     t: i64,
     v: f64,
     t_delta: u64,
@@ -128,29 +151,37 @@ struct EncoderState {
     trailing: u8,
 }
 
+impl EncoderState {
+    const EMPTY: Self = Self {
+        num: 0,
+        t: i64::MIN,
+        v: 0.0,
+        t_delta: 0,
+        leading: NO_WINDOW,
+        trailing: 0,
+    };
+}
+
 /// Appends samples with strictly increasing timestamps to a [`XorChunk`].
 #[derive(Debug)]
 pub struct XorAppender<'a> {
     chunk: &'a mut XorChunk,
-    num: u16,
-    state: EncoderState,
 }
 
 impl XorAppender<'_> {
     pub fn append(&mut self, t: i64, v: f64) -> Result<(), ChunkError> {
-        if self.num == u16::MAX {
+        let XorChunk { stream: w, state } = &mut *self.chunk;
+        let s = state
+            .as_mut()
+            .expect("an appender exists only for a chunk with a known encoder state");
+        if s.num == u16::MAX {
             return Err(ChunkError::Full(u16::MAX));
         }
-        if self.num > 0 && t <= self.state.t {
-            return Err(ChunkError::OutOfOrder {
-                t,
-                last: self.state.t,
-            });
+        if s.num > 0 && t <= s.t {
+            return Err(ChunkError::OutOfOrder { t, last: s.t });
         }
-        let s = &mut self.state;
-        let w = &mut self.chunk.stream;
         let mut t_delta = 0;
-        match self.num {
+        match s.num {
             0 => {
                 w.write_varint(t);
                 w.write_bits(v.to_bits(), 64);
@@ -170,8 +201,8 @@ impl XorAppender<'_> {
         s.t = t;
         s.v = v;
         s.t_delta = t_delta;
-        self.num += 1;
-        w.bytes_mut()[..HEADER_LEN].copy_from_slice(&self.num.to_be_bytes());
+        s.num += 1;
+        w.bytes_mut()[..HEADER_LEN].copy_from_slice(&s.num.to_be_bytes());
         Ok(())
     }
 }

@@ -67,6 +67,21 @@ impl BlockQuerier {
         ))
     }
 
+    /// Every series of the block with its chunks, tombstones applied (chunks touching a deleted
+    /// range re-encoded without it) but otherwise whole: what compaction copies.
+    pub fn all_chunk_series(&self) -> Result<BlockChunkSeriesSet, StorageError> {
+        let postings = self.index.all_postings().map_err(StorageError::other)?;
+        Ok(BlockChunkSeriesSet::new(
+            self.index.clone(),
+            self.chunks.clone(),
+            self.tombstones.clone(),
+            postings,
+            self.mint,
+            self.maxt,
+            false,
+        ))
+    }
+
     /// Label sets of the series matching `matchers`, decoded from the index.
     fn matching_series(
         &self,

@@ -218,6 +218,19 @@ proptest! {
         prop_assert_eq!(chunk.bytes(), whole.bytes());
     }
 
+    /// A fresh appender per sample (the head's pattern) continues from the cached state and
+    /// produces the same bytes as one appender for the whole run.
+    #[test]
+    fn appender_per_sample_matches_one_shot(samples in series()) {
+        let whole = encode(&samples);
+        let mut chunk = XorChunk::new();
+        for &(t, v) in &samples {
+            chunk.appender().unwrap().append(t, v).unwrap();
+        }
+        prop_assert_eq!(chunk.bytes(), whole.bytes());
+        prop_assert_eq!(chunk.num_samples() as usize, samples.len());
+    }
+
     #[test]
     fn seek_finds_first_sample_at_or_after(samples in series(), probe in any::<i64>()) {
         let chunk = encode(&samples);

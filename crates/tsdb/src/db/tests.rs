@@ -1,0 +1,212 @@
+use pm_common::metrics::Registry;
+use pm_common::model::{Labels, MatchType, Matcher};
+use pm_storage::{Appendable, Queryable, SeriesRef};
+
+use super::*;
+use crate::block::testutil::collect;
+
+const H: i64 = 3600 * 1000;
+
+fn opts() -> DbOptions {
+    DbOptions {
+        retention_duration: 0,
+        ..DbOptions::default()
+    }
+}
+
+fn labels(i: usize) -> Labels {
+    Labels::from_pairs([("__name__", "m".to_owned()), ("i", format!("{i}"))])
+}
+
+/// One sample per minute for `series` series over `[from, to)`, value = timestamp in minutes.
+fn append(db: &Db, series: usize, from: i64, to: i64) {
+    let mut app = db.appender();
+    for t in (from..to).step_by(60_000) {
+        for i in 0..series {
+            app.append(SeriesRef::UNKNOWN, &labels(i), t, (t / 60_000) as f64)
+                .unwrap();
+        }
+    }
+    app.commit().unwrap();
+}
+
+fn read(db: &Db, mint: i64, maxt: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
+    let q = db.querier(mint, maxt).unwrap();
+    let all = Matcher::new(MatchType::Equal, "__name__", "m").unwrap();
+    collect(q.select(true, None, &[all]))
+}
+
+fn expected(series: usize, from: i64, to: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
+    let mut out: Vec<_> = (0..series)
+        .map(|i| {
+            let samples = (from..to)
+                .step_by(60_000)
+                .map(|t| (t, (t / 60_000) as f64))
+                .collect();
+            (labels(i), samples)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn metric(registry: &Registry, name: &str) -> f64 {
+    let families = registry.gather();
+    let f = families
+        .iter()
+        .find(|f| f.name() == name)
+        .unwrap_or_else(|| panic!("{name} missing"));
+    let m = &f.metric[0];
+    m.counter
+        .as_ref()
+        .map(|c| c.value())
+        .or(m.gauge.as_ref().map(|g| g.value()))
+        .unwrap()
+}
+
+#[test]
+fn head_is_persisted_compacted_and_read_back_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::new();
+    let db = Db::open(dir.path(), opts(), &registry).unwrap();
+    // 13 hours: the head keeps at least 1.5 ranges (3h), so 0-10h becomes five 2h blocks.
+    append(&db, 3, 0, 13 * H);
+    db.compact().unwrap();
+    let ranges: Vec<(i64, i64, u32)> = db
+        .blocks()
+        .iter()
+        .map(|b| {
+            let m = b.meta();
+            (m.min_time, m.max_time, m.compaction.level)
+        })
+        .collect();
+    // Three 2h blocks filled the first 6h range and were merged; the second 6h range is not
+    // complete yet.
+    assert_eq!(
+        ranges,
+        [(0, 6 * H, 2), (6 * H, 8 * H, 1), (8 * H, 10 * H, 1)]
+    );
+    assert_eq!(db.head().min_time(), 10 * H);
+    assert_eq!(read(&db, 0, 13 * H), expected(3, 0, 13 * H));
+    assert_eq!(metric(&registry, "prometheus_tsdb_blocks_loaded"), 3.0);
+    assert_eq!(metric(&registry, "prometheus_tsdb_compactions_total"), 6.0);
+    assert_eq!(metric(&registry, "prometheus_tsdb_head_series"), 3.0);
+    db.close().unwrap();
+
+    let registry = Registry::new();
+    let db = Db::open(dir.path(), opts(), &registry).unwrap();
+    assert_eq!(db.blocks().len(), 3);
+    assert_eq!(read(&db, 0, 13 * H), expected(3, 0, 13 * H));
+    // Only the merged blocks and the three level-1 blocks are on disk, no leftovers.
+    let mut entries = std::fs::read_dir(dir.path()).unwrap().count();
+    entries -= 2; // wal/ and lock
+    assert_eq!(entries, 3);
+}
+
+#[test]
+fn a_crash_between_block_write_and_head_truncation_loses_and_duplicates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+        append(&db, 2, 0, 4 * H);
+        // What the head compaction does, stopped before the head is truncated.
+        let shared = &db.shared;
+        let q = pm_storage::ChunkQueryable::chunk_querier(db.head(), 0, 2 * H - 1).unwrap();
+        let set = pm_storage::ChunkQuerier::select(q.as_ref(), true, None, &[]);
+        shared
+            .compactor
+            .write(db.dir(), set, 0, 2 * H)
+            .unwrap()
+            .unwrap();
+        // The process dies here: no close, the lock file stays behind.
+        std::mem::forget(db);
+    }
+    let db = Db::open(
+        dir.path(),
+        DbOptions {
+            no_lockfile: true,
+            ..opts()
+        },
+        &Registry::new(),
+    )
+    .unwrap();
+    assert_eq!(db.blocks().len(), 1);
+    assert_eq!(db.head().min_time(), 2 * H);
+    assert_eq!(read(&db, 0, 4 * H), expected(2, 0, 4 * H));
+    // Appends before the persisted range are now out of bounds.
+    let mut app = db.appender();
+    assert!(app.append(SeriesRef::UNKNOWN, &labels(0), H, 1.0).is_err());
+}
+
+#[test]
+fn retention_by_time_deletes_old_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::new();
+    let o = DbOptions {
+        retention_duration: 5 * H,
+        max_block_duration: 2 * H,
+        ..opts()
+    };
+    let db = Db::open(dir.path(), o, &registry).unwrap();
+    append(&db, 1, 0, 13 * H);
+    db.compact().unwrap();
+    // Blocks end at 2h..10h; those ending more than 5h before the newest (10h) go.
+    let ends: Vec<i64> = db.blocks().iter().map(|b| b.meta().max_time).collect();
+    assert_eq!(ends, [6 * H, 8 * H, 10 * H]);
+    // Each block cut from the head reloads the blocks: the 8h one dropped the 2h one, the 10h
+    // one the 4h one.
+    assert_eq!(
+        metric(&registry, "prometheus_tsdb_time_retentions_total"),
+        2.0
+    );
+    assert_eq!(read(&db, 0, 13 * H), expected(1, 4 * H, 13 * H));
+}
+
+#[test]
+fn retention_by_size_keeps_the_newest_blocks_that_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = DbOptions {
+        max_block_duration: 2 * H,
+        ..opts()
+    };
+    let db = Db::open(dir.path(), o, &Registry::new()).unwrap();
+    append(&db, 1, 0, 9 * H);
+    db.compact().unwrap();
+    assert_eq!(db.blocks().len(), 3);
+    let block = db.blocks()[0].size();
+    let wal = super::maintenance::dir_size(&dir.path().join("wal"));
+    db.close().unwrap();
+    let o = DbOptions {
+        max_bytes: (wal + 2 * block + block / 2) as i64,
+        ..o
+    };
+    let db = Db::open(dir.path(), o, &Registry::new()).unwrap();
+    let starts: Vec<i64> = db.blocks().iter().map(|b| b.meta().min_time).collect();
+    assert_eq!(starts, [2 * H, 4 * H]);
+}
+
+#[test]
+fn a_second_open_of_a_locked_directory_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let _db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+    let err = Db::open(dir.path(), opts(), &Registry::new())
+        .err()
+        .unwrap();
+    assert!(matches!(err, DbError::Lock(_)), "{err}");
+}
+
+#[test]
+fn background_compaction_persists_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+    append(&db, 1, 0, 5 * H);
+    let bg = db.start_background_compaction(std::time::Duration::from_millis(5));
+    let mut waited = 0;
+    while db.blocks().is_empty() && waited < 2000 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        waited += 1;
+    }
+    drop(bg);
+    assert_eq!(db.blocks().len(), 1);
+    assert_eq!(read(&db, 0, 5 * H), expected(1, 0, 5 * H));
+}
