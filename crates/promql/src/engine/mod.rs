@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use pm_storage::Queryable;
 
-pub use annotations::{Annotation, AnnotationKind, Annotations};
+pub use annotations::{Annotation, Annotations, Note, Severity};
 pub use error::QueryError;
 pub use value::{Matrix, Sample, Series, Value, Vector, histogram_size};
 

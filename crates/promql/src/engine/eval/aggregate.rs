@@ -7,9 +7,10 @@ use std::sync::Arc;
 use pm_common::model::{CounterResetHint, FloatHistogram, Labels};
 
 use super::{EvalResult, Evaluator};
-use crate::engine::annotations::{Annotation, Annotations};
+use crate::engine::annotations::{Annotations, Note};
 use crate::engine::error::QueryError;
 use crate::engine::value::{Matrix, Sample, Series};
+use crate::functions::annotations::HistogramOperation;
 use crate::functions::stats::{kahan_sum_inc as kahan_inc, quantile};
 use crate::parser::{AggregateExpr, AggregateOp, Expr};
 use crate::value::{FPoint, HPoint};
@@ -218,26 +219,36 @@ impl Evaluator<'_> {
                     return Err(QueryError::eval("Ratio value is NaN"));
                 }
                 if params.max() > 1.0 {
-                    self.annotations
-                        .add(Annotation::invalid_ratio(params.max(), 1.0, param_pos));
+                    self.annotations.note(
+                        Note::InvalidRatio {
+                            got: params.max(),
+                            capped_to: 1.0,
+                        },
+                        param_pos,
+                    );
                 }
                 if params.min() < -1.0 {
-                    self.annotations
-                        .add(Annotation::invalid_ratio(params.min(), -1.0, param_pos));
+                    self.annotations.note(
+                        Note::InvalidRatio {
+                            got: params.min(),
+                            capped_to: -1.0,
+                        },
+                        param_pos,
+                    );
                 }
             }
             AggregateOp::Quantile => {
                 if params.has_nan() {
                     self.annotations
-                        .add(Annotation::invalid_quantile(f64::NAN, param_pos));
+                        .note(Note::InvalidQuantile(f64::NAN), param_pos);
                 }
                 if params.max() > 1.0 {
                     self.annotations
-                        .add(Annotation::invalid_quantile(params.max(), param_pos));
+                        .note(Note::InvalidQuantile(params.max()), param_pos);
                 }
                 if params.min() < 0.0 {
                     self.annotations
-                        .add(Annotation::invalid_quantile(params.min(), param_pos));
+                        .note(Note::InvalidQuantile(params.min()), param_pos);
                 }
             }
             _ => {}
@@ -343,10 +354,7 @@ fn push(s: &mut Series, t: i64, f: f64, h: Option<Arc<FloatHistogram>>) {
 }
 
 fn ignored(op: AggregateOp, annos: &mut Annotations, pos: crate::parser::PosRange) {
-    annos.add(Annotation::histogram_ignored_in_aggregation(
-        op.as_str(),
-        pos,
-    ));
+    annos.note(Note::HistogramIgnoredInAggregation(op.as_str().into()), pos);
 }
 
 /// Accumulates one step's samples into per-group state.
@@ -426,10 +434,12 @@ fn aggregate_step(
                             g.not_reset_seen |=
                                 h.counter_reset_hint == CounterResetHint::NotCounterReset;
                             if acc.add(h).is_err() {
-                                annos.add(Annotation::mixed_exponential_custom(
-                                    s.metric.get_or_empty("__name__"),
+                                annos.note(
+                                    Note::MixedExponentialCustomHistograms(
+                                        s.metric.get_or_empty("__name__").into(),
+                                    ),
                                     pos,
-                                ));
+                                );
                                 g.incompatible = true;
                             }
                         }
@@ -510,7 +520,7 @@ fn finish(
     match op {
         AggregateOp::Avg | AggregateOp::Sum => {
             if g.has_float && g.has_histogram {
-                annos.add(Annotation::mixed_floats_histograms_aggregation(pos));
+                annos.note(Note::MixedFloatsHistogramsAggregation, pos);
                 return None;
             }
             if g.incompatible {
@@ -539,7 +549,10 @@ fn finish(
         _ => {}
     }
     if g.reset_seen && g.not_reset_seen {
-        annos.add(Annotation::counter_reset_collision("aggregation", pos));
+        annos.note(
+            Note::HistogramCounterResetCollision(HistogramOperation::Aggregation),
+            pos,
+        );
     }
     Some((g.f, h_out))
 }
@@ -639,10 +652,7 @@ fn aggregate_k(
         match op {
             AggregateOp::Topk | AggregateOp::Bottomk => {
                 if s.h.is_some() {
-                    annos.add(Annotation::histogram_ignored_in_aggregation(
-                        op.as_str(),
-                        pos,
-                    ));
+                    annos.note(Note::HistogramIgnoredInAggregation(op.as_str().into()), pos);
                     continue;
                 }
                 if heap.items.len() < k {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use pm_common::model::{CounterResetHint, FloatHistogram, HistogramError, Labels};
 
 use super::{EvalResult, Evaluator, drop_metadata_labels};
-use crate::engine::annotations::{Annotation, Annotations};
+use crate::engine::annotations::{Annotation, Annotations, Note};
 use crate::engine::error::QueryError;
 use crate::engine::histogram_format::{divide, scale};
 use crate::engine::histogram_trim::trim_buckets;
@@ -79,9 +79,14 @@ fn elem_binop(
         })
     };
     let incompatible = |lt: &str, rt: &str| {
-        Err(ElemIssue::Annotation(
-            Annotation::incompatible_types_in_binop(lt, op.as_str(), rt, pos),
-        ))
+        Err(ElemIssue::Annotation(Annotation::new(
+            Note::IncompatibleTypesInBinOp {
+                lhs: lt.into(),
+                operator: op.as_str().into(),
+                rhs: rt.into(),
+            },
+            pos,
+        )))
     };
     match (hl, hr) {
         (None, None) => match op {
@@ -154,7 +159,10 @@ fn report(issue: ElemIssue, op: BinaryOp, pos: PosRange, annos: &mut Annotations
         ElemIssue::Annotation(a) => annos.add(a),
         ElemIssue::Histogram(
             HistogramError::IncompatibleSchema | HistogramError::IncompatibleBounds,
-        ) => annos.add(Annotation::incompatible_bucket_layout(op.as_str(), pos)),
+        ) => annos.note(
+            Note::IncompatibleBucketLayoutInBinOp(op.as_str().into()),
+            pos,
+        ),
         ElemIssue::Histogram(_) => {}
     }
 }

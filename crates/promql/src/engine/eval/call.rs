@@ -6,15 +6,16 @@ use pm_common::model::{Labels, MatchType};
 
 use super::selectors::{SelectorOutput, Windowed};
 use super::{EvalResult, Evaluator, drop_metadata_labels};
-use crate::engine::annotations::Annotation;
+use crate::engine::annotations::Note;
 use crate::engine::error::QueryError;
 use crate::engine::value::{Matrix, Sample, Series};
-use crate::functions::annotations::Issues;
+use crate::functions::annotations::{Issues, possible_non_counter};
 use crate::functions::date::DateFunction;
 use crate::functions::histogram as native;
 use crate::functions::labels::{LabelJoin, LabelReplace};
 use crate::functions::math::{self, MathFunction};
 use crate::functions::range::{self, Output, RangeBounds, RateKind, Window};
+use crate::functions::sort;
 use crate::parser::{Call, Expr, ValueType};
 use crate::value::{FPoint, HPoint};
 
@@ -52,25 +53,6 @@ pub(crate) fn unwrap_parens(e: &Expr) -> &Expr {
         Expr::Paren(p) => unwrap_parens(&p.expr),
         other => other,
     }
-}
-
-/// NaN sorts last in `sort` and first in `sort_desc`'s reverse, as upstream.
-fn sort_vector(v: &mut [Sample], desc: bool) {
-    v.sort_by(|a, b| {
-        let (x, y) = (a.f, b.f);
-        match (x.is_nan(), y.is_nan()) {
-            (true, true) => std::cmp::Ordering::Equal,
-            (true, false) => std::cmp::Ordering::Greater,
-            (false, true) => std::cmp::Ordering::Less,
-            _ => {
-                if desc {
-                    y.partial_cmp(&x).expect("no NaN")
-                } else {
-                    x.partial_cmp(&y).expect("no NaN")
-                }
-            }
-        }
-    });
 }
 
 impl Evaluator<'_> {
@@ -169,14 +151,56 @@ impl Evaluator<'_> {
                     Ok(())
                 });
             }
+            "histogram_quantile" | "histogram_fraction" => {
+                return self.eval_histogram_estimate(c);
+            }
+            "histogram_quantiles" => return self.eval_histogram_quantiles(c),
+            "min_of" | "max_of" => {
+                let f = if name == "min_of" {
+                    math::go_min
+                } else {
+                    math::go_max
+                };
+                return self.range_eval(None, &[&c.args[0], &c.args[1]], |_, _, v, _, out| {
+                    out.push(Sample::float(Labels::empty(), 0, f(v[0][0].f, v[1][0].f)));
+                    Ok(())
+                });
+            }
+            "sort_by_label" | "sort_by_label_desc" => {
+                if self.start != self.end {
+                    self.annotations.note(Note::SortInRangeQuery, c.pos);
+                }
+                let names: Vec<String> = c.args[1..]
+                    .iter()
+                    .filter_map(|a| match unwrap_parens(a) {
+                        Expr::StringLiteral(s) => Some(String::from_utf8_lossy(&s.val).into()),
+                        _ => None,
+                    })
+                    .collect();
+                let cmp = if name == "sort_by_label" {
+                    sort::cmp_by_labels
+                } else {
+                    sort::cmp_by_labels_desc
+                };
+                return self.range_eval(None, &[&c.args[0]], |_, _, v, _, out| {
+                    out.extend(v[0].iter().cloned());
+                    out.sort_by(|a, b| cmp(&a.metric, &b.metric, &names));
+                    Ok(())
+                });
+            }
             "sort" | "sort_desc" => {
                 if self.start != self.end {
-                    self.annotations.add(Annotation::sort_in_range_query(c.pos));
+                    self.annotations.note(Note::SortInRangeQuery, c.pos);
                 }
                 let desc = name == "sort_desc";
                 return self.range_eval(None, &[&c.args[0]], |_, _, v, _, out| {
                     out.extend(v[0].iter().filter(|s| s.h.is_none()).cloned());
-                    sort_vector(out, desc);
+                    let cmp = if desc {
+                        sort::cmp_value_desc
+                    } else {
+                        sort::cmp_value_asc
+                    };
+                    out.sort_by(|a, b| cmp(a.f, b.f));
                     Ok(())
                 });
             }
@@ -406,8 +430,7 @@ impl Evaluator<'_> {
                 let (value, issues) = result?;
                 let metric_name = s.metric.get_or_empty("__name__");
                 for issue in issues.iter() {
-                    self.annotations
-                        .add(Annotation::from_kernel(&issue.annotate(metric_name), pos));
+                    self.annotations.note(issue.annotate(metric_name), pos);
                 }
                 match value {
                     Some(Output::Float(f)) => ss.floats.push(FPoint { t: ts, f }),
@@ -442,24 +465,16 @@ impl Evaluator<'_> {
         Ok(out)
     }
 
-    /// `rate`/`increase` of a metric whose name does not look like a counter earns an info.
+    /// `rate`/`increase` of a metric whose name (or `__type__` label) does not look like a
+    /// counter earns an info.
     fn check_counter_name(&mut self, metric: &Labels, c: &Call) {
-        let Some(name) = metric.metric_name() else {
-            return;
-        };
-        let pos = c.args[0].pos_range();
-        if self.settings.type_and_unit_labels {
-            let t = metric.get_or_empty("__type__");
-            if t != "counter" && t != "histogram" {
-                self.annotations
-                    .add(Annotation::possible_non_counter_label(name, t, pos));
-            }
-        } else if !["_total", "_sum", "_count", "_bucket"]
-            .iter()
-            .any(|s| name.ends_with(s))
-        {
-            self.annotations
-                .add(Annotation::possible_non_counter(name, pos));
+        let type_label = self
+            .settings
+            .type_and_unit_labels
+            .then(|| metric.get_or_empty("__type__"));
+        let name = metric.get_or_empty("__name__");
+        if let Some(note) = possible_non_counter(name, type_label) {
+            self.annotations.note(note, c.args[0].pos_range());
         }
     }
 

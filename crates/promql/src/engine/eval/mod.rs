@@ -8,6 +8,7 @@
 mod aggregate;
 mod binary;
 mod call;
+mod histogram_call;
 mod info;
 mod selectors;
 

@@ -8,7 +8,7 @@ use pm_common::model::{CounterResetHint, FloatHistogram, Sample as RawSample, is
 use pm_storage::{HistogramSample, SelectHints};
 
 use super::{EvalResult, Evaluator};
-use crate::engine::annotations::Annotation;
+use crate::engine::annotations::Note;
 use crate::engine::error::QueryError;
 use crate::engine::value::{Matrix, Series, histogram_size};
 use crate::parser::{AtModifier, MatrixSelector, SubqueryExpr, VectorSelector};
@@ -254,7 +254,7 @@ impl Evaluator<'_> {
                 }
                 if !floats.is_empty() && !hists.is_empty() {
                     self.annotations
-                        .add(Annotation::mixed_floats_histograms(&name, vs.pos));
+                        .note(Note::MixedFloatsHistograms(name.clone()), vs.pos);
                     continue;
                 }
                 if hists.is_empty() {
