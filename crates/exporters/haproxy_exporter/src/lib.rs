@@ -7,7 +7,8 @@
 //! * [`csv`]: a reader with Go's `encoding/csv` rules;
 //! * [`fields`]: the column → metric tables;
 //! * [`exporter`]: one scrape, `haproxy_up` and the parse-failure counter;
-//! * [`server`]: `/metrics` with the exporter's own metrics.
+//! * [`server`]: `/metrics` with the exporter's own metrics;
+//! * [`toolkit`]: exporter pieces pm-common lacks, shared with the memcached exporter.
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -15,9 +16,9 @@ pub mod csv;
 pub mod error;
 pub mod exporter;
 pub mod fields;
-pub mod pidfile;
 pub mod server;
 pub mod source;
+pub mod toolkit;
 
 pub use cli::Flags;
 pub use error::{ConfigError, FetchError};
