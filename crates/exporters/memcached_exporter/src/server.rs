@@ -1,0 +1,120 @@
+//! The HTTP face: `/metrics` (the configured server, the exporter's own metrics and, with a
+//! pid file, memcached's process metrics), `/scrape?target=` for any other server, and the
+//! landing page.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use pm_common::expfmt::dto::MetricFamily;
+use pm_common::metrics::{Registry, render};
+use pm_common::process::ProcessCollector;
+use pm_common::web::{LandingConfig, LandingLink, landing_page};
+use pm_haproxy_exporter::toolkit::{self, BuildInfo, HandlerMetrics, PidFileCollector};
+
+use crate::cli::Flags;
+use crate::client::{Client, Tls};
+use crate::error::ConfigError;
+use crate::exporter::Exporter;
+
+/// What every request shares.
+#[derive(Debug)]
+pub struct App {
+    /// `None` when `--memcached.address` is empty.
+    exporter: Option<Exporter>,
+    timeout: Duration,
+    tls: Option<Tls>,
+    own: Registry,
+    handler: HandlerMetrics,
+}
+
+impl App {
+    pub fn new(flags: &Flags) -> Result<Self, ConfigError> {
+        let tls = flags.tls()?;
+        let exporter = (!flags.address.is_empty())
+            .then(|| Exporter::new(Client::new(&flags.address, flags.timeout, tls.clone())));
+        let own = Registry::new();
+        let handler = HandlerMetrics::register(&own);
+        own.register(Arc::new(ProcessCollector::new()));
+        own.register(Arc::new(BuildInfo("memcached_exporter")));
+        if let Some(pid_file) = flags.pid_file() {
+            own.register(Arc::new(PidFileCollector::new("memcached", pid_file)));
+        }
+        Ok(Self {
+            exporter,
+            timeout: flags.timeout,
+            tls,
+            own,
+            handler,
+        })
+    }
+}
+
+/// The router: metrics, the multi-target scrape endpoint and the landing page.
+pub fn router(app: Arc<App>, telemetry_path: &str, scrape_path: &str) -> Router {
+    let mut router = Router::new()
+        .route(telemetry_path, get(metrics))
+        .route(scrape_path, get(scrape))
+        .with_state(app)
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true));
+    if telemetry_path != "/" && !telemetry_path.is_empty() {
+        router = router.route(
+            "/",
+            landing_page(LandingConfig {
+                name: "memcached_exporter".into(),
+                description: "Prometheus Exporter for Memcached servers".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                links: vec![LandingLink::new("Metrics", telemetry_path)],
+                ..Default::default()
+            }),
+        );
+    }
+    router
+}
+
+fn respond(families: &[MetricFamily], headers: &HeaderMap) -> Response {
+    let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+    let (content_type, body) = render(families, accept);
+    ([(CONTENT_TYPE, content_type)], body).into_response()
+}
+
+async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let in_flight = app.handler.start();
+    let scraped = match &app.exporter {
+        Some(e) => e.collect().await,
+        None => Vec::new(),
+    };
+    let families = toolkit::gather(&app.own, scraped);
+    drop(in_flight);
+    respond(&families, &headers)
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Target {
+    #[serde(default)]
+    target: String,
+}
+
+/// Scrapes the server named by `target` with the exporter's timeout and TLS settings.
+async fn scrape(
+    State(app): State<Arc<App>>,
+    Query(query): Query<Target>,
+    headers: HeaderMap,
+) -> Response {
+    if query.target.is_empty() {
+        tracing::warn!("'target' parameter must be specified");
+        return (
+            StatusCode::BAD_REQUEST,
+            "'target' parameter must be specified\n",
+        )
+            .into_response();
+    }
+    let exporter = Exporter::new(Client::new(&query.target, app.timeout, app.tls.clone()));
+    let families = toolkit::gather(&Registry::new(), exporter.collect().await);
+    respond(&families, &headers)
+}
