@@ -116,7 +116,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "dmmultipath collector not implemented yet",
     ),
     ("node_drbd_", "drbd collector not implemented yet"),
-    ("node_edac_", "edac collector not implemented yet"),
     (
         "node_fibrechannel_",
         "fibrechannel collector not implemented yet",
@@ -136,7 +135,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     ("node_ksmd_", "ksmd collector not implemented yet"),
     ("node_lnstat_", "lnstat collector not implemented yet"),
-    ("node_md_", "mdadm collector not implemented yet"),
     (
         "node_memory_numa_",
         "meminfo_numa collector not implemented yet",
@@ -156,7 +154,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("node_processes_", "processes collector not implemented yet"),
     ("node_qdisc_", "qdisc collector not implemented yet"),
     ("node_rapl_", "rapl collector not implemented yet"),
-    ("node_schedstat_", "schedstat collector not implemented yet"),
     ("node_slabinfo_", "slabinfo collector not implemented yet"),
     (
         "node_softirqs_functions_",
@@ -164,7 +161,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     ("node_sysctl_", "sysctl collector not implemented yet"),
     ("node_tape_", "tapestats collector not implemented yet"),
-    ("node_watchdog_", "watchdog collector not implemented yet"),
     ("node_wifi_", "wifi collector not implemented yet"),
     ("node_xfrm_", "xfrm collector not implemented yet"),
     ("node_xfs_", "xfs collector not implemented yet"),

@@ -5,6 +5,7 @@ mod cpu;
 mod diskstats;
 mod filesystem;
 mod hwmon;
+mod mdadm;
 mod meminfo;
 mod netclass;
 mod netdev;
@@ -12,6 +13,7 @@ mod netmisc;
 mod procfs_simple;
 mod stat;
 mod sysfs_simple;
+mod sysmisc;
 mod textfile;
 mod uname;
 
@@ -51,17 +53,20 @@ registrations! {
     "cpu", true, cpu::build;
     "cpufreq", true, sysfs_simple::cpufreq;
     "diskstats", true, diskstats::build;
+    "edac", true, sysmisc::edac;
     "entropy", true, procfs_simple::entropy;
     "filefd", true, procfs_simple::filefd;
     "filesystem", true, filesystem::build;
     "hwmon", true, hwmon::build;
     "loadavg", true, procfs_simple::loadavg;
+    "mdadm", true, mdadm::build;
     "meminfo", true, meminfo::build;
     "netclass", true, netclass::build;
     "netdev", true, netdev::build;
     "netstat", true, netdev::netstat;
     "os", true, uname::os;
     "pressure", true, procfs_simple::pressure;
+    "schedstat", true, sysmisc::schedstat;
     "sockstat", true, netdev::sockstat;
     "softnet", true, netmisc::softnet;
     "stat", true, stat::build;
@@ -71,6 +76,7 @@ registrations! {
     "udp_queues", true, netmisc::udp_queues;
     "uname", true, uname::uname;
     "vmstat", true, meminfo::vmstat;
+    "watchdog", true, sysmisc::watchdog;
 }
 
 /// Looks a collector up by name.
