@@ -56,6 +56,13 @@ pub struct ValueFlags {
     #[command(flatten)]
     pub log: LogFlags,
 
+    /// Regexp of arp devices to include (mutually exclusive to device-exclude).
+    #[arg(long = "collector.arp.device-include")]
+    pub arp_device_include: Option<String>,
+    /// Regexp of arp devices to exclude (mutually exclusive to device-include).
+    #[arg(long = "collector.arp.device-exclude")]
+    pub arp_device_exclude: Option<String>,
+
     /// Regexp of `flags` field in cpu info to filter.
     #[arg(long = "collector.cpu.info.flags-include")]
     pub cpu_flags_include: Option<String>,
@@ -73,9 +80,39 @@ pub struct ValueFlags {
     /// Regexp of mount points to exclude for filesystem collector.
     #[arg(long = "collector.filesystem.mount-points-exclude")]
     pub fs_mount_points_exclude: Option<String>,
+    /// Regexp of mount points to include for filesystem collector (mutually exclusive to mount-points-exclude).
+    #[arg(long = "collector.filesystem.mount-points-include")]
+    pub fs_mount_points_include: Option<String>,
     /// Regexp of filesystem types to exclude for filesystem collector.
     #[arg(long = "collector.filesystem.fs-types-exclude")]
     pub fs_types_exclude: Option<String>,
+    /// Regexp of filesystem types to include for filesystem collector (mutually exclusive to fs-types-exclude).
+    #[arg(long = "collector.filesystem.fs-types-include")]
+    pub fs_types_include: Option<String>,
+    /// How long to wait for a mount to respond before marking it as stale.
+    #[arg(
+        long = "collector.filesystem.mount-timeout",
+        default_value = "5s",
+        hide = true
+    )]
+    pub fs_mount_timeout: pm_common::config::Duration,
+
+    /// Regexp of hwmon chip to include (mutually exclusive to device-exclude).
+    #[arg(long = "collector.hwmon.chip-include")]
+    pub hwmon_chip_include: Option<String>,
+    /// Regexp of hwmon chip to exclude (mutually exclusive to device-include).
+    #[arg(long = "collector.hwmon.chip-exclude")]
+    pub hwmon_chip_exclude: Option<String>,
+    /// Regexp of hwmon sensor to include (mutually exclusive to sensor-exclude).
+    #[arg(long = "collector.hwmon.sensor-include")]
+    pub hwmon_sensor_include: Option<String>,
+    /// Regexp of hwmon sensor to exclude (mutually exclusive to sensor-include).
+    #[arg(long = "collector.hwmon.sensor-exclude")]
+    pub hwmon_sensor_exclude: Option<String>,
+
+    /// Regexp of net devices to ignore for netclass collector.
+    #[arg(long = "collector.netclass.ignored-devices", default_value = "^$")]
+    pub netclass_ignored_devices: String,
 
     /// Regexp of net devices to exclude (mutually exclusive to device-include).
     #[arg(long = "collector.netdev.device-exclude")]
@@ -122,6 +159,11 @@ const SWITCHES: &[Switch] = &[
         help: "Exclude metrics about the exporter itself (promhttp_*, process_*, go_*).",
     },
     Switch {
+        name: "collector.arp.netlink",
+        default: true,
+        help: "Use netlink to gather stats instead of /proc/net/arp (both list the same entries; /proc/net/arp is read).",
+    },
+    Switch {
         name: "collector.cpu.guest",
         default: true,
         help: "Enables metric node_cpu_guest_seconds_total",
@@ -130,6 +172,11 @@ const SWITCHES: &[Switch] = &[
         name: "collector.cpu.info",
         default: false,
         help: "Enables metric cpu_info",
+    },
+    Switch {
+        name: "collector.netclass.ignore-invalid-speed",
+        default: false,
+        help: "Ignore devices where the speed is invalid. This will be the default behavior in 2.x.",
     },
     Switch {
         name: "collector.netdev.netlink",
@@ -154,6 +201,7 @@ pub struct Settings {
     pub cpu_info: bool,
     pub stat_softirq: bool,
     pub netdev_netlink: bool,
+    pub netclass_ignore_invalid_speed: bool,
 }
 
 impl Settings {
@@ -255,6 +303,7 @@ where
         cpu_info: switch(&m, "collector.cpu.info", false),
         stat_softirq: switch(&m, "collector.stat.softirq", false),
         netdev_netlink: switch(&m, "collector.netdev.netlink", true),
+        netclass_ignore_invalid_speed: switch(&m, "collector.netclass.ignore-invalid-speed", false),
         flags,
     })
 }
@@ -296,6 +345,18 @@ impl DeviceFilter {
         Ok(Self {
             include: include_re,
             exclude: exclude_re,
+        })
+    }
+
+    /// Both patterns at once, for the flags upstream does not make mutually exclusive
+    /// (hwmon's chip and sensor filters).
+    pub fn combined(
+        include: (&'static str, Option<&str>),
+        exclude: (&'static str, Option<&str>),
+    ) -> Result<Self, ConfigError> {
+        Ok(Self {
+            include: regex_flag(include.0, include.1)?,
+            exclude: regex_flag(exclude.0, exclude.1)?,
         })
     }
 

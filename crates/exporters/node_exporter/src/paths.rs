@@ -38,17 +38,19 @@ impl Paths {
         self.rootfs.join(abs.trim_start_matches('/'))
     }
 
-    /// Strips the rootfs prefix from a mount point seen from inside a container, as upstream
-    /// reports mount points relative to the host's root.
-    pub fn strip_rootfs<'a>(&self, mount_point: &'a str) -> Option<&'a str> {
-        let root = self.rootfs.to_str()?.trim_end_matches('/');
-        if root.is_empty() {
-            return Some(mount_point);
+    /// A mount point as seen from the host: the rootfs prefix removed when the exporter runs
+    /// with the host's root bind-mounted elsewhere (upstream strips it textually).
+    pub fn strip_rootfs<'a>(&self, mount_point: &'a str) -> &'a str {
+        let Some(root) = self.rootfs.to_str() else {
+            return mount_point;
+        };
+        if root == "/" {
+            return mount_point;
         }
         match mount_point.strip_prefix(root) {
-            Some("") => Some("/"),
-            Some(rest) if rest.starts_with('/') => Some(rest),
-            _ => None,
+            Some("") => "/",
+            Some(rest) => rest,
+            None => mount_point,
         }
     }
 }
@@ -79,4 +81,39 @@ pub fn sorted_entries(dir: &Path) -> Result<Vec<(String, PathBuf)>, CollectorErr
         .collect();
     out.sort();
     Ok(out)
+}
+
+/// Reads a sysfs attribute as procfs' `SysReadFile` does: a single read of at most 128 bytes
+/// (some attributes block or never end when read further), surrounding white space trimmed.
+pub fn sys_read(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut buf = [0u8; 128];
+    let n = std::fs::File::open(path)?.read(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf[..n]).trim().to_owned())
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`: decimal, or `0x`/`0o`/`0b`/leading-`0` prefixed.
+pub fn parse_go_int(s: &str) -> Option<i64> {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let lower = digits.to_ascii_lowercase();
+    let (radix, body) = if let Some(h) = lower.strip_prefix("0x") {
+        (16, h)
+    } else if let Some(o) = lower.strip_prefix("0o") {
+        (8, o)
+    } else if let Some(b) = lower.strip_prefix("0b") {
+        (2, b)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    let body = body.replace('_', "");
+    if body.is_empty() || body.starts_with(['+', '-']) {
+        return None;
+    }
+    let v = i64::from_str_radix(&body, radix).ok()?;
+    Some(if neg { -v } else { v })
 }

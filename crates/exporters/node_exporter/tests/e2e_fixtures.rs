@@ -100,7 +100,6 @@ const SKIP: &str = r"^(go_|node_exporter_build_info|node_scrape_collector_durati
 /// Families of the expected output we do not produce yet, by name prefix, with the reason.
 /// The test fails if an entry no longer hides anything, so the list only shrinks.
 const NOT_YET: &[(&str, &str)] = &[
-    ("node_arp_", "arp collector not implemented yet"),
     ("node_bcache_", "bcache collector not implemented yet"),
     ("node_bcachefs_", "bcachefs collector not implemented yet"),
     ("node_bonding_", "bonding collector not implemented yet"),
@@ -111,19 +110,16 @@ const NOT_YET: &[(&str, &str)] = &[
         "node_cpu_vulnerabilities_",
         "cpu_vulnerabilities collector not implemented yet",
     ),
-    ("node_disk_", "diskstats collector not implemented yet"),
     ("node_dmi_", "dmi collector not implemented yet"),
     (
         "node_dmmultipath_",
         "dmmultipath collector not implemented yet",
     ),
     ("node_drbd_", "drbd collector not implemented yet"),
-    ("node_edac_", "edac collector not implemented yet"),
     (
         "node_fibrechannel_",
         "fibrechannel collector not implemented yet",
     ),
-    ("node_hwmon_", "hwmon collector not implemented yet"),
     (
         "node_infiniband_",
         "infiniband collector not implemented yet",
@@ -139,7 +135,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     ("node_ksmd_", "ksmd collector not implemented yet"),
     ("node_lnstat_", "lnstat collector not implemented yet"),
-    ("node_md_", "mdadm collector not implemented yet"),
     (
         "node_memory_numa_",
         "meminfo_numa collector not implemented yet",
@@ -159,75 +154,18 @@ const NOT_YET: &[(&str, &str)] = &[
     ("node_processes_", "processes collector not implemented yet"),
     ("node_qdisc_", "qdisc collector not implemented yet"),
     ("node_rapl_", "rapl collector not implemented yet"),
-    ("node_schedstat_", "schedstat collector not implemented yet"),
     ("node_slabinfo_", "slabinfo collector not implemented yet"),
     (
         "node_softirqs_functions_",
         "softirqs collector not implemented yet",
     ),
-    ("node_softnet_", "softnet collector not implemented yet"),
     ("node_sysctl_", "sysctl collector not implemented yet"),
     ("node_tape_", "tapestats collector not implemented yet"),
-    ("node_udp_", "udp_queues collector not implemented yet"),
-    ("node_watchdog_", "watchdog collector not implemented yet"),
     ("node_wifi_", "wifi collector not implemented yet"),
     ("node_xfrm_", "xfrm collector not implemented yet"),
     ("node_xfs_", "xfs collector not implemented yet"),
     ("node_zfs_", "zfs collector not implemented yet"),
     ("node_zoneinfo_", "zoneinfo collector not implemented yet"),
-    (
-        "node_network_address_assign_type",
-        "netclass collector not implemented yet",
-    ),
-    (
-        "node_network_carrier",
-        "netclass collector not implemented yet",
-    ),
-    (
-        "node_network_device_id",
-        "netclass collector not implemented yet",
-    ),
-    (
-        "node_network_dormant",
-        "netclass collector not implemented yet",
-    ),
-    (
-        "node_network_flags",
-        "netclass collector not implemented yet",
-    ),
-    (
-        "node_network_iface_",
-        "netclass collector not implemented yet",
-    ),
-    (
-        "node_network_info",
-        "netclass collector not implemented yet",
-    ),
-    (
-        "node_network_mtu_bytes",
-        "netclass collector not implemented yet",
-    ),
-    (
-        "node_network_name_assign_type",
-        "netclass collector not implemented yet",
-    ),
-    (
-        "node_network_net_dev_group",
-        "netclass collector not implemented yet",
-    ),
-    (
-        "node_network_protocol_type",
-        "netclass collector not implemented yet",
-    ),
-    (
-        "node_network_speed_bytes",
-        "netclass collector not implemented yet",
-    ),
-    (
-        "node_network_transmit_queue_length",
-        "netclass collector not implemented yet",
-    ),
-    ("node_network_up", "netclass collector not implemented yet"),
 ];
 
 /// Collectors of the expected output we do not have; their `node_scrape_collector_success`

@@ -2,13 +2,18 @@
 //! families with upstream's names, help texts and labels.
 
 mod cpu;
-//mod diskstats;
-//mod filesystem;
+mod diskstats;
+mod filesystem;
+mod hwmon;
+mod mdadm;
 mod meminfo;
+mod netclass;
 mod netdev;
+mod netmisc;
 mod procfs_simple;
 mod stat;
 mod sysfs_simple;
+mod sysmisc;
 mod textfile;
 mod uname;
 
@@ -43,26 +48,35 @@ macro_rules! registrations {
 }
 
 registrations! {
+    "arp", true, netmisc::arp;
     "conntrack", true, procfs_simple::conntrack;
     "cpu", true, cpu::build;
     "cpufreq", true, sysfs_simple::cpufreq;
-//    "diskstats", true, diskstats::build;
+    "diskstats", true, diskstats::build;
+    "edac", true, sysmisc::edac;
     "entropy", true, procfs_simple::entropy;
     "filefd", true, procfs_simple::filefd;
-//    "filesystem", true, filesystem::build;
+    "filesystem", true, filesystem::build;
+    "hwmon", true, hwmon::build;
     "loadavg", true, procfs_simple::loadavg;
+    "mdadm", true, mdadm::build;
     "meminfo", true, meminfo::build;
+    "netclass", true, netclass::build;
     "netdev", true, netdev::build;
     "netstat", true, netdev::netstat;
     "os", true, uname::os;
     "pressure", true, procfs_simple::pressure;
+    "schedstat", true, sysmisc::schedstat;
     "sockstat", true, netdev::sockstat;
+    "softnet", true, netmisc::softnet;
     "stat", true, stat::build;
     "textfile", true, textfile::build;
     "thermal_zone", true, sysfs_simple::thermal_zone;
     "time", true, uname::time;
+    "udp_queues", true, netmisc::udp_queues;
     "uname", true, uname::uname;
     "vmstat", true, meminfo::vmstat;
+    "watchdog", true, sysmisc::watchdog;
 }
 
 /// Looks a collector up by name.
