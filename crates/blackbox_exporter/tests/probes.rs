@@ -2,80 +2,16 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use pm_blackbox_exporter::prober::Level;
-use pm_blackbox_exporter::web::{self, AppState, Settings};
+use common::exporter::{Exporter, value};
+use pm_blackbox_exporter::web;
 use tower::ServiceExt;
 
 /// Certificate expiry used by the HTTPS and STARTTLS peers: 2030-01-01T00:00:00Z.
 const NOT_AFTER: i64 = 1_893_456_000;
-
-struct Exporter {
-    app: Arc<AppState>,
-    _dir: tempfile::TempDir,
-}
-
-impl Exporter {
-    fn new(yaml: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("blackbox.yml");
-        std::fs::write(&file, yaml).unwrap();
-        Self::with_file(dir, &file)
-    }
-
-    fn with_file(dir: tempfile::TempDir, file: &Path) -> Self {
-        let app = AppState::new(Settings {
-            config_file: file.to_owned(),
-            timeout_offset: 0.5,
-            history_limit: 10,
-            prober_log_level: Level::Error,
-            route_prefix: "/".to_owned(),
-        })
-        .unwrap();
-        Exporter { app, _dir: dir }
-    }
-
-    async fn get(&self, uri: &str) -> (StatusCode, String) {
-        let router = web::router(Arc::clone(&self.app), "http://localhost:9115/");
-        let req = Request::get(uri)
-            .header("X-Prometheus-Scrape-Timeout-Seconds", "5")
-            .body(Body::empty())
-            .unwrap();
-        let resp = router.oneshot(req).await.unwrap();
-        let status = resp.status();
-        let body = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8_lossy(&body).into_owned())
-    }
-
-    async fn probe(&self, module: &str, target: &str) -> String {
-        let target =
-            percent_encoding::utf8_percent_encode(target, percent_encoding::NON_ALPHANUMERIC);
-        let (status, body) = self
-            .get(&format!("/probe?module={module}&target={target}"))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body
-    }
-}
-
-/// The value of the first sample whose series text starts with `series`.
-fn value(body: &str, series: &str) -> f64 {
-    body.lines()
-        .find(|l| {
-            !l.starts_with('#')
-                && l.starts_with(series)
-                && l[series.len()..].starts_with([' ', '{'])
-        })
-        .or_else(|| body.lines().find(|l| l.starts_with(series)))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{series} missing in:\n{body}"))
-}
 
 const CONFIG: &str = r#"
 modules:
@@ -171,6 +107,12 @@ modules:
     prober: icmp
     icmp:
       preferred_ip_protocol: ip4
+  icmp_df:
+    prober: icmp
+    icmp:
+      preferred_ip_protocol: ip4
+      dont_fragment: true
+      payload_size: 1200
 "#;
 
 #[tokio::test]
@@ -381,15 +323,31 @@ async fn dns_probes() {
 async fn icmp_probe_to_loopback() {
     let bb = Exporter::new(CONFIG);
     let body = bb.probe("icmp", "127.0.0.1").await;
-    if value(&body, "probe_success") == 0.0 && body.contains("Error listening to socket") {
-        println!("SKIP icmp: the kernel refuses both ICMP datagram and raw sockets here");
-        return;
+    if value(&body, "probe_success") == 0.0 {
+        let (_, debug) = bb
+            .get("/probe?module=icmp&target=127.0.0.1&debug=true")
+            .await;
+        if debug.contains("Error listening to socket") {
+            println!("SKIP icmp: the kernel refuses both ICMP datagram and raw sockets here");
+            return;
+        }
+        panic!("icmp probe failed:\n{debug}");
     }
-    assert_eq!(value(&body, "probe_success"), 1.0, "{body}");
     assert!(
         body.contains("probe_icmp_duration_seconds{phase=\"rtt\"}"),
         "{body}"
     );
+    // Only a raw socket shows the reply's IP header, hence its TTL; loopback does not
+    // decrement it from Linux's default of 64.
+    let raw = body.contains("probe_icmp_reply_hop_limit");
+    if raw {
+        assert_eq!(value(&body, "probe_icmp_reply_hop_limit"), 64.0, "{body}");
+    }
+    // dont_fragment needs a raw socket, as upstream.
+    if raw {
+        let body = bb.probe("icmp_df", "127.0.0.1").await;
+        assert_eq!(value(&body, "probe_success"), 1.0, "{body}");
+    }
 }
 
 #[tokio::test]

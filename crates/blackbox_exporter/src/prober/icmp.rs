@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Instant;
 
+use rustix::net::sockopt::{Ipv4PathMtuDiscovery, set_ip_mtu_discover};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
@@ -50,16 +51,6 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
     else {
         return false;
     };
-    if cfg.dont_fragment {
-        probe.log.error(
-            "Error listening to socket",
-            &[(
-                "err",
-                &"dont_fragment is not supported by this blackbox exporter",
-            )],
-        );
-        return false;
-    }
     let source: Option<IpAddr> = if cfg.source_ip_address.is_empty() {
         None
     } else {
@@ -79,7 +70,7 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
     };
     let setup_start = Instant::now();
     probe.log.debug("Creating socket", &[]);
-    let socket = match open(ip, source, cfg.ttl) {
+    let socket = match open(ip, source, cfg.ttl, cfg.dont_fragment) {
         Ok(s) => s,
         Err(err) => {
             probe
@@ -155,16 +146,32 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
     }
 }
 
-fn open(ip: IpAddr, source: Option<IpAddr>, ttl: i64) -> std::io::Result<IcmpSocket> {
+/// Opens the socket for one echo. `dont_fragment` applies to IPv4 only, as upstream, and like
+/// upstream needs a raw socket; the kernel then sets DF on the packet it sends.
+fn open(
+    ip: IpAddr,
+    source: Option<IpAddr>,
+    ttl: i64,
+    dont_fragment: bool,
+) -> std::io::Result<IcmpSocket> {
     let (domain, protocol) = if ip.is_ipv4() {
         (Domain::IPV4, Protocol::ICMPV4)
     } else {
         (Domain::IPV6, Protocol::ICMPV6)
     };
-    let (socket, raw) = match Socket::new(domain, Type::DGRAM, Some(protocol)) {
-        Ok(s) => (s, false),
-        Err(_) => (Socket::new(domain, Type::RAW, Some(protocol))?, true),
+    let dont_fragment = dont_fragment && ip.is_ipv4();
+    let datagram = if dont_fragment {
+        None
+    } else {
+        Socket::new(domain, Type::DGRAM, Some(protocol)).ok()
     };
+    let (socket, raw) = match datagram {
+        Some(s) => (s, false),
+        None => (Socket::new(domain, Type::RAW, Some(protocol))?, true),
+    };
+    if dont_fragment {
+        set_ip_mtu_discover(&socket, Ipv4PathMtuDiscovery::DO)?;
+    }
     if ttl > 0 {
         let ttl = ttl as u32;
         if ip.is_ipv4() {
@@ -235,5 +242,28 @@ mod tests {
         assert!(is_reply(&reply, true, None, 9, b"abc"));
         assert!(!is_reply(&reply, true, Some(8), 9, b"abc"));
         assert!(!is_reply(&reply, true, None, 10, b"abc"));
+    }
+
+    #[tokio::test]
+    async fn dont_fragment_sets_path_mtu_discovery_on_a_raw_socket() {
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        let socket = match open(ip, None, 64, true) {
+            Ok(socket) => socket,
+            Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied => {
+                eprintln!("skipping: raw ICMP sockets need root or CAP_NET_RAW ({err})");
+                return;
+            }
+            Err(err) => panic!("opening raw ICMP socket: {err}"),
+        };
+        assert!(socket.raw);
+        assert_eq!(
+            rustix::net::sockopt::ip_mtu_discover(&socket.socket).unwrap(),
+            Ipv4PathMtuDiscovery::DO
+        );
+        let plain = open(ip, None, 64, false).unwrap();
+        assert_ne!(
+            rustix::net::sockopt::ip_mtu_discover(&plain.socket).unwrap(),
+            Ipv4PathMtuDiscovery::DO
+        );
     }
 }

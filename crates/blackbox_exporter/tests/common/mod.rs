@@ -3,9 +3,11 @@
 
 #![allow(dead_code)]
 
+pub mod exporter;
+
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::http::{StatusCode, header};
@@ -54,6 +56,20 @@ pub fn routes() -> Router {
                     "with headers",
                 )
             }),
+        )
+        .route(
+            "/whoami",
+            get(|headers: axum::http::HeaderMap| async move {
+                headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("anonymous")
+                    .to_owned()
+            }),
+        )
+        .route(
+            "/to-whoami",
+            get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/whoami")], "") }),
         )
         .route(
             "/gzip",
@@ -238,4 +254,96 @@ fn dns_answer(query: &[u8]) -> Vec<u8> {
     r[7] = 1;
     r.extend_from_slice(&[0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0x01, 0x2C, 0, 4, 192, 0, 2, 1]);
     r
+}
+
+/// Request heads (request line and headers) a test peer received, in order.
+pub type Seen = Arc<Mutex<Vec<String>>>;
+
+/// A forward proxy: answers absolute-form requests itself with `via proxy`, and tunnels every
+/// `CONNECT` to `tunnel_to` (whatever authority was asked for), or refuses it with 403.
+pub async fn proxy_server(tunnel_to: Option<SocketAddr>) -> (Peer, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Seen::default();
+    let log = Arc::clone(&seen);
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 16384 {
+                    use tokio::io::AsyncReadExt;
+                    if tcp.read(&mut byte).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let connect = head.starts_with("CONNECT ");
+                log.lock().unwrap().push(head);
+                match (connect, tunnel_to) {
+                    (true, Some(backend)) => {
+                        let Ok(mut upstream) = tokio::net::TcpStream::connect(backend).await else {
+                            return;
+                        };
+                        let _ = tcp
+                            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                            .await;
+                        let _ = tokio::io::copy_bidirectional(&mut tcp, &mut upstream).await;
+                    }
+                    (true, None) => {
+                        let _ = tcp
+                            .write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                            .await;
+                    }
+                    (false, _) => {
+                        let _ = tcp
+                            .write_all(
+                                b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nvia proxy",
+                            )
+                            .await;
+                    }
+                }
+            });
+        }
+    });
+    (Peer { addr, task }, seen)
+}
+
+/// An OAuth 2 token endpoint at `/token`: the n-th request gets `tok-n`, valid for an hour.
+pub async fn token_server() -> (Peer, Seen) {
+    let seen = Seen::default();
+    let log = Arc::clone(&seen);
+    let app = Router::new().route(
+        "/token",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let log = Arc::clone(&log);
+            async move {
+                let auth = headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let mut log = log.lock().unwrap();
+                log.push(format!("{auth}|{body}"));
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    format!(
+                        r#"{{"access_token":"tok-{}","token_type":"bearer","expires_in":3600}}"#,
+                        log.len()
+                    ),
+                )
+            }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (Peer { addr, task }, seen)
 }

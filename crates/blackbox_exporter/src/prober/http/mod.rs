@@ -2,6 +2,7 @@
 //! HTTP version, TLS use, headers and body, with per-phase timings summed over redirects.
 
 mod checks;
+mod proxy;
 mod request;
 mod roundtrip;
 
@@ -14,7 +15,9 @@ use url::Url;
 
 use super::resolve::{choose_protocol, lookup};
 use super::{Probe, tls};
-use roundtrip::{Endpoint, round_trip};
+use pm_common::config::http::ProxySelector;
+use proxy::Via;
+use roundtrip::{Endpoint, Route, round_trip};
 
 /// `User-Agent` unless the module sets one; upstream sends `Blackbox-Exporter/<version>`.
 fn user_agent() -> String {
@@ -135,73 +138,111 @@ async fn execute(probe: &Probe<'_>, out: &mut Outcome) -> bool {
         );
         return false;
     }
-    if let Some(unsupported) = request::unsupported(&cfg.client) {
-        probe
-            .log
-            .error("Error generating HTTP client", &[("err", &unsupported)]);
-        return false;
-    }
     let host = url.host_str().unwrap_or_default().to_owned();
-    out.resolve_attempted = true;
-    let first_ip = match choose_protocol(
-        probe,
-        &cfg.probe.ip_protocol,
-        cfg.probe.ip_protocol_fallback,
-        &host,
-    )
-    .await
-    {
-        Ok((ip, lookup_time)) => {
-            out.phases[0] += lookup_time;
-            ip
+    let proxies = ProxySelector::new(cfg.client.proxy());
+    // Upstream resolves the target even with a proxy, unless told not to for a fixed proxy.
+    let resolve = !cfg.probe.skip_resolve_phase_with_proxy
+        || cfg.client.proxy_url.is_none()
+        || cfg.client.proxy_from_environment;
+    let mut ip = None;
+    if resolve {
+        out.resolve_attempted = true;
+        match choose_protocol(
+            probe,
+            &cfg.probe.ip_protocol,
+            cfg.probe.ip_protocol_fallback,
+            &host,
+        )
+        .await
+        {
+            Ok((found, lookup_time)) => {
+                out.phases[0] += lookup_time;
+                ip = Some(found);
+            }
+            Err(err) => {
+                probe.log.error("Error resolving address", &[("err", &err)]);
+                return false;
+            }
         }
-        Err(err) => {
-            probe.log.error("Error resolving address", &[("err", &err)]);
-            return false;
-        }
+    }
+    let Some(mut spec) = request::RequestSpec::new(cfg, probe.log).await else {
+        return false;
     };
-    let mut spec = match request::RequestSpec::new(cfg, probe.log).await {
-        Some(spec) => spec,
-        None => return false,
-    };
-    let mut ip = Some(first_ip);
     loop {
         let https = url.scheme() == "https";
         let port = url.port_or_known_default().unwrap_or(80);
         let hop_host = url.host_str().unwrap_or_default().to_owned();
-        let addr_ip = match ip.take() {
-            Some(ip) => ip,
-            None => {
-                let start = Instant::now();
-                let found = lookup(&hop_host).await;
-                out.phases[0] += start.elapsed().as_secs_f64();
-                match found.ok().and_then(|ips| ips.into_iter().next()) {
-                    Some(ip) => ip,
-                    None => {
-                        probe.log.error(
-                            "Error for HTTP request",
-                            &[("err", &format!("lookup {hop_host}: no such host"))],
-                        );
-                        return false;
-                    }
-                }
+        // The first hop goes to the resolved address; upstream writes it into the URL, so
+        // the proxy decision and an absolute-form request see the IP.
+        let mut dial_url = url.clone();
+        if let Some(ip) = ip {
+            // Cannot fail: an http(s) URL takes an IP host.
+            let _ = dial_url.set_ip_host(ip);
+        }
+        let via = match proxies
+            .proxy_for(&dial_url)
+            .map(|p| Via::new(p, &cfg.client))
+        {
+            None => None,
+            Some(Ok(via)) => Some(via),
+            Some(Err(err)) => {
+                probe.log.error("Error for HTTP request", &[("err", &err)]);
+                return false;
             }
         };
+        let route = match &via {
+            Some(via) => Route::Proxy {
+                via,
+                authority: format!("{}:{port}", dial_url.host_str().unwrap_or_default()),
+            },
+            None => {
+                let addr_ip = match ip.take() {
+                    Some(ip) => ip,
+                    None => {
+                        let start = Instant::now();
+                        let found = lookup(&hop_host).await;
+                        out.phases[0] += start.elapsed().as_secs_f64();
+                        match found.ok().and_then(|ips| ips.into_iter().next()) {
+                            Some(ip) => ip,
+                            None => {
+                                probe.log.error(
+                                    "Error for HTTP request",
+                                    &[("err", &format!("lookup {hop_host}: no such host"))],
+                                );
+                                return false;
+                            }
+                        }
+                    }
+                };
+                Route::Direct(SocketAddr::new(addr_ip, port))
+            }
+        };
+        ip = None;
         let server_name = spec.server_name(&hop_host);
         let endpoint = Endpoint {
-            addr: SocketAddr::new(addr_ip, port),
+            route,
             https,
             server_name: &server_name,
             tls_config: &cfg.client.tls_config,
             http2: cfg.client.enable_http2,
         };
-        let request = match spec.build(&url) {
+        let mut request = match spec.build(&url) {
             Ok(r) => r,
             Err(err) => {
                 probe.log.error("Error creating request", &[("err", &err)]);
                 return false;
             }
         };
+        if let Err(err) = spec.authorize(&mut request).await {
+            probe.log.error("Error for HTTP request", &[("err", &err)]);
+            return false;
+        }
+        if !https && via.is_some() {
+            // Cannot fail: the URL came from a valid `Url`.
+            if let Ok(uri) = dial_url.as_str().parse() {
+                *request.uri_mut() = uri;
+            }
+        }
         let exchange = match round_trip(&endpoint, request).await {
             Ok(exchange) => exchange,
             Err(err) => {

@@ -1,4 +1,5 @@
-//! Building the probe request: method, body, configured headers, authentication.
+//! Building the probe request: method, body, configured headers, authentication (basic,
+//! `authorization` with credentials read per probe, OAuth 2 client credentials).
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -6,23 +7,11 @@ use http::header::{AUTHORIZATION, HOST, USER_AGENT};
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::Full;
 use pm_common::config::SecretSource;
-use pm_common::config::http::HttpClientConfig;
+use pm_common::config::http::{HttpClientConfig, OAuth2Error, OAuth2TokenSource};
 use url::Url;
 
 use super::super::ProbeLog;
 use crate::config::HttpProbe;
-
-/// Client-config features this prober does not implement; a module using one fails its probes
-/// with a clear message rather than silently probing without it.
-pub fn unsupported(client: &HttpClientConfig) -> Option<&'static str> {
-    if client.proxy_url.is_some() || client.proxy_from_environment {
-        Some("proxies are not supported by this blackbox exporter")
-    } else if client.oauth2.is_some() {
-        Some("oauth2 is not supported by this blackbox exporter")
-    } else {
-        None
-    }
-}
 
 /// Everything about the request that stays the same across redirect hops (bar the method and
 /// body after a 303).
@@ -32,6 +21,9 @@ pub struct RequestSpec {
     headers: Vec<(HeaderName, HeaderValue)>,
     host_header: Option<String>,
     tls_server_name: String,
+    /// One token source per probe, as upstream builds one client per probe: the token is
+    /// fetched once and reused across redirects.
+    oauth2: Option<OAuth2TokenSource>,
 }
 
 impl RequestSpec {
@@ -81,7 +73,12 @@ impl RequestSpec {
                     push(name, value.trim())?;
                 }
             }
-            if let Some(auth) = auth_header(&cfg.client)? {
+            // Go's auth round-trippers leave a request's own Authorization alone.
+            let own_auth = fields
+                .headers
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case("authorization"));
+            if !own_auth && let Some(auth) = auth_header(&cfg.client)? {
                 push(AUTHORIZATION.as_str(), &auth)?;
             }
             for (name, value) in &fields.headers {
@@ -112,12 +109,21 @@ impl RequestSpec {
             log.error("Error creating request", &[("err", &err)]);
             return None;
         }
+        let oauth2 = match cfg.client.oauth2.as_ref().map(OAuth2TokenSource::new) {
+            None => None,
+            Some(Ok(source)) => Some(source),
+            Some(Err(err)) => {
+                log.error("Error generating HTTP client", &[("err", &err)]);
+                return None;
+            }
+        };
         Some(RequestSpec {
             method,
             body,
             headers,
             host_header,
             tls_server_name: cfg.client.tls_config.server_name.clone(),
+            oauth2,
         })
     }
 
@@ -146,6 +152,16 @@ impl RequestSpec {
             self.method = Method::GET;
             self.body = Bytes::new();
         }
+    }
+
+    /// Sets the OAuth 2 bearer token, replacing any other credentials as Go's `oauth2`
+    /// transport does.
+    pub async fn authorize(&self, request: &mut Request<Full<Bytes>>) -> Result<(), OAuth2Error> {
+        if let Some(source) = &self.oauth2 {
+            let value = source.header().await?;
+            request.headers_mut().insert(AUTHORIZATION, value);
+        }
+        Ok(())
     }
 
     pub fn build(&self, url: &Url) -> Result<Request<Full<Bytes>>, String> {

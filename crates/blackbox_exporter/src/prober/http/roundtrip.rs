@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use bytes::Bytes;
+use http::header::PROXY_AUTHORIZATION;
 use http::{Request, Response, Version};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -14,6 +15,7 @@ use pm_common::config::http::TlsConfig;
 use tokio::net::TcpStream;
 
 use super::super::tls::{self, TlsInfo};
+use super::proxy::{ProxyError, Via};
 
 /// What a round trip learned, for metrics and the next redirect hop.
 pub struct Exchange {
@@ -34,11 +36,21 @@ pub struct Timings {
 
 /// Where and how to connect.
 pub struct Endpoint<'a> {
-    pub addr: SocketAddr,
+    pub route: Route<'a>,
     pub https: bool,
     pub server_name: &'a str,
     pub tls_config: &'a TlsConfig,
     pub http2: bool,
+}
+
+/// Straight to the target, or through a proxy.
+pub enum Route<'a> {
+    Direct(SocketAddr),
+    /// `authority` (`host:port`) is what a `CONNECT` asks for.
+    Proxy {
+        via: &'a Via,
+        authority: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +61,8 @@ pub enum RoundTripError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
     #[error("{0}")]
     TlsConfig(String),
     #[error("tls: {0}")]
@@ -64,18 +78,41 @@ pub async fn round_trip(
 ) -> Result<Exchange, RoundTripError> {
     let mut timings = Timings::default();
     let start = Instant::now();
-    let tcp =
-        TcpStream::connect(endpoint.addr)
-            .await
-            .map_err(|source| RoundTripError::Connect {
-                addr: endpoint.addr,
-                source,
-            })?;
-    let _ = tcp.set_nodelay(true);
+    let tcp = match &endpoint.route {
+        Route::Direct(addr) => {
+            let tcp = TcpStream::connect(addr)
+                .await
+                .map_err(|source| RoundTripError::Connect {
+                    addr: *addr,
+                    source,
+                })?;
+            let _ = tcp.set_nodelay(true);
+            tcp
+        }
+        Route::Proxy { via, authority } => {
+            let mut tcp = via.dial().await?;
+            if endpoint.https {
+                via.connect(&mut tcp, authority).await?;
+            }
+            tcp
+        }
+    };
     timings.connect = start.elapsed().as_secs_f64();
     if !endpoint.https {
+        let request = match &endpoint.route {
+            Route::Direct(_) => origin_form(request),
+            // A proxy takes the absolute URI, plus the credentials from its own URL.
+            Route::Proxy { via, .. } => {
+                if let Some(auth) = via.authorization() {
+                    request
+                        .headers_mut()
+                        .insert(PROXY_AUTHORIZATION, auth.clone());
+                }
+                request
+            }
+        };
         let sent = Instant::now();
-        let response = send_http1(TokioIo::new(tcp), origin_form(request)).await?;
+        let response = send_http1(TokioIo::new(tcp), request).await?;
         timings.processing = sent.elapsed().as_secs_f64();
         return Ok(Exchange {
             response,

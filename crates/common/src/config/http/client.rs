@@ -11,7 +11,7 @@ use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use reqwest::{Method, Request, RequestBuilder, Response, Url, redirect};
 
 use super::config::{ConfigError, HttpClientConfig, ProxyConfig, TlsConfig, canonical_header_key};
-use super::oauth2::{OAuth2Auth, OAuth2Error};
+use super::oauth2::{OAuth2Error, OAuth2TokenSource};
 use super::proxy::proxies;
 use super::tls::{TlsError, client_config};
 use crate::config::{Secret, SecretError, SecretSource};
@@ -80,7 +80,7 @@ enum Auth {
         username: Option<SecretSource>,
         password: Option<SecretSource>,
     },
-    OAuth2(Box<OAuth2Auth>),
+    OAuth2(Box<OAuth2TokenSource>),
 }
 
 /// One `http_headers` entry, ready to send.
@@ -232,7 +232,7 @@ fn auth(cfg: &HttpClientConfig) -> Result<Auth, HttpClientError> {
         });
     }
     if let Some(oauth2) = &cfg.oauth2 {
-        return Ok(Auth::OAuth2(Box::new(OAuth2Auth::new(oauth2)?)));
+        return Ok(Auth::OAuth2(Box::new(OAuth2TokenSource::new(oauth2)?)));
     }
     Ok(Auth::None)
 }

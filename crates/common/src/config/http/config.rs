@@ -5,8 +5,8 @@ use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use url::Url;
 
+use super::proxy_url::{ProxyUrl, opt_proxy_url};
 use crate::config::{Secret, join_dir};
 
 /// A configuration that upstream's `Validate()` would refuse; the texts are upstream's.
@@ -111,8 +111,8 @@ pub struct OAuth2 {
     // The proxy fields are inline in upstream's YAML. serde cannot combine `flatten` with
     // `deny_unknown_fields`, so they are spelled out here and in `HttpClientConfig`, and
     // `ProxyConfig` borrows them.
-    #[serde(with = "opt_url", skip_serializing_if = "Option::is_none")]
-    pub proxy_url: Option<Url>,
+    #[serde(with = "opt_proxy_url", skip_serializing_if = "Option::is_none")]
+    pub proxy_url: Option<ProxyUrl>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub no_proxy: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -298,7 +298,7 @@ pub(crate) fn canonical_header_key(name: &str) -> String {
 /// The proxy settings, borrowed from whichever struct inlines them.
 #[derive(Debug, Clone, Copy)]
 pub struct ProxyConfig<'a> {
-    pub proxy_url: Option<&'a Url>,
+    pub proxy_url: Option<&'a ProxyUrl>,
     pub no_proxy: &'a str,
     pub proxy_from_environment: bool,
     pub proxy_connect_header: &'a BTreeMap<String, Vec<Secret>>,
@@ -347,8 +347,8 @@ pub struct HttpClientConfig {
     pub tls_config: TlsConfig,
     pub follow_redirects: bool,
     pub enable_http2: bool,
-    #[serde(with = "opt_url", skip_serializing_if = "Option::is_none")]
-    pub proxy_url: Option<Url>,
+    #[serde(with = "opt_proxy_url", skip_serializing_if = "Option::is_none")]
+    pub proxy_url: Option<ProxyUrl>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub no_proxy: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -507,38 +507,6 @@ impl HttpClientConfig {
             }
         }
         Ok(())
-    }
-}
-
-/// `proxy_url` as an optional URL: an empty string means unset, as in upstream; a URL with a
-/// password is written back with the password replaced by `xxxxx`.
-mod opt_url {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use url::Url;
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Url>, D::Error> {
-        let s = Option::<String>::deserialize(deserializer)?.unwrap_or_default();
-        if s.is_empty() {
-            return Ok(None);
-        }
-        Url::parse(&s)
-            .map(Some)
-            .map_err(|err| serde::de::Error::custom(format!("parse {s:?}: {err}")))
-    }
-
-    pub fn serialize<S: Serializer>(url: &Option<Url>, serializer: S) -> Result<S::Ok, S::Error> {
-        match url {
-            Some(url) if url.password().is_some() => {
-                let mut redacted = url.clone();
-                // Cannot fail: a URL that has a password can hold another one.
-                let _ = redacted.set_password(Some("xxxxx"));
-                serializer.serialize_str(redacted.as_str())
-            }
-            Some(url) => serializer.serialize_str(url.as_str()),
-            None => serializer.serialize_none(),
-        }
     }
 }
 

@@ -266,7 +266,7 @@ fn fields_lists_every_serialized_key() {
         oauth2: Some(OAuth2::default()),
         bearer_token: "t".into(),
         bearer_token_file: "f".into(),
-        proxy_url: Some(Url::parse("http://p").unwrap()),
+        proxy_url: Some(ProxyUrl::parse("http://p").unwrap()),
         no_proxy: "n".into(),
         proxy_from_environment: true,
         proxy_connect_header: BTreeMap::from([("h".into(), vec![])]),

@@ -23,6 +23,7 @@ mod client;
 mod config;
 mod oauth2;
 mod proxy;
+mod proxy_url;
 mod tls;
 
 pub use client::{HttpClient, HttpClientError, HttpClientOptions};
@@ -30,5 +31,7 @@ pub use config::{
     Authorization, BasicAuth, ConfigError, Header, HttpClientConfig, OAuth2, ProxyConfig,
     TlsConfig, TlsVersion,
 };
-pub use oauth2::OAuth2Error;
+pub use oauth2::{OAuth2Error, OAuth2TokenSource};
+pub use proxy::ProxySelector;
+pub use proxy_url::{ProxyUrl, ProxyUrlError};
 pub use tls::{TlsError, client_config};

@@ -67,9 +67,10 @@ struct State {
     style: AuthStyle,
 }
 
-/// Supplies `Authorization` headers from an OAuth 2.0 token endpoint.
+/// Supplies `Authorization` headers from an OAuth 2.0 token endpoint; shared by every request
+/// of one client so that the token is fetched once and reused until it expires.
 #[derive(Debug)]
-pub(crate) struct OAuth2Auth {
+pub struct OAuth2TokenSource {
     config: OAuth2,
     secret: Option<SecretSource>,
     client: reqwest::Client,
@@ -87,10 +88,10 @@ struct TokenResponse {
     expires_in: Option<f64>,
 }
 
-impl OAuth2Auth {
-    pub(crate) fn new(config: &OAuth2) -> Result<Self, HttpClientError> {
+impl OAuth2TokenSource {
+    pub fn new(config: &OAuth2) -> Result<Self, HttpClientError> {
         let client = build_reqwest(&config.tls_config, config.proxy(), true, true, None)?;
-        Ok(OAuth2Auth {
+        Ok(OAuth2TokenSource {
             secret: SecretSource::from_pair(&config.client_secret, &config.client_secret_file),
             config: config.clone(),
             client,
@@ -103,7 +104,7 @@ impl OAuth2Auth {
     }
 
     /// The `Authorization` header value for the next request.
-    pub(crate) async fn header(&self) -> Result<HeaderValue, OAuth2Error> {
+    pub async fn header(&self) -> Result<HeaderValue, OAuth2Error> {
         let mut state = self.state.lock().await;
         let stale_secret =
             state.secret.is_none() || self.secret.as_ref().is_some_and(|s| !s.is_immutable());
