@@ -11,7 +11,7 @@ use pm_common::expfmt::encode::float::push_g;
 use pm_common::model::{is_valid_legacy_label_name, write_go_quoted};
 
 use super::family::{OwnFamilies, sanitize_labels, series_hash};
-use super::{Inner, PUSH_FAILURE_METRIC, PUSH_TIME_METRIC, Push};
+use super::{Inner, PUSH_FAILURE_METRIC, PUSH_TIME_METRIC, Push, StoredFamily};
 use crate::grouping::GroupingLabels;
 
 /// Why a push was refused; the handler prefixes upstream's "pushed metrics are invalid or
@@ -97,26 +97,26 @@ pub(super) fn check(
     let group = inner.groups.get(key);
     let pushed: HashSet<&str> = push.families.iter().map(|f| f.name()).collect();
     // Families of this group the push replaces: their series and types no longer count.
-    let replaced: Vec<&dto::MetricFamily> = group
+    let replaced: Vec<&StoredFamily> = group
         .into_iter()
-        .flat_map(|g| g.families.iter())
-        .filter(|(name, _)| {
-            *name != PUSH_TIME_METRIC
-                && *name != PUSH_FAILURE_METRIC
-                && (push.replace || pushed.contains(name.as_str()))
+        .flat_map(|g| g.families())
+        .filter(|f| {
+            let name = f.name();
+            name != PUSH_TIME_METRIC
+                && name != PUSH_FAILURE_METRIC
+                && (push.replace || pushed.contains(name))
         })
-        .map(|(_, s)| &s.family)
         .collect();
     let replaced_names: HashSet<&str> = replaced.iter().map(|f| f.name()).collect();
     let replaced_series: HashSet<u64> = replaced
         .iter()
-        .flat_map(|f| f.metric.iter().map(|m| series_hash(f.name(), m)))
+        .flat_map(|f| f.metrics().into_iter().map(|m| series_hash(f.name(), &m)))
         .collect();
     // The type other groups (and the daemon itself) give a name, if any.
     let stored_type = |name: &str| -> Option<i32> {
-        let (ty, count) = *inner.types.get(name)?;
+        let entry = inner.names.get(name)?;
         let own_share = u32::from(replaced_names.contains(name));
-        (count > own_share).then_some(ty)
+        (entry.groups > own_share).then_some(entry.r#type)
     };
     let exists = |name: &str| -> Option<i32> {
         stored_type(name)
@@ -128,7 +128,6 @@ pub(super) fn check(
                     .map(|f| f.r#type.unwrap_or_default())
             })
     };
-
     let mut seen = HashSet::new();
     let mut families: Vec<&dto::MetricFamily> = push.families.iter().collect();
     families.sort_by(|a, b| a.name().cmp(b.name()));

@@ -7,19 +7,21 @@
 //! push costs O(its own size).
 
 mod check;
+mod compact;
 mod family;
 pub mod persist;
 mod render;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use jiff::Timestamp;
 use pm_common::expfmt::dto;
 
 pub use check::CheckError;
+pub use compact::{FamilyMeta, StoredFamily};
 pub use family::{OwnFamilies, series_hash};
 use render::RenderCache;
 pub use render::sort_metrics;
@@ -33,36 +35,58 @@ pub const PUSH_FAILURE_METRIC: &str = "push_failure_time_seconds";
 pub const PUSH_FAILURE_HELP: &str =
     "Last Unix time when changing this group in the Pushgateway failed.";
 
-/// One family of one group, with the time of the push that stored it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredFamily {
-    pub timestamp: Option<Timestamp>,
-    pub family: dto::MetricFamily,
-}
-
 /// The metrics pushed under one grouping key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
     pub labels: GroupingLabels,
-    /// By family name, including `push_time_seconds` and `push_failure_time_seconds`.
-    pub families: HashMap<String, StoredFamily>,
+    /// Sorted by name, including `push_time_seconds` and `push_failure_time_seconds`. A sorted
+    /// vector rather than a map: a group holds few families and is looked up by name rarely.
+    families: Vec<StoredFamily>,
 }
 
 impl Group {
-    fn new(labels: GroupingLabels) -> Self {
-        Self {
+    /// A group of `families`; of two with the same name the later stands.
+    pub fn new(labels: GroupingLabels, families: Vec<StoredFamily>) -> Self {
+        let mut group = Self {
             labels,
-            families: HashMap::new(),
+            families: Vec::with_capacity(families.len()),
+        };
+        for family in families {
+            group.insert(family);
+        }
+        group
+    }
+
+    /// The families, sorted by name.
+    pub fn families(&self) -> &[StoredFamily] {
+        &self.families
+    }
+
+    pub fn get(&self, name: &str) -> Option<&StoredFamily> {
+        self.position(name).ok().map(|i| &self.families[i])
+    }
+
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.families.binary_search_by(|f| f.name().cmp(name))
+    }
+
+    /// Adds or replaces the family of that name, returning the replaced one.
+    fn insert(&mut self, family: StoredFamily) -> Option<StoredFamily> {
+        match self.position(family.name()) {
+            Ok(i) => Some(std::mem::replace(&mut self.families[i], family)),
+            Err(i) => {
+                self.families.insert(i, family);
+                None
+            }
         }
     }
 
     /// Whether the last change succeeded: the push time is not older than the failure time.
     pub fn last_push_successful(&self) -> bool {
         let value = |name: &str| {
-            self.families
-                .get(name)
-                .and_then(|f| f.family.metric.first())
-                .and_then(|m| m.gauge.as_ref())
+            self.get(name)
+                .and_then(|f| f.metrics().into_iter().next())
+                .and_then(|m| m.gauge)
                 .map_or(0.0, |g| g.value())
         };
         value(PUSH_TIME_METRIC) >= value(PUSH_FAILURE_METRIC)
@@ -79,18 +103,29 @@ pub struct Push {
     pub time: Timestamp,
 }
 
+/// What the store knows about a family name across groups.
+#[derive(Debug)]
+struct NameEntry {
+    /// The type of the first group that stored the name; a consistent store has only one.
+    r#type: i32,
+    /// The number of groups holding a family of this name.
+    groups: u32,
+    /// The interned descriptions in use under this name (usually one; more when groups push
+    /// different help texts).
+    metas: Vec<Arc<FamilyMeta>>,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
-    groups: HashMap<String, Group>,
-    /// Family name to (type, number of groups holding it); a consistent store has one type.
-    types: HashMap<String, (i32, u32)>,
+    /// By grouping key; ordered, as `/metrics` merges groups in key order.
+    groups: BTreeMap<String, Group>,
+    names: HashMap<Box<str>, NameEntry>,
     /// Hashes of every stored series (name and labels), for duplicate detection across groups.
     series: HashSet<u64>,
     /// Bumped on every change, so the persister knows when there is something to write.
     generation: u64,
 }
 
-/// The store shared by the handlers, the `/metrics` renderer and the persister.
 #[derive(Debug)]
 pub struct Store {
     inner: RwLock<Inner>,
@@ -152,16 +187,16 @@ impl Store {
             return;
         };
         let mut dirty = Vec::new();
-        for (name, stored) in group.families {
-            inner.unindex(&stored.family);
-            dirty.push(name);
+        for stored in group.families {
+            dirty.push(stored.name().to_owned());
+            inner.release(stored);
         }
         inner.generation += 1;
         drop(inner);
         self.cache().invalidate(dirty);
     }
 
-    /// Removes every group at once.
+    /// Removes every group at once: the lock is held only to swap in an empty store.
     pub fn wipe(&self) {
         let old = {
             let mut inner = self.write();
@@ -171,8 +206,13 @@ impl Store {
             old
         };
         self.cache().clear();
-        // Freeing a large store takes a while; do it outside the lock.
-        drop(old);
+        // Freeing a large store takes a while: neither the lock nor the request waits for it.
+        let freed = std::thread::Builder::new()
+            .name("pushgateway-wipe".into())
+            .spawn(move || drop(old));
+        if let Err(e) = freed {
+            tracing::warn!(err = %e, "could not start a thread to free wiped groups");
+        }
     }
 
     /// The number of groups.
@@ -185,11 +225,9 @@ impl Store {
     }
 
     /// A copy of every group, sorted by grouping key (for the API, the UI and persistence).
+    /// Cheap: the stored metrics are shared, not copied.
     pub fn groups(&self) -> Vec<Group> {
-        let inner = self.read();
-        let mut keys: Vec<&String> = inner.groups.keys().collect();
-        keys.sort();
-        keys.into_iter().map(|k| inner.groups[k].clone()).collect()
+        self.read().groups.values().cloned().collect()
     }
 
     /// The change counter: equal values mean nothing changed in between.
@@ -197,13 +235,19 @@ impl Store {
         self.read().generation
     }
 
-    /// Replaces the whole content (used once, when loading the persistence file).
+    /// Adds `groups` to the store (used once, when loading the persistence file).
     pub fn restore(&self, groups: Vec<Group>) {
         let mut inner = self.write();
         for group in groups {
-            for stored in group.families.values() {
-                inner.index(&stored.family);
-            }
+            let families = group
+                .families
+                .into_iter()
+                .map(|stored| {
+                    let metrics = stored.metrics();
+                    inner.admit(stored, &metrics)
+                })
+                .collect();
+            let group = Group::new(group.labels, families);
             inner.groups.insert(group_key(&group.labels), group);
         }
         drop(inner);
@@ -222,19 +266,15 @@ impl Inner {
         let mut group = self
             .groups
             .remove(&key)
-            .unwrap_or_else(|| Group::new(labels.clone()));
+            .unwrap_or_else(|| Group::new(labels.clone(), Vec::new()));
         if replace {
-            let old: Vec<String> = group
-                .families
-                .keys()
-                .filter(|n| *n != PUSH_TIME_METRIC && *n != PUSH_FAILURE_METRIC)
-                .cloned()
-                .collect();
-            for name in old {
-                if let Some(stored) = group.families.remove(&name) {
-                    self.unindex(&stored.family);
-                }
-                dirty.push(name);
+            let (keep, old): (Vec<_>, Vec<_>) = std::mem::take(&mut group.families)
+                .into_iter()
+                .partition(|f| f.name() == PUSH_TIME_METRIC || f.name() == PUSH_FAILURE_METRIC);
+            group.families = keep;
+            for stored in old {
+                dirty.push(stored.name().to_owned());
+                self.release(stored);
             }
         }
         let mut incoming: Vec<dto::MetricFamily> = families
@@ -247,7 +287,7 @@ impl Inner {
             &labels,
             Some(time),
         ));
-        if !group.families.contains_key(PUSH_FAILURE_METRIC)
+        if group.get(PUSH_FAILURE_METRIC).is_none()
             && !incoming.iter().any(|f| f.name() == PUSH_FAILURE_METRIC)
         {
             incoming.push(family::timestamp_gauge(
@@ -258,16 +298,7 @@ impl Inner {
             ));
         }
         for family in incoming {
-            self.index(&family);
-            let name = family.name().to_owned();
-            let stored = StoredFamily {
-                timestamp: Some(time),
-                family,
-            };
-            if let Some(old) = group.families.insert(name.clone(), stored) {
-                self.unindex(&old.family);
-            }
-            dirty.push(name);
+            self.store(&mut group, Some(time), &family, dirty);
         }
         self.groups.insert(key, group);
     }
@@ -284,48 +315,73 @@ impl Inner {
         let mut group = self
             .groups
             .remove(&key)
-            .unwrap_or_else(|| Group::new(labels.clone()));
+            .unwrap_or_else(|| Group::new(labels.clone(), Vec::new()));
         let failure =
             family::timestamp_gauge(PUSH_FAILURE_METRIC, PUSH_FAILURE_HELP, labels, Some(time));
-        let mut incoming = vec![(Some(time), failure)];
-        if !group.families.contains_key(PUSH_TIME_METRIC) {
+        self.store(&mut group, Some(time), &failure, dirty);
+        if group.get(PUSH_TIME_METRIC).is_none() {
             let zero = family::timestamp_gauge(PUSH_TIME_METRIC, PUSH_TIME_HELP, labels, None);
-            incoming.push((Some(time), zero));
-        }
-        for (timestamp, family) in incoming {
-            self.index(&family);
-            let name = family.name().to_owned();
-            if let Some(old) = group
-                .families
-                .insert(name.clone(), StoredFamily { timestamp, family })
-            {
-                self.unindex(&old.family);
-            }
-            dirty.push(name);
+            self.store(&mut group, Some(time), &zero, dirty);
         }
         self.groups.insert(key, group);
     }
 
-    fn index(&mut self, family: &dto::MetricFamily) {
-        let entry = self
-            .types
-            .entry(family.name().to_owned())
-            .or_insert((family.r#type.unwrap_or_default(), 0));
-        entry.1 += 1;
-        for metric in &family.metric {
-            self.series.insert(series_hash(family.name(), metric));
+    /// Puts `family` into `group` in compact form, replacing the family of that name.
+    fn store(
+        &mut self,
+        group: &mut Group,
+        timestamp: Option<Timestamp>,
+        family: &dto::MetricFamily,
+        dirty: &mut Vec<String>,
+    ) {
+        let stored = self.admit(StoredFamily::new(timestamp, family), &family.metric);
+        if let Some(old) = group.insert(stored) {
+            self.release(old);
+        }
+        dirty.push(family.name().to_owned());
+    }
+
+    /// Indexes a family entering the store (its `metrics`, decoded) and gives it the interned
+    /// description equal to its own.
+    fn admit(&mut self, stored: StoredFamily, metrics: &[dto::Metric]) -> StoredFamily {
+        let meta = stored.meta();
+        for metric in metrics {
+            self.series.insert(series_hash(&meta.name, metric));
+        }
+        let entry = self.names.entry(meta.name.clone()).or_insert(NameEntry {
+            r#type: meta.metric_type(),
+            groups: 0,
+            metas: Vec::new(),
+        });
+        entry.groups += 1;
+        match entry.metas.iter().find(|m| ***m == **meta) {
+            Some(shared) => stored.reshared(shared.clone()),
+            None => {
+                entry.metas.push(meta.clone());
+                stored
+            }
         }
     }
 
-    fn unindex(&mut self, family: &dto::MetricFamily) {
-        if let Some(entry) = self.types.get_mut(family.name()) {
-            entry.1 -= 1;
-            if entry.1 == 0 {
-                self.types.remove(family.name());
-            }
+    /// Unindexes and drops a family leaving the store.
+    fn release(&mut self, stored: StoredFamily) {
+        let name = stored.name();
+        for metric in stored.metrics() {
+            self.series.remove(&series_hash(name, &metric));
         }
-        for metric in &family.metric {
-            self.series.remove(&series_hash(family.name(), metric));
+        let Some(entry) = self.names.get_mut(name) else {
+            return;
+        };
+        entry.groups -= 1;
+        if entry.groups == 0 {
+            self.names.remove(name);
+            return;
+        }
+        let meta = stored.meta().clone();
+        drop(stored);
+        // The entry's own reference and `meta` are the last ones: no family uses it any more.
+        if Arc::strong_count(&meta) == 2 {
+            entry.metas.retain(|m| !Arc::ptr_eq(m, &meta));
         }
     }
 }

@@ -4,7 +4,7 @@
 //! length-delimited protobuf `PersistedGroup` per group. Written to a temporary file beside the
 //! target, fsynced and renamed over it, so a crash leaves the old or the new file, never a mix.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -59,8 +59,6 @@ pub fn encode(groups: &[Group]) -> Vec<u8> {
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     for group in groups {
-        let mut names: Vec<&String> = group.families.keys().collect();
-        names.sort();
         let record = PersistedGroup {
             labels: group
                 .labels
@@ -70,16 +68,14 @@ pub fn encode(groups: &[Group]) -> Vec<u8> {
                     value: Some(v.clone()),
                 })
                 .collect(),
-            families: names
-                .into_iter()
-                .map(|n| {
-                    let stored = &group.families[n];
-                    PersistedFamily {
-                        timestamp_ns: stored
-                            .timestamp
-                            .map(|t| i64::try_from(t.as_nanosecond()).unwrap_or(i64::MAX)),
-                        family: Some(stored.family.clone()),
-                    }
+            families: group
+                .families()
+                .iter()
+                .map(|stored| PersistedFamily {
+                    timestamp_ns: stored
+                        .timestamp
+                        .map(|t| i64::try_from(t.as_nanosecond()).unwrap_or(i64::MAX)),
+                    family: Some(stored.family()),
                 })
                 .collect(),
         };
@@ -118,7 +114,7 @@ pub fn decode(path: &Path, data: &[u8]) -> Result<Vec<Group>, PersistError> {
             .into_iter()
             .map(|p| (p.name.unwrap_or_default(), p.value.unwrap_or_default()))
             .collect();
-        let families: HashMap<String, StoredFamily> = record
+        let families = record
             .families
             .into_iter()
             .filter_map(|f| {
@@ -126,10 +122,10 @@ pub fn decode(path: &Path, data: &[u8]) -> Result<Vec<Group>, PersistError> {
                 let timestamp = f
                     .timestamp_ns
                     .and_then(|ns| Timestamp::from_nanosecond(i128::from(ns)).ok());
-                Some((family.name().to_owned(), StoredFamily { timestamp, family }))
+                Some(StoredFamily::new(timestamp, &family))
             })
             .collect();
-        groups.push(Group { labels, families });
+        groups.push(Group::new(labels, families));
     }
     Ok(groups)
 }

@@ -46,33 +46,33 @@ impl Store {
     /// texts is the one of the group with the smallest grouping key (upstream: random).
     pub fn merged_families(&self) -> Vec<dto::MetricFamily> {
         let inner = self.read();
-        merge(&inner, None).into_values().collect()
+        let mut names: Vec<&str> = inner.names.keys().map(|n| &**n).collect();
+        names.sort_unstable();
+        names.into_iter().filter_map(|n| merge(&inner, n)).collect()
     }
 
     /// One pushed family merged across groups, if any group has metrics of that name.
     pub fn merged_family(&self, name: &str) -> Option<dto::MetricFamily> {
-        let inner = self.read();
-        let only = HashSet::from([name.to_owned()]);
-        merge(&inner, Some(&only)).into_values().next()
+        merge(&self.read(), name)
     }
 
-    /// The text exposition of every pushed family, by name, from the cache.
+    /// The text exposition of every pushed family, by name, from the cache. Families are
+    /// re-rendered one at a time, so the decoded form of at most one family is held at once.
     pub fn rendered_text(&self) -> Vec<(String, Arc<str>)> {
         let mut cache = self.cache();
         if cache.all_dirty || !cache.dirty.is_empty() {
             let inner = self.read();
-            let only = (!cache.all_dirty).then(|| std::mem::take(&mut cache.dirty));
-            let merged = merge(&inner, only.as_ref());
-            drop(inner);
-            match &only {
-                Some(names) => {
-                    for name in names {
-                        cache.text.remove(name);
-                    }
-                }
-                None => cache.text.clear(),
-            }
-            for (name, family) in merged {
+            let names: Vec<String> = if cache.all_dirty {
+                cache.text.clear();
+                inner.names.keys().map(|n| n.to_string()).collect()
+            } else {
+                cache.dirty.drain().collect()
+            };
+            for name in names {
+                cache.text.remove(&name);
+                let Some(family) = merge(&inner, &name) else {
+                    continue;
+                };
                 let mut text = String::new();
                 match write_text(&mut text, &family) {
                     Ok(()) => {
@@ -81,6 +81,7 @@ impl Store {
                     Err(e) => tracing::warn!(error = %e, "error encoding pushed metric family"),
                 }
             }
+            drop(inner);
             cache.all_dirty = false;
             cache.dirty.clear();
         }
@@ -92,29 +93,25 @@ impl Store {
     }
 }
 
-/// Merges the families named in `only` (all when `None`) across groups.
-fn merge(inner: &Inner, only: Option<&HashSet<String>>) -> BTreeMap<String, dto::MetricFamily> {
-    let mut keys: Vec<&String> = inner.groups.keys().collect();
-    keys.sort();
-    let mut merged: BTreeMap<String, dto::MetricFamily> = BTreeMap::new();
-    for key in keys {
-        for (name, stored) in &inner.groups[key].families {
-            if only.is_some_and(|names| !names.contains(name)) || stored.family.metric.is_empty() {
-                continue;
-            }
-            let family = &stored.family;
-            match merged.get_mut(name) {
-                Some(existing) => existing.metric.extend(family.metric.iter().cloned()),
-                None => {
-                    merged.insert(name.clone(), family.clone());
-                }
-            }
+/// The family `name` merged across groups in grouping-key order, `None` when no group has a
+/// metric of that name.
+fn merge(inner: &Inner, name: &str) -> Option<dto::MetricFamily> {
+    if !inner.names.contains_key(name) {
+        return None;
+    }
+    let mut merged: Option<dto::MetricFamily> = None;
+    for group in inner.groups.values() {
+        let Some(stored) = group.get(name).filter(|f| !f.is_empty()) else {
+            continue;
+        };
+        match &mut merged {
+            Some(family) => family.metric.extend(stored.metrics()),
+            None => merged = Some(stored.family()),
         }
     }
-    for family in merged.values_mut() {
-        sort_metrics(&mut family.metric);
-    }
-    merged
+    let mut family = merged?;
+    sort_metrics(&mut family.metric);
+    Some(family)
 }
 
 /// client_golang's order: fewer labels first, then label values position by position, then

@@ -85,10 +85,10 @@ fn group_json(group: &Group) -> Value {
         "last_push_successful".into(),
         Value::Bool(group.last_push_successful()),
     );
-    for (name, stored) in &group.families {
-        let family = &stored.family;
-        let ty = dto::MetricType::try_from(family.r#type.unwrap_or_default())
-            .unwrap_or(dto::MetricType::Untyped);
+    for stored in group.families() {
+        let family = stored.family();
+        let ty =
+            dto::MetricType::try_from(stored.metric_type()).unwrap_or(dto::MetricType::Untyped);
         let mut entry = Map::new();
         entry.insert(
             "time_stamp".into(),
@@ -100,7 +100,7 @@ fn group_json(group: &Group) -> Value {
         }
         let metrics = family.metric.iter().map(|m| metric_json(m, ty)).collect();
         entry.insert("metrics".into(), Value::Array(metrics));
-        out.insert(name.clone(), Value::Object(entry));
+        out.insert(stored.name().to_owned(), Value::Object(entry));
     }
     Value::Object(out)
 }

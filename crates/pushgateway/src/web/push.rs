@@ -6,7 +6,7 @@ use std::time::Instant;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode, header};
+use http::{HeaderMap, Method, StatusCode, Uri, header};
 use jiff::Timestamp;
 
 use super::AppState;
@@ -17,30 +17,33 @@ use crate::store::Push;
 pub async fn put(
     state: State<Arc<AppState>>,
     path: Path<String>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    push(state, path, headers, body, Method::PUT).await
+    push(state, path, &uri, headers, body, Method::PUT).await
 }
 
 pub async fn post(
     state: State<Arc<AppState>>,
     path: Path<String>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    push(state, path, headers, body, Method::POST).await
+    push(state, path, &uri, headers, body, Method::POST).await
 }
 
 async fn push(
     State(s): State<Arc<AppState>>,
     Path(rest): Path<String>,
+    uri: &Uri,
     headers: HeaderMap,
     raw: Bytes,
     method: Method,
 ) -> Response {
     let started = Instant::now();
-    let size = raw.len();
+    let size = approximate_request_size(&method, uri, &headers);
     let response = match grouping(&rest) {
         Err(e) => reject(e),
         Ok(labels) => apply_push(&s, labels, &headers, raw, method == Method::PUT),
@@ -50,6 +53,29 @@ async fn push(
     s.metrics
         .push(&method, size, started.elapsed().as_secs_f64());
     response
+}
+
+/// The request size as client_golang's handler instrumentation estimates it: URL, method,
+/// protocol (always 8 characters, e.g. `HTTP/1.1`), header names and values, host, and the
+/// declared body length. Go moves `Host` out of the headers and drops `Transfer-Encoding`.
+fn approximate_request_size(method: &Method, uri: &Uri, headers: &HeaderMap) -> usize {
+    const PROTOCOL: usize = "HTTP/1.1".len();
+    let url = uri.path_and_query().map_or(0, |p| p.as_str().len());
+    let host = headers
+        .get(header::HOST)
+        .map(|h| h.len())
+        .or_else(|| uri.authority().map(|a| a.as_str().len()))
+        .unwrap_or(0);
+    let fields: usize = headers
+        .iter()
+        .filter(|(name, _)| **name != header::HOST && **name != header::TRANSFER_ENCODING)
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    let body = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .unwrap_or(0);
+    url + method.as_str().len() + PROTOCOL + fields + host + body
 }
 
 fn apply_push(

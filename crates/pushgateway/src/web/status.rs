@@ -63,7 +63,6 @@ fn write_group(out: &mut String, group: &Group, prefix: &str) {
         );
     }
     let pushed = group
-        .families
         .get(PUSH_TIME_METRIC)
         .and_then(|f| f.timestamp)
         .map(|t| t.to_string())
@@ -79,24 +78,22 @@ fn write_group(out: &mut String, group: &Group, prefix: &str) {
         escape(&pushed),
         delete_path(group, prefix)
     );
-    let mut names: Vec<&String> = group.families.keys().collect();
-    names.sort();
-    for name in names {
+    for stored in group.families() {
+        let name = stored.name();
         if name == PUSH_TIME_METRIC || name == PUSH_FAILURE_METRIC {
             continue;
         }
-        let family = &group.families[name].family;
         let _ = write!(
             out,
             "<p><b>{}</b> ({}) {}</p><pre>",
             escape(name),
             escape(
-                pm_common::expfmt::dto::MetricType::try_from(family.r#type.unwrap_or_default())
+                pm_common::expfmt::dto::MetricType::try_from(stored.metric_type())
                     .map_or("UNKNOWN", |t| t.as_str_name())
             ),
-            escape(family.help())
+            escape(stored.help())
         );
-        for metric in &family.metric {
+        for metric in stored.metrics() {
             let labels: Vec<String> = metric
                 .label
                 .iter()

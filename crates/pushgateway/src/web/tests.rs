@@ -325,3 +325,30 @@ async fn unchecked_pushes_answer_202() {
     let (code, _) = app.call("PUT", "/metrics/job/j", &[], "a 1\n").await;
     assert_eq!(code, StatusCode::ACCEPTED);
 }
+
+/// The push summaries carry upstream's quantiles, and the size is client_golang's estimate of
+/// the whole request (the same request to upstream 1.5.1 gives 135).
+#[tokio::test]
+async fn push_summaries_as_upstream() {
+    let app = App::new(&[]);
+    let headers = [
+        ("host", "127.0.0.1:19698"),
+        ("user-agent", "curl/7.88.1"),
+        ("accept", "*/*"),
+        ("content-length", "4"),
+        ("content-type", "application/x-www-form-urlencoded"),
+    ];
+    let (status, _) = app.call("POST", "/metrics/job/x", &headers, "a 1\n").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, body) = app.call("GET", "/metrics", &[], Body::empty()).await;
+    for line in [
+        "pushgateway_http_push_size_bytes{method=\"post\",quantile=\"0.1\"} 135\n",
+        "pushgateway_http_push_size_bytes{method=\"post\",quantile=\"0.9\"} 135\n",
+        "pushgateway_http_push_size_bytes_sum{method=\"post\"} 135\n",
+        "pushgateway_http_push_size_bytes_count{method=\"post\"} 1\n",
+        "pushgateway_http_push_duration_seconds{method=\"post\",quantile=\"0.5\"} ",
+        "pushgateway_http_requests_total{code=\"200\",handler=\"push\",method=\"post\"} 1\n",
+    ] {
+        assert!(body.contains(line), "{line:?} missing from:\n{body}");
+    }
+}

@@ -1,11 +1,14 @@
 //! The daemon's own metrics, named as upstream's.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+mod quantile;
+mod summary;
+
+use std::sync::Arc;
 
 use pm_common::expfmt::dto;
 use pm_common::metrics::{Collector, CounterVec, Opts, Registry};
 use pm_common::process::{ProcessCollector, build_info_family};
+use summary::SummaryVec;
 
 /// The registry behind `/metrics` (besides the pushed groups) and the instruments handlers use.
 #[derive(Debug, Clone)]
@@ -31,10 +34,12 @@ impl OwnMetrics {
         let push_size = Arc::new(SummaryVec::new(
             "pushgateway_http_push_size_bytes",
             "HTTP request size for pushes to the Pushgateway.",
+            "method",
         ));
         let push_duration = Arc::new(SummaryVec::new(
             "pushgateway_http_push_duration_seconds",
             "HTTP request duration for pushes to the Pushgateway.",
+            "method",
         ));
         registry.register(push_size.clone());
         registry.register(push_duration.clone());
@@ -80,67 +85,5 @@ impl Collector for BuildInfo {
             option_env!("PM_GIT_REVISION").unwrap_or("unknown"),
             option_env!("PM_GIT_BRANCH").unwrap_or("unknown"),
         ));
-    }
-}
-
-/// A summary by `method` with count and sum only. Upstream also streams 0.1/0.5/0.9 quantiles;
-/// pm-common has no quantile estimator, so those lines are absent (documented).
-#[derive(Debug)]
-struct SummaryVec {
-    name: &'static str,
-    help: &'static str,
-    by_method: Mutex<BTreeMap<String, (u64, f64)>>,
-}
-
-impl SummaryVec {
-    fn new(name: &'static str, help: &'static str) -> Self {
-        Self {
-            name,
-            help,
-            by_method: Mutex::default(),
-        }
-    }
-
-    fn observe(&self, method: &str, value: f64) {
-        let mut map = self
-            .by_method
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let entry = map.entry(method.to_owned()).or_default();
-        entry.0 += 1;
-        entry.1 += value;
-    }
-}
-
-impl Collector for SummaryVec {
-    fn collect(&self, out: &mut Vec<dto::MetricFamily>) {
-        let map = self
-            .by_method
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if map.is_empty() {
-            return;
-        }
-        out.push(dto::MetricFamily {
-            name: Some(self.name.to_owned()),
-            help: Some(self.help.to_owned()),
-            r#type: Some(dto::MetricType::Summary as i32),
-            metric: map
-                .iter()
-                .map(|(method, (count, sum))| dto::Metric {
-                    label: vec![dto::LabelPair {
-                        name: Some("method".to_owned()),
-                        value: Some(method.clone()),
-                    }],
-                    summary: Some(dto::Summary {
-                        sample_count: Some(*count),
-                        sample_sum: Some(*sum),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                })
-                .collect(),
-            unit: None,
-        });
     }
 }
