@@ -32,10 +32,6 @@ const GOOD: [&str; 20] = [
     "conf.wechat-default-api-secret-file.yml",
 ];
 
-/// Upstream accepts `proxy_url: foo` (Go's url.Parse takes relative references), but
-/// pm-common's shared `HttpClientConfig` requires an absolute URL; reported to the lead.
-const PM_COMMON_RELATIVE_PROXY: &str = "conf.http-config.good.yml";
-
 fn fixture_dir(sub: &str) -> PathBuf {
     let dir = Path::new(FIXTURES).join(sub);
     assert!(
@@ -64,16 +60,6 @@ fn config_fixtures_get_upstreams_verdict() {
     for path in &files {
         let name = path.file_name().unwrap().to_str().unwrap();
         let result = Config::load_file(path);
-        if name == PM_COMMON_RELATIVE_PROXY {
-            let err = result.expect_err(
-                "pm-common now accepts relative proxy URLs: move the file back to GOOD",
-            );
-            assert!(
-                err.to_string().contains("relative URL without a base"),
-                "{err}"
-            );
-            continue;
-        }
         match (GOOD.contains(&name), &result) {
             (true, Err(err)) => wrong.push(format!("{name}: refused: {err}")),
             (false, Ok(_)) => wrong.push(format!("{name}: accepted but upstream refuses it")),
