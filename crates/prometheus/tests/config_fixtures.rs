@@ -240,6 +240,12 @@ fn errors_name_file_line_and_field() {
     let msg = load("unknown_global_attr.bad.yml").unwrap_err().to_string();
     assert!(msg.starts_with("parsing YAML file "), "{msg}");
     assert!(msg.contains("unknown_global_attr.bad.yml: line 2 column 3: global: unknown field `nonexistent_field`"), "{msg}");
+    // Cross-block checks point at the node they are about.
+    let msg = load("jobname_dup.bad.yml").unwrap_err().to_string();
+    assert!(
+        msg.contains(r#"jobname_dup.bad.yml: line 7 column 5: scrape_configs[2]: found multiple scrape configs with job name "prometheus""#),
+        "{msg}"
+    );
     let msg = load("http_url_no_host.bad.yml").unwrap_err().to_string();
     assert!(
         msg.contains("scrape_configs: http_sd_configs[0]: host is missing in URL"),

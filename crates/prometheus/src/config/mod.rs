@@ -33,6 +33,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pm_common::config::join_dir;
+use pm_common::config::positions::{Position, Positions};
 use pm_common::config::yaml::{self, YamlError};
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -64,6 +65,15 @@ pub enum ConfigError {
     /// Agent mode only scrapes and remote-writes.
     #[error("{}: field {field} is not allowed in agent mode", path.display())]
     AgentMode { path: PathBuf, field: &'static str },
+    /// A check across blocks failed; `field` is the path of the node concerned
+    /// (`scrape_configs[2]`), `position` where it starts.
+    #[error("parsing YAML file {}: {}{field}: {message}", path.display(), located(position))]
+    Invalid {
+        path: PathBuf,
+        position: Option<Position>,
+        field: String,
+        message: String,
+    },
     /// A `!!binary` scalar whose content upstream refuses.
     #[error("{}: line {line} column {column}: {message}", path.display())]
     Binary {
@@ -177,17 +187,31 @@ fn is_valid_file_pattern(pattern: &str) -> bool {
         .is_none_or(|star| !pattern[star + 1..].contains('/'))
 }
 
-impl<'de> Deserialize<'de> for Config {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = Option::<RawConfig>::deserialize(d)?.unwrap_or_default();
-        Config::check(raw).map_err(serde::de::Error::custom)
+fn located(position: &Option<Position>) -> String {
+    position.map_or_else(String::new, |p| {
+        format!("line {} column {}: ", p.line, p.column)
+    })
+}
+
+/// A cross-block check that failed, and the path of the node it is about.
+struct Invalid {
+    field: String,
+    message: String,
+}
+
+impl Invalid {
+    fn at(field: impl Into<String>, message: String) -> Self {
+        Invalid {
+            field: field.into(),
+            message,
+        }
     }
 }
 
 impl Config {
     /// Upstream's `Config.UnmarshalYAML` and the rest of `Load`: cross-block checks,
     /// inheritance from `global`, and environment expansion in external labels.
-    fn check(raw: RawConfig) -> Result<Config, String> {
+    fn check(raw: RawConfig) -> Result<Config, Invalid> {
         let mut cfg = Config {
             global: raw.global,
             runtime: raw.runtime.filter(|r| r.gogc != 0).unwrap_or_default(),
@@ -203,53 +227,61 @@ impl Config {
             included_scrape_configs: Vec::new(),
         };
         if let Some(bad) = cfg.rule_files.iter().find(|f| !is_valid_file_pattern(f)) {
-            return Err(format!("invalid rule file path {}", GoQuoted(bad)));
+            let message = format!("invalid rule file path {}", GoQuoted(bad));
+            return Err(Invalid::at("rule_files", message));
         }
         if let Some(bad) = cfg
             .scrape_config_files
             .iter()
             .find(|f| !is_valid_file_pattern(f))
         {
-            return Err(format!("invalid scrape config file path {}", GoQuoted(bad)));
+            let message = format!("invalid scrape config file path {}", GoQuoted(bad));
+            return Err(Invalid::at("scrape_config_files", message));
         }
         let mut jobs = Vec::new();
-        for job in raw.scrape_configs {
-            let mut job = job.ok_or("empty or null scrape config section")?;
-            job.validate(&cfg.global)?;
+        for (i, job) in raw.scrape_configs.into_iter().enumerate() {
+            let at = |message: String| Invalid::at(format!("scrape_configs[{i}]"), message);
+            let mut job = job.ok_or_else(|| at("empty or null scrape config section".into()))?;
+            job.validate(&cfg.global).map_err(at)?;
             if jobs.contains(&job.settings.job_name) {
-                return Err(format!(
+                return Err(at(format!(
                     "found multiple scrape configs with job name {}",
                     GoQuoted(&job.settings.job_name)
-                ));
+                )));
             }
             jobs.push(job.settings.job_name.clone());
             cfg.scrape_configs.push(job);
         }
         let scheme = cfg.global.name_validation();
-        cfg.alerting.validate(scheme)?;
+        cfg.alerting
+            .validate(scheme)
+            .map_err(|message| Invalid::at("alerting", message))?;
         let mut names = Vec::new();
-        for rw in raw.remote_write {
-            let mut rw = rw.ok_or("empty or null remote write config section")?;
+        for (i, rw) in raw.remote_write.into_iter().enumerate() {
+            let at = |message: String| Invalid::at(format!("remote_write[{i}]"), message);
+            let mut rw =
+                rw.ok_or_else(|| at("empty or null remote write config section".into()))?;
             let name = &rw.settings.name;
             if !name.is_empty() && names.contains(name) {
-                return Err(format!(
+                return Err(at(format!(
                     "found multiple remote write configs with job name {}",
                     GoQuoted(name)
-                ));
+                )));
             }
-            rw.validate(scheme)?;
+            rw.validate(scheme).map_err(at)?;
             names.push(rw.settings.name.clone());
             cfg.remote_write.push(rw);
         }
         names.clear();
-        for rr in raw.remote_read {
-            let rr = rr.ok_or("empty or null remote read config section")?;
+        for (i, rr) in raw.remote_read.into_iter().enumerate() {
+            let at = |message: String| Invalid::at(format!("remote_read[{i}]"), message);
+            let rr = rr.ok_or_else(|| at("empty or null remote read config section".into()))?;
             let name = &rr.settings.name;
             if !name.is_empty() && names.contains(name) {
-                return Err(format!(
+                return Err(at(format!(
                     "found multiple remote read configs with job name {}",
                     GoQuoted(name)
-                ));
+                )));
             }
             names.push(rr.settings.name.clone());
             cfg.remote_read.push(rr);
@@ -264,17 +296,16 @@ impl Config {
             "UnderscoreEscapingWithSuffixes" | "UnderscoreEscapingWithoutSuffixes" | "" => {}
             "NoTranslation" | "NoUTF8EscapingWithSuffixes" => {
                 if scheme == pm_common::model::NameValidation::Legacy {
-                    return Err(format!(
+                    let message = format!(
                         "OTLP translation strategy {} is not allowed when UTF8 is disabled",
                         GoQuoted(strategy)
-                    ));
+                    );
+                    return Err(Invalid::at("otlp.translation_strategy", message));
                 }
             }
             other => {
-                return Err(format!(
-                    "unsupported OTLP translation strategy {}",
-                    GoQuoted(other)
-                ));
+                let message = format!("unsupported OTLP translation strategy {}", GoQuoted(other));
+                return Err(Invalid::at("otlp.translation_strategy", message));
             }
         }
         Ok(cfg)
@@ -374,7 +405,13 @@ pub fn load_str(text: &str, origin: impl AsRef<Path>) -> Result<Config, ConfigEr
         column: err.column,
         message: err.message,
     })?;
-    Ok(yaml::from_str(text, origin)?)
+    let raw: Option<RawConfig> = yaml::from_str(text, origin)?;
+    Config::check(raw.unwrap_or_default()).map_err(|err| ConfigError::Invalid {
+        path: origin.to_owned(),
+        position: Positions::new(text).get(&err.field),
+        field: err.field,
+        message: err.message,
+    })
 }
 
 /// Loads prometheus.yml as upstream's `config.LoadFile`, plus the files of

@@ -5,7 +5,9 @@
 //! configs load and wrong ones are refused for the same reason, but it is kept as an
 //! [`UnsupportedSdConfig`] because nothing discovers its targets yet.
 
+mod checks;
 mod kubernetes;
+mod mechanisms;
 mod typed;
 mod unsupported;
 
