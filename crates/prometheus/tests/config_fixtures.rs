@@ -518,3 +518,177 @@ fn timeouts_and_storage_values() {
         100_000
     );
 }
+
+/// Upstream's `TestGetScrapeConfigs` cases for the histogram and extra-metrics flags: what a
+/// job ends up with from global and local settings.
+#[test]
+fn histogram_flags_inherit_as_upstream() {
+    const PROTO_FIRST: &[&str] = &config::DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS;
+    const DEFAULT: &[&str] = &config::DEFAULT_SCRAPE_PROTOCOLS;
+    const TEXT: &[&str] = &["PrometheusText0.0.4"];
+    // (file, native, always classic, convert to NHCB, extra metrics, protocols)
+    let cases: [(&str, bool, bool, bool, bool, &[&str]); 17] = [
+        (
+            "global_convert_classic_hist_to_nhcb",
+            false,
+            false,
+            true,
+            false,
+            DEFAULT,
+        ),
+        (
+            "local_disable_convert_classic_hist_to_nhcb",
+            false,
+            false,
+            false,
+            false,
+            DEFAULT,
+        ),
+        (
+            "local_convert_classic_hist_to_nhcb",
+            false,
+            false,
+            true,
+            false,
+            DEFAULT,
+        ),
+        (
+            "global_enable_always_scrape_classic_hist",
+            false,
+            true,
+            false,
+            false,
+            DEFAULT,
+        ),
+        (
+            "global_disable_always_scrape_classic_hist",
+            false,
+            false,
+            false,
+            false,
+            DEFAULT,
+        ),
+        (
+            "local_enable_always_scrape_classic_hist",
+            false,
+            true,
+            false,
+            false,
+            DEFAULT,
+        ),
+        (
+            "local_disable_always_scrape_classic_hist",
+            false,
+            false,
+            false,
+            false,
+            DEFAULT,
+        ),
+        (
+            "global_enable_scrape_native_hist",
+            true,
+            false,
+            false,
+            false,
+            PROTO_FIRST,
+        ),
+        (
+            "global_enable_scrape_native_hist_and_scrape_protocols",
+            true,
+            false,
+            false,
+            false,
+            TEXT,
+        ),
+        (
+            "local_enable_scrape_native_hist",
+            true,
+            false,
+            false,
+            false,
+            PROTO_FIRST,
+        ),
+        (
+            "local_enable_scrape_native_hist_and_scrape_protocols",
+            true,
+            false,
+            false,
+            false,
+            TEXT,
+        ),
+        (
+            "local_disable_scrape_native_hist",
+            false,
+            false,
+            false,
+            false,
+            DEFAULT,
+        ),
+        (
+            "global_scrape_protocols_and_local_disable_scrape_native_hist",
+            false,
+            false,
+            false,
+            false,
+            TEXT,
+        ),
+        (
+            "global_enable_extra_scrape_metrics",
+            false,
+            false,
+            false,
+            true,
+            DEFAULT,
+        ),
+        (
+            "global_disable_extra_scrape_metrics",
+            false,
+            false,
+            false,
+            false,
+            DEFAULT,
+        ),
+        (
+            "local_enable_extra_scrape_metrics",
+            false,
+            false,
+            false,
+            true,
+            DEFAULT,
+        ),
+        (
+            "local_disable_extra_scrape_metrics",
+            false,
+            false,
+            false,
+            false,
+            DEFAULT,
+        ),
+    ];
+    for (file, native, always, nhcb, extra, protocols) in cases {
+        let cfg = load(&format!("{file}.good.yml")).unwrap();
+        let jobs: Vec<_> = cfg.all_scrape_configs().collect();
+        assert_eq!(jobs.len(), 1, "{file}");
+        let job = jobs[0];
+        assert_eq!(job.scrape_native_histograms_enabled(), native, "{file}");
+        assert_eq!(
+            job.always_scrape_classic_histograms_enabled(),
+            always,
+            "{file}"
+        );
+        assert_eq!(
+            job.convert_classic_histograms_to_nhcb_enabled(),
+            nhcb,
+            "{file}"
+        );
+        assert_eq!(job.extra_scrape_metrics_enabled(), extra, "{file}");
+        let got: Vec<&str> = job
+            .scrape_protocols()
+            .iter()
+            .map(|p| p.0.as_str())
+            .collect();
+        assert_eq!(got, protocols, "{file}");
+        assert_eq!(job.settings.scrape_interval.to_string(), "1m", "{file}");
+        assert_eq!(job.settings.scrape_timeout.to_string(), "10s", "{file}");
+    }
+}
