@@ -526,8 +526,9 @@ fn histogram_flags_inherit_as_upstream() {
     const PROTO_FIRST: &[&str] = &config::DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS;
     const DEFAULT: &[&str] = &config::DEFAULT_SCRAPE_PROTOCOLS;
     const TEXT: &[&str] = &["PrometheusText0.0.4"];
-    // (file, native, always classic, convert to NHCB, extra metrics, protocols)
-    let cases: [(&str, bool, bool, bool, bool, &[&str]); 17] = [
+    /// File, then native, always classic, convert to NHCB, extra metrics, protocols.
+    type Case<'a> = (&'a str, bool, bool, bool, bool, &'a [&'a str]);
+    let cases: [Case; 17] = [
         (
             "global_convert_classic_hist_to_nhcb",
             false,
