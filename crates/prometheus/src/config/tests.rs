@@ -142,18 +142,16 @@ fn paths_resolve_against_the_config_directory() {
 #[test]
 fn included_file_errors_name_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("a.yml"),
-        "scrape_configs:\n  - job_name: x\n    bogus: 1\n",
-    )
-    .unwrap();
+    std::fs::create_dir(dir.path().join("jobs")).unwrap();
+    let job = "scrape_configs:\n  - job_name: x\n    bogus: 1\n";
+    std::fs::write(dir.path().join("jobs/a.yml"), job).unwrap();
     let main = dir.path().join("prometheus.yml");
-    std::fs::write(&main, "scrape_config_files: ['*.yml']\n").unwrap();
+    std::fs::write(&main, "scrape_config_files: ['jobs/*.yml']\n").unwrap();
     let err = load_file(&main, false).unwrap_err();
     assert!(matches!(err, ConfigError::ScrapeConfigFile { .. }), "{err}");
     let msg = err.to_string();
     assert!(
-        msg.contains("a.yml\": ") && msg.contains("unknown field `bogus`"),
+        msg.contains("jobs/a.yml\": ") && msg.contains("unknown field `bogus`"),
         "{msg}"
     );
 }

@@ -91,7 +91,12 @@ fn unsupported_mechanisms_are_checked_and_printed_without_secrets() {
         "{err}"
     );
     let err = job("    triton_sd_configs:\n      - account: a\n        dns_suffix: d\n        endpoint: e\n        refresh_interval: 1x\n").unwrap_err();
-    assert!(err.contains("1x"), "{err}");
+    assert!(
+        err.contains("refresh_interval: ") && err.contains("1x"),
+        "{err}"
+    );
+    let err = job("    vultr_sd_configs:\n      - port: http\n").unwrap_err();
+    assert!(err.contains("port: expected an integer"), "{err}");
     let cfg = load_str(
         "scrape_configs:\n  - job_name: a\n    ec2_sd_configs:\n      - region: r\n        secret_key: hunter2\n",
         "t.yml",

@@ -102,10 +102,17 @@ impl UnsupportedSdConfig {
             }
         }
         let fields = Fields(&split.own);
+        // The value types every mechanism shares are checked; the rest only by the rules.
         for key in ["refresh_interval", "timeout", "fetch_timeout"] {
-            if let Some(Value::String(text)) = fields.get(key) {
-                Duration::parse(text).map_err(|err| err.to_string())?;
+            if let Some(value) = fields.get(key) {
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| format!("{key}: expected a duration"))?;
+                Duration::parse(text).map_err(|err| format!("{key}: {err}"))?;
             }
+        }
+        if fields.get("port").is_some_and(|port| !port.is_i64()) {
+            return Err("port: expected an integer".to_owned());
         }
         if let Some(tls) = fields.map("tls_config") {
             let tls: TlsConfig = serde_norway::from_value(Value::Mapping(tls.clone()))
