@@ -27,7 +27,8 @@ pub(super) async fn post(State(app): State<Arc<App>>, body: Bytes) -> Result<Res
     let mut parsed = Vec::with_capacity(posted.len());
     for (i, p) in posted.into_iter().enumerate() {
         let time = |field: &str, v: Option<String>| -> Result<Option<Timestamp>, ApiError> {
-            v.filter(|s| !s.is_empty())
+            let parsed = v
+                .filter(|s| !s.is_empty())
                 .map(|s| {
                     s.parse::<Timestamp>().map_err(|_| {
                         schema_error(
@@ -36,7 +37,9 @@ pub(super) async fn post(State(app): State<Arc<App>>, body: Bytes) -> Result<Res
                         )
                     })
                 })
-                .transpose()
+                .transpose()?;
+            // Go clients (amtool among them) send the zero time for "unset".
+            Ok(parsed.filter(|t| *t != go_zero_time()))
         };
         let starts_at = time("startsAt", p.starts_at)?;
         let ends_at = time("endsAt", p.ends_at)?;
@@ -83,6 +86,11 @@ pub(super) async fn post(State(app): State<Arc<App>>, body: Bytes) -> Result<Res
         let message: Vec<String> = errors.iter().map(ToString::to_string).collect();
         Err(error(StatusCode::BAD_REQUEST, &message.join("; ")))
     }
+}
+
+/// Go's zero `time.Time`, `0001-01-01T00:00:00Z`.
+fn go_zero_time() -> Timestamp {
+    Timestamp::from_second(-62_135_596_800).expect("in range")
 }
 
 /// The filters `GET /alerts` and `GET /alerts/groups` share.

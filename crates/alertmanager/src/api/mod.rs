@@ -86,13 +86,13 @@ impl IntoResponse for ApiError {
                 } else {
                     StatusCode::UNPROCESSABLE_ENTITY
                 };
-                json(
-                    status,
-                    &Body {
-                        code,
-                        message: &message,
-                    },
-                )
+                // Unlike other answers, go-swagger's validation errors end without a newline.
+                let body = serde_json::to_string(&Body {
+                    code,
+                    message: &message,
+                })
+                .unwrap_or_default();
+                (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
             }
         }
     }

@@ -183,7 +183,7 @@ async fn invalid_alerts_are_refused_with_upstream_texts() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         body,
-        "{\"code\":601,\"message\":\"0.generatorURL in body must be of type uri: \\\"::\\\"\"}\n"
+        "{\"code\":601,\"message\":\"0.generatorURL in body must be of type uri: \\\"::\\\"\"}"
     );
     let (status, body) = h.call(Method::GET, "/api/v2/alerts?filter=foo", None).await;
     assert_eq!(
@@ -324,7 +324,7 @@ async fn silences_lifecycle() {
             Method::GET,
             "/api/v2/silence/xyz".to_owned(),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "{\"code\":601,\"message\":\"silenceID in path must be of type uuid: \\\"xyz\\\"\"}\n"
+            "{\"code\":601,\"message\":\"silenceID in path must be of type uuid: \\\"xyz\\\"\"}"
                 .to_owned(),
         ),
     ];

@@ -108,8 +108,6 @@ pub enum SilenceError {
     NotFound,
     #[error("silence invalid: {0}")]
     Invalid(String),
-    #[error("silence {0} already expired")]
-    AlreadyExpired(String),
 }
 
 /// Every silence, by ID, until it has been expired for longer than the retention.
@@ -158,7 +156,8 @@ impl Silences {
         store(&mut by_id, sil, now)
     }
 
-    /// Ends a silence now (a pending one never starts).
+    /// Ends a silence now (a pending one never starts). Expiring an expired silence changes
+    /// nothing and is no error, as upstream's API answers it.
     pub fn expire(&self, id: &str) -> Result<(), SilenceError> {
         let now = self.clock.now();
         let mut by_id = self.by_id.write().unwrap_or_else(PoisonError::into_inner);
@@ -238,7 +237,7 @@ fn expire_locked(
 ) -> Result<(), SilenceError> {
     let mut sil = Silence::clone(by_id.get(id).ok_or(SilenceError::NotFound)?);
     match sil.state_at(now) {
-        SilenceState::Expired => return Err(SilenceError::AlreadyExpired(id.to_owned())),
+        SilenceState::Expired => return Ok(()),
         SilenceState::Active => sil.ends_at = now,
         SilenceState::Pending => {
             sil.starts_at = now;
