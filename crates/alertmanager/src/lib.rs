@@ -1,11 +1,20 @@
 //! Promethium's Alertmanager: the `alertmanager` daemon and `amtool`, drop-in replacements for
 //! upstream's.
 //!
-//! This crate loads and validates alertmanager.yml exactly as upstream does ([`config`]),
-//! parses label matchers in both of upstream's syntaxes ([`labels`]) and builds the routing
-//! tree that decides which receiver an alert goes to ([`dispatch`]).
+//! * [`config`]: alertmanager.yml, loaded and validated exactly as upstream does;
+//! * [`labels`]: label matchers in both of upstream's syntaxes;
+//! * [`dispatch`]: the routing tree that decides which receiver an alert goes to;
+//! * [`alert`], [`silence`], [`inhibit`]: the alert store, silences and inhibition rules;
+//! * [`api`]: the HTTP API v2; [`daemon`]: flags and wiring of the `alertmanager` binary;
+//! * [`cli`]: `amtool`'s commands.
 
+pub mod alert;
+pub mod api;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod daemon;
 pub mod dispatch;
+pub mod inhibit;
 pub mod labels;
+pub mod silence;

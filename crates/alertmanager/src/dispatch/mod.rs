@@ -2,4 +2,5 @@
 
 mod route;
 
+pub(crate) use route::combined_matchers;
 pub use route::{Route, RouteOpts, RouteTree};

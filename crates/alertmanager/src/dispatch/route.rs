@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::config::RouteConfig;
+use crate::config::types::{ConfigMatchers, MatchEqual, MatchRegexps};
 use crate::labels::{MatchType, Matcher, Matchers};
 
 /// What a route node decides, inherited from its parent unless the node sets it.
@@ -38,6 +39,31 @@ impl Default for RouteOpts {
             labels: BTreeMap::new(),
         }
     }
+}
+
+/// The legacy `match`/`match_re` maps and a `matchers:` list as one sorted list, the way
+/// upstream combines them for routes and inhibition rules.
+pub(crate) fn combined_matchers(
+    match_eq: Option<&MatchEqual>,
+    match_re: Option<&MatchRegexps>,
+    matchers: &ConfigMatchers,
+) -> Matchers {
+    let mut out = Vec::new();
+    for (name, value) in match_eq.iter().flat_map(|m| &m.0) {
+        out.push(Matcher::new(MatchType::Equal, name, value).expect("equality matchers compile"));
+    }
+    for (name, value) in match_re.iter().flat_map(|m| &m.0) {
+        // Upstream builds the matcher from the compiled regex's text, which carries the
+        // anchors; that is what `amtool config routes` prints.
+        let anchored = format!("^(?:{value})$");
+        out.push(
+            Matcher::new(MatchType::Regexp, name, anchored)
+                .expect("match_re was compiled while loading"),
+        );
+    }
+    out.extend(matchers.0.iter().cloned());
+    out.sort();
+    Matchers(out)
 }
 
 /// A node of the tree. Nodes live in one arena ([`RouteTree`]) and refer to each other by
@@ -99,28 +125,13 @@ impl RouteTree {
         opts.mute_time_intervals = cfg.mute_time_intervals.clone();
         opts.active_time_intervals = cfg.active_time_intervals.clone();
 
-        let mut matchers = Vec::new();
-        for (name, value) in cfg.match_eq.iter().flat_map(|m| &m.0) {
-            matchers.push(
-                Matcher::new(MatchType::Equal, name, value).expect("equality matchers compile"),
-            );
-        }
-        for (name, value) in cfg.match_re.iter().flat_map(|m| &m.0) {
-            // Upstream builds the matcher from the compiled regex's text, which carries
-            // the anchors; that is what `amtool config routes` prints.
-            let anchored = format!("^(?:{value})$");
-            matchers.push(
-                Matcher::new(MatchType::Regexp, name, anchored)
-                    .expect("match_re was compiled while loading"),
-            );
-        }
-        matchers.extend(cfg.matchers.0.iter().cloned());
-        matchers.sort();
+        let matchers =
+            combined_matchers(cfg.match_eq.as_ref(), cfg.match_re.as_ref(), &cfg.matchers);
 
         let id = self.nodes.len();
         self.nodes.push(Route {
             opts,
-            matchers: Matchers(matchers),
+            matchers,
             continue_matching: cfg.continue_matching,
             children: Vec::new(),
             parent,

@@ -105,6 +105,12 @@ pub(crate) fn compile_anchored(pattern: &str) -> Result<regex::Regex, ParseError
                 .find(|l| l.starts_with("error:"))
                 .map(|l| l.trim_start_matches("error:").trim().to_owned())
                 .unwrap_or(reason);
+            // Go's wording for the two most common mistakes.
+            let reason = match reason.as_str() {
+                "unclosed group" => "missing closing )".to_owned(),
+                "unopened group" => "unexpected )".to_owned(),
+                _ => reason,
+            };
             ParseError::new(format!("error parsing regexp: {reason}: `{pattern}`"))
         })
 }

@@ -55,6 +55,12 @@ pub fn parse_matchers_utf8(input: &str) -> Result<Vec<Matcher>, ParseError> {
     utf8::parse_matchers(input)
 }
 
+/// Compiles a receiver-name filter of the API, anchored textually as upstream does (so its
+/// errors quote the anchored pattern).
+pub fn compile_receiver_regex(pattern: &str) -> Result<regex::Regex, ParseError> {
+    matcher::compile_anchored(&format!("^(?:{pattern})$"))
+}
+
 /// Whether `name` is a label name Alertmanager accepts: any non-empty UTF-8 string, as in
 /// upstream's default mode.
 pub fn is_valid_label_name(name: &str) -> bool {

@@ -1,0 +1,166 @@
+//! Alerts as the Alertmanager keeps them: identity (the label fingerprint), the activity range
+//! with upstream's resolve-timeout rules, validation, and the in-memory [`AlertStore`].
+
+mod store;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::Timestamp;
+
+pub use store::AlertStore;
+
+/// Label names to values; a `BTreeMap` keeps names sorted, which both the fingerprint and the
+/// JSON output rely on.
+pub type LabelSet = BTreeMap<String, String>;
+
+/// Upstream's `model.Fingerprint`: FNV-1a (64 bit) over the sorted label pairs, each name and
+/// value followed by the byte 0xff. Printed as 16 hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fingerprint(pub u64);
+
+impl Fingerprint {
+    pub fn of(labels: &LabelSet) -> Fingerprint {
+        const OFFSET: u64 = 14_695_981_039_346_656_037;
+        const PRIME: u64 = 1_099_511_628_211;
+        let mut hash = OFFSET;
+        let mut feed = |bytes: &[u8]| {
+            for &b in bytes {
+                hash ^= u64::from(b);
+                hash = hash.wrapping_mul(PRIME);
+            }
+        };
+        for (name, value) in labels {
+            feed(name.as_bytes());
+            feed(&[0xff]);
+            feed(value.as_bytes());
+            feed(&[0xff]);
+        }
+        Fingerprint(hash)
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// An alert that passed validation and got its defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alert {
+    pub labels: LabelSet,
+    pub annotations: LabelSet,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub generator_url: String,
+    /// The end was not given by the client but derived from `resolve_timeout`; an explicit end
+    /// from a later update wins over it.
+    pub timeout: bool,
+    pub fingerprint: Fingerprint,
+}
+
+/// Why a posted alert was refused; the texts are upstream's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AlertError {
+    #[error("start time must be before end time")]
+    EndBeforeStart,
+    #[error("invalid label set: {0}")]
+    Labels(String),
+    #[error("at least one label pair required")]
+    NoLabels,
+    #[error("invalid annotations: {0}")]
+    Annotations(String),
+}
+
+/// An alert as a client posts it: every time optional.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PostedAlert {
+    pub labels: LabelSet,
+    pub annotations: LabelSet,
+    pub starts_at: Option<Timestamp>,
+    pub ends_at: Option<Timestamp>,
+    pub generator_url: String,
+}
+
+impl PostedAlert {
+    /// Upstream's ingestion rules: empty label values are dropped, the start defaults to the
+    /// end (or now), and an alert without an end resolves after `resolve_timeout` unless it is
+    /// posted again.
+    pub fn into_alert(
+        mut self,
+        now: Timestamp,
+        resolve_timeout: jiff::SignedDuration,
+    ) -> Result<Alert, AlertError> {
+        self.labels.retain(|_, v| !v.is_empty());
+        let starts_at = self.starts_at.or(self.ends_at).unwrap_or(now);
+        let (ends_at, timeout) = match self.ends_at {
+            Some(end) => (end, false),
+            None => (now.saturating_add(resolve_timeout).unwrap_or(now), true),
+        };
+        if ends_at < starts_at {
+            return Err(AlertError::EndBeforeStart);
+        }
+        validate_names(&self.labels).map_err(AlertError::Labels)?;
+        if self.labels.is_empty() {
+            return Err(AlertError::NoLabels);
+        }
+        validate_names(&self.annotations).map_err(AlertError::Annotations)?;
+        Ok(Alert {
+            fingerprint: Fingerprint::of(&self.labels),
+            labels: self.labels,
+            annotations: self.annotations,
+            starts_at,
+            ends_at,
+            updated_at: now,
+            generator_url: self.generator_url,
+            timeout,
+        })
+    }
+}
+
+/// Alert label names follow the classic Prometheus rules (upstream's default mode).
+fn validate_names(set: &LabelSet) -> Result<(), String> {
+    match set.keys().find(|n| !crate::labels::is_legacy_label_name(n)) {
+        Some(name) => Err(format!("invalid name {name:?}")),
+        None => Ok(()),
+    }
+}
+
+impl Alert {
+    /// Whether the alert has ended at `now`.
+    pub fn resolved_at(&self, now: Timestamp) -> bool {
+        self.ends_at <= now
+    }
+
+    /// Combines an update with the stored alert when their activity ranges overlap, as
+    /// upstream does: the newer update's data, the earliest start, and an end that only an
+    /// explicit (non-timeout) later end can extend.
+    pub fn merge(&self, newer: &Alert, now: Timestamp) -> Alert {
+        if newer.updated_at < self.updated_at {
+            return newer.merge(self, now);
+        }
+        let mut out = newer.clone();
+        if self.starts_at < newer.starts_at {
+            out.starts_at = self.starts_at;
+        }
+        if newer.resolved_at(now) {
+            if self.resolved_at(now) && self.ends_at > newer.ends_at {
+                out.ends_at = self.ends_at;
+            }
+        } else if self.ends_at > newer.ends_at && !self.timeout {
+            out.ends_at = self.ends_at;
+        }
+        out
+    }
+
+    /// Whether an update and this stored alert describe the same firing (upstream merges only
+    /// then; otherwise the update replaces the alert).
+    pub fn overlaps(&self, update: &Alert) -> bool {
+        (update.ends_at > self.starts_at && update.ends_at < self.ends_at)
+            || (update.starts_at > self.starts_at && update.starts_at < self.ends_at)
+    }
+}

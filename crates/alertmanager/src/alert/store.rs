@@ -1,0 +1,93 @@
+//! The alert store: every alert by fingerprint, split into shards behind their own locks so
+//! that ingestion contends only with work on the same shard, and a GC or a listing never holds
+//! more than one shard at a time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use jiff::Timestamp;
+
+use super::{Alert, Fingerprint};
+
+const SHARDS: usize = 32;
+
+#[derive(Debug)]
+pub struct AlertStore {
+    shards: Vec<RwLock<HashMap<Fingerprint, Arc<Alert>>>>,
+}
+
+impl Default for AlertStore {
+    fn default() -> Self {
+        AlertStore {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+        }
+    }
+}
+
+impl AlertStore {
+    fn shard(&self, fp: Fingerprint) -> &RwLock<HashMap<Fingerprint, Arc<Alert>>> {
+        // The fingerprint is already a good hash; its low bits spread evenly.
+        &self.shards[(fp.0 as usize) % SHARDS]
+    }
+
+    /// Stores an alert, merging it into a stored one with the same labels when their activity
+    /// ranges overlap.
+    pub fn put(&self, alert: Alert, now: Timestamp) {
+        let mut shard = self
+            .shard(alert.fingerprint)
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let stored = match shard.get(&alert.fingerprint) {
+            Some(old) if old.overlaps(&alert) => old.merge(&alert, now),
+            _ => alert,
+        };
+        shard.insert(stored.fingerprint, Arc::new(stored));
+    }
+
+    pub fn get(&self, fp: Fingerprint) -> Option<Arc<Alert>> {
+        self.shard(fp)
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&fp)
+            .cloned()
+    }
+
+    /// Every stored alert, resolved ones included, in no particular order. Each shard is
+    /// locked only while its entries are copied.
+    pub fn snapshot(&self) -> Vec<Arc<Alert>> {
+        let mut out = Vec::with_capacity(self.len());
+        for shard in &self.shards {
+            out.extend(
+                shard
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .values()
+                    .cloned(),
+            );
+        }
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.read().unwrap_or_else(PoisonError::into_inner).len())
+            .sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops alerts resolved at `now`, one shard at a time; returns how many went.
+    pub fn gc(&self, now: Timestamp) -> usize {
+        let mut removed = 0;
+        for shard in &self.shards {
+            let mut shard = shard.write().unwrap_or_else(PoisonError::into_inner);
+            let before = shard.len();
+            shard.retain(|_, a| !a.resolved_at(now));
+            removed += before - shard.len();
+        }
+        removed
+    }
+}

@@ -1,0 +1,147 @@
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+
+fn labels(pairs: &[(&str, &str)]) -> LabelSet {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+const TIMEOUT: SignedDuration = SignedDuration::from_secs(300);
+
+#[test]
+fn fingerprint_matches_upstream() {
+    // Values taken from upstream 0.25's API for the same label sets.
+    let fp = Fingerprint::of(&labels(&[("alertname", "A"), ("severity", "critical")]));
+    assert_eq!(fp.to_string(), "b807e636403824b5");
+    let fp = Fingerprint::of(&labels(&[
+        ("alertname", "A"),
+        ("severity", "warning"),
+        ("team", "a"),
+    ]));
+    assert_eq!(fp.to_string(), "9096a31b56518752");
+}
+
+#[test]
+fn defaults_and_validation() {
+    let now = ts("2026-01-01T00:00:00Z");
+    let a = PostedAlert {
+        labels: labels(&[("a", "b"), ("empty", "")]),
+        ..Default::default()
+    }
+    .into_alert(now, TIMEOUT)
+    .unwrap();
+    assert_eq!(a.starts_at, now);
+    assert_eq!(a.ends_at, ts("2026-01-01T00:05:00Z"));
+    assert!(a.timeout);
+    assert_eq!(a.labels, labels(&[("a", "b")]));
+
+    let end = ts("2025-12-31T23:00:00Z");
+    let a = PostedAlert {
+        labels: labels(&[("a", "b")]),
+        ends_at: Some(end),
+        ..Default::default()
+    }
+    .into_alert(now, TIMEOUT)
+    .unwrap();
+    assert_eq!((a.starts_at, a.ends_at, a.timeout), (end, end, false));
+
+    let err = |p: PostedAlert| p.into_alert(now, TIMEOUT).unwrap_err().to_string();
+    assert_eq!(
+        err(PostedAlert {
+            labels: labels(&[("a", "")]),
+            ..Default::default()
+        }),
+        "at least one label pair required"
+    );
+    assert_eq!(
+        err(PostedAlert {
+            labels: labels(&[("a b", "x")]),
+            ..Default::default()
+        }),
+        "invalid label set: invalid name \"a b\""
+    );
+    assert_eq!(
+        err(PostedAlert {
+            labels: labels(&[("a", "x")]),
+            annotations: labels(&[("", "x")]),
+            ..Default::default()
+        }),
+        "invalid annotations: invalid name \"\""
+    );
+    assert_eq!(
+        err(PostedAlert {
+            labels: labels(&[("a", "x")]),
+            starts_at: Some(ts("2026-01-01T03:00:00Z")),
+            ends_at: Some(ts("2026-01-01T01:00:00Z")),
+            ..Default::default()
+        }),
+        "start time must be before end time"
+    );
+}
+
+#[test]
+fn store_merges_overlapping_updates_and_gcs_resolved() {
+    let store = AlertStore::default();
+    let t0 = ts("2026-01-01T00:00:00Z");
+    let post = |starts: Option<Timestamp>, ends: Option<Timestamp>, now: Timestamp| {
+        PostedAlert {
+            labels: labels(&[("a", "b")]),
+            starts_at: starts,
+            ends_at: ends,
+            ..Default::default()
+        }
+        .into_alert(now, TIMEOUT)
+        .unwrap()
+    };
+    store.put(post(None, None, t0), t0);
+    let t1 = ts("2026-01-01T00:01:00Z");
+    store.put(post(None, None, t1), t1);
+    let fp = Fingerprint::of(&labels(&[("a", "b")]));
+    let stored = store.get(fp).unwrap();
+    // The earliest start stays, the timeout end moves on.
+    assert_eq!(stored.starts_at, t0);
+    assert_eq!(stored.ends_at, ts("2026-01-01T00:06:00Z"));
+    assert_eq!(stored.updated_at, t1);
+
+    // An explicit resolve inside the range ends the alert.
+    let t2 = ts("2026-01-01T00:02:00Z");
+    store.put(post(None, Some(t2), t2), t2);
+    assert_eq!(store.get(fp).unwrap().ends_at, t2);
+    assert_eq!(store.get(fp).unwrap().starts_at, t0);
+
+    assert_eq!(store.gc(t1), 0);
+    assert_eq!(store.gc(t2), 1);
+    assert!(store.is_empty());
+}
+
+#[test]
+fn non_overlapping_update_replaces() {
+    let store = AlertStore::default();
+    let t0 = ts("2026-01-01T00:00:00Z");
+    let first = PostedAlert {
+        labels: labels(&[("a", "b")]),
+        starts_at: Some(t0),
+        ends_at: Some(ts("2026-01-01T00:01:00Z")),
+        ..Default::default()
+    }
+    .into_alert(t0, TIMEOUT)
+    .unwrap();
+    store.put(first, t0);
+    let later = ts("2026-01-01T01:00:00Z");
+    let second = PostedAlert {
+        labels: labels(&[("a", "b")]),
+        starts_at: Some(later),
+        ..Default::default()
+    }
+    .into_alert(later, TIMEOUT)
+    .unwrap();
+    store.put(second.clone(), later);
+    assert_eq!(*store.get(second.fingerprint).unwrap(), second);
+}

@@ -1,0 +1,213 @@
+//! The JSON shapes of upstream's `api/v2/openapi.yaml`, with fields in the order upstream's
+//! generated code writes them, and timestamps as it formats them (milliseconds, UTC).
+
+use std::cmp::Ordering;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::alert::{Alert, LabelSet};
+use crate::silence::{Silence, SilenceState};
+
+/// `2026-01-02T03:04:05.678Z`.
+pub fn format_time(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+#[derive(Debug, Serialize)]
+pub struct Receiver {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertStatus {
+    pub inhibited_by: Vec<String>,
+    pub silenced_by: Vec<String>,
+    pub state: &'static str,
+}
+
+impl AlertStatus {
+    pub fn new(silenced_by: Vec<String>, inhibited_by: Vec<String>) -> Self {
+        let state = if silenced_by.is_empty() && inhibited_by.is_empty() {
+            "active"
+        } else {
+            "suppressed"
+        };
+        AlertStatus {
+            inhibited_by,
+            silenced_by,
+            state,
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.state == "active"
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GettableAlert<'a> {
+    pub annotations: &'a LabelSet,
+    pub ends_at: String,
+    pub fingerprint: String,
+    pub receivers: Vec<Receiver>,
+    pub starts_at: String,
+    pub status: AlertStatus,
+    pub updated_at: String,
+    #[serde(rename = "generatorURL", skip_serializing_if = "str::is_empty")]
+    pub generator_url: &'a str,
+    pub labels: &'a LabelSet,
+}
+
+impl<'a> GettableAlert<'a> {
+    pub fn new(alert: &'a Alert, status: AlertStatus, receivers: Vec<String>) -> Self {
+        GettableAlert {
+            annotations: &alert.annotations,
+            ends_at: format_time(alert.ends_at),
+            fingerprint: alert.fingerprint.to_string(),
+            receivers: receivers
+                .into_iter()
+                .map(|name| Receiver { name })
+                .collect(),
+            starts_at: format_time(alert.starts_at),
+            status,
+            updated_at: format_time(alert.updated_at),
+            generator_url: &alert.generator_url,
+            labels: &alert.labels,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlertGroup<'a> {
+    pub alerts: Vec<GettableAlert<'a>>,
+    pub labels: LabelSet,
+    pub receiver: Receiver,
+}
+
+/// One posted alert. Times stay text until validated, so a bad one can be reported.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostableAlert {
+    pub labels: LabelSet,
+    #[serde(default)]
+    pub annotations: LabelSet,
+    #[serde(default)]
+    pub starts_at: Option<String>,
+    #[serde(default)]
+    pub ends_at: Option<String>,
+    #[serde(default, rename = "generatorURL")]
+    pub generator_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SilenceMatcher {
+    pub is_equal: Option<bool>,
+    pub is_regex: bool,
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostableSilence {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub matchers: Vec<SilenceMatcher>,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub created_by: String,
+    pub comment: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SilenceStatus {
+    pub state: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GettableSilence {
+    pub id: String,
+    pub status: SilenceStatus,
+    pub updated_at: String,
+    pub comment: String,
+    pub created_by: String,
+    pub ends_at: String,
+    pub matchers: Vec<SilenceMatcher>,
+    pub starts_at: String,
+}
+
+impl GettableSilence {
+    pub fn new(s: &Silence, now: Timestamp) -> Self {
+        GettableSilence {
+            id: s.id.clone(),
+            status: SilenceStatus {
+                state: s.state_at(now).as_str(),
+            },
+            updated_at: format_time(s.updated_at),
+            comment: s.comment.clone(),
+            created_by: s.created_by.clone(),
+            ends_at: format_time(s.ends_at),
+            matchers: s
+                .matchers
+                .iter()
+                .map(|m| SilenceMatcher {
+                    is_equal: Some(m.match_type().is_equal()),
+                    is_regex: m.match_type().is_regex(),
+                    name: m.name().to_owned(),
+                    value: m.value().to_owned(),
+                })
+                .collect(),
+            starts_at: format_time(s.starts_at),
+        }
+    }
+}
+
+/// Upstream's listing order: active silences by end, then pending by start, then expired
+/// with the most recently ended first.
+pub fn silence_order(a: &Silence, b: &Silence, now: Timestamp) -> Ordering {
+    let (sa, sb) = (a.state_at(now), b.state_at(now));
+    sa.cmp(&sb).then_with(|| match sa {
+        SilenceState::Active => a.ends_at.cmp(&b.ends_at),
+        SilenceState::Pending => a.starts_at.cmp(&b.starts_at),
+        SilenceState::Expired => b.ends_at.cmp(&a.ends_at),
+    })
+}
+
+/// Upstream's `LabelSet.Before`: smaller sets first, then by the first differing label in
+/// name order (a set missing that label sorts first).
+pub fn label_set_order(a: &LabelSet, b: &LabelSet) -> Ordering {
+    a.len().cmp(&b.len()).then_with(|| {
+        let mut names: Vec<&String> = a.keys().chain(b.keys()).collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            match (a.get(name), b.get(name)) {
+                (None, _) => return Ordering::Less,
+                (_, None) => return Ordering::Greater,
+                (Some(x), Some(y)) if x != y => return x.cmp(y),
+                _ => {}
+            }
+        }
+        Ordering::Equal
+    })
+}
+
+/// Upstream's alert order inside a group: by `job`, then `instance` (alerts having the label
+/// first), then by label set.
+pub fn alert_order(a: &Alert, b: &Alert) -> Ordering {
+    for key in ["job", "instance"] {
+        match (a.labels.get(key), b.labels.get(key)) {
+            (None, None) => continue,
+            (None, Some(_)) => return Ordering::Greater,
+            (Some(_), None) => return Ordering::Less,
+            (Some(x), Some(y)) if x != y => return x.cmp(y),
+            _ => {}
+        }
+    }
+    label_set_order(&a.labels, &b.labels)
+}

@@ -1,0 +1,151 @@
+//! The `alertmanager` daemon: flags, shared state, the HTTP surface around the API, reloads
+//! and the background garbage collection.
+
+mod flags;
+mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use jiff::SignedDuration;
+use pm_common::web::{ReloadSignals, Server, metrics_endpoint, shutdown_signal};
+use tokio::sync::Semaphore;
+
+pub use flags::{ClusterFlags, Flags, Port9093};
+pub use state::{App, Metrics, Runtime, Snapshot};
+
+use crate::clock::SystemClock;
+
+/// Limits applied to every request (`--web.get-concurrency`, `--web.timeout`).
+#[derive(Debug)]
+pub struct Limits {
+    get: Semaphore,
+    max_get: usize,
+    timeout: Option<Duration>,
+}
+
+impl Limits {
+    pub fn new(max_get: usize, timeout: Duration) -> Self {
+        Limits {
+            get: Semaphore::new(max_get),
+            max_get,
+            timeout: (!timeout.is_zero()).then_some(timeout),
+        }
+    }
+}
+
+async fn limit(State(limits): State<Arc<Limits>>, req: Request, next: Next) -> Response {
+    let _permit = if req.method() == Method::GET {
+        match limits.get.try_acquire() {
+            Ok(p) => Some(p),
+            Err(_) => {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "Limit of concurrent GET requests reached ({}), try again later.\n",
+                        limits.max_get
+                    ),
+                )
+                    .into_response();
+            }
+        }
+    } else {
+        None
+    };
+    match limits.timeout {
+        Some(t) => tokio::time::timeout(t, next.run(req))
+            .await
+            .unwrap_or_else(|_| StatusCode::SERVICE_UNAVAILABLE.into_response()),
+        None => next.run(req).await,
+    }
+}
+
+/// The whole router: API v2, `/metrics`, the health, readiness and reload endpoints.
+pub fn router(app: Arc<App>, prefix: &str, limits: Arc<Limits>) -> Router {
+    let ok = || async { "OK" };
+    let metrics = Router::new().route(
+        &format!("{prefix}/metrics"),
+        metrics_endpoint(Arc::clone(&app.registry)),
+    );
+    crate::api::router(prefix)
+        .route(&format!("{prefix}/-/healthy"), get(ok).head(ok))
+        .route(&format!("{prefix}/-/ready"), get(ok).head(ok))
+        .route(&format!("{prefix}/-/reload"), post(reload))
+        .with_state(app)
+        .merge(metrics)
+        .layer(axum::middleware::from_fn_with_state(limits, limit))
+}
+
+async fn reload(State(app): State<Arc<App>>) -> Response {
+    match app.reload() {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(err) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("failed to reload config: {err}\n"),
+        )
+            .into_response(),
+    }
+}
+
+/// Runs the daemon until SIGTERM/SIGINT.
+pub async fn run(flags: Flags) -> anyhow::Result<()> {
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "Starting Alertmanager");
+    if !flags.cluster.listen_address.is_empty() {
+        tracing::warn!(
+            "clustering is not supported yet; this instance runs alone (set --cluster.listen-address= to silence this warning)"
+        );
+    }
+    let retention = SignedDuration::try_from(flags.retention)?;
+    tracing::info!(file = %flags.config_path.display(), "Loading configuration file");
+    let app = App::new(flags.config_path.clone(), Arc::new(SystemClock), retention)?;
+    tracing::info!(file = %flags.config_path.display(), "Completed loading of configuration file");
+
+    let mut signals = ReloadSignals::new()?;
+    let reloader = Arc::clone(&app);
+    tokio::spawn(async move {
+        while signals.recv().await.is_some() {
+            // reload() logs the error and keeps the running config.
+            let _ = reloader.reload();
+        }
+    });
+    spawn_every(flags.alerts_gc_interval, Arc::clone(&app), |app| {
+        let removed = app.alerts.gc(app.clock.now());
+        tracing::debug!(removed, "alert GC done");
+    });
+    spawn_every(flags.maintenance_interval, Arc::clone(&app), |app| {
+        let removed = app.silences.gc();
+        tracing::debug!(removed, "silence GC done");
+    });
+
+    let limits = Arc::new(Limits::new(flags.get_concurrency(), flags.web_timeout));
+    let router = router(Arc::clone(&app), &flags.route_prefix(), limits);
+    Server::bind(&flags.web)
+        .await?
+        .run(router, shutdown_signal())
+        .await;
+    Ok(())
+}
+
+/// Runs `task` every `period` on the blocking pool, so a long pass never holds up the
+/// request workers.
+fn spawn_every(period: Duration, app: Arc<App>, task: fn(&App)) {
+    if period.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(period);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let app = Arc::clone(&app);
+            // A failed pass (a panic) is logged by the runtime; the next tick tries again.
+            let _ = tokio::task::spawn_blocking(move || task(&app)).await;
+        }
+    });
+}

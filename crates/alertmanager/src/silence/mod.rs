@@ -1,0 +1,288 @@
+//! Silences: create, update, expire and query them with upstream's rules, so that an update
+//! which would rewrite history (other matchers, a moved start of an active silence) expires the
+//! old silence and creates a new one instead.
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::alert::LabelSet;
+use crate::clock::Clock;
+use crate::labels::{MatchType, Matcher};
+
+/// Where a silence stands at a given time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SilenceState {
+    Active,
+    Pending,
+    Expired,
+}
+
+impl SilenceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SilenceState::Active => "active",
+            SilenceState::Pending => "pending",
+            SilenceState::Expired => "expired",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Silence {
+    /// Empty when creating.
+    pub id: String,
+    pub matchers: Vec<Matcher>,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub created_by: String,
+    pub comment: String,
+}
+
+impl Silence {
+    pub fn state_at(&self, now: Timestamp) -> SilenceState {
+        if now < self.starts_at {
+            SilenceState::Pending
+        } else if now > self.ends_at {
+            SilenceState::Expired
+        } else {
+            SilenceState::Active
+        }
+    }
+
+    /// Whether every matcher accepts the labels (an absent label reads as `""`).
+    pub fn matches(&self, labels: &LabelSet) -> bool {
+        self.matchers
+            .iter()
+            .all(|m| m.matches(labels.get(m.name()).map_or("", String::as_str)))
+    }
+
+    fn same_matchers(&self, other: &Silence) -> bool {
+        self.matchers.len() == other.matchers.len()
+            && self.matchers.iter().zip(&other.matchers).all(|(a, b)| {
+                a.name() == b.name() && a.value() == b.value() && a.match_type() == b.match_type()
+            })
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.matchers.is_empty() {
+            return Err("at least one matcher required".into());
+        }
+        if self.ends_at < self.starts_at {
+            return Err("end time must not be before start time".into());
+        }
+        Ok(())
+    }
+}
+
+/// Builds one silence matcher as the API describes it, with upstream's validation texts.
+pub fn silence_matcher(
+    index: usize,
+    name: &str,
+    value: &str,
+    is_regex: bool,
+    is_equal: bool,
+) -> Result<Matcher, SilenceError> {
+    let invalid = |e: String| SilenceError::Invalid(format!("invalid label matcher {index}: {e}"));
+    if !crate::labels::is_legacy_label_name(name) {
+        return Err(invalid(format!("invalid label name {name:?}")));
+    }
+    let match_type = match (is_regex, is_equal) {
+        (false, true) => MatchType::Equal,
+        (false, false) => MatchType::NotEqual,
+        (true, true) => MatchType::Regexp,
+        (true, false) => MatchType::NotRegexp,
+    };
+    Matcher::new(match_type, name, value)
+        .map_err(|e| invalid(format!("invalid regular expression {value:?}: {e}")))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SilenceError {
+    #[error("silence not found")]
+    NotFound,
+    #[error("silence invalid: {0}")]
+    Invalid(String),
+}
+
+/// Every silence, by ID, until it has been expired for longer than the retention.
+#[derive(Debug)]
+pub struct Silences {
+    by_id: RwLock<HashMap<String, Arc<Silence>>>,
+    clock: Arc<dyn Clock>,
+    retention: SignedDuration,
+}
+
+impl Silences {
+    pub fn new(clock: Arc<dyn Clock>, retention: SignedDuration) -> Self {
+        Silences {
+            by_id: RwLock::default(),
+            clock,
+            retention,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Creates a silence (empty ID) or updates one; returns the ID it is stored under, which
+    /// is new when the update could not be applied in place.
+    pub fn set(&self, mut sil: Silence) -> Result<String, SilenceError> {
+        let now = self.clock.now();
+        let mut by_id = self.by_id.write().unwrap_or_else(PoisonError::into_inner);
+        let prev = if sil.id.is_empty() {
+            None
+        } else {
+            Some(by_id.get(&sil.id).cloned().ok_or(SilenceError::NotFound)?)
+        };
+        if let Some(prev) = prev {
+            if can_update(&prev, &sil, now) {
+                return store(&mut by_id, sil, now);
+            }
+            if prev.state_at(now) != SilenceState::Expired {
+                expire_locked(&mut by_id, &prev.id, now)?;
+            }
+        }
+        sil.id = new_uuid();
+        if sil.starts_at < now {
+            sil.starts_at = now;
+        }
+        store(&mut by_id, sil, now)
+    }
+
+    /// Ends a silence now (a pending one never starts). Expiring an expired silence changes
+    /// nothing and is no error, as upstream's API answers it.
+    pub fn expire(&self, id: &str) -> Result<(), SilenceError> {
+        let now = self.clock.now();
+        let mut by_id = self.by_id.write().unwrap_or_else(PoisonError::into_inner);
+        expire_locked(&mut by_id, id, now)
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<Silence>> {
+        self.by_id
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+
+    pub fn list(&self) -> Vec<Arc<Silence>> {
+        self.by_id
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// The silences active at `now`, to test many alerts against one consistent set.
+    pub fn active_at(&self, now: Timestamp) -> Vec<Arc<Silence>> {
+        let mut active: Vec<_> = self
+            .by_id
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .filter(|s| s.state_at(now) == SilenceState::Active)
+            .cloned()
+            .collect();
+        active.sort_by(|a, b| a.id.cmp(&b.id));
+        active
+    }
+
+    /// Forgets silences that ended more than the retention ago; returns how many.
+    pub fn gc(&self) -> usize {
+        let now = self.clock.now();
+        let mut by_id = self.by_id.write().unwrap_or_else(PoisonError::into_inner);
+        let before = by_id.len();
+        by_id.retain(|_, s| {
+            s.ends_at
+                .saturating_add(self.retention)
+                .is_ok_and(|t| t >= now)
+        });
+        before - by_id.len()
+    }
+}
+
+/// The IDs (sorted) of the silences in `active` that match `labels`.
+pub fn silenced_by(active: &[Arc<Silence>], labels: &LabelSet) -> Vec<String> {
+    active
+        .iter()
+        .filter(|s| s.matches(labels))
+        .map(|s| s.id.clone())
+        .collect()
+}
+
+fn store(
+    by_id: &mut HashMap<String, Arc<Silence>>,
+    mut sil: Silence,
+    now: Timestamp,
+) -> Result<String, SilenceError> {
+    sil.updated_at = now;
+    sil.validate().map_err(SilenceError::Invalid)?;
+    let id = sil.id.clone();
+    by_id.insert(id.clone(), Arc::new(sil));
+    Ok(id)
+}
+
+fn expire_locked(
+    by_id: &mut HashMap<String, Arc<Silence>>,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), SilenceError> {
+    let mut sil = Silence::clone(by_id.get(id).ok_or(SilenceError::NotFound)?);
+    match sil.state_at(now) {
+        SilenceState::Expired => return Ok(()),
+        SilenceState::Active => sil.ends_at = now,
+        SilenceState::Pending => {
+            sil.starts_at = now;
+            sil.ends_at = now;
+        }
+    }
+    store(by_id, sil, now).map(drop)
+}
+
+/// Whether `new` may overwrite `old` in place: same matchers, and only the changes the old
+/// silence's state allows (an active silence keeps its start and may not end in the past).
+fn can_update(old: &Silence, new: &Silence, now: Timestamp) -> bool {
+    if !old.same_matchers(new) {
+        return false;
+    }
+    match old.state_at(now) {
+        SilenceState::Active => new.starts_at == old.starts_at && new.ends_at >= now,
+        SilenceState::Pending => new.starts_at >= now,
+        SilenceState::Expired => false,
+    }
+}
+
+/// A random (version 4) UUID in its usual text form, as upstream's silence IDs.
+fn new_uuid() -> String {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("the OS random source is available");
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Whether `s` is a UUID in the form the API accepts for silence IDs.
+pub fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}

@@ -1,0 +1,401 @@
+//! End to end: our `alertmanager` binary and upstream's (Debian's prometheus-alertmanager
+//! 0.25) on loopback with the same config receive the same requests; the API answers and
+//! upstream's `amtool` output must be the same once times and random IDs are masked. Also
+//! reloads of our binary by SIGHUP.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use regex::Regex;
+
+const UPSTREAM: &str = "/usr/bin/prometheus-alertmanager";
+const AMTOOL: &str = "/usr/bin/amtool";
+
+const CONFIG: &str = r#"
+global:
+  resolve_timeout: 5m
+route:
+  receiver: default
+  group_by: [alertname]
+  routes:
+    - receiver: team
+      matchers: [team="a"]
+      continue: true
+    - receiver: other
+      matchers: [team=~"a|b"]
+receivers:
+  - name: default
+  - name: team
+  - name: other
+inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="warning"]
+    equal: [alertname]
+"#;
+
+/// A daemon killed when dropped.
+struct Daemon {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(binary: &str, config: &str) -> Daemon {
+    // reqwest is built without a default TLS provider; plain HTTP still needs one installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("alertmanager.yml");
+    std::fs::write(&config_path, config).unwrap();
+    let port = free_port();
+    let child = Command::new(binary)
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg(format!("--config.file={}", config_path.display()))
+        .arg(format!(
+            "--storage.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg("--cluster.listen-address=")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {binary}: {e}"));
+    let daemon = Daemon {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    };
+    let client = reqwest::Client::new();
+    for _ in 0..400 {
+        if let Ok(r) = client.get(format!("{}/-/ready", daemon.url)).send().await
+            && r.status().is_success()
+        {
+            return daemon;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{binary} did not become ready on {}", daemon.url);
+}
+
+fn available(path: &str) -> bool {
+    if Path::new(path).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
+        "{path} is missing and PM_REQUIRE_UPSTREAM is set"
+    );
+    println!("SKIP: {path} not installed (Debian package prometheus-alertmanager)");
+    false
+}
+
+/// Masks what legitimately differs between two servers: timestamps, silence IDs.
+fn mask(text: &str) -> String {
+    let iso = Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z").unwrap();
+    let plain = Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC").unwrap();
+    let uuid = Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
+    let text = iso.replace_all(text, "<time>");
+    let text = plain.replace_all(&text, "<time>");
+    uuid.replace_all(&text, "<id>").into_owned()
+}
+
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    body: Option<&str>,
+) -> String {
+    let mut req = client.request(method, url);
+    if let Some(b) = body {
+        req = req
+            .header("content-type", "application/json")
+            .body(b.to_owned());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    format!("{status} {}", resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn api_matches_upstream() {
+    if !available(UPSTREAM) {
+        return;
+    }
+    let ours = start(env!("CARGO_BIN_EXE_alertmanager"), CONFIG).await;
+    let upstream = start(UPSTREAM, CONFIG).await;
+    let client = reqwest::Client::new();
+    let far = "2099-01-01T00:00:00Z";
+    let silence = format!(
+        r#"{{"matchers":[{{"name":"team","value":"b","isRegex":false}}],"startsAt":"2020-01-01T00:00:00Z","endsAt":"{far}","createdBy":"me","comment":"c"}}"#
+    );
+    let requests: Vec<(reqwest::Method, &str, Option<String>)> = vec![
+        (
+            reqwest::Method::POST,
+            "/api/v2/alerts",
+            Some(
+                r#"[{"labels":{"alertname":"A","team":"a","severity":"warning","instance":"2"},"annotations":{"x":"y"},"generatorURL":"http://g"},
+                    {"labels":{"alertname":"A","team":"a","severity":"warning","instance":"1"}},
+                    {"labels":{"alertname":"A","severity":"critical"}},
+                    {"labels":{"alertname":"B","team":"b","job":"j"}},
+                    {"labels":{"alertname":"C","empty":""},"endsAt":"2000-01-01T00:00:00Z"}]"#
+                    .to_owned(),
+            ),
+        ),
+        (reqwest::Method::POST, "/api/v2/silences", Some(silence)),
+        (
+            reqwest::Method::POST,
+            "/api/v2/alerts",
+            Some(r#"[{"labels":{"a":""}},{"labels":{"a b":"x"}},{"labels":{"a":"b"},"annotations":{"":"x"}}]"#.to_owned()),
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v2/alerts",
+            Some(r#"[{"labels":{"a":"b"},"startsAt":"2026-01-01T03:00:00Z","endsAt":"2026-01-01T01:00:00Z"}]"#.to_owned()),
+        ),
+        (reqwest::Method::GET, "/api/v2/alerts", None),
+        (reqwest::Method::GET, "/api/v2/alerts?silenced=false", None),
+        (reqwest::Method::GET, "/api/v2/alerts?inhibited=false&active=true", None),
+        (reqwest::Method::GET, "/api/v2/alerts?active=false", None),
+        (reqwest::Method::GET, "/api/v2/alerts?filter=team%3D~%22a%7Cb%22&filter=instance!%3D%221%22", None),
+        (reqwest::Method::GET, "/api/v2/alerts?receiver=oth.*", None),
+        (reqwest::Method::GET, "/api/v2/alerts?filter=foo", None),
+        (reqwest::Method::GET, "/api/v2/alerts?receiver=(", None),
+        (reqwest::Method::GET, "/api/v2/alerts/groups", None),
+        (reqwest::Method::GET, "/api/v2/alerts/groups?receiver=team", None),
+        (reqwest::Method::GET, "/api/v2/alerts/groups?silenced=false&filter=alertname%3D%22A%22", None),
+        (reqwest::Method::GET, "/api/v2/receivers", None),
+        (reqwest::Method::GET, "/api/v2/silences", None),
+        (reqwest::Method::GET, "/api/v2/silences?filter=team%3D%22a%22", None),
+        (reqwest::Method::GET, "/api/v2/silence/41062fcc-5551-455e-9c6e-2e79bf926d02", None),
+        (reqwest::Method::GET, "/api/v2/silence/xyz", None),
+        (reqwest::Method::DELETE, "/api/v2/silence/41062fcc-5551-455e-9c6e-2e79bf926d02", None),
+        (
+            reqwest::Method::POST,
+            "/api/v2/silences",
+            Some(format!(r#"{{"matchers":[{{"name":"a","value":"(","isRegex":true}}],"startsAt":"2020-01-01T00:00:00Z","endsAt":"{far}","createdBy":"me","comment":"c"}}"#)),
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v2/silences",
+            Some(r#"{"matchers":[{"name":"a","value":"b","isRegex":false}],"startsAt":"2020-01-01T00:00:00Z","endsAt":"2020-02-01T00:00:00Z","createdBy":"me","comment":"c"}"#.to_owned()),
+        ),
+    ];
+    for (method, path, body) in requests {
+        let a = call(
+            &client,
+            method.clone(),
+            &format!("{}{path}", upstream.url),
+            body.as_deref(),
+        )
+        .await;
+        let b = call(
+            &client,
+            method.clone(),
+            &format!("{}{path}", ours.url),
+            body.as_deref(),
+        )
+        .await;
+        assert_eq!(mask(&b), mask(&a), "{method} {path}");
+    }
+    // Expiring a silence, then reading it back.
+    let list = call(
+        &client,
+        reqwest::Method::GET,
+        &format!("{}/api/v2/silences", ours.url),
+        None,
+    )
+    .await;
+    let id = Regex::new(r#""id":"([^"]+)""#)
+        .unwrap()
+        .captures(&list)
+        .unwrap()[1]
+        .to_owned();
+    let deleted = call(
+        &client,
+        reqwest::Method::DELETE,
+        &format!("{}/api/v2/silence/{id}", ours.url),
+        None,
+    )
+    .await;
+    assert_eq!(deleted, "200 ");
+    let after = call(
+        &client,
+        reqwest::Method::GET,
+        &format!("{}/api/v2/silence/{id}", ours.url),
+        None,
+    )
+    .await;
+    assert!(after.contains(r#""state":"expired""#), "{after}");
+
+    let status = call(
+        &client,
+        reqwest::Method::GET,
+        &format!("{}/api/v2/status", ours.url),
+        None,
+    )
+    .await;
+    assert!(
+        status.starts_with(
+            r#"200 {"cluster":{"peers":[],"status":"disabled"},"config":{"original":"#
+        ),
+        "{status}"
+    );
+}
+
+fn amtool(url: &str, args: &[&str]) -> (String, bool) {
+    let out = Command::new(AMTOOL)
+        .arg(format!("--alertmanager.url={url}"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {AMTOOL}: {e}"));
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.success(),
+    )
+}
+
+/// The same session of upstream's amtool against a server: returns each step's output.
+fn amtool_session(url: &str) -> Vec<(String, bool)> {
+    let mut out = vec![
+        amtool(
+            url,
+            &[
+                "alert",
+                "add",
+                "alertname=Z",
+                "severity=warning",
+                "team=b",
+                "--annotation=summary=hi",
+            ],
+        ),
+        amtool(
+            url,
+            &[
+                "alert",
+                "add",
+                "alertname=Y",
+                "severity=critical",
+                "--end=2000-01-01T00:00:00Z",
+            ],
+        ),
+        amtool(url, &["alert", "query"]),
+        amtool(url, &["alert", "query", "-o", "extended", "alertname=Z"]),
+    ];
+    let (id, ok) = amtool(
+        url,
+        &[
+            "silence", "add", "team=b", "-c", "cm", "-a", "me", "-d", "1h",
+        ],
+    );
+    out.push((mask(&id), ok));
+    out.push(amtool(url, &["silence", "query"]));
+    out.push(amtool(url, &["silence", "query", "-q"]));
+    out.push(amtool(url, &["alert", "query", "-s"]));
+    out.push(amtool(url, &["alert", "query", "-i"]));
+    out.push(amtool(url, &["silence", "expire", id.trim()]));
+    out.push(amtool(url, &["silence", "query", "--expired"]));
+    out.push(amtool(url, &["silence", "expire", id.trim()]));
+    out.push(amtool(
+        url,
+        &["silence", "expire", "41062fcc-5551-455e-9c6e-2e79bf926d02"],
+    ));
+    out.into_iter().map(|(s, ok)| (mask(&s), ok)).collect()
+}
+
+#[tokio::test]
+async fn upstream_amtool_sees_the_same() {
+    if !available(UPSTREAM) || !available(AMTOOL) {
+        return;
+    }
+    let ours = start(env!("CARGO_BIN_EXE_alertmanager"), CONFIG).await;
+    let upstream = start(UPSTREAM, CONFIG).await;
+    let (ours_url, upstream_url) = (ours.url.clone(), upstream.url.clone());
+    let want = tokio::task::spawn_blocking(move || amtool_session(&upstream_url))
+        .await
+        .unwrap();
+    let got = tokio::task::spawn_blocking(move || amtool_session(&ours_url))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), want.len());
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g, w, "amtool step {i}");
+    }
+    // The session did something: an alert listed, a silence made.
+    assert!(got[2].0.contains("Z "), "{:?}", got[2]);
+    assert!(got[5].0.contains("team=\"b\""), "{:?}", got[5]);
+}
+
+#[tokio::test]
+async fn sighup_reload_keeps_the_old_config_when_the_new_is_bad() {
+    let daemon = start(env!("CARGO_BIN_EXE_alertmanager"), CONFIG).await;
+    let client = reqwest::Client::new();
+    let receivers = || async {
+        call(
+            &client,
+            reqwest::Method::GET,
+            &format!("{}/api/v2/receivers", daemon.url),
+            None,
+        )
+        .await
+    };
+    let config = daemon._dir.path().join("alertmanager.yml");
+    let hup = || {
+        let ok = Command::new("kill")
+            .args(["-HUP", &daemon.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -HUP failed");
+    };
+    let wait_for = |want: &'static str| async move {
+        for _ in 0..200 {
+            if receivers().await == want {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("receivers never became {want}");
+    };
+    std::fs::write(&config, "route: {receiver: nope}\n").unwrap();
+    hup();
+    // The bad file is refused: the reload metric drops and the old receivers stay.
+    for _ in 0..200 {
+        let m = call(
+            &client,
+            reqwest::Method::GET,
+            &format!("{}/metrics", daemon.url),
+            None,
+        )
+        .await;
+        if m.contains("alertmanager_config_last_reload_successful 0") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        receivers().await,
+        "200 [{\"name\":\"default\"},{\"name\":\"team\"},{\"name\":\"other\"}]\n"
+    );
+    std::fs::write(
+        &config,
+        "route: {receiver: only}\nreceivers: [{name: only}]\n",
+    )
+    .unwrap();
+    hup();
+    wait_for("200 [{\"name\":\"only\"}]\n").await;
+}
