@@ -206,6 +206,13 @@ impl Head {
                 new_min = new_min.min(t);
             }
         }
+        // As upstream, a head left with data starts at the truncation time, so the blocks cut
+        // from it next are aligned to the block range rather than to their first sample.
+        let new_min = if new_min == i64::MAX {
+            new_min
+        } else {
+            new_min.max(mint)
+        };
         inner.min_time.store(new_min, Ordering::Release);
         if new_min == i64::MAX {
             inner.max_time.store(i64::MIN, Ordering::Release);
