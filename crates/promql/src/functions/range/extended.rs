@@ -237,7 +237,7 @@ fn reset_correction(
                 *c = Some(x.clone());
                 Ok(())
             }
-            Some(sum) => sum.add(x),
+            Some(sum) => sum.add(x).map(drop),
         }
     }
     let mut correction: Option<FloatHistogram> = None;
