@@ -486,7 +486,9 @@ impl FloatHistogram {
     /// Whether `self` follows `previous` only after a counter reset (upstream `DetectReset`):
     /// a `reset`/`not_reset` hint decides; otherwise (gauges too, since PromQL lets counter
     /// functions run on them) any decrease of the count, the zero bucket or any bucket, an
-    /// increase of resolution, a narrowing zero bucket or changed custom bounds.
+    /// increase of resolution, a narrowing zero bucket or a switch between exponential and
+    /// custom buckets. Custom buckets with changed bounds are compared on the bounds both
+    /// share: a reset when any such bucket lost observations.
     pub fn detect_reset(&self, previous: &FloatHistogram) -> bool {
         match self.counter_reset_hint {
             CounterResetHint::CounterReset => return true,
@@ -495,11 +497,18 @@ impl FloatHistogram {
         }
         if self.count < previous.count
             || self.uses_custom_buckets() != previous.uses_custom_buckets()
-            || (self.uses_custom_buckets()
-                && !bounds_match(&self.custom_values, &previous.custom_values))
-            || self.schema > previous.schema
-            || self.zero_threshold < previous.zero_threshold
         {
+            return true;
+        }
+        if self.uses_custom_buckets() && !bounds_match(&self.custom_values, &previous.custom_values)
+        {
+            let shared = shared_bounds(&self.custom_values, &previous.custom_values);
+            let (mut cur, mut prev) = (self.clone(), previous.clone());
+            cur.map_to_bounds(&shared);
+            prev.map_to_bounds(&shared);
+            return bucket_decreased(&cur.positive(), &prev.positive());
+        }
+        if self.schema > previous.schema || self.zero_threshold < previous.zero_threshold {
             return true;
         }
         let mut prev = previous.clone();

@@ -182,6 +182,27 @@ fn reset_detection() {
 }
 
 #[test]
+fn reset_detection_across_custom_bounds_compares_shared_bounds() {
+    let nhcb = |bounds: Vec<f64>, buckets: Vec<f64>| {
+        let mut h = hist(
+            CUSTOM_BUCKETS_SCHEMA,
+            vec![span(0, buckets.len() as u32)],
+            buckets,
+        );
+        h.custom_values = bounds;
+        h
+    };
+    // Shared bounds [5]: previous (≤5: 1, +Inf: 0); current (≤5: 2, +Inf: 1).
+    let prev = nhcb(vec![5.0], vec![1.0]);
+    assert!(!nhcb(vec![5.0, 10.0], vec![2.0, 1.0]).detect_reset(&prev));
+    // Current lost the observation at or below 5.
+    let prev = nhcb(vec![2.0, 5.0], vec![1.0, 1.0]);
+    assert!(nhcb(vec![5.0, 10.0], vec![1.0, 0.0, 2.0]).detect_reset(&prev));
+    // Exponential vs custom buckets is always a reset.
+    assert!(hist(0, vec![span(0, 1)], vec![5.0]).detect_reset(&prev));
+}
+
+#[test]
 fn equality_ignores_layout() {
     let a = hist(0, vec![span(0, 3)], vec![1.0, 0.0, 2.0]);
     let b = hist(0, vec![span(0, 1), span(1, 1)], vec![1.0, 2.0]);
