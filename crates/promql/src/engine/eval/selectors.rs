@@ -7,6 +7,7 @@ use std::sync::Arc;
 use pm_common::model::{CounterResetHint, FloatHistogram, Sample as RawSample, is_stale_nan};
 use pm_storage::{HistogramSample, SelectHints};
 
+use super::histogram_stats::{HistogramStats, detect_resets};
 use super::{EvalResult, Evaluator};
 use crate::engine::annotations::Note;
 use crate::engine::error::QueryError;
@@ -137,6 +138,9 @@ impl Evaluator<'_> {
                     h: Arc::new(p.h),
                 })
                 .collect();
+            if self.histogram_stats == HistogramStats::On {
+                detect_resets(&mut s.histograms, is_stale_nan);
+            }
             out.push(s);
         }
         if let Some(e) = set.err() {
@@ -356,6 +360,14 @@ impl Evaluator<'_> {
     /// Evaluates a subquery's inner expression over its own aligned steps; the result is the
     /// subquery's matrix, plus its window parameters for range-vector functions.
     pub(crate) fn eval_subquery(&mut self, sq: &SubqueryExpr) -> EvalResult<(Matrix, Windowed)> {
+        let outer = self.histogram_stats;
+        self.histogram_stats = HistogramStats::Never;
+        let result = self.eval_subquery_windows(sq);
+        self.histogram_stats = outer;
+        result
+    }
+
+    fn eval_subquery_windows(&mut self, sq: &SubqueryExpr) -> EvalResult<(Matrix, Windowed)> {
         let offset = nanos_to_millis(sq.original_offset);
         let range = nanos_to_millis(sq.range);
         let at = at_time(sq.at);

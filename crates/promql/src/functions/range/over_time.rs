@@ -247,6 +247,9 @@ pub fn quantile_over_time(q: f64, w: &Window) -> (Option<f64>, Issues) {
 
 /// `mad_over_time`: median absolute deviation of the floats (NaN if any is NaN).
 pub fn mad_over_time(w: &Window) -> (Option<f64>, Issues) {
+    if w.floats.is_empty() {
+        return (None, Issues::NONE);
+    }
     let mut values: Vec<f64> = w.floats.iter().map(|p| p.f).collect();
     (
         median_absolute_deviation(&mut values),
