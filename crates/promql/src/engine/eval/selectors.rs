@@ -12,6 +12,7 @@ use super::{EvalResult, Evaluator};
 use crate::engine::annotations::Note;
 use crate::engine::error::QueryError;
 use crate::engine::value::{Matrix, Series, histogram_size};
+use crate::functions::range::interpolate_histograms;
 use crate::parser::{AtModifier, MatrixSelector, SubqueryExpr, VectorSelector};
 use crate::value::{FPoint, HPoint};
 
@@ -280,7 +281,28 @@ impl Evaluator<'_> {
                             h.counter_reset_hint = CounterResetHint::Unknown;
                             Arc::new(h)
                         }
-                        // Interpolating native histograms is not supported yet.
+                        (Some(next), Some(prev)) => {
+                            if prev.h.uses_custom_buckets() != next.h.uses_custom_buckets() {
+                                self.annotations.note(
+                                    Note::MixedExponentialCustomHistograms(name.clone()),
+                                    vs.pos,
+                                );
+                                continue;
+                            }
+                            // A counter unless both samples say gauge.
+                            let gauge = CounterResetHint::Gauge;
+                            let is_counter = prev.h.counter_reset_hint != gauge
+                                || next.h.counter_reset_hint != gauge;
+                            let Ok(h) = interpolate_histograms(
+                                (prev.t, &prev.h),
+                                (next.t, &next.h),
+                                reference,
+                                is_counter,
+                            ) else {
+                                continue;
+                            };
+                            Arc::new(h)
+                        }
                         _ => continue,
                     };
                     self.add_samples(histogram_size(&h))?;
