@@ -73,10 +73,6 @@ pub enum HistogramError {
         "cannot apply this operation on histograms with a mix of exponential and custom bucket schemas"
     )]
     IncompatibleSchema,
-    #[error(
-        "cannot apply this operation on custom buckets histograms with different custom bounds"
-    )]
-    IncompatibleBounds,
 }
 
 /// One bucket with its bounds, as iterated by [`FloatHistogram::positive_buckets_iter`] and
@@ -165,6 +161,63 @@ fn collapse(
 /// The index at `target` schema of the bucket `index` at the finer `schema`.
 fn reduced_index(index: i32, schema: i32, target: i32) -> i32 {
     ((index - 1) >> (schema - target)) + 1
+}
+
+/// What an addition or subtraction had to reconcile (upstream's extra return values).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Combined {
+    /// The custom bucket bounds differed: the result has only the bounds both shared.
+    pub custom_bounds_reconciled: bool,
+}
+
+/// The bounds present in both ascending lists.
+fn shared_bounds(a: &[f64], b: &[f64]) -> Vec<f64> {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() && j < b.len() {
+        if a[i] == b[j] {
+            out.push(a[i]);
+            i += 1;
+            j += 1;
+        } else if a[i] < b[j] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+/// One step of Kahan–Neumaier summation: adds `inc` to `sum` with compensation `c`, returning
+/// the new sum and compensation. An infinite sum resets the compensation to 0 (it would be
+/// NaN otherwise). The final value is `sum + c`.
+#[inline(never)]
+pub fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+    // Not inlined so that no fused multiply-add can be formed across the call, which would
+    // change the rounding upstream's results depend on.
+    let t = sum + inc;
+    let c = if t.is_infinite() {
+        0.0
+    } else if sum.abs() >= inc.abs() {
+        c + ((sum - t) + inc)
+    } else {
+        c + ((inc - t) + sum)
+    };
+    (t, c)
+}
+
+/// Adds `items` (scaled by `factor`) into `acc` with compensation kept in `c`.
+fn kahan_merge(
+    acc: &mut BTreeMap<i32, f64>,
+    c: &mut BTreeMap<i32, f64>,
+    items: Vec<(i32, f64)>,
+    factor: f64,
+) {
+    for (i, v) in items {
+        let sum = acc.entry(i).or_insert(0.0);
+        let comp = c.entry(i).or_insert(0.0);
+        (*sum, *comp) = kahan_inc(v * factor, *sum, *comp);
+    }
 }
 
 fn merge_into(acc: &mut BTreeMap<i32, f64>, items: Vec<(i32, f64)>, factor: f64) {
@@ -275,45 +328,136 @@ impl FloatHistogram {
     }
 
     /// Adds `other` into `self`, at the lower of both schemas and the wider zero bucket.
-    pub fn add(&mut self, other: &FloatHistogram) -> Result<(), HistogramError> {
-        self.combine(other, 1.0)
+    /// Custom-bucket histograms with different bounds are reconciled to the bounds both
+    /// share (see [`Combined`]).
+    pub fn add(&mut self, other: &FloatHistogram) -> Result<Combined, HistogramError> {
+        self.combine(other, 1.0, None)
     }
 
     /// Subtracts `other` from `self` (buckets may become negative, as upstream).
-    pub fn sub(&mut self, other: &FloatHistogram) -> Result<(), HistogramError> {
-        self.combine(other, -1.0)
+    pub fn sub(&mut self, other: &FloatHistogram) -> Result<Combined, HistogramError> {
+        self.combine(other, -1.0, None)
     }
 
-    fn combine(&mut self, other: &FloatHistogram, factor: f64) -> Result<(), HistogramError> {
+    /// Like [`Self::add`], with Kahan summation (upstream `KahanAdd`): the rounding error of
+    /// every count is carried in the compensation histogram `c` (created on first use), so
+    /// that long sums of values of very different magnitude stay exact. The sum is
+    /// `self + c`: add the compensation once at the end.
+    pub fn kahan_add(
+        &mut self,
+        other: &FloatHistogram,
+        c: &mut Option<FloatHistogram>,
+    ) -> Result<Combined, HistogramError> {
+        self.combine(other, 1.0, Some(c))
+    }
+
+    fn combine(
+        &mut self,
+        other: &FloatHistogram,
+        factor: f64,
+        compensation: Option<&mut Option<FloatHistogram>>,
+    ) -> Result<Combined, HistogramError> {
         if self.uses_custom_buckets() != other.uses_custom_buckets() {
             return Err(HistogramError::IncompatibleSchema);
         }
-        if self.uses_custom_buckets() && !bounds_match(&self.custom_values, &other.custom_values) {
-            return Err(HistogramError::IncompatibleBounds);
-        }
         self.counter_reset_hint = combined_hint(self.counter_reset_hint, other.counter_reset_hint);
+        let mut c = compensation.map(|c| c.get_or_insert_with(|| self.zeroed()));
         let mut other = other.clone();
-        let schema = self.schema.min(other.schema);
-        self.reduce_resolution(schema);
-        other.reduce_resolution(schema);
-        // Widening one side can widen it past the other's threshold again; repeat until equal.
-        while self.zero_threshold != other.zero_threshold {
-            let threshold = self.zero_threshold.max(other.zero_threshold);
-            self.widen_zero_bucket(threshold);
-            other.widen_zero_bucket(threshold);
+        let mut combined = Combined::default();
+        if self.uses_custom_buckets() {
+            if !bounds_match(&self.custom_values, &other.custom_values) {
+                let shared = shared_bounds(&self.custom_values, &other.custom_values);
+                self.map_to_bounds(&shared);
+                other.map_to_bounds(&shared);
+                if let Some(c) = c.as_deref_mut() {
+                    c.map_to_bounds(&shared);
+                }
+                combined.custom_bounds_reconciled = true;
+            }
+        } else {
+            let schema = self.schema.min(other.schema);
+            self.reduce_resolution(schema);
+            other.reduce_resolution(schema);
+            // Widening one side can widen it past the other's threshold again; repeat until
+            // equal.
+            while self.zero_threshold != other.zero_threshold {
+                let threshold = self.zero_threshold.max(other.zero_threshold);
+                self.widen_zero_bucket(threshold);
+                other.widen_zero_bucket(threshold);
+            }
+            if let Some(c) = c.as_deref_mut() {
+                c.reduce_resolution(schema);
+                c.widen_zero_bucket(self.zero_threshold);
+                c.zero_threshold = self.zero_threshold;
+            }
         }
-        let mut pos = BTreeMap::new();
-        merge_into(&mut pos, self.positive(), 1.0);
-        merge_into(&mut pos, other.positive(), factor);
-        let mut neg = BTreeMap::new();
-        merge_into(&mut neg, self.negative(), 1.0);
-        merge_into(&mut neg, other.negative(), factor);
-        self.set_positive(pos, false);
-        self.set_negative(neg, false);
-        self.zero_count += factor * other.zero_count;
-        self.count += factor * other.count;
-        self.sum += factor * other.sum;
-        Ok(())
+        let mut pos: BTreeMap<i32, f64> = self.positive().into_iter().collect();
+        let mut neg: BTreeMap<i32, f64> = self.negative().into_iter().collect();
+        match c {
+            None => {
+                merge_into(&mut pos, other.positive(), factor);
+                merge_into(&mut neg, other.negative(), factor);
+                self.zero_count += factor * other.zero_count;
+                self.count += factor * other.count;
+                self.sum += factor * other.sum;
+            }
+            Some(c) => {
+                let mut c_pos: BTreeMap<i32, f64> = c.positive().into_iter().collect();
+                let mut c_neg: BTreeMap<i32, f64> = c.negative().into_iter().collect();
+                kahan_merge(&mut pos, &mut c_pos, other.positive(), factor);
+                kahan_merge(&mut neg, &mut c_neg, other.negative(), factor);
+                (self.zero_count, c.zero_count) =
+                    kahan_inc(factor * other.zero_count, self.zero_count, c.zero_count);
+                (self.count, c.count) = kahan_inc(factor * other.count, self.count, c.count);
+                (self.sum, c.sum) = kahan_inc(factor * other.sum, self.sum, c.sum);
+                c.set_positive(c_pos, false);
+                c.set_negative(c_neg, false);
+            }
+        }
+        // Reconciled custom buckets keep only the buckets holding something, as upstream.
+        let drop_empty = combined.custom_bounds_reconciled;
+        self.set_positive(pos, drop_empty);
+        self.set_negative(neg, drop_empty);
+        Ok(combined)
+    }
+
+    /// An empty histogram with the layout parameters of `self`: the start of a compensation.
+    fn zeroed(&self) -> FloatHistogram {
+        FloatHistogram {
+            counter_reset_hint: self.counter_reset_hint,
+            schema: self.schema,
+            zero_threshold: self.zero_threshold,
+            custom_values: self.custom_values.clone(),
+            ..FloatHistogram::default()
+        }
+    }
+
+    /// Moves every custom bucket into the bucket of `shared` (a subset of the bounds) that
+    /// covers it: the first shared bound at or above its own, else the `+Inf` bucket.
+    fn map_to_bounds(&mut self, shared: &[f64]) {
+        let mut acc = BTreeMap::new();
+        for (i, count) in self.positive() {
+            let target = match usize::try_from(i)
+                .ok()
+                .and_then(|i| self.custom_values.get(i))
+            {
+                Some(&bound) => shared.partition_point(|&s| s < bound),
+                None => shared.len(),
+            };
+            *acc.entry(target as i32).or_insert(0.0) += count;
+        }
+        self.custom_values = shared.to_vec();
+        self.set_positive(acc, false);
+    }
+
+    /// Whether any count, the sum or a custom bound is infinite (a sum overflowed).
+    pub fn has_overflow(&self) -> bool {
+        [self.zero_count, self.count, self.sum]
+            .iter()
+            .chain(&self.positive_buckets)
+            .chain(&self.negative_buckets)
+            .chain(&self.custom_values)
+            .any(|v| v.is_infinite())
     }
 
     /// Scales every count and the sum by `factor`.
@@ -342,7 +486,9 @@ impl FloatHistogram {
     /// Whether `self` follows `previous` only after a counter reset (upstream `DetectReset`):
     /// a `reset`/`not_reset` hint decides; otherwise (gauges too, since PromQL lets counter
     /// functions run on them) any decrease of the count, the zero bucket or any bucket, an
-    /// increase of resolution, a narrowing zero bucket or changed custom bounds.
+    /// increase of resolution, a narrowing zero bucket or a switch between exponential and
+    /// custom buckets. Custom buckets with changed bounds are compared on the bounds both
+    /// share: a reset when any such bucket lost observations.
     pub fn detect_reset(&self, previous: &FloatHistogram) -> bool {
         match self.counter_reset_hint {
             CounterResetHint::CounterReset => return true,
@@ -351,11 +497,18 @@ impl FloatHistogram {
         }
         if self.count < previous.count
             || self.uses_custom_buckets() != previous.uses_custom_buckets()
-            || (self.uses_custom_buckets()
-                && !bounds_match(&self.custom_values, &previous.custom_values))
-            || self.schema > previous.schema
-            || self.zero_threshold < previous.zero_threshold
         {
+            return true;
+        }
+        if self.uses_custom_buckets() && !bounds_match(&self.custom_values, &previous.custom_values)
+        {
+            let shared = shared_bounds(&self.custom_values, &previous.custom_values);
+            let (mut cur, mut prev) = (self.clone(), previous.clone());
+            cur.map_to_bounds(&shared);
+            prev.map_to_bounds(&shared);
+            return bucket_decreased(&cur.positive(), &prev.positive());
+        }
+        if self.schema > previous.schema || self.zero_threshold < previous.zero_threshold {
             return true;
         }
         let mut prev = previous.clone();

@@ -10,8 +10,8 @@ mod value;
 
 pub use escaping::{ESCAPING_KEY, EscapingScheme, EscapingSchemeError, escape_name, unescape_name};
 pub use histogram_ops::{
-    Bucket, HistogramError, MAX_EXPONENTIAL_SCHEMA, MIN_EXPONENTIAL_SCHEMA,
-    exponential_bucket_bound,
+    Bucket, Combined, HistogramError, MAX_EXPONENTIAL_SCHEMA, MIN_EXPONENTIAL_SCHEMA,
+    exponential_bucket_bound, kahan_inc,
 };
 pub use labels::{
     Iter as LabelsIter, Label, Labels, LabelsBuilder, ScratchBuilder, write_go_quoted,

@@ -37,7 +37,9 @@ pub use error::QueryError;
 pub use value::{Matrix, Sample, Series, Value, Vector, histogram_size};
 
 use crate::parser::{Expr, ParserOptions, ValueType, parse_expr};
-use eval::{EvalSettings, Evaluator, Val, drop_metadata_labels, merge_same_labelsets};
+use eval::{
+    EvalSettings, Evaluator, HistogramStats, Val, drop_metadata_labels, merge_same_labelsets,
+};
 use prepare::{Frame, prepare};
 
 /// Engine settings; the defaults are upstream's flag defaults.
@@ -230,6 +232,7 @@ impl Engine {
             peak_samples: 0,
             total_samples: 0,
             annotations: Annotations::default(),
+            histogram_stats: HistogramStats::Off,
             deadline: self.opts.timeout.map(|t| began + t),
             cancel,
         };

@@ -2,23 +2,7 @@
 //! `sum`/`avg`/`stddev`/`stdvar`/`quantile` aggregations, computed exactly as upstream does so
 //! that results agree to the last bit.
 
-/// One step of Kahan–Neumaier summation: adds `inc` to `sum` with compensation `c`, returning
-/// the new sum and compensation. An infinite sum resets the compensation to 0 (it would be
-/// NaN otherwise). The final value is `sum + c`.
-#[inline(never)]
-pub fn kahan_sum_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    // Not inlined so that no fused multiply-add can be formed across the call, which would
-    // change the rounding upstream's results depend on.
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
-}
+pub use pm_common::model::kahan_inc as kahan_sum_inc;
 
 /// A running compensated sum (`sum`, `sum_over_time`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

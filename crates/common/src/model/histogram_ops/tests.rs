@@ -90,9 +90,50 @@ fn sub_can_go_negative_and_rejects_mixed_schemas() {
     let mut nhcb = hist(CUSTOM_BUCKETS_SCHEMA, vec![span(0, 1)], vec![1.0]);
     nhcb.custom_values = vec![1.0];
     assert_eq!(a.add(&nhcb), Err(HistogramError::IncompatibleSchema));
-    let mut other = nhcb.clone();
-    other.custom_values = vec![2.0];
-    assert_eq!(nhcb.add(&other), Err(HistogramError::IncompatibleBounds));
+}
+
+#[test]
+fn mismatched_custom_bounds_reconcile_to_the_shared_ones() {
+    // Bounds [1, 2, 5] and [2, 4, 5] share 2 and 5: buckets move up to the next shared bound.
+    let mut a = hist(
+        CUSTOM_BUCKETS_SCHEMA,
+        vec![span(0, 4)],
+        vec![1.0, 2.0, 3.0, 4.0],
+    );
+    a.custom_values = vec![1.0, 2.0, 5.0];
+    let mut b = hist(CUSTOM_BUCKETS_SCHEMA, vec![span(1, 2)], vec![10.0, 20.0]);
+    b.custom_values = vec![2.0, 4.0, 5.0];
+    let done = a.add(&b).unwrap();
+    assert!(done.custom_bounds_reconciled);
+    assert_eq!(a.custom_values, vec![2.0, 5.0]);
+    assert_eq!(a.positive_spans, vec![span(0, 3)]);
+    assert_eq!(a.positive_buckets, vec![3.0, 33.0, 4.0]);
+    assert_eq!(a.count, 40.0);
+    let mut same = hist(CUSTOM_BUCKETS_SCHEMA, vec![span(0, 1)], vec![1.0]);
+    same.custom_values = vec![1.0];
+    let done = same.clone().add(&same).unwrap();
+    assert!(!done.custom_bounds_reconciled);
+}
+
+#[test]
+fn kahan_add_keeps_what_plain_addition_loses() {
+    let big = |sum: f64| FloatHistogram {
+        sum,
+        ..hist(0, vec![span(0, 1)], vec![1.0])
+    };
+    let parts = [big(1e100), big(1.0), big(-1e100)];
+    let mut plain = parts[0].clone();
+    let mut kahan = parts[0].clone();
+    let mut c = None;
+    for p in &parts[1..] {
+        plain.add(p).unwrap();
+        kahan.kahan_add(p, &mut c).unwrap();
+    }
+    assert_eq!(plain.sum, 0.0);
+    kahan.add(&c.expect("compensation created")).unwrap();
+    assert_eq!(kahan.sum, 1.0);
+    assert_eq!(kahan.positive_buckets, vec![3.0]);
+    assert_eq!(kahan.count, 3.0);
 }
 
 #[test]
@@ -138,6 +179,27 @@ fn reset_detection() {
     assert!(hinted.detect_reset(&prev));
     hinted.counter_reset_hint = CounterResetHint::CounterReset;
     assert!(hinted.detect_reset(&hinted.clone()));
+}
+
+#[test]
+fn reset_detection_across_custom_bounds_compares_shared_bounds() {
+    let nhcb = |bounds: Vec<f64>, buckets: Vec<f64>| {
+        let mut h = hist(
+            CUSTOM_BUCKETS_SCHEMA,
+            vec![span(0, buckets.len() as u32)],
+            buckets,
+        );
+        h.custom_values = bounds;
+        h
+    };
+    // Shared bounds [5]: previous (≤5: 1, +Inf: 0); current (≤5: 2, +Inf: 1).
+    let prev = nhcb(vec![5.0], vec![1.0]);
+    assert!(!nhcb(vec![5.0, 10.0], vec![2.0, 1.0]).detect_reset(&prev));
+    // Current lost the observation at or below 5.
+    let prev = nhcb(vec![2.0, 5.0], vec![1.0, 1.0]);
+    assert!(nhcb(vec![5.0, 10.0], vec![1.0, 0.0, 2.0]).detect_reset(&prev));
+    // Exponential vs custom buckets is always a reset.
+    assert!(hist(0, vec![span(0, 1)], vec![5.0]).detect_reset(&prev));
 }
 
 #[test]

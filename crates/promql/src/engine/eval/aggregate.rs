@@ -11,6 +11,7 @@ use crate::engine::annotations::{Annotations, Note};
 use crate::engine::error::QueryError;
 use crate::engine::value::{Matrix, Sample, Series};
 use crate::functions::annotations::HistogramOperation;
+use crate::functions::histogram::HistogramSum;
 use crate::functions::stats::{kahan_sum_inc as kahan_inc, quantile};
 use crate::parser::{AggregateExpr, AggregateOp, Expr};
 use crate::value::{FPoint, HPoint};
@@ -54,7 +55,7 @@ struct Group {
     f: f64,
     mean: f64,
     kahan_c: f64,
-    h: Option<FloatHistogram>,
+    h: Option<HistogramSum>,
     count: f64,
     values: Vec<f64>,
     has_float: bool,
@@ -384,7 +385,7 @@ fn aggregate_step(
                 AggregateOp::Sum | AggregateOp::Avg => match h {
                     None => g.has_float = true,
                     Some(h) => {
-                        g.h = Some(h.clone());
+                        g.h = Some(HistogramSum::new(h));
                         g.has_histogram = true;
                         g.note_hint(h);
                     }
@@ -433,7 +434,18 @@ fn aggregate_step(
                             g.reset_seen |= h.counter_reset_hint == CounterResetHint::CounterReset;
                             g.not_reset_seen |=
                                 h.counter_reset_hint == CounterResetHint::NotCounterReset;
-                            if acc.add(h).is_err() {
+                            let added = if op == AggregateOp::Avg {
+                                acc.add_to_mean(h)
+                            } else {
+                                acc.add(h)
+                            };
+                            if acc.reconciled() {
+                                annos.note(
+                                    Note::MismatchedCustomBuckets(HistogramOperation::Aggregation),
+                                    pos,
+                                );
+                            }
+                            if added.is_err() {
                                 annos.note(
                                     Note::MixedExponentialCustomHistograms(
                                         s.metric.get_or_empty("__name__").into(),
@@ -527,11 +539,13 @@ fn finish(
                 return None;
             }
             if g.has_histogram {
-                let mut h = g.h.take().expect("histogram group has a histogram");
-                if op == AggregateOp::Avg {
-                    crate::engine::histogram_format::divide(&mut h, g.count);
-                }
-                h_out = Some(Arc::new(h.compacted()));
+                let acc = g.h.take().expect("histogram group has a histogram");
+                let h = if op == AggregateOp::Avg {
+                    acc.mean()
+                } else {
+                    acc.sum()
+                };
+                h_out = Some(Arc::new(h.ok()?.compacted()));
             } else if op == AggregateOp::Avg {
                 g.f = if g.incremental_mean {
                     g.mean + g.kahan_c

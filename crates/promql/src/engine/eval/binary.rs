@@ -12,6 +12,7 @@ use crate::engine::error::QueryError;
 use crate::engine::histogram_format::{divide, scale};
 use crate::engine::histogram_trim::trim_buckets;
 use crate::engine::value::{Matrix, Sample, Vector};
+use crate::functions::annotations::HistogramOperation;
 use crate::parser::{BinaryExpr, BinaryOp, Cardinality, PosRange, ValueType, VectorMatching};
 
 /// The outcome of an operator on two elements.
@@ -19,6 +20,8 @@ struct ElemResult {
     f: f64,
     h: Option<Arc<FloatHistogram>>,
     keep: bool,
+    /// Histogram addition or subtraction had to reconcile mismatched custom buckets.
+    reconciled: bool,
 }
 
 /// Why an element operation produced nothing (or only partially).
@@ -70,12 +73,20 @@ fn elem_binop(
     hr: Option<&Arc<FloatHistogram>>,
     pos: PosRange,
 ) -> Result<ElemResult, ElemIssue> {
-    let float = |f: f64, keep: bool| Ok(ElemResult { f, h: None, keep });
-    let hist = |h: FloatHistogram| {
+    let float = |f: f64, keep: bool| {
+        Ok(ElemResult {
+            f,
+            h: None,
+            keep,
+            reconciled: false,
+        })
+    };
+    let hist = |h: FloatHistogram, reconciled: bool| {
         Ok(ElemResult {
             f: 0.0,
             h: Some(Arc::new(h.compacted())),
             keep: true,
+            reconciled,
         })
     };
     let incompatible = |lt: &str, rt: &str| {
@@ -103,7 +114,7 @@ fn elem_binop(
             BinaryOp::Mul => {
                 let mut h = (**hr).clone();
                 scale(&mut h, l);
-                hist(h)
+                hist(h, false)
             }
             _ => incompatible("float", "histogram"),
         },
@@ -111,17 +122,17 @@ fn elem_binop(
             BinaryOp::Mul => {
                 let mut h = (**hl).clone();
                 scale(&mut h, r);
-                hist(h)
+                hist(h, false)
             }
             BinaryOp::Div => {
                 let mut h = (**hl).clone();
                 divide(&mut h, r);
-                hist(h)
+                hist(h, false)
             }
             BinaryOp::TrimUpper | BinaryOp::TrimLower => {
                 let mut h = (**hl).clone();
                 trim_buckets(&mut h, r, op == BinaryOp::TrimUpper);
-                hist(h)
+                hist(h, false)
             }
             _ => incompatible("histogram", "float"),
         },
@@ -133,21 +144,23 @@ fn elem_binop(
                 } else {
                     h.sub(hr)
                 };
-                res.map_err(ElemIssue::Histogram)?;
+                let combined = res.map_err(ElemIssue::Histogram)?;
                 if op == BinaryOp::Sub {
                     h.counter_reset_hint = CounterResetHint::Gauge;
                 }
-                hist(h)
+                hist(h, combined.custom_bounds_reconciled)
             }
             BinaryOp::Eql => Ok(ElemResult {
                 f: 0.0,
                 h: Some(hl.clone()),
                 keep: hl.equals(hr),
+                reconciled: false,
             }),
             BinaryOp::Neq => Ok(ElemResult {
                 f: 0.0,
                 h: Some(hl.clone()),
                 keep: !hl.equals(hr),
+                reconciled: false,
             }),
             _ => incompatible("histogram", "histogram"),
         },
@@ -157,9 +170,7 @@ fn elem_binop(
 fn report(issue: ElemIssue, op: BinaryOp, pos: PosRange, annos: &mut Annotations) {
     match issue {
         ElemIssue::Annotation(a) => annos.add(a),
-        ElemIssue::Histogram(
-            HistogramError::IncompatibleSchema | HistogramError::IncompatibleBounds,
-        ) => annos.note(
+        ElemIssue::Histogram(HistogramError::IncompatibleSchema) => annos.note(
             Note::IncompatibleBucketLayoutInBinOp(op.as_str().into()),
             pos,
         ),
@@ -430,6 +441,7 @@ fn vector_binop(
         matched_one: HashSet::new(),
         matched_many: HashMap::new(),
         last_issue: None,
+        reconciled: false,
     };
     for (ls, sig) in lhs.iter().zip(lsigs) {
         match right.get(sig) {
@@ -458,6 +470,14 @@ fn vector_binop(
     if let Some(issue) = state.last_issue {
         report(issue, b.op, b.pos, annos);
     }
+    if state.reconciled {
+        let operation = if b.op == BinaryOp::Add {
+            HistogramOperation::Addition
+        } else {
+            HistogramOperation::Subtraction
+        };
+        annos.note(Note::MismatchedCustomBuckets(operation), b.pos);
+    }
     Ok(())
 }
 
@@ -468,6 +488,7 @@ struct JoinState {
     /// Output label sets per match group, to catch group_left/right duplicates.
     matched_many: HashMap<usize, HashSet<Labels>>,
     last_issue: Option<ElemIssue>,
+    reconciled: bool,
 }
 
 impl JoinState {
@@ -492,6 +513,7 @@ impl JoinState {
                 return Ok(());
             }
         };
+        self.reconciled |= res.reconciled;
         if b.return_bool {
             res.h = None;
             res.f = if res.keep { 1.0 } else { 0.0 };

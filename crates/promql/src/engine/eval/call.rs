@@ -410,6 +410,13 @@ impl Evaluator<'_> {
                     .filter(|v| !v.is_empty())
                     .map(|v| v[step])
                     .collect();
+                if name == "quantile_over_time" && !floats.is_empty() {
+                    let q = args[0];
+                    if q.is_nan() || !(0.0..=1.0).contains(&q) {
+                        self.annotations
+                            .note(Note::InvalidQuantile(q), c.args[0].pos_range());
+                    }
+                }
                 let reference = windowed.ref_time(ts);
                 let call = RangeCall {
                     window: Window::new(floats, histograms),

@@ -9,8 +9,11 @@ mod aggregate;
 mod binary;
 mod call;
 mod histogram_call;
+mod histogram_stats;
 mod info;
 mod selectors;
+
+pub(crate) use histogram_stats::HistogramStats;
 
 #[cfg(test)]
 pub(crate) use selectors::extend_floats as selectors_extend_floats;
@@ -72,6 +75,8 @@ pub(crate) struct Evaluator<'a> {
     pub annotations: Annotations,
     pub deadline: Option<Instant>,
     pub cancel: Option<&'a AtomicBool>,
+    /// Whether selectors are read as upstream's histogram-statistics iterator does.
+    pub histogram_stats: HistogramStats,
 }
 
 impl Evaluator<'_> {
@@ -128,6 +133,14 @@ impl Evaluator<'_> {
     }
 
     pub fn eval(&mut self, expr: &Expr) -> EvalResult<Val> {
+        let outer = self.histogram_stats;
+        self.histogram_stats = outer.below(expr);
+        let result = self.eval_node(expr);
+        self.histogram_stats = outer;
+        result
+    }
+
+    fn eval_node(&mut self, expr: &Expr) -> EvalResult<Val> {
         self.check_done()?;
         if self.end < self.start {
             return Ok(Val::Matrix(Matrix::new()));

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use pm_common::model::{CounterResetHint, FloatHistogram, Sample as RawSample, is_stale_nan};
 use pm_storage::{HistogramSample, SelectHints};
 
+use super::histogram_stats::{HistogramStats, detect_resets};
 use super::{EvalResult, Evaluator};
 use crate::engine::annotations::Note;
 use crate::engine::error::QueryError;
 use crate::engine::value::{Matrix, Series, histogram_size};
+use crate::functions::range::interpolate_histograms;
 use crate::parser::{AtModifier, MatrixSelector, SubqueryExpr, VectorSelector};
 use crate::value::{FPoint, HPoint};
 
@@ -137,6 +139,9 @@ impl Evaluator<'_> {
                     h: Arc::new(p.h),
                 })
                 .collect();
+            if self.histogram_stats == HistogramStats::On {
+                detect_resets(&mut s.histograms, is_stale_nan);
+            }
             out.push(s);
         }
         if let Some(e) = set.err() {
@@ -276,7 +281,28 @@ impl Evaluator<'_> {
                             h.counter_reset_hint = CounterResetHint::Unknown;
                             Arc::new(h)
                         }
-                        // Interpolating native histograms is not supported yet.
+                        (Some(next), Some(prev)) => {
+                            if prev.h.uses_custom_buckets() != next.h.uses_custom_buckets() {
+                                self.annotations.note(
+                                    Note::MixedExponentialCustomHistograms(name.clone()),
+                                    vs.pos,
+                                );
+                                continue;
+                            }
+                            // A counter unless both samples say gauge.
+                            let gauge = CounterResetHint::Gauge;
+                            let is_counter = prev.h.counter_reset_hint != gauge
+                                || next.h.counter_reset_hint != gauge;
+                            let Ok(h) = interpolate_histograms(
+                                (prev.t, &prev.h),
+                                (next.t, &next.h),
+                                reference,
+                                is_counter,
+                            ) else {
+                                continue;
+                            };
+                            Arc::new(h)
+                        }
                         _ => continue,
                     };
                     self.add_samples(histogram_size(&h))?;
@@ -356,6 +382,14 @@ impl Evaluator<'_> {
     /// Evaluates a subquery's inner expression over its own aligned steps; the result is the
     /// subquery's matrix, plus its window parameters for range-vector functions.
     pub(crate) fn eval_subquery(&mut self, sq: &SubqueryExpr) -> EvalResult<(Matrix, Windowed)> {
+        let outer = self.histogram_stats;
+        self.histogram_stats = HistogramStats::Never;
+        let result = self.eval_subquery_windows(sq);
+        self.histogram_stats = outer;
+        result
+    }
+
+    fn eval_subquery_windows(&mut self, sq: &SubqueryExpr) -> EvalResult<(Matrix, Windowed)> {
         let offset = nanos_to_millis(sq.original_offset);
         let range = nanos_to_millis(sq.range);
         let at = at_time(sq.at);

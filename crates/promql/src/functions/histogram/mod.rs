@@ -6,12 +6,14 @@
 
 mod classic;
 mod native;
+mod sum;
 
 pub use classic::{BucketRepair, ClassicBucket, bucket_fraction, bucket_quantile};
 pub use native::{
     histogram_avg, histogram_count, histogram_fraction, histogram_quantile, histogram_stddev,
     histogram_stdvar, histogram_sum,
 };
+pub use sum::HistogramSum;
 
 use pm_common::model::{Bucket, FloatHistogram};
 

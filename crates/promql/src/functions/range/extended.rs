@@ -114,7 +114,7 @@ fn failure(err: &HistogramError) -> Issues {
 
 /// The histogram at `t` between `(t1, h1)` and `(t2, h2)`; after a counter reset the counter
 /// restarts from zero, i.e. the result is `h2` scaled by the fraction.
-fn interpolate_histograms(
+pub fn interpolate_histograms(
     (t1, h1): (i64, &FloatHistogram),
     (t2, h2): (i64, &FloatHistogram),
     t: i64,
@@ -237,7 +237,7 @@ fn reset_correction(
                 *c = Some(x.clone());
                 Ok(())
             }
-            Some(sum) => sum.add(x),
+            Some(sum) => sum.add(x).map(drop),
         }
     }
     let mut correction: Option<FloatHistogram> = None;

@@ -12,7 +12,7 @@ mod rate;
 mod trend;
 
 pub use counts::{changes, resets};
-pub use extended::extended_rate;
+pub use extended::{extended_rate, interpolate_histograms};
 pub use over_time::{
     OverTime, avg_over_time, count_over_time, first_over_time, last_over_time, mad_over_time,
     present_over_time, quantile_over_time, sum_over_time, ts_of_first_over_time,

@@ -7,6 +7,7 @@ use pm_common::model::{CounterResetHint, FloatHistogram, HistogramError};
 
 use super::{Output, Window};
 use crate::functions::annotations::{HistogramOperation, Issue, Issues};
+use crate::functions::histogram::HistogramSum;
 use crate::functions::stats::{
     KahanSum, MeanAccumulator, median_absolute_deviation, quantile, variance_over_time,
 };
@@ -112,16 +113,29 @@ fn failed(err: &HistogramError) -> Issues {
     }
 }
 
-/// The sum of the window's histograms (at least one).
-fn histogram_sum(w: &Window) -> Result<(FloatHistogram, Issues), Issues> {
+/// The sum (or, with `mean`, the mean) of the window's histograms (at least one).
+fn histogram_sum(w: &Window, mean: bool) -> Result<(FloatHistogram, Issues), Issues> {
     let mut hints = HintTracker::default();
-    let mut sum = (*w.histograms[0].h).clone();
-    hints.see(&sum);
+    let first = &w.histograms[0].h;
+    hints.see(first);
+    let mut acc = HistogramSum::new(first);
     for p in &w.histograms[1..] {
         hints.see(&p.h);
-        sum.add(&p.h).map_err(|e| failed(&e))?;
+        let added = if mean {
+            acc.add_to_mean(&p.h)
+        } else {
+            acc.add(&p.h)
+        };
+        added.map_err(|e| failed(&e))?;
     }
-    Ok((sum, hints.issues()))
+    let mut issues = hints.issues();
+    if acc.reconciled() {
+        issues.push(Issue::MismatchedCustomBuckets(
+            HistogramOperation::Aggregation,
+        ));
+    }
+    let result = if mean { acc.mean() } else { acc.sum() };
+    Ok((result.map_err(|e| failed(&e))?, issues))
 }
 
 /// `sum_over_time`: compensated float sum, or histogram sum; mixed windows give nothing.
@@ -133,7 +147,7 @@ pub fn sum_over_time(w: &Window) -> (Option<Output>, Issues) {
         if w.histograms.is_empty() {
             return (None, Issues::NONE);
         }
-        return match histogram_sum(w) {
+        return match histogram_sum(w, false) {
             Ok((sum, issues)) => (Some(Output::Histogram(sum)), issues),
             Err(issues) => (None, issues),
         };
@@ -155,11 +169,8 @@ pub fn avg_over_time(w: &Window) -> (Option<Output>, Issues) {
         if w.histograms.is_empty() {
             return (None, Issues::NONE);
         }
-        return match histogram_sum(w) {
-            Ok((mut sum, issues)) => {
-                sum.div(w.histograms.len() as f64);
-                (Some(Output::Histogram(sum)), issues)
-            }
+        return match histogram_sum(w, true) {
+            Ok((mean, issues)) => (Some(Output::Histogram(mean)), issues),
             Err(issues) => (None, issues),
         };
     }
@@ -236,6 +247,9 @@ pub fn quantile_over_time(q: f64, w: &Window) -> (Option<f64>, Issues) {
 
 /// `mad_over_time`: median absolute deviation of the floats (NaN if any is NaN).
 pub fn mad_over_time(w: &Window) -> (Option<f64>, Issues) {
+    if w.floats.is_empty() {
+        return (None, Issues::NONE);
+    }
     let mut values: Vec<f64> = w.floats.iter().map(|p| p.f).collect();
     (
         median_absolute_deviation(&mut values),

@@ -4,7 +4,7 @@
 use pm_common::model::{CounterResetHint, FloatHistogram, HistogramError};
 
 use super::{Output, RangeBounds, Window, start_time_overlap, start_timestamp_reset};
-use crate::functions::annotations::{Issue, Issues};
+use crate::functions::annotations::{HistogramOperation, Issue, Issues};
 use crate::value::HPoint;
 
 /// Which of the extrapolating functions.
@@ -227,8 +227,14 @@ fn histogram_rate(
     }
     let mut h = last.clone();
     h.reduce_resolution(min_schema);
-    if let Err(e) = h.sub(prev) {
-        return (None, issues_or(combine_failed(&e), issues));
+    match h.sub(prev) {
+        Ok(done) if done.custom_bounds_reconciled => {
+            issues.push(Issue::MismatchedCustomBuckets(
+                HistogramOperation::Subtraction,
+            ));
+        }
+        Ok(_) => {}
+        Err(e) => return (None, issues_or(combine_failed(&e), issues)),
     }
     if is_counter {
         let mut overlap_seen = false;
@@ -347,11 +353,17 @@ pub fn instant_rate(w: &Window, is_rate: bool) -> (Option<Output>, Issues) {
                 issues.push(Issue::NativeHistogramNotGauge);
             }
             let mut result = b.clone();
-            if (!is_rate || (!reset_by_st && !b.detect_reset(a)))
-                && let Err(e) = result.sub(a)
-            {
-                issues.extend(combine_failed(&e));
-                return (None, issues);
+            if !is_rate || (!reset_by_st && !b.detect_reset(a)) {
+                match result.sub(a) {
+                    Ok(done) if done.custom_bounds_reconciled => issues.push(
+                        Issue::MismatchedCustomBuckets(HistogramOperation::Subtraction),
+                    ),
+                    Ok(_) => {}
+                    Err(e) => {
+                        issues.extend(combine_failed(&e));
+                        return (None, issues);
+                    }
+                }
             }
             result.counter_reset_hint = CounterResetHint::Gauge;
             result.compact();
