@@ -26,8 +26,24 @@ pub enum FetchError {
     Timeout,
     #[error("HTTP status {0}")]
     Status(u16),
-    #[error(transparent)]
+    #[error("{}", chain(.0.as_ref()))]
     Http(Box<HttpClientError>),
     #[error(transparent)]
     Io(std::io::Error),
+}
+
+/// An error and its sources, `: `-separated: reqwest's own message ("error sending request")
+/// says nothing of the cause.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = s.source();
+    }
+    text
 }
