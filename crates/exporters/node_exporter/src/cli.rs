@@ -184,6 +184,11 @@ const SWITCHES: &[Switch] = &[
         help: "Use netlink to gather stats instead of /proc/net/dev.",
     },
     Switch {
+        name: "collector.rapl.enable-zone-label",
+        default: false,
+        help: "Enables service unit metric unit_start_time_seconds",
+    },
+    Switch {
         name: "collector.stat.softirq",
         default: false,
         help: "Export softirq calls per vector",
@@ -202,6 +207,7 @@ pub struct Settings {
     pub stat_softirq: bool,
     pub netdev_netlink: bool,
     pub netclass_ignore_invalid_speed: bool,
+    pub rapl_zone_label: bool,
 }
 
 impl Settings {
@@ -303,6 +309,7 @@ where
         cpu_info: switch(&m, "collector.cpu.info", false),
         stat_softirq: switch(&m, "collector.stat.softirq", false),
         netdev_netlink: switch(&m, "collector.netdev.netlink", true),
+        rapl_zone_label: switch(&m, "collector.rapl.enable-zone-label", false),
         netclass_ignore_invalid_speed: switch(&m, "collector.netclass.ignore-invalid-speed", false),
         flags,
     })

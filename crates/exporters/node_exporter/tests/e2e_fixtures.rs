@@ -102,7 +102,6 @@ const SKIP: &str = r"^(go_|node_exporter_build_info|node_scrape_collector_durati
 const NOT_YET: &[(&str, &str)] = &[
     ("node_bcache_", "bcache collector not implemented yet"),
     ("node_bcachefs_", "bcachefs collector not implemented yet"),
-    ("node_bonding_", "bonding collector not implemented yet"),
     ("node_btrfs_", "btrfs collector not implemented yet"),
     ("node_buddyinfo_", "buddyinfo collector not implemented yet"),
     ("node_cgroups_", "cgroups collector not implemented yet"),
@@ -110,7 +109,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "node_cpu_vulnerabilities_",
         "cpu_vulnerabilities collector not implemented yet",
     ),
-    ("node_dmi_", "dmi collector not implemented yet"),
     (
         "node_dmmultipath_",
         "dmmultipath collector not implemented yet",
@@ -153,7 +151,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     ("node_processes_", "processes collector not implemented yet"),
     ("node_qdisc_", "qdisc collector not implemented yet"),
-    ("node_rapl_", "rapl collector not implemented yet"),
     ("node_slabinfo_", "slabinfo collector not implemented yet"),
     (
         "node_softirqs_functions_",

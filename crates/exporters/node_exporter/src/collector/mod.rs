@@ -4,6 +4,7 @@
 mod cpu;
 mod diskstats;
 mod filesystem;
+mod hw;
 mod hwmon;
 mod mdadm;
 mod meminfo;
@@ -49,10 +50,12 @@ macro_rules! registrations {
 
 registrations! {
     "arp", true, netmisc::arp;
+    "bonding", true, hw::bonding;
     "conntrack", true, procfs_simple::conntrack;
     "cpu", true, cpu::build;
     "cpufreq", true, sysfs_simple::cpufreq;
     "diskstats", true, diskstats::build;
+    "dmi", true, hw::dmi;
     "edac", true, sysmisc::edac;
     "entropy", true, procfs_simple::entropy;
     "filefd", true, procfs_simple::filefd;
@@ -66,6 +69,7 @@ registrations! {
     "netstat", true, netdev::netstat;
     "os", true, uname::os;
     "pressure", true, procfs_simple::pressure;
+    "rapl", true, hw::rapl;
     "schedstat", true, sysmisc::schedstat;
     "sockstat", true, netdev::sockstat;
     "softnet", true, netmisc::softnet;
