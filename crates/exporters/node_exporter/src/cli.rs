@@ -114,6 +114,14 @@ pub struct ValueFlags {
     #[arg(long = "collector.netclass.ignored-devices", default_value = "^$")]
     pub netclass_ignored_devices: String,
 
+    /// Regexp of power supplies to ignore for powersupplyclass collector.
+    #[arg(long = "collector.powersupply.ignored-supplies", default_value = "^$")]
+    pub powersupply_ignored: String,
+
+    /// Regexp of devices to ignore for tapestats.
+    #[arg(long = "collector.tapestats.ignored-devices", default_value = "^$")]
+    pub tapestats_ignored: String,
+
     /// Regexp of net devices to exclude (mutually exclusive to device-include).
     #[arg(long = "collector.netdev.device-exclude")]
     pub netdev_device_exclude: Option<String>,
