@@ -3,6 +3,7 @@
 
 mod cpu;
 mod diskstats;
+mod fibrechannel;
 mod filesystem;
 mod hw;
 mod hwmon;
@@ -60,6 +61,7 @@ registrations! {
     "dmi", true, hw::dmi;
     "edac", true, sysmisc::edac;
     "entropy", true, procfs_simple::entropy;
+    "fibrechannel", true, fibrechannel::build;
     "filefd", true, procfs_simple::filefd;
     "filesystem", true, filesystem::build;
     "hwmon", true, hwmon::build;
