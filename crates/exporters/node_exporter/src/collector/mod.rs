@@ -77,6 +77,7 @@ registrations! {
     "pressure", true, procfs_simple::pressure;
     "rapl", true, hw::rapl;
     "schedstat", true, sysmisc::schedstat;
+    "selinux", true, sysmisc::selinux;
     "sockstat", true, netdev::sockstat;
     "softnet", true, netmisc::softnet;
     "stat", true, stat::build;
