@@ -114,6 +114,14 @@ pub struct ValueFlags {
     #[arg(long = "collector.netclass.ignored-devices", default_value = "^$")]
     pub netclass_ignored_devices: String,
 
+    /// Regexp of power supplies to ignore for powersupplyclass collector.
+    #[arg(long = "collector.powersupply.ignored-supplies", default_value = "^$")]
+    pub powersupply_ignored: String,
+
+    /// Regexp of devices to ignore for tapestats.
+    #[arg(long = "collector.tapestats.ignored-devices", default_value = "^$")]
+    pub tapestats_ignored: String,
+
     /// Regexp of net devices to exclude (mutually exclusive to device-include).
     #[arg(long = "collector.netdev.device-exclude")]
     pub netdev_device_exclude: Option<String>,
@@ -184,6 +192,11 @@ const SWITCHES: &[Switch] = &[
         help: "Use netlink to gather stats instead of /proc/net/dev.",
     },
     Switch {
+        name: "collector.rapl.enable-zone-label",
+        default: false,
+        help: "Enables service unit metric unit_start_time_seconds",
+    },
+    Switch {
         name: "collector.stat.softirq",
         default: false,
         help: "Export softirq calls per vector",
@@ -202,6 +215,7 @@ pub struct Settings {
     pub stat_softirq: bool,
     pub netdev_netlink: bool,
     pub netclass_ignore_invalid_speed: bool,
+    pub rapl_zone_label: bool,
 }
 
 impl Settings {
@@ -303,6 +317,7 @@ where
         cpu_info: switch(&m, "collector.cpu.info", false),
         stat_softirq: switch(&m, "collector.stat.softirq", false),
         netdev_netlink: switch(&m, "collector.netdev.netlink", true),
+        rapl_zone_label: switch(&m, "collector.rapl.enable-zone-label", false),
         netclass_ignore_invalid_speed: switch(&m, "collector.netclass.ignore-invalid-speed", false),
         flags,
     })

@@ -89,7 +89,7 @@ pub fn sys_read(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
     let mut buf = [0u8; 128];
     let n = std::fs::File::open(path)?.read(&mut buf)?;
-    Ok(String::from_utf8_lossy(&buf[..n]).trim().to_owned())
+    Ok(to_valid_utf8(&buf[..n]).trim().to_owned())
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)`: decimal, or `0x`/`0o`/`0b`/leading-`0` prefixed.
@@ -116,4 +116,43 @@ pub fn parse_go_int(s: &str) -> Option<i64> {
     }
     let v = i64::from_str_radix(&body, radix).ok()?;
     Some(if neg { -v } else { v })
+}
+
+/// Go's `strings.ToValidUTF8(s, "\u{FFFD}")`: every run of invalid bytes becomes one
+/// replacement character (`String::from_utf8_lossy` would put one per invalid sequence).
+pub fn to_valid_utf8(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut in_invalid_run = false;
+    for chunk in bytes.utf8_chunks() {
+        if !chunk.valid().is_empty() {
+            out.push_str(chunk.valid());
+            in_invalid_run = false;
+        }
+        if !chunk.invalid().is_empty() && !in_invalid_run {
+            out.push('\u{FFFD}');
+            in_invalid_run = true;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_int_syntax() {
+        assert_eq!(parse_go_int("0x1003"), Some(0x1003));
+        assert_eq!(parse_go_int("-1"), Some(-1));
+        assert_eq!(parse_go_int("010"), Some(8));
+        assert_eq!(parse_go_int("0"), Some(0));
+        assert_eq!(parse_go_int(""), None);
+        assert_eq!(parse_go_int("up"), None);
+    }
+
+    #[test]
+    fn invalid_runs_become_one_replacement() {
+        assert_eq!(to_valid_utf8(b"\xff\xfe[\xc3"), "\u{FFFD}[\u{FFFD}");
+        assert_eq!(to_valid_utf8("ok é".as_bytes()), "ok é");
+    }
 }

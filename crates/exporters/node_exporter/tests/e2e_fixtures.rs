@@ -102,7 +102,6 @@ const SKIP: &str = r"^(go_|node_exporter_build_info|node_scrape_collector_durati
 const NOT_YET: &[(&str, &str)] = &[
     ("node_bcache_", "bcache collector not implemented yet"),
     ("node_bcachefs_", "bcachefs collector not implemented yet"),
-    ("node_bonding_", "bonding collector not implemented yet"),
     ("node_btrfs_", "btrfs collector not implemented yet"),
     ("node_buddyinfo_", "buddyinfo collector not implemented yet"),
     ("node_cgroups_", "cgroups collector not implemented yet"),
@@ -110,16 +109,11 @@ const NOT_YET: &[(&str, &str)] = &[
         "node_cpu_vulnerabilities_",
         "cpu_vulnerabilities collector not implemented yet",
     ),
-    ("node_dmi_", "dmi collector not implemented yet"),
     (
         "node_dmmultipath_",
         "dmmultipath collector not implemented yet",
     ),
     ("node_drbd_", "drbd collector not implemented yet"),
-    (
-        "node_fibrechannel_",
-        "fibrechannel collector not implemented yet",
-    ),
     (
         "node_infiniband_",
         "infiniband collector not implemented yet",
@@ -145,22 +139,15 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     ("node_nfs_", "nfs collector not implemented yet"),
     ("node_nfsd_", "nfsd collector not implemented yet"),
-    ("node_nvme_", "nvme collector not implemented yet"),
     ("node_pcidevice_", "pcidevice collector not implemented yet"),
-    (
-        "node_power_supply_",
-        "powersupplyclass collector not implemented yet",
-    ),
     ("node_processes_", "processes collector not implemented yet"),
     ("node_qdisc_", "qdisc collector not implemented yet"),
-    ("node_rapl_", "rapl collector not implemented yet"),
     ("node_slabinfo_", "slabinfo collector not implemented yet"),
     (
         "node_softirqs_functions_",
         "softirqs collector not implemented yet",
     ),
     ("node_sysctl_", "sysctl collector not implemented yet"),
-    ("node_tape_", "tapestats collector not implemented yet"),
     ("node_wifi_", "wifi collector not implemented yet"),
     ("node_xfrm_", "xfrm collector not implemented yet"),
     ("node_xfs_", "xfs collector not implemented yet"),

@@ -9,7 +9,7 @@ use crate::cli::{DeviceFilter, Settings};
 use crate::collector::Collector;
 use crate::error::{CollectorError, ConfigError};
 use crate::metric::{Out, gauge_family};
-use crate::paths::Paths;
+use crate::paths::{Paths, to_valid_utf8};
 
 const DEFAULT_MOUNT_POINTS_EXCLUDE: &str =
     r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
@@ -141,7 +141,7 @@ impl Filesystem {
             }
             Err(e) => return Err(CollectorError::io(pid1, e)),
         };
-        parse_mountinfo(&String::from_utf8_lossy(&bytes))
+        parse_mountinfo(&to_valid_utf8(&bytes))
             .map_err(|reason| CollectorError::parse(&pid1, reason))
     }
 

@@ -13,7 +13,7 @@ use crate::cli::{DeviceFilter, Settings};
 use crate::collector::Collector;
 use crate::error::{CollectorError, ConfigError};
 use crate::metric::Out;
-use crate::paths::{Paths, sorted_entries};
+use crate::paths::{Paths, sorted_entries, to_valid_utf8};
 
 /// The sensor types whose files are read; others (`name`, `uevent`…) are ignored.
 const SENSOR_TYPES: &[&str] = &[
@@ -95,11 +95,7 @@ fn explode(filename: &str) -> Option<(&str, u64, &str)> {
 fn read_attr(path: &Path) -> Option<String> {
     let mut buf = [0u8; 128];
     let n = std::fs::File::open(path).ok()?.read(&mut buf).ok()?;
-    Some(
-        String::from_utf8_lossy(&buf[..n])
-            .trim_matches('\n')
-            .to_owned(),
-    )
+    Some(to_valid_utf8(&buf[..n]).trim_matches('\n').to_owned())
 }
 
 type SensorData = BTreeMap<String, HashMap<String, String>>;

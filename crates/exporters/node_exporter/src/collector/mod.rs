@@ -3,15 +3,19 @@
 
 mod cpu;
 mod diskstats;
+mod fibrechannel;
 mod filesystem;
+mod hw;
 mod hwmon;
 mod mdadm;
 mod meminfo;
 mod netclass;
 mod netdev;
 mod netmisc;
+mod powersupply;
 mod procfs_simple;
 mod stat;
+mod storage;
 mod sysfs_simple;
 mod sysmisc;
 mod textfile;
@@ -49,12 +53,15 @@ macro_rules! registrations {
 
 registrations! {
     "arp", true, netmisc::arp;
+    "bonding", true, hw::bonding;
     "conntrack", true, procfs_simple::conntrack;
     "cpu", true, cpu::build;
     "cpufreq", true, sysfs_simple::cpufreq;
     "diskstats", true, diskstats::build;
+    "dmi", true, hw::dmi;
     "edac", true, sysmisc::edac;
     "entropy", true, procfs_simple::entropy;
+    "fibrechannel", true, fibrechannel::build;
     "filefd", true, procfs_simple::filefd;
     "filesystem", true, filesystem::build;
     "hwmon", true, hwmon::build;
@@ -64,12 +71,17 @@ registrations! {
     "netclass", true, netclass::build;
     "netdev", true, netdev::build;
     "netstat", true, netdev::netstat;
+    "nvme", true, storage::nvme;
     "os", true, uname::os;
+    "powersupplyclass", true, powersupply::build;
     "pressure", true, procfs_simple::pressure;
+    "rapl", true, hw::rapl;
     "schedstat", true, sysmisc::schedstat;
+    "selinux", true, sysmisc::selinux;
     "sockstat", true, netdev::sockstat;
     "softnet", true, netmisc::softnet;
     "stat", true, stat::build;
+    "tapestats", true, storage::tapestats;
     "textfile", true, textfile::build;
     "thermal_zone", true, sysfs_simple::thermal_zone;
     "time", true, uname::time;

@@ -1,5 +1,5 @@
 //! Small collectors over kernel counters: `edac` (memory controller error counts),
-//! `schedstat` (per-CPU scheduler time) and `watchdog` (`/sys/class/watchdog`).
+//! `schedstat` (per-CPU scheduler time), `watchdog` (`/sys/class/watchdog`) and `selinux`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -277,5 +277,104 @@ impl Collector for Watchdog {
         out.extend(numeric.into_iter().map(|f| f.into_family()));
         out.push(info.into_family());
         Ok(())
+    }
+}
+
+/// `selinux` reads the running system's SELinux state as go-selinux does: from the process's
+/// own mount table and attributes, not through `--path.*`.
+struct Selinux;
+
+pub fn selinux(_: &Settings) -> Result<Box<dyn Collector>, ConfigError> {
+    Ok(Box::new(Selinux))
+}
+
+/// Where selinuxfs is mounted, if it is.
+fn selinuxfs_mount() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    text.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let sep = fields.iter().position(|f| *f == "-")?;
+        (fields.get(sep + 1) == Some(&"selinuxfs"))
+            .then(|| fields.get(4).map(|m| (*m).to_owned()))?
+    })
+}
+
+/// SELinux is enabled when selinuxfs is mounted and this process runs under a label other
+/// than the kernel's.
+fn selinux_enabled(mount: Option<&str>) -> bool {
+    mount.is_some()
+        && ["/proc/thread-self/attr/current", "/proc/self/attr/current"]
+            .iter()
+            .find_map(|p| std::fs::read_to_string(p).ok())
+            .is_some_and(|label| {
+                let label = label.trim_end_matches(['\0', '\n']);
+                !label.is_empty() && label != "kernel"
+            })
+}
+
+/// `SELINUX=` of /etc/selinux/config: enforcing 1, permissive 0, else (disabled) -1.
+fn selinux_config_mode(config: &str) -> f64 {
+    let mode = config
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("SELINUX="))
+        .next_back()
+        .map(|v| v.trim().trim_matches('"'));
+    match mode {
+        Some("enforcing") => 1.0,
+        Some("permissive") => 0.0,
+        _ => -1.0,
+    }
+}
+
+impl Collector for Selinux {
+    fn update(&self, out: &mut Out) -> Result<(), CollectorError> {
+        let mount = selinuxfs_mount();
+        let help = "SELinux is enabled, 1 is true, 0 is false";
+        if !selinux_enabled(mount.as_deref()) {
+            crate::metric::gauge(out, "node_selinux_enabled", help, 0.0);
+            return Ok(());
+        }
+        crate::metric::gauge(out, "node_selinux_enabled", help, 1.0);
+        crate::metric::gauge(
+            out,
+            "node_selinux_config_mode",
+            "Configured SELinux enforcement mode",
+            selinux_config_mode(
+                &std::fs::read_to_string("/etc/selinux/config").unwrap_or_default(),
+            ),
+        );
+        let current = mount
+            .map(|m| Path::new(&m).join("enforce"))
+            .and_then(|p| read_trimmed(&p).ok())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(-1.0);
+        crate::metric::gauge(
+            out,
+            "node_selinux_current_mode",
+            "Current SELinux enforcement mode",
+            current,
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selinux_config_modes() {
+        assert_eq!(
+            selinux_config_mode("# c\nSELINUX=enforcing\nSELINUXTYPE=targeted\n"),
+            1.0
+        );
+        assert_eq!(selinux_config_mode("SELINUX=permissive\n"), 0.0);
+        assert_eq!(selinux_config_mode("SELINUX=disabled\n"), -1.0);
+        assert_eq!(selinux_config_mode(""), -1.0);
+    }
+
+    #[test]
+    fn selinux_needs_selinuxfs() {
+        assert!(!selinux_enabled(None));
     }
 }
