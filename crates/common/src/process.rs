@@ -4,6 +4,7 @@
 //! Names, help texts and types match upstream's so that dashboards and alerts written for the
 //! Go daemons keep working.
 
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::expfmt::dto;
@@ -19,119 +20,163 @@ impl Collector for ProcessCollector {
 /// Linux ABI on every architecture Prometheus ships for.
 const USER_HZ: f64 = 100.0;
 
-/// Collects the `process_*` metrics of this process from `/proc/self`.
+/// Collects the `process_*` metrics of a process from `/proc`: this process, or (for exporters
+/// with a `--<x>.pid-file` flag) the process whose PID a file names, as client_golang's process
+/// collector does with a PID function and a namespace.
 ///
-/// A metric whose source cannot be read (another OS, a restricted `/proc`) is left out rather
-/// than reported as zero; upstream does the same.
-#[derive(Debug, Default)]
+/// A metric whose source cannot be read (another OS, a restricted `/proc`, a missing pid file)
+/// is left out rather than reported as zero; upstream does the same.
+#[derive(Debug)]
 pub struct ProcessCollector {
-    /// The start time depends on the boot time and never changes: read once.
-    start_time: OnceLock<Option<f64>>,
+    target: Target,
+    /// `process_`, or `<namespace>_process_`.
+    prefix: String,
+    /// This process's start time depends on the boot time and never changes: read once.
+    own_start_time: OnceLock<Option<f64>>,
+}
+
+#[derive(Debug)]
+enum Target {
+    Own,
+    /// Re-read on every scrape, so that a restarted process is followed.
+    PidFile(PathBuf),
+}
+
+impl Default for ProcessCollector {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ProcessCollector {
+    /// This process, as `process_*`.
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            target: Target::Own,
+            prefix: "process_".to_owned(),
+            own_start_time: OnceLock::new(),
+        }
+    }
+
+    /// The process named by `pid_file`, as `<namespace>_process_*`.
+    pub fn for_pid_file(namespace: &str, pid_file: impl Into<PathBuf>) -> Self {
+        Self {
+            target: Target::PidFile(pid_file.into()),
+            prefix: format!("{namespace}_process_"),
+            own_start_time: OnceLock::new(),
+        }
     }
 
     /// Appends the families to `out` (the collector protocol of the metrics registry).
     pub fn collect(&self, out: &mut Vec<dto::MetricFamily>) {
-        let stat = std::fs::read_to_string("/proc/self/stat").ok();
+        let dir = match &self.target {
+            Target::Own => PathBuf::from("/proc/self"),
+            Target::PidFile(file) => match read_pid(file) {
+                Some(pid) => PathBuf::from(format!("/proc/{pid}")),
+                None => return,
+            },
+        };
+        let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+        let name = |suffix: &str| format!("{}{suffix}", self.prefix);
+        let stat = read("stat");
         let stat = stat.as_deref().and_then(Stat::parse);
         if let Some(stat) = &stat {
             out.push(counter(
-                "process_cpu_seconds_total",
+                &name("cpu_seconds_total"),
                 "Total user and system CPU time spent in seconds.",
                 (stat.utime + stat.stime) as f64 / USER_HZ,
             ));
         }
-        if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
+        if let Ok(fds) = std::fs::read_dir(dir.join("fd")) {
             // The directory handle being read is itself one of the entries, as upstream counts.
             out.push(gauge(
-                "process_open_fds",
+                &name("open_fds"),
                 "Number of open file descriptors.",
-                dir.count() as f64,
+                fds.count() as f64,
             ));
         }
-        let limits = std::fs::read_to_string("/proc/self/limits").ok();
-        if let Some(max) = limits
-            .as_deref()
-            .and_then(|l| soft_limit(l, "Max open files"))
-        {
+        let limits = read("limits");
+        let limit = |row| limits.as_deref().and_then(|l| soft_limit(l, row));
+        if let Some(max) = limit("Max open files") {
             out.push(gauge(
-                "process_max_fds",
+                &name("max_fds"),
                 "Maximum number of open file descriptors.",
                 max,
             ));
         }
         if let Some(stat) = &stat {
             out.push(gauge(
-                "process_virtual_memory_bytes",
+                &name("virtual_memory_bytes"),
                 "Virtual memory size in bytes.",
                 stat.vsize as f64,
             ));
         }
-        if let Some(max) = limits
-            .as_deref()
-            .and_then(|l| soft_limit(l, "Max address space"))
-        {
+        if let Some(max) = limit("Max address space") {
             out.push(gauge(
-                "process_virtual_memory_max_bytes",
+                &name("virtual_memory_max_bytes"),
                 "Maximum amount of virtual memory available in bytes.",
                 max,
             ));
         }
-        if let Some(rss) = std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .as_deref()
-            .and_then(resident_bytes)
-        {
+        if let Some(rss) = read("status").as_deref().and_then(resident_bytes) {
             out.push(gauge(
-                "process_resident_memory_bytes",
+                &name("resident_memory_bytes"),
                 "Resident memory size in bytes.",
                 rss,
             ));
         }
-        if let Some(start) = self.start_time(stat.as_ref()) {
+        let start = match self.target {
+            Target::Own => *self
+                .own_start_time
+                .get_or_init(|| start_time(stat.as_ref())),
+            Target::PidFile(_) => start_time(stat.as_ref()),
+        };
+        if let Some(start) = start {
             out.push(gauge(
-                "process_start_time_seconds",
+                &name("start_time_seconds"),
                 "Start time of the process since unix epoch in seconds.",
                 start,
             ));
         }
-        if let Some((rx, tx)) = std::fs::read_to_string("/proc/self/net/dev")
-            .ok()
-            .as_deref()
-            .and_then(net_totals)
-        {
+        if let Some((rx, tx)) = read("net/dev").as_deref().and_then(net_totals) {
             out.push(counter(
-                "process_network_receive_bytes_total",
+                &name("network_receive_bytes_total"),
                 "Number of bytes received by the process over the network.",
                 rx,
             ));
             out.push(counter(
-                "process_network_transmit_bytes_total",
+                &name("network_transmit_bytes_total"),
                 "Number of bytes sent by the process over the network.",
                 tx,
             ));
         }
     }
-
-    fn start_time(&self, stat: Option<&Stat>) -> Option<f64> {
-        *self.start_time.get_or_init(|| {
-            let boot = std::fs::read_to_string("/proc/stat").ok()?;
-            let btime: f64 = boot
-                .lines()
-                .find_map(|l| l.strip_prefix("btime "))?
-                .trim()
-                .parse()
-                .ok()?;
-            Some(btime + stat?.starttime as f64 / USER_HZ)
-        })
-    }
 }
 
-/// The fields of `/proc/self/stat` used here (see proc(5)).
+/// The PID in a pid file; an unreadable or malformed file is logged, as upstream logs it.
+fn read_pid(file: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| tracing::warn!(file = %file.display(), err = %e, "can't read pid file"))
+        .ok()?;
+    text.trim()
+        .parse()
+        .map_err(|e| tracing::warn!(file = %file.display(), err = %e, "can't parse pid file"))
+        .ok()
+}
+
+/// Boot time plus the process's start in ticks since boot.
+fn start_time(stat: Option<&Stat>) -> Option<f64> {
+    let boot = std::fs::read_to_string("/proc/stat").ok()?;
+    let btime: f64 = boot
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(btime + stat?.starttime as f64 / USER_HZ)
+}
+
+/// The fields of `/proc/<pid>/stat` used here (see proc(5)).
 #[derive(Debug, PartialEq)]
 struct Stat {
     utime: u64,
@@ -157,7 +202,7 @@ impl Stat {
     }
 }
 
-/// The soft value of a `/proc/self/limits` row; `unlimited` is reported as the largest u64, the
+/// The soft value of a `/proc/<pid>/limits` row; `unlimited` is reported as the largest u64, the
 /// way upstream's procfs library does (hence the familiar 1.8446744073709552e+19).
 fn soft_limit(limits: &str, name: &str) -> Option<f64> {
     let row = limits.lines().find(|l| l.starts_with(name))?;
@@ -169,7 +214,7 @@ fn soft_limit(limits: &str, name: &str) -> Option<f64> {
     }
 }
 
-/// `VmRSS` of `/proc/self/status`: the same page count as `rss` in `/proc/self/stat`, already
+/// `VmRSS` of `/proc/<pid>/status`: the same page count as `rss` in `/proc/<pid>/stat`, already
 /// multiplied by the page size (which needs no system call here).
 fn resident_bytes(status: &str) -> Option<f64> {
     let kb = status
@@ -231,6 +276,32 @@ pub fn build_info_family(
     );
     family.metric[0].label = label;
     family
+}
+
+/// [`build_info_family`] as a registry collector, for a daemon built from this workspace.
+#[derive(Debug, Clone, Copy)]
+pub struct BuildInfo {
+    daemon: &'static str,
+    version: &'static str,
+}
+
+impl BuildInfo {
+    /// `daemon`'s build info at `version` (its `CARGO_PKG_VERSION`); revision and branch are
+    /// not recorded by our builds, so they read `unknown` as in an untagged Go build.
+    pub fn new(daemon: &'static str, version: &'static str) -> Self {
+        Self { daemon, version }
+    }
+}
+
+impl Collector for BuildInfo {
+    fn collect(&self, out: &mut Vec<dto::MetricFamily>) {
+        out.push(build_info_family(
+            self.daemon,
+            self.version,
+            "unknown",
+            "unknown",
+        ));
+    }
 }
 
 /// Go's architecture names, which dashboards filter on (`amd64`, not `x86_64`).

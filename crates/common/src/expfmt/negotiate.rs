@@ -92,11 +92,10 @@ fn clause_matches(clause: &AcceptClause, kind: FormatKind) -> bool {
     if clause.subtype != "*" && clause.subtype != subtype {
         return false;
     }
-    if clause.media_type == "*" && clause.subtype == "*" {
-        return true;
-    }
-    // A missing version means the oldest version of the named format; `text/*` or
-    // `application/*` therefore never satisfy a versioned target.
+    // A missing version means the oldest version of the named format; `text/*`, `*/*` or
+    // `application/*` therefore never satisfy a versioned target, and a wildcard never names
+    // protobuf's `proto`/`encoding`: curl's `*/*` falls through to text, as with every
+    // client_golang exporter.
     let default_version = match (clause.media_type.as_str(), clause.subtype.as_str()) {
         ("text", "plain") => Some(TEXT_VERSION),
         (ty, sub) if OPENMETRICS_TYPE.split_once('/') == Some((ty, sub)) => Some("0.0.1"),

@@ -22,6 +22,7 @@
 
 mod atomic;
 mod constant;
+mod handler;
 mod histogram;
 mod registry;
 mod render;
@@ -32,6 +33,7 @@ mod vec;
 mod tests;
 
 pub use constant::{ConstFamily, ConstKind};
+pub use handler::{HandlerMetrics, InFlight, gather_scraped};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, exponential_buckets, linear_buckets};
 pub use registry::{Collector, Registry};
 pub use render::{RenderOptions, encode, render, render_with};

@@ -136,3 +136,49 @@ fn build_info_has_upstream_shape() {
         assert!(labels.contains(&("goarch", "amd64")));
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn pid_file_names_the_process_and_the_namespace_prefixes_the_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("haproxy.pid");
+    std::fs::write(&pid_file, format!("{}\n", std::process::id())).unwrap();
+    let mut out = Vec::new();
+    ProcessCollector::for_pid_file("haproxy", &pid_file).collect(&mut out);
+    let names: Vec<&str> = out.iter().map(|f| f.name()).collect();
+    for want in [
+        "haproxy_process_cpu_seconds_total",
+        "haproxy_process_open_fds",
+        "haproxy_process_max_fds",
+        "haproxy_process_virtual_memory_bytes",
+        "haproxy_process_resident_memory_bytes",
+        "haproxy_process_start_time_seconds",
+    ] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+}
+
+#[test]
+fn missing_or_malformed_pid_file_gives_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.pid");
+    std::fs::write(&bad, "not a pid\n").unwrap();
+    for file in [dir.path().join("missing.pid"), bad] {
+        let mut out = Vec::new();
+        ProcessCollector::for_pid_file("haproxy", &file).collect(&mut out);
+        assert!(out.is_empty(), "{}", file.display());
+    }
+}
+
+#[test]
+fn build_info_collector_reports_the_version() {
+    let mut out = Vec::new();
+    BuildInfo::new("x_exporter", "9.9.9").collect(&mut out);
+    assert_eq!(out[0].name(), "x_exporter_build_info");
+    assert!(
+        out[0].metric[0]
+            .label
+            .iter()
+            .any(|l| l.name() == "version" && l.value() == "9.9.9")
+    );
+}

@@ -7,8 +7,7 @@
 //! * [`csv`]: a reader with Go's `encoding/csv` rules;
 //! * [`fields`]: the column → metric tables;
 //! * [`exporter`]: one scrape, `haproxy_up` and the parse-failure counter;
-//! * [`server`]: `/metrics` with the exporter's own metrics;
-//! * [`toolkit`]: exporter pieces pm-common lacks, shared with the memcached exporter.
+//! * [`server`]: `/metrics` with the exporter's own metrics.
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -18,7 +17,6 @@ pub mod exporter;
 pub mod fields;
 pub mod server;
 pub mod source;
-pub mod toolkit;
 
 pub use cli::Flags;
 pub use error::{ConfigError, FetchError};

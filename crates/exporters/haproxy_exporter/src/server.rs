@@ -10,14 +10,13 @@ use axum::http::HeaderMap;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use pm_common::metrics::{Registry, render};
-use pm_common::process::ProcessCollector;
+use pm_common::metrics::{HandlerMetrics, Registry, gather_scraped, render};
+use pm_common::process::{BuildInfo, ProcessCollector};
 use pm_common::web::{LandingConfig, LandingLink, landing_page};
 
 use crate::cli::Flags;
 use crate::error::ConfigError;
 use crate::exporter::Exporter;
-use crate::toolkit::{self, BuildInfo, HandlerMetrics, PidFileCollector};
 
 /// What every request shares.
 #[derive(Debug)]
@@ -34,9 +33,14 @@ impl App {
         let own = Registry::new();
         let handler = HandlerMetrics::register(&own);
         own.register(Arc::new(ProcessCollector::new()));
-        own.register(Arc::new(BuildInfo("haproxy_exporter")));
+        own.register(Arc::new(BuildInfo::new(
+            "haproxy_exporter",
+            env!("CARGO_PKG_VERSION"),
+        )));
         if let Some(pid_file) = flags.pid_file() {
-            own.register(Arc::new(PidFileCollector::new("haproxy", pid_file)));
+            own.register(Arc::new(ProcessCollector::for_pid_file(
+                "haproxy", pid_file,
+            )));
         }
         Ok(Self {
             exporter,
@@ -72,7 +76,7 @@ pub fn router(app: Arc<App>, telemetry_path: &str) -> Router {
 
 async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let in_flight = app.handler.start();
-    let families = toolkit::gather(&app.own, app.exporter.collect().await);
+    let families = gather_scraped(&app.own, app.exporter.collect().await);
     drop(in_flight);
     let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
     let (content_type, body) = render(&families, accept);

@@ -12,10 +12,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pm_common::expfmt::dto::MetricFamily;
-use pm_common::metrics::{Registry, render};
-use pm_common::process::ProcessCollector;
+use pm_common::metrics::{HandlerMetrics, Registry, gather_scraped, render};
+use pm_common::process::{BuildInfo, ProcessCollector};
 use pm_common::web::{LandingConfig, LandingLink, landing_page};
-use pm_haproxy_exporter::toolkit::{self, BuildInfo, HandlerMetrics, PidFileCollector};
 
 use crate::cli::Flags;
 use crate::client::{Client, Tls};
@@ -41,9 +40,15 @@ impl App {
         let own = Registry::new();
         let handler = HandlerMetrics::register(&own);
         own.register(Arc::new(ProcessCollector::new()));
-        own.register(Arc::new(BuildInfo("memcached_exporter")));
+        own.register(Arc::new(BuildInfo::new(
+            "memcached_exporter",
+            env!("CARGO_PKG_VERSION"),
+        )));
         if let Some(pid_file) = flags.pid_file() {
-            own.register(Arc::new(PidFileCollector::new("memcached", pid_file)));
+            own.register(Arc::new(ProcessCollector::for_pid_file(
+                "memcached",
+                pid_file,
+            )));
         }
         Ok(Self {
             exporter,
@@ -89,7 +94,7 @@ async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
         Some(e) => e.collect().await,
         None => Vec::new(),
     };
-    let families = toolkit::gather(&app.own, scraped);
+    let families = gather_scraped(&app.own, scraped);
     drop(in_flight);
     respond(&families, &headers)
 }
@@ -115,6 +120,6 @@ async fn scrape(
             .into_response();
     }
     let exporter = Exporter::new(Client::new(&query.target, app.timeout, app.tls.clone()));
-    let families = toolkit::gather(&Registry::new(), exporter.collect().await);
+    let families = gather_scraped(&Registry::new(), exporter.collect().await);
     respond(&families, &headers)
 }

@@ -31,7 +31,11 @@ fn negotiate_matches_upstream_cases() {
         ),
         (
             "*/*".into(),
-            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=underscores",
+            "text/plain; version=0.0.4; charset=utf-8; escaping=underscores",
+        ),
+        (
+            "application/*".into(),
+            "text/plain; version=0.0.4; charset=utf-8; escaping=underscores",
         ),
         (
             "text/*".into(),
@@ -80,7 +84,7 @@ fn negotiate_including_openmetrics_matches_upstream_cases() {
         ),
         (
             "*/*",
-            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",
+            "text/plain; version=0.0.4; charset=utf-8; escaping=underscores",
         ),
     ];
     for (accept, want) in cases {

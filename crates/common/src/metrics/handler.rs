@@ -1,21 +1,10 @@
-//! Pieces every exporter of this family needs and pm-common lacks; the memcached exporter
-//! uses them from here (candidates for pm-common's `process` and `metrics`).
-//!
-//! * [`PidFileCollector`]: `<namespace>_process_*` for the process named by a pid file;
-//! * [`HandlerMetrics`]: client_golang's `promhttp_metric_handler_requests_*`;
-//! * [`gather`]: one request's families from a persistent registry plus freshly scraped ones,
-//!   sorted and merged as client_golang gathers;
-//! * [`BuildInfo`]: `<daemon>_build_info` as a registry collector.
-
-mod pidfile;
-
-pub use pidfile::PidFileCollector;
+//! client_golang's `promhttp.Handler()` instrumentation and per-request gathering, for exporters
+//! that scrape their target on each request and serve the result with their own metrics.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use pm_common::expfmt::dto::MetricFamily;
-use pm_common::metrics::{Collector, CounterVec, Gauge, Opts, Registry};
-use pm_common::process::build_info_family;
+use super::{Collector, CounterVec, Gauge, Opts, Registry};
+use crate::expfmt::dto::MetricFamily;
 
 /// `promhttp_metric_handler_requests_total{code}` and `_in_flight`, as `promhttp.Handler()`
 /// instruments the default registry's handler.
@@ -70,7 +59,7 @@ impl Drop for InFlight<'_> {
 }
 
 /// `registry`'s families and `scraped` together, sorted and with same-named families merged.
-pub fn gather(registry: &Registry, scraped: Vec<MetricFamily>) -> Vec<MetricFamily> {
+pub fn gather_scraped(registry: &Registry, scraped: Vec<MetricFamily>) -> Vec<MetricFamily> {
     struct Persistent(Registry);
     impl Collector for Persistent {
         fn collect(&self, out: &mut Vec<MetricFamily>) {
@@ -89,38 +78,24 @@ pub fn gather(registry: &Registry, scraped: Vec<MetricFamily>) -> Vec<MetricFami
     request.gather()
 }
 
-/// `<daemon>_build_info` with this build's version.
-#[derive(Debug)]
-pub struct BuildInfo(pub &'static str);
-
-impl Collector for BuildInfo {
-    fn collect(&self, out: &mut Vec<MetricFamily>) {
-        out.push(build_info_family(
-            self.0,
-            env!("CARGO_PKG_VERSION"),
-            "unknown",
-            "unknown",
-        ));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pm_common::metrics::{ConstFamily, ConstKind};
+    use crate::metrics::{ConstFamily, ConstKind};
+    use crate::process::BuildInfo;
 
     #[test]
     fn gathers_sorted_and_counts_requests() {
         let registry = Registry::new();
         let handler = HandlerMetrics::register(&registry);
-        registry.register(Arc::new(BuildInfo("x_exporter")));
+        registry.register(Arc::new(BuildInfo::new("x_exporter", "1.0.0")));
         let scraped = vec![
             ConstFamily::new("a_up", "", ConstKind::Gauge)
                 .with(&[], 1.0)
                 .into_family(),
         ];
         let in_flight = handler.start();
-        let families = gather(&registry, scraped);
+        let families = gather_scraped(&registry, scraped);
         drop(in_flight);
         let names: Vec<_> = families.iter().map(|f| f.name()).collect();
         assert_eq!(
@@ -136,7 +111,7 @@ mod tests {
             families[1].metric[0].gauge.as_ref().unwrap().value,
             Some(1.0)
         );
-        let after = gather(&registry, Vec::new());
+        let after = gather_scraped(&registry, Vec::new());
         let total = after
             .iter()
             .find(|f| f.name() == "promhttp_metric_handler_requests_total")
