@@ -52,6 +52,8 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
     m.declare(SSL.0, SSL.1, &[]);
     m.declare(STATUS.0, STATUS.1, &[]);
     m.declare(RESPONSE.0, RESPONSE.1, &["serving_status"]);
+    // Upstream registers this plain gauge up front, so it shows 0 without TLS.
+    m.set(tls::EARLIEST_EXPIRY.0, tls::EARLIEST_EXPIRY.1, 0.0);
     let target = if probe.target.starts_with("http://") || probe.target.starts_with("https://") {
         probe.target.to_owned()
     } else {
