@@ -130,6 +130,8 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
 async fn call(probe: &Probe<'_>, addr: SocketAddr, host: &str) -> Result<Call, String> {
     let cfg = &probe.module.grpc;
     let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    // Go's dialer disables Nagle's algorithm too; small HTTP/2 frames must not wait for ACKs.
+    let _ = tcp.set_nodelay(true);
     let authority = if addr.port() == 80 || addr.port() == 443 {
         host.to_owned()
     } else {
