@@ -75,7 +75,7 @@ bench() {
         rps=$(ab -q -k -c 50 -n "$REQUESTS" "$url" | awk '/Requests per second/ {print $4}')
         kill "$sampler" 2>/dev/null || true
         peak=$(sort -n "$WORK/rss-$name-$run" | tail -1)
-        echo "$name run=$run probes_per_s=$rps idle_rss_kib=$idle load_rss_kib=$peak"
+        echo "$name run=$run probes_per_s=$rps idle_rss_kib=$idle load_rss_kib=$peak loadavg=$(cut -d' ' -f1 /proc/loadavg)"
     done
     kill "$pid"
 }

@@ -50,7 +50,16 @@ pub async fn run(cli: cli::Cli) -> anyhow::Result<i32> {
             let _ = reloader.reload();
         }
     });
-    let router = web::router(Arc::clone(&app), external.as_str());
+    // Upstream keeps the external URL's path without its trailing slash, and redirects `/`
+    // there verbatim.
+    let mut redirect = external.clone();
+    let path = redirect.path().trim_end_matches('/').to_owned();
+    redirect.set_path(&path);
+    let redirect = match (redirect.query(), redirect.fragment(), path.is_empty()) {
+        (None, None, true) => redirect.as_str().trim_end_matches('/').to_owned(),
+        _ => redirect.to_string(),
+    };
+    let router = web::router(Arc::clone(&app), &redirect);
     let server = Server::bind(&cli.web).await?;
     for addr in server.local_addrs() {
         tracing::info!(address = %addr, "Listening on");

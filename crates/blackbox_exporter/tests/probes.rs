@@ -107,6 +107,20 @@ modules:
     prober: icmp
     icmp:
       preferred_ip_protocol: ip4
+  grpc:
+    prober: grpc
+    grpc:
+      preferred_ip_protocol: ip4
+  grpc_down:
+    prober: grpc
+    grpc:
+      service: down
+      preferred_ip_protocol: ip4
+  grpc_unknown:
+    prober: grpc
+    grpc:
+      service: nope
+      preferred_ip_protocol: ip4
   icmp_df:
     prober: icmp
     icmp:
@@ -348,6 +362,52 @@ async fn icmp_probe_to_loopback() {
         let body = bb.probe("icmp_df", "127.0.0.1").await;
         assert_eq!(value(&body, "probe_success"), 1.0, "{body}");
     }
+}
+
+#[tokio::test]
+async fn grpc_health_checks() {
+    let plain = common::grpc_health_server(None).await;
+    let bb = Exporter::new(CONFIG);
+    let target = plain.addr.to_string();
+    let body = bb.probe("grpc", &target).await;
+    assert_eq!(value(&body, "probe_success"), 1.0, "{body}");
+    assert_eq!(value(&body, "probe_grpc_status_code"), 0.0);
+    assert_eq!(value(&body, "probe_grpc_ssl"), 0.0);
+    assert!(
+        body.contains("probe_grpc_healthcheck_response{serving_status=\"SERVING\"} 1"),
+        "{body}"
+    );
+    assert!(body.contains("probe_grpc_duration_seconds{phase=\"check\"}"));
+    let body = bb.probe("grpc_down", &target).await;
+    assert_eq!(value(&body, "probe_success"), 0.0, "{body}");
+    assert!(
+        body.contains("probe_grpc_healthcheck_response{serving_status=\"NOT_SERVING\"} 1"),
+        "{body}"
+    );
+    let body = bb.probe("grpc_unknown", &target).await;
+    assert_eq!(value(&body, "probe_success"), 0.0, "{body}");
+    assert_eq!(value(&body, "probe_grpc_status_code"), 5.0, "NOT_FOUND");
+
+    let (acceptor, ca_pem) = common::tls_acceptor(NOT_AFTER, &[b"h2"]);
+    let tls = common::grpc_health_server(Some(acceptor)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), &ca_pem).unwrap();
+    let file = dir.path().join("blackbox.yml");
+    std::fs::write(
+        &file,
+        "modules:\n  grpc_tls:\n    prober: grpc\n    grpc:\n      tls: true\n      preferred_ip_protocol: ip4\n      tls_config:\n        ca_file: ca.pem\n",
+    )
+    .unwrap();
+    let bb = Exporter::with_file(dir, &file);
+    let body = bb
+        .probe("grpc_tls", &format!("localhost:{}", tls.addr.port()))
+        .await;
+    assert_eq!(value(&body, "probe_success"), 1.0, "{body}");
+    assert_eq!(value(&body, "probe_grpc_ssl"), 1.0);
+    assert_eq!(
+        value(&body, "probe_ssl_earliest_cert_expiry"),
+        NOT_AFTER as f64
+    );
 }
 
 #[tokio::test]

@@ -52,6 +52,8 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
     m.declare(SSL.0, SSL.1, &[]);
     m.declare(STATUS.0, STATUS.1, &[]);
     m.declare(RESPONSE.0, RESPONSE.1, &["serving_status"]);
+    // Upstream registers this plain gauge up front, so it shows 0 without TLS.
+    m.set(tls::EARLIEST_EXPIRY.0, tls::EARLIEST_EXPIRY.1, 0.0);
     let target = if probe.target.starts_with("http://") || probe.target.starts_with("https://") {
         probe.target.to_owned()
     } else {
@@ -128,6 +130,8 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
 async fn call(probe: &Probe<'_>, addr: SocketAddr, host: &str) -> Result<Call, String> {
     let cfg = &probe.module.grpc;
     let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    // Go's dialer disables Nagle's algorithm too; small HTTP/2 frames must not wait for ACKs.
+    let _ = tcp.set_nodelay(true);
     let authority = if addr.port() == 80 || addr.port() == 443 {
         host.to_owned()
     } else {

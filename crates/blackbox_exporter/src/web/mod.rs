@@ -34,9 +34,17 @@ pub fn router(app: Arc<AppState>, external_url: &str) -> Router {
         router = router.route("/", get(landing));
     } else {
         let target = external_url.to_owned();
+        let with_slash = prefix.clone();
+        // Like Go's ServeMux for a `/prefix/` pattern: the bare prefix moves permanently.
+        let bare = get(move || async move {
+            (
+                StatusCode::MOVED_PERMANENTLY,
+                [(header::LOCATION, with_slash)],
+            )
+        });
         router = router
             .route(&prefix, get(landing))
-            .route(prefix.trim_end_matches('/'), get(landing))
+            .route(prefix.trim_end_matches('/'), bare)
             .route(
                 "/",
                 get(move || async move { (StatusCode::FOUND, [(header::LOCATION, target)]) }),

@@ -347,3 +347,72 @@ pub async fn token_server() -> (Peer, Seen) {
     });
     (Peer { addr, task }, seen)
 }
+
+/// A gRPC health server (`grpc.health.v1.Health/Check`) over HTTP/2: the empty service and
+/// `up` are SERVING, `down` is NOT_SERVING, anything else is answered with status NOT_FOUND,
+/// as grpc-go's health server does. TLS (ALPN h2) when `tls` is given, else prior knowledge.
+pub async fn grpc_health_server(tls: Option<tokio_rustls::TlsAcceptor>) -> Peer {
+    use http_body_util::{BodyExt, Full};
+
+    async fn check(
+        request: axum::http::Request<hyper::body::Incoming>,
+    ) -> Result<
+        axum::http::Response<
+            impl hyper::body::Body<Data = bytes::Bytes, Error = std::convert::Infallible>,
+        >,
+        hyper::Error,
+    > {
+        let body = request.into_body().collect().await?.to_bytes();
+        // 5-byte gRPC frame header, then field 1 (string service) if present.
+        let message = body.get(5..).unwrap_or_default();
+        let service = match message {
+            [0x0a, len, rest @ ..] => {
+                String::from_utf8_lossy(&rest[..usize::from(*len)]).into_owned()
+            }
+            _ => String::new(),
+        };
+        let (status, serving): (&str, Option<u8>) = match service.as_str() {
+            "" | "up" => ("0", Some(1)),
+            "down" => ("0", Some(2)),
+            _ => ("5", None),
+        };
+        let data = match serving {
+            Some(s) => bytes::Bytes::from(vec![0, 0, 0, 0, 2, 0x08, s]),
+            None => bytes::Bytes::new(),
+        };
+        let mut trailers = axum::http::HeaderMap::new();
+        trailers.insert("grpc-status", status.parse().unwrap());
+        let body = Full::new(data).with_trailers(async move { Some(Ok(trailers)) });
+        Ok(axum::http::Response::builder()
+            .header(header::CONTENT_TYPE, "application/grpc")
+            .body(body)
+            .unwrap())
+    }
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let tls = tls.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(check);
+                let builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+                let _ = match tls {
+                    Some(acceptor) => {
+                        let Ok(stream) = acceptor.accept(tcp).await else {
+                            return;
+                        };
+                        builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await
+                    }
+                    None => builder.serve_connection(TokioIo::new(tcp), service).await,
+                };
+            });
+        }
+    });
+    Peer { addr, task }
+}
