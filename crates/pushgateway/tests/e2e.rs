@@ -237,6 +237,51 @@ async fn pushed_families(url: &str) -> BTreeMap<String, dto::MetricFamily> {
     families
 }
 
+/// The daemon's own `pushgateway_*` families of `/metrics` (build info left out), each reduced
+/// to its type, help and per-series shape: label sets, and for the request counters and the
+/// summary counts their values (the same requests give the same counts); durations and sizes
+/// differ by nature, so only the presence of their quantile lines is kept.
+async fn own_families(url: &str) -> BTreeMap<String, (Option<i32>, String, Vec<String>)> {
+    let body = reqwest::get(format!("{url}/metrics"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    decode_text_families(&body)
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.name().starts_with("pushgateway_") && f.name() != "pushgateway_build_info")
+        .map(|f| {
+            let series = f
+                .metric
+                .iter()
+                .map(|m| {
+                    let labels: Vec<String> = m
+                        .label
+                        .iter()
+                        .map(|p| format!("{}={}", p.name(), p.value()))
+                        .collect();
+                    let shape = match (&m.counter, &m.summary) {
+                        (Some(c), _) => format!("{}", c.value()),
+                        (_, Some(s)) => {
+                            let q: Vec<String> = s
+                                .quantile
+                                .iter()
+                                .map(|q| format!("{}:{}", q.quantile(), q.value().is_finite()))
+                                .collect();
+                            format!("count={} {}", s.sample_count(), q.join(","))
+                        }
+                        _ => String::new(),
+                    };
+                    format!("{} {shape}", labels.join(","))
+                })
+                .collect();
+            (f.name().to_owned(), (f.r#type, f.help().to_owned(), series))
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn same_pushes_same_metrics_as_upstream() {
     if !upstream_available() {
@@ -267,6 +312,10 @@ async fn same_pushes_same_metrics_as_upstream() {
             assert_eq!(mine.help, theirs.help, "{name}");
         }
     }
+    assert_eq!(
+        own_families(&ours.url).await,
+        own_families(&upstream.url).await
+    );
 }
 
 #[tokio::test]

@@ -115,6 +115,12 @@ impl StoredFamily {
             .unwrap_or_default()
     }
 
+    /// Decodes the metrics onto the end of `family.metric` (no intermediate vector).
+    pub fn append_metrics_to(&self, family: &mut dto::MetricFamily) {
+        // The bytes are our own encoding of valid messages, so decoding cannot fail.
+        let _ = family.merge(&*self.metrics);
+    }
+
     /// The whole family, decoded.
     pub fn family(&self) -> dto::MetricFamily {
         dto::MetricFamily {

@@ -2,13 +2,14 @@
 //! cache: each merged family is rendered once and kept until a change touches that name, so an
 //! idle scrape of 10,000 groups only concatenates cached strings.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use pm_common::expfmt::dto;
 use pm_common::expfmt::encode::write_text;
 
-use super::{Inner, Store};
+use super::{Inner, Store, StoredFamily};
 
 #[derive(Debug, Default)]
 pub(super) struct RenderCache {
@@ -48,12 +49,16 @@ impl Store {
         let inner = self.read();
         let mut names: Vec<&str> = inner.names.keys().map(|n| &**n).collect();
         names.sort_unstable();
-        names.into_iter().filter_map(|n| merge(&inner, n)).collect()
+        gather(&inner, &names)
+            .iter()
+            .filter_map(|parts| merge(parts))
+            .collect()
     }
 
     /// One pushed family merged across groups, if any group has metrics of that name.
     pub fn merged_family(&self, name: &str) -> Option<dto::MetricFamily> {
-        merge(&self.read(), name)
+        let inner = self.read();
+        merge(&gather(&inner, &[name])[0])
     }
 
     /// The text exposition of every pushed family, by name, from the cache. Families are
@@ -62,25 +67,29 @@ impl Store {
         let mut cache = self.cache();
         if cache.all_dirty || !cache.dirty.is_empty() {
             let inner = self.read();
-            let names: Vec<String> = if cache.all_dirty {
+            let mut names: Vec<String> = if cache.all_dirty {
                 cache.text.clear();
                 inner.names.keys().map(|n| n.to_string()).collect()
             } else {
                 cache.dirty.drain().collect()
             };
-            for name in names {
-                cache.text.remove(&name);
-                let Some(family) = merge(&inner, &name) else {
+            names.sort_unstable();
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let parts = gather(&inner, &refs);
+            for (name, parts) in names.iter().zip(&parts) {
+                cache.text.remove(name);
+                let Some(family) = merge(parts) else {
                     continue;
                 };
                 let mut text = String::new();
                 match write_text(&mut text, &family) {
                     Ok(()) => {
-                        cache.text.insert(name, text.into());
+                        cache.text.insert(name.clone(), text.into());
                     }
                     Err(e) => tracing::warn!(error = %e, "error encoding pushed metric family"),
                 }
             }
+            drop(parts);
             drop(inner);
             cache.all_dirty = false;
             cache.dirty.clear();
@@ -93,23 +102,38 @@ impl Store {
     }
 }
 
-/// The family `name` merged across groups in grouping-key order, `None` when no group has a
-/// metric of that name.
-fn merge(inner: &Inner, name: &str) -> Option<dto::MetricFamily> {
-    if !inner.names.contains_key(name) {
-        return None;
-    }
-    let mut merged: Option<dto::MetricFamily> = None;
+/// For each of `names` (sorted), the non-empty families of that name in grouping-key order. One
+/// pass over the groups, walking each group's sorted families beside the sorted names, instead
+/// of a lookup per group and name.
+fn gather<'a>(inner: &'a Inner, names: &[&str]) -> Vec<Vec<&'a StoredFamily>> {
+    let mut out = vec![Vec::new(); names.len()];
     for group in inner.groups.values() {
-        let Some(stored) = group.get(name).filter(|f| !f.is_empty()) else {
-            continue;
-        };
-        match &mut merged {
-            Some(family) => family.metric.extend(stored.metrics()),
-            None => merged = Some(stored.family()),
+        let families = group.families();
+        let (mut i, mut j) = (0, 0);
+        while i < families.len() && j < names.len() {
+            match families[i].name().cmp(names[j]) {
+                Ordering::Less => i += 1,
+                Ordering::Greater => j += 1,
+                Ordering::Equal => {
+                    if !families[i].is_empty() {
+                        out[j].push(&families[i]);
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
         }
     }
-    let mut family = merged?;
+    out
+}
+
+/// The families of one name merged into one (description of the first), `None` when empty.
+fn merge(parts: &[&StoredFamily]) -> Option<dto::MetricFamily> {
+    let (first, rest) = parts.split_first()?;
+    let mut family = first.family();
+    for stored in rest {
+        stored.append_metrics_to(&mut family);
+    }
     sort_metrics(&mut family.metric);
     Some(family)
 }
