@@ -38,7 +38,7 @@ inhibit_rules:
 struct Daemon {
     child: Child,
     url: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Daemon {
@@ -83,7 +83,7 @@ async fn launch(binary: &str, dir: tempfile::TempDir) -> Daemon {
     let daemon = Daemon {
         child,
         url: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
+        dir,
     };
     let client = reqwest::Client::new();
     for _ in 0..400 {
@@ -358,7 +358,7 @@ async fn sighup_reload_keeps_the_old_config_when_the_new_is_bad() {
         )
         .await
     };
-    let config = daemon._dir.path().join("alertmanager.yml");
+    let config = daemon.dir.path().join("alertmanager.yml");
     let hup = || {
         let ok = Command::new("kill")
             .args(["-HUP", &daemon.child.id().to_string()])
@@ -435,7 +435,7 @@ async fn silences_survive_a_restart() {
     assert!(ok, "kill -TERM failed");
     let status = daemon.child.wait().unwrap();
     assert!(status.success(), "{status}");
-    let snapshot = daemon._dir.path().join("data/silences");
+    let snapshot = daemon.dir.path().join("data/silences");
     assert!(snapshot.exists(), "no snapshot at {}", snapshot.display());
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("alertmanager.yml"), CONFIG).unwrap();
