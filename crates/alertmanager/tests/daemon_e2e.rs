@@ -38,7 +38,7 @@ inhibit_rules:
 struct Daemon {
     child: Child,
     url: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Daemon {
@@ -57,11 +57,16 @@ fn free_port() -> u16 {
 }
 
 async fn start(binary: &str, config: &str) -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("alertmanager.yml"), config).unwrap();
+    launch(binary, dir).await
+}
+
+/// Starts `binary` with the config and storage in `dir`.
+async fn launch(binary: &str, dir: tempfile::TempDir) -> Daemon {
     // reqwest is built without a default TLS provider; plain HTTP still needs one installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().unwrap();
     let config_path = dir.path().join("alertmanager.yml");
-    std::fs::write(&config_path, config).unwrap();
     let port = free_port();
     let child = Command::new(binary)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
@@ -78,7 +83,7 @@ async fn start(binary: &str, config: &str) -> Daemon {
     let daemon = Daemon {
         child,
         url: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
+        dir,
     };
     let client = reqwest::Client::new();
     for _ in 0..400 {
@@ -353,7 +358,7 @@ async fn sighup_reload_keeps_the_old_config_when_the_new_is_bad() {
         )
         .await
     };
-    let config = daemon._dir.path().join("alertmanager.yml");
+    let config = daemon.dir.path().join("alertmanager.yml");
     let hup = || {
         let ok = Command::new("kill")
             .args(["-HUP", &daemon.child.id().to_string()])
@@ -398,4 +403,52 @@ async fn sighup_reload_keeps_the_old_config_when_the_new_is_bad() {
     .unwrap();
     hup();
     wait_for("200 [{\"name\":\"only\"}]\n").await;
+}
+
+#[tokio::test]
+async fn silences_survive_a_restart() {
+    let mut daemon = start(env!("CARGO_BIN_EXE_alertmanager"), CONFIG).await;
+    let client = reqwest::Client::new();
+    let body = r#"{"matchers":[{"name":"team","value":"a","isRegex":false}],"startsAt":"2020-01-01T00:00:00Z","endsAt":"2099-01-01T00:00:00Z","createdBy":"me","comment":"keep"}"#;
+    let created = call(
+        &client,
+        reqwest::Method::POST,
+        &format!("{}/api/v2/silences", daemon.url),
+        Some(body),
+    )
+    .await;
+    assert!(created.starts_with("200 "), "{created}");
+    let before = call(
+        &client,
+        reqwest::Method::GET,
+        &format!("{}/api/v2/silences", daemon.url),
+        None,
+    )
+    .await;
+
+    // SIGTERM writes the snapshot; the next process loads it from --storage.path.
+    let ok = Command::new("kill")
+        .args(["-TERM", &daemon.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -TERM failed");
+    let status = daemon.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let snapshot = daemon.dir.path().join("data/silences");
+    assert!(snapshot.exists(), "no snapshot at {}", snapshot.display());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("alertmanager.yml"), CONFIG).unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::copy(&snapshot, dir.path().join("data/silences")).unwrap();
+    let restarted = launch(env!("CARGO_BIN_EXE_alertmanager"), dir).await;
+    let after = call(
+        &client,
+        reqwest::Method::GET,
+        &format!("{}/api/v2/silences", restarted.url),
+        None,
+    )
+    .await;
+    assert_eq!(after, before);
+    assert!(after.contains("keep"), "{after}");
 }

@@ -49,7 +49,7 @@ fn start() -> Harness {
     let path = dir.path().join("alertmanager.yml");
     std::fs::write(&path, CONFIG).unwrap();
     let clock = Arc::new(ManualClock::new(ts("2026-01-01T00:00:00Z")));
-    let app = App::new(path, clock.clone(), SignedDuration::from_hours(120)).unwrap();
+    let app = App::new(path, None, clock.clone(), SignedDuration::from_hours(120)).unwrap();
     let limits = Arc::new(Limits::new(8, Duration::ZERO));
     let router = router(Arc::clone(&app), "", limits);
     Harness {

@@ -18,7 +18,7 @@ use pm_common::web::{ReloadSignals, Server, metrics_endpoint, shutdown_signal};
 use tokio::sync::Semaphore;
 
 pub use flags::{ClusterFlags, Flags, Port9093};
-pub use state::{App, Metrics, Runtime, Snapshot};
+pub use state::{App, Metrics, Runtime, Snapshot, StartError};
 
 use crate::clock::SystemClock;
 
@@ -103,7 +103,12 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     }
     let retention = SignedDuration::try_from(flags.retention)?;
     tracing::info!(file = %flags.config_path.display(), "Loading configuration file");
-    let app = App::new(flags.config_path.clone(), Arc::new(SystemClock), retention)?;
+    let app = App::new(
+        flags.config_path.clone(),
+        Some(flags.storage_path.join("silences")),
+        Arc::new(SystemClock),
+        retention,
+    )?;
     tracing::info!(file = %flags.config_path.display(), "Completed loading of configuration file");
 
     let mut signals = ReloadSignals::new()?;
@@ -118,10 +123,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         let removed = app.alerts.gc(app.clock.now());
         tracing::debug!(removed, "alert GC done");
     });
-    spawn_every(flags.maintenance_interval, Arc::clone(&app), |app| {
-        let removed = app.silences.gc();
-        tracing::debug!(removed, "silence GC done");
-    });
+    spawn_every(flags.maintenance_interval, Arc::clone(&app), App::maintain);
 
     let limits = Arc::new(Limits::new(flags.get_concurrency(), flags.web_timeout));
     let router = router(Arc::clone(&app), &flags.route_prefix(), limits);
@@ -129,6 +131,8 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         .await?
         .run(router, shutdown_signal())
         .await;
+    // Nothing is lost at shutdown: the silences are written once more.
+    tokio::task::spawn_blocking(move || app.maintain()).await?;
     Ok(())
 }
 

@@ -16,7 +16,17 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::dispatch::RouteTree;
 use crate::inhibit::{InhibitIndex, Inhibitor};
+use crate::silence::snapshot::SnapshotError;
 use crate::silence::{Silence, SilenceState, Silences, silenced_by};
+
+/// Why the daemon cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] YamlError),
+    #[error(transparent)]
+    Silences(#[from] SnapshotError),
+}
 
 /// A loaded configuration with what is derived from it.
 #[derive(Debug)]
@@ -117,6 +127,8 @@ pub struct App {
     pub silences: Silences,
     runtime: RwLock<Arc<Runtime>>,
     config_file: PathBuf,
+    /// `<storage.path>/silences`, when silences persist.
+    silences_file: Option<PathBuf>,
     pub metrics: Metrics,
     pub registry: Arc<Registry>,
     /// When the process started (`uptime` in `/api/v2/status`).
@@ -150,13 +162,20 @@ impl Snapshot {
 }
 
 impl App {
-    /// Loads the config file; an invalid one fails start-up as upstream's does.
+    /// Loads the config file and the silences snapshot (when `silences_file` is set); an
+    /// invalid config or a corrupt snapshot fails start-up as upstream's does.
     pub fn new(
         config_file: PathBuf,
+        silences_file: Option<PathBuf>,
         clock: Arc<dyn Clock>,
         retention: SignedDuration,
-    ) -> Result<Arc<App>, YamlError> {
+    ) -> Result<Arc<App>, StartError> {
         let config = Config::load_file(&config_file)?;
+        let silences = Silences::new(Arc::clone(&clock), retention);
+        if let Some(path) = &silences_file {
+            let loaded = silences.load(path)?;
+            tracing::info!(file = %path.display(), silences = loaded, "Loaded silences");
+        }
         let registry = Arc::new(Registry::new());
         let metrics = Metrics::new(&registry);
         metrics.reload_success.set(1.0);
@@ -164,11 +183,12 @@ impl App {
         registry.register(Arc::new(ProcessCollector::new()));
         let app = Arc::new(App {
             started: clock.now(),
-            silences: Silences::new(Arc::clone(&clock), retention),
+            silences,
             clock,
             alerts: AlertStore::default(),
             runtime: RwLock::new(Arc::new(Runtime::new(config))),
             config_file,
+            silences_file,
             metrics,
             registry: Arc::clone(&registry),
         });
@@ -196,6 +216,19 @@ impl App {
                 self.metrics.reload_success.set(0.0);
                 tracing::error!(file = %self.config_file.display(), err = %err, "Loading configuration file failed");
                 Err(err)
+            }
+        }
+    }
+
+    /// Drops silences past their retention and writes the snapshot; upstream's maintenance
+    /// pass, also run at shutdown.
+    pub fn maintain(&self) {
+        let removed = self.silences.gc();
+        tracing::debug!(removed, "silence GC done");
+        if let Some(path) = &self.silences_file {
+            match self.silences.save(path) {
+                Ok(size) => tracing::debug!(size, "silences snapshot written"),
+                Err(err) => tracing::error!(err = %err, "writing the silences snapshot failed"),
             }
         }
     }

@@ -2,6 +2,7 @@
 //! which would rewrite history (other matchers, a moved start of an active silence) expires the
 //! old silence and creates a new one instead.
 
+pub mod snapshot;
 #[cfg(test)]
 mod tests;
 
@@ -206,6 +207,26 @@ impl Silences {
                 .is_ok_and(|t| t >= now)
         });
         before - by_id.len()
+    }
+}
+
+impl Silences {
+    /// Writes every silence to `path` in upstream's snapshot format; returns the size.
+    pub fn save(&self, path: &std::path::Path) -> Result<usize, snapshot::SnapshotError> {
+        let bytes = snapshot::encode(&self.list(), self.retention);
+        snapshot::write(path, &bytes)?;
+        Ok(bytes.len())
+    }
+
+    /// Adds the silences of a snapshot (those not yet past their retention).
+    pub fn load(&self, path: &std::path::Path) -> Result<usize, snapshot::SnapshotError> {
+        let loaded = snapshot::read(path, self.clock.now())?;
+        let count = loaded.len();
+        let mut by_id = self.by_id.write().unwrap_or_else(PoisonError::into_inner);
+        for s in loaded {
+            by_id.insert(s.id.clone(), Arc::new(s));
+        }
+        Ok(count)
     }
 }
 

@@ -130,3 +130,50 @@ fn muting() {
     assert_eq!(silenced_by(&active, &labels("a")), vec![id]);
     assert!(silenced_by(&active, &labels("b")).is_empty());
 }
+
+#[test]
+fn snapshot_round_trip_in_upstream_format() {
+    let (clock, silences) = setup();
+    let id = silences
+        .set(silence("a", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"))
+        .unwrap();
+    let mut regex = silence("x", "2026-01-01T00:00:00Z", "2026-01-01T00:30:00Z");
+    regex.matchers = vec![silence_matcher(0, "job", "a.*", true, false).unwrap()];
+    let short = silences.set(regex).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("silences");
+    silences.save(&path).unwrap();
+
+    // Upstream's encoding of one silence: id (1), matcher (2: name 2, pattern 3), times as
+    // google.protobuf.Timestamp, created_by (8), comment (9), then expires_at (2).
+    let bytes = std::fs::read(&path).unwrap();
+    let one = snapshot::encode(&[silences.get(&id).unwrap()], SignedDuration::from_hours(1));
+    assert!(bytes.windows(one.len()).any(|w| w == one));
+    let contains = |needle: &[u8]| one.windows(needle.len()).any(|w| w == needle);
+    assert!(contains(b"\x12\x04team\x1a\x01a"));
+    assert!(contains(b"\x42\x02me"));
+    assert!(contains(b"\x4a\x01c"));
+
+    // A restart later: the short silence is past its retention and is not loaded.
+    clock.advance(SignedDuration::from_mins(90) + SignedDuration::from_secs(1));
+    let restarted = Silences::new(clock.clone(), SignedDuration::from_hours(1));
+    assert_eq!(restarted.load(&path).unwrap(), 1);
+    let loaded = restarted.get(&id).unwrap();
+    let original = silences.get(&id).unwrap();
+    assert_eq!(
+        (loaded.starts_at, loaded.ends_at, loaded.updated_at),
+        (original.starts_at, original.ends_at, original.updated_at)
+    );
+    assert_eq!(loaded.matchers, original.matchers);
+    assert!(restarted.get(&short).is_none());
+    // A missing file loads nothing; a corrupt one is an error naming the file.
+    assert_eq!(restarted.load(&dir.path().join("none")).unwrap(), 0);
+    std::fs::write(&path, [0x05, 0xff]).unwrap();
+    assert!(
+        restarted
+            .load(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("silences")
+    );
+}
