@@ -210,3 +210,21 @@ fn background_compaction_persists_the_head() {
     assert_eq!(db.blocks().len(), 1);
     assert_eq!(read(&db, 0, 5 * H), expected(1, 0, 5 * H));
 }
+
+#[test]
+fn blocks_after_the_first_are_aligned_to_the_block_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+    // Scrapes one second past each minute: the first sample is at 1s.
+    append(&db, 1, 1_000, 5 * H);
+    db.compact().unwrap();
+    assert_eq!(db.head().min_time(), 2 * H);
+    append(&db, 1, 5 * H + 1_000, 7 * H);
+    db.compact().unwrap();
+    let ranges: Vec<(i64, i64)> = db
+        .blocks()
+        .iter()
+        .map(|b| (b.meta().min_time, b.meta().max_time))
+        .collect();
+    assert_eq!(ranges, [(1_000, 2 * H), (2 * H, 4 * H)]);
+}
