@@ -228,3 +228,22 @@ fn blocks_after_the_first_are_aligned_to_the_block_range() {
         .collect();
     assert_eq!(ranges, [(1_000, 2 * H), (2 * H, 4 * H)]);
 }
+
+#[test]
+fn chunk_queries_merge_blocks_and_head() {
+    use pm_storage::{ChunkQueryable, SeriesSetFromChunks};
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+    append(&db, 2, 0, 5 * H);
+    db.compact().unwrap();
+    assert_eq!(db.blocks().len(), 1);
+    let q = db.chunk_querier(0, 5 * H).unwrap();
+    let all = Matcher::new(MatchType::Equal, "__name__", "m").unwrap();
+    let set = q.select(false, None, std::slice::from_ref(&all));
+    assert_eq!(
+        collect(Box::new(SeriesSetFromChunks::new(set))),
+        expected(2, 0, 5 * H)
+    );
+    let (values, _) = q.label_values("i", None, &[]).unwrap();
+    assert_eq!(values, ["0", "1"]);
+}
