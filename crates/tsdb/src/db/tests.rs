@@ -247,3 +247,22 @@ fn chunk_queries_merge_blocks_and_head() {
     let (values, _) = q.label_values("i", None, &[]).unwrap();
     assert_eq!(values, ["0", "1"]);
 }
+
+#[test]
+fn appends_before_the_persisted_range_are_out_of_bounds_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+    append(&db, 1, 0, 4 * H);
+    db.compact().unwrap();
+    // Empty the head entirely, then restart: the blocks still bound what the head accepts.
+    db.head().truncate(5 * H).unwrap();
+    db.close().unwrap();
+    let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+    assert_eq!(db.head().min_time(), i64::MAX);
+    let mut app = db.appender();
+    assert!(app.append(SeriesRef::UNKNOWN, &labels(0), H, 1.0).is_err());
+    assert!(
+        app.append(SeriesRef::UNKNOWN, &labels(0), 2 * H, 1.0)
+            .is_ok()
+    );
+}
