@@ -3,7 +3,8 @@
 //! The write path: WAL records ([`record`]), the write-ahead log ([`wal`]) and the in-memory
 //! [`head`] that ingests samples. The on-disk side: chunk encodings ([`chunkenc`]), chunk segment
 //! files ([`chunks`]), the block index ([`index`]), tombstones ([`tombstones`]), whole blocks
-//! ([`block`]), queries over them ([`querier`]) and retention. All formats are byte-compatible
+//! ([`block`]), queries over them ([`querier`]), [`compact`]ion and retention. [`db`] ties them
+//! together over one data directory. All formats are byte-compatible
 //! with upstream Prometheus so that data written by either can be read by the other.
 
 #![forbid(unsafe_code)]

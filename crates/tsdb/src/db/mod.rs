@@ -106,9 +106,10 @@ impl Db {
             dir = %dir.display(),
             "TSDB opened"
         );
+        // Also on an empty head: that sets the time before which appends are out of bounds.
         let persisted_until = blocks.iter().map(|b| b.meta().max_time).max();
         if let Some(maxt) = persisted_until
-            && head.min_time() < maxt
+            && (head.min_time() < maxt || head.min_time() == i64::MAX)
         {
             tracing::info!(maxt, "dropping head data already persisted in blocks");
             head.truncate(maxt)?;

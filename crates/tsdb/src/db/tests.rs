@@ -210,3 +210,59 @@ fn background_compaction_persists_the_head() {
     assert_eq!(db.blocks().len(), 1);
     assert_eq!(read(&db, 0, 5 * H), expected(1, 0, 5 * H));
 }
+
+#[test]
+fn blocks_after_the_first_are_aligned_to_the_block_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+    // Scrapes one second past each minute: the first sample is at 1s.
+    append(&db, 1, 1_000, 5 * H);
+    db.compact().unwrap();
+    assert_eq!(db.head().min_time(), 2 * H);
+    append(&db, 1, 5 * H + 1_000, 7 * H);
+    db.compact().unwrap();
+    let ranges: Vec<(i64, i64)> = db
+        .blocks()
+        .iter()
+        .map(|b| (b.meta().min_time, b.meta().max_time))
+        .collect();
+    assert_eq!(ranges, [(1_000, 2 * H), (2 * H, 4 * H)]);
+}
+
+#[test]
+fn chunk_queries_merge_blocks_and_head() {
+    use pm_storage::{ChunkQueryable, SeriesSetFromChunks};
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+    append(&db, 2, 0, 5 * H);
+    db.compact().unwrap();
+    assert_eq!(db.blocks().len(), 1);
+    let q = db.chunk_querier(0, 5 * H).unwrap();
+    let all = Matcher::new(MatchType::Equal, "__name__", "m").unwrap();
+    let set = q.select(false, None, std::slice::from_ref(&all));
+    assert_eq!(
+        collect(Box::new(SeriesSetFromChunks::new(set))),
+        expected(2, 0, 5 * H)
+    );
+    let (values, _) = q.label_values("i", None, &[]).unwrap();
+    assert_eq!(values, ["0", "1"]);
+}
+
+#[test]
+fn appends_before_the_persisted_range_are_out_of_bounds_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+    append(&db, 1, 0, 4 * H);
+    db.compact().unwrap();
+    // Empty the head entirely, then restart: the blocks still bound what the head accepts.
+    db.head().truncate(5 * H).unwrap();
+    db.close().unwrap();
+    let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+    assert_eq!(db.head().min_time(), i64::MAX);
+    let mut app = db.appender();
+    assert!(app.append(SeriesRef::UNKNOWN, &labels(0), H, 1.0).is_err());
+    assert!(
+        app.append(SeriesRef::UNKNOWN, &labels(0), 2 * H, 1.0)
+            .is_ok()
+    );
+}

@@ -206,12 +206,13 @@ impl Head {
                 new_min = new_min.min(t);
             }
         }
-        // As upstream, a head left with data starts at the truncation time, so the blocks cut
-        // from it next are aligned to the block range rather than to their first sample.
+        // As upstream, a head left with data starts at the truncation time (or earlier, if a
+        // chunk reaches back past it), so the blocks cut from it next are aligned to the block
+        // range rather than to their first sample.
         let new_min = if new_min == i64::MAX {
             new_min
         } else {
-            new_min.max(mint)
+            new_min.min(mint)
         };
         inner.min_time.store(new_min, Ordering::Release);
         if new_min == i64::MAX {

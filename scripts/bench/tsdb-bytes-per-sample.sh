@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Bytes per sample on disk: the same deterministic data set (crates/tsdb/examples/bytes_per_sample.rs)
+# written by our Db (head -> 2h blocks -> compaction) and by upstream's
+# `promtool tsdb create-blocks-from openmetrics` (2h blocks). Prints, per block, samples and
+# index+chunks bytes. Usage: scripts/bench/tsdb-bytes-per-sample.sh [series] [hours]
+set -euo pipefail
+series=${1:-1000}
+hours=${2:-12}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+cargo run -q --offline -p pm-tsdb --example bytes_per_sample -- "$out" "$series" "$hours" >/dev/null
+mkdir "$out/upstream"
+promtool tsdb create-blocks-from openmetrics -q "$out/input.om" "$out/upstream"
+python3 - "$out" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+def size(d):
+    total = os.path.getsize(os.path.join(d, "index"))
+    c = os.path.join(d, "chunks")
+    return total + sum(os.path.getsize(os.path.join(c, f)) for f in os.listdir(c))
+for who in ("ours", "upstream"):
+    for b in sorted(os.listdir(os.path.join(root, who))):
+        d = os.path.join(root, who, b)
+        if not os.path.isfile(os.path.join(d, "meta.json")):
+            continue
+        m = json.load(open(os.path.join(d, "meta.json")))
+        n, s = m["stats"]["numSamples"], size(d)
+        print(f'{who}\tlevel {m["compaction"]["level"]}\t[{m["minTime"]}, {m["maxTime"]})\t{n} samples\t{s} bytes\t{s/n:.3f} B/sample')
+PY
