@@ -122,7 +122,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "node_interrupts_",
         "interrupts collector not implemented yet",
     ),
-    ("node_ipvs_", "ipvs collector not implemented yet"),
     (
         "node_kernel_hung_",
         "kernel_hung collector not implemented yet",

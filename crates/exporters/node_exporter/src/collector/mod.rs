@@ -7,6 +7,7 @@ mod fibrechannel;
 mod filesystem;
 mod hw;
 mod hwmon;
+mod ipvs;
 mod mdadm;
 mod meminfo;
 mod netclass;
@@ -65,6 +66,7 @@ registrations! {
     "filefd", true, procfs_simple::filefd;
     "filesystem", true, filesystem::build;
     "hwmon", true, hwmon::build;
+    "ipvs", true, ipvs::build;
     "loadavg", true, procfs_simple::loadavg;
     "mdadm", true, mdadm::build;
     "meminfo", true, meminfo::build;
