@@ -13,6 +13,7 @@ mod meminfo;
 mod netclass;
 mod netdev;
 mod netmisc;
+mod nfs;
 mod powersupply;
 mod procfs_simple;
 mod stat;
@@ -73,6 +74,7 @@ registrations! {
     "netclass", true, netclass::build;
     "netdev", true, netdev::build;
     "netstat", true, netdev::netstat;
+    "nfs", true, nfs::build;
     "nvme", true, storage::nvme;
     "os", true, uname::os;
     "powersupplyclass", true, powersupply::build;
