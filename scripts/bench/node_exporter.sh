@@ -25,7 +25,9 @@ bench_one() {
   done
   local idle; idle=$(rss_kib "$pid")
   for run in $(seq "$runs"); do
-    local out; out=$(ab -q -n "$requests" -c "$concurrency" "http://127.0.0.1:${port}/metrics" 2>&1)
+    # Prometheus asks for the text format; ab's default `Accept: */*` would let ours answer in
+    # protobuf (see docs/node_exporter.md) and compare different encodings.
+    local out; out=$(ab -q -H 'Accept: text/plain;version=0.0.4' -n "$requests" -c "$concurrency" "http://127.0.0.1:${port}/metrics" 2>&1)
     local rps p50 p99
     rps=$(awk '/Requests per second/ {print $4}' <<<"$out")
     p50=$(awk '$1=="50%" {print $2}' <<<"$out")

@@ -110,6 +110,13 @@ pub struct ValueFlags {
     #[arg(long = "collector.hwmon.sensor-exclude")]
     pub hwmon_sensor_exclude: Option<String>,
 
+    /// Comma separated list for IPVS backend stats labels.
+    #[arg(
+        long = "collector.ipvs.backend-labels",
+        default_value = "local_address,local_port,remote_address,remote_port,proto,local_mark"
+    )]
+    pub ipvs_backend_labels: String,
+
     /// Regexp of net devices to ignore for netclass collector.
     #[arg(long = "collector.netclass.ignored-devices", default_value = "^$")]
     pub netclass_ignored_devices: String,

@@ -122,7 +122,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "node_interrupts_",
         "interrupts collector not implemented yet",
     ),
-    ("node_ipvs_", "ipvs collector not implemented yet"),
     (
         "node_kernel_hung_",
         "kernel_hung collector not implemented yet",
@@ -137,7 +136,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "node_mountstats_",
         "mountstats collector not implemented yet",
     ),
-    ("node_nfs_", "nfs collector not implemented yet"),
     ("node_nfsd_", "nfsd collector not implemented yet"),
     ("node_pcidevice_", "pcidevice collector not implemented yet"),
     ("node_processes_", "processes collector not implemented yet"),

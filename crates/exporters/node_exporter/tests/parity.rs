@@ -15,10 +15,6 @@ const UPSTREAM: &str = "/usr/bin/prometheus-node-exporter";
 const EXCEPTIONS: &[(&str, &str)] = &[
     ("go_", "Go runtime metrics: there is no Go runtime"),
     ("node_timex_", "timex collector not implemented yet"),
-    (
-        "node_time_zone_offset_seconds",
-        "time zone offset not implemented yet",
-    ),
 ];
 
 /// Families (by name prefix) where ours may carry more labels than Debian's older upstream,

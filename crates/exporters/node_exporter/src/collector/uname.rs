@@ -145,10 +145,15 @@ impl Collector for Os {
     }
 }
 
-struct Time(Paths);
+/// The local time zone is resolved once, as Go's `time.Local` is: `TZ`, else /etc/localtime,
+/// else UTC.
+struct Time(Paths, jiff::tz::TimeZone);
 
 pub fn time(s: &Settings) -> Result<Box<dyn Collector>, ConfigError> {
-    Ok(Box::new(Time(s.paths.clone())))
+    Ok(Box::new(Time(
+        s.paths.clone(),
+        jiff::tz::TimeZone::system(),
+    )))
 }
 
 impl Collector for Time {
@@ -161,6 +166,18 @@ impl Collector for Time {
             "node_time_seconds",
             "System time in seconds since epoch (1970).",
             now,
+        );
+        let info = self.1.to_offset_info(jiff::Timestamp::now());
+        out.push(
+            gauge_family(
+                "node_time_zone_offset_seconds",
+                "System time zone offset in seconds.",
+            )
+            .with(
+                &[("time_zone", info.abbreviation())],
+                f64::from(info.offset().seconds()),
+            )
+            .into_family(),
         );
         let dir = self.0.sys("devices/system/clocksource");
         let Ok(entries) = sorted_entries(&dir) else {
