@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use http::HeaderMap;
 use http::header::{ACCEPT, CONTENT_TYPE};
 use pm_common::expfmt::encode::write_text;
-use pm_common::expfmt::{Format, FormatKind, dto, negotiate};
+use pm_common::expfmt::{FormatKind, dto, negotiate};
 use pm_common::metrics::{RenderOptions, encode};
 
 use super::AppState;
@@ -21,12 +21,7 @@ pub async fn metrics(State(s): State<Arc<AppState>>, headers: HeaderMap) -> impl
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let mut format = negotiate(accept);
-    // client_golang answers `*/*` (curl's default) with text; pm-common's negotiation picks
-    // the first candidate, protobuf, so protobuf is only served when asked for by name.
-    if format.kind() == FormatKind::ProtoDelimited && !accept.contains("vnd.google.protobuf") {
-        format = Format::TEXT;
-    }
+    let format = negotiate(accept);
     let own = s.metrics.registry.gather();
     let body = if format.kind() == FormatKind::Text {
         text(&s.store, own)
