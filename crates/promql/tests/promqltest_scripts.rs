@@ -249,8 +249,8 @@ const KNOWN_FAILURES: &str = include_str!("promqltest_known_failures.txt");
 
 /// Evaluates every eval command of every script with the engine and checks it as upstream's
 /// runner does. Prints `promqltest: N passed, M failed, K skipped` and each failure. Fails on
-/// any failure not in `promqltest_known_failures.txt` and on any listed one that passes; set `PROMQLTEST_WRITE_KNOWN_FAILURES=1`
-/// to rewrite that file from the current failures.
+/// any failure not in `promqltest_known_failures.txt` and on any listed one that passes; set
+/// `PROMQLTEST_WRITE_KNOWN_FAILURES=1` to rewrite that file from the current failures.
 #[test]
 fn every_eval_matches_upstream() {
     let known: BTreeMap<&str, &str> = KNOWN_FAILURES

@@ -87,11 +87,11 @@ impl Histograms {
                 count: s.f,
             });
         }
-        let mut conflicts = Vec::new();
+        let mut conflicts = std::collections::HashSet::new();
         native.retain(|(l, _)| match index.get(l) {
             Some(&i) => {
                 annos.note(Note::MixedClassicNativeHistograms(shown_name(l)), pos);
-                conflicts.push(i);
+                conflicts.insert(i);
                 false
             }
             None => true,
