@@ -128,6 +128,46 @@ modules:
 }
 
 #[tokio::test]
+async fn socks5_tunnels_http_and_https_with_credentials() {
+    let (proxy, seen) = common::socks5_server().await;
+    let http = common::http_server().await;
+    let (https, ca) = common::https_server(NOT_AFTER).await;
+    let ca_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ca_file.path(), ca).unwrap();
+    let yaml = format!(
+        r#"
+modules:
+  socks:
+    prober: http
+    http:
+      preferred_ip_protocol: ip4
+      proxy_url: socks5://user:secret@{proxy}
+      fail_if_body_not_matches_regexp: ["^hello blackbox$"]
+      tls_config:
+        ca_file: {ca}
+"#,
+        proxy = proxy.addr,
+        ca = ca_file.path().display()
+    );
+    let bb = Exporter::new(&yaml);
+    let body = bb.probe("socks", &format!("http://{}/", http.addr)).await;
+    assert_eq!(value(&body, "probe_success"), 1.0, "{body}");
+    assert_eq!(
+        heads(&seen),
+        ["user:secret".to_owned(), http.addr.to_string()],
+        "plain HTTP is tunnelled, in origin form, after username/password auth"
+    );
+    let target = format!("https://localhost:{}/", https.addr.port());
+    let body = bb.probe("socks", &target).await;
+    assert_eq!(value(&body, "probe_success"), 1.0, "{body}");
+    assert_eq!(
+        value(&body, "probe_ssl_earliest_cert_expiry"),
+        NOT_AFTER as f64
+    );
+    assert_eq!(heads(&seen).len(), 4, "{:?}", heads(&seen));
+}
+
+#[tokio::test]
 async fn no_proxy_and_skip_resolve_phase() {
     let (proxy, seen) = common::proxy_server(None).await;
     let direct = common::http_server().await;

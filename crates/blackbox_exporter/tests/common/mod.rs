@@ -314,6 +314,79 @@ pub async fn proxy_server(tunnel_to: Option<SocketAddr>) -> (Peer, Seen) {
     (Peer { addr, task }, seen)
 }
 
+/// A SOCKS5 proxy (RFC 1928, with RFC 1929 username/password when the client offers it) that
+/// tunnels to whatever target it is asked for; records `user:pass` (when given) and the target.
+pub async fn socks5_server() -> (Peer, Seen) {
+    use tokio::io::AsyncReadExt;
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Seen::default();
+    let log = Arc::clone(&seen);
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut greeting = [0u8; 2];
+                tcp.read_exact(&mut greeting).await.ok()?;
+                let mut methods = vec![0u8; usize::from(greeting[1])];
+                tcp.read_exact(&mut methods).await.ok()?;
+                if methods.contains(&2) {
+                    tcp.write_all(&[5, 2]).await.ok()?;
+                    let mut version = [0u8; 1];
+                    tcp.read_exact(&mut version).await.ok()?;
+                    let user = socks_field(&mut tcp).await?;
+                    let pass = socks_field(&mut tcp).await?;
+                    log.lock().unwrap().push(format!("{user}:{pass}"));
+                    tcp.write_all(&[1, 0]).await.ok()?;
+                } else {
+                    tcp.write_all(&[5, 0]).await.ok()?;
+                }
+                let mut request = [0u8; 4];
+                tcp.read_exact(&mut request).await.ok()?;
+                let host = match request[3] {
+                    1 => {
+                        let mut ip = [0u8; 4];
+                        tcp.read_exact(&mut ip).await.ok()?;
+                        std::net::Ipv4Addr::from(ip).to_string()
+                    }
+                    3 => {
+                        let mut len = [0u8; 1];
+                        tcp.read_exact(&mut len).await.ok()?;
+                        let mut name = vec![0u8; usize::from(len[0])];
+                        tcp.read_exact(&mut name).await.ok()?;
+                        String::from_utf8(name).ok()?
+                    }
+                    _ => return None,
+                };
+                let mut port = [0u8; 2];
+                tcp.read_exact(&mut port).await.ok()?;
+                let target = format!("{host}:{}", u16::from_be_bytes(port));
+                log.lock().unwrap().push(target.clone());
+                let mut upstream = tokio::net::TcpStream::connect(&target).await.ok()?;
+                tcp.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0]).await.ok()?;
+                let _ = tokio::io::copy_bidirectional(&mut tcp, &mut upstream).await;
+                Some(())
+            });
+        }
+    });
+    (Peer { addr, task }, seen)
+}
+
+/// A length-prefixed string of a SOCKS5 username/password request.
+async fn socks_field(tcp: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+
+    let mut len = [0u8; 1];
+    tcp.read_exact(&mut len).await.ok()?;
+    let mut value = vec![0u8; usize::from(len[0])];
+    tcp.read_exact(&mut value).await.ok()?;
+    String::from_utf8(value).ok()
+}
+
 /// An OAuth 2 token endpoint at `/token`: the n-th request gets `tok-n`, valid for an hour.
 pub async fn token_server() -> (Peer, Seen) {
     let seen = Seen::default();

@@ -1,6 +1,8 @@
-//! Reaching the target through an HTTP proxy as Go's transport does: plain-HTTP requests go to
-//! the proxy in absolute form, HTTPS targets get a `CONNECT` tunnel (carrying
-//! `proxy_connect_header`) inside which TLS runs end to end.
+//! Reaching the target through a proxy as Go's transport does. Through an `http://` proxy,
+//! plain-HTTP requests go to the proxy in absolute form and HTTPS targets get a `CONNECT` tunnel
+//! (carrying `proxy_connect_header`) inside which TLS runs end to end. Through a `socks5://`
+//! (or `socks5h://`) proxy every target gets a SOCKS5 tunnel, with the proxy URL's user info as
+//! username/password authentication.
 
 use std::net::SocketAddr;
 
@@ -9,6 +11,7 @@ use http::{HeaderName, HeaderValue};
 use pm_common::config::http::HttpClientConfig;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
+use tokio_socks::tcp::Socks5Stream;
 use url::Url;
 
 use super::super::resolve::lookup;
@@ -22,9 +25,20 @@ pub struct Via {
     /// `host:port` of the proxy, dialled per hop.
     proxy_host: String,
     proxy_port: u16,
-    /// From the proxy URL's user info, as Go sends it.
-    authorization: Option<HeaderValue>,
-    connect_headers: Vec<(HeaderName, HeaderValue)>,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Http {
+        /// From the proxy URL's user info, as Go sends it.
+        authorization: Option<HeaderValue>,
+        connect_headers: Vec<(HeaderName, HeaderValue)>,
+    },
+    Socks5 {
+        /// Username and password from the proxy URL's user info.
+        credentials: Option<(String, String)>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,48 +60,94 @@ pub enum ProxyError {
     /// Go reports the status text of a refused `CONNECT`.
     #[error("{0}")]
     Refused(String),
+    /// Worded as Go's SOCKS dialer words it.
+    #[error("socks connect tcp {proxy}->{target}: {source}")]
+    Socks {
+        proxy: String,
+        target: String,
+        #[source]
+        source: tokio_socks::Error,
+    },
 }
 
 impl Via {
     /// The route to `proxy` for one probe.
     pub fn new(proxy: &Url, client: &HttpClientConfig) -> Result<Via, ProxyError> {
-        if proxy.scheme() != "http" {
-            return Err(ProxyError::Scheme(proxy.scheme().to_owned()));
-        }
-        let authorization = (!proxy.username().is_empty()).then(|| {
-            let user = percent_encoding::percent_decode_str(proxy.username()).decode_utf8_lossy();
-            let pass = percent_encoding::percent_decode_str(proxy.password().unwrap_or_default())
-                .decode_utf8_lossy();
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-            HeaderValue::try_from(format!("Basic {token}"))
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let user_info = (!proxy.username().is_empty()).then(|| {
+            (
+                decode(proxy.username()),
+                decode(proxy.password().unwrap_or_default()),
+            )
         });
-        let authorization = authorization
-            .transpose()
-            .map_err(|_| ProxyError::Header("Proxy-Authorization".to_owned()))?;
-        let mut connect_headers = Vec::new();
-        for (name, values) in &client.proxy_connect_header {
-            let header = HeaderName::try_from(name.as_str())
-                .map_err(|_| ProxyError::Header(name.clone()))?;
-            for value in values {
-                let value = HeaderValue::try_from(value.expose())
-                    .map_err(|_| ProxyError::Header(name.clone()))?;
-                connect_headers.push((header.clone(), value));
-            }
-        }
+        let (kind, default_port) = match proxy.scheme() {
+            "http" => (http_kind(user_info, client)?, 80),
+            "socks5" | "socks5h" => (
+                Kind::Socks5 {
+                    credentials: user_info,
+                },
+                1080,
+            ),
+            other => return Err(ProxyError::Scheme(other.to_owned())),
+        };
         Ok(Via {
             proxy_host: proxy.host_str().unwrap_or_default().to_owned(),
-            proxy_port: proxy.port_or_known_default().unwrap_or(80),
-            authorization,
-            connect_headers,
+            proxy_port: proxy.port().unwrap_or(default_port),
+            kind,
         })
     }
 
+    /// The `Proxy-Authorization` an absolute-form request carries; `None` for a SOCKS proxy,
+    /// which tunnels plain HTTP too.
     pub fn authorization(&self) -> Option<&HeaderValue> {
-        self.authorization.as_ref()
+        match &self.kind {
+            Kind::Http { authorization, .. } => authorization.as_ref(),
+            Kind::Socks5 { .. } => None,
+        }
+    }
+
+    /// Whether a plain-HTTP request is tunnelled (and sent in origin form) rather than handed
+    /// to the proxy in absolute form.
+    pub fn tunnels_plain_http(&self) -> bool {
+        matches!(self.kind, Kind::Socks5 { .. })
+    }
+
+    /// A connection through the proxy on which to speak to `authority` (`host:port`): a SOCKS5
+    /// or `CONNECT` tunnel, or (a plain-HTTP target through an HTTP proxy) the connection to
+    /// the proxy itself.
+    pub async fn open(&self, authority: &str, https: bool) -> Result<TcpStream, ProxyError> {
+        let mut tcp = self.dial().await?;
+        match &self.kind {
+            Kind::Socks5 { credentials } => {
+                let socks_err = |source| ProxyError::Socks {
+                    proxy: format!("{}:{}", self.proxy_host, self.proxy_port),
+                    target: authority.to_owned(),
+                    source,
+                };
+                let stream = match credentials {
+                    Some((user, pass)) => {
+                        Socks5Stream::connect_with_password_and_socket(tcp, authority, user, pass)
+                            .await
+                    }
+                    None => Socks5Stream::connect_with_socket(tcp, authority).await,
+                };
+                // The handshake reads exactly its replies: nothing of the target's is buffered.
+                Ok(stream.map_err(socks_err)?.into_inner())
+            }
+            Kind::Http { .. } if https => {
+                self.connect(&mut tcp, authority).await?;
+                Ok(tcp)
+            }
+            Kind::Http { .. } => Ok(tcp),
+        }
     }
 
     /// Connects to the proxy (resolving its name like Go's dialer).
-    pub async fn dial(&self) -> Result<TcpStream, ProxyError> {
+    async fn dial(&self) -> Result<TcpStream, ProxyError> {
         let host = self
             .proxy_host
             .trim_start_matches('[')
@@ -111,8 +171,15 @@ impl Via {
         Err(dial_err(last))
     }
 
-    /// Asks the proxy for a tunnel to `authority` (`host:port`) over `tcp`.
-    pub async fn connect(&self, tcp: &mut TcpStream, authority: &str) -> Result<(), ProxyError> {
+    /// Asks an HTTP proxy for a tunnel to `authority` (`host:port`) over `tcp`.
+    async fn connect(&self, tcp: &mut TcpStream, authority: &str) -> Result<(), ProxyError> {
+        let Kind::Http {
+            authorization,
+            connect_headers,
+        } = &self.kind
+        else {
+            return Ok(());
+        };
         let mut head =
             format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n").into_bytes();
         let mut header = |name: &str, value: &HeaderValue| {
@@ -121,10 +188,10 @@ impl Via {
             head.extend_from_slice(value.as_bytes());
             head.extend_from_slice(b"\r\n");
         };
-        if let Some(auth) = &self.authorization {
+        if let Some(auth) = authorization {
             header("Proxy-Authorization", auth);
         }
-        for (name, value) in &self.connect_headers {
+        for (name, value) in connect_headers {
             header(name.as_str(), value);
         }
         head.extend_from_slice(b"\r\n");
@@ -144,6 +211,34 @@ impl Via {
         }
         Ok(())
     }
+}
+
+/// An HTTP proxy's settings: Basic credentials from the URL, and `proxy_connect_header`.
+fn http_kind(
+    user_info: Option<(String, String)>,
+    client: &HttpClientConfig,
+) -> Result<Kind, ProxyError> {
+    let authorization = user_info
+        .map(|(user, pass)| {
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+            HeaderValue::try_from(format!("Basic {token}"))
+                .map_err(|_| ProxyError::Header("Proxy-Authorization".to_owned()))
+        })
+        .transpose()?;
+    let mut connect_headers = Vec::new();
+    for (name, values) in &client.proxy_connect_header {
+        let header =
+            HeaderName::try_from(name.as_str()).map_err(|_| ProxyError::Header(name.clone()))?;
+        for value in values {
+            let value = HeaderValue::try_from(value.expose())
+                .map_err(|_| ProxyError::Header(name.clone()))?;
+            connect_headers.push((header.clone(), value));
+        }
+    }
+    Ok(Kind::Http {
+        authorization,
+        connect_headers,
+    })
 }
 
 /// Reads up to the blank line ending the response head, and not a byte further: what follows

@@ -89,19 +89,14 @@ pub async fn round_trip(
             let _ = tcp.set_nodelay(true);
             tcp
         }
-        Route::Proxy { via, authority } => {
-            let mut tcp = via.dial().await?;
-            if endpoint.https {
-                via.connect(&mut tcp, authority).await?;
-            }
-            tcp
-        }
+        Route::Proxy { via, authority } => via.open(authority, endpoint.https).await?,
     };
     timings.connect = start.elapsed().as_secs_f64();
     if !endpoint.https {
         let request = match &endpoint.route {
             Route::Direct(_) => origin_form(request),
-            // A proxy takes the absolute URI, plus the credentials from its own URL.
+            Route::Proxy { via, .. } if via.tunnels_plain_http() => origin_form(request),
+            // An HTTP proxy takes the absolute URI, plus the credentials from its own URL.
             Route::Proxy { via, .. } => {
                 if let Some(auth) = via.authorization() {
                     request
