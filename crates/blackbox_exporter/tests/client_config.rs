@@ -168,6 +168,53 @@ modules:
 }
 
 #[tokio::test]
+async fn https_proxy_is_reached_over_tls() {
+    let (target, target_ca) = common::https_server(NOT_AFTER).await;
+    let (proxy, seen, proxy_ca) = common::https_proxy_server(Some(target.addr)).await;
+    let dir = tempfile::tempdir().unwrap();
+    // One CA file trusted for both legs, as Go's transport uses one TLS config for both.
+    std::fs::write(dir.path().join("ca.pem"), format!("{target_ca}{proxy_ca}")).unwrap();
+    let yaml = format!(
+        r#"
+modules:
+  via_https:
+    prober: http
+    http:
+      preferred_ip_protocol: ip4
+      proxy_url: https://user:secret@localhost:{port}
+      fail_if_body_not_matches_regexp: ["^(hello blackbox|via proxy)$"]
+      tls_config:
+        ca_file: ca.pem
+"#,
+        port = proxy.addr.port()
+    );
+    let file = dir.path().join("blackbox.yml");
+    std::fs::write(&file, yaml).unwrap();
+    let bb = Exporter::with_file(dir, &file);
+    let body = bb.probe("via_https", "http://192.0.2.1:8080/").await;
+    assert_eq!(value(&body, "probe_success"), 1.0, "{body}");
+    let target_url = format!("https://localhost:{}/", target.addr.port());
+    let body = bb.probe("via_https", &target_url).await;
+    assert_eq!(value(&body, "probe_success"), 1.0, "{body}");
+    assert_eq!(
+        value(&body, "probe_ssl_earliest_cert_expiry"),
+        NOT_AFTER as f64
+    );
+    let heads = heads(&seen);
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    assert!(
+        heads[0].starts_with("GET http://192.0.2.1:8080/ HTTP/1.1\r\n"),
+        "{}",
+        heads[0]
+    );
+    assert_eq!(
+        header(&heads[0], "proxy-authorization"),
+        Some("Basic dXNlcjpzZWNyZXQ=")
+    );
+    assert!(heads[1].starts_with("CONNECT 127.0.0.1:"), "{}", heads[1]);
+}
+
+#[tokio::test]
 async fn no_proxy_and_skip_resolve_phase() {
     let (proxy, seen) = common::proxy_server(None).await;
     let direct = common::http_server().await;

@@ -262,56 +262,87 @@ pub type Seen = Arc<Mutex<Vec<String>>>;
 /// A forward proxy: answers absolute-form requests itself with `via proxy`, and tunnels every
 /// `CONNECT` to `tunnel_to` (whatever authority was asked for), or refuses it with 403.
 pub async fn proxy_server(tunnel_to: Option<SocketAddr>) -> (Peer, Seen) {
+    proxy_server_with(tunnel_to, None).await
+}
+
+/// [`proxy_server`] spoken over TLS (an `https://` proxy) with a certificate for
+/// localhost/127.0.0.1; returns its CA PEM too.
+pub async fn https_proxy_server(tunnel_to: Option<SocketAddr>) -> (Peer, Seen, String) {
+    let (acceptor, pem) = tls_acceptor(1_893_456_000, &[b"http/1.1"]);
+    let (peer, seen) = proxy_server_with(tunnel_to, Some(acceptor)).await;
+    (peer, seen, pem)
+}
+
+async fn proxy_server_with(
+    tunnel_to: Option<SocketAddr>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> (Peer, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Seen::default();
     let log = Arc::clone(&seen);
     let task = tokio::spawn(async move {
         loop {
-            let Ok((mut tcp, _)) = listener.accept().await else {
+            let Ok((tcp, _)) = listener.accept().await else {
                 return;
             };
             let log = Arc::clone(&log);
+            let tls = tls.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && head.len() < 16384 {
-                    use tokio::io::AsyncReadExt;
-                    if tcp.read(&mut byte).await.unwrap_or(0) == 0 {
-                        return;
+                match tls {
+                    Some(acceptor) => {
+                        if let Ok(stream) = acceptor.accept(tcp).await {
+                            serve_proxy_connection(stream, log, tunnel_to).await;
+                        }
                     }
-                    head.push(byte[0]);
-                }
-                let head = String::from_utf8_lossy(&head).into_owned();
-                let connect = head.starts_with("CONNECT ");
-                log.lock().unwrap().push(head);
-                match (connect, tunnel_to) {
-                    (true, Some(backend)) => {
-                        let Ok(mut upstream) = tokio::net::TcpStream::connect(backend).await else {
-                            return;
-                        };
-                        let _ = tcp
-                            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                            .await;
-                        let _ = tokio::io::copy_bidirectional(&mut tcp, &mut upstream).await;
-                    }
-                    (true, None) => {
-                        let _ = tcp
-                            .write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
-                            .await;
-                    }
-                    (false, _) => {
-                        let _ = tcp
-                            .write_all(
-                                b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nvia proxy",
-                            )
-                            .await;
-                    }
+                    None => serve_proxy_connection(tcp, log, tunnel_to).await,
                 }
             });
         }
     });
     (Peer { addr, task }, seen)
+}
+
+async fn serve_proxy_connection<S>(mut tcp: S, log: Seen, tunnel_to: Option<SocketAddr>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::AsyncReadExt;
+
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 16384 {
+        if tcp.read(&mut byte).await.unwrap_or(0) == 0 {
+            return;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let connect = head.starts_with("CONNECT ");
+    log.lock().unwrap().push(head);
+    match (connect, tunnel_to) {
+        (true, Some(backend)) => {
+            let Ok(mut upstream) = tokio::net::TcpStream::connect(backend).await else {
+                return;
+            };
+            let _ = tcp
+                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                .await;
+            let _ = tokio::io::copy_bidirectional(&mut tcp, &mut upstream).await;
+        }
+        (true, None) => {
+            let _ = tcp
+                .write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        }
+        (false, _) => {
+            let _ = tcp
+                .write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nvia proxy",
+                )
+                .await;
+        }
+    }
 }
 
 /// A SOCKS5 proxy (RFC 1928, with RFC 1929 username/password when the client offers it) that

@@ -1,6 +1,8 @@
-//! Reaching the target through a proxy as Go's transport does. Through an `http://` proxy,
-//! plain-HTTP requests go to the proxy in absolute form and HTTPS targets get a `CONNECT` tunnel
-//! (carrying `proxy_connect_header`) inside which TLS runs end to end. Through a `socks5://`
+//! Reaching the target through a proxy as Go's transport does. Through an `http://` or
+//! `https://` proxy (the latter over TLS checked with the module's `tls_config`, as Go's
+//! transport uses its TLS config for both), plain-HTTP requests go to the proxy in absolute form
+//! and HTTPS targets get a `CONNECT` tunnel (carrying `proxy_connect_header`) inside which TLS
+//! runs end to end. Through a `socks5://`
 //! (or `socks5h://`) proxy every target gets a SOCKS5 tunnel, with the proxy URL's user info as
 //! username/password authentication.
 
@@ -8,13 +10,22 @@ use std::net::SocketAddr;
 
 use base64::Engine as _;
 use http::{HeaderName, HeaderValue};
-use pm_common::config::http::HttpClientConfig;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use pm_common::config::http::{HttpClientConfig, TlsConfig};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio_socks::tcp::Socks5Stream;
 use url::Url;
 
 use super::super::resolve::lookup;
+use super::super::tls;
+
+/// A connection a request runs over: TCP, or TLS to an HTTPS proxy (a target's own TLS then
+/// runs inside it).
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+pub type Conn = Box<dyn Stream>;
 
 /// The largest `CONNECT` response head accepted; a proxy answers with a few lines.
 const MAX_CONNECT_HEAD: usize = 16 * 1024;
@@ -31,6 +42,8 @@ pub struct Via {
 #[derive(Debug, Clone)]
 enum Kind {
     Http {
+        /// An `https://` proxy: the connection to it is TLS.
+        tls: bool,
         /// From the proxy URL's user info, as Go sends it.
         authorization: Option<HeaderValue>,
         connect_headers: Vec<(HeaderName, HeaderValue)>,
@@ -51,6 +64,8 @@ pub enum ProxyError {
         #[source]
         source: std::io::Error,
     },
+    #[error("proxyconnect tcp: {0}")]
+    Tls(String),
     #[error("invalid proxy_connect_header {0:?}")]
     Header(String),
     #[error("proxyconnect: {0}")]
@@ -85,7 +100,8 @@ impl Via {
             )
         });
         let (kind, default_port) = match proxy.scheme() {
-            "http" => (http_kind(user_info, client)?, 80),
+            "http" => (http_kind(false, user_info, client)?, 80),
+            "https" => (http_kind(true, user_info, client)?, 443),
             "socks5" | "socks5h" => (
                 Kind::Socks5 {
                     credentials: user_info,
@@ -119,8 +135,13 @@ impl Via {
     /// A connection through the proxy on which to speak to `authority` (`host:port`): a SOCKS5
     /// or `CONNECT` tunnel, or (a plain-HTTP target through an HTTP proxy) the connection to
     /// the proxy itself.
-    pub async fn open(&self, authority: &str, https: bool) -> Result<TcpStream, ProxyError> {
-        let mut tcp = self.dial().await?;
+    pub async fn open(
+        &self,
+        authority: &str,
+        https: bool,
+        tls_config: &TlsConfig,
+    ) -> Result<Conn, ProxyError> {
+        let tcp = self.dial().await?;
         match &self.kind {
             Kind::Socks5 { credentials } => {
                 let socks_err = |source| ProxyError::Socks {
@@ -136,13 +157,22 @@ impl Via {
                     None => Socks5Stream::connect_with_socket(tcp, authority).await,
                 };
                 // The handshake reads exactly its replies: nothing of the target's is buffered.
-                Ok(stream.map_err(socks_err)?.into_inner())
+                Ok(Box::new(stream.map_err(socks_err)?.into_inner()))
             }
-            Kind::Http { .. } if https => {
-                self.connect(&mut tcp, authority).await?;
-                Ok(tcp)
+            Kind::Http { tls, .. } => {
+                let mut conn: Conn = if *tls {
+                    let (connector, name) =
+                        tls::connector(tls_config, &[b"http/1.1"], &self.proxy_host)
+                            .map_err(ProxyError::Tls)?;
+                    Box::new(connector.connect(name, tcp).await?)
+                } else {
+                    Box::new(tcp)
+                };
+                if https {
+                    self.connect(&mut conn, authority).await?;
+                }
+                Ok(conn)
             }
-            Kind::Http { .. } => Ok(tcp),
         }
     }
 
@@ -172,10 +202,11 @@ impl Via {
     }
 
     /// Asks an HTTP proxy for a tunnel to `authority` (`host:port`) over `tcp`.
-    async fn connect(&self, tcp: &mut TcpStream, authority: &str) -> Result<(), ProxyError> {
+    async fn connect(&self, tcp: &mut Conn, authority: &str) -> Result<(), ProxyError> {
         let Kind::Http {
             authorization,
             connect_headers,
+            ..
         } = &self.kind
         else {
             return Ok(());
@@ -215,6 +246,7 @@ impl Via {
 
 /// An HTTP proxy's settings: Basic credentials from the URL, and `proxy_connect_header`.
 fn http_kind(
+    tls: bool,
     user_info: Option<(String, String)>,
     client: &HttpClientConfig,
 ) -> Result<Kind, ProxyError> {
@@ -236,6 +268,7 @@ fn http_kind(
         }
     }
     Ok(Kind::Http {
+        tls,
         authorization,
         connect_headers,
     })
@@ -243,7 +276,7 @@ fn http_kind(
 
 /// Reads up to the blank line ending the response head, and not a byte further: what follows
 /// belongs to the tunnelled TLS session.
-async fn read_head(tcp: &mut TcpStream) -> Result<String, ProxyError> {
+async fn read_head(tcp: &mut Conn) -> Result<String, ProxyError> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {

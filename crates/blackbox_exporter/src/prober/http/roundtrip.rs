@@ -15,7 +15,7 @@ use pm_common::config::http::TlsConfig;
 use tokio::net::TcpStream;
 
 use super::super::tls::{self, TlsInfo};
-use super::proxy::{ProxyError, Via};
+use super::proxy::{Conn, ProxyError, Via};
 
 /// What a round trip learned, for metrics and the next redirect hop.
 pub struct Exchange {
@@ -78,7 +78,7 @@ pub async fn round_trip(
 ) -> Result<Exchange, RoundTripError> {
     let mut timings = Timings::default();
     let start = Instant::now();
-    let tcp = match &endpoint.route {
+    let tcp: Conn = match &endpoint.route {
         Route::Direct(addr) => {
             let tcp = TcpStream::connect(addr)
                 .await
@@ -87,9 +87,12 @@ pub async fn round_trip(
                     source,
                 })?;
             let _ = tcp.set_nodelay(true);
-            tcp
+            Box::new(tcp)
         }
-        Route::Proxy { via, authority } => via.open(authority, endpoint.https).await?,
+        Route::Proxy { via, authority } => {
+            via.open(authority, endpoint.https, endpoint.tls_config)
+                .await?
+        }
     };
     timings.connect = start.elapsed().as_secs_f64();
     if !endpoint.https {
