@@ -10,18 +10,6 @@ const FIXTURES: &str = concat!(
 );
 const UPSTREAM: &str = "/usr/bin/amtool";
 
-fn upstream_available() -> bool {
-    if Path::new(UPSTREAM).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
-        "{UPSTREAM} is missing and PM_REQUIRE_UPSTREAM is set"
-    );
-    println!("skipping: {UPSTREAM} not installed (Debian package prometheus-alertmanager)");
-    false
-}
-
 fn run(bin: &str, args: &[&str]) -> Output {
     Command::new(bin)
         .args(args)
@@ -42,7 +30,7 @@ fn config_copy(dir: &Path, rel: &str) -> PathBuf {
 
 #[test]
 fn routes_show_and_test_match_upstream() {
-    if !upstream_available() {
+    if !pm_testsupport::upstream_binary(UPSTREAM) {
         return;
     }
     let ours = env!("CARGO_BIN_EXE_amtool");
@@ -106,7 +94,7 @@ fn routes_show_and_test_match_upstream() {
 
 #[test]
 fn check_config_matches_upstream_report() {
-    if !upstream_available() {
+    if !pm_testsupport::upstream_binary(UPSTREAM) {
         return;
     }
     let ours = env!("CARGO_BIN_EXE_amtool");

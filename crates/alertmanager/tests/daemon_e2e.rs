@@ -48,14 +48,6 @@ impl Drop for Daemon {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start(binary: &str, config: &str) -> Daemon {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("alertmanager.yml"), config).unwrap();
@@ -67,7 +59,7 @@ async fn launch(binary: &str, dir: tempfile::TempDir) -> Daemon {
     // reqwest is built without a default TLS provider; plain HTTP still needs one installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let config_path = dir.path().join("alertmanager.yml");
-    let port = free_port();
+    let port = pm_testsupport::free_port();
     let child = Command::new(binary)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg(format!("--config.file={}", config_path.display()))

@@ -3,8 +3,6 @@
 //! by family. Also SIGTERM persistence of our binary.
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -26,18 +24,10 @@ impl Drop for Daemon {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start(binary: &str, extra: &[&str]) -> Daemon {
     // reqwest is built without a default TLS provider; plain HTTP still needs one installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let port = free_port();
+    let port = pm_testsupport::free_port();
     let child = Command::new(binary)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .args(extra)
@@ -61,31 +51,12 @@ async fn start(binary: &str, extra: &[&str]) -> Daemon {
     panic!("{binary} did not become ready on {}", daemon.url);
 }
 
-fn upstream_available() -> bool {
-    if Path::new(UPSTREAM).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
-        "{UPSTREAM} is missing and PM_REQUIRE_UPSTREAM is set"
-    );
-    println!("SKIP: {UPSTREAM} not installed");
-    false
-}
-
 fn python_client_available() -> bool {
-    let ok = Command::new("python3")
+    let present = Command::new("python3")
         .args(["-c", "import prometheus_client"])
         .status()
         .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
-            "Python's prometheus_client is missing and PM_REQUIRE_UPSTREAM is set"
-        );
-        println!("SKIP (python part): prometheus_client not installed");
-    }
-    ok
+    pm_testsupport::available("Python's prometheus_client", present)
 }
 
 /// (method, path, content type, body) of the HTTP part of the sequence.
@@ -284,7 +255,7 @@ async fn own_families(url: &str) -> BTreeMap<String, (Option<i32>, String, Vec<S
 
 #[tokio::test]
 async fn same_pushes_same_metrics_as_upstream() {
-    if !upstream_available() {
+    if !pm_testsupport::upstream_binary(UPSTREAM) {
         return;
     }
     let ours = start(env!("CARGO_BIN_EXE_pushgateway"), &[]).await;

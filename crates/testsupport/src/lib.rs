@@ -76,16 +76,6 @@ impl Daemon {
         }
     }
 
-    /// Adopts a child that the caller started and waits for in its own way.
-    pub fn adopt(child: Child, addr: SocketAddr) -> Daemon {
-        Daemon { child, addr }
-    }
-
-    /// `http://<addr>`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// The process id, for signals.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -133,7 +123,7 @@ mod tests {
             Duration::from_secs(10),
         );
         let pid = daemon.pid();
-        assert_eq!(daemon.url(), format!("http://127.0.0.1:{port}"));
+        assert_eq!(daemon.addr, addr);
         drop(daemon);
         assert!(
             !Path::new(&format!("/proc/{pid}")).exists(),

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pm_common::model::{MatchType, Matcher};
@@ -16,23 +16,6 @@ use pm_tsdb::record::{self, Record};
 use pm_tsdb::wal::LogReader;
 
 const PROMETHEUS: &str = "/usr/bin/prometheus";
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn http_get(port: u16, path: &str) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -57,15 +40,10 @@ fn own_metric(port: u16, name: &str) -> f64 {
 }
 
 fn run_upstream(data: &Path) -> bool {
-    if !Path::new(PROMETHEUS).exists() {
-        assert!(
-            std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
-            "{PROMETHEUS} is missing and PM_REQUIRE_UPSTREAM is set"
-        );
-        println!("SKIP: {PROMETHEUS} not installed");
+    if !pm_testsupport::upstream_binary(PROMETHEUS) {
         return false;
     }
-    let port = free_port();
+    let port = pm_testsupport::free_port();
     let config = data.join("prometheus.yml");
     std::fs::write(
         &config,
@@ -75,7 +53,7 @@ fn run_upstream(data: &Path) -> bool {
         ),
     )
     .unwrap();
-    let mut child = KillOnDrop(
+    let mut upstream = pm_testsupport::Daemon::spawn(
         Command::new(PROMETHEUS)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
@@ -84,9 +62,9 @@ fn run_upstream(data: &Path) -> bool {
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .stderr(Stdio::null()),
+        ([127, 0, 0, 1], port).into(),
+        Duration::from_secs(60),
     );
     // Wait for a few scrapes to have been appended (bounded).
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -103,11 +81,11 @@ fn run_upstream(data: &Path) -> bool {
         std::thread::sleep(Duration::from_millis(200));
     }
     Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
+        .args(["-TERM", &upstream.pid().to_string()])
         .status()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while child.0.try_wait().unwrap().is_none() {
+    while upstream.child_mut().try_wait().unwrap().is_none() {
         assert!(
             Instant::now() < deadline,
             "upstream did not stop on SIGTERM"
