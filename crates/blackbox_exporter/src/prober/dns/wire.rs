@@ -1,13 +1,21 @@
-//! Just enough of the DNS wire format (RFC 1035) for probing: build one query, parse a
-//! response, and print each record the way Go's `miekg/dns` prints it, since the
+//! The DNS messages of a probe: the query and the response are encoded and decoded by
+//! hickory-proto; each record is then printed the way Go's `miekg/dns` prints it, since the
 //! `validate_*_rrs` regexps of existing configs are written against that text.
 
 use std::fmt::Write as _;
-use std::net::{Ipv4Addr, Ipv6Addr};
+
+use hickory_proto::op::{self, MessageType, OpCode, Query};
+use hickory_proto::rr::{self, DNSClass, Name, RData, RecordType};
+use hickory_proto::serialize::binary::{BinDecodable as _, BinDecoder, BinEncodable as _};
 
 use crate::config::dns_names::{CLASSES, TYPES, name_of};
 
 pub const TYPE_SOA: u16 = 6;
+
+/// The record types miekg prints as a single domain name (NS, CNAME, PTR, DNAME).
+const DNAME: u16 = 39;
+/// SPF prints as TXT does.
+const SPF: u16 = 99;
 
 /// A parsed response.
 #[derive(Debug, Default)]
@@ -26,17 +34,17 @@ pub struct Record {
     pub soa_serial: Option<u32>,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum WireError {
-    #[error("dns: overflow unpacking message")]
-    Truncated,
-    #[error("dns: too many compression pointers")]
-    Loop,
-    #[error("dns: bad label in name {0:?}")]
+    #[error("dns: bad query name {0:?}")]
     BadName(String),
+    #[error("dns: packing query: {0}")]
+    Pack(#[from] hickory_proto::ProtoError),
+    #[error("dns: unpacking message: {0}")]
+    Unpack(#[from] hickory_proto::serialize::binary::DecodeError),
 }
 
-/// Encodes a query for `name` (made absolute) with a random-enough id.
+/// Encodes a query for `name` (made absolute).
 pub fn query(
     id: u16,
     name: &str,
@@ -44,255 +52,188 @@ pub fn query(
     qclass: u16,
     recursion: bool,
 ) -> Result<Vec<u8>, WireError> {
-    let mut out = Vec::with_capacity(64);
-    out.extend_from_slice(&id.to_be_bytes());
-    out.extend_from_slice(&(if recursion { 0x0100u16 } else { 0 }).to_be_bytes());
-    out.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
-    for label in name
-        .trim_end_matches('.')
-        .split('.')
-        .filter(|l| !l.is_empty())
-    {
-        if label.len() > 63 {
-            return Err(WireError::BadName(name.to_owned()));
-        }
-        out.push(label.len() as u8);
-        out.extend_from_slice(label.as_bytes());
-    }
-    out.push(0);
-    out.extend_from_slice(&qtype.to_be_bytes());
-    out.extend_from_slice(&qclass.to_be_bytes());
-    Ok(out)
+    let mut qname = Name::from_ascii(name).map_err(|_| WireError::BadName(name.to_owned()))?;
+    qname.set_fqdn(true);
+    let mut question = Query::query(qname, RecordType::from(qtype));
+    question.set_query_class(DNSClass::from(qclass));
+    let mut msg = op::Message::new(id, MessageType::Query, OpCode::Query);
+    msg.metadata.recursion_desired = recursion;
+    msg.add_query(question);
+    Ok(msg.to_vec()?)
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn u8(&mut self) -> Result<u8, WireError> {
-        let b = *self.buf.get(self.pos).ok_or(WireError::Truncated)?;
-        self.pos += 1;
-        Ok(b)
-    }
-    fn u16(&mut self) -> Result<u16, WireError> {
-        Ok(u16::from_be_bytes([self.u8()?, self.u8()?]))
-    }
-    fn u32(&mut self) -> Result<u32, WireError> {
-        Ok(u32::from_be_bytes([
-            self.u8()?,
-            self.u8()?,
-            self.u8()?,
-            self.u8()?,
-        ]))
-    }
-    fn bytes(&mut self, n: usize) -> Result<&[u8], WireError> {
-        let end = self.pos.checked_add(n).ok_or(WireError::Truncated)?;
-        let s = self.buf.get(self.pos..end).ok_or(WireError::Truncated)?;
-        self.pos = end;
-        Ok(s)
-    }
-    /// A possibly compressed name, printed absolute with miekg's escaping.
-    fn name(&mut self) -> Result<String, WireError> {
-        let mut out = String::new();
-        let mut pos = self.pos;
-        let mut jumped = false;
-        for _ in 0..128 {
-            let len = *self.buf.get(pos).ok_or(WireError::Truncated)? as usize;
-            match len & 0xC0 {
-                0x00 if len == 0 => {
-                    if !jumped {
-                        self.pos = pos + 1;
-                    }
-                    if out.is_empty() {
-                        out.push('.');
-                    }
-                    return Ok(out);
-                }
-                0x00 => {
-                    let label = self
-                        .buf
-                        .get(pos + 1..pos + 1 + len)
-                        .ok_or(WireError::Truncated)?;
-                    for &b in label {
-                        match b {
-                            b'.' | b'(' | b')' | b';' | b' ' | b'@' | b'"' | b'\\' => {
-                                out.push('\\');
-                                out.push(b as char);
-                            }
-                            0x21..=0x7e => out.push(b as char),
-                            _ => {
-                                let _ = write!(out, "\\{b:03}");
-                            }
-                        }
-                    }
-                    out.push('.');
-                    pos += 1 + len;
-                }
-                0xC0 => {
-                    let low = *self.buf.get(pos + 1).ok_or(WireError::Truncated)? as usize;
-                    if !jumped {
-                        self.pos = pos + 2;
-                    }
-                    jumped = true;
-                    pos = ((len & 0x3F) << 8) | low;
-                }
-                _ => return Err(WireError::BadName(out)),
-            }
-        }
-        Err(WireError::Loop)
-    }
-}
-
-/// Parses a response.
+/// Decodes a response (the rcode includes the extended bits an OPT record carries).
 pub fn parse(buf: &[u8]) -> Result<Message, WireError> {
-    let mut r = Reader { buf, pos: 0 };
-    let id = r.u16()?;
-    let flags = r.u16()?;
-    let counts = [r.u16()?, r.u16()?, r.u16()?, r.u16()?];
-    for _ in 0..counts[0] {
-        r.name()?;
-        r.bytes(4)?;
+    let msg = op::Message::from_vec(buf)?;
+    let mut additional: Vec<Record> = msg.additionals.iter().map(record).collect();
+    if let Some(edns) = &msg.edns {
+        // miekg keeps the OPT pseudo-record among the additional records and prints it so.
+        additional.push(Record {
+            text: format!(
+                "\n;; OPT PSEUDOSECTION:\n; EDNS: version {}; flags:{}; udp: {}",
+                edns.version(),
+                if edns.flags().dnssec_ok { " do" } else { "" },
+                edns.max_payload()
+            ),
+            soa_serial: None,
+        });
     }
-    let mut msg = Message {
-        id,
-        rcode: flags & 0x000F,
-        ..Message::default()
-    };
-    let mut extended_rcode = 0u16;
-    for (section, count) in [counts[1], counts[2], counts[3]].into_iter().enumerate() {
-        for _ in 0..count {
-            let (record, ext) = record(&mut r)?;
-            if let Some(ext) = ext {
-                extended_rcode = ext;
-            }
-            match section {
-                0 => msg.answer.push(record),
-                1 => msg.authority.push(record),
-                _ => msg.additional.push(record),
-            }
-        }
-    }
-    msg.rcode |= extended_rcode << 4;
-    Ok(msg)
+    Ok(Message {
+        id: msg.metadata.id,
+        rcode: u16::from(msg.metadata.response_code),
+        answer: msg.answers.iter().map(record).collect(),
+        authority: msg.authorities.iter().map(record).collect(),
+        additional,
+    })
 }
 
 fn type_name(t: u16) -> String {
     name_of(TYPES, t).map_or_else(|| format!("TYPE{t}"), str::to_owned)
 }
 
-/// One record; for OPT also the upper rcode bits it carries.
-fn record(r: &mut Reader<'_>) -> Result<(Record, Option<u16>), WireError> {
-    let name = r.name()?;
-    let rtype = r.u16()?;
-    let class = r.u16()?;
-    let ttl = r.u32()?;
-    let rdlen = r.u16()? as usize;
-    let rdata_start = r.pos;
-    let rdata_end = rdata_start + rdlen;
-    if rdata_end > r.buf.len() {
-        return Err(WireError::Truncated);
-    }
-    if rtype == 41 {
-        r.pos = rdata_end;
-        let text = format!(
-            "\n;; OPT PSEUDOSECTION:\n; EDNS: version {}; flags:{}; udp: {class}",
-            (ttl >> 16) & 0xFF,
-            if ttl & 0x8000 != 0 { " do" } else { "" }
-        );
-        let record = Record {
-            text,
-            soa_serial: None,
-        };
-        return Ok((record, Some((ttl >> 24) as u16)));
-    }
+/// A record as miekg's `RR.String()`: owner, TTL, class, type and the rdata in its text form,
+/// or in RFC 3597's generic form for types printed here without one.
+fn record(rr: &rr::Record) -> Record {
+    let rtype = u16::from(rr.record_type());
+    let class = u16::from(rr.dns_class);
     let class_name = name_of(CLASSES, class).map_or_else(|| format!("CLASS{class}"), str::to_owned);
-    let mut text = format!("{name}\t{ttl}\t{class_name}\t{}\t", type_name(rtype));
+    let mut text = format!(
+        "{}\t{}\t{class_name}\t{}\t",
+        name_text(&rr.name),
+        rr.ttl,
+        type_name(rtype)
+    );
     let mut soa_serial = None;
-    let known = match rtype {
-        1 if rdlen == 4 => {
-            let b = r.bytes(4)?;
-            let _ = write!(text, "{}", Ipv4Addr::new(b[0], b[1], b[2], b[3]));
-            true
+    match &rr.data {
+        RData::A(a) => write_display(&mut text, a.0),
+        RData::AAAA(aaaa) => write_display(&mut text, aaaa.0),
+        RData::NS(n) => text.push_str(&name_text(&n.0)),
+        RData::CNAME(n) => text.push_str(&name_text(&n.0)),
+        RData::PTR(n) => text.push_str(&name_text(&n.0)),
+        RData::MX(mx) => {
+            let _ = write!(text, "{} {}", mx.preference, name_text(&mx.exchange));
         }
-        28 if rdlen == 16 => {
-            let mut b = [0u8; 16];
-            b.copy_from_slice(r.bytes(16)?);
-            let _ = write!(text, "{}", Ipv6Addr::from(b));
-            true
-        }
-        2 | 5 | 12 | 39 => {
-            text.push_str(&r.name()?);
-            true
-        }
-        15 => {
-            let pref = r.u16()?;
-            let _ = write!(text, "{pref} {}", r.name()?);
-            true
-        }
-        6 => {
-            let (ns, mbox) = (r.name()?, r.name()?);
-            let serial = r.u32()?;
-            let (refresh, retry, expire, minttl) = (r.u32()?, r.u32()?, r.u32()?, r.u32()?);
+        RData::SOA(soa) => {
             let _ = write!(
                 text,
-                "{ns} {mbox} {serial} {refresh} {retry} {expire} {minttl}"
+                "{} {} {} {} {} {} {}",
+                name_text(&soa.mname),
+                name_text(&soa.rname),
+                soa.serial,
+                // The wire holds unsigned 32-bit values; hickory keeps them as i32.
+                soa.refresh as u32,
+                soa.retry as u32,
+                soa.expire as u32,
+                soa.minimum
             );
-            soa_serial = Some(serial);
-            true
+            soa_serial = Some(soa.serial);
         }
-        33 => {
-            let (prio, weight, port) = (r.u16()?, r.u16()?, r.u16()?);
-            let _ = write!(text, "{prio} {weight} {port} {}", r.name()?);
-            true
+        RData::SRV(srv) => {
+            let _ = write!(
+                text,
+                "{} {} {} {}",
+                srv.priority,
+                srv.weight,
+                srv.port,
+                name_text(&srv.target)
+            );
         }
-        16 | 99 => {
-            let mut parts = Vec::new();
-            while r.pos < rdata_end {
-                let len = r.u8()? as usize;
-                parts.push(txt_string(r.bytes(len)?));
-            }
-            text.push_str(&parts.join(" "));
-            true
-        }
-        _ => false,
-    };
-    if !known || r.pos != rdata_end {
-        // RFC 3597 generic form, as miekg prints records it has no type for.
-        r.pos = rdata_start;
-        let data = r.bytes(rdlen)?;
-        text = format!(
-            "{name}\t{ttl}\t{class_name}\t{}\t\\# {rdlen}",
-            type_name(rtype)
-        );
-        if rdlen > 0 {
-            text.push(' ');
-            for b in data {
-                let _ = write!(text, "{b:02x}");
+        RData::TXT(txt) => text.push_str(&txt_strings(txt.txt_data.iter().map(|s| &s[..]))),
+        other => {
+            let raw = match other {
+                RData::Unknown { rdata, .. } => rdata.anything.clone(),
+                known => known.to_bytes().unwrap_or_default(),
+            };
+            match unknown_text(rtype, &raw) {
+                Some(known) => text.push_str(&known),
+                None => {
+                    let _ = write!(text, "\\# {}", raw.len());
+                    if !raw.is_empty() {
+                        text.push(' ');
+                        for b in &raw {
+                            let _ = write!(text, "{b:02x}");
+                        }
+                    }
+                }
             }
         }
     }
-    r.pos = rdata_end;
-    Ok((Record { text, soa_serial }, None))
+    Record { text, soa_serial }
 }
 
-fn txt_string(data: &[u8]) -> String {
-    let mut out = String::from("\"");
-    for &b in data {
-        match b {
-            b'"' | b'\\' => {
-                out.push('\\');
-                out.push(b as char);
+/// The text of the types hickory leaves undecoded but miekg prints by name: DNAME (an
+/// uncompressed name, RFC 6672) and SPF (TXT's strings).
+fn unknown_text(rtype: u16, raw: &[u8]) -> Option<String> {
+    match rtype {
+        DNAME => {
+            let mut decoder = BinDecoder::new(raw);
+            let name = Name::read(&mut decoder).ok()?;
+            decoder.is_empty().then(|| name_text(&name))
+        }
+        SPF => {
+            let mut parts = Vec::new();
+            let mut rest = raw;
+            while let Some((&len, tail)) = rest.split_first() {
+                let len = usize::from(len);
+                parts.push(tail.get(..len)?);
+                rest = &tail[len..];
             }
-            0x20..=0x7e => out.push(b as char),
-            _ => {
-                let _ = write!(out, "\\{b:03}");
+            Some(txt_strings(parts.into_iter()))
+        }
+        _ => None,
+    }
+}
+
+fn write_display(text: &mut String, value: impl std::fmt::Display) {
+    let _ = write!(text, "{value}");
+}
+
+/// A name, absolute, with miekg's escaping of special and non-printable bytes.
+fn name_text(name: &Name) -> String {
+    let mut out = String::new();
+    for label in name.iter() {
+        for &b in label {
+            match b {
+                b'.' | b'(' | b')' | b';' | b' ' | b'@' | b'"' | b'\\' => {
+                    out.push('\\');
+                    out.push(b as char);
+                }
+                0x21..=0x7e => out.push(b as char),
+                _ => {
+                    let _ = write!(out, "\\{b:03}");
+                }
             }
         }
+        out.push('.');
     }
-    out.push('"');
+    if out.is_empty() {
+        out.push('.');
+    }
     out
+}
+
+/// Character strings as miekg prints them: each quoted, with `"` and `\` escaped and
+/// non-printable bytes as `\DDD`, separated by spaces.
+fn txt_strings<'a>(strings: impl Iterator<Item = &'a [u8]>) -> String {
+    let mut parts = Vec::new();
+    for data in strings {
+        let mut out = String::from("\"");
+        for &b in data {
+            match b {
+                b'"' | b'\\' => {
+                    out.push('\\');
+                    out.push(b as char);
+                }
+                0x20..=0x7e => out.push(b as char),
+                _ => {
+                    let _ = write!(out, "\\{b:03}");
+                }
+            }
+        }
+        out.push('"');
+        parts.push(out);
+    }
+    parts.join(" ")
 }
 
 #[cfg(test)]
@@ -336,15 +277,38 @@ mod tests {
     #[test]
     fn rejects_truncated_and_looping_messages() {
         let full = answer(1, &[127, 0, 0, 1]);
-        assert_eq!(
-            parse(&full[..full.len() - 2]).unwrap_err(),
-            WireError::Truncated
-        );
+        assert!(parse(&full[..full.len() - 2]).is_err());
         let mut looped = full.clone();
         // Point the answer's name at itself.
         let at = full.len() - 16;
         looped[at] = 0xC0;
         looped[at + 1] = at as u8;
-        assert_eq!(parse(&looped).unwrap_err(), WireError::Loop);
+        assert!(parse(&looped).is_err());
+    }
+
+    #[test]
+    fn prints_soa_dname_spf_and_escaped_names() {
+        let soa = b"\x02ns\xC0\x0c\x05ho.st\xC0\x0c\x00\x00\x00\x2a\x00\x00\x0e\x10\x00\x00\x07\x08\x00\x09\x3a\x80\x00\x00\x01\x2c";
+        let msg = parse(&answer(6, soa)).unwrap();
+        assert_eq!(
+            msg.answer[0].text,
+            "example.com.\t3600\tIN\tSOA\tns.example.com. ho\\.st.example.com. 42 3600 1800 604800 300"
+        );
+        assert_eq!(msg.answer[0].soa_serial, Some(42));
+        let msg = parse(&answer(39, b"\x03new\x00")).unwrap();
+        assert_eq!(msg.answer[0].text, "example.com.\t3600\tIN\tDNAME\tnew.");
+        let msg = parse(&answer(99, b"\x03v=1")).unwrap();
+        assert_eq!(msg.answer[0].text, "example.com.\t3600\tIN\tSPF\t\"v=1\"");
+    }
+
+    #[test]
+    fn query_sets_recursion_and_class() {
+        let q = query(0x1234, "example.com", 28, 3, false).unwrap();
+        assert_eq!(&q[..4], &[0x12, 0x34, 0x00, 0x00]);
+        assert!(q.ends_with(&[
+            7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0, 0, 28, 0, 3
+        ]));
+        let q = query(1, "example.com.", 1, 1, true).unwrap();
+        assert_eq!(q[2], 0x01);
     }
 }
