@@ -3,7 +3,6 @@
 //! upstream's `amtool` output must be the same once times and random IDs are masked. Also
 //! reloads of our binary by SIGHUP.
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -89,18 +88,6 @@ async fn launch(binary: &str, dir: tempfile::TempDir) -> Daemon {
     panic!("{binary} did not become ready on {}", daemon.url);
 }
 
-fn available(path: &str) -> bool {
-    if Path::new(path).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
-        "{path} is missing and PM_REQUIRE_UPSTREAM is set"
-    );
-    println!("SKIP: {path} not installed (Debian package prometheus-alertmanager)");
-    false
-}
-
 /// Masks what legitimately differs between two servers: timestamps, silence IDs.
 fn mask(text: &str) -> String {
     let iso = Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z").unwrap();
@@ -130,7 +117,7 @@ async fn call(
 
 #[tokio::test]
 async fn api_matches_upstream() {
-    if !available(UPSTREAM) {
+    if !pm_testsupport::upstream_binary(UPSTREAM) {
         return;
     }
     let ours = start(env!("CARGO_BIN_EXE_alertmanager"), CONFIG).await;
@@ -316,7 +303,7 @@ fn amtool_session(url: &str) -> Vec<(String, bool)> {
 
 #[tokio::test]
 async fn upstream_amtool_sees_the_same() {
-    if !available(UPSTREAM) || !available(AMTOOL) {
+    if !pm_testsupport::upstream_binary(UPSTREAM) || !pm_testsupport::upstream_binary(AMTOOL) {
         return;
     }
     let ours = start(env!("CARGO_BIN_EXE_alertmanager"), CONFIG).await;

@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -29,14 +28,6 @@ impl Drop for Daemon {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start(binary: &str, config: &Path) -> (Daemon, String) {
     start_with(binary, config, Launch::default()).await
 }
@@ -52,7 +43,7 @@ struct Launch<'a> {
 }
 
 async fn start_with(binary: &str, config: &Path, launch: Launch<'_>) -> (Daemon, String) {
-    let port = free_port();
+    let port = pm_testsupport::free_port();
     let child = Command::new(binary)
         .arg(format!("--config.file={}", config.display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
@@ -212,14 +203,7 @@ async fn binary_serves_probes_and_config_check() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn same_metric_shapes_as_upstream() {
-    if !Path::new(UPSTREAM).exists() {
-        assert!(
-            std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
-            "{UPSTREAM} is missing and PM_REQUIRE_UPSTREAM is set"
-        );
-        println!(
-            "SKIP parity: {UPSTREAM} not installed (apt-get install prometheus-blackbox-exporter)"
-        );
+    if !pm_testsupport::upstream_binary(UPSTREAM) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -275,12 +259,7 @@ fn first_lines(seen: &common::Seen, before: usize) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_config_and_other_probers_match_upstream() {
-    if !Path::new(UPSTREAM).exists() {
-        assert!(
-            std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
-            "{UPSTREAM} is missing and PM_REQUIRE_UPSTREAM is set"
-        );
-        println!("SKIP parity: {UPSTREAM} not installed");
+    if !pm_testsupport::upstream_binary(UPSTREAM) {
         return;
     }
     let http = common::http_server().await;
@@ -503,8 +482,7 @@ async fn route_prefix_external_url_and_prober_log() {
         "--log.prober=debug forwards the probe log:\n{logged}"
     );
 
-    if !Path::new(UPSTREAM).exists() {
-        println!("SKIP route parity: {UPSTREAM} not installed");
+    if !pm_testsupport::upstream_binary(UPSTREAM) {
         return;
     }
     let (_theirs, theirs) = start_with(

@@ -16,19 +16,6 @@ use pm_tsdb::db::{Db, DbOptions};
 
 const PROMTOOL: &str = "/usr/bin/promtool";
 
-/// Whether promtool is there; without it the test fails under `PM_REQUIRE_UPSTREAM`, else skips.
-fn have_promtool(test: &str) -> bool {
-    if Path::new(PROMTOOL).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
-        "{PROMTOOL} is missing and PM_REQUIRE_UPSTREAM is set"
-    );
-    println!("SKIP {test}: {PROMTOOL} not installed");
-    false
-}
-
 fn promtool(args: &[&str]) -> String {
     let out = Command::new(PROMTOOL).args(args).output().unwrap();
     assert!(
@@ -92,7 +79,7 @@ fn read_all(dir: &Path) -> BTreeMap<Labels, Vec<(i64, f64)>> {
 
 #[test]
 fn promtool_lists_and_dumps_our_blocks() {
-    if !have_promtool("promtool_lists_and_dumps_our_blocks") {
+    if !pm_testsupport::upstream_binary(PROMTOOL) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -135,7 +122,7 @@ fn promtool_lists_and_dumps_our_blocks() {
 
 #[test]
 fn blocks_created_by_promtool_read_back() {
-    if !have_promtool("blocks_created_by_promtool_read_back") {
+    if !pm_testsupport::upstream_binary(PROMTOOL) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -217,7 +204,7 @@ fn list_rows(dir: &Path) -> Vec<(i64, i64, u64, u64)> {
 
 #[test]
 fn promtool_reads_vertically_compacted_blocks() {
-    if !have_promtool("promtool_reads_vertically_compacted_blocks") {
+    if !pm_testsupport::upstream_binary(PROMTOOL) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -264,7 +251,7 @@ fn promtool_reads_vertically_compacted_blocks() {
 
 #[test]
 fn promtool_reads_a_db_after_head_compaction() {
-    if !have_promtool("promtool_reads_a_db_after_head_compaction") {
+    if !pm_testsupport::upstream_binary(PROMTOOL) {
         return;
     }
     const H: i64 = 3600 * 1000;
