@@ -80,7 +80,7 @@ pub use histogram::{
 pub use iterator::{EmptyIterator, ErrorIterator, HistogramSample, SampleIterator, ValueType};
 #[cfg(feature = "testsuite")]
 pub use memstorage::MemStorage;
-pub use merge::{MergeQuerier, merge_sorted_strings};
+pub use merge::{MergeQuerier, merge_label_lists, merge_sorted_strings};
 pub use query::{LabelHints, LabelQuerier, Querier, Queryable, SelectHints};
 pub use series::{
     BoxSeries, BoxSeriesSet, EmptySeriesSet, ErrorSeriesSet, ListIterator, ListSeries, SampleValue,

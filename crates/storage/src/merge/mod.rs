@@ -74,11 +74,7 @@ impl MergeQuerier {
                 Err(e) => return Err(e),
             }
         }
-        let mut merged = merge_sorted_strings(lists);
-        if let Some(limit) = hints.map(|h| h.limit).filter(|&l| l > 0) {
-            merged.truncate(limit);
-        }
-        Ok((merged, warnings))
+        Ok((merge_label_lists(lists, hints), warnings))
     }
 }
 
@@ -153,6 +149,17 @@ pub fn merge_sorted_strings(lists: Vec<Vec<String>>) -> Vec<String> {
     all.sort();
     all.dedup();
     all
+}
+
+/// The label names or values several queriers answered, merged as
+/// [`merge_sorted_strings`] does and cut to the hints' limit (0 is no limit), which applies to
+/// the merged answer, not to each querier's.
+pub fn merge_label_lists(lists: Vec<Vec<String>>, hints: Option<&LabelHints>) -> Vec<String> {
+    let mut merged = merge_sorted_strings(lists);
+    if let Some(limit) = hints.map(|h| h.limit).filter(|&l| l > 0) {
+        merged.truncate(limit);
+    }
+    merged
 }
 
 #[cfg(test)]

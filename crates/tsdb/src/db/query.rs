@@ -2,7 +2,7 @@
 //! head.
 
 use pm_common::model::Matcher;
-use pm_storage::merge::{MergeQuerier, merge_sorted_strings};
+use pm_storage::merge::{MergeQuerier, merge_label_lists};
 use pm_storage::{
     Appendable, Appender, ChunkQuerier, ChunkQueryable, ChunkSeriesSet, LabelHints, LabelQuerier,
     Querier, Queryable, Result, SelectHints, Warnings,
@@ -58,11 +58,7 @@ impl DbChunkQuerier {
             warnings.extend(&w);
             lists.push(values);
         }
-        let mut merged = merge_sorted_strings(lists);
-        if let Some(limit) = hints.map(|h| h.limit).filter(|&l| l > 0) {
-            merged.truncate(limit);
-        }
-        Ok((merged, warnings))
+        Ok((merge_label_lists(lists, hints), warnings))
     }
 }
 
