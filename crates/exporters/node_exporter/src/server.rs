@@ -11,9 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pm_common::expfmt::dto::MetricFamily;
-use pm_common::metrics::{
-    Collector as RegistryCollector, CounterVec, Gauge, Opts, Registry, render,
-};
+use pm_common::metrics::{CounterVec, Gauge, Opts, Registry, gather_scraped, render};
 use pm_common::process::{ProcessCollector, build_info_family};
 use pm_common::web::{LandingConfig, LandingLink, landing_page};
 
@@ -86,35 +84,17 @@ impl Exporter {
     /// Gathers everything one request exposes, sorted and merged as client_golang does.
     pub fn gather(&self, chosen: Vec<bool>) -> Vec<MetricFamily> {
         let mut families = self.node.scrape(&chosen);
-        if let Some(r) = &self.exporter_metrics {
-            families.extend(r.gather());
-        }
         families.push(build_info_family(
             "node_exporter",
             env!("CARGO_PKG_VERSION"),
             "unknown",
             "unknown",
         ));
-        sort_families(families)
-    }
-}
-
-/// client_golang's gather order and merging, through a one-shot registry.
-fn sort_families(families: Vec<MetricFamily>) -> Vec<MetricFamily> {
-    struct Gathered(std::sync::Mutex<Vec<MetricFamily>>);
-    impl RegistryCollector for Gathered {
-        fn collect(&self, out: &mut Vec<MetricFamily>) {
-            out.append(
-                &mut self
-                    .0
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner),
-            );
+        match &self.exporter_metrics {
+            Some(own) => gather_scraped(own, families),
+            None => gather_scraped(&Registry::new(), families),
         }
     }
-    let registry = Registry::new();
-    registry.register(Arc::new(Gathered(std::sync::Mutex::new(families))));
-    registry.gather()
 }
 
 /// The router: landing page at `/` and the metrics at `telemetry_path`.
