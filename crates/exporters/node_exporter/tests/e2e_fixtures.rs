@@ -136,7 +136,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "node_mountstats_",
         "mountstats collector not implemented yet",
     ),
-    ("node_nfsd_", "nfsd collector not implemented yet"),
     ("node_pcidevice_", "pcidevice collector not implemented yet"),
     ("node_processes_", "processes collector not implemented yet"),
     ("node_qdisc_", "qdisc collector not implemented yet"),

@@ -14,6 +14,7 @@ mod netclass;
 mod netdev;
 mod netmisc;
 mod nfs;
+mod nfsd;
 mod powersupply;
 mod procfs_simple;
 mod stat;
@@ -75,6 +76,7 @@ registrations! {
     "netdev", true, netdev::build;
     "netstat", true, netdev::netstat;
     "nfs", true, nfs::build;
+    "nfsd", true, nfsd::build;
     "nvme", true, storage::nvme;
     "os", true, uname::os;
     "powersupplyclass", true, powersupply::build;

@@ -7,11 +7,11 @@ use crate::metric::{Out, counter, counter_family};
 use crate::paths::Paths;
 
 /// Procedure names per protocol version, in the kernel's column order (as procfs names them).
-const V2: &[&str] = &[
+pub(super) const V2: &[&str] = &[
     "Null", "GetAttr", "SetAttr", "Root", "Lookup", "ReadLink", "Read", "WrCache", "Write",
     "Create", "Remove", "Rename", "Link", "SymLink", "MkDir", "RmDir", "ReadDir", "FsStat",
 ];
-const V3: &[&str] = &[
+pub(super) const V3: &[&str] = &[
     "Null",
     "GetAttr",
     "SetAttr",
@@ -109,16 +109,35 @@ struct ClientStats {
     v4: Vec<u64>,
 }
 
-/// A `procN` line: a count, then that many counters. `min` is the fewest the kernel writes;
-/// NFSv4 lines from older kernels are shorter and padded with zeros.
-fn procedures(v: &[u64], names: &[&str], min: usize, pad: bool) -> Result<Vec<u64>, String> {
+/// A `procN` line: a count, then that many counters, kept to `width` columns. `min` is the
+/// fewest the kernel writes; with `pad`, shorter lines (NFSv4 from older kernels) read as zeros.
+pub(super) fn procedures(
+    v: &[u64],
+    width: usize,
+    min: usize,
+    pad: bool,
+) -> Result<Vec<u64>, String> {
     let count = usize::try_from(v[0]).unwrap_or(usize::MAX);
     if v.len() - 1 != count || (!pad && count < min) {
         return Err(format!("invalid procedure line {v:?}"));
     }
-    let mut out: Vec<u64> = v[1..].iter().copied().take(names.len()).collect();
-    out.resize(names.len(), 0);
+    let mut out: Vec<u64> = v[1..].iter().copied().take(width).collect();
+    out.resize(width, 0);
     Ok(out)
+}
+
+/// The counters of one `label v1 v2 …` line of an RPC statistics file.
+pub(super) fn counters(line: &str) -> Result<(&str, Vec<u64>), String> {
+    let mut parts = line.split_whitespace();
+    let label = parts.next().unwrap_or_default();
+    let v = parts
+        .map(|p| p.parse::<u64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("error parsing NFS metric line: {e}"))?;
+    if v.is_empty() {
+        return Err(format!("invalid NFS metric line {line:?}"));
+    }
+    Ok((label, v))
 }
 
 fn parse(text: &str) -> Result<ClientStats, String> {
@@ -129,16 +148,8 @@ fn parse(text: &str) -> Result<ClientStats, String> {
         ..ClientStats::default()
     };
     for line in text.lines() {
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        if parts.len() < 2 {
-            return Err(format!("invalid NFS metric line {line:?}"));
-        }
-        let v = parts[1..]
-            .iter()
-            .map(|p| p.parse::<u64>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("error parsing NFS metric line: {e}"))?;
-        match parts[0] {
+        let (label, v) = counters(line)?;
+        match label {
             "net" => {
                 s.net = v
                     .try_into()
@@ -149,9 +160,9 @@ fn parse(text: &str) -> Result<ClientStats, String> {
                     .try_into()
                     .map_err(|v| format!("invalid RPC line {v:?}"))?
             }
-            "proc2" => s.v2 = procedures(&v, V2, 18, false)?,
-            "proc3" => s.v3 = procedures(&v, V3, 22, false)?,
-            "proc4" => s.v4 = procedures(&v, V4, 59, true)?,
+            "proc2" => s.v2 = procedures(&v, V2.len(), 18, false)?,
+            "proc3" => s.v3 = procedures(&v, V3.len(), 22, false)?,
+            "proc4" => s.v4 = procedures(&v, V4.len(), 59, true)?,
             other => return Err(format!("unknown NFS metric line {other:?}")),
         }
     }
