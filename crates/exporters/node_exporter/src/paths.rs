@@ -92,6 +92,16 @@ pub fn sys_read(path: &Path) -> std::io::Result<String> {
     Ok(to_valid_utf8(&buf[..n]).trim().to_owned())
 }
 
+/// Go's `strconv.ParseUint(s, 0, 64)` for the forms sysfs writes (`0x…`, leading-`0` octal or
+/// decimal).
+pub fn parse_go_uint(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None if s.len() > 1 && s.starts_with('0') => u64::from_str_radix(&s[1..], 8).ok(),
+        None => s.parse().ok(),
+    }
+}
+
 /// Go's `strconv.ParseInt(s, 0, 64)`: decimal, or `0x`/`0o`/`0b`/leading-`0` prefixed.
 pub fn parse_go_int(s: &str) -> Option<i64> {
     let (neg, digits) = match s.strip_prefix('-') {

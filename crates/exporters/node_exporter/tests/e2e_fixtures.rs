@@ -115,10 +115,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     ("node_drbd_", "drbd collector not implemented yet"),
     (
-        "node_infiniband_",
-        "infiniband collector not implemented yet",
-    ),
-    (
         "node_interrupts_",
         "interrupts collector not implemented yet",
     ),

@@ -8,7 +8,7 @@ use crate::cli::Settings;
 use crate::collector::Collector;
 use crate::error::{CollectorError, ConfigError};
 use crate::metric::{Out, counter_family, gauge_family};
-use crate::paths::{Paths, sorted_entries, sys_read};
+use crate::paths::{Paths, parse_go_uint, sorted_entries, sys_read};
 
 /// Text attributes; the `0x` of the WWN-style ones is dropped.
 const TEXT: &[(&str, bool)] = &[
@@ -101,15 +101,6 @@ pub fn build(s: &Settings) -> Result<Box<dyn Collector>, ConfigError> {
     Ok(Box::new(Fibrechannel(s.paths.clone())))
 }
 
-/// Go's `strconv.ParseUint(s, 0, 64)` for the forms sysfs writes (`0x…` or decimal).
-fn parse_uint(s: &str) -> Option<u64> {
-    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16).ok(),
-        None if s.len() > 1 && s.starts_with('0') => u64::from_str_radix(&s[1..], 8).ok(),
-        None => s.parse().ok(),
-    }
-}
-
 fn read_text(dir: &Path) -> Result<HashMap<&'static str, String>, CollectorError> {
     let mut out = HashMap::new();
     for (file, strip_0x) in TEXT {
@@ -154,7 +145,7 @@ fn read_counters(dir: &Path) -> Result<HashMap<String, u64>, CollectorError> {
         if !COUNTERS.iter().any(|(f, _, _)| *f == name) {
             continue;
         }
-        let v = parse_uint(&value)
+        let v = parse_go_uint(&value)
             .ok_or_else(|| CollectorError::parse(&path, format!("invalid number {value:?}")))?;
         out.insert(name, v);
     }

@@ -7,6 +7,7 @@ mod fibrechannel;
 mod filesystem;
 mod hw;
 mod hwmon;
+mod infiniband;
 mod ipvs;
 mod mdadm;
 mod meminfo;
@@ -68,6 +69,7 @@ registrations! {
     "filefd", true, procfs_simple::filefd;
     "filesystem", true, filesystem::build;
     "hwmon", true, hwmon::build;
+    "infiniband", true, infiniband::build;
     "ipvs", true, ipvs::build;
     "loadavg", true, procfs_simple::loadavg;
     "mdadm", true, mdadm::build;
