@@ -24,6 +24,7 @@ mod sysfs_simple;
 mod sysmisc;
 mod textfile;
 mod uname;
+mod xfs;
 
 use crate::cli::Settings;
 use crate::error::{CollectorError, ConfigError};
@@ -97,6 +98,7 @@ registrations! {
     "uname", true, uname::uname;
     "vmstat", true, meminfo::vmstat;
     "watchdog", true, sysmisc::watchdog;
+    "xfs", true, xfs::build;
 }
 
 /// Looks a collector up by name.
