@@ -179,6 +179,11 @@ const SWITCHES: &[Switch] = &[
         help: "Use netlink to gather stats instead of /proc/net/arp (both list the same entries; /proc/net/arp is read).",
     },
     Switch {
+        name: "collector.bcache.priorityStats",
+        default: false,
+        help: "Expose expensive priority stats.",
+    },
+    Switch {
         name: "collector.cpu.guest",
         default: true,
         help: "Enables metric node_cpu_guest_seconds_total",
@@ -217,6 +222,7 @@ pub struct Settings {
     pub flags: ValueFlags,
     pub enabled: BTreeSet<&'static str>,
     pub disable_exporter_metrics: bool,
+    pub bcache_priority_stats: bool,
     pub cpu_guest: bool,
     pub cpu_info: bool,
     pub stat_softirq: bool,
@@ -320,6 +326,7 @@ where
         },
         enabled,
         disable_exporter_metrics: switch(&m, "web.disable-exporter-metrics", false),
+        bcache_priority_stats: switch(&m, "collector.bcache.priorityStats", false),
         cpu_guest: switch(&m, "collector.cpu.guest", true),
         cpu_info: switch(&m, "collector.cpu.info", false),
         stat_softirq: switch(&m, "collector.stat.softirq", false),

@@ -1,6 +1,7 @@
 //! The collectors: each reads one part of the host's state through [`Paths`] and appends
 //! families with upstream's names, help texts and labels.
 
+mod bcache;
 mod cpu;
 mod diskstats;
 mod fibrechannel;
@@ -58,6 +59,7 @@ macro_rules! registrations {
 
 registrations! {
     "arp", true, netmisc::arp;
+    "bcache", true, bcache::build;
     "bonding", true, hw::bonding;
     "conntrack", true, procfs_simple::conntrack;
     "cpu", true, cpu::build;
