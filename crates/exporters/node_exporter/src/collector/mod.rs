@@ -2,6 +2,7 @@
 //! families with upstream's names, help texts and labels.
 
 mod bcache;
+mod btrfs;
 mod cpu;
 mod diskstats;
 mod fibrechannel;
@@ -61,6 +62,7 @@ registrations! {
     "arp", true, netmisc::arp;
     "bcache", true, bcache::build;
     "bonding", true, hw::bonding;
+    "btrfs", true, btrfs::build;
     "conntrack", true, procfs_simple::conntrack;
     "cpu", true, cpu::build;
     "cpufreq", true, sysfs_simple::cpufreq;
