@@ -141,7 +141,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("node_sysctl_", "sysctl collector not implemented yet"),
     ("node_wifi_", "wifi collector not implemented yet"),
     ("node_xfrm_", "xfrm collector not implemented yet"),
-    ("node_zfs_", "zfs collector not implemented yet"),
     ("node_zoneinfo_", "zoneinfo collector not implemented yet"),
 ];
 

@@ -27,6 +27,7 @@ mod sysmisc;
 mod textfile;
 mod uname;
 mod xfs;
+mod zfs;
 
 use crate::cli::Settings;
 use crate::error::{CollectorError, ConfigError};
@@ -103,6 +104,7 @@ registrations! {
     "vmstat", true, meminfo::vmstat;
     "watchdog", true, sysmisc::watchdog;
     "xfs", true, xfs::build;
+    "zfs", true, zfs::build;
 }
 
 /// Looks a collector up by name.
