@@ -63,6 +63,10 @@ pub struct EngineOptions {
     pub parser: ParserOptions,
     /// Step of subqueries without one: the global evaluation interval, in milliseconds.
     pub default_subquery_step: i64,
+    /// `--enable-feature=use-start-timestamps`: counter functions treat a sample's start
+    /// timestamp as a reset or as the zero point of the counter, and `start_timestamp()`
+    /// reports it.
+    pub use_start_timestamps: bool,
 }
 
 impl Default for EngineOptions {
@@ -77,6 +81,7 @@ impl Default for EngineOptions {
             enable_type_and_unit_labels: false,
             parser: ParserOptions::default(),
             default_subquery_step: 60_000,
+            use_start_timestamps: false,
         }
     }
 }
@@ -223,6 +228,7 @@ impl Engine {
                 delayed_name_removal: self.opts.enable_delayed_name_removal,
                 type_and_unit_labels: self.opts.enable_type_and_unit_labels,
                 default_subquery_step: self.opts.default_subquery_step,
+                use_start_timestamps: self.opts.use_start_timestamps,
             },
             frame,
             start: frame.start,

@@ -96,6 +96,7 @@ impl Evaluator<'_> {
                     Ok(())
                 });
             }
+            "start_timestamp" => return self.eval_start_timestamp(c),
             "vector" => {
                 return self.range_eval(None, &[&c.args[0]], |_, _, v, _, out| {
                     out.push(Sample::float(Labels::empty(), 0, v[0][0].f));
@@ -374,7 +375,9 @@ impl Evaluator<'_> {
                         SMOOTHED_SAFE.join(", ")
                     )));
                 }
-                self.windowed_selector(ms)?
+                let reads_sts = self.settings.use_start_timestamps
+                    && matches!(name, "rate" | "irate" | "increase" | "resets");
+                self.windowed_selector(ms, reads_sts)?
             }
             Expr::Subquery(sq) => self.eval_subquery(sq)?.1,
             other => {
@@ -391,7 +394,7 @@ impl Evaluator<'_> {
         let keeps_name = matches!(name, "last_over_time" | "first_over_time");
         let steps: Vec<i64> = self.step_times().collect();
         let mut out = Matrix::new();
-        for s in &windowed.series {
+        for (si, s) in windowed.series.iter().enumerate() {
             self.check_done()?;
             let drop_name = !keeps_name || s.drop_name;
             let mut ss = Series::new(if !self.settings.delayed_name_removal && drop_name {
@@ -401,8 +404,8 @@ impl Evaluator<'_> {
             });
             ss.drop_name = drop_name;
             for (step, &ts) in steps.iter().enumerate() {
-                let (floats, histograms) = windowed.points(s, ts);
-                if floats.is_empty() && histograms.is_empty() {
+                let window = windowed.window(si, ts);
+                if window.is_empty() {
                     continue;
                 }
                 let args: Vec<f64> = scalars
@@ -410,7 +413,7 @@ impl Evaluator<'_> {
                     .filter(|v| !v.is_empty())
                     .map(|v| v[step])
                     .collect();
-                if name == "quantile_over_time" && !floats.is_empty() {
+                if name == "quantile_over_time" && !window.floats.is_empty() {
                     let q = args[0];
                     if q.is_nan() || !(0.0..=1.0).contains(&q) {
                         self.annotations
@@ -419,7 +422,7 @@ impl Evaluator<'_> {
                 }
                 let reference = windowed.ref_time(ts);
                 let call = RangeCall {
-                    window: Window::new(floats, histograms),
+                    window,
                     bounds: RangeBounds {
                         start: reference - windowed.range,
                         end: reference,
@@ -470,6 +473,23 @@ impl Evaluator<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// `start_timestamp(selector)`: each step's sample's start timestamp in seconds, when the
+    /// engine reads start timestamps. They do not survive any other expression, so then the
+    /// result is empty (the argument is still evaluated, for its errors).
+    fn eval_start_timestamp(&mut self, c: &Call) -> EvalResult<Matrix> {
+        if self.settings.use_start_timestamps
+            && let Expr::VectorSelector(vs) = unwrap_parens(&c.args[0])
+        {
+            let mut mat = self.vector_selector_points(vs, SelectorOutput::StartTimes)?;
+            for s in &mut mat {
+                self.mark_drop_name(s);
+            }
+            return Ok(mat);
+        }
+        self.eval(&c.args[0])?;
+        Ok(Matrix::new())
     }
 
     /// `rate`/`increase` of a metric whose name (or `__type__` label) does not look like a

@@ -58,6 +58,9 @@ pub(crate) struct EvalSettings {
     pub type_and_unit_labels: bool,
     /// Step of subqueries written without one (`[1h:]`), in milliseconds.
     pub default_subquery_step: i64,
+    /// Whether `rate`, `irate`, `increase`, `resets` and `start_timestamp` read the samples'
+    /// start timestamps.
+    pub use_start_timestamps: bool,
 }
 
 pub(crate) struct Evaluator<'a> {
