@@ -12,6 +12,7 @@ use super::histogram_stats::{HistogramStats, detect_resets};
 use super::{EvalResult, Evaluator};
 use crate::engine::annotations::Note;
 use crate::engine::error::QueryError;
+use crate::engine::stats::SampleCounter;
 use crate::engine::value::{Matrix, Series, histogram_size};
 use crate::functions::range::{Window, interpolate_histograms};
 use crate::parser::{AtModifier, MatrixSelector, SubqueryExpr, VectorSelector};
@@ -246,7 +247,7 @@ impl Evaluator<'_> {
             };
             let mut ss = Series::new(s.metric.clone());
             let (mut fi, mut hi) = (0usize, 0usize);
-            for &ts in &steps {
+            for (step, &ts) in steps.iter().enumerate() {
                 let reference = at.unwrap_or(ts) - offset;
                 while fi < s.floats.len() && s.floats[fi].t <= reference {
                     fi += 1;
@@ -267,6 +268,7 @@ impl Evaluator<'_> {
                     if p.t <= reference - lookback || is_stale_nan(p.f) {
                         continue;
                     }
+                    self.samples.add_loaded(step, 1);
                     self.add_samples(1)?;
                     let v = if sample_time {
                         time_of(true, fi - 1, p.t)
@@ -286,13 +288,16 @@ impl Evaluator<'_> {
                         )));
                     }
                     if sample_time {
+                        self.samples.add_loaded(step, 1);
                         self.add_samples(1)?;
                         ss.floats.push(FPoint {
                             t: ts,
                             f: time_of(false, hi - 1, p.t),
                         });
                     } else {
-                        self.add_samples(histogram_size(&p.h))?;
+                        let size = histogram_size(&p.h);
+                        self.samples.add_loaded(step, size as u64);
+                        self.add_samples(size)?;
                         ss.histograms.push(HPoint {
                             t: ts,
                             h: p.h.clone(),
@@ -329,7 +334,7 @@ impl Evaluator<'_> {
         for s in raw {
             let mut ss = Series::new(s.metric.clone());
             let name = s.metric.get_or_empty("__name__").to_owned();
-            for &ts in &steps {
+            for (step, &ts) in steps.iter().enumerate() {
                 let reference = at.unwrap_or(ts) - offset;
                 let (floats, hists) = window(&s, reference - lookback, reference + lookback);
                 if floats.is_empty() && hists.is_empty() {
@@ -348,6 +353,7 @@ impl Evaluator<'_> {
                         (None, Some(prev)) => prev.f,
                         _ => continue,
                     };
+                    self.samples.add_loaded(step, 1);
                     self.add_samples(1)?;
                     ss.floats.push(FPoint { t: ts, f: value });
                 } else {
@@ -383,7 +389,9 @@ impl Evaluator<'_> {
                         }
                         _ => continue,
                     };
-                    self.add_samples(histogram_size(&h))?;
+                    let size = histogram_size(&h);
+                    self.samples.add_loaded(step, size as u64);
+                    self.add_samples(size)?;
                     ss.histograms.push(HPoint { t: ts, h });
                 }
             }
@@ -458,15 +466,21 @@ impl Evaluator<'_> {
             let mut ss = Series::new(s.metric.clone());
             ss.floats = floats;
             ss.histograms = h.to_vec();
-            self.add_samples(ss.sample_count())?;
+            let n = ss.sample_count();
+            self.samples.add_loaded(0, n as u64);
+            self.add_samples(n)?;
             out.push(ss);
         }
         Ok(out)
     }
 
     /// Evaluates a subquery's inner expression over its own aligned steps; the result is the
-    /// subquery's matrix, plus its window parameters for range-vector functions.
-    pub(crate) fn eval_subquery(&mut self, sq: &SubqueryExpr) -> EvalResult<(Matrix, Windowed)> {
+    /// subquery's matrix, plus its window parameters for range-vector functions and what it
+    /// counted (per step of its own grid), which the caller merges as upstream does.
+    pub(crate) fn eval_subquery(
+        &mut self,
+        sq: &SubqueryExpr,
+    ) -> EvalResult<(Matrix, Windowed, SampleCounter)> {
         let outer = self.histogram_stats;
         self.histogram_stats = HistogramStats::Never;
         let result = self.eval_subquery_windows(sq);
@@ -474,7 +488,10 @@ impl Evaluator<'_> {
         result
     }
 
-    fn eval_subquery_windows(&mut self, sq: &SubqueryExpr) -> EvalResult<(Matrix, Windowed)> {
+    fn eval_subquery_windows(
+        &mut self,
+        sq: &SubqueryExpr,
+    ) -> EvalResult<(Matrix, Windowed, SampleCounter)> {
         let offset = nanos_to_millis(sq.original_offset);
         let range = nanos_to_millis(sq.range);
         let at = at_time(sq.at);
@@ -496,9 +513,15 @@ impl Evaluator<'_> {
             start += interval;
         }
         let end = outer_end - offset;
+        let parent = std::mem::replace(
+            &mut self.samples,
+            SampleCounter::new(true, start, end, interval),
+        );
         let mat = self.with_range(start, end, interval, |ev| {
             ev.eval(&sq.expr).map(super::Val::into_matrix)
-        })?;
+        });
+        let counted = std::mem::replace(&mut self.samples, parent);
+        let mat = mat?;
         let windowed = Windowed {
             series: mat.iter().map(without_counter_reset_hints).collect(),
             range,
@@ -508,7 +531,7 @@ impl Evaluator<'_> {
             extend_right: 0,
             start_timestamps: Vec::new(),
         };
-        Ok((mat, windowed))
+        Ok((mat, windowed, counted))
     }
 }
 
