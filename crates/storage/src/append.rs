@@ -78,6 +78,35 @@ pub trait Appender: Send {
     /// its reference for later calls. `series` may be [`SeriesRef::UNKNOWN`].
     fn append(&mut self, series: SeriesRef, labels: &Labels, t: i64, v: f64) -> Result<SeriesRef>;
 
+    /// Adds a float sample with its start timestamp `st` (when the counter or delta interval
+    /// it reports on began, upstream's `AppenderV2`; `0` = unknown). Storages that do not keep
+    /// start timestamps store the sample alone, which is the default.
+    fn append_with_st(
+        &mut self,
+        series: SeriesRef,
+        labels: &Labels,
+        st: i64,
+        t: i64,
+        v: f64,
+    ) -> Result<SeriesRef> {
+        let _ = st;
+        self.append(series, labels, t, v)
+    }
+
+    /// As [`append_with_st`](Self::append_with_st) for a native histogram sample.
+    fn append_histogram_with_st(
+        &mut self,
+        series: SeriesRef,
+        labels: &Labels,
+        st: i64,
+        t: i64,
+        h: Option<&Histogram>,
+        fh: Option<&FloatHistogram>,
+    ) -> Result<SeriesRef> {
+        let _ = st;
+        self.append_histogram(series, labels, t, h, fh)
+    }
+
     /// Adds a native histogram sample. Exactly one of `h` and `fh` is expected; when both are
     /// given the integer histogram is stored, when neither the call fails with
     /// [`StorageError::MissingHistogram`](crate::StorageError::MissingHistogram). The storage

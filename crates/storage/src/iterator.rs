@@ -82,6 +82,13 @@ pub trait SampleIterator: Send {
     /// Why iteration stopped early, if it did.
     fn err(&self) -> Option<&StorageError>;
 
+    /// Start timestamp of the current sample (upstream's `AtST`): when the counter or the delta
+    /// interval the sample reports on began, in milliseconds. `0` means unknown, which is what
+    /// every storage that does not keep start timestamps reports.
+    fn at_st(&self) -> i64 {
+        0
+    }
+
     /// Batch read for range evaluation: behaves as `seek(mint)`, then appends every sample with
     /// timestamp `<= maxt` (both bounds inclusive) to `floats` or `histograms`, and leaves the
     /// iterator on the first sample after `maxt`, whose type it returns (`None` when exhausted).
@@ -96,23 +103,59 @@ pub trait SampleIterator: Send {
         floats: &mut Vec<Sample>,
         histograms: &mut Vec<HistogramSample>,
     ) -> ValueType {
-        let mut vt = self.seek(mint);
-        while vt.is_some() && self.at_t() <= maxt {
-            match vt {
-                ValueType::Float => {
-                    let (t, v) = self.at();
-                    floats.push(Sample { t, v });
-                }
-                _ => {
-                    let mut h = FloatHistogram::default();
-                    let t = self.at_float_histogram(&mut h);
-                    histograms.push(HistogramSample { t, h });
-                }
-            }
-            vt = self.next();
-        }
-        vt
+        fill_each(self, mint, maxt, floats, histograms, |_, _| {})
     }
+
+    /// As [`fill`](Self::fill), also appending each sample's [`at_st`](Self::at_st) to
+    /// `float_sts` or `histogram_sts`, parallel to the samples appended. Only the engine's
+    /// start-timestamp-aware functions need this, so it walks sample by sample.
+    fn fill_with_start_timestamps(
+        &mut self,
+        mint: i64,
+        maxt: i64,
+        floats: &mut Vec<Sample>,
+        histograms: &mut Vec<HistogramSample>,
+        float_sts: &mut Vec<i64>,
+        histogram_sts: &mut Vec<i64>,
+    ) -> ValueType {
+        fill_each(self, mint, maxt, floats, histograms, |it, vt| {
+            let sts = if vt == ValueType::Float {
+                &mut *float_sts
+            } else {
+                &mut *histogram_sts
+            };
+            sts.push(it.at_st());
+        })
+    }
+}
+
+/// The sample-by-sample walk behind the provided `fill` methods; `each` sees the iterator on
+/// every sample appended.
+fn fill_each<I: SampleIterator + ?Sized>(
+    it: &mut I,
+    mint: i64,
+    maxt: i64,
+    floats: &mut Vec<Sample>,
+    histograms: &mut Vec<HistogramSample>,
+    mut each: impl FnMut(&I, ValueType),
+) -> ValueType {
+    let mut vt = it.seek(mint);
+    while vt.is_some() && it.at_t() <= maxt {
+        match vt {
+            ValueType::Float => {
+                let (t, v) = it.at();
+                floats.push(Sample { t, v });
+            }
+            _ => {
+                let mut h = FloatHistogram::default();
+                let t = it.at_float_histogram(&mut h);
+                histograms.push(HistogramSample { t, h });
+            }
+        }
+        each(it, vt);
+        vt = it.next();
+    }
+    vt
 }
 
 /// An iterator over nothing, e.g. for a series with no samples in the queried range.

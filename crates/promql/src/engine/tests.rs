@@ -136,3 +136,34 @@ fn extend_floats_pins_windows_to_their_bounds() {
     let smoothed = eval::selectors_extend_floats(&floats, 30, 90, true);
     assert_eq!(smoothed, [p(30, 3.0), p(60, 6.0), p(90, 9.0)]);
 }
+
+#[test]
+fn start_timestamps_are_read_only_when_enabled() {
+    // A delta-style counter: every sample reports the 60 increments since the previous one.
+    let storage = MemStorage::new();
+    let l = Labels::from_pairs([("__name__", "d_total")]);
+    let mut app = storage.appender();
+    let mut r = SeriesRef::UNKNOWN;
+    for minute in 1..=10 {
+        let t = minute * 60_000;
+        r = app.append_with_st(r, &l, t - 60_000, t, 60.0).unwrap();
+    }
+    app.commit().unwrap();
+    let opts = |use_start_timestamps| EngineOptions {
+        use_start_timestamps,
+        parser: ParserOptions::all(),
+        ..EngineOptions::default()
+    };
+    let value = |engine: &Engine, q: &str| match engine.instant(&storage, q, 600_000).unwrap().value
+    {
+        Value::Vector(v) => v.iter().map(|s| s.f).collect::<Vec<_>>(),
+        other => panic!("vector expected, got {other:?}"),
+    };
+    let on = Engine::new(opts(true));
+    assert_eq!(value(&on, "increase(d_total[5m])"), [300.0]);
+    assert_eq!(value(&on, "start_timestamp(d_total)"), [540.0]);
+    assert!(value(&on, "start_timestamp(d_total * 1)").is_empty());
+    let off = Engine::new(opts(false));
+    assert_eq!(value(&off, "increase(d_total[5m])"), [0.0]);
+    assert!(value(&off, "start_timestamp(d_total)").is_empty());
+}

@@ -1,6 +1,6 @@
 //! The real engine behind the script runner's [`Engine`] trait, configured as upstream's test
-//! engine: every experimental language feature, delayed name removal, at most 10,000 samples,
-//! a 1-minute default subquery step.
+//! engine: every experimental language feature, delayed name removal, start timestamps, at
+//! most 10,000 samples, a 1-minute default subquery step.
 
 use pm_storage::MemStorage;
 
@@ -14,6 +14,7 @@ pub fn test_engine() -> engine::Engine {
         max_samples: 10_000,
         timeout: Some(std::time::Duration::from_secs(100)),
         enable_delayed_name_removal: true,
+        use_start_timestamps: true,
         parser: ParserOptions::all(),
         ..EngineOptions::default()
     })

@@ -15,8 +15,8 @@ use super::script::LoadCmd;
 /// Appends every series of `cmd` (value `i` at `i * step` ms) in one transaction; with
 /// `load_with_nhcb`, classic histograms are also stored as native histograms with custom
 /// buckets under their base name. A series defined twice in one block keeps its last
-/// definition, as upstream ([`LoadCmd::series`]). Start timestamps are not stored: the storage
-/// traits have no per-sample start timestamp yet.
+/// definition, as upstream ([`LoadCmd::series`]). A value's start timestamp is its time plus
+/// the offset of its `@st` line (`0`, unknown, without one).
 pub fn apply_load(storage: &MemStorage, cmd: &LoadCmd) -> Result<(), ScriptError> {
     let err = |e: pm_storage::StorageError| ScriptError::new(cmd.line, e.to_string());
     let mut app = storage.appender();
@@ -26,11 +26,17 @@ pub fn apply_load(storage: &MemStorage, cmd: &LoadCmd) -> Result<(), ScriptError
         let mut previous: Option<&FloatHistogram> = None;
         for (i, value) in series.values.iter().enumerate() {
             let t = i as i64 * cmd.step;
+            let st = series
+                .start_timestamps
+                .and_then(|offsets| offsets.get(i).copied().flatten())
+                .map_or(0, |offset| t + offset);
             match value {
                 SequenceValue::Omitted => {}
                 SequenceValue::Float(v) => {
                     previous = None;
-                    sref = app.append(sref, series.labels, t, *v).map_err(err)?;
+                    sref = app
+                        .append_with_st(sref, series.labels, st, t, *v)
+                        .map_err(err)?;
                     if cmd.with_nhcb {
                         classic.observe(series.labels, t, *v);
                     }
@@ -40,7 +46,7 @@ pub fn apply_load(storage: &MemStorage, cmd: &LoadCmd) -> Result<(), ScriptError
                     h.counter_reset_hint = stored_hint(histogram, previous);
                     previous = Some(histogram);
                     sref = app
-                        .append_histogram(sref, series.labels, t, None, Some(&h))
+                        .append_histogram_with_st(sref, series.labels, st, t, None, Some(&h))
                         .map_err(err)?;
                 }
             }

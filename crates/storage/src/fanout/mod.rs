@@ -113,6 +113,31 @@ impl Appender for FanoutAppender {
         self.fan(series, |a, r| a.append_histogram(r, labels, t, h, fh))
     }
 
+    fn append_with_st(
+        &mut self,
+        series: SeriesRef,
+        labels: &Labels,
+        st: i64,
+        t: i64,
+        v: f64,
+    ) -> Result<SeriesRef> {
+        self.fan(series, |a, r| a.append_with_st(r, labels, st, t, v))
+    }
+
+    fn append_histogram_with_st(
+        &mut self,
+        series: SeriesRef,
+        labels: &Labels,
+        st: i64,
+        t: i64,
+        h: Option<&Histogram>,
+        fh: Option<&FloatHistogram>,
+    ) -> Result<SeriesRef> {
+        self.fan(series, |a, r| {
+            a.append_histogram_with_st(r, labels, st, t, h, fh)
+        })
+    }
+
     fn append_exemplar(
         &mut self,
         series: SeriesRef,

@@ -23,6 +23,8 @@ pub(super) struct MemAppender {
 struct PendingSeries {
     pos: usize,
     samples: Vec<SeriesSample>,
+    /// Parallel to `samples`.
+    start_timestamps: Vec<i64>,
     exemplars: Vec<Exemplar>,
     metadata: Option<Metadata>,
 }
@@ -48,6 +50,7 @@ impl MemAppender {
             self.pending.push(PendingSeries {
                 pos,
                 samples: Vec::new(),
+                start_timestamps: Vec::new(),
                 exemplars: Vec::new(),
                 metadata: None,
             });
@@ -68,11 +71,13 @@ impl MemAppender {
             .cloned()
     }
 
-    /// Validates and queues one sample, creating the series if needed.
+    /// Validates and queues one sample with its start timestamp, creating the series if
+    /// needed.
     fn add_sample(
         &mut self,
         series: SeriesRef,
         labels: &Labels,
+        st: i64,
         sample: SeriesSample,
     ) -> Result<SeriesRef> {
         let storage = self.storage.clone();
@@ -83,7 +88,9 @@ impl MemAppender {
         let pos = inner.get_or_create(series, labels);
         let verdict = check_appendable(self.last_sample(&inner, pos).as_ref(), &sample)?;
         if let Verdict::Append = verdict {
-            self.pending_mut(pos).samples.push(sample);
+            let pending = self.pending_mut(pos);
+            pending.samples.push(sample);
+            pending.start_timestamps.push(st);
         }
         Ok(series_ref(pos))
     }
@@ -111,7 +118,9 @@ impl MemAppender {
         {
             return Err(StorageError::OutOfOrderCreatedTimestamp);
         }
-        self.pending_mut(pos).samples.push(zero);
+        let pending = self.pending_mut(pos);
+        pending.samples.push(zero);
+        pending.start_timestamps.push(0);
         Ok(series_ref(pos))
     }
 
@@ -249,7 +258,7 @@ impl Appender for MemAppender {
     fn set_options(&mut self, _options: AppendOptions) {}
 
     fn append(&mut self, series: SeriesRef, labels: &Labels, t: i64, v: f64) -> Result<SeriesRef> {
-        self.add_sample(series, labels, SeriesSample::float(t, v))
+        self.append_with_st(series, labels, 0, t, v)
     }
 
     fn append_histogram(
@@ -260,8 +269,31 @@ impl Appender for MemAppender {
         h: Option<&Histogram>,
         fh: Option<&FloatHistogram>,
     ) -> Result<SeriesRef> {
+        self.append_histogram_with_st(series, labels, 0, t, h, fh)
+    }
+
+    fn append_with_st(
+        &mut self,
+        series: SeriesRef,
+        labels: &Labels,
+        st: i64,
+        t: i64,
+        v: f64,
+    ) -> Result<SeriesRef> {
+        self.add_sample(series, labels, st, SeriesSample::float(t, v))
+    }
+
+    fn append_histogram_with_st(
+        &mut self,
+        series: SeriesRef,
+        labels: &Labels,
+        st: i64,
+        t: i64,
+        h: Option<&Histogram>,
+        fh: Option<&FloatHistogram>,
+    ) -> Result<SeriesRef> {
         let value = histogram_value(h, fh)?;
-        self.add_sample(series, labels, SeriesSample { t, value })
+        self.add_sample(series, labels, st, SeriesSample { t, value })
     }
 
     fn append_exemplar(
@@ -322,9 +354,11 @@ impl Appender for MemAppender {
             let s = &mut inner.series[p.pos];
             if !p.samples.is_empty() {
                 let samples = Arc::make_mut(&mut s.samples);
-                for sample in p.samples {
+                let sts = Arc::make_mut(&mut s.start_timestamps);
+                for (sample, st) in p.samples.into_iter().zip(p.start_timestamps) {
                     if samples.last().is_none_or(|last| last.t < sample.t) {
                         samples.push(sample);
+                        sts.push(st);
                     }
                 }
             }

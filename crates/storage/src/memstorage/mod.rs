@@ -21,7 +21,7 @@ use crate::query::{Querier, Queryable};
 use crate::series::SeriesSample;
 use crate::storage::Storage;
 use appender::MemAppender;
-use querier::MemQuerier;
+use querier::{MemQuerier, SnapshotSeries};
 
 /// The in-memory storage. Clones share the same data.
 #[derive(Clone, Default)]
@@ -43,6 +43,8 @@ struct MemSeries {
     labels: Labels,
     /// Committed samples in ascending timestamp order; shared with queriers, copied on write.
     samples: Arc<Vec<SeriesSample>>,
+    /// The samples' start timestamps (`0` = unknown), parallel to `samples`.
+    start_timestamps: Arc<Vec<i64>>,
     exemplars: Vec<Exemplar>,
     metadata: Option<Metadata>,
 }
@@ -65,6 +67,7 @@ impl Inner {
         self.series.push(MemSeries {
             labels: labels.clone(),
             samples: Arc::default(),
+            start_timestamps: Arc::default(),
             exemplars: Vec::new(),
             metadata: None,
         });
@@ -153,9 +156,14 @@ impl Queryable for MemStorage {
         let inner = self.read();
         let series = inner
             .index
-            .iter()
-            .map(|(l, &i)| (l.clone(), inner.series[i].samples.clone()))
-            .filter(|(_, s)| !s.is_empty())
+            .values()
+            .map(|&i| &inner.series[i])
+            .filter(|s| !s.samples.is_empty())
+            .map(|s| SnapshotSeries {
+                labels: s.labels.clone(),
+                samples: s.samples.clone(),
+                start_timestamps: s.start_timestamps.clone(),
+            })
             .collect();
         Ok(Box::new(MemQuerier::new(series, mint, maxt)))
     }

@@ -13,13 +13,28 @@ const SERIES_FUNC: &str = "series";
 
 pub(super) struct MemQuerier {
     /// Series with samples, in label order.
-    series: Vec<(Labels, Arc<Vec<SeriesSample>>)>,
+    series: Vec<SnapshotSeries>,
     mint: i64,
     maxt: i64,
 }
 
+/// One series as a querier sees it.
+pub(super) struct SnapshotSeries {
+    pub labels: Labels,
+    pub samples: Arc<Vec<SeriesSample>>,
+    /// Parallel to `samples`.
+    pub start_timestamps: Arc<Vec<i64>>,
+}
+
+/// The samples of one series a select matched, with their start timestamps.
+struct Matched<'a> {
+    labels: &'a Labels,
+    samples: &'a [SeriesSample],
+    start_timestamps: &'a [i64],
+}
+
 impl MemQuerier {
-    pub(super) fn new(series: Vec<(Labels, Arc<Vec<SeriesSample>>)>, mint: i64, maxt: i64) -> Self {
+    pub(super) fn new(series: Vec<SnapshotSeries>, mint: i64, maxt: i64) -> Self {
         MemQuerier { series, mint, maxt }
     }
 
@@ -30,17 +45,21 @@ impl MemQuerier {
         mint: i64,
         maxt: i64,
         matchers: &'a [Matcher],
-    ) -> impl Iterator<Item = (&'a Labels, &'a [SeriesSample])> + 'a {
-        self.series.iter().filter_map(move |(labels, samples)| {
+    ) -> impl Iterator<Item = Matched<'a>> + 'a {
+        self.series.iter().filter_map(move |s| {
             if !matchers
                 .iter()
-                .all(|m| m.matches(labels.get_or_empty(m.name())))
+                .all(|m| m.matches(s.labels.get_or_empty(m.name())))
             {
                 return None;
             }
-            let start = samples.partition_point(|s| s.t < mint);
-            let end = samples.partition_point(|s| s.t <= maxt);
-            (start < end).then(|| (labels, &samples[start..end]))
+            let start = s.samples.partition_point(|x| x.t < mint);
+            let end = s.samples.partition_point(|x| x.t <= maxt);
+            (start < end).then(|| Matched {
+                labels: &s.labels,
+                samples: &s.samples[start..end],
+                start_timestamps: &s.start_timestamps[start..end],
+            })
         })
     }
 
@@ -51,8 +70,8 @@ impl MemQuerier {
         mut collect: impl FnMut(&Labels, &mut Vec<String>),
     ) -> Result<(Vec<String>, Warnings)> {
         let mut out = Vec::new();
-        for (labels, _) in self.matching(self.mint, self.maxt, matchers) {
-            collect(labels, &mut out);
+        for m in self.matching(self.mint, self.maxt, matchers) {
+            collect(m.labels, &mut out);
         }
         out.sort_unstable();
         out.dedup();
@@ -105,12 +124,16 @@ impl Querier for MemQuerier {
         let limit = hints.map_or(0, |h| h.limit);
         let series = self
             .matching(mint, maxt, matchers)
-            .filter(|(labels, _)| {
-                shard.is_none_or(|(count, index)| labels.hash_value() % count == index)
-            })
-            .map(|(labels, samples)| {
-                let samples: &[SeriesSample] = if labels_only { &[] } else { samples };
-                Box::new(ListSeries::new(labels.clone(), samples.to_vec())) as BoxSeries
+            .filter(|m| shard.is_none_or(|(count, index)| m.labels.hash_value() % count == index))
+            .map(|m| {
+                if labels_only {
+                    return Box::new(ListSeries::new(m.labels.clone(), Vec::new())) as BoxSeries;
+                }
+                let mut series = ListSeries::new(m.labels.clone(), m.samples.to_vec());
+                if m.start_timestamps.iter().any(|&st| st != 0) {
+                    series = series.with_start_timestamps(m.start_timestamps.to_vec());
+                }
+                Box::new(series) as BoxSeries
             });
         let series: Vec<BoxSeries> = if limit > 0 {
             series.take(limit).collect()

@@ -238,6 +238,54 @@ fn created_timestamp_zero_samples() {
     }
 }
 
+#[test]
+fn start_timestamps_are_kept_per_sample() {
+    let s = MemStorage::new();
+    let (with, without) = (lbl("st", "1"), lbl("plain", "1"));
+    let fh = FloatHistogram {
+        count: 1.0,
+        ..FloatHistogram::default()
+    };
+    let mut app = s.appender();
+    let r = app
+        .append_with_st(SeriesRef::UNKNOWN, &with, 5, 10, 1.0)
+        .unwrap();
+    app.append(r, &with, 20, 2.0).unwrap();
+    // A duplicate is ignored, start timestamp included.
+    app.append_with_st(r, &with, 7, 20, 2.0).unwrap();
+    app.append_histogram_with_st(r, &with, 25, 30, None, Some(&fh))
+        .unwrap();
+    app.append(SeriesRef::UNKNOWN, &without, 10, 1.0).unwrap();
+    app.commit().unwrap();
+
+    let q = s.querier(0, 100).unwrap();
+    let mut set = q.select(true, None, &[]);
+    let mut seen = Vec::new();
+    while let Some(series) = set.next() {
+        let mut it = series.iter();
+        while it.next().is_some() {
+            seen.push((
+                series.labels().get_or_empty("job").to_owned(),
+                it.at_t(),
+                it.at_st(),
+            ));
+        }
+    }
+    let seen: Vec<(&str, i64, i64)> = seen
+        .iter()
+        .map(|(j, t, st)| (j.as_str(), *t, *st))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("plain", 10, 0),
+            ("st", 10, 5),
+            ("st", 20, 0),
+            ("st", 30, 25)
+        ]
+    );
+}
+
 fn exemplar(trace: &str, value: f64, ts: i64) -> Exemplar {
     Exemplar {
         labels: Labels::from_pairs([("trace_id", trace)]),

@@ -214,6 +214,10 @@ impl SampleIterator for ChainIterator {
         self.current().at_t()
     }
 
+    fn at_st(&self) -> i64 {
+        self.current().at_st()
+    }
+
     fn err(&self) -> Option<&StorageError> {
         self.failed.and_then(|i| self.iters[i].err())
     }

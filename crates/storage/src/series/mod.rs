@@ -96,6 +96,8 @@ impl SeriesSample {
 pub struct ListSeries {
     labels: Labels,
     samples: Arc<[SeriesSample]>,
+    /// Start timestamps parallel to `samples`, for storages that keep them.
+    start_timestamps: Option<Arc<[i64]>>,
 }
 
 impl ListSeries {
@@ -106,7 +108,24 @@ impl ListSeries {
             samples.windows(2).all(|w| w[0].t < w[1].t),
             "ListSeries samples must have strictly ascending timestamps"
         );
-        ListSeries { labels, samples }
+        ListSeries {
+            labels,
+            samples,
+            start_timestamps: None,
+        }
+    }
+
+    /// Attaches a start timestamp to every sample (`0` = unknown); `sts` must be as long as
+    /// the samples (checked in debug builds).
+    pub fn with_start_timestamps(mut self, sts: impl Into<Arc<[i64]>>) -> Self {
+        let sts = sts.into();
+        debug_assert_eq!(
+            sts.len(),
+            self.samples.len(),
+            "one start timestamp per sample"
+        );
+        self.start_timestamps = Some(sts);
+        self
     }
 
     /// A float-only series from `(t, v)` pairs in ascending timestamp order.
@@ -129,7 +148,9 @@ impl Series for ListSeries {
     }
 
     fn iter(&self) -> Box<dyn SampleIterator> {
-        Box::new(ListIterator::new(self.samples.clone()))
+        let mut it = ListIterator::new(self.samples.clone());
+        it.start_timestamps = self.start_timestamps.clone();
+        Box::new(it)
     }
 }
 
@@ -137,6 +158,7 @@ impl Series for ListSeries {
 #[derive(Clone, Debug)]
 pub struct ListIterator {
     samples: Arc<[SeriesSample]>,
+    start_timestamps: Option<Arc<[i64]>>,
     /// Index of the current sample; `None` before the first move. Equal to the length once
     /// exhausted.
     pos: Option<usize>,
@@ -144,7 +166,11 @@ pub struct ListIterator {
 
 impl ListIterator {
     pub fn new(samples: Arc<[SeriesSample]>) -> Self {
-        ListIterator { samples, pos: None }
+        ListIterator {
+            samples,
+            start_timestamps: None,
+            pos: None,
+        }
     }
 
     fn current(&self) -> &SeriesSample {
@@ -206,6 +232,11 @@ impl SampleIterator for ListIterator {
 
     fn at_t(&self) -> i64 {
         self.current().t
+    }
+
+    fn at_st(&self) -> i64 {
+        let pos = self.pos.expect("accessor called before next() or seek()");
+        self.start_timestamps.as_ref().map_or(0, |sts| sts[pos])
     }
 
     fn err(&self) -> Option<&StorageError> {

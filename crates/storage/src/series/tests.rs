@@ -206,3 +206,37 @@ fn gallop_agrees_with_binary_search() {
         }
     }
 }
+
+#[test]
+fn start_timestamps_follow_their_samples_and_default_to_unknown() {
+    let s = ListSeries::new(
+        labels("m"),
+        vec![
+            SeriesSample::float(10, 1.0),
+            SeriesSample::histogram(20, int_histogram(2)),
+            SeriesSample::float(30, 3.0),
+        ],
+    )
+    .with_start_timestamps(vec![5, 0, 25]);
+    let mut it = s.iter();
+    assert_eq!(it.seek(20), ValueType::Histogram);
+    assert_eq!(it.at_st(), 0);
+    assert_eq!(it.next(), ValueType::Float);
+    assert_eq!(it.at_st(), 25);
+
+    let (mut f, mut h, mut fst, mut hst) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let vt = s
+        .iter()
+        .fill_with_start_timestamps(0, 25, &mut f, &mut h, &mut fst, &mut hst);
+    assert_eq!(vt, ValueType::Float);
+    assert_eq!((f.len(), h.len()), (1, 1));
+    assert_eq!((fst, hst), (vec![5], vec![0]));
+
+    let mut it = floats(&[10]).iter();
+    assert_eq!(it.next(), ValueType::Float);
+    assert_eq!(
+        it.at_st(),
+        0,
+        "series without start timestamps report unknown"
+    );
+}

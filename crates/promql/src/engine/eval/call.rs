@@ -8,7 +8,7 @@ use super::selectors::{SelectorOutput, Windowed};
 use super::{EvalResult, Evaluator, drop_metadata_labels};
 use crate::engine::annotations::Note;
 use crate::engine::error::QueryError;
-use crate::engine::value::{Matrix, Sample, Series};
+use crate::engine::value::{Matrix, Sample, Series, histogram_size};
 use crate::functions::annotations::{Issues, possible_non_counter};
 use crate::functions::date::DateFunction;
 use crate::functions::histogram as native;
@@ -96,6 +96,7 @@ impl Evaluator<'_> {
                     Ok(())
                 });
             }
+            "start_timestamp" => return self.eval_start_timestamp(c),
             "vector" => {
                 return self.range_eval(None, &[&c.args[0]], |_, _, v, _, out| {
                     out.push(Sample::float(Labels::empty(), 0, v[0][0].f));
@@ -374,24 +375,40 @@ impl Evaluator<'_> {
                         SMOOTHED_SAFE.join(", ")
                     )));
                 }
-                self.windowed_selector(ms)?
+                let reads_sts = self.settings.use_start_timestamps
+                    && matches!(name, "rate" | "irate" | "increase" | "resets");
+                self.windowed_selector(ms, reads_sts)?
             }
-            Expr::Subquery(sq) => self.eval_subquery(sq)?.1,
+            Expr::Subquery(sq) => {
+                let (_, windowed, counted) = self.eval_subquery(sq)?;
+                let grid = (self.start, self.interval, self.steps());
+                self.samples.merge_read_from_subquery(
+                    &counted,
+                    grid,
+                    windowed.offset,
+                    windowed.range,
+                );
+                windowed
+            }
             other => {
                 return Err(QueryError::eval(format!(
                     "unexpected range-vector argument {other}"
                 )));
             }
         };
-        let (anchored, smoothed) = match unwrap_parens(&c.args[matrix_idx]) {
-            Expr::MatrixSelector(ms) => (ms.vector_selector.anchored, ms.vector_selector.smoothed),
-            _ => (false, false),
+        let (anchored, smoothed, from_selector) = match unwrap_parens(&c.args[matrix_idx]) {
+            Expr::MatrixSelector(ms) => (
+                ms.vector_selector.anchored,
+                ms.vector_selector.smoothed,
+                true,
+            ),
+            _ => (false, false, false),
         };
         let pos = c.args[matrix_idx].pos_range();
         let keeps_name = matches!(name, "last_over_time" | "first_over_time");
         let steps: Vec<i64> = self.step_times().collect();
         let mut out = Matrix::new();
-        for s in &windowed.series {
+        for (si, s) in windowed.series.iter().enumerate() {
             self.check_done()?;
             let drop_name = !keeps_name || s.drop_name;
             let mut ss = Series::new(if !self.settings.delayed_name_removal && drop_name {
@@ -400,17 +417,27 @@ impl Evaluator<'_> {
                 s.metric.clone()
             });
             ss.drop_name = drop_name;
+            // The window being read counts against the limit, as upstream holds it in memory.
+            let base = self.current_samples;
+            let mut held = 0;
             for (step, &ts) in steps.iter().enumerate() {
-                let (floats, histograms) = windowed.points(s, ts);
-                if floats.is_empty() && histograms.is_empty() {
+                let window = windowed.window(si, ts);
+                if window.is_empty() {
+                    held = 0;
                     continue;
                 }
+                let size = self.count_window(&window, &windowed, step, ts, from_selector);
+                // With `@` upstream evaluates once and repeats the result: no window is held
+                // per step.
+                held = if windowed.at.is_some() { 0 } else { size };
+                self.current_samples = base + held;
+                self.add_samples(0)?;
                 let args: Vec<f64> = scalars
                     .iter()
                     .filter(|v| !v.is_empty())
                     .map(|v| v[step])
                     .collect();
-                if name == "quantile_over_time" && !floats.is_empty() {
+                if name == "quantile_over_time" && !window.floats.is_empty() {
                     let q = args[0];
                     if q.is_nan() || !(0.0..=1.0).contains(&q) {
                         self.annotations
@@ -419,7 +446,7 @@ impl Evaluator<'_> {
                 }
                 let reference = windowed.ref_time(ts);
                 let call = RangeCall {
-                    window: Window::new(floats, histograms),
+                    window,
                     bounds: RangeBounds {
                         start: reference - windowed.range,
                         end: reference,
@@ -449,8 +476,10 @@ impl Evaluator<'_> {
                 }
             }
             let n = ss.sample_count();
+            self.current_samples = base + held;
+            self.add_samples(n)?;
+            self.current_samples -= held;
             if n > 0 {
-                self.add_samples(n)?;
                 if matches!(name, "rate" | "increase") {
                     self.check_counter_name(&s.metric, c);
                 }
@@ -470,6 +499,54 @@ impl Evaluator<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// Counts a range function's window for the statistics: all of it as queryable at every
+    /// step; as read only when it came from storage (a subquery's reads were merged already),
+    /// wholly at the first step and then only the points past the previous step's window end.
+    /// With `@`, the window is the same at every step and read once. Returns the window's
+    /// size in samples.
+    fn count_window(
+        &mut self,
+        window: &Window<'_>,
+        windowed: &Windowed,
+        step: usize,
+        ts: i64,
+        from_selector: bool,
+    ) -> usize {
+        let size = |h: &[HPoint]| -> u64 { h.iter().map(|p| histogram_size(&p.h) as u64).sum() };
+        let full = window.floats.len() as u64 + size(window.histograms);
+        self.samples.add_total(step, full);
+        if !from_selector || (step > 0 && windowed.at.is_some()) {
+            return full as usize;
+        }
+        let read = if step == 0 {
+            full
+        } else {
+            let cutoff = windowed.ref_time(ts) + windowed.extend_right - self.interval;
+            let f = window.floats.iter().filter(|p| p.t > cutoff).count() as u64;
+            let first_new = window.histograms.partition_point(|p| p.t <= cutoff);
+            f + size(&window.histograms[first_new..])
+        };
+        self.samples.add_read(step, read);
+        full as usize
+    }
+
+    /// `start_timestamp(selector)`: each step's sample's start timestamp in seconds, when the
+    /// engine reads start timestamps. They do not survive any other expression, so then the
+    /// result is empty (the argument is still evaluated, for its errors).
+    fn eval_start_timestamp(&mut self, c: &Call) -> EvalResult<Matrix> {
+        if self.settings.use_start_timestamps
+            && let Expr::VectorSelector(vs) = unwrap_parens(&c.args[0])
+        {
+            let mut mat = self.vector_selector_points(vs, SelectorOutput::StartTimes)?;
+            for s in &mut mat {
+                self.mark_drop_name(s);
+            }
+            return Ok(mat);
+        }
+        self.eval(&c.args[0])?;
+        Ok(Matrix::new())
     }
 
     /// `rate`/`increase` of a metric whose name (or `__type__` label) does not look like a

@@ -28,6 +28,7 @@ use pm_storage::Queryable;
 use super::annotations::Annotations;
 use super::error::{ENV_EVAL, QueryError};
 use super::prepare::Frame;
+use super::stats::SampleCounter;
 use super::value::{Matrix, Sample, Series, Vector};
 use crate::parser::{Expr, UnaryOp, ValueType, VectorMatching};
 use crate::value::{FPoint, HPoint};
@@ -58,6 +59,9 @@ pub(crate) struct EvalSettings {
     pub type_and_unit_labels: bool,
     /// Step of subqueries written without one (`[1h:]`), in milliseconds.
     pub default_subquery_step: i64,
+    /// Whether `rate`, `irate`, `increase`, `resets` and `start_timestamp` read the samples'
+    /// start timestamps.
+    pub use_start_timestamps: bool,
 }
 
 pub(crate) struct Evaluator<'a> {
@@ -71,7 +75,8 @@ pub(crate) struct Evaluator<'a> {
     pub interval: i64,
     pub current_samples: usize,
     pub peak_samples: usize,
-    pub total_samples: u64,
+    /// What the selectors loaded, for the query's statistics.
+    pub samples: SampleCounter,
     pub annotations: Annotations,
     pub deadline: Option<Instant>,
     pub cancel: Option<&'a AtomicBool>,
@@ -104,7 +109,6 @@ impl Evaluator<'_> {
 
     pub fn add_samples(&mut self, n: usize) -> EvalResult<()> {
         self.current_samples += n;
-        self.total_samples += n as u64;
         self.peak_samples = self.peak_samples.max(self.current_samples);
         if self.current_samples > self.settings.max_samples {
             return Err(QueryError::TooManySamples(ENV_EVAL));
@@ -185,7 +189,11 @@ impl Evaluator<'_> {
             Expr::VectorSelector(vs) => self.eval_vector_selector(vs).map(Val::Matrix),
             Expr::MatrixSelector(ms) => self.eval_matrix_selector(ms).map(Val::Matrix),
             Expr::Subquery(sq) => {
-                let (mat, _) = self.eval_subquery(sq)?;
+                let (mat, _, counted) = self.eval_subquery(sq)?;
+                let last = self.steps() - 1;
+                self.samples.add_total(last, counted.total);
+                let grid = (self.start, self.interval, self.steps());
+                self.samples.merge_read_from_subquery(&counted, grid, 0, 0);
                 Ok(Val::Matrix(mat))
             }
         }

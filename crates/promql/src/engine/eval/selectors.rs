@@ -2,6 +2,7 @@
 //! (`[first step − offset − range/lookback, last step − offset]`), then the steps walk its
 //! samples; a range query never re-selects per step.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use pm_common::model::{CounterResetHint, FloatHistogram, Sample as RawSample, is_stale_nan};
@@ -11,8 +12,9 @@ use super::histogram_stats::{HistogramStats, detect_resets};
 use super::{EvalResult, Evaluator};
 use crate::engine::annotations::Note;
 use crate::engine::error::QueryError;
+use crate::engine::stats::SampleCounter;
 use crate::engine::value::{Matrix, Series, histogram_size};
-use crate::functions::range::interpolate_histograms;
+use crate::functions::range::{Window, interpolate_histograms};
 use crate::parser::{AtModifier, MatrixSelector, SubqueryExpr, VectorSelector};
 use crate::value::{FPoint, HPoint};
 
@@ -28,6 +30,16 @@ pub(crate) struct Windowed {
     /// lookback delta to the left (both) and to the right (`smoothed`).
     pub extend_left: i64,
     pub extend_right: i64,
+    /// Per series, when the function reads start timestamps; empty otherwise.
+    pub start_timestamps: Vec<StartTimestamps>,
+}
+
+/// The start timestamps of one selected series' samples (`0` = unknown), parallel to its
+/// floats and histograms (upstream's `StartTimestamps`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct StartTimestamps {
+    pub floats: Vec<i64>,
+    pub histograms: Vec<i64>,
 }
 
 impl Windowed {
@@ -38,8 +50,24 @@ impl Windowed {
 
     /// The points of series `s` the window at step `ts` covers.
     pub fn points<'a>(&self, s: &'a Series, ts: i64) -> (&'a [FPoint], &'a [HPoint]) {
+        let (f, h) = self.ranges(s, ts);
+        (&s.floats[f], &s.histograms[h])
+    }
+
+    /// The window of series number `i` at step `ts`, with start timestamps when tracked.
+    pub fn window(&self, i: usize, ts: i64) -> Window<'_> {
+        let s = &self.series[i];
+        let (f, h) = self.ranges(s, ts);
+        let w = Window::new(&s.floats[f.clone()], &s.histograms[h.clone()]);
+        match self.start_timestamps.get(i) {
+            Some(sts) => w.with_start_timestamps(&sts.floats[f], &sts.histograms[h]),
+            None => w,
+        }
+    }
+
+    fn ranges(&self, s: &Series, ts: i64) -> (Range<usize>, Range<usize>) {
         let reference = self.ref_time(ts);
-        window(
+        window_ranges(
             s,
             reference - self.range - self.extend_left,
             reference + self.extend_right,
@@ -54,20 +82,35 @@ pub(crate) enum SelectorOutput {
     Values,
     /// The samples' timestamps in seconds (`timestamp()`).
     SampleTimes,
+    /// The samples' start timestamps in seconds (`start_timestamp()`).
+    StartTimes,
     /// The samples' timestamps, for info metrics, which must be floats.
     InfoSampleTimes,
 }
 
 /// The points of one series within `(mint, maxt]`.
 pub(crate) fn window(s: &Series, mint: i64, maxt: i64) -> (&[FPoint], &[HPoint]) {
+    let (f, h) = window_ranges(s, mint, maxt);
+    (&s.floats[f], &s.histograms[h])
+}
+
+/// The indexes of the float and histogram points of one series within `(mint, maxt]`.
+fn window_ranges(s: &Series, mint: i64, maxt: i64) -> (Range<usize>, Range<usize>) {
     let f_lo = s.floats.partition_point(|p| p.t <= mint);
     let f_hi = s.floats.partition_point(|p| p.t <= maxt);
     let h_lo = s.histograms.partition_point(|p| p.t <= mint);
     let h_hi = s.histograms.partition_point(|p| p.t <= maxt);
-    (
-        &s.floats[f_lo..f_hi.max(f_lo)],
-        &s.histograms[h_lo..h_hi.max(h_lo)],
-    )
+    (f_lo..f_hi.max(f_lo), h_lo..h_hi.max(h_lo))
+}
+
+/// The start timestamps of the samples `keep` retains.
+fn kept<T>(samples: &[T], sts: &[i64], keep: impl Fn(&T) -> bool) -> Vec<i64> {
+    samples
+        .iter()
+        .zip(sts)
+        .filter(|(p, _)| keep(p))
+        .map(|(_, &st)| st)
+        .collect()
 }
 
 fn at_time(at: AtModifier) -> Option<i64> {
@@ -92,14 +135,15 @@ impl Evaluator<'_> {
         }
     }
 
-    /// Reads every series matching `vs` with its samples in `[mint, maxt]`, sorted by labels.
+    /// Reads every series matching `vs` with its samples in `[mint, maxt]`, sorted by labels;
+    /// with `start_timestamps`, also each series' start timestamps.
     pub(crate) fn select(
         &mut self,
         vs: &VectorSelector,
-        mint: i64,
-        maxt: i64,
+        (mint, maxt): (i64, i64),
         range: i64,
         keep_stale: bool,
+        mut start_timestamps: Option<&mut Vec<StartTimestamps>>,
     ) -> EvalResult<Matrix> {
         let querier = self
             .queryable
@@ -116,12 +160,35 @@ impl Evaluator<'_> {
         let mut out = Matrix::new();
         let mut floats: Vec<RawSample> = Vec::new();
         let mut hists: Vec<HistogramSample> = Vec::new();
+        let (mut float_sts, mut hist_sts) = (Vec::new(), Vec::new());
         while let Some(series) = set.next() {
             self.check_done()?;
             floats.clear();
             hists.clear();
             let mut it = series.iter();
-            it.fill(mint, maxt, &mut floats, &mut hists);
+            match start_timestamps.as_deref_mut() {
+                Some(out_sts) => {
+                    float_sts.clear();
+                    hist_sts.clear();
+                    it.fill_with_start_timestamps(
+                        mint,
+                        maxt,
+                        &mut floats,
+                        &mut hists,
+                        &mut float_sts,
+                        &mut hist_sts,
+                    );
+                    out_sts.push(StartTimestamps {
+                        floats: kept(&floats, &float_sts, |p| keep_stale || !is_stale_nan(p.v)),
+                        histograms: kept(&hists, &hist_sts, |p| {
+                            keep_stale || !is_stale_nan(p.h.sum)
+                        }),
+                    });
+                }
+                None => {
+                    it.fill(mint, maxt, &mut floats, &mut hists);
+                }
+            }
             if let Some(e) = it.err() {
                 return Err(QueryError::Storage(e.to_string()));
             }
@@ -163,13 +230,24 @@ impl Evaluator<'_> {
         let at = at_time(vs.at);
         let (first_ref, last_ref) = self.ref_span(offset, at);
         let lookback = self.settings.lookback;
-        let raw = self.select(vs, first_ref - lookback + 1, last_ref, 0, true)?;
+        let mut sts = Vec::new();
+        let want_sts = (output == SelectorOutput::StartTimes).then_some(&mut sts);
+        let raw = self.select(vs, (first_ref - lookback + 1, last_ref), 0, true, want_sts)?;
         let mut out = Matrix::with_capacity(raw.len());
         let steps: Vec<i64> = self.step_times().collect();
-        for s in raw {
+        for (si, s) in raw.into_iter().enumerate() {
+            // What a point reports: its value, or a time in seconds.
+            let time_of = |is_float: bool, i: usize, t: i64| -> f64 {
+                let ms = match sts.get(si) {
+                    Some(sts) if is_float => sts.floats[i],
+                    Some(sts) => sts.histograms[i],
+                    None => t,
+                };
+                ms as f64 / 1000.0
+            };
             let mut ss = Series::new(s.metric.clone());
             let (mut fi, mut hi) = (0usize, 0usize);
-            for &ts in &steps {
+            for (step, &ts) in steps.iter().enumerate() {
                 let reference = at.unwrap_or(ts) - offset;
                 while fi < s.floats.len() && s.floats[fi].t <= reference {
                     fi += 1;
@@ -190,9 +268,10 @@ impl Evaluator<'_> {
                     if p.t <= reference - lookback || is_stale_nan(p.f) {
                         continue;
                     }
+                    self.samples.add_loaded(step, 1);
                     self.add_samples(1)?;
                     let v = if sample_time {
-                        p.t as f64 / 1000.0
+                        time_of(true, fi - 1, p.t)
                     } else {
                         p.f
                     };
@@ -209,13 +288,16 @@ impl Evaluator<'_> {
                         )));
                     }
                     if sample_time {
+                        self.samples.add_loaded(step, 1);
                         self.add_samples(1)?;
                         ss.floats.push(FPoint {
                             t: ts,
-                            f: p.t as f64 / 1000.0,
+                            f: time_of(false, hi - 1, p.t),
                         });
                     } else {
-                        self.add_samples(histogram_size(&p.h))?;
+                        let size = histogram_size(&p.h);
+                        self.samples.add_loaded(step, size as u64);
+                        self.add_samples(size)?;
                         ss.histograms.push(HPoint {
                             t: ts,
                             h: p.h.clone(),
@@ -245,13 +327,14 @@ impl Evaluator<'_> {
         let at = at_time(vs.at);
         let (first_ref, last_ref) = self.ref_span(offset, at);
         let lookback = self.settings.lookback;
-        let raw = self.select(vs, first_ref - lookback + 1, last_ref + lookback, 0, false)?;
+        let span = (first_ref - lookback + 1, last_ref + lookback);
+        let raw = self.select(vs, span, 0, false, None)?;
         let steps: Vec<i64> = self.step_times().collect();
         let mut out = Matrix::new();
         for s in raw {
             let mut ss = Series::new(s.metric.clone());
             let name = s.metric.get_or_empty("__name__").to_owned();
-            for &ts in &steps {
+            for (step, &ts) in steps.iter().enumerate() {
                 let reference = at.unwrap_or(ts) - offset;
                 let (floats, hists) = window(&s, reference - lookback, reference + lookback);
                 if floats.is_empty() && hists.is_empty() {
@@ -270,6 +353,7 @@ impl Evaluator<'_> {
                         (None, Some(prev)) => prev.f,
                         _ => continue,
                     };
+                    self.samples.add_loaded(step, 1);
                     self.add_samples(1)?;
                     ss.floats.push(FPoint { t: ts, f: value });
                 } else {
@@ -305,7 +389,9 @@ impl Evaluator<'_> {
                         }
                         _ => continue,
                     };
-                    self.add_samples(histogram_size(&h))?;
+                    let size = histogram_size(&h);
+                    self.samples.add_loaded(step, size as u64);
+                    self.add_samples(size)?;
                     ss.histograms.push(HPoint { t: ts, h });
                 }
             }
@@ -316,8 +402,13 @@ impl Evaluator<'_> {
         Ok(out)
     }
 
-    /// The raw samples of a range selector for every step's window.
-    pub(crate) fn windowed_selector(&mut self, ms: &MatrixSelector) -> EvalResult<Windowed> {
+    /// The raw samples of a range selector for every step's window, with their start
+    /// timestamps when `with_start_timestamps`.
+    pub(crate) fn windowed_selector(
+        &mut self,
+        ms: &MatrixSelector,
+        with_start_timestamps: bool,
+    ) -> EvalResult<Windowed> {
         let vs = &ms.vector_selector;
         let offset = nanos_to_millis(vs.original_offset);
         let range = nanos_to_millis(ms.range);
@@ -330,12 +421,13 @@ impl Evaluator<'_> {
             0
         };
         let extend_right = if vs.smoothed { lookback } else { 0 };
+        let mut start_timestamps = Vec::new();
         let series = self.select(
             vs,
-            first_ref - range - extend_left + 1,
-            last_ref + extend_right,
+            (first_ref - range - extend_left + 1, last_ref + extend_right),
             range,
             false,
+            with_start_timestamps.then_some(&mut start_timestamps),
         )?;
         Ok(Windowed {
             series,
@@ -344,13 +436,14 @@ impl Evaluator<'_> {
             at,
             extend_left,
             extend_right,
+            start_timestamps,
         })
     }
 
     /// A range selector as a query result (instant queries only): the raw samples of each
     /// series in the window.
     pub(crate) fn eval_matrix_selector(&mut self, ms: &MatrixSelector) -> EvalResult<Matrix> {
-        let w = self.windowed_selector(ms)?;
+        let w = self.windowed_selector(ms, false)?;
         let vs = &ms.vector_selector;
         let reference = w.ref_time(self.start);
         let mut out = Matrix::new();
@@ -373,15 +466,21 @@ impl Evaluator<'_> {
             let mut ss = Series::new(s.metric.clone());
             ss.floats = floats;
             ss.histograms = h.to_vec();
-            self.add_samples(ss.sample_count())?;
+            let n = ss.sample_count();
+            self.samples.add_loaded(0, n as u64);
+            self.add_samples(n)?;
             out.push(ss);
         }
         Ok(out)
     }
 
     /// Evaluates a subquery's inner expression over its own aligned steps; the result is the
-    /// subquery's matrix, plus its window parameters for range-vector functions.
-    pub(crate) fn eval_subquery(&mut self, sq: &SubqueryExpr) -> EvalResult<(Matrix, Windowed)> {
+    /// subquery's matrix, plus its window parameters for range-vector functions and what it
+    /// counted (per step of its own grid), which the caller merges as upstream does.
+    pub(crate) fn eval_subquery(
+        &mut self,
+        sq: &SubqueryExpr,
+    ) -> EvalResult<(Matrix, Windowed, SampleCounter)> {
         let outer = self.histogram_stats;
         self.histogram_stats = HistogramStats::Never;
         let result = self.eval_subquery_windows(sq);
@@ -389,7 +488,10 @@ impl Evaluator<'_> {
         result
     }
 
-    fn eval_subquery_windows(&mut self, sq: &SubqueryExpr) -> EvalResult<(Matrix, Windowed)> {
+    fn eval_subquery_windows(
+        &mut self,
+        sq: &SubqueryExpr,
+    ) -> EvalResult<(Matrix, Windowed, SampleCounter)> {
         let offset = nanos_to_millis(sq.original_offset);
         let range = nanos_to_millis(sq.range);
         let at = at_time(sq.at);
@@ -411,9 +513,15 @@ impl Evaluator<'_> {
             start += interval;
         }
         let end = outer_end - offset;
+        let parent = std::mem::replace(
+            &mut self.samples,
+            SampleCounter::new(true, start, end, interval),
+        );
         let mat = self.with_range(start, end, interval, |ev| {
             ev.eval(&sq.expr).map(super::Val::into_matrix)
-        })?;
+        });
+        let counted = std::mem::replace(&mut self.samples, parent);
+        let mat = mat?;
         let windowed = Windowed {
             series: mat.iter().map(without_counter_reset_hints).collect(),
             range,
@@ -421,8 +529,9 @@ impl Evaluator<'_> {
             at,
             extend_left: 0,
             extend_right: 0,
+            start_timestamps: Vec::new(),
         };
-        Ok((mat, windowed))
+        Ok((mat, windowed, counted))
     }
 }
 
