@@ -7,6 +7,7 @@
 //! deletes the oldest. Every step writes the new state completely before removing the old one,
 //! and opening the directory resolves whatever a crash left in between (see [`Db::open`]).
 
+mod admin;
 mod background;
 mod maintenance;
 mod metrics;
@@ -46,6 +47,10 @@ pub enum DbError {
     Head(#[from] HeadError),
     #[error("compaction: {0}")]
     Compact(#[from] CompactError),
+    #[error("cannot snapshot into the data directory itself")]
+    SnapshotIntoDataDir,
+    #[error("snapshot directory {0} must not be a valid ULID")]
+    SnapshotDirIsUlid(PathBuf),
 }
 
 /// An open data directory. Queriers and appenders it hands out may outlive calls on it, but
@@ -187,5 +192,7 @@ impl Shared {
     }
 }
 
+#[cfg(test)]
+mod admin_tests;
 #[cfg(test)]
 mod tests;

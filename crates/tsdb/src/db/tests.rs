@@ -5,21 +5,21 @@ use pm_storage::{Appendable, Queryable, SeriesRef};
 use super::*;
 use crate::block::testutil::collect;
 
-const H: i64 = 3600 * 1000;
+pub(super) const H: i64 = 3600 * 1000;
 
-fn opts() -> DbOptions {
+pub(super) fn opts() -> DbOptions {
     DbOptions {
         retention_duration: 0,
         ..DbOptions::default()
     }
 }
 
-fn labels(i: usize) -> Labels {
+pub(super) fn labels(i: usize) -> Labels {
     Labels::from_pairs([("__name__", "m".to_owned()), ("i", format!("{i}"))])
 }
 
 /// One sample per minute for `series` series over `[from, to)`, value = timestamp in minutes.
-fn append(db: &Db, series: usize, from: i64, to: i64) {
+pub(super) fn append(db: &Db, series: usize, from: i64, to: i64) {
     let mut app = db.appender();
     for t in (from..to).step_by(60_000) {
         for i in 0..series {
@@ -30,13 +30,13 @@ fn append(db: &Db, series: usize, from: i64, to: i64) {
     app.commit().unwrap();
 }
 
-fn read(db: &Db, mint: i64, maxt: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
+pub(super) fn read(db: &Db, mint: i64, maxt: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
     let q = db.querier(mint, maxt).unwrap();
     let all = Matcher::new(MatchType::Equal, "__name__", "m").unwrap();
     collect(q.select(true, None, &[all]))
 }
 
-fn expected(series: usize, from: i64, to: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
+pub(super) fn expected(series: usize, from: i64, to: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
     let mut out: Vec<_> = (0..series)
         .map(|i| {
             let samples = (from..to)
@@ -50,7 +50,7 @@ fn expected(series: usize, from: i64, to: i64) -> Vec<(Labels, Vec<(i64, f64)>)>
     out
 }
 
-fn metric(registry: &Registry, name: &str) -> f64 {
+pub(super) fn metric(registry: &Registry, name: &str) -> f64 {
     let families = registry.gather();
     let f = families
         .iter()

@@ -8,6 +8,7 @@
 //! queriers snapshot, so a querier never sees a commit that finished after it was opened.
 
 mod appender;
+mod delete;
 mod exemplars;
 mod index;
 mod querier;
@@ -21,7 +22,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use pm_common::model::Labels;
+use pm_common::model::{Labels, Matcher};
+
+use crate::tombstones::Tombstones;
 
 use crate::wal::checkpoint::{self, CheckpointError, Retain};
 use crate::wal::{Wal, WalError, WalOptions};
@@ -119,6 +122,8 @@ pub(crate) struct HeadInner {
     /// Snapshots of open queriers, with how many share each.
     readers: Mutex<BTreeMap<u64, usize>>,
     exemplars: Mutex<ExemplarStore>,
+    /// Deleted intervals by series reference; replaced whole on change so queriers keep theirs.
+    tombstones: RwLock<Arc<Tombstones>>,
     stats: HeadStats,
 }
 
@@ -214,6 +219,10 @@ impl Head {
         } else {
             new_min.min(mint)
         };
+        inner.update_tombstones(|t| {
+            t.truncate_before(mint);
+            t.retain_series(|r| inner.series.by_ref(r).is_some());
+        });
         inner.min_time.store(new_min, Ordering::Release);
         if new_min == i64::MAX {
             inner.max_time.store(i64::MIN, Ordering::Release);
@@ -274,6 +283,7 @@ impl HeadInner {
             visible_seq: AtomicU64::new(0),
             readers: Mutex::new(BTreeMap::new()),
             exemplars: Mutex::new(ExemplarStore::new(opts.max_exemplars)),
+            tombstones: RwLock::default(),
             stats: HeadStats::default(),
         }
     }
@@ -292,6 +302,26 @@ impl HeadInner {
             self.stats.series_created.fetch_add(1, Ordering::Relaxed);
         }
         (s, created)
+    }
+
+    /// The series whose labels satisfy all `matchers`, in no particular order.
+    fn matching(&self, matchers: &[Matcher]) -> Vec<Arc<MemSeries>> {
+        let candidates = index_read(&self.postings).candidates(matchers);
+        let series: Vec<_> = match candidates {
+            Some(refs) => refs
+                .into_iter()
+                .filter_map(|r| self.series.by_ref(r))
+                .collect(),
+            None => self.series.all(),
+        };
+        series
+            .into_iter()
+            .filter(|s| {
+                matchers
+                    .iter()
+                    .all(|m| m.matches(s.labels.get_or_empty(m.name())))
+            })
+            .collect()
     }
 
     fn observe_time(&self, t: i64) {

@@ -21,10 +21,11 @@ pub struct ReplayStats {
     pub series: u64,
     pub samples: u64,
     pub exemplars: u64,
+    pub tombstones: u64,
     /// Samples, exemplars or metadata naming a series no record defined (upstream logs these
     /// as unknown series references).
     pub unknown_refs: u64,
-    /// Records the head cannot hold yet (native histograms, tombstones), skipped.
+    /// Records the head cannot hold yet (native histograms), skipped.
     pub skipped: u64,
     /// What the repair of a torn or corrupt tail did.
     pub repaired: Option<String>,
@@ -55,7 +56,7 @@ pub(super) fn replay(inner: &HeadInner, wal_dir: &Path) -> Result<ReplayStats, H
     if stats.skipped > 0 {
         tracing::warn!(
             records = stats.skipped,
-            "skipped WAL records of kinds the head does not hold (native histograms, tombstones)"
+            "skipped WAL records of kinds the head does not hold (native histograms)"
         );
     }
     if stats.unknown_refs > 0 {
@@ -138,10 +139,23 @@ fn replay_log(
                     });
                 }
             }
-            Record::Histograms(_)
-            | Record::FloatHistograms(_)
-            | Record::Tombstones(_)
-            | Record::MmapMarkers(_) => stats.skipped += 1,
+            Record::Tombstones(stones) => {
+                let mut known = Vec::with_capacity(stones.len());
+                for mut s in stones {
+                    match refs.get(&s.r) {
+                        Some(m) => {
+                            s.r = m.r;
+                            known.push(s);
+                        }
+                        None => stats.unknown_refs += 1,
+                    }
+                }
+                stats.tombstones += known.len() as u64;
+                inner.add_tombstones(&known);
+            }
+            Record::Histograms(_) | Record::FloatHistograms(_) | Record::MmapMarkers(_) => {
+                stats.skipped += 1
+            }
         }
     }
 }
