@@ -173,3 +173,81 @@ fn a_snapshot_opens_as_a_database_with_the_same_data() {
         Err(DbError::SnapshotIntoDataDir)
     ));
 }
+
+#[test]
+fn stats_report_the_head_in_upstream_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+    append(&db, 3, 0, 3 * H);
+    let status = db.stats("__name__", 10);
+    let json = serde_json::to_value(&status).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "headStats": {
+                "numSeries": 3,
+                "numLabelPairs": 4,
+                "chunkCount": 6,
+                "minTime": 0,
+                "maxTime": 3 * H - 60_000,
+            },
+            "seriesCountByMetricName": [{"name": "m", "value": 3}],
+            "labelValueCountByLabelName": [
+                {"name": "i", "value": 3},
+                {"name": "__name__", "value": 1}
+            ],
+            "memoryInBytesByLabelName": [
+                {"name": "__name__", "value": 3},
+                {"name": "i", "value": 3}
+            ],
+            "seriesCountByLabelValuePair": [
+                {"name": "__name__=m", "value": 3},
+                {"name": "i=0", "value": 1},
+                {"name": "i=1", "value": 1},
+                {"name": "i=2", "value": 1}
+            ],
+        })
+    );
+}
+
+#[test]
+fn replay_progress_spans_the_segments_after_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = DbOptions {
+        wal_segment_size: 64 * 1024,
+        wal_compression: crate::wal::Compression::None,
+        ..opts()
+    };
+    let db = Db::open(dir.path(), small, &Registry::new()).unwrap();
+    // Checkpointed by the compaction, then more segments written after it.
+    for hour in 0..4 {
+        append(&db, 50, hour * H, (hour + 1) * H);
+    }
+    db.compact().unwrap();
+    let half = H / 2;
+    for n in 8..16 {
+        append(&db, 50, n * half, (n + 1) * half);
+    }
+    db.close().unwrap();
+    let segments = crate::wal::list_segments(&dir.path().join("wal")).unwrap();
+    assert!(segments.len() >= 2, "{segments:?}");
+    let checkpoint = crate::wal::checkpoint::last_checkpoint(&dir.path().join("wal"))
+        .unwrap()
+        .map(|(_, n)| n);
+    assert!(checkpoint.is_some());
+    let progress = std::sync::Arc::new(crate::head::WalReplayProgress::default());
+    assert!(!progress.is_done());
+    let db = Db::open_with_progress(dir.path(), small, &Registry::new(), progress.clone()).unwrap();
+    assert!(progress.is_done());
+    let want_min = checkpoint.map_or(segments[0], |n| n + 1);
+    let last = *segments.last().unwrap();
+    assert_eq!(
+        db.replay_progress().status(),
+        crate::head::WalReplayStatus {
+            min: i64::from(want_min),
+            max: i64::from(last),
+            current: i64::from(last),
+        }
+    );
+    assert_eq!(read(&db, 0, 8 * H), expected(50, 0, 8 * H));
+}

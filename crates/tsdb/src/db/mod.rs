@@ -13,6 +13,7 @@ mod maintenance;
 mod metrics;
 mod options;
 mod query;
+mod status;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -21,13 +22,14 @@ use pm_common::metrics::Registry;
 
 use crate::block::{Block, BlockError, open_blocks};
 use crate::compact::{CompactError, Compactor};
-use crate::head::{Head, HeadError, HeadOptions};
+use crate::head::{Head, HeadError, HeadOptions, WalReplayProgress};
 use crate::lockfile::{DirLock, LockError};
 use crate::retention::block_ranges;
 use crate::wal::WalOptions;
 
 pub use background::BackgroundCompaction;
 pub use options::DbOptions;
+pub use status::{HeadStatus, TsdbStatus};
 
 use metrics::{DbCollector, DbStats};
 
@@ -72,6 +74,7 @@ pub(crate) struct Shared {
     /// One compaction (head or blocks) at a time.
     compaction: Mutex<()>,
     stats: DbStats,
+    replay: Arc<WalReplayProgress>,
 }
 
 impl Db {
@@ -84,6 +87,17 @@ impl Db {
         dir: impl AsRef<Path>,
         opts: DbOptions,
         registry: &Registry,
+    ) -> Result<Db, DbError> {
+        Self::open_with_progress(dir, opts, registry, Arc::default())
+    }
+
+    /// [`Db::open`], reporting the WAL replay to `progress` (which a server hands to its status
+    /// API and readiness check before it starts opening) and marking it done once open.
+    pub fn open_with_progress(
+        dir: impl AsRef<Path>,
+        opts: DbOptions,
+        registry: &Registry,
+        progress: Arc<WalReplayProgress>,
     ) -> Result<Db, DbError> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|source| DbError::CreateDir {
@@ -104,7 +118,7 @@ impl Db {
             }),
             ..HeadOptions::default()
         };
-        let (head, replay) = Head::open(&dir, head_opts)?;
+        let (head, replay) = Head::open_with_progress(&dir, head_opts, &progress)?;
         tracing::info!(
             records = ?replay,
             blocks = blocks.len(),
@@ -131,9 +145,11 @@ impl Db {
             compactor,
             compaction: Mutex::new(()),
             stats: DbStats::default(),
+            replay: progress,
         });
         shared.reload_blocks()?;
         registry.register(Arc::new(DbCollector::new(&shared)));
+        shared.replay.finish();
         Ok(Db { shared, lock })
     }
 

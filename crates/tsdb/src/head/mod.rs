@@ -8,6 +8,7 @@
 //! queriers snapshot, so a querier never sees a commit that finished after it was opened.
 
 mod appender;
+mod cardinality;
 mod delete;
 mod exemplars;
 mod index;
@@ -30,8 +31,9 @@ use crate::wal::checkpoint::{self, CheckpointError, Retain};
 use crate::wal::{Wal, WalError, WalOptions};
 
 pub use appender::HeadAppender;
+pub use cardinality::{PostingsStats, Stat};
 pub use querier::{HeadChunkQuerier, HeadQuerier};
-pub use replay::ReplayStats;
+pub use replay::{ReplayStats, WalReplayProgress, WalReplayStatus};
 
 use exemplars::ExemplarStore;
 use index::{Postings, SeriesMap};
@@ -92,6 +94,8 @@ pub struct HeadStats {
     pub chunks_created: AtomicU64,
     pub chunks_removed: AtomicU64,
     pub truncations: AtomicU64,
+    /// WAL corruptions found (and repaired) on replay.
+    pub wal_corruptions: AtomicU64,
 }
 
 /// A handle to the head; clones share it.
@@ -145,10 +149,20 @@ impl Head {
         dir: impl AsRef<Path>,
         opts: HeadOptions,
     ) -> Result<(Head, ReplayStats), HeadError> {
+        Self::open_with_progress(dir, opts, &WalReplayProgress::default())
+    }
+
+    /// [`Head::open`], reporting the replay's progress to `progress` as it goes (it is not
+    /// marked done: the caller decides when it is ready).
+    pub fn open_with_progress(
+        dir: impl AsRef<Path>,
+        opts: HeadOptions,
+        progress: &WalReplayProgress,
+    ) -> Result<(Head, ReplayStats), HeadError> {
         let wal_dir = dir.as_ref().join("wal");
         let inner = HeadInner::new(opts, None);
         let stats = match opts.wal {
-            Some(_) => replay::replay(&inner, &wal_dir)?,
+            Some(_) => replay::replay(&inner, &wal_dir, progress)?,
             None => ReplayStats::default(),
         };
         let wal = opts.wal.map(|w| Wal::open(&wal_dir, w)).transpose()?;
@@ -173,6 +187,12 @@ impl Head {
 
     pub fn num_series(&self) -> usize {
         self.inner.series.all().len()
+    }
+
+    /// The cardinality statistics of the head's series: the top `limit` of each list, with
+    /// `by_label`'s values as the first list (upstream's `Head.PostingsCardinalityStats`).
+    pub fn postings_stats(&self, by_label: &str, limit: usize) -> PostingsStats {
+        index_read(&self.inner.postings).stats(by_label, limit)
     }
 
     pub fn stats(&self) -> &HeadStats {
