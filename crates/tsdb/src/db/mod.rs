@@ -14,6 +14,7 @@ mod metrics;
 mod options;
 mod query;
 mod status;
+mod wal_metrics;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};

@@ -266,3 +266,56 @@ fn appends_before_the_persisted_range_are_out_of_bounds_after_a_restart() {
             .is_ok()
     );
 }
+
+#[test]
+fn wal_metrics_follow_writes_and_truncations() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::new();
+    let db = Db::open(dir.path(), opts(), &registry).unwrap();
+    append(&db, 3, 0, 2 * H);
+    let parts = metric(&registry, "prometheus_tsdb_wal_record_part_writes_total");
+    assert!(parts >= 2.0, "series and samples records: {parts}");
+    assert!(metric(&registry, "prometheus_tsdb_wal_page_flushes_total") >= 1.0);
+    assert!(
+        metric(
+            &registry,
+            "prometheus_tsdb_wal_record_parts_bytes_written_total"
+        ) > 0.0
+    );
+    assert_eq!(
+        metric(&registry, "prometheus_tsdb_wal_truncations_total"),
+        0.0
+    );
+    append(&db, 3, 2 * H, 5 * H);
+    db.compact().unwrap();
+    assert_eq!(
+        metric(&registry, "prometheus_tsdb_wal_truncations_total"),
+        1.0
+    );
+    assert_eq!(
+        metric(&registry, "prometheus_tsdb_checkpoint_creations_total"),
+        1.0
+    );
+    // The truncation closed segment 0 (padding its page) and moved on to segment 1.
+    assert_eq!(
+        metric(&registry, "prometheus_tsdb_wal_segment_current"),
+        1.0
+    );
+    assert!(metric(&registry, "prometheus_tsdb_wal_completed_pages_total") >= 1.0);
+    assert_eq!(
+        metric(&registry, "prometheus_tsdb_wal_storage_size_bytes"),
+        super::maintenance::dir_size(&dir.path().join("wal")) as f64
+    );
+    assert_eq!(
+        metric(&registry, "prometheus_tsdb_wal_corruptions_total"),
+        0.0
+    );
+    let (_, text) = pm_common::metrics::render(&registry.gather(), None);
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("# TYPE prometheus_tsdb_wal_fsync_duration_seconds summary\n"),
+        "{text}"
+    );
+    assert!(text.contains("prometheus_tsdb_wal_fsync_duration_seconds_count 1\n"));
+    assert!(text.contains("prometheus_tsdb_wal_record_bytes_saved_total{compression=\"snappy\"}"));
+}

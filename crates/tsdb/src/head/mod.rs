@@ -28,7 +28,7 @@ use pm_common::model::{Labels, Matcher};
 use crate::tombstones::Tombstones;
 
 use crate::wal::checkpoint::{self, CheckpointError, Retain};
-use crate::wal::{Wal, WalError, WalOptions};
+use crate::wal::{Wal, WalError, WalMetrics, WalOptions};
 
 pub use appender::HeadAppender;
 pub use cardinality::{PostingsStats, Stat};
@@ -96,6 +96,8 @@ pub struct HeadStats {
     pub truncations: AtomicU64,
     /// WAL corruptions found (and repaired) on replay.
     pub wal_corruptions: AtomicU64,
+    pub checkpoint_creations: AtomicU64,
+    pub checkpoint_creations_failed: AtomicU64,
 }
 
 /// A handle to the head; clones share it.
@@ -129,6 +131,8 @@ pub(crate) struct HeadInner {
     /// Deleted intervals by series reference; replaced whole on change so queriers keep theirs.
     tombstones: RwLock<Arc<Tombstones>>,
     stats: HeadStats,
+    /// The WAL's counters, readable without the commit lock.
+    wal_metrics: Option<Arc<WalMetrics>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -166,6 +170,8 @@ impl Head {
             None => ReplayStats::default(),
         };
         let wal = opts.wal.map(|w| Wal::open(&wal_dir, w)).transpose()?;
+        let mut inner = inner;
+        inner.wal_metrics = wal.as_ref().map(|w| w.metrics().clone());
         lock(&inner.commit).wal = wal;
         Ok((
             Head {
@@ -197,6 +203,11 @@ impl Head {
 
     pub fn stats(&self) -> &HeadStats {
         &self.inner.stats
+    }
+
+    /// The WAL's counters; `None` for a head without a WAL.
+    pub fn wal_metrics(&self) -> Option<&Arc<WalMetrics>> {
+        self.inner.wal_metrics.as_ref()
     }
 
     /// Number of chunks (closed and open) across all series.
@@ -256,14 +267,21 @@ impl Head {
         let current = wal.next_segment()?;
         let live = |r: u64| inner.series.by_ref(r).is_some();
         let dir = wal.dir().to_owned();
-        checkpoint::checkpoint(
-            &dir,
-            current - 1,
-            &Retain {
-                series: &live,
-                mint,
-            },
-        )?;
+        inner
+            .stats
+            .checkpoint_creations
+            .fetch_add(1, Ordering::Relaxed);
+        let retain = Retain {
+            series: &live,
+            mint,
+        };
+        if let Err(e) = checkpoint::checkpoint(&dir, current - 1, &retain) {
+            inner
+                .stats
+                .checkpoint_creations_failed
+                .fetch_add(1, Ordering::Relaxed);
+            return Err(e.into());
+        }
         wal.truncate(current)?;
         Ok(())
     }
@@ -304,6 +322,7 @@ impl HeadInner {
             readers: Mutex::new(BTreeMap::new()),
             exemplars: Mutex::new(ExemplarStore::new(opts.max_exemplars)),
             tombstones: RwLock::default(),
+            wal_metrics: None,
             stats: HeadStats::default(),
         }
     }
