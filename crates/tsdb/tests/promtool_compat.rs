@@ -249,39 +249,48 @@ fn promtool_reads_vertically_compacted_blocks() {
     assert_eq!(dump.lines().collect::<Vec<_>>(), dump_lines(data));
 }
 
-#[test]
-fn promtool_reads_a_db_after_head_compaction() {
-    if !pm_testsupport::upstream_binary(PROMTOOL) {
-        return;
-    }
-    const H: i64 = 3600 * 1000;
-    let dir = tempfile::tempdir().unwrap();
-    let labels =
-        |i: usize| Labels::from_pairs([("__name__", "m".to_owned()), ("i", format!("{i}"))]);
-    let data: Data = (0..5)
+const H: i64 = 3600 * 1000;
+
+/// Five series `m{i="0".."4"}`, one sample a minute over 13 hours.
+fn thirteen_hours() -> Data {
+    (0..5)
         .map(|i| {
             (
-                labels(i),
+                Labels::from_pairs([("__name__", "m".to_owned()), ("i", format!("{i}"))]),
                 (0..13 * 60)
                     .map(|m| (m * 60_000, (m * i as i64) as f64))
                     .collect(),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// A database in `dir` holding `data`, compacted: blocks up to 10h, the rest in the head.
+fn compacted_db(dir: &Path, data: &Data) -> Db {
     let opts = DbOptions {
         retention_duration: 0,
         ..DbOptions::default()
     };
-    let db = Db::open(dir.path(), opts, &Registry::new()).unwrap();
+    let db = Db::open(dir, opts, &Registry::new()).unwrap();
     let mut app = db.appender();
-    for (l, samples) in &data {
+    for (l, samples) in data {
         for &(t, v) in samples {
             app.append(SeriesRef::UNKNOWN, l, t, v).unwrap();
         }
     }
     app.commit().unwrap();
     db.compact().unwrap();
-    db.close().unwrap();
+    db
+}
+
+#[test]
+fn promtool_reads_a_db_after_head_compaction() {
+    if !pm_testsupport::upstream_binary(PROMTOOL) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = thirteen_hours();
+    compacted_db(dir.path(), &data).close().unwrap();
 
     // Blocks: 0-6h (merged from three 2h blocks), 6-8h, 8-10h; 10-13h stays in the WAL.
     let per_hour = 5 * 60;
@@ -294,6 +303,45 @@ fn promtool_reads_a_db_after_head_compaction() {
         ]
     );
     // The dump reads the blocks and replays our WAL (snappy-compressed, with a checkpoint).
+    let dump = promtool(&["tsdb", "dump", dir.path().to_str().unwrap()]);
+    assert_eq!(dump.lines().collect::<Vec<_>>(), dump_lines(data));
+}
+
+#[test]
+fn promtool_reads_deletions_and_snapshots() {
+    if !pm_testsupport::upstream_binary(PROMTOOL) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let snap = tempfile::tempdir().unwrap();
+    let mut data = thirteen_hours();
+    let db = compacted_db(dir.path(), &data);
+    // Deleted in a block (tombstones file) and in the head (WAL tombstones record).
+    let (mint, maxt) = (H, 11 * H);
+    let one = Matcher::new(MatchType::Equal, "i", "1").unwrap();
+    db.delete(mint, maxt, &[one]).unwrap();
+    for (l, samples) in &mut data {
+        if l.get("i") == Some("1") {
+            samples.retain(|(t, _)| *t < mint || *t > maxt);
+        }
+    }
+    let snapshot = snap.path().join("20261126T000000Z-0123456789abcdef");
+    db.snapshot(&snapshot, true).unwrap();
+    db.close().unwrap();
+
+    let per_hour = 5 * 60;
+    let listed = list_rows(&snapshot);
+    assert_eq!(listed.len(), 4, "{listed:?}");
+    // The head block holds 10h to the last sample (13h - 1m), its max time one past it, with
+    // series 1's samples up to 11h deleted.
+    assert_eq!(
+        listed[3],
+        (10 * H, 13 * H - 60_000 + 1, 3 * per_hour - 61, 5)
+    );
+    std::fs::create_dir(snapshot.join("wal")).unwrap();
+    let dump = promtool(&["tsdb", "dump", snapshot.to_str().unwrap()]);
+    assert_eq!(dump.lines().collect::<Vec<_>>(), dump_lines(data.clone()));
+    // promtool replays our WAL's tombstones record too.
     let dump = promtool(&["tsdb", "dump", dir.path().to_str().unwrap()]);
     assert_eq!(dump.lines().collect::<Vec<_>>(), dump_lines(data));
 }

@@ -104,8 +104,13 @@ impl Block {
             let overlaps = chunks
                 .iter()
                 .any(|c| c.min_time <= maxt && mint <= c.max_time);
-            if overlaps {
-                next.add(r, Interval { mint, maxt });
+            if let (true, Some(first), Some(last)) = (overlaps, chunks.first(), chunks.last()) {
+                // As upstream, only as far as the series has samples.
+                let iv = Interval {
+                    mint: mint.max(first.min_time),
+                    maxt: maxt.min(last.max_time),
+                };
+                next.add(r, iv);
             }
         }
         if next == **guard {
@@ -116,6 +121,33 @@ impl Block {
         meta.stats.num_tombstones = next.num_intervals();
         meta.write(&self.dir)?;
         *guard = Arc::new(next);
+        Ok(())
+    }
+}
+
+impl Block {
+    /// Hard-links the block's files into `dir/<ulid>/` (upstream's `Block.Snapshot`): the
+    /// snapshot costs no space until the block is deleted or rewritten, and files are only ever
+    /// replaced by rename, never changed in place, so the links keep the snapshot's contents.
+    pub fn snapshot(&self, dir: &Path) -> Result<(), BlockError> {
+        let dest = dir.join(self.meta().ulid.to_string());
+        let dest_chunks = dest.join(CHUNKS_DIR);
+        std::fs::create_dir_all(&dest_chunks).map_err(BlockError::io("create", &dest_chunks))?;
+        for name in [META_FILE, INDEX_FILE, crate::tombstones::FILE_NAME] {
+            let src = self.dir.join(name);
+            // Blocks written by old versions may have no tombstones file.
+            if name == crate::tombstones::FILE_NAME && !src.exists() {
+                continue;
+            }
+            std::fs::hard_link(&src, dest.join(name)).map_err(BlockError::io("link", &src))?;
+        }
+        let chunks = self.dir.join(CHUNKS_DIR);
+        for entry in std::fs::read_dir(&chunks).map_err(BlockError::io("list", &chunks))? {
+            let entry = entry.map_err(BlockError::io("list", &chunks))?;
+            let src = entry.path();
+            std::fs::hard_link(&src, dest_chunks.join(entry.file_name()))
+                .map_err(BlockError::io("link", &src))?;
+        }
         Ok(())
     }
 }

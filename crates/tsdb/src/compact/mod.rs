@@ -129,6 +129,33 @@ impl Compactor {
         })
     }
 
+    /// Rewrites `block` without the samples its tombstones delete (upstream's
+    /// `Block.CleanTombstones` through `Compactor.Write`): a level-1 block over the same range
+    /// naming `block` as its parent, so the next reload deletes the original. `None` when
+    /// nothing was left; the original is then marked deletable.
+    pub fn rewrite(&self, dir: &Path, block: &Block) -> Result<Option<Ulid>, CompactError> {
+        let meta = block.meta();
+        let mut set = block
+            .querier(meta.min_time, meta.max_time - 1)
+            .all_chunk_series()
+            .map_err(|source| CompactError::Read {
+                dir: block.dir().to_owned(),
+                source,
+            })?;
+        let opts = BlockWriteOptions {
+            parents: vec![BlockDesc {
+                ulid: meta.ulid,
+                min_time: meta.min_time,
+                max_time: meta.max_time,
+            }],
+            ..BlockWriteOptions::default()
+        };
+        let ulid = write_block_with(dir, meta.min_time, meta.max_time, &mut set, opts)?;
+        drop_if_empty(dir, ulid, || {
+            block.update_meta(|m| m.compaction.deletable = true)
+        })
+    }
+
     /// Writes the samples of `set` in `[mint, maxt)` as a level-1 block (the head's oldest
     /// range); `None` when there were none, and then nothing is left on disk.
     pub fn write(

@@ -228,5 +228,6 @@ impl Collector for DbCollector {
             "The number of times that blocks were deleted because the maximum number of bytes was exceeded.",
             &s.size_retentions,
         );
+        super::wal_metrics::collect(&db, out);
     }
 }

@@ -7,11 +7,14 @@
 //! deletes the oldest. Every step writes the new state completely before removing the old one,
 //! and opening the directory resolves whatever a crash left in between (see [`Db::open`]).
 
+mod admin;
 mod background;
 mod maintenance;
 mod metrics;
 mod options;
 mod query;
+mod status;
+mod wal_metrics;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -20,13 +23,14 @@ use pm_common::metrics::Registry;
 
 use crate::block::{Block, BlockError, open_blocks};
 use crate::compact::{CompactError, Compactor};
-use crate::head::{Head, HeadError, HeadOptions};
+use crate::head::{Head, HeadError, HeadOptions, WalReplayProgress};
 use crate::lockfile::{DirLock, LockError};
 use crate::retention::block_ranges;
 use crate::wal::WalOptions;
 
 pub use background::BackgroundCompaction;
 pub use options::DbOptions;
+pub use status::{HeadStatus, TsdbStatus};
 
 use metrics::{DbCollector, DbStats};
 
@@ -46,6 +50,10 @@ pub enum DbError {
     Head(#[from] HeadError),
     #[error("compaction: {0}")]
     Compact(#[from] CompactError),
+    #[error("cannot snapshot into the data directory itself")]
+    SnapshotIntoDataDir,
+    #[error("snapshot directory {0} must not be a valid ULID")]
+    SnapshotDirIsUlid(PathBuf),
 }
 
 /// An open data directory. Queriers and appenders it hands out may outlive calls on it, but
@@ -67,6 +75,7 @@ pub(crate) struct Shared {
     /// One compaction (head or blocks) at a time.
     compaction: Mutex<()>,
     stats: DbStats,
+    replay: Arc<WalReplayProgress>,
 }
 
 impl Db {
@@ -79,6 +88,17 @@ impl Db {
         dir: impl AsRef<Path>,
         opts: DbOptions,
         registry: &Registry,
+    ) -> Result<Db, DbError> {
+        Self::open_with_progress(dir, opts, registry, Arc::default())
+    }
+
+    /// [`Db::open`], reporting the WAL replay to `progress` (which a server hands to its status
+    /// API and readiness check before it starts opening) and marking it done once open.
+    pub fn open_with_progress(
+        dir: impl AsRef<Path>,
+        opts: DbOptions,
+        registry: &Registry,
+        progress: Arc<WalReplayProgress>,
     ) -> Result<Db, DbError> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|source| DbError::CreateDir {
@@ -99,7 +119,7 @@ impl Db {
             }),
             ..HeadOptions::default()
         };
-        let (head, replay) = Head::open(&dir, head_opts)?;
+        let (head, replay) = Head::open_with_progress(&dir, head_opts, &progress)?;
         tracing::info!(
             records = ?replay,
             blocks = blocks.len(),
@@ -126,9 +146,11 @@ impl Db {
             compactor,
             compaction: Mutex::new(()),
             stats: DbStats::default(),
+            replay: progress,
         });
         shared.reload_blocks()?;
         registry.register(Arc::new(DbCollector::new(&shared)));
+        shared.replay.finish();
         Ok(Db { shared, lock })
     }
 
@@ -187,5 +209,7 @@ impl Shared {
     }
 }
 
+#[cfg(test)]
+mod admin_tests;
 #[cfg(test)]
 mod tests;

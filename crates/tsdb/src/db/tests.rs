@@ -5,21 +5,21 @@ use pm_storage::{Appendable, Queryable, SeriesRef};
 use super::*;
 use crate::block::testutil::collect;
 
-const H: i64 = 3600 * 1000;
+pub(super) const H: i64 = 3600 * 1000;
 
-fn opts() -> DbOptions {
+pub(super) fn opts() -> DbOptions {
     DbOptions {
         retention_duration: 0,
         ..DbOptions::default()
     }
 }
 
-fn labels(i: usize) -> Labels {
+pub(super) fn labels(i: usize) -> Labels {
     Labels::from_pairs([("__name__", "m".to_owned()), ("i", format!("{i}"))])
 }
 
 /// One sample per minute for `series` series over `[from, to)`, value = timestamp in minutes.
-fn append(db: &Db, series: usize, from: i64, to: i64) {
+pub(super) fn append(db: &Db, series: usize, from: i64, to: i64) {
     let mut app = db.appender();
     for t in (from..to).step_by(60_000) {
         for i in 0..series {
@@ -30,13 +30,13 @@ fn append(db: &Db, series: usize, from: i64, to: i64) {
     app.commit().unwrap();
 }
 
-fn read(db: &Db, mint: i64, maxt: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
+pub(super) fn read(db: &Db, mint: i64, maxt: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
     let q = db.querier(mint, maxt).unwrap();
     let all = Matcher::new(MatchType::Equal, "__name__", "m").unwrap();
     collect(q.select(true, None, &[all]))
 }
 
-fn expected(series: usize, from: i64, to: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
+pub(super) fn expected(series: usize, from: i64, to: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
     let mut out: Vec<_> = (0..series)
         .map(|i| {
             let samples = (from..to)
@@ -50,7 +50,7 @@ fn expected(series: usize, from: i64, to: i64) -> Vec<(Labels, Vec<(i64, f64)>)>
     out
 }
 
-fn metric(registry: &Registry, name: &str) -> f64 {
+pub(super) fn metric(registry: &Registry, name: &str) -> f64 {
     let families = registry.gather();
     let f = families
         .iter()
@@ -265,4 +265,57 @@ fn appends_before_the_persisted_range_are_out_of_bounds_after_a_restart() {
         app.append(SeriesRef::UNKNOWN, &labels(0), 2 * H, 1.0)
             .is_ok()
     );
+}
+
+#[test]
+fn wal_metrics_follow_writes_and_truncations() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::new();
+    let db = Db::open(dir.path(), opts(), &registry).unwrap();
+    append(&db, 3, 0, 2 * H);
+    let parts = metric(&registry, "prometheus_tsdb_wal_record_part_writes_total");
+    assert!(parts >= 2.0, "series and samples records: {parts}");
+    assert!(metric(&registry, "prometheus_tsdb_wal_page_flushes_total") >= 1.0);
+    assert!(
+        metric(
+            &registry,
+            "prometheus_tsdb_wal_record_parts_bytes_written_total"
+        ) > 0.0
+    );
+    assert_eq!(
+        metric(&registry, "prometheus_tsdb_wal_truncations_total"),
+        0.0
+    );
+    append(&db, 3, 2 * H, 5 * H);
+    db.compact().unwrap();
+    assert_eq!(
+        metric(&registry, "prometheus_tsdb_wal_truncations_total"),
+        1.0
+    );
+    assert_eq!(
+        metric(&registry, "prometheus_tsdb_checkpoint_creations_total"),
+        1.0
+    );
+    // The truncation closed segment 0 (padding its page) and moved on to segment 1.
+    assert_eq!(
+        metric(&registry, "prometheus_tsdb_wal_segment_current"),
+        1.0
+    );
+    assert!(metric(&registry, "prometheus_tsdb_wal_completed_pages_total") >= 1.0);
+    assert_eq!(
+        metric(&registry, "prometheus_tsdb_wal_storage_size_bytes"),
+        super::maintenance::dir_size(&dir.path().join("wal")) as f64
+    );
+    assert_eq!(
+        metric(&registry, "prometheus_tsdb_wal_corruptions_total"),
+        0.0
+    );
+    let (_, text) = pm_common::metrics::render(&registry.gather(), None);
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("# TYPE prometheus_tsdb_wal_fsync_duration_seconds summary\n"),
+        "{text}"
+    );
+    assert!(text.contains("prometheus_tsdb_wal_fsync_duration_seconds_count 1\n"));
+    assert!(text.contains("prometheus_tsdb_wal_record_bytes_saved_total{compression=\"snappy\"}"));
 }

@@ -167,6 +167,11 @@ impl Postings {
         Some(refs)
     }
 
+    /// Every label name with its values and their series.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &BTreeMap<String, Vec<u64>>)> {
+        self.map.iter().map(|(n, v)| (n.as_str(), v))
+    }
+
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.map.keys().map(String::as_str)
     }

@@ -8,6 +8,8 @@
 //! queriers snapshot, so a querier never sees a commit that finished after it was opened.
 
 mod appender;
+mod cardinality;
+mod delete;
 mod exemplars;
 mod index;
 mod querier;
@@ -21,14 +23,17 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use pm_common::model::Labels;
+use pm_common::model::{Labels, Matcher};
+
+use crate::tombstones::Tombstones;
 
 use crate::wal::checkpoint::{self, CheckpointError, Retain};
-use crate::wal::{Wal, WalError, WalOptions};
+use crate::wal::{Wal, WalError, WalMetrics, WalOptions};
 
 pub use appender::HeadAppender;
+pub use cardinality::{PostingsStats, Stat};
 pub use querier::{HeadChunkQuerier, HeadQuerier};
-pub use replay::ReplayStats;
+pub use replay::{ReplayStats, WalReplayProgress, WalReplayStatus};
 
 use exemplars::ExemplarStore;
 use index::{Postings, SeriesMap};
@@ -89,6 +94,10 @@ pub struct HeadStats {
     pub chunks_created: AtomicU64,
     pub chunks_removed: AtomicU64,
     pub truncations: AtomicU64,
+    /// WAL corruptions found (and repaired) on replay.
+    pub wal_corruptions: AtomicU64,
+    pub checkpoint_creations: AtomicU64,
+    pub checkpoint_creations_failed: AtomicU64,
 }
 
 /// A handle to the head; clones share it.
@@ -119,7 +128,11 @@ pub(crate) struct HeadInner {
     /// Snapshots of open queriers, with how many share each.
     readers: Mutex<BTreeMap<u64, usize>>,
     exemplars: Mutex<ExemplarStore>,
+    /// Deleted intervals by series reference; replaced whole on change so queriers keep theirs.
+    tombstones: RwLock<Arc<Tombstones>>,
     stats: HeadStats,
+    /// The WAL's counters, readable without the commit lock.
+    wal_metrics: Option<Arc<WalMetrics>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -140,13 +153,25 @@ impl Head {
         dir: impl AsRef<Path>,
         opts: HeadOptions,
     ) -> Result<(Head, ReplayStats), HeadError> {
+        Self::open_with_progress(dir, opts, &WalReplayProgress::default())
+    }
+
+    /// [`Head::open`], reporting the replay's progress to `progress` as it goes (it is not
+    /// marked done: the caller decides when it is ready).
+    pub fn open_with_progress(
+        dir: impl AsRef<Path>,
+        opts: HeadOptions,
+        progress: &WalReplayProgress,
+    ) -> Result<(Head, ReplayStats), HeadError> {
         let wal_dir = dir.as_ref().join("wal");
         let inner = HeadInner::new(opts, None);
         let stats = match opts.wal {
-            Some(_) => replay::replay(&inner, &wal_dir)?,
+            Some(_) => replay::replay(&inner, &wal_dir, progress)?,
             None => ReplayStats::default(),
         };
         let wal = opts.wal.map(|w| Wal::open(&wal_dir, w)).transpose()?;
+        let mut inner = inner;
+        inner.wal_metrics = wal.as_ref().map(|w| w.metrics().clone());
         lock(&inner.commit).wal = wal;
         Ok((
             Head {
@@ -170,8 +195,19 @@ impl Head {
         self.inner.series.all().len()
     }
 
+    /// The cardinality statistics of the head's series: the top `limit` of each list, with
+    /// `by_label`'s values as the first list (upstream's `Head.PostingsCardinalityStats`).
+    pub fn postings_stats(&self, by_label: &str, limit: usize) -> PostingsStats {
+        index_read(&self.inner.postings).stats(by_label, limit)
+    }
+
     pub fn stats(&self) -> &HeadStats {
         &self.inner.stats
+    }
+
+    /// The WAL's counters; `None` for a head without a WAL.
+    pub fn wal_metrics(&self) -> Option<&Arc<WalMetrics>> {
+        self.inner.wal_metrics.as_ref()
     }
 
     /// Number of chunks (closed and open) across all series.
@@ -214,6 +250,10 @@ impl Head {
         } else {
             new_min.min(mint)
         };
+        inner.update_tombstones(|t| {
+            t.truncate_before(mint);
+            t.retain_series(|r| inner.series.by_ref(r).is_some());
+        });
         inner.min_time.store(new_min, Ordering::Release);
         if new_min == i64::MAX {
             inner.max_time.store(i64::MIN, Ordering::Release);
@@ -227,14 +267,21 @@ impl Head {
         let current = wal.next_segment()?;
         let live = |r: u64| inner.series.by_ref(r).is_some();
         let dir = wal.dir().to_owned();
-        checkpoint::checkpoint(
-            &dir,
-            current - 1,
-            &Retain {
-                series: &live,
-                mint,
-            },
-        )?;
+        inner
+            .stats
+            .checkpoint_creations
+            .fetch_add(1, Ordering::Relaxed);
+        let retain = Retain {
+            series: &live,
+            mint,
+        };
+        if let Err(e) = checkpoint::checkpoint(&dir, current - 1, &retain) {
+            inner
+                .stats
+                .checkpoint_creations_failed
+                .fetch_add(1, Ordering::Relaxed);
+            return Err(e.into());
+        }
         wal.truncate(current)?;
         Ok(())
     }
@@ -274,6 +321,8 @@ impl HeadInner {
             visible_seq: AtomicU64::new(0),
             readers: Mutex::new(BTreeMap::new()),
             exemplars: Mutex::new(ExemplarStore::new(opts.max_exemplars)),
+            tombstones: RwLock::default(),
+            wal_metrics: None,
             stats: HeadStats::default(),
         }
     }
@@ -292,6 +341,26 @@ impl HeadInner {
             self.stats.series_created.fetch_add(1, Ordering::Relaxed);
         }
         (s, created)
+    }
+
+    /// The series whose labels satisfy all `matchers`, in no particular order.
+    fn matching(&self, matchers: &[Matcher]) -> Vec<Arc<MemSeries>> {
+        let candidates = index_read(&self.postings).candidates(matchers);
+        let series: Vec<_> = match candidates {
+            Some(refs) => refs
+                .into_iter()
+                .filter_map(|r| self.series.by_ref(r))
+                .collect(),
+            None => self.series.all(),
+        };
+        series
+            .into_iter()
+            .filter(|s| {
+                matchers
+                    .iter()
+                    .all(|m| m.matches(s.labels.get_or_empty(m.name())))
+            })
+            .collect()
     }
 
     fn observe_time(&self, t: i64) {

@@ -12,9 +12,11 @@ use pm_storage::{
     ValueType, VecSeriesSet, Warnings,
 };
 
+use super::delete::apply_tombstones;
 use super::series::{MemSeries, decode_xor};
 use super::{Head, HeadInner, index_read, lock};
 use crate::chunkenc::XorChunk;
+use crate::tombstones::Tombstones;
 
 /// A sample querier over the head; see [`pm_storage::Querier`].
 pub struct HeadQuerier {
@@ -29,6 +31,7 @@ pub struct HeadChunkQuerier {
     mint: i64,
     maxt: i64,
     snapshot: u64,
+    tombstones: Arc<Tombstones>,
 }
 
 impl Drop for HeadChunkQuerier {
@@ -59,6 +62,7 @@ impl Head {
             mint,
             maxt,
             snapshot,
+            tombstones: self.inner.tombstones(),
         }
     }
 }
@@ -93,7 +97,8 @@ impl Chunk for HeadChunk {
     }
 }
 
-fn encode(samples: &[(i64, f64)]) -> Option<ChunkMeta> {
+/// An XOR chunk of `samples` (sorted, unique timestamps); `None` when there are none.
+pub(super) fn encode_head_chunk(samples: &[(i64, f64)]) -> Option<ChunkMeta> {
     let (first, last) = (samples.first()?, samples.last()?);
     let mut c = XorChunk::new();
     let mut app = c.appender().expect("a new chunk is intact");
@@ -112,22 +117,7 @@ fn encode(samples: &[(i64, f64)]) -> Option<ChunkMeta> {
 
 impl HeadChunkQuerier {
     fn matching(&self, matchers: &[Matcher]) -> Vec<Arc<MemSeries>> {
-        let candidates = index_read(&self.head.postings).candidates(matchers);
-        let series: Vec<_> = match candidates {
-            Some(refs) => refs
-                .into_iter()
-                .filter_map(|r| self.head.series.by_ref(r))
-                .collect(),
-            None => self.head.series.all(),
-        };
-        series
-            .into_iter()
-            .filter(|s| {
-                matchers
-                    .iter()
-                    .all(|m| m.matches(s.labels.get_or_empty(m.name())))
-            })
-            .collect()
+        self.head.matching(matchers)
     }
 
     /// The chunks of `s` this querier sees in its range, sorted by start time.
@@ -164,16 +154,16 @@ impl HeadChunkQuerier {
             .map(|&(t, v, _)| (t, v))
             .collect();
         drop(d);
-        out.extend(encode(&ooo));
+        out.extend(encode_head_chunk(&ooo));
         out.sort_by_key(|c| c.min_time);
-        out
+        apply_tombstones(out, self.tombstones.get(s.r))
     }
 
     /// The samples of a chunk up to `maxt`, as a chunk of their own.
     fn cut(&self, bytes: &[u8], maxt: i64) -> Option<ChunkMeta> {
         let mut samples = Vec::new();
         decode_xor(bytes, i64::MIN, maxt, &mut samples);
-        encode(&samples)
+        encode_head_chunk(&samples)
     }
 
     fn select_chunks(&self, sort: bool, matchers: &[Matcher]) -> Vec<HeadChunkSeries> {

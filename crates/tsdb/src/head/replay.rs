@@ -4,13 +4,13 @@ use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use super::series::MemSeries;
 use super::{HeadError, HeadInner, lock};
 use crate::record::{self, Record};
 use crate::wal::checkpoint::last_checkpoint;
-use crate::wal::{LogReader, WalError, repair};
+use crate::wal::{LogReader, WalError, list_segments, repair};
 
 /// What a replay found, for the startup log.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,27 +21,87 @@ pub struct ReplayStats {
     pub series: u64,
     pub samples: u64,
     pub exemplars: u64,
+    pub tombstones: u64,
     /// Samples, exemplars or metadata naming a series no record defined (upstream logs these
     /// as unknown series references).
     pub unknown_refs: u64,
-    /// Records the head cannot hold yet (native histograms, tombstones), skipped.
+    /// Records the head cannot hold yet (native histograms), skipped.
     pub skipped: u64,
     /// What the repair of a torn or corrupt tail did.
     pub repaired: Option<String>,
 }
 
-pub(super) fn replay(inner: &HeadInner, wal_dir: &Path) -> Result<ReplayStats, HeadError> {
+/// Where the WAL replay is, for `/api/v1/status/walreplay`, and whether the database is open
+/// (so `/-/ready` can say no until then). Shared with whoever waits for the open.
+#[derive(Debug, Default)]
+pub struct WalReplayProgress {
+    min: AtomicI64,
+    max: AtomicI64,
+    current: AtomicI64,
+    done: AtomicBool,
+}
+
+/// Upstream's WAL replay status: the first and last segment to replay (after the checkpoint),
+/// and the segment being replayed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct WalReplayStatus {
+    pub min: i64,
+    pub max: i64,
+    pub current: i64,
+}
+
+impl WalReplayProgress {
+    pub fn status(&self) -> WalReplayStatus {
+        WalReplayStatus {
+            min: self.min.load(Ordering::Acquire),
+            max: self.max.load(Ordering::Acquire),
+            current: self.current.load(Ordering::Acquire),
+        }
+    }
+
+    /// Whether the replay (and, for a database, the whole open) has finished.
+    pub fn is_done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn finish(&self) {
+        self.done.store(true, Ordering::Release);
+    }
+
+    fn start(&self, min: i64, max: i64) {
+        self.min.store(min, Ordering::Release);
+        self.max.store(max, Ordering::Release);
+        self.current.store(min, Ordering::Release);
+    }
+}
+
+pub(super) fn replay(
+    inner: &HeadInner,
+    wal_dir: &Path,
+    progress: &WalReplayProgress,
+) -> Result<ReplayStats, HeadError> {
     let mut stats = ReplayStats::default();
     let mut refs = HashMap::new();
     let checkpoint = last_checkpoint(wal_dir)?;
     if let Some((dir, n)) = &checkpoint {
         stats.checkpoint = Some(*n);
         // A checkpoint was fsynced before it got its name: damage there is not a torn write.
-        replay_log(inner, dir, 0..=u32::MAX, &mut refs, &mut stats)?;
+        replay_log(inner, dir, 0..=u32::MAX, &mut refs, &mut stats, None)?;
     }
     let first = checkpoint.map_or(0, |(_, n)| n + 1);
-    match replay_log(inner, wal_dir, first..=u32::MAX, &mut refs, &mut stats) {
+    let last = list_segments(wal_dir)?.last().map_or(-1, |&n| i64::from(n));
+    progress.start(i64::from(first), last);
+    let replayed = replay_log(
+        inner,
+        wal_dir,
+        first..=u32::MAX,
+        &mut refs,
+        &mut stats,
+        Some(progress),
+    );
+    match replayed {
         Err(HeadError::Wal(WalError::Corruption(c))) => {
+            inner.stats.wal_corruptions.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(err = %c, "WAL corruption detected; repairing");
             let what = repair(wal_dir, &c)?;
             tracing::warn!(repair = %what, "WAL repaired");
@@ -49,13 +109,14 @@ pub(super) fn replay(inner: &HeadInner, wal_dir: &Path) -> Result<ReplayStats, H
         }
         other => other?,
     }
+    progress.current.store(last, Ordering::Release);
     for s in refs.values() {
         s.lock().trim_commits(0);
     }
     if stats.skipped > 0 {
         tracing::warn!(
             records = stats.skipped,
-            "skipped WAL records of kinds the head does not hold (native histograms, tombstones)"
+            "skipped WAL records of kinds the head does not hold (native histograms)"
         );
     }
     if stats.unknown_refs > 0 {
@@ -73,6 +134,7 @@ fn replay_log(
     segments: RangeInclusive<u32>,
     refs: &mut HashMap<u64, Arc<MemSeries>>,
     stats: &mut ReplayStats,
+    progress: Option<&WalReplayProgress>,
 ) -> Result<(), HeadError> {
     let mut reader = LogReader::open(dir, segments)?;
     let ooo = inner.opts.out_of_order_time_window > 0;
@@ -82,6 +144,9 @@ fn replay_log(
             None => return Ok(()),
         };
         let rec = rec.map_err(|e| WalError::Corruption(reader.corruption(e.to_string())))?;
+        if let (Some(p), (Some(segment), _)) = (progress, reader.position()) {
+            p.current.store(i64::from(segment), Ordering::Relaxed);
+        }
         stats.records += 1;
         match rec {
             Record::Series(series) => {
@@ -138,10 +203,23 @@ fn replay_log(
                     });
                 }
             }
-            Record::Histograms(_)
-            | Record::FloatHistograms(_)
-            | Record::Tombstones(_)
-            | Record::MmapMarkers(_) => stats.skipped += 1,
+            Record::Tombstones(stones) => {
+                let mut known = Vec::with_capacity(stones.len());
+                for mut s in stones {
+                    match refs.get(&s.r) {
+                        Some(m) => {
+                            s.r = m.r;
+                            known.push(s);
+                        }
+                        None => stats.unknown_refs += 1,
+                    }
+                }
+                stats.tombstones += known.len() as u64;
+                inner.add_tombstones(&known);
+            }
+            Record::Histograms(_) | Record::FloatHistograms(_) | Record::MmapMarkers(_) => {
+                stats.skipped += 1
+            }
         }
     }
 }

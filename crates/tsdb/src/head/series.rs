@@ -124,6 +124,15 @@ impl SeriesData {
         }
     }
 
+    /// Newest timestamp held (in order or out of order), `None` when empty.
+    pub(crate) fn max_time(&self) -> Option<i64> {
+        let ooo = self.ooo.last().map(|s| s.0);
+        if self.closed.is_empty() && self.open.is_none() {
+            return ooo;
+        }
+        Some(ooo.map_or(self.max_t, |t| t.max(self.max_t)))
+    }
+
     /// Appends a sample the appender validated (or one replayed from the WAL, which is checked
     /// here the same way) as commit `seq`.
     pub(crate) fn apply(

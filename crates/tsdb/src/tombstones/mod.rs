@@ -75,6 +75,20 @@ impl Tombstones {
         *list = merged;
     }
 
+    /// Drops intervals ending before `mint`, and series left without any (upstream's
+    /// `MemTombstones.TruncateBefore`, run when the head is truncated).
+    pub fn truncate_before(&mut self, mint: i64) {
+        self.series.retain(|_, ivs| {
+            ivs.retain(|iv| iv.maxt >= mint);
+            !ivs.is_empty()
+        });
+    }
+
+    /// Keeps only the series `keep` accepts.
+    pub fn retain_series(&mut self, mut keep: impl FnMut(u64) -> bool) {
+        self.series.retain(|r, _| keep(*r));
+    }
+
     /// The encoded file contents.
     pub fn encode(&self) -> Vec<u8> {
         let mut buf = EncBuf::new();

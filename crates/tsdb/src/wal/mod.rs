@@ -11,6 +11,7 @@
 //! what a truncated prefix of segments still contributes to the head.
 
 pub mod checkpoint;
+mod metrics;
 mod reader;
 #[cfg(test)]
 mod tests;
@@ -19,6 +20,7 @@ mod writer;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use metrics::WalMetrics;
 pub use reader::{Corruption, LogReader};
 pub use writer::{Compression, Wal, WalOptions, repair};
 

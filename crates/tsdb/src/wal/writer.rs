@@ -3,10 +3,12 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
 
 use super::{
     Corruption, FRAG_FIRST, FRAG_FULL, FRAG_LAST, FRAG_MIDDLE, PAGE_SIZE, RECORD_HEADER_SIZE,
-    SNAPPY_FLAG, WalError, list_segments, segment_name,
+    SNAPPY_FLAG, WalError, WalMetrics, list_segments, segment_name,
 };
 
 /// Record compression, upstream's `--storage.tsdb.wal-compression`. Only snappy is written;
@@ -51,6 +53,7 @@ pub struct Wal {
     flushed: usize,
     compressed: Vec<u8>,
     snappy: snap::raw::Encoder,
+    metrics: Arc<WalMetrics>,
 }
 
 impl Wal {
@@ -64,6 +67,10 @@ impl Wal {
         std::fs::create_dir_all(&dir).map_err(WalError::io("create directory", &dir))?;
         let next = list_segments(&dir)?.last().map_or(0, |&n| n + 1);
         let file = create_segment(&dir, next)?;
+        let metrics = Arc::new(WalMetrics::default());
+        metrics
+            .segment_current
+            .store(u64::from(next), std::sync::atomic::Ordering::Relaxed);
         Ok(Wal {
             dir,
             opts,
@@ -74,7 +81,13 @@ impl Wal {
             flushed: 0,
             compressed: Vec::new(),
             snappy: snap::raw::Encoder::new(),
+            metrics,
         })
+    }
+
+    /// The log's own counters, shared with whoever exports them.
+    pub fn metrics(&self) -> &Arc<WalMetrics> {
+        &self.metrics
     }
 
     pub fn dir(&self) -> &Path {
@@ -88,10 +101,14 @@ impl Wal {
 
     /// Appends records and hands them to the OS.
     pub fn log<R: AsRef<[u8]>>(&mut self, records: &[R]) -> Result<(), WalError> {
-        for rec in records {
-            self.log_one(rec.as_ref())?;
+        let result = records
+            .iter()
+            .try_for_each(|rec| self.log_one(rec.as_ref()))
+            .and_then(|()| self.write_out());
+        if result.is_err() {
+            WalMetrics::inc(&self.metrics.writes_failed, 1);
         }
-        self.write_out()
+        result
     }
 
     fn log_one(&mut self, rec: &[u8]) -> Result<(), WalError> {
@@ -109,6 +126,10 @@ impl Wal {
             _ => None,
         };
         let flag = if compressed.is_some() { SNAPPY_FLAG } else { 0 };
+        if let Some(c) = &compressed {
+            let saved = rec.len().saturating_sub(c.len()) as u64;
+            WalMetrics::inc(&self.metrics.record_bytes_saved, saved);
+        }
         let data: &[u8] = compressed.as_deref().unwrap_or(rec);
         let room = PAGE_SIZE - RECORD_HEADER_SIZE;
         let pages_left = (self.opts.segment_size - self.page_start) / PAGE_SIZE - 1;
@@ -143,6 +164,11 @@ impl Wal {
             self.page
                 .extend_from_slice(&crc32c::crc32c(part).to_be_bytes());
             self.page.extend_from_slice(part);
+            WalMetrics::inc(&self.metrics.record_part_writes, 1);
+            WalMetrics::inc(
+                &self.metrics.record_parts_bytes,
+                (n + RECORD_HEADER_SIZE) as u64,
+            );
             rest = tail;
             first = false;
             if rest.is_empty() {
@@ -159,6 +185,7 @@ impl Wal {
     fn finish_page(&mut self) -> Result<(), WalError> {
         self.page.resize(PAGE_SIZE, 0);
         self.write_out()?;
+        WalMetrics::inc(&self.metrics.completed_pages, 1);
         self.page.clear();
         self.flushed = 0;
         self.page_start += PAGE_SIZE;
@@ -175,6 +202,7 @@ impl Wal {
                 .write_all(&self.page[self.flushed..])
                 .map_err(WalError::io("write", &path))?;
             self.flushed = self.page.len();
+            WalMetrics::inc(&self.metrics.page_flushes, 1);
         }
         Ok(())
     }
@@ -186,10 +214,15 @@ impl Wal {
         if !self.page.is_empty() {
             self.page.resize(PAGE_SIZE, 0);
             self.write_out()?;
+            WalMetrics::inc(&self.metrics.completed_pages, 1);
         }
         self.sync()?;
         self.segment += 1;
         self.file = create_segment(&self.dir, self.segment)?;
+        self.metrics.segment_current.store(
+            u64::from(self.segment),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         self.page.clear();
         self.flushed = 0;
         self.page_start = 0;
@@ -199,11 +232,23 @@ impl Wal {
     /// Makes everything logged so far durable.
     pub fn sync(&mut self) -> Result<(), WalError> {
         let path = segment_name(&self.dir, self.segment);
-        self.file.sync_data().map_err(WalError::io("fsync", &path))
+        let start = Instant::now();
+        let result = self.file.sync_data().map_err(WalError::io("fsync", &path));
+        self.metrics.observe_fsync(start.elapsed());
+        result
     }
 
     /// Deletes the segments before `first`; they must be covered by a checkpoint.
     pub fn truncate(&mut self, first: u32) -> Result<(), WalError> {
+        WalMetrics::inc(&self.metrics.truncations, 1);
+        let result = self.remove_segments_before(first);
+        if result.is_err() {
+            WalMetrics::inc(&self.metrics.truncations_failed, 1);
+        }
+        result
+    }
+
+    fn remove_segments_before(&mut self, first: u32) -> Result<(), WalError> {
         for n in list_segments(&self.dir)? {
             if n >= first || n >= self.segment {
                 break;
