@@ -4,10 +4,37 @@
 //! The unit of exchange is the [`TargetGroup`], upstream's `targetgroup.Group`: a provider
 //! reports groups keyed by `source`; a later group with the same source replaces the earlier
 //! one, and a group with no targets withdraws it.
+//!
+//! A [`Manager`] takes one list of [`SdConfig`]s per set name
+//! ([`Manager::apply_config`]), runs one provider task per distinct config and publishes the
+//! merged [`TargetSets`] through a `watch` channel ([`Manager::subscribe`]), at most once per
+//! throttle period, as upstream's discovery manager does.
+
+mod config;
+pub mod consul;
+pub mod dns;
+pub mod file;
+mod glob;
+pub mod http;
+mod manager;
+mod metrics;
+mod provider;
+mod refresh;
+mod static_sd;
+mod wire;
+
+#[cfg(test)]
+mod testutil;
 
 use std::collections::HashMap;
 
 use pm_common::model::Labels;
+
+pub use config::{
+    ConsulSdConfig, ConsulSettings, DnsSdConfig, FileSdConfig, HttpSdConfig, SdConfig,
+};
+pub use manager::{Manager, ManagerOptions};
+pub use metrics::Metrics;
 
 /// Targets found together by one provider, sharing `labels`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

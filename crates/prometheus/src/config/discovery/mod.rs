@@ -17,10 +17,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_norway::{Mapping, Value};
 
-pub use typed::{ConsulSdConfig, ConsulSettings, DnsSdConfig, FileSdConfig, HttpSdConfig};
+pub use pm_discovery::{ConsulSdConfig, ConsulSettings, DnsSdConfig, FileSdConfig, HttpSdConfig};
 pub use unsupported::UnsupportedSdConfig;
 
 use super::global::GoQuoted;
+use typed::Wire;
 
 /// One entry of `static_configs`: fixed targets sharing labels.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -83,10 +84,10 @@ impl ServiceDiscovery {
             let key = key.as_str().unwrap_or_default().to_owned();
             match key.as_str() {
                 STATIC => sd.static_configs = list(&key, value, check_target_group)?,
-                FILE => sd.file_sd_configs = list(&key, value, FileSdConfig::validate)?,
-                DNS => sd.dns_sd_configs = list(&key, value, DnsSdConfig::validate)?,
-                CONSUL => sd.consul_sd_configs = list(&key, value, |_| Ok(()))?,
-                HTTP => sd.http_sd_configs = list(&key, value, |_| Ok(()))?,
+                FILE => sd.file_sd_configs = list(&key, value, typed::validate_file)?,
+                DNS => sd.dns_sd_configs = list(&key, value, typed::validate_dns)?,
+                CONSUL => sd.consul_sd_configs = unwire(list(&key, value, |_| Ok(()))?),
+                HTTP => sd.http_sd_configs = unwire(list(&key, value, |_| Ok(()))?),
                 _ => {
                     let mechanism = unsupported::mechanism(&key)
                         .ok_or_else(|| E::custom(format!("unknown field `{key}`")))?;
@@ -120,8 +121,10 @@ impl ServiceDiscovery {
         put::<_, E>(&mut out, STATIC, &self.static_configs)?;
         put::<_, E>(&mut out, FILE, &self.file_sd_configs)?;
         put::<_, E>(&mut out, DNS, &self.dns_sd_configs)?;
-        put::<_, E>(&mut out, CONSUL, &self.consul_sd_configs)?;
-        put::<_, E>(&mut out, HTTP, &self.http_sd_configs)?;
+        let consul: Vec<_> = self.consul_sd_configs.iter().map(Wire).collect();
+        put::<_, E>(&mut out, CONSUL, &consul)?;
+        let http: Vec<_> = self.http_sd_configs.iter().map(Wire).collect();
+        put::<_, E>(&mut out, HTTP, &http)?;
         for config in &self.unsupported {
             let value = serde_norway::to_value(config).map_err(E::custom)?;
             out.entry(config.key().to_owned()).or_default().push(value);
@@ -158,6 +161,10 @@ impl ServiceDiscovery {
         }
         Ok(())
     }
+}
+
+fn unwire<T>(items: Vec<Wire<T>>) -> Vec<T> {
+    items.into_iter().map(|Wire(item)| item).collect()
 }
 
 fn check_target_group(group: &mut TargetGroup) -> Result<(), String> {

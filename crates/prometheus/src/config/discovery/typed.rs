@@ -1,52 +1,26 @@
-//! The SD mechanisms the server implements: file, DNS, Consul and HTTP.
+//! Decoding and load-time checks of the SD mechanisms the server implements (file, DNS,
+//! Consul and HTTP). The config types live in pm-discovery, which runs them; the Consul and
+//! HTTP entries inline the HTTP client keys, so they travel through [`Wire`].
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
-use pm_common::config::http::{BasicAuth, HttpClientConfig};
-use pm_common::config::{Duration, Secret, join_dir};
+use pm_common::config::Duration;
+use pm_common::config::http::BasicAuth;
+use pm_discovery::{ConsulSdConfig, ConsulSettings, DnsSdConfig, FileSdConfig, HttpSdConfig};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::config::global::GoQuoted;
 use crate::config::inline;
 
-/// `file_sd_configs`: targets read from JSON/YAML files, re-read on change and every
-/// `refresh_interval`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FileSdConfig {
-    pub files: Vec<String>,
-    #[serde(skip_serializing_if = "crate::config::units::is_zero_duration")]
-    pub refresh_interval: Duration,
-}
-
-impl Default for FileSdConfig {
-    fn default() -> Self {
-        FileSdConfig {
-            files: Vec::new(),
-            refresh_interval: Duration::from_secs(300),
-        }
+/// Upstream's checks of a `file_sd_configs` entry.
+pub(super) fn validate_file(config: &mut FileSdConfig) -> Result<(), String> {
+    if config.files.is_empty() {
+        return Err("file service discovery config must contain at least one path name".into());
     }
-}
-
-impl FileSdConfig {
-    pub(crate) fn validate(&mut self) -> Result<(), String> {
-        if self.files.is_empty() {
-            return Err("file service discovery config must contain at least one path name".into());
-        }
-        match self.files.iter().find(|f| !is_valid_file_sd_name(f)) {
-            Some(bad) => Err(format!(
-                "path name {} is not valid for file discovery",
-                GoQuoted(bad)
-            )),
-            None => Ok(()),
-        }
-    }
-
-    pub fn set_directory(&mut self, dir: &Path) {
-        for file in &mut self.files {
-            *file = join_dir(dir, file);
-        }
+    match config.files.iter().find(|f| !is_valid_file_sd_name(f)) {
+        Some(bad) => Err(format!(
+            "path name {} is not valid for file discovery",
+            GoQuoted(bad)
+        )),
+        None => Ok(()),
     }
 }
 
@@ -59,117 +33,29 @@ fn is_valid_file_sd_name(name: &str) -> bool {
     glob_ok && EXTENSIONS.iter().any(|ext| name.ends_with(ext))
 }
 
-/// `dns_sd_configs`: targets from DNS records, re-resolved every `refresh_interval`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DnsSdConfig {
-    pub names: Vec<String>,
-    #[serde(skip_serializing_if = "crate::config::units::is_zero_duration")]
-    pub refresh_interval: Duration,
-    #[serde(rename = "type")]
-    pub record_type: String,
-    /// The port for A/AAAA/MX/NS targets; SRV records carry their own.
-    pub port: u16,
-}
-
-impl Default for DnsSdConfig {
-    fn default() -> Self {
-        DnsSdConfig {
-            names: Vec::new(),
-            refresh_interval: Duration::from_secs(30),
-            record_type: "SRV".to_owned(),
-            port: 0,
+/// Upstream's checks of a `dns_sd_configs` entry.
+pub(super) fn validate_dns(config: &mut DnsSdConfig) -> Result<(), String> {
+    if config.names.is_empty() {
+        return Err("DNS-SD config must contain at least one SRV record name".into());
+    }
+    match config.record_type.to_uppercase().as_str() {
+        "SRV" => Ok(()),
+        "A" | "AAAA" | "MX" | "NS" if config.port == 0 => {
+            Err("a port is required in DNS-SD configs for all record types except SRV".into())
         }
+        "A" | "AAAA" | "MX" | "NS" => Ok(()),
+        _ => Err(format!(
+            "invalid DNS-SD records type {}",
+            config.record_type
+        )),
     }
 }
 
-impl DnsSdConfig {
-    pub(crate) fn validate(&mut self) -> Result<(), String> {
-        if self.names.is_empty() {
-            return Err("DNS-SD config must contain at least one SRV record name".into());
-        }
-        match self.record_type.to_uppercase().as_str() {
-            "SRV" => Ok(()),
-            "A" | "AAAA" | "MX" | "NS" if self.port == 0 => {
-                Err("a port is required in DNS-SD configs for all record types except SRV".into())
-            }
-            "A" | "AAAA" | "MX" | "NS" => Ok(()),
-            _ => Err(format!("invalid DNS-SD records type {}", self.record_type)),
-        }
-    }
-}
+/// The YAML form of a config type defined in pm-discovery whose keys are inlined with the
+/// HTTP client's (the orphan rule keeps these impls off the types themselves).
+pub(super) struct Wire<T>(pub T);
 
-/// `consul_sd_configs`: services from Consul's catalog API.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConsulSdConfig {
-    pub settings: ConsulSettings,
-    pub http_client: HttpClientConfig,
-}
-
-/// The Consul-specific keys.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ConsulSettings {
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub server: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub path_prefix: String,
-    #[serde(skip_serializing_if = "Secret::is_empty")]
-    pub token: Secret,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub datacenter: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub partition: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub tag_separator: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub scheme: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub username: String,
-    #[serde(skip_serializing_if = "Secret::is_empty")]
-    pub password: Secret,
-    pub allow_stale: bool,
-    #[serde(skip_serializing_if = "crate::config::units::is_zero_duration")]
-    pub refresh_interval: Duration,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub services: Vec<String>,
-    #[serde(rename = "tags", skip_serializing_if = "Vec::is_empty")]
-    pub service_tags: Vec<String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub node_meta: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub filter: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub health_filter: String,
-}
-
-impl Default for ConsulSettings {
-    fn default() -> Self {
-        ConsulSettings {
-            server: "localhost:8500".to_owned(),
-            path_prefix: String::new(),
-            token: Secret::default(),
-            datacenter: String::new(),
-            namespace: String::new(),
-            partition: String::new(),
-            tag_separator: ",".to_owned(),
-            scheme: "http".to_owned(),
-            username: String::new(),
-            password: Secret::default(),
-            allow_stale: true,
-            refresh_interval: Duration::from_secs(30),
-            services: Vec::new(),
-            service_tags: Vec::new(),
-            node_meta: BTreeMap::new(),
-            filter: String::new(),
-            health_filter: String::new(),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for ConsulSdConfig {
+impl<'de> Deserialize<'de> for Wire<ConsulSdConfig> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let split = inline::split(inline::mapping(d)?, true, |_| false);
@@ -201,27 +87,19 @@ impl<'de> Deserialize<'de> for ConsulSdConfig {
             ));
         }
         http_client.validate().map_err(D::Error::custom)?;
-        Ok(ConsulSdConfig {
+        Ok(Wire(ConsulSdConfig {
             settings,
             http_client,
-        })
+        }))
     }
 }
 
-impl Serialize for ConsulSdConfig {
+impl Serialize for Wire<&ConsulSdConfig> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = inline::to_mapping::<_, S::Error>(&self.settings)?;
-        out.extend(inline::to_mapping::<_, S::Error>(&self.http_client)?);
+        let mut out = inline::to_mapping::<_, S::Error>(&self.0.settings)?;
+        out.extend(inline::to_mapping::<_, S::Error>(&self.0.http_client)?);
         out.serialize(serializer)
     }
-}
-
-/// `http_sd_configs`: target groups fetched as JSON from a URL.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HttpSdConfig {
-    pub url: String,
-    pub refresh_interval: Duration,
-    pub http_client: HttpClientConfig,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -236,7 +114,7 @@ struct HttpSdSettings {
     refresh_interval: Duration,
 }
 
-impl<'de> Deserialize<'de> for HttpSdConfig {
+impl<'de> Deserialize<'de> for Wire<HttpSdConfig> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let split = inline::split(inline::mapping(d)?, true, |_| false);
@@ -245,7 +123,7 @@ impl<'de> Deserialize<'de> for HttpSdConfig {
             return Err(D::Error::custom("URL is missing"));
         }
         check_http_url(&own.url).map_err(D::Error::custom)?;
-        Ok(HttpSdConfig {
+        Ok(Wire(HttpSdConfig {
             url: own.url,
             refresh_interval: if own.refresh_interval.is_zero() {
                 Duration::from_secs(60)
@@ -253,17 +131,17 @@ impl<'de> Deserialize<'de> for HttpSdConfig {
                 own.refresh_interval
             },
             http_client: inline::http_client(split.http, true)?,
-        })
+        }))
     }
 }
 
-impl Serialize for HttpSdConfig {
+impl Serialize for Wire<&HttpSdConfig> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let own = HttpSdSettings {
-            url: self.url.clone(),
-            refresh_interval: self.refresh_interval,
+            url: self.0.url.clone(),
+            refresh_interval: self.0.refresh_interval,
         };
-        let mut out = inline::to_mapping::<_, S::Error>(&self.http_client)?;
+        let mut out = inline::to_mapping::<_, S::Error>(&self.0.http_client)?;
         out.extend(inline::to_mapping::<_, S::Error>(&own)?);
         out.serialize(serializer)
     }
