@@ -1,0 +1,262 @@
+//! The per-target scrape cache: raw series text → (series ref, final labels), so a steady-state
+//! scrape neither builds nor relabels label sets; the series seen in the last two scrapes, for
+//! staleness markers; and the metric metadata the target exposes.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use pm_common::model::{Labels, Metadata, MetricType};
+use pm_storage::SeriesRef;
+
+/// Metadata is kept this many successful scrapes after its family disappeared, as upstream.
+const METADATA_KEEP_ITERATIONS: u64 = 10;
+
+pub(crate) struct CacheEntry {
+    pub series_ref: SeriesRef,
+    /// Scrape iteration in which the entry was last seen.
+    pub last_iter: u64,
+    /// Hash of the labels as exposed (before target labels and relabeling): the identity used
+    /// for staleness tracking.
+    pub hash: u64,
+    pub labels: Labels,
+}
+
+/// One metric family's metadata, as `/api/v1/targets/metadata` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricMetadata {
+    /// `metric`: the family name.
+    pub metric: String,
+    /// `type`: `counter`, `gauge`, … (`unknown` when not given).
+    pub metric_type: MetricType,
+    /// `help`.
+    pub help: String,
+    /// `unit`.
+    pub unit: String,
+}
+
+#[derive(Debug)]
+struct MetaEntry {
+    meta: Metadata,
+    last_iter: u64,
+}
+
+/// The metadata of one target's families; shared between the scrape loop that fills it and
+/// the API that reads it.
+#[derive(Debug, Default)]
+pub struct MetadataStore {
+    entries: Mutex<HashMap<String, MetaEntry>>,
+}
+
+impl MetadataStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, MetaEntry>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn get(&self, metric: &str) -> Option<MetricMetadata> {
+        self.lock().get(metric).map(|e| to_public(metric, &e.meta))
+    }
+
+    /// All families, sorted by name.
+    pub fn list(&self) -> Vec<MetricMetadata> {
+        let mut out: Vec<_> = self
+            .lock()
+            .iter()
+            .map(|(name, e)| to_public(name, &e.meta))
+            .collect();
+        out.sort_by(|a, b| a.metric.cmp(&b.metric));
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// Approximate bytes held, for `prometheus_target_metadata_cache_bytes` (upstream counts
+    /// the name, help and unit lengths plus the type's).
+    pub fn size_bytes(&self) -> usize {
+        self.lock()
+            .iter()
+            .map(|(name, e)| {
+                name.len()
+                    + e.meta.help.len()
+                    + e.meta.unit.len()
+                    + e.meta.metric_type.as_str().len()
+            })
+            .sum()
+    }
+
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn update(&self, name: &[u8], iter: u64, f: impl FnOnce(&mut Metadata)) {
+        let name = String::from_utf8_lossy(name);
+        let mut entries = self.lock();
+        let entry = match entries.get_mut(name.as_ref()) {
+            Some(e) => e,
+            None => entries.entry(name.into_owned()).or_insert(MetaEntry {
+                meta: Metadata::default(),
+                last_iter: iter,
+            }),
+        };
+        f(&mut entry.meta);
+        entry.last_iter = iter;
+    }
+}
+
+fn to_public(name: &str, meta: &Metadata) -> MetricMetadata {
+    MetricMetadata {
+        metric: name.to_owned(),
+        metric_type: meta.metric_type,
+        help: meta.help.clone(),
+        unit: meta.unit.clone(),
+    }
+}
+
+/// Upstream's `scrapeCache`.
+pub(crate) struct ScrapeCache {
+    /// Incremented after each successful (non-empty) scrape.
+    iter: u64,
+    /// Cache size after the last successful scrape, to bound growth over failing scrapes.
+    successful_count: usize,
+    series: HashMap<Box<[u8]>, CacheEntry>,
+    /// Series text that relabeling dropped, with the iteration last seen.
+    dropped: HashMap<Box<[u8]>, u64>,
+    /// Series (by exposed-label hash) appended in this scrape and the previous one; those in
+    /// `prev` but not `cur` get a staleness marker.
+    cur: HashMap<u64, (SeriesRef, Labels)>,
+    prev: HashMap<u64, (SeriesRef, Labels)>,
+    pub metadata: std::sync::Arc<MetadataStore>,
+}
+
+/// What [`ScrapeCache::get`] finds.
+pub(crate) enum Lookup<'a> {
+    Miss,
+    /// Cached; `already_scraped` when the same series text came earlier in this scrape.
+    Hit {
+        entry: &'a CacheEntry,
+        already_scraped: bool,
+    },
+}
+
+impl ScrapeCache {
+    pub fn new(metadata: std::sync::Arc<MetadataStore>) -> Self {
+        ScrapeCache {
+            iter: 0,
+            successful_count: 0,
+            series: HashMap::new(),
+            dropped: HashMap::new(),
+            cur: HashMap::new(),
+            prev: HashMap::new(),
+            metadata,
+        }
+    }
+
+    pub fn get(&mut self, met: &[u8]) -> Lookup<'_> {
+        match self.series.get_mut(met) {
+            None => Lookup::Miss,
+            Some(e) => {
+                let already_scraped = e.last_iter == self.iter;
+                e.last_iter = self.iter;
+                Lookup::Hit {
+                    entry: e,
+                    already_scraped,
+                }
+            }
+        }
+    }
+
+    pub fn add_ref(&mut self, met: &[u8], series_ref: SeriesRef, labels: Labels, hash: u64) {
+        if series_ref.is_unknown() {
+            return;
+        }
+        self.series.insert(
+            met.into(),
+            CacheEntry {
+                series_ref,
+                last_iter: self.iter,
+                hash,
+                labels,
+            },
+        );
+    }
+
+    pub fn is_dropped(&mut self, met: &[u8]) -> bool {
+        match self.dropped.get_mut(met) {
+            Some(iter) => {
+                *iter = self.iter;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn add_dropped(&mut self, met: &[u8]) {
+        self.dropped.insert(met.into(), self.iter);
+    }
+
+    pub fn track_staleness(&mut self, hash: u64, series_ref: SeriesRef, labels: &Labels) {
+        self.cur.insert(hash, (series_ref, labels.clone()));
+    }
+
+    /// Calls `f` for every series of the previous scrape missing from this one, until it
+    /// returns false.
+    pub fn for_each_stale(&self, mut f: impl FnMut(SeriesRef, &Labels) -> bool) {
+        for (hash, (series_ref, labels)) in &self.prev {
+            if !self.cur.contains_key(hash) && !f(*series_ref, labels) {
+                break;
+            }
+        }
+    }
+
+    pub fn set_type(&self, name: &[u8], t: MetricType) {
+        self.metadata.update(name, self.iter, |m| m.metric_type = t);
+    }
+
+    pub fn set_help(&self, name: &[u8], help: &str) {
+        self.metadata.update(name, self.iter, |m| {
+            if m.help != help {
+                m.help = help.to_owned();
+            }
+        });
+    }
+
+    pub fn set_unit(&self, name: &[u8], unit: &str) {
+        self.metadata.update(name, self.iter, |m| {
+            if m.unit != unit {
+                m.unit = unit.to_owned();
+            }
+        });
+    }
+
+    /// Ends a scrape. `flush` (after a successful scrape) forgets entries this scrape did not
+    /// see; after failing scrapes the cache is flushed anyway once it doubled (plus 1000) since
+    /// the last success, so varying labels of failing scrapes cannot grow it forever. Returns
+    /// whether such a forced flush happened.
+    pub fn iter_done(&mut self, mut flush: bool) -> bool {
+        let count = self.series.len() + self.dropped.len() + self.metadata.len();
+        let mut forced = false;
+        if flush {
+            self.successful_count = count;
+        } else if count > self.successful_count * 2 + 1000 {
+            flush = true;
+            forced = true;
+        }
+        if flush {
+            let iter = self.iter;
+            self.series.retain(|_, e| e.last_iter == iter);
+            self.dropped.retain(|_, last| *last == iter);
+            self.metadata
+                .lock()
+                .retain(|_, e| iter.saturating_sub(e.last_iter) <= METADATA_KEEP_ITERATIONS);
+            self.iter += 1;
+        }
+        std::mem::swap(&mut self.prev, &mut self.cur);
+        self.cur.clear();
+        forced
+    }
+}
