@@ -9,3 +9,5 @@
 
 pub mod config;
 pub mod rules;
+pub mod daemon;
+pub mod web;
