@@ -10,3 +10,5 @@
 pub mod config;
 pub mod rules;
 pub mod scrape;
+pub mod daemon;
+pub mod web;

@@ -1,0 +1,3 @@
+//! API versions.
+
+pub mod v1;

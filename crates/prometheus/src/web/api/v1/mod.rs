@@ -1,0 +1,68 @@
+//! The HTTP API v1 (`/api/v1/*`), with upstream's paths, parameters, JSON and error codes.
+//! Handlers read the storage through [`Queryable`] so tests can drive them over any storage.
+
+pub mod json;
+pub mod params;
+mod query;
+pub mod response;
+mod series;
+pub mod status;
+pub mod targets;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::routing::get;
+use pm_promql::engine::Engine;
+use pm_storage::Queryable;
+use tokio::sync::Semaphore;
+
+use response::{ApiError, ErrorType};
+use status::ServerStatus;
+use targets::TargetsSource;
+
+/// The storage the API reads, set once the database is open (upstream answers 503 until then).
+pub type StorageSlot = Arc<OnceLock<Arc<dyn Queryable>>>;
+
+/// What the API handlers share.
+pub struct ApiState {
+    pub storage: StorageSlot,
+    pub engine: Engine,
+    /// `--query.max-concurrency` permits.
+    pub query_gate: Arc<Semaphore>,
+    pub status: Arc<ServerStatus>,
+    pub targets: Option<Arc<dyn TargetsSource>>,
+}
+
+impl ApiState {
+    fn storage(&self) -> Result<Arc<dyn Queryable>, ApiError> {
+        self.storage
+            .get()
+            .cloned()
+            .ok_or_else(|| ApiError::new(ErrorType::Unavailable, "TSDB not ready"))
+    }
+}
+
+/// The API's routes, relative to `/api/v1`.
+pub fn router(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route("/query", get(query::instant).post(query::instant))
+        .route("/query_range", get(query::range).post(query::range))
+        .route(
+            "/format_query",
+            get(query::format_query).post(query::format_query),
+        )
+        .route("/series", get(series::series).post(series::series))
+        .route("/labels", get(series::labels).post(series::labels))
+        .route("/label/{name}/values", get(series::label_values))
+        .route("/targets", get(targets::targets))
+        .route("/targets/metadata", get(targets::targets_metadata))
+        .route("/metadata", get(targets::metadata))
+        .route("/status/config", get(status::config))
+        .route("/status/flags", get(status::flags))
+        .route("/status/runtimeinfo", get(status::runtime_info))
+        .route("/status/buildinfo", get(status::build_info))
+        .with_state(state)
+}

@@ -1,0 +1,183 @@
+//! `/api/v1/query`, `/api/v1/query_range` and `/api/v1/format_query`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use pm_promql::engine::{Engine, QueryError, QueryResult, Value};
+use pm_promql::parse_expr;
+
+use super::json::{push_query_data, push_str};
+use super::params::{Params, parse_duration, parse_time};
+use super::response::{ApiError, ApiResponse, ErrorType};
+use super::ApiState;
+
+/// Upstream's cap on points per series in a range query.
+const MAX_POINTS_PER_SERIES: i128 = 11_000;
+
+/// Maps an engine failure to upstream's error type (`returnAPIError`).
+fn query_error(e: QueryError) -> ApiError {
+    match e {
+        QueryError::Parse(e) => ApiError::invalid_param("query", e),
+        QueryError::BadRequest(m) => ApiError::invalid_param("query", m),
+        e @ QueryError::Timeout(_) => ApiError::new(ErrorType::Timeout, e.to_string()),
+        e @ QueryError::Canceled(_) => ApiError::new(ErrorType::Canceled, e.to_string()),
+        e @ QueryError::Storage(_) => ApiError::new(ErrorType::Internal, e.to_string()),
+        e @ (QueryError::TooManySamples(_) | QueryError::Eval(_)) => {
+            ApiError::new(ErrorType::Execution, e.to_string())
+        }
+    }
+}
+
+/// The engine for one request: the server's, with the `timeout` (never beyond
+/// `--query.timeout`) and `lookback_delta` parameters applied.
+fn request_engine(state: &ApiState, params: &Params) -> Result<Engine, ApiError> {
+    let mut opts = state.engine.options().clone();
+    let timeout = params.get("timeout");
+    if !timeout.is_empty() {
+        let ns = parse_duration(timeout).map_err(|e| ApiError::invalid_param("timeout", e))?;
+        let asked = Duration::from_nanos(u64::try_from(ns).unwrap_or(0));
+        opts.timeout = Some(opts.timeout.map_or(asked, |t| t.min(asked)));
+    }
+    let lookback = params.get("lookback_delta");
+    if !lookback.is_empty() {
+        let ns = parse_duration(lookback)
+            .map_err(|e| ApiError::invalid_param("lookback_delta", e))?;
+        if ns > 0 {
+            opts.lookback_delta = (ns / 1_000_000) as i64;
+        }
+    }
+    Ok(Engine::new(opts))
+}
+
+/// Drops results beyond `limit` (3.x's `limit` parameter), saying so in a warning.
+fn truncate(value: &mut Value, limit: usize, warnings: &mut Vec<String>) {
+    let truncated = match value {
+        Value::Vector(v) if limit > 0 && v.len() > limit => {
+            v.truncate(limit);
+            true
+        }
+        Value::Matrix(m) if limit > 0 && m.len() > limit => {
+            m.truncate(limit);
+            true
+        }
+        _ => false,
+    };
+    if truncated {
+        warnings.push("results truncated due to limit".into());
+    }
+}
+
+fn respond(result: QueryResult, limit: usize, stats: bool) -> ApiResponse {
+    let QueryResult {
+        mut value,
+        mut warnings,
+        infos,
+        stats: query_stats,
+    } = result;
+    truncate(&mut value, limit, &mut warnings);
+    let mut data = String::new();
+    push_query_data(&mut data, &value);
+    if stats {
+        data.pop();
+        let eval = query_stats.eval_time.as_secs_f64();
+        data.push_str(&format!(
+            ",\"stats\":{{\"timings\":{{\"evalTotalTime\":{eval},\"resultSortTime\":0,\"queryPreparationTime\":0,\"innerEvalTime\":{eval},\"execQueueTime\":0,\"execTotalTime\":{eval}}},\"samples\":{{\"totalQueryableSamples\":{},\"peakSamples\":{}}}}}}}",
+            query_stats.total_queryable_samples, query_stats.peak_samples
+        ));
+    }
+    ApiResponse::data(data).with_annotations(warnings, infos)
+}
+
+/// Runs a query on the blocking pool, at most `--query.max-concurrency` at a time.
+async fn run(
+    state: Arc<ApiState>,
+    eval: impl FnOnce(&ApiState) -> Result<QueryResult, QueryError> + Send + 'static,
+) -> Result<QueryResult, ApiError> {
+    let permit = state
+        .query_gate
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::new(ErrorType::Canceled, "query was canceled"))?;
+    let result = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        eval(&state)
+    })
+    .await
+    .map_err(|e| ApiError::new(ErrorType::Internal, e.to_string()))?;
+    result.map_err(query_error)
+}
+
+pub async fn instant(State(state): State<Arc<ApiState>>, params: Params) -> ApiResponse {
+    async {
+        let limit = params.limit()?;
+        let ts = params.time_or("time", jiff::Timestamp::now().as_millisecond())?;
+        let engine = request_engine(&state, &params)?;
+        let query = params.get("query").to_owned();
+        let expr = parse_expr(&query, &engine.options().parser)
+            .map_err(|e| ApiError::invalid_param("query", e))?;
+        let stats = !params.get("stats").is_empty();
+        let storage = state.storage()?;
+        let result = run(state, move |_| {
+            engine.instant_expr(storage.as_ref(), &expr, &query, ts, None)
+        })
+        .await?;
+        Ok::<_, ApiError>(respond(result, limit, stats))
+    }
+    .await
+    .unwrap_or_else(ApiResponse::from)
+}
+
+pub async fn range(State(state): State<Arc<ApiState>>, params: Params) -> ApiResponse {
+    async {
+        let limit = params.limit()?;
+        let start =
+            parse_time(params.get("start")).map_err(|e| ApiError::invalid_param("start", e))?;
+        let end = parse_time(params.get("end")).map_err(|e| ApiError::invalid_param("end", e))?;
+        if end < start {
+            return Err(ApiError::invalid_param(
+                "end",
+                "end timestamp must not be before start time",
+            ));
+        }
+        let step = parse_duration(params.get("step"))
+            .map_err(|e| ApiError::invalid_param("step", e))?;
+        if step <= 0 {
+            return Err(ApiError::invalid_param(
+                "step",
+                "zero or negative query resolution step widths are not accepted. Try a positive integer",
+            ));
+        }
+        if i128::from(end - start) * 1_000_000 / step > MAX_POINTS_PER_SERIES {
+            return Err(ApiError::bad_data(
+                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
+            ));
+        }
+        let engine = request_engine(&state, &params)?;
+        let query = params.get("query").to_owned();
+        let expr = parse_expr(&query, &engine.options().parser)
+            .map_err(|e| ApiError::invalid_param("query", e))?;
+        let stats = !params.get("stats").is_empty();
+        let step_ms = (step / 1_000_000).max(1) as i64;
+        let storage = state.storage()?;
+        let result = run(state, move |_| {
+            engine.range_expr(storage.as_ref(), &expr, &query, start, end, step_ms, None)
+        })
+        .await?;
+        Ok(respond(result, limit, stats))
+    }
+    .await
+    .unwrap_or_else(ApiResponse::from)
+}
+
+pub async fn format_query(State(state): State<Arc<ApiState>>, params: Params) -> ApiResponse {
+    match parse_expr(params.get("query"), &state.engine.options().parser) {
+        Ok(expr) => {
+            let mut out = String::new();
+            push_str(&mut out, &expr.pretty());
+            ApiResponse::data(out)
+        }
+        Err(e) => ApiError::invalid_param("query", e).into(),
+    }
+}
