@@ -54,7 +54,10 @@ fn alert(labels: &[(&str, &str)], start: i64, end: Option<i64>, now: i64) -> Arc
 fn first_flush_after_group_wait_then_every_group_interval() {
     let d = dispatcher();
     d.ingest(&alert(&[("alertname", "A"), ("i", "1")], 0, None, 0), at(0));
-    d.ingest(&alert(&[("alertname", "A"), ("i", "2")], 10, None, 10), at(10));
+    d.ingest(
+        &alert(&[("alertname", "A"), ("i", "2")], 10, None, 10),
+        at(10),
+    );
     assert_eq!(d.group_count(), 1, "grouped by alertname");
     assert_eq!(d.next_deadline(), Some(at(30)));
     assert!(d.due(at(29)).is_empty());
@@ -64,7 +67,11 @@ fn first_flush_after_group_wait_then_every_group_interval() {
     assert_eq!(&*flushes[0].key, r#"{}:{alertname="A"}"#);
     d.finish(&flushes[0], true, at(31));
     assert!(d.due(at(329)).is_empty());
-    assert_eq!(d.due(at(330)).len(), 1, "group_interval after the first flush");
+    assert_eq!(
+        d.due(at(330)).len(),
+        1,
+        "group_interval after the first flush"
+    );
 }
 
 #[test]
