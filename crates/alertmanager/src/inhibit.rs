@@ -62,6 +62,10 @@ impl Inhibitor {
         Inhibitor { rules }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
     /// Indexes the alerts of a snapshot that fire at `now` as inhibition sources.
     pub fn index(&self, alerts: &[Arc<Alert>], now: Timestamp) -> InhibitIndex<'_> {
         let mut per_rule = vec![HashMap::new(); self.rules.len()];

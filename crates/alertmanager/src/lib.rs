@@ -3,7 +3,8 @@
 //!
 //! * [`config`]: alertmanager.yml, loaded and validated exactly as upstream does;
 //! * [`labels`]: label matchers in both of upstream's syntaxes;
-//! * [`dispatch`]: the routing tree that decides which receiver an alert goes to;
+//! * [`dispatch`]: the routing tree and the dispatcher that groups alerts and times their
+//!   notifications; [`notify`]: the notification pipeline, log and integrations;
 //! * [`alert`], [`silence`], [`inhibit`]: the alert store, silences and inhibition rules;
 //! * [`api`]: the HTTP API v2; [`daemon`]: flags and wiring of the `alertmanager` binary;
 //! * [`cli`]: `amtool`'s commands.
@@ -17,4 +18,5 @@ pub mod daemon;
 pub mod dispatch;
 pub mod inhibit;
 pub mod labels;
+pub mod notify;
 pub mod silence;

@@ -31,8 +31,8 @@ impl AlertStore {
     }
 
     /// Stores an alert, merging it into a stored one with the same labels when their activity
-    /// ranges overlap.
-    pub fn put(&self, alert: Alert, now: Timestamp) {
+    /// ranges overlap; returns what is stored now.
+    pub fn put(&self, alert: Alert, now: Timestamp) -> Arc<Alert> {
         let mut shard = self
             .shard(alert.fingerprint)
             .write()
@@ -41,7 +41,9 @@ impl AlertStore {
             Some(old) if old.overlaps(&alert) => old.merge(&alert, now),
             _ => alert,
         };
-        shard.insert(stored.fingerprint, Arc::new(stored));
+        let stored = Arc::new(stored);
+        shard.insert(stored.fingerprint, Arc::clone(&stored));
+        stored
     }
 
     pub fn get(&self, fp: Fingerprint) -> Option<Arc<Alert>> {

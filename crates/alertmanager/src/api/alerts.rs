@@ -13,6 +13,7 @@ use super::model::{self, AlertGroup, AlertStatus, GettableAlert, PostableAlert, 
 use super::{ApiError, Params, error, json, matches_filter, schema_error};
 use crate::alert::{Alert, AlertError, Fingerprint, LabelSet, PostedAlert};
 use crate::daemon::App;
+use crate::dispatch::GroupId;
 
 pub(super) async fn post(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, ApiError> {
     let posted: Vec<PostableAlert> = match serde_json::from_slice(&body) {
@@ -72,7 +73,7 @@ pub(super) async fn post(State(app): State<Arc<App>>, body: Bytes) -> Result<Res
                     "firing"
                 };
                 received.with_label_values(&[status, "v2"]).inc();
-                app.alerts.put(alert, now);
+                app.put_alert(alert, now);
             }
             Err(e) => {
                 app.metrics.invalid.with_label_values(&["v2"]).inc();
@@ -168,51 +169,47 @@ pub(super) async fn groups(
     let snap = app.snapshot();
     let index = snap.inhibition();
     let tree = &snap.runtime.tree;
-    // One aggregation group per route and group labels, as the dispatcher keeps them.
-    let mut groups: HashMap<(usize, LabelSet), Vec<&Arc<Alert>>> = HashMap::new();
+    // The dispatcher's aggregation groups, each with the alerts the filters let through.
+    let mut groups: Vec<(Arc<GroupId>, Vec<Arc<Alert>>)> = Vec::new();
     let mut statuses: HashMap<Fingerprint, AlertStatus> = HashMap::new();
     let mut receivers: HashMap<Fingerprint, Vec<String>> = HashMap::new();
-    for alert in &snap.alerts {
-        if alert.resolved_at(snap.now) || !f.labels_match(&alert.labels) {
+    for group in snap.runtime.dispatcher.groups() {
+        let receiver = &tree.node(group.id.route).opts.receiver;
+        if !f.receiver_matches(receiver) {
             continue;
         }
-        let routes = tree.matches(&|n| alert.labels.get(n).map(String::as_str));
-        let routes: Vec<usize> = routes
-            .into_iter()
-            .filter(|&r| f.receiver_matches(&tree.node(r).opts.receiver))
-            .collect();
-        if routes.is_empty() {
-            continue;
-        }
-        let (silenced, inhibited) = snap.muted_by(&index, alert);
-        let status = AlertStatus::new(silenced, inhibited);
-        if !f.status_shown(&status) {
-            continue;
-        }
-        statuses.insert(alert.fingerprint, status);
-        for route in routes {
-            let opts = &tree.node(route).opts;
-            let labels: LabelSet = alert
-                .labels
-                .iter()
-                .filter(|(n, _)| opts.group_by_all || opts.group_by.contains(*n))
-                .map(|(n, v)| (n.clone(), v.clone()))
-                .collect();
+        let mut shown = Vec::with_capacity(group.alerts.len());
+        for alert in group.alerts {
+            if alert.resolved_at(snap.now) || !f.labels_match(&alert.labels) {
+                continue;
+            }
+            if !statuses.contains_key(&alert.fingerprint) {
+                let (silenced, inhibited) = snap.muted_by(&index, &alert);
+                statuses.insert(alert.fingerprint, AlertStatus::new(silenced, inhibited));
+            }
+            if !f.status_shown(&statuses[&alert.fingerprint]) {
+                continue;
+            }
             receivers
                 .entry(alert.fingerprint)
                 .or_default()
-                .push(opts.receiver.clone());
-            groups.entry((route, labels)).or_default().push(alert);
+                .push(receiver.clone());
+            shown.push(alert);
+        }
+        if !shown.is_empty() {
+            groups.push((group.id, shown));
         }
     }
     for r in receivers.values_mut() {
         r.sort();
     }
     let mut out: Vec<AlertGroup<'_>> = Vec::with_capacity(groups.len());
-    for ((route, labels), mut alerts) in groups {
+    for (_, alerts) in &mut groups {
         alerts.sort_by(|a, b| model::alert_order(a, b));
+    }
+    for (id, alerts) in &groups {
         let alerts = alerts
-            .into_iter()
+            .iter()
             .map(|a| {
                 let status = statuses
                     .get(&a.fingerprint)
@@ -223,9 +220,9 @@ pub(super) async fn groups(
             .collect();
         out.push(AlertGroup {
             alerts,
-            labels,
+            labels: id.labels.clone(),
             receiver: Receiver {
-                name: tree.node(route).opts.receiver.clone(),
+                name: tree.node(id.route).opts.receiver.clone(),
             },
         });
     }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
 use crate::clock::{Clock as _, ManualClock};
-use crate::daemon::{App, Limits, router};
+use crate::daemon::{App, AppOptions, Limits, router};
 
 const CONFIG: &str = r#"
 global:
@@ -49,7 +49,14 @@ fn start() -> Harness {
     let path = dir.path().join("alertmanager.yml");
     std::fs::write(&path, CONFIG).unwrap();
     let clock = Arc::new(ManualClock::new(ts("2026-01-01T00:00:00Z")));
-    let app = App::new(path, None, clock.clone(), SignedDuration::from_hours(120)).unwrap();
+    let app = App::new(AppOptions {
+        config_file: path,
+        storage_dir: None,
+        clock: clock.clone(),
+        retention: SignedDuration::from_hours(120),
+        external_url: "http://am.test".into(),
+    })
+    .unwrap();
     let limits = Arc::new(Limits::new(8, Duration::ZERO));
     let router = router(Arc::clone(&app), "", limits);
     Harness {

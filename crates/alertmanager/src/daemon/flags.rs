@@ -136,6 +136,24 @@ fn parse_external_url(s: &str) -> Result<url::Url, String> {
 }
 
 impl Flags {
+    /// The URL notifications link to: `--web.external-url` without a trailing slash, else
+    /// `http://<hostname>:<listen port>` as upstream derives it.
+    pub fn external_url_or_default(&self) -> String {
+        if let Some(url) = &self.external_url {
+            return url.as_str().trim_end_matches('/').to_owned();
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|_| "localhost".to_owned());
+        let port = self
+            .web
+            .listen_addresses
+            .first()
+            .and_then(|a| a.rsplit_once(':'))
+            .map_or("9093", |(_, p)| p);
+        format!("http://{host}:{port}")
+    }
+
     /// The prefix all routes live under: `--web.route-prefix`, else the external URL's path;
     /// `""` or `/x` without a trailing slash.
     pub fn route_prefix(&self) -> String {

@@ -18,7 +18,7 @@ use pm_common::web::{ReloadSignals, Server, metrics_endpoint, shutdown_signal};
 use tokio::sync::Semaphore;
 
 pub use flags::{ClusterFlags, Flags, Port9093};
-pub use state::{App, Metrics, Runtime, Snapshot, StartError};
+pub use state::{App, AppOptions, Metrics, Runtime, Snapshot, StartError};
 
 use crate::clock::SystemClock;
 
@@ -103,12 +103,13 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     }
     let retention = SignedDuration::try_from(flags.retention)?;
     tracing::info!(file = %flags.config_path.display(), "Loading configuration file");
-    let app = App::new(
-        flags.config_path.clone(),
-        Some(flags.storage_path.join("silences")),
-        Arc::new(SystemClock),
+    let app = App::new(AppOptions {
+        config_file: flags.config_path.clone(),
+        storage_dir: Some(flags.storage_path.clone()),
+        clock: Arc::new(SystemClock),
         retention,
-    )?;
+        external_url: flags.external_url_or_default(),
+    })?;
     tracing::info!(file = %flags.config_path.display(), "Completed loading of configuration file");
 
     let mut signals = ReloadSignals::new()?;
@@ -124,6 +125,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         tracing::debug!(removed, "alert GC done");
     });
     spawn_every(flags.maintenance_interval, Arc::clone(&app), App::maintain);
+    tokio::spawn(drive_notifications(Arc::clone(&app)));
 
     let limits = Arc::new(Limits::new(flags.get_concurrency(), flags.web_timeout));
     let router = router(Arc::clone(&app), &flags.route_prefix(), limits);
@@ -134,6 +136,26 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     // Nothing is lost at shutdown: the silences are written once more.
     tokio::task::spawn_blocking(move || app.maintain()).await?;
     Ok(())
+}
+
+/// Flushes aggregation groups as their timers fire. It sleeps until the earliest timer, or
+/// until a sooner one is set (a new group, a reload).
+async fn drive_notifications(app: Arc<App>) {
+    loop {
+        drop(crate::notify::start_due(&app));
+        let runtime = app.runtime();
+        let wait = runtime.dispatcher.next_deadline().map(|at| {
+            let until = app.clock.now().duration_until(at);
+            Duration::try_from(until).unwrap_or(Duration::ZERO)
+        });
+        let changed = runtime.dispatcher.changed();
+        match wait {
+            Some(wait) => {
+                let _ = tokio::time::timeout(wait, changed).await;
+            }
+            None => changed.await,
+        }
+    }
 }
 
 /// Runs `task` every `period` on the blocking pool, so a long pass never holds up the

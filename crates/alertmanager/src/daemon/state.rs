@@ -14,8 +14,11 @@ use pm_common::process::{ProcessCollector, build_info_family};
 use crate::alert::{Alert, AlertStore, LabelSet};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::dispatch::RouteTree;
+use crate::dispatch::{Dispatcher, RouteTree};
 use crate::inhibit::{InhibitIndex, Inhibitor};
+use crate::notify::Notifier;
+use crate::notify::metrics::NotifyMetrics;
+use crate::notify::nflog::NotificationLog;
 use crate::silence::snapshot::SnapshotError;
 use crate::silence::{Silence, SilenceState, Silences, silenced_by};
 
@@ -25,21 +28,28 @@ pub enum StartError {
     #[error(transparent)]
     Config(#[from] YamlError),
     #[error(transparent)]
-    Silences(#[from] SnapshotError),
+    Snapshot(#[from] SnapshotError),
 }
 
 /// A loaded configuration with what is derived from it.
 #[derive(Debug)]
 pub struct Runtime {
     pub config: Config,
-    pub tree: RouteTree,
+    pub tree: Arc<RouteTree>,
     pub inhibitor: Inhibitor,
+    /// Replaced with the config, as upstream: groups start afresh and the notification log
+    /// keeps a reload from re-sending.
+    pub dispatcher: Dispatcher,
+    pub notifier: Notifier,
 }
 
 impl Runtime {
     fn new(config: Config) -> Self {
+        let tree = Arc::new(RouteTree::new(config.root_route()));
         Runtime {
-            tree: RouteTree::new(config.root_route()),
+            dispatcher: Dispatcher::new(Arc::clone(&tree)),
+            notifier: Notifier::new(&config),
+            tree,
             inhibitor: Inhibitor::new(&config.inhibit_rules),
             config,
         }
@@ -67,6 +77,7 @@ pub struct Metrics {
     pub invalid: CounterVec,
     reload_success: Gauge,
     reload_timestamp: Gauge,
+    config_hash: Gauge,
 }
 
 impl Metrics {
@@ -105,6 +116,12 @@ impl Metrics {
                 "Timestamp of the last successful configuration reload.",
             ))
             .expect("distinct metric names");
+        let config_hash = registry
+            .gauge(Opts::new(
+                "alertmanager_config_hash",
+                "Hash of the currently loaded alertmanager configuration.",
+            ))
+            .expect("distinct metric names");
         registry
             .gauge(Opts::new(
                 "alertmanager_cluster_enabled",
@@ -116,8 +133,34 @@ impl Metrics {
             invalid,
             reload_success,
             reload_timestamp,
+            config_hash,
         }
     }
+}
+
+/// Upstream's `alertmanager_config_hash` value: the first 6 bytes of the file's MD5 as a
+/// little-endian integer (so the float holds it exactly).
+fn config_hash(path: &std::path::Path) -> f64 {
+    use md5::Digest as _;
+    let Ok(bytes) = std::fs::read(path) else {
+        return 0.0;
+    };
+    let sum = md5::Md5::digest(&bytes);
+    let mut small = [0u8; 8];
+    small[..6].copy_from_slice(&sum[..6]);
+    u64::from_le_bytes(small) as f64
+}
+
+/// How the daemon (or a test) sets up the state.
+#[derive(Debug)]
+pub struct AppOptions {
+    pub config_file: PathBuf,
+    /// `--storage.path`: silences and the notification log persist there when set.
+    pub storage_dir: Option<PathBuf>,
+    pub clock: Arc<dyn Clock>,
+    pub retention: SignedDuration,
+    /// `--web.external-url`, as notifications link back to it.
+    pub external_url: String,
 }
 
 #[derive(Debug)]
@@ -127,8 +170,11 @@ pub struct App {
     pub silences: Silences,
     runtime: RwLock<Arc<Runtime>>,
     config_file: PathBuf,
-    /// `<storage.path>/silences`, when silences persist.
-    silences_file: Option<PathBuf>,
+    /// `--storage.path`, when silences and the notification log persist.
+    storage_dir: Option<PathBuf>,
+    pub nflog: NotificationLog,
+    pub notify_metrics: NotifyMetrics,
+    pub external_url: String,
     pub metrics: Metrics,
     pub registry: Arc<Registry>,
     /// When the process started (`uptime` in `/api/v2/status`).
@@ -162,24 +208,34 @@ impl Snapshot {
 }
 
 impl App {
-    /// Loads the config file and the silences snapshot (when `silences_file` is set); an
-    /// invalid config or a corrupt snapshot fails start-up as upstream's does.
-    pub fn new(
-        config_file: PathBuf,
-        silences_file: Option<PathBuf>,
-        clock: Arc<dyn Clock>,
-        retention: SignedDuration,
-    ) -> Result<Arc<App>, StartError> {
+    /// Loads the config file and the snapshots of silences and notification log (when a
+    /// storage directory is set); an invalid config or a corrupt snapshot fails start-up as
+    /// upstream's does.
+    pub fn new(opts: AppOptions) -> Result<Arc<App>, StartError> {
+        let AppOptions {
+            config_file,
+            storage_dir,
+            clock,
+            retention,
+            external_url,
+        } = opts;
         let config = Config::load_file(&config_file)?;
         let silences = Silences::new(Arc::clone(&clock), retention);
-        if let Some(path) = &silences_file {
-            let loaded = silences.load(path)?;
+        let nflog = NotificationLog::new(retention);
+        if let Some(dir) = &storage_dir {
+            let path = dir.join("silences");
+            let loaded = silences.load(&path)?;
             tracing::info!(file = %path.display(), silences = loaded, "Loaded silences");
+            let path = dir.join("nflog");
+            let loaded = nflog.load(&path, clock.now())?;
+            tracing::info!(file = %path.display(), entries = loaded, "Loaded notification log");
         }
         let registry = Arc::new(Registry::new());
         let metrics = Metrics::new(&registry);
         metrics.reload_success.set(1.0);
         metrics.reload_timestamp.set_to_current_time();
+        metrics.config_hash.set(config_hash(&config_file));
+        let notify_metrics = NotifyMetrics::new(&registry);
         registry.register(Arc::new(ProcessCollector::new()));
         let app = Arc::new(App {
             started: clock.now(),
@@ -188,12 +244,21 @@ impl App {
             alerts: AlertStore::default(),
             runtime: RwLock::new(Arc::new(Runtime::new(config))),
             config_file,
-            silences_file,
+            storage_dir,
+            nflog,
+            notify_metrics,
+            external_url,
             metrics,
             registry: Arc::clone(&registry),
         });
         registry.register(Arc::new(StateCollector(Arc::downgrade(&app))));
         Ok(app)
+    }
+
+    /// Stores posted alerts and hands them to the dispatcher.
+    pub fn put_alert(&self, alert: Alert, now: Timestamp) {
+        let stored = self.alerts.put(alert, now);
+        self.runtime().dispatcher.ingest(&stored, now);
     }
 
     pub fn runtime(&self) -> Arc<Runtime> {
@@ -205,9 +270,19 @@ impl App {
         tracing::info!(file = %self.config_file.display(), "Loading configuration file");
         match Config::load_file(&self.config_file) {
             Ok(config) => {
-                *self.runtime.write().unwrap_or_else(PoisonError::into_inner) =
-                    Arc::new(Runtime::new(config));
+                let runtime = Arc::new(Runtime::new(config));
+                let old = std::mem::replace(
+                    &mut *self.runtime.write().unwrap_or_else(PoisonError::into_inner),
+                    Arc::clone(&runtime),
+                );
+                // Alerts posted from here on reach the new dispatcher; replay the rest.
+                let now = self.clock.now();
+                for alert in self.alerts.snapshot() {
+                    runtime.dispatcher.ingest(&alert, now);
+                }
+                old.dispatcher.wake();
                 self.metrics.reload_success.set(1.0);
+                self.metrics.config_hash.set(config_hash(&self.config_file));
                 self.metrics.reload_timestamp.set_to_current_time();
                 tracing::info!(file = %self.config_file.display(), "Completed loading of configuration file");
                 Ok(())
@@ -220,16 +295,21 @@ impl App {
         }
     }
 
-    /// Drops silences past their retention and writes the snapshot; upstream's maintenance
-    /// pass, also run at shutdown.
+    /// Drops silences and log entries past their retention and writes the snapshots;
+    /// upstream's maintenance pass, also run at shutdown.
     pub fn maintain(&self) {
         let removed = self.silences.gc();
         tracing::debug!(removed, "silence GC done");
-        if let Some(path) = &self.silences_file {
-            match self.silences.save(path) {
-                Ok(size) => tracing::debug!(size, "silences snapshot written"),
-                Err(err) => tracing::error!(err = %err, "writing the silences snapshot failed"),
-            }
+        let removed = self.nflog.gc(self.clock.now());
+        tracing::debug!(removed, "notification log GC done");
+        let Some(dir) = &self.storage_dir else { return };
+        match self.silences.save(&dir.join("silences")) {
+            Ok(size) => tracing::debug!(size, "silences snapshot written"),
+            Err(err) => tracing::error!(err = %err, "writing the silences snapshot failed"),
+        }
+        match self.nflog.save(&dir.join("nflog")) {
+            Ok(size) => tracing::debug!(size, "notification log snapshot written"),
+            Err(err) => tracing::error!(err = %err, "writing the notification log snapshot failed"),
         }
     }
 
@@ -276,6 +356,15 @@ impl Collector for StateCollector {
             .with(&[("state", "active")], active)
             .with(&[("state", "suppressed")], suppressed)
             .with(&[("state", "unprocessed")], 0.0)
+            .into_family(),
+        );
+        out.push(
+            ConstFamily::new(
+                "alertmanager_dispatcher_aggregation_groups",
+                "Number of active aggregation groups",
+                ConstKind::Gauge,
+            )
+            .with(&[], snap.runtime.dispatcher.group_count() as f64)
             .into_family(),
         );
         let mut by_state = [0.0; 3];

@@ -1,6 +1,13 @@
-//! Deciding where alerts go: the routing tree (grouping and notification timing build on it).
+//! Deciding where alerts go and when: the routing tree, and the dispatcher that groups the
+//! routed alerts and times their notifications.
 
+mod dispatcher;
+mod group;
 mod route;
+#[cfg(test)]
+mod tests;
 
+pub use dispatcher::Dispatcher;
+pub use group::{Flush, GroupId, GroupView, group_key};
 pub(crate) use route::combined_matchers;
 pub use route::{Route, RouteOpts, RouteTree};

@@ -12,8 +12,9 @@ use prost::Message;
 use super::Silence;
 use crate::labels::{MatchType, Matcher};
 
+/// `google.protobuf.Timestamp`, shared with the notification log's snapshot.
 #[derive(Clone, PartialEq, Message)]
-struct PbTimestamp {
+pub(crate) struct PbTimestamp {
     #[prost(int64, tag = "1")]
     seconds: i64,
     #[prost(int32, tag = "2")]
@@ -68,14 +69,14 @@ pub enum SnapshotError {
     Decode { path: String, reason: String },
 }
 
-fn to_pb(t: Timestamp) -> Option<PbTimestamp> {
+pub(crate) fn to_pb(t: Timestamp) -> Option<PbTimestamp> {
     Some(PbTimestamp {
         seconds: t.as_second(),
         nanos: t.subsec_nanosecond(),
     })
 }
 
-fn from_pb(t: Option<&PbTimestamp>) -> Timestamp {
+pub(crate) fn from_pb(t: Option<&PbTimestamp>) -> Timestamp {
     t.and_then(|t| Timestamp::new(t.seconds, t.nanos).ok())
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
@@ -171,18 +172,21 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), SnapshotError> {
     std::fs::rename(&tmp, path).map_err(err)
 }
 
-/// Reads a snapshot; a missing file is an empty one.
+/// The bytes of a snapshot file; a missing file is an empty snapshot.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, SnapshotError> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(b),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(SnapshotError::Read {
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
+/// Reads a silences snapshot.
 pub fn read(path: &Path, now: Timestamp) -> Result<Vec<Silence>, SnapshotError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(SnapshotError::Read {
-                path: path.display().to_string(),
-                source,
-            });
-        }
-    };
+    let bytes = read_bytes(path)?;
     decode(&bytes, now).map_err(|reason| SnapshotError::Decode {
         path: path.display().to_string(),
         reason,

@@ -1,0 +1,221 @@
+//! The dispatcher: routes each stored alert into its aggregation groups and decides when each
+//! group notifies, following upstream's timing:
+//!
+//! * a new group waits `group_wait` before its first notification, unless an alert in it
+//!   started more than `group_wait` ago (then it notifies at once);
+//! * after that, it is flushed every `group_interval`; whether a flush actually sends is
+//!   decided by the notification pipeline (something changed, or `repeat_interval` passed);
+//! * resolved alerts are dropped once a flush carrying them succeeded, and an empty group goes.
+//!
+//! Groups live in shards behind their own locks and timers in one min-heap, so ingestion never
+//! waits for a pass over all groups: a flush pass touches only the groups that are due.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::Notify;
+
+use super::RouteTree;
+use super::group::{Flush, Group, GroupId, GroupView, group_key};
+use crate::alert::{Alert, LabelSet};
+
+const SHARDS: usize = 64;
+
+type Shard = HashMap<Arc<GroupId>, Group>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn after(t: Timestamp, d: std::time::Duration) -> Timestamp {
+    t.saturating_add(SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX))
+        .unwrap_or(Timestamp::MAX)
+}
+
+#[derive(Debug)]
+pub struct Dispatcher {
+    tree: Arc<RouteTree>,
+    /// Upstream's route keys, computed once per node.
+    route_keys: Vec<String>,
+    shards: Vec<Mutex<Shard>>,
+    hasher: RandomState,
+    timers: Mutex<BinaryHeap<Reverse<(Timestamp, Arc<GroupId>)>>>,
+    groups: AtomicUsize,
+    /// Woken when a timer earlier than every other one is set.
+    wake: Notify,
+}
+
+impl Dispatcher {
+    pub fn new(tree: Arc<RouteTree>) -> Self {
+        Dispatcher {
+            route_keys: (0..tree.len()).map(|id| tree.key(id)).collect(),
+            tree,
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            hasher: RandomState::new(),
+            timers: Mutex::default(),
+            groups: AtomicUsize::new(0),
+            wake: Notify::new(),
+        }
+    }
+
+    pub fn tree(&self) -> &RouteTree {
+        &self.tree
+    }
+
+    fn shard(&self, id: &GroupId) -> &Mutex<Shard> {
+        &self.shards[(self.hasher.hash_one(id) as usize) % SHARDS]
+    }
+
+    fn schedule(&self, at: Timestamp, id: Arc<GroupId>) {
+        let mut timers = lock(&self.timers);
+        let earliest = timers.peek().is_none_or(|Reverse((t, _))| at < *t);
+        timers.push(Reverse((at, id)));
+        drop(timers);
+        if earliest {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Adds a stored alert (new or updated) to every group its routes put it in.
+    pub fn ingest(&self, alert: &Arc<Alert>, now: Timestamp) {
+        let routes = self
+            .tree
+            .matches(&|n| alert.labels.get(n).map(String::as_str));
+        for route in routes {
+            let opts = &self.tree.node(route).opts;
+            let labels: LabelSet = alert
+                .labels
+                .iter()
+                .filter(|(n, _)| opts.group_by_all || opts.group_by.contains(*n))
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect();
+            let id = Arc::new(GroupId { route, labels });
+            let mut shard = lock(self.shard(&id));
+            let mut timer = None;
+            let group = shard.entry(Arc::clone(&id)).or_insert_with(|| {
+                let first = after(now, opts.group_wait);
+                timer = Some(first);
+                self.groups.fetch_add(1, Ordering::Relaxed);
+                Group::new(group_key(&self.route_keys[route], &id.labels), first)
+            });
+            group.insert(Arc::clone(alert));
+            // An alert that has waited long enough already need not wait for the group.
+            if !group.has_flushed
+                && after(alert.starts_at, opts.group_wait) < now
+                && group.next_flush > now
+            {
+                group.next_flush = now;
+                timer = Some(now);
+            }
+            drop(shard);
+            if let Some(at) = timer {
+                self.schedule(at, id);
+            }
+        }
+    }
+
+    /// Takes the groups whose timer fired at or before `now`, re-arming each for
+    /// `group_interval` later. Every returned flush must be handed back to [`Self::finish`].
+    pub fn due(&self, now: Timestamp) -> Vec<Flush> {
+        let mut out = Vec::new();
+        loop {
+            let (at, id) = {
+                let mut timers = lock(&self.timers);
+                match timers.peek() {
+                    Some(Reverse((at, _))) if *at <= now => {}
+                    _ => break,
+                }
+                let Some(Reverse(entry)) = timers.pop() else {
+                    break;
+                };
+                entry
+            };
+            let mut shard = lock(self.shard(&id));
+            let Some(group) = shard.get_mut(&id) else {
+                continue;
+            };
+            if group.next_flush != at {
+                continue;
+            }
+            if group.in_flight {
+                group.flush_pending = true;
+                continue;
+            }
+            let interval = self.tree.node(id.route).opts.group_interval;
+            group.in_flight = true;
+            group.has_flushed = true;
+            group.next_flush = after(now, interval);
+            let next = group.next_flush;
+            let mut alerts: Vec<Arc<Alert>> = group.alerts.values().cloned().collect();
+            alerts.sort_by(|a, b| crate::api::model::alert_order(a, b));
+            out.push(Flush {
+                id: Arc::clone(&id),
+                key: Arc::clone(&group.key),
+                at: now,
+                alerts,
+            });
+            drop(shard);
+            self.schedule(next, id);
+        }
+        out
+    }
+
+    /// Ends a flush: on success the resolved alerts it carried go, and an empty group with
+    /// them. A timer that fired meanwhile flushes again right away.
+    pub fn finish(&self, flush: &Flush, success: bool, now: Timestamp) {
+        let mut shard = lock(self.shard(&flush.id));
+        let Some(group) = shard.get_mut(&flush.id) else {
+            return;
+        };
+        group.in_flight = false;
+        if success {
+            group.drop_sent_resolved(&flush.alerts, flush.at);
+        }
+        if group.alerts.is_empty() {
+            shard.remove(&flush.id);
+            self.groups.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        if std::mem::take(&mut group.flush_pending) {
+            group.next_flush = now;
+            drop(shard);
+            self.schedule(now, Arc::clone(&flush.id));
+        }
+    }
+
+    /// When the earliest timer fires, if any group exists.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        lock(&self.timers).peek().map(|Reverse((t, _))| *t)
+    }
+
+    /// Resolves when a timer earlier than the previous earliest one was set.
+    pub async fn changed(&self) {
+        self.wake.notified().await;
+    }
+
+    /// Wakes a task waiting in [`Self::changed`] (e.g. because this dispatcher was replaced).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn group_count(&self) -> usize {
+        self.groups.load(Ordering::Relaxed)
+    }
+
+    /// Every group with its alerts, one shard locked at a time.
+    pub fn groups(&self) -> Vec<GroupView> {
+        let mut out = Vec::with_capacity(self.group_count());
+        for shard in &self.shards {
+            let shard = lock(shard);
+            out.extend(shard.iter().map(|(id, g)| GroupView {
+                id: Arc::clone(id),
+                alerts: g.alerts.values().cloned().collect(),
+            }));
+        }
+        out
+    }
+}
