@@ -8,13 +8,17 @@
 //! metadata APIs, and callbacks given the opened database.
 
 pub mod flags;
+mod scraping;
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use pm_common::metrics::Registry;
 use pm_common::model::GoRegex;
-use pm_common::web::{ReloadSignals, Readiness, Server, ServeError, shutdown_signal};
+use pm_common::web::{Readiness, ReloadSignals, ServeError, Server, shutdown_signal};
 use pm_promql::engine::{Engine, EngineOptions};
 use pm_promql::parser::ParserOptions;
 use pm_tsdb::db::{Db, DbError};
@@ -28,14 +32,19 @@ use crate::web::federate::FederationState;
 use crate::web::metrics::ServerMetrics;
 use crate::web::{ReloadRequest, WebOptions};
 pub use flags::Flags;
+pub use scraping::plugins;
 
 /// Applies a newly loaded config to one subsystem; an `Err` fails the reload (the other
 /// reloaders still run, as upstream's do).
 pub type Reloader = Box<dyn Fn(&Config) -> Result<(), String> + Send + Sync>;
 
-/// Given the database once it is open (e.g. to start scraping into it). Whatever it keeps must
-/// be released when the daemon stops, before the database closes.
-pub type OnStorage = Box<dyn FnOnce(Arc<Db>) + Send>;
+/// Given the database once it is open, and the registry for the subsystem's own metrics (e.g.
+/// to start scraping into it). Whatever it keeps must be released by an [`OnStop`] hook.
+pub type OnStorage = Box<dyn FnOnce(Arc<Db>, &Registry) + Send>;
+
+/// Run at shutdown, after HTTP has drained and before the database closes, so that nothing
+/// still appends to it (e.g. the scrape loops stop here).
+pub type OnStop = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
 /// The subsystems plugged into the daemon.
 #[derive(Default)]
@@ -44,6 +53,7 @@ pub struct Plugins {
     pub reloaders: Vec<(&'static str, Reloader)>,
     pub targets: Option<Arc<dyn TargetsSource>>,
     pub on_storage: Vec<OnStorage>,
+    pub on_stop: Vec<OnStop>,
 }
 
 /// Why the daemon could not start or stop cleanly; [`DaemonError::exit_code`] is upstream's.
@@ -86,7 +96,10 @@ const CLOSE_WAIT: Duration = Duration::from_secs(30);
 pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     let features = flags.features();
     let initial = load_config(&flags.config_path)?;
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), "Starting Prometheus Server");
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        "Starting Prometheus Server"
+    );
 
     let metrics = ServerMetrics::new();
     let readiness = Readiness::default();
@@ -156,7 +169,8 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     let registry = metrics.registry.clone();
     tracing::info!(path = %path.display(), "Starting TSDB ...");
     let began = Instant::now();
-    let opened = tokio::task::spawn_blocking(move || Db::open(&path, db_options, &registry)).await?;
+    let opened =
+        tokio::task::spawn_blocking(move || Db::open(&path, db_options, &registry)).await?;
     let db = match opened {
         Ok(db) => Arc::new(db),
         Err(e) => {
@@ -168,7 +182,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     let compaction = db.start_background_compaction(Duration::from_secs(60));
     let _ = storage.set(db.clone());
     for hook in plugins.on_storage {
-        hook(db.clone());
+        hook(db.clone(), &metrics.registry);
     }
     let reloaders = plugins.reloaders;
     let reloader = ConfigReloader {
@@ -210,6 +224,9 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     metrics.ready.set(0.0);
     stop(&stop_http, http).await;
     tracing::info!("Stopping scrape discovery manager...");
+    for hook in plugins.on_stop {
+        hook().await;
+    }
     drop(reloaders);
     drop(compaction);
     close(db).await

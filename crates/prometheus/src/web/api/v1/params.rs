@@ -106,7 +106,9 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     {
         let secs = t.trunc();
         let frac = ((t - secs) * 1000.0).round();
-        return Ok((secs as i64).saturating_mul(1000).saturating_add(frac as i64));
+        return Ok((secs as i64)
+            .saturating_mul(1000)
+            .saturating_add(frac as i64));
     }
     if let Ok(ts) = s.parse::<jiff::Timestamp>() {
         return Ok(ts.as_millisecond());
@@ -167,8 +169,14 @@ mod tests {
         assert_eq!(parse_time("1.5"), Ok(1500));
         assert_eq!(parse_time("-1.5"), Ok(-1500));
         assert_eq!(parse_time("1435781451.781"), Ok(1_435_781_451_781));
-        assert_eq!(parse_time("2015-07-01T20:10:51.781Z"), Ok(1_435_781_451_781));
-        assert_eq!(parse_time("2015-07-01T22:10:51.781+02:00"), Ok(1_435_781_451_781));
+        assert_eq!(
+            parse_time("2015-07-01T20:10:51.781Z"),
+            Ok(1_435_781_451_781)
+        );
+        assert_eq!(
+            parse_time("2015-07-01T22:10:51.781+02:00"),
+            Ok(1_435_781_451_781)
+        );
         assert_eq!(parse_time(MAX_TIME_FORMATTED), Ok(MAX_TIME));
         assert_eq!(
             parse_time("yesterday"),
@@ -183,7 +191,11 @@ mod tests {
         assert_eq!(parse_duration("15"), Ok(15_000_000_000));
         assert_eq!(parse_duration("1m30s"), Ok(90_000_000_000));
         assert_eq!(parse_duration("0.5"), Ok(500_000_000));
-        assert!(parse_duration("1e30").unwrap_err().contains("overflows int64"));
+        assert!(
+            parse_duration("1e30")
+                .unwrap_err()
+                .contains("overflows int64")
+        );
         assert_eq!(parse_limit(""), Ok(0));
         assert_eq!(parse_limit("-1"), Err("limit must be non-negative".into()));
         assert!(parse_matcher_sets(&["up", "{job=\"a\"}"]).is_ok());

@@ -75,7 +75,11 @@ pub async fn series(State(state): State<Arc<ApiState>>, params: Params) -> ApiRe
             start: lookup.start,
             end: lookup.end,
             func: "series".into(),
-            limit: if lookup.limit > 0 { lookup.limit + 1 } else { 0 },
+            limit: if lookup.limit > 0 {
+                lookup.limit + 1
+            } else {
+                0
+            },
             ..SelectHints::default()
         };
         // Several selectors: the union of their series, each once, in label order.
@@ -121,7 +125,11 @@ pub async fn series(State(state): State<Arc<ApiState>>, params: Params) -> ApiRe
 fn collect_labels(
     lookup: &Lookup,
     querier: &dyn LabelQuerier,
-    get: impl Fn(&dyn LabelQuerier, &LabelHints, &[Matcher]) -> pm_storage::Result<(Vec<String>, pm_storage::Warnings)>,
+    get: impl Fn(
+        &dyn LabelQuerier,
+        &LabelHints,
+        &[Matcher],
+    ) -> pm_storage::Result<(Vec<String>, pm_storage::Warnings)>,
 ) -> Result<ApiResponse, ApiError> {
     let hints = lookup.label_hints();
     let mut warnings = Vec::new();
@@ -157,7 +165,9 @@ pub async fn labels(State(state): State<Arc<ApiState>>, params: Params) -> ApiRe
         let querier = storage
             .querier(lookup.start, lookup.end)
             .map_err(execution)?;
-        collect_labels(&lookup, querier.as_ref(), |q, h, m| q.label_names(Some(h), m))
+        collect_labels(&lookup, querier.as_ref(), |q, h, m| {
+            q.label_names(Some(h), m)
+        })
     })
     .await
 }

@@ -1,0 +1,215 @@
+//! Discovery and scraping plugged into the daemon: the `scrape` discovery manager feeds the
+//! scrape manager, which appends to the TSDB; both follow config reloads, the scrape manager
+//! backs the targets and metadata APIs, and both stop before the database closes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
+
+use pm_common::metrics::Registry;
+use pm_common::model::Labels;
+use pm_discovery::{Manager, ManagerOptions, SdConfig, TargetGroup};
+use pm_tsdb::db::Db;
+
+use super::{Plugins, Reloader};
+use crate::config::{Config, ScrapeConfig};
+use crate::scrape::{ScrapeManager, ScrapeManagerOptions, TargetHealth};
+use crate::web::api::v1::targets::{
+    ActiveTarget, DroppedTarget, Health, TargetMetadata, TargetsSource,
+};
+
+/// The running subsystems, set once the database is open.
+struct Running {
+    scrape: ScrapeManager,
+    discovery: Manager,
+}
+
+/// Shared between the daemon's hooks: empty until the storage opens.
+#[derive(Clone, Default)]
+struct Slot(Arc<OnceLock<Running>>);
+
+/// The plugins that make the daemon scrape: discovery, the scrape manager and their APIs.
+pub fn plugins() -> Plugins {
+    let slot = Slot::default();
+    let start = {
+        let slot = slot.clone();
+        Box::new(move |db: Arc<Db>, registry: &Registry| {
+            let metrics = match pm_discovery::Metrics::register(registry) {
+                Ok(m) => Arc::new(m),
+                Err(e) => {
+                    tracing::error!(err = %e, "registering discovery metrics");
+                    return;
+                }
+            };
+            let scrape = match ScrapeManager::new(db, ScrapeManagerOptions::default(), registry) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::error!(err = %e, "registering scrape metrics");
+                    return;
+                }
+            };
+            let discovery = Manager::new("scrape", metrics, ManagerOptions::default());
+            let rx = discovery.subscribe();
+            let runner = scrape.clone();
+            tokio::spawn(async move { runner.run(rx).await });
+            let _ = slot.0.set(Running { scrape, discovery });
+        }) as super::OnStorage
+    };
+    let scrape_reloader: Reloader = {
+        let slot = slot.clone();
+        Box::new(move |cfg: &Config| {
+            let Some(running) = slot.0.get() else {
+                return Ok(());
+            };
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(running.scrape.apply_config(cfg))
+            })
+            .map_err(|e| e.to_string())
+        })
+    };
+    let discovery_reloader: Reloader = {
+        let slot = slot.clone();
+        Box::new(move |cfg: &Config| {
+            if let Some(running) = slot.0.get() {
+                running.discovery.apply_config(discovery_configs(cfg));
+            }
+            Ok(())
+        })
+    };
+    let stop = {
+        let slot = slot.clone();
+        Box::new(move || {
+            Box::pin(async move {
+                if let Some(running) = slot.0.get() {
+                    running.scrape.stop().await;
+                }
+            }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        }) as super::OnStop
+    };
+    Plugins {
+        reloaders: vec![
+            ("scrape", scrape_reloader),
+            ("scrape_sd", discovery_reloader),
+        ],
+        targets: Some(Arc::new(slot) as Arc<dyn TargetsSource>),
+        on_storage: vec![start],
+        on_stop: vec![stop],
+    }
+}
+
+/// Every job's discovery configs, as the manager runs them. Mechanisms accepted in config
+/// but not implemented discover nothing; they are reported once per (re)load.
+fn discovery_configs(cfg: &Config) -> HashMap<String, Vec<SdConfig>> {
+    cfg.all_scrape_configs()
+        .map(|job| (job.settings.job_name.clone(), job_configs(job)))
+        .collect()
+}
+
+fn job_configs(job: &ScrapeConfig) -> Vec<SdConfig> {
+    let sd = &job.service_discovery;
+    for unsupported in &sd.unsupported {
+        tracing::warn!(
+            job = %job.settings.job_name,
+            mechanism = unsupported.key(),
+            "service discovery mechanism not supported yet; it discovers no targets"
+        );
+    }
+    let mut out = Vec::new();
+    if !sd.static_configs.is_empty() {
+        let groups = sd
+            .static_configs
+            .iter()
+            .enumerate()
+            .map(|(i, g)| TargetGroup {
+                source: i.to_string(),
+                targets: g
+                    .targets
+                    .iter()
+                    .map(|t| Labels::from_pairs([("__address__", t.as_str())]))
+                    .collect(),
+                labels: Labels::from_pairs(g.labels.iter()),
+            })
+            .collect();
+        out.push(SdConfig::Static(groups));
+    }
+    out.extend(sd.file_sd_configs.iter().cloned().map(SdConfig::File));
+    out.extend(sd.dns_sd_configs.iter().cloned().map(SdConfig::Dns));
+    out.extend(sd.consul_sd_configs.iter().cloned().map(SdConfig::Consul));
+    out.extend(sd.http_sd_configs.iter().cloned().map(SdConfig::Http));
+    out
+}
+
+impl TargetsSource for Slot {
+    fn active_targets(&self) -> Vec<ActiveTarget> {
+        let Some(running) = self.0.get() else {
+            return Vec::new();
+        };
+        running
+            .scrape
+            .active_targets()
+            .into_values()
+            .flatten()
+            .map(|t| ActiveTarget {
+                discovered_labels: t.discovered_labels,
+                labels: t.labels,
+                scrape_pool: t.scrape_pool,
+                global_url: t.scrape_url.clone(),
+                scrape_url: t.scrape_url,
+                last_error: t.last_error,
+                last_scrape: t
+                    .last_scrape
+                    .and_then(|s| jiff::Timestamp::try_from(s).ok()),
+                last_scrape_duration: t.last_scrape_duration.as_secs_f64(),
+                health: match t.health {
+                    TargetHealth::Up => Health::Up,
+                    TargetHealth::Down => Health::Down,
+                    TargetHealth::Unknown => Health::Unknown,
+                },
+                scrape_interval: t.scrape_interval,
+                scrape_timeout: t.scrape_timeout,
+            })
+            .collect()
+    }
+
+    fn dropped_targets(&self) -> Vec<DroppedTarget> {
+        let Some(running) = self.0.get() else {
+            return Vec::new();
+        };
+        running
+            .scrape
+            .dropped_targets()
+            .into_values()
+            .flatten()
+            .map(|t| DroppedTarget {
+                discovered_labels: t.discovered_labels,
+                scrape_pool: t.scrape_pool,
+            })
+            .collect()
+    }
+
+    fn dropped_target_counts(&self) -> BTreeMap<String, usize> {
+        self.0
+            .get()
+            .map(|r| r.scrape.dropped_target_counts())
+            .unwrap_or_default()
+    }
+
+    fn metadata(&self) -> Vec<TargetMetadata> {
+        let Some(running) = self.0.get() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for t in running.scrape.active_targets().into_values().flatten() {
+            let target = t.target.labels();
+            for m in t.target.metadata().list() {
+                out.push(TargetMetadata {
+                    target: target.clone(),
+                    metric: m.metric,
+                    kind: m.metric_type,
+                    help: m.help,
+                    unit: m.unit,
+                });
+            }
+        }
+        out
+    }
+}
