@@ -273,10 +273,11 @@ impl TargetAppender {
                 }
                 .map(Some)
             };
+            let track = parsed_ts.is_none() || self.settings.track_timestamps_staleness;
             let sample_added = match outcome {
                 Ok(Some(r)) => {
                     series_ref = r;
-                    if parsed_ts.is_none() || self.settings.track_timestamps_staleness {
+                    if track {
                         self.cache.track_staleness(hash, series_ref, &labels);
                     }
                     true
@@ -290,9 +291,11 @@ impl TargetAppender {
                     }
                 },
             };
-            if !cached {
+            // A new series enters the cache only once stored: one that was not needs no
+            // staleness marker when it disappears.
+            if !cached && sample_added {
                 self.cache.add_ref(met, series_ref, labels.clone(), hash);
-                if sample_added && !sample_limit_hit {
+                if !sample_limit_hit {
                     stats.series_added += 1;
                 }
             }
@@ -507,10 +510,14 @@ impl TargetAppender {
         if self.settings.extra_metrics {
             names.extend(EXTRA_REPORT_SERIES);
         }
-        for name in names {
-            self.report_sample(app, name, ts, stale_nan())?;
-        }
-        Ok(())
+        app.set_options(AppendOptions {
+            discard_out_of_order: true,
+        });
+        let res = names
+            .into_iter()
+            .try_for_each(|name| self.report_sample(app, name, ts, stale_nan()));
+        app.set_options(AppendOptions::default());
+        res
     }
 
     fn report_sample(

@@ -45,6 +45,9 @@ pub enum ScrapeError {
     HttpStatus(String),
     #[error("body size limit exceeded")]
     BodySizeLimit,
+    /// A `Content-Encoding: gzip` body that does not decompress.
+    #[error("gzip: {0}")]
+    Gzip(String),
     /// Connection failures and timeouts, as Go's HTTP client words them.
     #[error("Get {url:?}: {message}")]
     Request { url: String, message: String },
