@@ -10,7 +10,7 @@ use pm_common::model::{Labels, is_stale_nan};
 use pm_discovery::TargetGroup;
 use pm_prometheus::config::{ScrapeConfig, load_str};
 use pm_prometheus::scrape::{
-    GroupTargets, ScrapeError, ScrapeMetrics, Target, TargetAppender, targets_from_group,
+    AppendError, GroupTargets, ScrapeMetrics, Target, TargetAppender, targets_from_group,
 };
 use pm_storage::{Appendable, MemStorage, SampleValue};
 
@@ -60,7 +60,7 @@ impl Fixture {
         &mut self,
         body: &str,
         ts: i64,
-    ) -> Result<pm_prometheus::scrape::AppendStats, ScrapeError> {
+    ) -> Result<pm_prometheus::scrape::AppendStats, AppendError> {
         self.scrape_bytes(body.as_bytes(), TEXT, ts)
     }
 
@@ -71,7 +71,7 @@ impl Fixture {
         body: &[u8],
         content_type: &str,
         ts: i64,
-    ) -> Result<pm_prometheus::scrape::AppendStats, ScrapeError> {
+    ) -> Result<pm_prometheus::scrape::AppendStats, AppendError> {
         let mut app = self.storage.appender();
         match self.appender.append(&mut *app, body, content_type, ts) {
             Ok(stats) => {
@@ -186,6 +186,8 @@ fn sample_limit_fails_the_scrape_and_stales_previous_series() {
     f.scrape("a 1\nb 1\n", 1000).unwrap();
     let err = f.scrape("a 1\nb 1\nc 1\n", 2000).unwrap_err();
     assert_eq!(err.to_string(), "sample limit exceeded");
+    // The partial counts are what `scrape_samples_scraped` and friends report.
+    assert_eq!((err.stats.total, err.stats.added), (3, 3));
     assert_eq!(
         f.counter("prometheus_target_scrapes_exceeded_sample_limit_total"),
         1.0

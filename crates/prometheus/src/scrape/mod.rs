@@ -26,7 +26,7 @@ use pm_common::expfmt::textparse::ParseError;
 use pm_common::model::Labels;
 use pm_storage::StorageError;
 
-pub use append::{AppendStats, TargetAppender};
+pub use append::{AppendError, AppendStats, TargetAppender};
 pub use cache::{MetadataStore, MetricMetadata};
 pub use manager::{
     ActiveTarget, DroppedTarget, ScrapeManager, ScrapeManagerError, ScrapeManagerOptions,
