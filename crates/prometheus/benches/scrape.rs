@@ -34,8 +34,9 @@ fn page(round: u64) -> String {
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let registry = Registry::new();
-    let db =
-        Arc::new(pm_tsdb::Db::open(dir.path(), pm_tsdb::DbOptions::default(), &registry).unwrap());
+    let db = Arc::new(
+        pm_tsdb::db::Db::open(dir.path(), pm_tsdb::db::DbOptions::default(), &registry).unwrap(),
+    );
     let cfg = load_str("scrape_configs:\n- job_name: node\n", "bench.yml")
         .unwrap()
         .scrape_configs[0]

@@ -10,7 +10,7 @@ use pm_common::model::{Labels, is_stale_nan};
 use pm_discovery::TargetGroup;
 use pm_prometheus::config::{ScrapeConfig, load_str};
 use pm_prometheus::scrape::{
-    GroupTargets, ScrapeError, ScrapeMetrics, Target, TargetAppender, targets_from_group,
+    AppendError, GroupTargets, ScrapeMetrics, Target, TargetAppender, targets_from_group,
 };
 use pm_storage::{Appendable, MemStorage, SampleValue};
 
@@ -37,6 +37,7 @@ fn target(cfg: &ScrapeConfig) -> Arc<Target> {
 
 struct Fixture {
     storage: Arc<MemStorage>,
+    target: Arc<Target>,
     appender: TargetAppender,
     registry: Registry,
 }
@@ -46,9 +47,11 @@ impl Fixture {
         let cfg = job(extra);
         let registry = Registry::new();
         let metrics = Arc::new(ScrapeMetrics::register(&registry).unwrap());
+        let target = target(&cfg);
         Fixture {
             storage: Arc::new(MemStorage::new()),
-            appender: TargetAppender::new(target(&cfg), &cfg, metrics),
+            appender: TargetAppender::new(target.clone(), &cfg, metrics),
+            target,
             registry,
         }
     }
@@ -57,7 +60,7 @@ impl Fixture {
         &mut self,
         body: &str,
         ts: i64,
-    ) -> Result<pm_prometheus::scrape::AppendStats, ScrapeError> {
+    ) -> Result<pm_prometheus::scrape::AppendStats, AppendError> {
         self.scrape_bytes(body.as_bytes(), TEXT, ts)
     }
 
@@ -68,7 +71,7 @@ impl Fixture {
         body: &[u8],
         content_type: &str,
         ts: i64,
-    ) -> Result<pm_prometheus::scrape::AppendStats, ScrapeError> {
+    ) -> Result<pm_prometheus::scrape::AppendStats, AppendError> {
         let mut app = self.storage.appender();
         match self.appender.append(&mut *app, body, content_type, ts) {
             Ok(stats) => {
@@ -183,6 +186,8 @@ fn sample_limit_fails_the_scrape_and_stales_previous_series() {
     f.scrape("a 1\nb 1\n", 1000).unwrap();
     let err = f.scrape("a 1\nb 1\nc 1\n", 2000).unwrap_err();
     assert_eq!(err.to_string(), "sample limit exceeded");
+    // The partial counts are what `scrape_samples_scraped` and friends report.
+    assert_eq!((err.stats.total, err.stats.added), (3, 3));
     assert_eq!(
         f.counter("prometheus_target_scrapes_exceeded_sample_limit_total"),
         1.0
@@ -205,9 +210,9 @@ fn label_limits_fail_with_upstream_texts() {
             "label_limit exceeded (metric: m, number of labels: 5, limit: 3)",
         ),
         (
-            "  label_name_length_limit: 5\n",
+            "  label_name_length_limit: 10\n",
             "m{toolongname=\"1\"} 1\n",
-            "label_name_length_limit exceeded (metric: m, label name: toolongname, length: 11, limit: 5)",
+            "label_name_length_limit exceeded (metric: m, label name: toolongname, length: 11, limit: 10)",
         ),
         (
             "  label_value_length_limit: 3\n",
@@ -285,7 +290,7 @@ fn out_of_order_samples_are_counted_not_fatal() {
 #[test]
 fn openmetrics_body_and_metadata() {
     let mut f = Fixture::new("");
-    let body = "# TYPE req counter\n# HELP req Requests.\n# UNIT req seconds\nreq_total 3\n# EOF\n";
+    let body = "# TYPE req_seconds counter\n# HELP req_seconds Time spent.\n# UNIT req_seconds seconds\nreq_seconds_total 3\n# EOF\n";
     let stats = f
         .scrape_bytes(
             body.as_bytes(),
@@ -295,8 +300,18 @@ fn openmetrics_body_and_metadata() {
         .unwrap();
     assert_eq!(stats.total, 1);
     assert_eq!(
-        f.values(&with_target(&[("__name__", "req_total")])),
+        f.values(&with_target(&[("__name__", "req_seconds_total")])),
         [(1000, 3.0)]
+    );
+    let meta = f
+        .target
+        .metadata()
+        .get("req_seconds")
+        .expect("metadata kept");
+    assert_eq!(meta.metric_type, pm_common::model::MetricType::Counter);
+    assert_eq!(
+        (meta.help.as_str(), meta.unit.as_str()),
+        ("Time spent.", "seconds")
     );
 }
 
@@ -369,8 +384,9 @@ fn unsupported_content_type_fails_the_scrape() {
 fn steady_state_scrapes_do_not_grow_the_tsdb() {
     let dir = tempfile::tempdir().unwrap();
     let registry = Registry::new();
-    let db =
-        Arc::new(pm_tsdb::Db::open(dir.path(), pm_tsdb::DbOptions::default(), &registry).unwrap());
+    let db = Arc::new(
+        pm_tsdb::db::Db::open(dir.path(), pm_tsdb::db::DbOptions::default(), &registry).unwrap(),
+    );
     let cfg = job("");
     let metrics = Arc::new(ScrapeMetrics::register(&registry).unwrap());
     let mut appender = TargetAppender::new(target(&cfg), &cfg, metrics);

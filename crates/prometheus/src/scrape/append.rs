@@ -83,6 +83,15 @@ pub struct AppendStats {
     pub series_added: usize,
 }
 
+/// A failed append: the error, and what was counted before it (upstream reports these
+/// partial counts in `scrape_samples_scraped` and friends).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{error}")]
+pub struct AppendError {
+    pub stats: AppendStats,
+    pub error: ScrapeError,
+}
+
 /// What the synthetic series of one scrape carry.
 pub(crate) struct Report {
     pub start_ms: i64,
@@ -146,23 +155,26 @@ impl TargetAppender {
         body: &[u8],
         content_type: &str,
         ts: i64,
-    ) -> Result<AppendStats, ScrapeError> {
+    ) -> Result<AppendStats, AppendError> {
+        let mut stats = AppendStats::default();
+        let fail = |stats: AppendStats| move |error| AppendError { stats, error };
         if body.is_empty() {
             let res = self.update_stale_markers(app, ts);
             self.iter_done(false);
-            return res.map(|()| AppendStats::default());
+            return res.map(|()| stats).map_err(fail(stats));
         }
         let mut src = Source::new(
             body,
             content_type,
             self.settings.fallback,
             self.settings.proto,
-        )?;
-        let res = self.append_entries(app, &mut src, ts);
+        )
+        .map_err(fail(stats))?;
+        let res = self.append_entries(app, &mut src, ts, &mut stats);
         if res.is_ok() {
             self.iter_done(true);
         }
-        res
+        res.map(|()| stats).map_err(fail(stats))
     }
 
     fn iter_done(&mut self, flush: bool) {
@@ -176,8 +188,8 @@ impl TargetAppender {
         app: &mut dyn Appender,
         src: &mut Source<'_>,
         default_ts: i64,
-    ) -> Result<AppendStats, ScrapeError> {
-        let mut stats = AppendStats::default();
+        stats: &mut AppendStats,
+    ) -> Result<(), ScrapeError> {
         let mut errs = AppendErrors::default();
         let mut sample_limit_hit = false;
         let mut appended = 0usize;
@@ -273,10 +285,11 @@ impl TargetAppender {
                 }
                 .map(Some)
             };
+            let track = parsed_ts.is_none() || self.settings.track_timestamps_staleness;
             let sample_added = match outcome {
                 Ok(Some(r)) => {
                     series_ref = r;
-                    if parsed_ts.is_none() || self.settings.track_timestamps_staleness {
+                    if track {
                         self.cache.track_staleness(hash, series_ref, &labels);
                     }
                     true
@@ -290,9 +303,11 @@ impl TargetAppender {
                     }
                 },
             };
-            if !cached {
+            // A new series enters the cache only once stored: one that was not needs no
+            // staleness marker when it disappears.
+            if !cached && sample_added {
                 self.cache.add_ref(met, series_ref, labels.clone(), hash);
-                if sample_added && !sample_limit_hit {
+                if !sample_limit_hit {
                     stats.series_added += 1;
                 }
             }
@@ -309,8 +324,7 @@ impl TargetAppender {
         }
         log_append_errors(&errs);
         result?;
-        self.update_stale_markers(app, default_ts)?;
-        Ok(stats)
+        self.update_stale_markers(app, default_ts)
     }
 
     /// Classifies a rejected sample; true when it is counted and the scrape goes on.
@@ -502,15 +516,19 @@ impl TargetAppender {
         app: &mut dyn Appender,
         ts: i64,
     ) -> Result<(), ScrapeError> {
-        self.append(app, &[], "", ts)?;
+        self.append(app, &[], "", ts).map_err(|e| e.error)?;
         let mut names: Vec<&'static str> = REPORT_SERIES.to_vec();
         if self.settings.extra_metrics {
             names.extend(EXTRA_REPORT_SERIES);
         }
-        for name in names {
-            self.report_sample(app, name, ts, stale_nan())?;
-        }
-        Ok(())
+        app.set_options(AppendOptions {
+            discard_out_of_order: true,
+        });
+        let res = names
+            .into_iter()
+            .try_for_each(|name| self.report_sample(app, name, ts, stale_nan()));
+        app.set_options(AppendOptions::default());
+        res
     }
 
     fn report_sample(

@@ -188,6 +188,9 @@ impl ScrapeManager {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut pending = true;
         loop {
+            if *shutdown.borrow_and_update() {
+                return;
+            }
             tokio::select! {
                 changed = rx.changed() => {
                     if changed.is_err() {
@@ -204,7 +207,7 @@ impl ScrapeManager {
                         self.sync_pools(&mut state).await;
                     }
                 }
-                _ = shutdown.wait_for(|stopped| *stopped) => return,
+                _ = shutdown.changed() => {}
             }
         }
     }

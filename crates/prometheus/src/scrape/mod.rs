@@ -26,7 +26,7 @@ use pm_common::expfmt::textparse::ParseError;
 use pm_common::model::Labels;
 use pm_storage::StorageError;
 
-pub use append::{AppendStats, TargetAppender};
+pub use append::{AppendError, AppendStats, TargetAppender};
 pub use cache::{MetadataStore, MetricMetadata};
 pub use manager::{
     ActiveTarget, DroppedTarget, ScrapeManager, ScrapeManagerError, ScrapeManagerOptions,
@@ -45,6 +45,9 @@ pub enum ScrapeError {
     HttpStatus(String),
     #[error("body size limit exceeded")]
     BodySizeLimit,
+    /// A `Content-Encoding: gzip` body that does not decompress.
+    #[error("gzip: {0}")]
+    Gzip(String),
     /// Connection failures and timeouts, as Go's HTTP client words them.
     #[error("Get {url:?}: {message}")]
     Request { url: String, message: String },

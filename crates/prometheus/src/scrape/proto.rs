@@ -105,6 +105,9 @@ fn family(
         name: name.clone(),
         t,
     });
+    let default_counter = dto::Counter::default();
+    let default_summary = dto::Summary::default();
+    let default_histogram = dto::Histogram::default();
     for m in &mf.metric {
         let mut emit = |suffix: &str,
                         extra: Option<(&str, String)>,
@@ -121,20 +124,13 @@ fn family(
         };
         match dto_type {
             dto::MetricType::Counter => {
-                let c = m.counter.clone().unwrap_or_default();
+                let c = m.counter.as_ref().unwrap_or(&default_counter);
                 emit("", None, c.value(), c.exemplar.as_ref());
             }
-            dto::MetricType::Gauge => {
-                emit("", None, m.gauge.clone().unwrap_or_default().value(), None)
-            }
-            dto::MetricType::Untyped => emit(
-                "",
-                None,
-                m.untyped.clone().unwrap_or_default().value(),
-                None,
-            ),
+            dto::MetricType::Gauge => emit("", None, m.gauge.unwrap_or_default().value(), None),
+            dto::MetricType::Untyped => emit("", None, m.untyped.unwrap_or_default().value(), None),
             dto::MetricType::Summary => {
-                let s = m.summary.clone().unwrap_or_default();
+                let s = m.summary.as_ref().unwrap_or(&default_summary);
                 emit("_count", None, s.sample_count() as f64, None);
                 emit("_sum", None, s.sample_sum(), None);
                 for q in &s.quantile {
@@ -147,8 +143,8 @@ fn family(
                 }
             }
             dto::MetricType::Histogram | dto::MetricType::GaugeHistogram => {
-                let h = m.histogram.clone().unwrap_or_default();
-                let native = is_native(&h);
+                let h = m.histogram.as_ref().unwrap_or(&default_histogram);
+                let native = is_native(h);
                 if native && opts.native_histograms {
                     let gauge = dto_type == dto::MetricType::GaugeHistogram;
                     out.push(ProtoEntry::Series(Box::new(series(
@@ -156,7 +152,7 @@ fn family(
                         m,
                         None,
                         0.0,
-                        Some(to_native(&h, gauge)),
+                        Some(to_native(h, gauge)),
                         None,
                     ))));
                     if !opts.always_classic {
@@ -199,7 +195,7 @@ fn family(
                         b.exemplar.as_ref(),
                     );
                 }
-                if !saw_inf && !(native && h.bucket.is_empty()) {
+                if !(saw_inf || native && h.bucket.is_empty()) {
                     emit(
                         "_bucket",
                         Some((BUCKET_LABEL, "+Inf".to_owned())),

@@ -215,10 +215,11 @@ impl Loop {
                             None
                         }
                         Err(err) => {
-                            tracing::debug!(%err, "Append failed");
+                            tracing::debug!(err = %err.error, "Append failed");
                             let _ = app.rollback();
                             app = self.p.appendable.appender();
-                            Some(err)
+                            stats = err.stats;
+                            Some(err.error)
                         }
                     }
                 }
@@ -235,7 +236,7 @@ impl Loop {
         if scrape_err.is_some() {
             // A failed scrape counts as an empty one: its series go stale.
             if let Err(err) = self.p.appender.append(&mut *app, &[], "", ts) {
-                tracing::warn!(%err, "Append failed");
+                tracing::warn!(err = %err.error, "Append failed");
                 let _ = app.rollback();
                 app = self.p.appendable.appender();
             }

@@ -1,11 +1,13 @@
 //! The HTTP side of a scrape: one GET with upstream's headers, a bounded body read.
 
-use std::time::Duration;
-
 use pm_common::config::http::HttpClient;
 use pm_common::expfmt::negotiate::{ScrapeProtocol, scrape_accept_header};
 use pm_common::model::EscapingScheme;
-use reqwest::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_TYPE, HeaderValue};
+use std::io::Write as _;
+use std::time::Duration;
+
+use flate2::write::GzDecoder;
+use reqwest::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
 use url::Url;
 
 use super::ScrapeError;
@@ -76,9 +78,10 @@ impl Scraper {
                 "X-Prometheus-Scrape-Timeout-Seconds",
                 self.timeout_header.clone(),
             );
-        if !self.compression {
-            request = request.header(ACCEPT_ENCODING, "identity");
-        }
+        request = request.header(
+            ACCEPT_ENCODING,
+            if self.compression { "gzip" } else { "identity" },
+        );
         let mut response = self
             .client
             .send(request)
@@ -93,14 +96,37 @@ impl Scraper {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
+        let gzip = response
+            .headers()
+            .get(CONTENT_ENCODING)
+            .is_some_and(|v| v.as_bytes() == b"gzip");
+        // The limit applies to the decompressed body; upstream reads at most the limit and
+        // fails when it got that many bytes.
+        let over = |len: usize| self.body_size_limit > 0 && len as u64 >= self.body_size_limit;
+        let mut decoder = gzip.then(|| GzDecoder::new(std::mem::take(buf)));
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| request_err(error_chain(&e)))?
         {
-            buf.extend_from_slice(&chunk);
-            // Upstream reads at most the limit and fails when it got that many bytes.
-            if self.body_size_limit > 0 && buf.len() as u64 >= self.body_size_limit {
+            let len = match &mut decoder {
+                Some(d) => {
+                    d.write_all(&chunk)
+                        .map_err(|e| ScrapeError::Gzip(e.to_string()))?;
+                    d.get_ref().len()
+                }
+                None => {
+                    buf.extend_from_slice(&chunk);
+                    buf.len()
+                }
+            };
+            if over(len) {
+                return Err(ScrapeError::BodySizeLimit);
+            }
+        }
+        if let Some(d) = decoder {
+            *buf = d.finish().map_err(|e| ScrapeError::Gzip(e.to_string()))?;
+            if over(buf.len()) {
                 return Err(ScrapeError::BodySizeLimit);
             }
         }
