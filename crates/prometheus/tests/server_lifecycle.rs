@@ -42,7 +42,10 @@ fn bad_config_at_start_exits_2_naming_file_and_line() {
     std::fs::write(&config, "global:\n  scrape_interval: 15x\n").unwrap();
     let out = std::process::Command::new(OURS)
         .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
         .arg("--web.listen-address=127.0.0.1:0")
         .output()
         .unwrap();
@@ -55,7 +58,10 @@ fn bad_config_at_start_exits_2_naming_file_and_line() {
 
 #[test]
 fn help_lists_upstream_flags() {
-    let out = std::process::Command::new(OURS).arg("--help").output().unwrap();
+    let out = std::process::Command::new(OURS)
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in [
         "--config.file",
@@ -68,7 +74,10 @@ fn help_lists_upstream_flags() {
     ] {
         assert!(help.contains(flag), "{flag} missing from --help:\n{help}");
     }
-    assert!(!help.contains("min-block-duration"), "hidden as upstream:\n{help}");
+    assert!(
+        !help.contains("min-block-duration"),
+        "hidden as upstream:\n{help}"
+    );
 }
 
 #[tokio::test]
@@ -85,12 +94,21 @@ async fn reloads_keep_the_old_config_when_the_new_one_is_bad() {
     std::fs::write(&server.config, "global:\n  scrape_interval: nope\n").unwrap();
     let (code, body) = server.post("/-/reload", None).await;
     assert_eq!(code, 500);
-    assert!(body.starts_with("failed to reload config: couldn't load configuration (--config.file="), "{body}");
+    assert!(
+        body.starts_with("failed to reload config: couldn't load configuration (--config.file="),
+        "{body}"
+    );
     assert!(body.contains("line 2"), "{body}");
     let (_, config) = server.get("/api/v1/status/config").await;
-    assert!(config.contains("scrape_interval: 30s"), "old config kept: {config}");
+    assert!(
+        config.contains("scrape_interval: 30s"),
+        "old config kept: {config}"
+    );
     let (_, metrics) = server.get("/metrics").await;
-    assert!(metrics.contains("prometheus_config_last_reload_successful 0\n"), "{metrics}");
+    assert!(
+        metrics.contains("prometheus_config_last_reload_successful 0\n"),
+        "{metrics}"
+    );
     let (_, info) = server.get("/api/v1/status/runtimeinfo").await;
     assert!(info.contains(r#""reloadConfigSuccess":false"#), "{info}");
 
@@ -103,7 +121,10 @@ async fn reloads_keep_the_old_config_when_the_new_one_is_bad() {
         if metrics.contains("prometheus_config_last_reload_successful 1\n") {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "SIGHUP did not reload");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "SIGHUP did not reload"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let (_, config) = server.get("/api/v1/status/config").await;
@@ -124,7 +145,9 @@ async fn wal_is_replayed_served_federated_and_intact_after_sigterm() {
     assert!(body.contains(r#""3"]"#), "{body}");
 
     // Text: families by name, external labels added where missing, an empty instance label.
-    let (ct, text) = server.get_with("/federate?match[]=up&match[]=other", &[]).await;
+    let (ct, text) = server
+        .get_with("/federate?match[]=up&match[]=other", &[])
+        .await;
     assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
     let text = String::from_utf8(text).unwrap();
     let last = now - 60_000 + 45_000;
@@ -149,16 +172,16 @@ async fn wal_is_replayed_served_federated_and_intact_after_sigterm() {
 
     server.signal("TERM");
     assert_eq!(server.wait_exit(), Some(0));
-    assert!(!data.join("lock").exists(), "a clean shutdown removes the lock file");
+    assert!(
+        !data.join("lock").exists(),
+        "a clean shutdown removes the lock file"
+    );
 
     let db = Db::open(&data, DbOptions::default(), &Registry::new()).unwrap();
     let q = db.querier(now - 120_000, now).unwrap();
-    let matcher = pm_common::model::Matcher::new(
-        pm_common::model::MatchType::Equal,
-        "__name__",
-        "up",
-    )
-    .unwrap();
+    let matcher =
+        pm_common::model::Matcher::new(pm_common::model::MatchType::Equal, "__name__", "up")
+            .unwrap();
     let mut set = q.select(true, None, &[matcher]);
     let mut samples = 0;
     while let Some(s) = set.next() {
@@ -173,8 +196,18 @@ async fn wal_is_replayed_served_federated_and_intact_after_sigterm() {
 #[tokio::test]
 async fn quit_stops_the_server_when_lifecycle_is_on() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = start(OURS, dir.path(), &dir.path().join("data"), CONFIG, &["--web.enable-lifecycle"]).await;
+    let mut server = start(
+        OURS,
+        dir.path(),
+        &dir.path().join("data"),
+        CONFIG,
+        &["--web.enable-lifecycle"],
+    )
+    .await;
     let (code, body) = server.post("/-/quit", None).await;
-    assert_eq!((code, body.as_str()), (200, "Requesting termination... Goodbye!"));
+    assert_eq!(
+        (code, body.as_str()),
+        (200, "Requesting termination... Goodbye!")
+    );
     assert_eq!(server.wait_exit(), Some(0));
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pm_common::config::{Duration as GoDuration, parse_go_duration};
+use pm_common::config::Duration as GoDuration;
 use pm_common::log::LogFlags;
 use pm_common::web::{DefaultListenAddress, WebFlags};
 use pm_tsdb::db::DbOptions;
@@ -65,14 +65,6 @@ pub struct Flags {
     #[command(flatten)]
     pub web: WebFlags<Port9090>,
 
-    /// Maximum duration before timing out read of the request, and closing idle connections.
-    #[arg(long = "web.read-timeout", default_value = "5m", value_parser = parse_go_duration)]
-    pub read_timeout: Duration,
-
-    /// Maximum number of simultaneous connections across all listeners.
-    #[arg(long = "web.max-connections", default_value_t = 512)]
-    pub max_connections: usize,
-
     /// The URL under which Prometheus is externally reachable (for example, if Prometheus is
     /// served via a reverse proxy). Used for generating relative and absolute links back to
     /// Prometheus itself. If the URL has a path portion, it will be used to prefix all HTTP
@@ -92,13 +84,6 @@ pub struct Flags {
     /// Enable API endpoints for admin control actions.
     #[arg(long = "web.enable-admin-api")]
     pub enable_admin_api: bool,
-
-    /// Document title of Prometheus instance.
-    #[arg(
-        long = "web.page-title",
-        default_value = "Prometheus Time Series Collection and Processing Server"
-    )]
-    pub page_title: String,
 
     /// Regex for CORS origin. It is fully anchored. Example: 'https?://(domain1|domain2)\.com'
     #[arg(long = "web.cors.origin", default_value = ".*")]
@@ -308,30 +293,58 @@ impl Flags {
         vec![
             ("config.file", self.config_path.display().to_string()),
             ("enable-feature", self.enable_feature.join(",")),
-            ("log.format", format!("{:?}", self.log.format).to_ascii_lowercase()),
-            ("log.level", format!("{:?}", self.log.level).to_ascii_lowercase()),
+            (
+                "log.format",
+                format!("{:?}", self.log.format).to_ascii_lowercase(),
+            ),
+            (
+                "log.level",
+                format!("{:?}", self.log.level).to_ascii_lowercase(),
+            ),
             ("query.lookback-delta", d(self.lookback_delta)),
-            ("query.max-concurrency", self.query_max_concurrency.to_string()),
+            (
+                "query.max-concurrency",
+                self.query_max_concurrency.to_string(),
+            ),
             ("query.max-samples", self.query_max_samples.to_string()),
             ("query.timeout", d(self.query_timeout)),
-            ("storage.tsdb.max-block-duration", d(Duration::from_millis(
-                u64::try_from(self.db_options().max_block_duration).unwrap_or(0),
-            ))),
-            ("storage.tsdb.min-block-duration", d(self.min_block_duration)),
+            (
+                "storage.tsdb.max-block-duration",
+                d(Duration::from_millis(
+                    u64::try_from(self.db_options().max_block_duration).unwrap_or(0),
+                )),
+            ),
+            (
+                "storage.tsdb.min-block-duration",
+                d(self.min_block_duration),
+            ),
             ("storage.tsdb.no-lockfile", self.no_lockfile.to_string()),
             ("storage.tsdb.path", self.tsdb_path.display().to_string()),
-            ("storage.tsdb.retention.size", self.retention_size.map_or("0B".into(), |b| format!("{b}B"))),
-            ("storage.tsdb.retention.time", self.retention_time.map_or("0s".into(), d)),
-            ("storage.tsdb.wal-compression", (self.wal_compression && !self.no_wal_compression).to_string()),
-            ("web.config.file", self.web.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()),
+            (
+                "storage.tsdb.retention.size",
+                self.retention_size.map_or("0B".into(), |b| format!("{b}B")),
+            ),
+            (
+                "storage.tsdb.retention.time",
+                self.retention_time.map_or("0s".into(), d),
+            ),
+            (
+                "storage.tsdb.wal-compression",
+                (self.wal_compression && !self.no_wal_compression).to_string(),
+            ),
+            (
+                "web.config.file",
+                self.web
+                    .config_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            ),
             ("web.cors.origin", self.cors_origin.clone()),
             ("web.enable-admin-api", self.enable_admin_api.to_string()),
             ("web.enable-lifecycle", self.enable_lifecycle.to_string()),
             ("web.external-url", self.external_url.clone()),
             ("web.listen-address", self.web.listen_addresses.join(",")),
-            ("web.max-connections", self.max_connections.to_string()),
-            ("web.page-title", self.page_title.clone()),
-            ("web.read-timeout", d(self.read_timeout)),
             ("web.route-prefix", self.route_prefix()),
         ]
     }
@@ -371,7 +384,10 @@ mod tests {
         let db = f.db_options();
         assert_eq!(db.min_block_duration, 2 * 3600 * 1000);
         assert_eq!(db.max_block_duration, 36 * 3600 * 1000);
-        assert!(matches!(db.wal_compression, pm_tsdb::wal::Compression::Snappy));
+        assert!(matches!(
+            db.wal_compression,
+            pm_tsdb::wal::Compression::Snappy
+        ));
         assert_eq!(f.route_prefix(), "");
     }
 
@@ -383,10 +399,18 @@ mod tests {
         let f = Flags::parse_from(["prometheus", "--storage.tsdb.retention.time=1y"]);
         assert_eq!(f.retention(), Duration::from_secs(365 * 24 * 3600));
         let f = Flags::parse_from(["prometheus", "--no-storage.tsdb.wal-compression"]);
-        assert!(matches!(f.db_options().wal_compression, pm_tsdb::wal::Compression::None));
+        assert!(matches!(
+            f.db_options().wal_compression,
+            pm_tsdb::wal::Compression::None
+        ));
         let f = Flags::parse_from(["prometheus", "--storage.tsdb.wal-compression=false"]);
-        assert!(matches!(f.db_options().wal_compression, pm_tsdb::wal::Compression::None));
-        assert!(Flags::try_parse_from(["prometheus", "--storage.tsdb.retention.size=12XB"]).is_err());
+        assert!(matches!(
+            f.db_options().wal_compression,
+            pm_tsdb::wal::Compression::None
+        ));
+        assert!(
+            Flags::try_parse_from(["prometheus", "--storage.tsdb.retention.size=12XB"]).is_err()
+        );
         assert!(Flags::try_parse_from(["prometheus", "--storage.tsdb.retention.time=5x"]).is_err());
     }
 

@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use pm_common::model::GoRegex;
-use pm_common::web::{ReloadSignals, Readiness, Server, ServeError, shutdown_signal};
+use pm_common::web::{Readiness, ReloadSignals, ServeError, Server, shutdown_signal};
 use pm_promql::engine::{Engine, EngineOptions};
 use pm_promql::parser::ParserOptions;
 use pm_tsdb::db::{Db, DbError};
@@ -86,7 +86,10 @@ const CLOSE_WAIT: Duration = Duration::from_secs(30);
 pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     let features = flags.features();
     let initial = load_config(&flags.config_path)?;
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), "Starting Prometheus Server");
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        "Starting Prometheus Server"
+    );
 
     let metrics = ServerMetrics::new();
     let readiness = Readiness::default();
@@ -156,7 +159,8 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     let registry = metrics.registry.clone();
     tracing::info!(path = %path.display(), "Starting TSDB ...");
     let began = Instant::now();
-    let opened = tokio::task::spawn_blocking(move || Db::open(&path, db_options, &registry)).await?;
+    let opened =
+        tokio::task::spawn_blocking(move || Db::open(&path, db_options, &registry)).await?;
     let db = match opened {
         Ok(db) => Arc::new(db),
         Err(e) => {
@@ -212,6 +216,8 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     tracing::info!("Stopping scrape discovery manager...");
     drop(reloaders);
     drop(compaction);
+    // The slot holds the last other handle on the database, now that the routes are gone.
+    drop(storage);
     close(db).await
 }
 

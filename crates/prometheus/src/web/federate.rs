@@ -76,7 +76,7 @@ pub async fn federate(
     };
     let proto = format.kind() == FormatKind::ProtoDelimited;
     let families = families(samples, &external, proto);
-    let body = encode(&families, format.clone(), RenderOptions::default());
+    let body = encode(&families, format, RenderOptions::default());
     ([(CONTENT_TYPE, format.content_type())], body).into_response()
 }
 
@@ -270,10 +270,16 @@ mod tests {
         let samples = vec![
             float(&[("__name__", "up"), ("job", "b")], 10, 1.0),
             float(&[("__name__", "go"), ("instance", "x")], 10, 2.0),
-            float(&[("__name__", "up"), ("job", "a"), ("region", "own")], 20, 0.0),
+            float(
+                &[("__name__", "up"), ("job", "a"), ("region", "own")],
+                20,
+                0.0,
+            ),
             float(&[("job", "nameless")], 20, 0.0),
         ];
-        let external = [("region".to_owned(), "eu".to_owned())].into_iter().collect();
+        let external = [("region".to_owned(), "eu".to_owned())]
+            .into_iter()
+            .collect();
         let fams = families(samples, &external, false);
         let names: Vec<_> = fams.iter().map(|f| f.name().to_owned()).collect();
         assert_eq!(names, ["go", "up"]);
@@ -284,8 +290,14 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(labels(&fams[0].metric[0]), ["instance=x", "region=eu"]);
-        assert_eq!(labels(&fams[1].metric[0]), ["job=b", "instance=", "region=eu"]);
-        assert_eq!(labels(&fams[1].metric[1]), ["job=a", "region=own", "instance="]);
+        assert_eq!(
+            labels(&fams[1].metric[0]),
+            ["job=b", "instance=", "region=eu"]
+        );
+        assert_eq!(
+            labels(&fams[1].metric[1]),
+            ["job=a", "region=own", "instance="]
+        );
         assert_eq!(fams[1].metric[1].timestamp_ms, Some(20));
     }
 }

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::body::HttpBody as _;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::body::HttpBody as _;
 use pm_common::metrics::{CounterVec, Gauge, HistogramVec, Opts, Registry};
 use pm_common::process::{BuildInfo, ProcessCollector};
 

@@ -63,11 +63,17 @@ pub fn router(options: WebOptions) -> Router {
     let cors = Arc::new(options.cors_origin);
     let api = api::v1::router(options.api)
         .layer(middleware::from_fn_with_state(cors, set_cors))
-        .layer(middleware::from_fn_with_state(readiness.clone(), require_ready));
+        .layer(middleware::from_fn_with_state(
+            readiness.clone(),
+            require_ready,
+        ));
     let federate = Router::new()
         .route("/federate", get(federate::federate))
         .with_state(options.federation)
-        .layer(middleware::from_fn_with_state(readiness.clone(), require_ready));
+        .layer(middleware::from_fn_with_state(
+            readiness.clone(),
+            require_ready,
+        ));
     let lifecycle = Lifecycle {
         enabled: options.enable_lifecycle,
         reload: options.reload,
@@ -78,7 +84,10 @@ pub fn router(options: WebOptions) -> Router {
         .route("/-/quit", any(quit))
         .with_state(lifecycle)
         .route("/-/healthy", healthy("Prometheus Server is Healthy.\n"))
-        .route("/-/ready", ready("Prometheus Server is Ready.\n", readiness))
+        .route(
+            "/-/ready",
+            ready("Prometheus Server is Ready.\n", readiness),
+        )
         .route(
             "/metrics",
             metrics_endpoint(Arc::new(options.metrics.registry.clone())),
@@ -102,7 +111,11 @@ pub fn router(options: WebOptions) -> Router {
 
 /// Upstream answers everything but health, readiness and `/metrics` with 503 until the
 /// storage is open.
-async fn require_ready(State(readiness): State<Readiness>, request: Request, next: Next) -> Response {
+async fn require_ready(
+    State(readiness): State<Readiness>,
+    request: Request,
+    next: Next,
+) -> Response {
     if readiness.is_ready() {
         next.run(request).await
     } else {
@@ -126,7 +139,10 @@ async fn set_cors(State(origin_re): State<Arc<GoRegex>>, request: Request, next:
         ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("GET, POST, OPTIONS"),
     );
-    headers.insert(ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Date"));
+    headers.insert(
+        ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Date"),
+    );
     if origin_re.as_str() == ".*" {
         headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     } else if origin.to_str().is_ok_and(|o| origin_re.is_match(o)) {

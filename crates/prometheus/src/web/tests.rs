@@ -87,20 +87,41 @@ fn get(uri: &str) -> Request<Body> {
 async fn not_ready_until_storage_opens() {
     let f = fixture("/prom", false);
     let (code, _, body) = send(&f.app, get("/prom/-/ready")).await;
-    assert_eq!((code, body.as_str()), (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"));
+    assert_eq!(
+        (code, body.as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")
+    );
     let (code, _, body) = send(&f.app, get("/prom/api/v1/labels")).await;
-    assert_eq!((code, body.as_str()), (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"));
+    assert_eq!(
+        (code, body.as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")
+    );
     let (code, _, body) = send(&f.app, get("/prom/-/healthy")).await;
-    assert_eq!((code, body.as_str()), (StatusCode::OK, "Prometheus Server is Healthy.\n"));
+    assert_eq!(
+        (code, body.as_str()),
+        (StatusCode::OK, "Prometheus Server is Healthy.\n")
+    );
 
-    let _ = f.storage.set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
+    let _ = f
+        .storage
+        .set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
     f.readiness.set_ready(true);
     let (code, _, body) = send(&f.app, get("/prom/-/ready")).await;
-    assert_eq!((code, body.as_str()), (StatusCode::OK, "Prometheus Server is Ready.\n"));
+    assert_eq!(
+        (code, body.as_str()),
+        (StatusCode::OK, "Prometheus Server is Ready.\n")
+    );
     let (code, _, body) = send(&f.app, get("/prom/api/v1/labels")).await;
-    assert_eq!((code, body.as_str()), (StatusCode::OK, r#"{"status":"success","data":[]}"#));
+    assert_eq!(
+        (code, body.as_str()),
+        (StatusCode::OK, r#"{"status":"success","data":[]}"#)
+    );
     let (code, _, _) = send(&f.app, get("/api/v1/labels")).await;
-    assert_eq!(code, StatusCode::NOT_FOUND, "routes live under the prefix only");
+    assert_eq!(
+        code,
+        StatusCode::NOT_FOUND,
+        "routes live under the prefix only"
+    );
     let (code, _, _) = send(&f.app, get("/prom/api/v1/rules")).await;
     assert_eq!(code, StatusCode::NOT_FOUND);
 }
@@ -110,13 +131,22 @@ async fn lifecycle_disabled_and_wrong_methods() {
     let f = fixture("", false);
     let post = |uri: &str| Request::post(uri).body(Body::empty()).unwrap();
     let (code, _, body) = send(&f.app, post("/-/reload")).await;
-    assert_eq!((code, body.as_str()), (StatusCode::FORBIDDEN, "Lifecycle API is not enabled."));
+    assert_eq!(
+        (code, body.as_str()),
+        (StatusCode::FORBIDDEN, "Lifecycle API is not enabled.")
+    );
     let (code, _, body) = send(&f.app, post("/-/quit")).await;
-    assert_eq!((code, body.as_str()), (StatusCode::FORBIDDEN, "Lifecycle API is not enabled."));
+    assert_eq!(
+        (code, body.as_str()),
+        (StatusCode::FORBIDDEN, "Lifecycle API is not enabled.")
+    );
     let (code, _, body) = send(&f.app, get("/-/quit")).await;
     assert_eq!(
         (code, body.as_str()),
-        (StatusCode::METHOD_NOT_ALLOWED, "Only POST or PUT requests allowed")
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Only POST or PUT requests allowed"
+        )
     );
 }
 
@@ -124,33 +154,51 @@ async fn lifecycle_disabled_and_wrong_methods() {
 async fn reload_answers_with_the_daemons_verdict() {
     let mut f = fixture("", true);
     let app = f.app.clone();
-    let request =
-        tokio::spawn(async move { send(&app, Request::put("/-/reload").body(Body::empty()).unwrap()).await });
+    let request = tokio::spawn(async move {
+        send(&app, Request::put("/-/reload").body(Body::empty()).unwrap()).await
+    });
     let answer = f.reloads.recv().await.unwrap();
     answer.send(Err("bad file".into())).unwrap();
     let (code, _, body) = request.await.unwrap();
     assert_eq!(
         (code, body.as_str()),
-        (StatusCode::INTERNAL_SERVER_ERROR, "failed to reload config: bad file\n")
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "failed to reload config: bad file\n"
+        )
     );
 
     let app = f.app.clone();
-    let request =
-        tokio::spawn(async move { send(&app, Request::post("/-/reload").body(Body::empty()).unwrap()).await });
+    let request = tokio::spawn(async move {
+        send(
+            &app,
+            Request::post("/-/reload").body(Body::empty()).unwrap(),
+        )
+        .await
+    });
     f.reloads.recv().await.unwrap().send(Ok(())).unwrap();
     assert_eq!(request.await.unwrap().0, StatusCode::OK);
 
     let quit = f.quit.clone();
     let notified = tokio::spawn(async move { quit.notified().await });
-    let (code, _, body) = send(&f.app, Request::post("/-/quit").body(Body::empty()).unwrap()).await;
-    assert_eq!((code, body.as_str()), (StatusCode::OK, "Requesting termination... Goodbye!"));
+    let (code, _, body) = send(
+        &f.app,
+        Request::post("/-/quit").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (code, body.as_str()),
+        (StatusCode::OK, "Requesting termination... Goodbye!")
+    );
     notified.await.unwrap();
 }
 
 #[tokio::test]
 async fn cors_and_request_metrics() {
     let f = fixture("", false);
-    let _ = f.storage.set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
+    let _ = f
+        .storage
+        .set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
     f.readiness.set_ready(true);
     let req = Request::get("/api/v1/label/job/values")
         .header("origin", "https://ok.example")
@@ -164,14 +212,22 @@ async fn cors_and_request_metrics() {
         .unwrap();
     let (_, headers, _) = send(&f.app, req).await;
     assert!(headers.get("access-control-allow-origin").is_none());
-    assert_eq!(headers["access-control-allow-methods"], "GET, POST, OPTIONS");
+    assert_eq!(
+        headers["access-control-allow-methods"],
+        "GET, POST, OPTIONS"
+    );
 
     let (_, _, text) = send(&f.app, get("/metrics")).await;
     assert!(
-        text.contains(r#"prometheus_http_requests_total{code="200",handler="/api/v1/label/:name/values"} 1"#),
+        text.contains(
+            r#"prometheus_http_requests_total{code="200",handler="/api/v1/label/:name/values"} 1"#
+        ),
         "{text}"
     );
-    assert!(text.contains(r#"prometheus_http_requests_total{code="200",handler="/api/v1/labels"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"prometheus_http_requests_total{code="200",handler="/api/v1/labels"} 1"#),
+        "{text}"
+    );
     assert!(text.contains("process_cpu_seconds_total"), "{text}");
     assert!(text.contains("prometheus_build_info{"), "{text}");
 }
@@ -179,11 +235,18 @@ async fn cors_and_request_metrics() {
 #[tokio::test]
 async fn federation_is_empty_without_match() {
     let f = fixture("", false);
-    let _ = f.storage.set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
+    let _ = f
+        .storage
+        .set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
     f.readiness.set_ready(true);
     let (code, headers, body) = send(&f.app, get("/federate")).await;
     assert_eq!(code, StatusCode::OK);
-    assert!(headers["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
     assert_eq!(body, "");
     let (code, _, _) = send(&f.app, get("/federate?match[]=up%7B")).await;
     assert_eq!(code, StatusCode::BAD_REQUEST);

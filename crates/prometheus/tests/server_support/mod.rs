@@ -57,7 +57,11 @@ impl Server {
             if let Ok((200, _)) = try_get(&format!("{}/-/ready", self.base)).await {
                 return;
             }
-            assert!(Instant::now() < deadline, "{} never became ready", self.base);
+            assert!(
+                Instant::now() < deadline,
+                "{} never became ready",
+                self.base
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

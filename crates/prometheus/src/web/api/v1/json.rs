@@ -135,13 +135,31 @@ pub fn push_histogram(out: &mut String, h: &FloatHistogram) {
     };
     let negative: Vec<_> = h.negative_buckets_iter().collect();
     for b in negative.iter().rev() {
-        push_bucket(b.lower, b.upper, b.lower_inclusive, b.upper_inclusive, b.count);
+        push_bucket(
+            b.lower,
+            b.upper,
+            b.lower_inclusive,
+            b.upper_inclusive,
+            b.count,
+        );
     }
     if !h.uses_custom_buckets() {
-        push_bucket(-h.zero_threshold, h.zero_threshold, true, true, h.zero_count);
+        push_bucket(
+            -h.zero_threshold,
+            h.zero_threshold,
+            true,
+            true,
+            h.zero_count,
+        );
     }
     for b in h.positive_buckets_iter() {
-        push_bucket(b.lower, b.upper, b.lower_inclusive, b.upper_inclusive, b.count);
+        push_bucket(
+            b.lower,
+            b.upper,
+            b.lower_inclusive,
+            b.upper_inclusive,
+            b.count,
+        );
     }
     if !buckets.is_empty() {
         out.push_str(",\"buckets\":[");
@@ -268,7 +286,12 @@ mod tests {
 
     #[test]
     fn timestamps_and_floats() {
-        let cases = [(1_500, "1.500"), (1_000, "1"), (-1_005, "-1.005"), (12_345_678, "12345.678")];
+        let cases = [
+            (1_500, "1.500"),
+            (1_000, "1"),
+            (-1_005, "-1.005"),
+            (12_345_678, "12345.678"),
+        ];
         for (t, want) in cases {
             let mut out = String::new();
             push_timestamp(&mut out, t);
@@ -295,7 +318,13 @@ mod tests {
             r#"{"resultType":"vector","result":[{"metric":{"__name__":"up","job":"a"},"value":[2,"1"]}]}"#
         );
         let mut out = String::new();
-        push_query_data(&mut out, &Value::Scalar { t: 1_500, v: f64::NAN });
+        push_query_data(
+            &mut out,
+            &Value::Scalar {
+                t: 1_500,
+                v: f64::NAN,
+            },
+        );
         assert_eq!(out, r#"{"resultType":"scalar","result":[1.5,"NaN"]}"#);
     }
 
@@ -307,9 +336,15 @@ mod tests {
             schema: 0,
             zero_threshold: 0.001,
             zero_count: 1.0,
-            positive_spans: vec![pm_common::model::Span { offset: 0, length: 2 }],
+            positive_spans: vec![pm_common::model::Span {
+                offset: 0,
+                length: 2,
+            }],
             positive_buckets: vec![2.0, 1.0],
-            negative_spans: vec![pm_common::model::Span { offset: 0, length: 2 }],
+            negative_spans: vec![pm_common::model::Span {
+                offset: 0,
+                length: 2,
+            }],
             negative_buckets: vec![1.0, 1.0],
             ..FloatHistogram::default()
         };

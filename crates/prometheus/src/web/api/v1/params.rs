@@ -56,11 +56,14 @@ impl Params {
             .collect()
     }
 
-    /// `name` as a time, `default` when absent.
+    /// `name` as a time, `default` when absent (upstream's `parseTimeParam`, whose errors
+    /// name the parameter twice).
     pub fn time_or(&self, name: &str, default: i64) -> Result<i64, ApiError> {
         match self.get(name) {
             "" => Ok(default),
-            s => parse_time(s).map_err(|e| ApiError::invalid_param(name, e)),
+            s => parse_time(s).map_err(|e| {
+                ApiError::invalid_param(name, format!("invalid time value for '{name}': {e}"))
+            }),
         }
     }
 
@@ -69,9 +72,10 @@ impl Params {
         parse_limit(self.get("limit")).map_err(|e| ApiError::invalid_param("limit", e))
     }
 
-    /// Every `match[]`, parsed.
-    pub fn matcher_sets(&self) -> Result<Vec<Vec<Matcher>>, ApiError> {
-        parse_matcher_sets(&self.all("match[]")).map_err(|e| ApiError::invalid_param("match[]", e))
+    /// Every `match[]`, parsed; the error is the bare reason, since upstream words it
+    /// differently per endpoint.
+    pub fn matcher_sets(&self) -> Result<Vec<Vec<Matcher>>, String> {
+        parse_matcher_sets(&self.all("match[]"))
     }
 }
 
@@ -106,7 +110,9 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     {
         let secs = t.trunc();
         let frac = ((t - secs) * 1000.0).round();
-        return Ok((secs as i64).saturating_mul(1000).saturating_add(frac as i64));
+        return Ok((secs as i64)
+            .saturating_mul(1000)
+            .saturating_add(frac as i64));
     }
     if let Ok(ts) = s.parse::<jiff::Timestamp>() {
         return Ok(ts.as_millisecond());
@@ -167,8 +173,14 @@ mod tests {
         assert_eq!(parse_time("1.5"), Ok(1500));
         assert_eq!(parse_time("-1.5"), Ok(-1500));
         assert_eq!(parse_time("1435781451.781"), Ok(1_435_781_451_781));
-        assert_eq!(parse_time("2015-07-01T20:10:51.781Z"), Ok(1_435_781_451_781));
-        assert_eq!(parse_time("2015-07-01T22:10:51.781+02:00"), Ok(1_435_781_451_781));
+        assert_eq!(
+            parse_time("2015-07-01T20:10:51.781Z"),
+            Ok(1_435_781_451_781)
+        );
+        assert_eq!(
+            parse_time("2015-07-01T22:10:51.781+02:00"),
+            Ok(1_435_781_451_781)
+        );
         assert_eq!(parse_time(MAX_TIME_FORMATTED), Ok(MAX_TIME));
         assert_eq!(
             parse_time("yesterday"),
@@ -183,7 +195,11 @@ mod tests {
         assert_eq!(parse_duration("15"), Ok(15_000_000_000));
         assert_eq!(parse_duration("1m30s"), Ok(90_000_000_000));
         assert_eq!(parse_duration("0.5"), Ok(500_000_000));
-        assert!(parse_duration("1e30").unwrap_err().contains("overflows int64"));
+        assert!(
+            parse_duration("1e30")
+                .unwrap_err()
+                .contains("overflows int64")
+        );
         assert_eq!(parse_limit(""), Ok(0));
         assert_eq!(parse_limit("-1"), Err("limit must be non-negative".into()));
         assert!(parse_matcher_sets(&["up", "{job=\"a\"}"]).is_ok());

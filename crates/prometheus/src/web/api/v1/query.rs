@@ -7,10 +7,10 @@ use axum::extract::State;
 use pm_promql::engine::{Engine, QueryError, QueryResult, Value};
 use pm_promql::parse_expr;
 
+use super::ApiState;
 use super::json::{push_query_data, push_str};
 use super::params::{Params, parse_duration, parse_time};
 use super::response::{ApiError, ApiResponse, ErrorType};
-use super::ApiState;
 
 /// Upstream's cap on points per series in a range query.
 const MAX_POINTS_PER_SERIES: i128 = 11_000;
@@ -41,8 +41,9 @@ fn request_engine(state: &ApiState, params: &Params) -> Result<Engine, ApiError>
     }
     let lookback = params.get("lookback_delta");
     if !lookback.is_empty() {
-        let ns = parse_duration(lookback)
-            .map_err(|e| ApiError::invalid_param("lookback_delta", e))?;
+        let ns = parse_duration(lookback).map_err(|e| {
+            ApiError::bad_data(format!("error parsing lookback delta duration: {e}"))
+        })?;
         if ns > 0 {
             opts.lookback_delta = (ns / 1_000_000) as i64;
         }

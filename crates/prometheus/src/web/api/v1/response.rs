@@ -162,13 +162,19 @@ mod tests {
     #[test]
     fn envelopes() {
         let ok = ApiResponse::data("[]".into()).with_annotations(vec!["w".into()], vec![]);
-        assert_eq!(ok.body(), r#"{"status":"success","data":[],"warnings":["w"]}"#);
+        assert_eq!(
+            ok.body(),
+            r#"{"status":"success","data":[],"warnings":["w"]}"#
+        );
         let err = ApiResponse::from(ApiError::invalid_param("time", "cannot parse \"x\""));
         assert_eq!(
             err.body(),
             r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"time\": cannot parse \"x\""}"#
         );
-        assert_eq!(ErrorType::Execution.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            ErrorType::Execution.status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
         assert_eq!(ErrorType::Timeout.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 }

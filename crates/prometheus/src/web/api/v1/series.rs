@@ -23,11 +23,19 @@ struct Lookup {
 }
 
 impl Lookup {
-    fn from_params(params: &Params) -> Result<Self, ApiError> {
+    /// Reads the parameters; a bad `match[]` is an invalid parameter for `/series` but a
+    /// bare bad-data error for the label endpoints, as upstream words them.
+    fn from_params(params: &Params, series: bool) -> Result<Self, ApiError> {
         let limit = params.limit()?;
         let start = params.time_or("start", MIN_TIME)?;
         let end = params.time_or("end", MAX_TIME)?;
-        let matcher_sets = params.matcher_sets()?;
+        let matcher_sets = params.matcher_sets().map_err(|e| {
+            if series {
+                ApiError::invalid_param("match[]", e)
+            } else {
+                ApiError::bad_data(e)
+            }
+        })?;
         Ok(Self {
             start,
             end,
@@ -62,7 +70,7 @@ pub async fn series(State(state): State<Arc<ApiState>>, params: Params) -> ApiRe
     if params.all("match[]").is_empty() {
         return ApiError::bad_data("no match[] parameter provided").into();
     }
-    let prepared = Lookup::from_params(&params).and_then(|l| Ok((l, state.storage()?)));
+    let prepared = Lookup::from_params(&params, true).and_then(|l| Ok((l, state.storage()?)));
     let (lookup, storage) = match prepared {
         Ok(p) => p,
         Err(e) => return e.into(),
@@ -75,7 +83,11 @@ pub async fn series(State(state): State<Arc<ApiState>>, params: Params) -> ApiRe
             start: lookup.start,
             end: lookup.end,
             func: "series".into(),
-            limit: if lookup.limit > 0 { lookup.limit + 1 } else { 0 },
+            limit: if lookup.limit > 0 {
+                lookup.limit + 1
+            } else {
+                0
+            },
             ..SelectHints::default()
         };
         // Several selectors: the union of their series, each once, in label order.
@@ -121,7 +133,11 @@ pub async fn series(State(state): State<Arc<ApiState>>, params: Params) -> ApiRe
 fn collect_labels(
     lookup: &Lookup,
     querier: &dyn LabelQuerier,
-    get: impl Fn(&dyn LabelQuerier, &LabelHints, &[Matcher]) -> pm_storage::Result<(Vec<String>, pm_storage::Warnings)>,
+    get: impl Fn(
+        &dyn LabelQuerier,
+        &LabelHints,
+        &[Matcher],
+    ) -> pm_storage::Result<(Vec<String>, pm_storage::Warnings)>,
 ) -> Result<ApiResponse, ApiError> {
     let hints = lookup.label_hints();
     let mut warnings = Vec::new();
@@ -148,7 +164,7 @@ fn collect_labels(
 }
 
 pub async fn labels(State(state): State<Arc<ApiState>>, params: Params) -> ApiResponse {
-    let prepared = Lookup::from_params(&params).and_then(|l| Ok((l, state.storage()?)));
+    let prepared = Lookup::from_params(&params, false).and_then(|l| Ok((l, state.storage()?)));
     let (lookup, storage) = match prepared {
         Ok(p) => p,
         Err(e) => return e.into(),
@@ -157,7 +173,9 @@ pub async fn labels(State(state): State<Arc<ApiState>>, params: Params) -> ApiRe
         let querier = storage
             .querier(lookup.start, lookup.end)
             .map_err(execution)?;
-        collect_labels(&lookup, querier.as_ref(), |q, h, m| q.label_names(Some(h), m))
+        collect_labels(&lookup, querier.as_ref(), |q, h, m| {
+            q.label_names(Some(h), m)
+        })
     })
     .await
 }
@@ -176,7 +194,7 @@ pub async fn label_values(
     if name.is_empty() {
         return ApiError::bad_data(format!("invalid label name: {name:?}")).into();
     }
-    let prepared = Lookup::from_params(&params).and_then(|l| Ok((l, state.storage()?)));
+    let prepared = Lookup::from_params(&params, false).and_then(|l| Ok((l, state.storage()?)));
     let (lookup, storage) = match prepared {
         Ok(p) => p,
         Err(e) => return e.into(),

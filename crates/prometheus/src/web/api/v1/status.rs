@@ -27,7 +27,11 @@ pub struct ServerStatus {
 }
 
 impl ServerStatus {
-    pub fn new(config: Arc<Config>, mut flags: Vec<(&'static str, String)>, storage_retention: String) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        mut flags: Vec<(&'static str, String)>,
+        storage_retention: String,
+    ) -> Self {
         flags.sort_unstable_by_key(|(k, _)| *k);
         Self {
             config: RwLock::new(config),
@@ -173,7 +177,10 @@ mod tests {
 
     #[test]
     fn retention_strings() {
-        assert_eq!(retention_string(Duration::from_secs(15 * 86400), None), "15d");
+        assert_eq!(
+            retention_string(Duration::from_secs(15 * 86400), None),
+            "15d"
+        );
         assert_eq!(retention_string(Duration::ZERO, Some(1 << 30)), "1GiB");
         assert_eq!(
             retention_string(Duration::from_secs(3600), Some(1536)),

@@ -162,7 +162,9 @@ pub async fn targets(State(state): State<Arc<ApiState>>, params: Params) -> ApiR
     });
     out.push_str(",\"droppedTargetCounts\":");
     if show_dropped {
-        let counts = source.map(|s| s.dropped_target_counts()).unwrap_or_default();
+        let counts = source
+            .map(|s| s.dropped_target_counts())
+            .unwrap_or_default();
         out.push('{');
         for (i, (pool, n)) in counts.iter().enumerate() {
             if i > 0 {
@@ -210,7 +212,11 @@ pub async fn targets_metadata(State(state): State<Arc<ApiState>>, params: Params
         .unwrap_or_default()
         .into_iter()
         .filter(|m| metric.is_empty() || m.metric == metric)
-        .filter(|m| matchers.iter().all(|x| x.matches(m.target.get(x.name()).unwrap_or(""))))
+        .filter(|m| {
+            matchers
+                .iter()
+                .all(|x| x.matches(m.target.get(x.name()).unwrap_or("")))
+        })
         .collect();
     if limit > 0 {
         entries.truncate(limit);
@@ -252,7 +258,12 @@ pub async fn metadata(State(state): State<Arc<ApiState>>, params: Params) -> Api
     let metric = params.get("metric");
     // Distinct metadata per metric, in the order first seen.
     let mut by_metric: BTreeMap<String, Vec<TargetMetadata>> = BTreeMap::new();
-    for m in state.targets.as_deref().map(|s| s.metadata()).unwrap_or_default() {
+    for m in state
+        .targets
+        .as_deref()
+        .map(|s| s.metadata())
+        .unwrap_or_default()
+    {
         if !metric.is_empty() && m.metric != metric {
             continue;
         }
