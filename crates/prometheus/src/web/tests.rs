@@ -8,12 +8,12 @@ use http_body_util::BodyExt;
 use pm_common::model::GoRegex;
 use pm_common::web::Readiness;
 use pm_promql::engine::{Engine, EngineOptions};
-use pm_storage::{MemStorage, Queryable};
+use pm_storage::MemStorage;
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tower::ServiceExt;
 
 use super::api::v1::status::ServerStatus;
-use super::api::v1::{ApiState, StorageSlot};
+use super::api::v1::{ApiState, Storage, StorageSlot};
 use super::federate::FederationState;
 use super::metrics::ServerMetrics;
 use super::{ReloadRequest, WebOptions, router};
@@ -102,9 +102,7 @@ async fn not_ready_until_storage_opens() {
         (StatusCode::OK, "Prometheus Server is Healthy.\n")
     );
 
-    let _ = f
-        .storage
-        .set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
+    let _ = f.storage.set(Storage::of(MemStorage::new()));
     f.readiness.set_ready(true);
     let (code, _, body) = send(&f.app, get("/prom/-/ready")).await;
     assert_eq!(
@@ -196,9 +194,7 @@ async fn reload_answers_with_the_daemons_verdict() {
 #[tokio::test]
 async fn cors_and_request_metrics() {
     let f = fixture("", false);
-    let _ = f
-        .storage
-        .set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
+    let _ = f.storage.set(Storage::of(MemStorage::new()));
     f.readiness.set_ready(true);
     let req = Request::get("/api/v1/label/job/values")
         .header("origin", "https://ok.example")
@@ -235,9 +231,7 @@ async fn cors_and_request_metrics() {
 #[tokio::test]
 async fn federation_is_empty_without_match() {
     let f = fixture("", false);
-    let _ = f
-        .storage
-        .set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
+    let _ = f.storage.set(Storage::of(MemStorage::new()));
     f.readiness.set_ready(true);
     let (code, headers, body) = send(&f.app, get("/federate")).await;
     assert_eq!(code, StatusCode::OK);
