@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pm_common::config::{Duration as GoDuration, parse_go_duration};
+use pm_common::config::Duration as GoDuration;
 use pm_common::log::LogFlags;
 use pm_common::web::{DefaultListenAddress, WebFlags};
 use pm_tsdb::db::DbOptions;
@@ -65,14 +65,6 @@ pub struct Flags {
     #[command(flatten)]
     pub web: WebFlags<Port9090>,
 
-    /// Maximum duration before timing out read of the request, and closing idle connections.
-    #[arg(long = "web.read-timeout", default_value = "5m", value_parser = parse_go_duration)]
-    pub read_timeout: Duration,
-
-    /// Maximum number of simultaneous connections across all listeners.
-    #[arg(long = "web.max-connections", default_value_t = 512)]
-    pub max_connections: usize,
-
     /// The URL under which Prometheus is externally reachable (for example, if Prometheus is
     /// served via a reverse proxy). Used for generating relative and absolute links back to
     /// Prometheus itself. If the URL has a path portion, it will be used to prefix all HTTP
@@ -92,13 +84,6 @@ pub struct Flags {
     /// Enable API endpoints for admin control actions.
     #[arg(long = "web.enable-admin-api")]
     pub enable_admin_api: bool,
-
-    /// Document title of Prometheus instance.
-    #[arg(
-        long = "web.page-title",
-        default_value = "Prometheus Time Series Collection and Processing Server"
-    )]
-    pub page_title: String,
 
     /// Regex for CORS origin. It is fully anchored. Example: 'https?://(domain1|domain2)\.com'
     #[arg(long = "web.cors.origin", default_value = ".*")]
@@ -360,9 +345,6 @@ impl Flags {
             ("web.enable-lifecycle", self.enable_lifecycle.to_string()),
             ("web.external-url", self.external_url.clone()),
             ("web.listen-address", self.web.listen_addresses.join(",")),
-            ("web.max-connections", self.max_connections.to_string()),
-            ("web.page-title", self.page_title.clone()),
-            ("web.read-timeout", d(self.read_timeout)),
             ("web.route-prefix", self.route_prefix()),
         ]
     }

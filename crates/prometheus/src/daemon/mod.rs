@@ -21,13 +21,14 @@ use pm_common::model::GoRegex;
 use pm_common::web::{Readiness, ReloadSignals, ServeError, Server, shutdown_signal};
 use pm_promql::engine::{Engine, EngineOptions};
 use pm_promql::parser::ParserOptions;
+use pm_storage::{ExemplarQuerier, ExemplarQueryable};
 use pm_tsdb::db::{Db, DbError};
 use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::config::{self, Config, ConfigError};
 use crate::web::api::v1::status::{ServerStatus, retention_string};
 use crate::web::api::v1::targets::TargetsSource;
-use crate::web::api::v1::{ApiState, StorageSlot};
+use crate::web::api::v1::{ApiState, Storage, StorageSlot};
 use crate::web::federate::FederationState;
 use crate::web::metrics::ServerMetrics;
 use crate::web::{ReloadRequest, WebOptions};
@@ -180,7 +181,10 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     };
     tracing::info!(duration = ?began.elapsed(), "TSDB started");
     let compaction = db.start_background_compaction(Duration::from_secs(60));
-    let _ = storage.set(db.clone());
+    let _ = storage.set(Storage {
+        queryable: db.clone(),
+        exemplars: Arc::new(DbExemplars(db.clone())),
+    });
     for hook in plugins.on_storage {
         hook(db.clone(), &metrics.registry);
     }
@@ -229,6 +233,8 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     }
     drop(reloaders);
     drop(compaction);
+    // The slot holds the last other handle on the database, now that the routes are gone.
+    drop(storage);
     close(db).await
 }
 
@@ -261,6 +267,15 @@ async fn close(mut db: Arc<Db>) -> Result<(), DaemonError> {
                 return Ok(());
             }
         }
+    }
+}
+
+/// The database's exemplars, which its head keeps, for `/api/v1/query_exemplars`.
+struct DbExemplars(Arc<Db>);
+
+impl ExemplarQueryable for DbExemplars {
+    fn exemplar_querier(&self) -> pm_storage::Result<Box<dyn ExemplarQuerier>> {
+        self.0.head().exemplar_querier()
     }
 }
 

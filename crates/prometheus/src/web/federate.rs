@@ -54,7 +54,7 @@ pub async fn federate(
         Ok(s) => s,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
     };
-    let Some(storage) = state.storage.get().cloned() else {
+    let Some(storage) = state.storage.get().map(|s| s.queryable.clone()) else {
         return (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
     };
     let format = negotiate(
@@ -76,7 +76,7 @@ pub async fn federate(
     };
     let proto = format.kind() == FormatKind::ProtoDelimited;
     let families = families(samples, &external, proto);
-    let body = encode(&families, format.clone(), RenderOptions::default());
+    let body = encode(&families, format, RenderOptions::default());
     ([(CONTENT_TYPE, format.content_type())], body).into_response()
 }
 

@@ -8,12 +8,12 @@ use http_body_util::BodyExt;
 use pm_common::model::GoRegex;
 use pm_common::web::Readiness;
 use pm_promql::engine::{Engine, EngineOptions};
-use pm_storage::{MemStorage, Queryable};
+use pm_storage::MemStorage;
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tower::ServiceExt;
 
 use super::api::v1::status::ServerStatus;
-use super::api::v1::{ApiState, StorageSlot};
+use super::api::v1::{ApiState, Storage, StorageSlot};
 use super::federate::FederationState;
 use super::metrics::ServerMetrics;
 use super::{ReloadRequest, WebOptions, router};
@@ -105,6 +105,7 @@ async fn not_ready_until_storage_opens() {
     let _ = f
         .storage
         .set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
+    let _ = f.storage.set(Storage::of(MemStorage::new()));
     f.readiness.set_ready(true);
     let (code, _, body) = send(&f.app, get("/prom/-/ready")).await;
     assert_eq!(
@@ -199,6 +200,7 @@ async fn cors_and_request_metrics() {
     let _ = f
         .storage
         .set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
+    let _ = f.storage.set(Storage::of(MemStorage::new()));
     f.readiness.set_ready(true);
     let req = Request::get("/api/v1/label/job/values")
         .header("origin", "https://ok.example")
@@ -238,6 +240,7 @@ async fn federation_is_empty_without_match() {
     let _ = f
         .storage
         .set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
+    let _ = f.storage.set(Storage::of(MemStorage::new()));
     f.readiness.set_ready(true);
     let (code, headers, body) = send(&f.app, get("/federate")).await;
     assert_eq!(code, StatusCode::OK);

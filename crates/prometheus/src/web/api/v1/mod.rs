@@ -1,6 +1,7 @@
 //! The HTTP API v1 (`/api/v1/*`), with upstream's paths, parameters, JSON and error codes.
 //! Handlers read the storage through [`Queryable`] so tests can drive them over any storage.
 
+mod exemplars;
 pub mod json;
 pub mod params;
 mod query;
@@ -16,15 +17,33 @@ use std::sync::{Arc, OnceLock};
 use axum::Router;
 use axum::routing::get;
 use pm_promql::engine::Engine;
-use pm_storage::Queryable;
+use pm_storage::{ExemplarQueryable, Queryable};
 use tokio::sync::Semaphore;
 
 use response::{ApiError, ErrorType};
 use status::ServerStatus;
 use targets::TargetsSource;
 
-/// The storage the API reads, set once the database is open (upstream answers 503 until then).
-pub type StorageSlot = Arc<OnceLock<Arc<dyn Queryable>>>;
+/// What the API reads: samples and exemplars.
+#[derive(Clone)]
+pub struct Storage {
+    pub queryable: Arc<dyn Queryable>,
+    pub exemplars: Arc<dyn ExemplarQueryable>,
+}
+
+impl Storage {
+    /// One storage serving both, e.g. the in-memory storage of tests.
+    pub fn of<S: Queryable + ExemplarQueryable + 'static>(storage: S) -> Self {
+        let storage = Arc::new(storage);
+        Self {
+            queryable: storage.clone(),
+            exemplars: storage,
+        }
+    }
+}
+
+/// The storage, set once the database is open (upstream answers 503 until then).
+pub type StorageSlot = Arc<OnceLock<Storage>>;
 
 /// What the API handlers share.
 pub struct ApiState {
@@ -38,6 +57,10 @@ pub struct ApiState {
 
 impl ApiState {
     fn storage(&self) -> Result<Arc<dyn Queryable>, ApiError> {
+        self.storage_pair().map(|s| s.queryable)
+    }
+
+    fn storage_pair(&self) -> Result<Storage, ApiError> {
         self.storage
             .get()
             .cloned()
@@ -53,6 +76,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route(
             "/format_query",
             get(query::format_query).post(query::format_query),
+        )
+        .route(
+            "/query_exemplars",
+            get(exemplars::query_exemplars).post(exemplars::query_exemplars),
         )
         .route("/series", get(series::series).post(series::series))
         .route("/labels", get(series::labels).post(series::labels))

@@ -56,11 +56,14 @@ impl Params {
             .collect()
     }
 
-    /// `name` as a time, `default` when absent.
+    /// `name` as a time, `default` when absent (upstream's `parseTimeParam`, whose errors
+    /// name the parameter twice).
     pub fn time_or(&self, name: &str, default: i64) -> Result<i64, ApiError> {
         match self.get(name) {
             "" => Ok(default),
-            s => parse_time(s).map_err(|e| ApiError::invalid_param(name, e)),
+            s => parse_time(s).map_err(|e| {
+                ApiError::invalid_param(name, format!("invalid time value for '{name}': {e}"))
+            }),
         }
     }
 
@@ -69,9 +72,10 @@ impl Params {
         parse_limit(self.get("limit")).map_err(|e| ApiError::invalid_param("limit", e))
     }
 
-    /// Every `match[]`, parsed.
-    pub fn matcher_sets(&self) -> Result<Vec<Vec<Matcher>>, ApiError> {
-        parse_matcher_sets(&self.all("match[]")).map_err(|e| ApiError::invalid_param("match[]", e))
+    /// Every `match[]`, parsed; the error is the bare reason, since upstream words it
+    /// differently per endpoint.
+    pub fn matcher_sets(&self) -> Result<Vec<Vec<Matcher>>, String> {
+        parse_matcher_sets(&self.all("match[]"))
     }
 }
 

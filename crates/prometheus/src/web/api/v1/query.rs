@@ -43,6 +43,9 @@ fn request_engine(state: &ApiState, params: &Params) -> Result<Engine, ApiError>
     if !lookback.is_empty() {
         let ns =
             parse_duration(lookback).map_err(|e| ApiError::invalid_param("lookback_delta", e))?;
+        let ns = parse_duration(lookback).map_err(|e| {
+            ApiError::bad_data(format!("error parsing lookback delta duration: {e}"))
+        })?;
         if ns > 0 {
             opts.lookback_delta = (ns / 1_000_000) as i64;
         }

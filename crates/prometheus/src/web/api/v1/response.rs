@@ -91,6 +91,11 @@ impl ApiResponse {
         }
     }
 
+    /// Success without a `data` member.
+    pub fn empty() -> Self {
+        Self::data(String::new())
+    }
+
     pub fn with_annotations(mut self, warnings: Vec<String>, infos: Vec<String>) -> Self {
         self.warnings = warnings;
         self.infos = infos;
@@ -102,6 +107,7 @@ impl ApiResponse {
         let data_len = self.result.as_ref().map_or(0, String::len);
         let mut out = String::with_capacity(data_len + 64);
         match &self.result {
+            Ok(data) if data.is_empty() => out.push_str("{\"status\":\"success\""),
             Ok(data) => {
                 out.push_str("{\"status\":\"success\",\"data\":");
                 out.push_str(data);

@@ -23,11 +23,19 @@ struct Lookup {
 }
 
 impl Lookup {
-    fn from_params(params: &Params) -> Result<Self, ApiError> {
+    /// Reads the parameters; a bad `match[]` is an invalid parameter for `/series` but a
+    /// bare bad-data error for the label endpoints, as upstream words them.
+    fn from_params(params: &Params, series: bool) -> Result<Self, ApiError> {
         let limit = params.limit()?;
         let start = params.time_or("start", MIN_TIME)?;
         let end = params.time_or("end", MAX_TIME)?;
-        let matcher_sets = params.matcher_sets()?;
+        let matcher_sets = params.matcher_sets().map_err(|e| {
+            if series {
+                ApiError::invalid_param("match[]", e)
+            } else {
+                ApiError::bad_data(e)
+            }
+        })?;
         Ok(Self {
             start,
             end,
@@ -62,7 +70,7 @@ pub async fn series(State(state): State<Arc<ApiState>>, params: Params) -> ApiRe
     if params.all("match[]").is_empty() {
         return ApiError::bad_data("no match[] parameter provided").into();
     }
-    let prepared = Lookup::from_params(&params).and_then(|l| Ok((l, state.storage()?)));
+    let prepared = Lookup::from_params(&params, true).and_then(|l| Ok((l, state.storage()?)));
     let (lookup, storage) = match prepared {
         Ok(p) => p,
         Err(e) => return e.into(),
@@ -156,7 +164,7 @@ fn collect_labels(
 }
 
 pub async fn labels(State(state): State<Arc<ApiState>>, params: Params) -> ApiResponse {
-    let prepared = Lookup::from_params(&params).and_then(|l| Ok((l, state.storage()?)));
+    let prepared = Lookup::from_params(&params, false).and_then(|l| Ok((l, state.storage()?)));
     let (lookup, storage) = match prepared {
         Ok(p) => p,
         Err(e) => return e.into(),
@@ -186,7 +194,7 @@ pub async fn label_values(
     if name.is_empty() {
         return ApiError::bad_data(format!("invalid label name: {name:?}")).into();
     }
-    let prepared = Lookup::from_params(&params).and_then(|l| Ok((l, state.storage()?)));
+    let prepared = Lookup::from_params(&params, false).and_then(|l| Ok((l, state.storage()?)));
     let (lookup, storage) = match prepared {
         Ok(p) => p,
         Err(e) => return e.into(),

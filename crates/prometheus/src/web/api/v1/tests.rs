@@ -8,16 +8,16 @@ use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use pm_common::model::{Labels, MetricType};
 use pm_promql::engine::{Engine, EngineOptions};
-use pm_storage::{Appendable, MemStorage, Queryable, SeriesRef};
+use pm_storage::{Appendable, MemStorage, SeriesRef};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use super::status::ServerStatus;
 use super::targets::{ActiveTarget, DroppedTarget, Health, TargetMetadata, TargetsSource};
-use super::{ApiState, router};
+use super::{ApiState, Storage, router};
 use crate::config::load_str;
 
-fn storage() -> Arc<dyn Queryable> {
+fn storage() -> Storage {
     let storage = MemStorage::new();
     let mut app = storage.appender();
     for (job, code, v) in [("api", "200", 1.0), ("api", "500", 2.0), ("db", "200", 3.0)] {
@@ -27,8 +27,16 @@ fn storage() -> Arc<dyn Queryable> {
                 .unwrap();
         }
     }
+    let l = Labels::from_pairs([("__name__", "req"), ("job", "db"), ("code", "200")]);
+    let exemplar = pm_common::model::Exemplar {
+        labels: Labels::from_pairs([("trace_id", "abc")]),
+        value: 6.0,
+        ts: Some(30_500),
+    };
+    app.append_exemplar(SeriesRef::UNKNOWN, &l, &exemplar)
+        .unwrap();
     app.commit().unwrap();
-    Arc::new(storage)
+    Storage::of(storage)
 }
 
 struct FakeTargets;
@@ -153,7 +161,7 @@ async fn errors_carry_upstream_types_and_codes() {
         (
             "/query?query=up&time=yesterday",
             StatusCode::BAD_REQUEST,
-            r#""error":"invalid parameter \"time\": cannot parse \"yesterday\" to a valid timestamp""#,
+            r#""error":"invalid parameter \"time\": invalid time value for 'time': cannot parse \"yesterday\" to a valid timestamp""#,
         ),
         (
             "/query_range?query=up&start=10&end=0&step=1",
@@ -290,5 +298,24 @@ async fn targets_and_metadata_from_the_source() {
     assert_eq!(
         body,
         r#"{"status":"success","data":{"activeTargets":[],"droppedTargets":[],"droppedTargetCounts":{}}}"#
+    );
+}
+
+#[tokio::test]
+async fn exemplars_of_the_selected_series() {
+    let (code, body) =
+        get("/query_exemplars?query=sum(req%7Bjob%3D%22db%22%7D)&start=0&end=100").await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(
+        body,
+        r#"{"status":"success","data":[{"seriesLabels":{"__name__":"req","code":"200","job":"db"},"exemplars":[{"labels":{"trace_id":"abc"},"value":"6","timestamp":30.500}]}]}"#
+    );
+    let (_, body) = get("/query_exemplars?query=1%2B1").await;
+    assert_eq!(body, r#"{"status":"success"}"#);
+    let (code, body) = get("/query_exemplars?query=req&start=10&end=0").await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("end timestamp must not be before start timestamp"),
+        "{body}"
     );
 }
