@@ -187,10 +187,6 @@ async fn promtool_and_api_answer_as_upstream() {
                 "query.timeout",
                 "storage.tsdb.path",
                 "web.enable-lifecycle",
-                "web.page-title",
-                "web.cors.origin",
-                "web.max-connections",
-                "web.read-timeout",
                 "web.cors.origin",
             ] {
                 let (w, g) = (&want["data"][name], &got["data"][name]);

@@ -102,9 +102,6 @@ async fn not_ready_until_storage_opens() {
         (StatusCode::OK, "Prometheus Server is Healthy.\n")
     );
 
-    let _ = f
-        .storage
-        .set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
     let _ = f.storage.set(Storage::of(MemStorage::new()));
     f.readiness.set_ready(true);
     let (code, _, body) = send(&f.app, get("/prom/-/ready")).await;
@@ -197,9 +194,6 @@ async fn reload_answers_with_the_daemons_verdict() {
 #[tokio::test]
 async fn cors_and_request_metrics() {
     let f = fixture("", false);
-    let _ = f
-        .storage
-        .set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
     let _ = f.storage.set(Storage::of(MemStorage::new()));
     f.readiness.set_ready(true);
     let req = Request::get("/api/v1/label/job/values")
@@ -237,9 +231,6 @@ async fn cors_and_request_metrics() {
 #[tokio::test]
 async fn federation_is_empty_without_match() {
     let f = fixture("", false);
-    let _ = f
-        .storage
-        .set(Arc::new(MemStorage::new()) as Arc<dyn Queryable>);
     let _ = f.storage.set(Storage::of(MemStorage::new()));
     f.readiness.set_ready(true);
     let (code, headers, body) = send(&f.app, get("/federate")).await;

@@ -41,8 +41,6 @@ fn request_engine(state: &ApiState, params: &Params) -> Result<Engine, ApiError>
     }
     let lookback = params.get("lookback_delta");
     if !lookback.is_empty() {
-        let ns =
-            parse_duration(lookback).map_err(|e| ApiError::invalid_param("lookback_delta", e))?;
         let ns = parse_duration(lookback).map_err(|e| {
             ApiError::bad_data(format!("error parsing lookback delta duration: {e}"))
         })?;
