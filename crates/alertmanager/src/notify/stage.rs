@@ -203,3 +203,63 @@ async fn send_with_retries(
         attempt += 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn entry(firing: &[u64], resolved: &[u64]) -> Entry {
+        Entry {
+            timestamp: "2026-01-01T00:00:00Z".parse().unwrap(),
+            firing: firing.to_vec(),
+            resolved: resolved.to_vec(),
+        }
+    }
+
+    #[test]
+    fn dedup_follows_upstreams_rules() {
+        let soon: Timestamp = "2026-01-01T00:10:00Z".parse().unwrap();
+        let late: Timestamp = "2026-01-01T01:00:01Z".parse().unwrap();
+        let e = entry(&[1, 2], &[]);
+        assert!(needs_update(None, &[1], &[], false, HOUR, soon));
+        assert!(
+            !needs_update(None, &[], &[1], true, HOUR, soon),
+            "only resolved"
+        );
+        assert!(
+            needs_update(Some(&e), &[1, 3], &[], false, HOUR, soon),
+            "new"
+        );
+        assert!(!needs_update(Some(&e), &[1], &[2], false, HOUR, soon));
+        assert!(needs_update(Some(&e), &[1], &[2], true, HOUR, soon));
+        assert!(
+            needs_update(Some(&e), &[], &[1, 2], false, HOUR, soon),
+            "all resolved"
+        );
+        assert!(!needs_update(
+            Some(&entry(&[], &[1])),
+            &[],
+            &[1],
+            true,
+            HOUR,
+            soon
+        ));
+        assert!(!needs_update(Some(&e), &[1, 2], &[], true, HOUR, soon));
+        assert!(
+            needs_update(Some(&e), &[1, 2], &[], true, HOUR, late),
+            "repeat"
+        );
+    }
+
+    #[test]
+    fn alert_hash_is_xxhash64_of_the_label_pairs() {
+        let labels = LabelSet::from([("a".to_owned(), "b".to_owned())]);
+        assert_eq!(
+            hash_alert(&labels),
+            xxhash_rust::xxh64::xxh64(b"a\xffb\xff", 0)
+        );
+        assert_eq!(hash_alert(&LabelSet::new()), 0xef46_db37_51d8_e999);
+    }
+}
