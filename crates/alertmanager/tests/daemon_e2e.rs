@@ -451,7 +451,13 @@ async fn webhook_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>
 /// Polls `/metrics` until it holds `line`.
 async fn wait_for_metric(client: &reqwest::Client, url: &str, line: &str) {
     for _ in 0..400 {
-        let m = call(client, reqwest::Method::GET, &format!("{url}/metrics"), None).await;
+        let m = call(
+            client,
+            reqwest::Method::GET,
+            &format!("{url}/metrics"),
+            None,
+        )
+        .await;
         if m.lines().any(|l| l == line) {
             return;
         }
@@ -468,8 +474,8 @@ async fn a_sent_notification_is_not_sent_again_after_a_restart() {
          receivers: [{{name: hook, webhook_configs: [{{url: '{hook}'}}]}}]\n"
     );
     let alert = r#"[{"labels":{"alertname":"Restart","instance":"a"}}]"#;
-    let client = reqwest::Client::new();
     let mut daemon = start(env!("CARGO_BIN_EXE_alertmanager"), &config).await;
+    let client = reqwest::Client::new();
     let posted = call(
         &client,
         reqwest::Method::POST,
@@ -514,8 +520,17 @@ async fn a_sent_notification_is_not_sent_again_after_a_restart() {
     )
     .await;
     // The group was flushed and checked against the log, and nothing was sent.
-    wait_for_metric(&client, &restarted.url, "alertmanager_nflog_queries_total 1").await;
-    assert_eq!(bodies.lock().unwrap().len(), 1, "sent again after the restart");
+    wait_for_metric(
+        &client,
+        &restarted.url,
+        "alertmanager_nflog_queries_total 1",
+    )
+    .await;
+    assert_eq!(
+        bodies.lock().unwrap().len(),
+        1,
+        "sent again after the restart"
+    );
     let metrics = call(
         &client,
         reqwest::Method::GET,
