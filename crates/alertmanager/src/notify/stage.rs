@@ -69,6 +69,19 @@ pub struct Job {
     pub deadline: Instant,
 }
 
+impl Job {
+    /// The notification data for these alerts of the group.
+    pub fn data(&self, alerts: &[Arc<Alert>]) -> Data {
+        Data::new(
+            &self.receiver,
+            &self.group_labels,
+            alerts,
+            self.at,
+            &self.external_url,
+        )
+    }
+}
+
 /// Runs de-duplication, sending with retries and the log update for one integration.
 pub async fn run(
     job: &Job,
@@ -114,18 +127,11 @@ pub async fn run(
             .collect()
     };
     if !sent.is_empty() {
-        let data = Data::new(
-            &job.receiver,
-            &job.group_labels,
-            &sent,
-            job.at,
-            &job.external_url,
-        );
         metrics
             .notifications
             .with_label_values(&[integration.name])
             .inc();
-        if let Err(err) = send_with_retries(job, integration, &data, metrics).await {
+        if let Err(err) = send_with_retries(job, integration, &sent, metrics).await {
             metrics
                 .failed
                 .with_label_values(&[integration.name, err.reason])
@@ -160,7 +166,7 @@ fn backoff(attempt: u32) -> Duration {
 async fn send_with_retries(
     job: &Job,
     integration: &Integration,
-    data: &Data,
+    alerts: &[Arc<Alert>],
     metrics: &NotifyMetrics,
 ) -> Result<(), NotifyError> {
     let name = [integration.name];
@@ -168,11 +174,8 @@ async fn send_with_retries(
     loop {
         let started = Instant::now();
         metrics.requests.with_label_values(&name).inc();
-        let sent = tokio::time::timeout_at(
-            job.deadline.into(),
-            integration.notify(data, &job.group_key),
-        )
-        .await;
+        let sent =
+            tokio::time::timeout_at(job.deadline.into(), integration.notify(job, alerts)).await;
         metrics
             .latency
             .with_label_values(&name)
