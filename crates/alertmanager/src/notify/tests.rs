@@ -175,6 +175,8 @@ async fn a_restart_does_not_send_again() {
     step(&first, &clock, SignedDuration::from_secs(30)).await;
     assert_eq!(hook.take().len(), 1);
     first.maintain();
+    assert!(first.notify_metrics.nflog_snapshot_size.get() > 0.0);
+    assert_eq!(first.notify_metrics.nflog_maintenance.get(), 1.0);
     drop(first);
 
     let second = app(dir.path(), &url, &clock);
