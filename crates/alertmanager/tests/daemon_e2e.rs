@@ -431,3 +431,114 @@ async fn silences_survive_a_restart() {
     assert_eq!(after, before);
     assert!(after.contains("keep"), "{after}");
 }
+
+/// A webhook receiver on an ephemeral loopback port that keeps the bodies it gets.
+async fn webhook_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = std::sync::Arc::clone(&bodies);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| async move {
+            kept.lock().unwrap().push(body);
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/hook"), bodies)
+}
+
+/// Polls `/metrics` until it holds `line`.
+async fn wait_for_metric(client: &reqwest::Client, url: &str, line: &str) {
+    for _ in 0..400 {
+        let m = call(
+            client,
+            reqwest::Method::GET,
+            &format!("{url}/metrics"),
+            None,
+        )
+        .await;
+        if m.lines().any(|l| l == line) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{url}/metrics never showed {line}");
+}
+
+#[tokio::test]
+async fn a_sent_notification_is_not_sent_again_after_a_restart() {
+    let (hook, bodies) = webhook_sink().await;
+    let config = format!(
+        "route: {{receiver: hook, group_by: [alertname], group_wait: 100ms, group_interval: 1m}}\n\
+         receivers: [{{name: hook, webhook_configs: [{{url: '{hook}'}}]}}]\n"
+    );
+    let alert = r#"[{"labels":{"alertname":"Restart","instance":"a"}}]"#;
+    let mut daemon = start(env!("CARGO_BIN_EXE_alertmanager"), &config).await;
+    let client = reqwest::Client::new();
+    let posted = call(
+        &client,
+        reqwest::Method::POST,
+        &format!("{}/api/v2/alerts", daemon.url),
+        Some(alert),
+    )
+    .await;
+    assert!(posted.starts_with("200"), "{posted}");
+    wait_for_metric(
+        &client,
+        &daemon.url,
+        "alertmanager_notifications_total{integration=\"webhook\"} 1",
+    )
+    .await;
+    {
+        let bodies = bodies.lock().unwrap();
+        assert_eq!(bodies.len(), 1);
+        let message: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
+        assert_eq!(message["groupKey"], "{}:{alertname=\"Restart\"}");
+        assert_eq!(message["alerts"][0]["labels"]["instance"], "a");
+    }
+
+    let ok = Command::new("kill")
+        .args(["-TERM", &daemon.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -TERM failed");
+    assert!(daemon.child.wait().unwrap().success());
+    let nflog = daemon.dir.path().join("data/nflog");
+    assert!(nflog.exists(), "no notification log at {}", nflog.display());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("alertmanager.yml"), &config).unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::copy(&nflog, dir.path().join("data/nflog")).unwrap();
+    let restarted = launch(env!("CARGO_BIN_EXE_alertmanager"), dir).await;
+    call(
+        &client,
+        reqwest::Method::POST,
+        &format!("{}/api/v2/alerts", restarted.url),
+        Some(alert),
+    )
+    .await;
+    // The group was flushed and checked against the log, and nothing was sent.
+    wait_for_metric(
+        &client,
+        &restarted.url,
+        "alertmanager_nflog_queries_total 1",
+    )
+    .await;
+    assert_eq!(
+        bodies.lock().unwrap().len(),
+        1,
+        "sent again after the restart"
+    );
+    let metrics = call(
+        &client,
+        reqwest::Method::GET,
+        &format!("{}/metrics", restarted.url),
+        None,
+    )
+    .await;
+    assert!(metrics.contains("alertmanager_notifications_total{integration=\"webhook\"} 0"));
+    assert!(metrics.contains("alertmanager_dispatcher_aggregation_groups 1"));
+    assert!(metrics.contains("alertmanager_config_hash "));
+}

@@ -183,11 +183,11 @@ pub(super) async fn groups(
             if alert.resolved_at(snap.now) || !f.labels_match(&alert.labels) {
                 continue;
             }
-            if !statuses.contains_key(&alert.fingerprint) {
+            let status = statuses.entry(alert.fingerprint).or_insert_with(|| {
                 let (silenced, inhibited) = snap.muted_by(&index, &alert);
-                statuses.insert(alert.fingerprint, AlertStatus::new(silenced, inhibited));
-            }
-            if !f.status_shown(&statuses[&alert.fingerprint]) {
+                AlertStatus::new(silenced, inhibited)
+            });
+            if !f.status_shown(status) {
                 continue;
             }
             receivers

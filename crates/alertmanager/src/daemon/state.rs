@@ -302,14 +302,21 @@ impl App {
         tracing::debug!(removed, "silence GC done");
         let removed = self.nflog.gc(self.clock.now());
         tracing::debug!(removed, "notification log GC done");
+        self.notify_metrics.nflog_maintenance.inc();
         let Some(dir) = &self.storage_dir else { return };
         match self.silences.save(&dir.join("silences")) {
             Ok(size) => tracing::debug!(size, "silences snapshot written"),
             Err(err) => tracing::error!(err = %err, "writing the silences snapshot failed"),
         }
         match self.nflog.save(&dir.join("nflog")) {
-            Ok(size) => tracing::debug!(size, "notification log snapshot written"),
-            Err(err) => tracing::error!(err = %err, "writing the notification log snapshot failed"),
+            Ok(size) => {
+                self.notify_metrics.nflog_snapshot_size.set(size as f64);
+                tracing::debug!(size, "notification log snapshot written");
+            }
+            Err(err) => {
+                self.notify_metrics.nflog_maintenance_errors.inc();
+                tracing::error!(err = %err, "writing the notification log snapshot failed");
+            }
         }
     }
 

@@ -27,6 +27,9 @@ const SHARDS: usize = 64;
 
 type Shard = HashMap<Arc<GroupId>, Group>;
 
+/// Timers as a min-heap of (when, which group); entries made stale by a re-arm are skipped.
+type Timers = BinaryHeap<Reverse<(Timestamp, Arc<GroupId>)>>;
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -43,7 +46,7 @@ pub struct Dispatcher {
     route_keys: Vec<String>,
     shards: Vec<Mutex<Shard>>,
     hasher: RandomState,
-    timers: Mutex<BinaryHeap<Reverse<(Timestamp, Arc<GroupId>)>>>,
+    timers: Mutex<Timers>,
     groups: AtomicUsize,
     /// Woken when a timer earlier than every other one is set.
     wake: Notify,

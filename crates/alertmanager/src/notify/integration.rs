@@ -1,10 +1,12 @@
 //! The integrations of each receiver, built from the config when it is loaded.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::NotifyError;
-use super::data::Data;
+use super::stage::Job;
 use super::webhook::Webhook;
+use crate::alert::Alert;
 use crate::config::Config;
 
 #[derive(Debug)]
@@ -24,9 +26,9 @@ pub struct Integration {
 }
 
 impl Integration {
-    pub async fn notify(&self, data: &Data, group_key: &str) -> Result<(), NotifyError> {
+    pub async fn notify(&self, job: &Job, alerts: &[Arc<Alert>]) -> Result<(), NotifyError> {
         match &self.sender {
-            Sender::Webhook(w) => w.notify(data, group_key).await,
+            Sender::Webhook(w) => w.notify(job, alerts).await,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The notification metrics, with upstream's names and labels.
 
-use pm_common::metrics::{Counter, CounterVec, HistogramVec, Opts, Registry};
+use pm_common::metrics::{Counter, CounterVec, Gauge, HistogramVec, Opts, Registry};
 
 /// The integrations upstream pre-registers, so every series exists from the start.
 const INTEGRATIONS: [&str; 17] = [
@@ -38,6 +38,9 @@ pub struct NotifyMetrics {
     pub requests_failed: CounterVec,
     pub latency: HistogramVec,
     pub nflog_queries: Counter,
+    pub nflog_snapshot_size: Gauge,
+    pub nflog_maintenance: Counter,
+    pub nflog_maintenance_errors: Counter,
 }
 
 impl NotifyMetrics {
@@ -96,6 +99,24 @@ impl NotifyMetrics {
                 .counter(Opts::new(
                     "alertmanager_nflog_queries_total",
                     "Number of notification log queries were received.",
+                ))
+                .expect("distinct metric names"),
+            nflog_snapshot_size: registry
+                .gauge(Opts::new(
+                    "alertmanager_nflog_snapshot_size_bytes",
+                    "Size of the last notification log snapshot in bytes.",
+                ))
+                .expect("distinct metric names"),
+            nflog_maintenance: registry
+                .counter(Opts::new(
+                    "alertmanager_nflog_maintenance_total",
+                    "How many maintenances were executed for the notification log.",
+                ))
+                .expect("distinct metric names"),
+            nflog_maintenance_errors: registry
+                .counter(Opts::new(
+                    "alertmanager_nflog_maintenance_errors_total",
+                    "How many maintenances were executed for the notification log that failed.",
                 ))
                 .expect("distinct metric names"),
         }

@@ -69,6 +69,19 @@ pub struct Job {
     pub deadline: Instant,
 }
 
+impl Job {
+    /// The notification data for these alerts of the group.
+    pub fn data(&self, alerts: &[Arc<Alert>]) -> Data {
+        Data::new(
+            &self.receiver,
+            &self.group_labels,
+            alerts,
+            self.at,
+            &self.external_url,
+        )
+    }
+}
+
 /// Runs de-duplication, sending with retries and the log update for one integration.
 pub async fn run(
     job: &Job,
@@ -114,18 +127,11 @@ pub async fn run(
             .collect()
     };
     if !sent.is_empty() {
-        let data = Data::new(
-            &job.receiver,
-            &job.group_labels,
-            &sent,
-            job.at,
-            &job.external_url,
-        );
         metrics
             .notifications
             .with_label_values(&[integration.name])
             .inc();
-        if let Err(err) = send_with_retries(job, integration, &data, metrics).await {
+        if let Err(err) = send_with_retries(job, integration, &sent, metrics).await {
             metrics
                 .failed
                 .with_label_values(&[integration.name, err.reason])
@@ -160,7 +166,7 @@ fn backoff(attempt: u32) -> Duration {
 async fn send_with_retries(
     job: &Job,
     integration: &Integration,
-    data: &Data,
+    alerts: &[Arc<Alert>],
     metrics: &NotifyMetrics,
 ) -> Result<(), NotifyError> {
     let name = [integration.name];
@@ -168,11 +174,8 @@ async fn send_with_retries(
     loop {
         let started = Instant::now();
         metrics.requests.with_label_values(&name).inc();
-        let sent = tokio::time::timeout_at(
-            job.deadline.into(),
-            integration.notify(data, &job.group_key),
-        )
-        .await;
+        let sent =
+            tokio::time::timeout_at(job.deadline.into(), integration.notify(job, alerts)).await;
         metrics
             .latency
             .with_label_values(&name)
@@ -201,5 +204,65 @@ async fn send_with_retries(
         }
         tokio::time::sleep(wait).await;
         attempt += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn entry(firing: &[u64], resolved: &[u64]) -> Entry {
+        Entry {
+            timestamp: "2026-01-01T00:00:00Z".parse().unwrap(),
+            firing: firing.to_vec(),
+            resolved: resolved.to_vec(),
+        }
+    }
+
+    #[test]
+    fn dedup_follows_upstreams_rules() {
+        let soon: Timestamp = "2026-01-01T00:10:00Z".parse().unwrap();
+        let late: Timestamp = "2026-01-01T01:00:01Z".parse().unwrap();
+        let e = entry(&[1, 2], &[]);
+        assert!(needs_update(None, &[1], &[], false, HOUR, soon));
+        assert!(
+            !needs_update(None, &[], &[1], true, HOUR, soon),
+            "only resolved"
+        );
+        assert!(
+            needs_update(Some(&e), &[1, 3], &[], false, HOUR, soon),
+            "new"
+        );
+        assert!(!needs_update(Some(&e), &[1], &[2], false, HOUR, soon));
+        assert!(needs_update(Some(&e), &[1], &[2], true, HOUR, soon));
+        assert!(
+            needs_update(Some(&e), &[], &[1, 2], false, HOUR, soon),
+            "all resolved"
+        );
+        assert!(!needs_update(
+            Some(&entry(&[], &[1])),
+            &[],
+            &[1],
+            true,
+            HOUR,
+            soon
+        ));
+        assert!(!needs_update(Some(&e), &[1, 2], &[], true, HOUR, soon));
+        assert!(
+            needs_update(Some(&e), &[1, 2], &[], true, HOUR, late),
+            "repeat"
+        );
+    }
+
+    #[test]
+    fn alert_hash_is_xxhash64_of_the_label_pairs() {
+        let labels = LabelSet::from([("a".to_owned(), "b".to_owned())]);
+        assert_eq!(
+            hash_alert(&labels),
+            xxhash_rust::xxh64::xxh64(b"a\xffb\xff", 0)
+        );
+        assert_eq!(hash_alert(&LabelSet::new()), 0xef46_db37_51d8_e999);
     }
 }

@@ -1,6 +1,7 @@
 //! The webhook integration: upstream's JSON message, version "4", POSTed to the configured URL.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::Method;
@@ -10,6 +11,8 @@ use url::Url;
 
 use super::NotifyError;
 use super::data::Data;
+use super::stage::Job;
+use crate::alert::Alert;
 use crate::config::receivers::WebhookConfig;
 
 #[derive(Debug)]
@@ -80,18 +83,20 @@ impl Webhook {
     }
 
     /// Sends the message; a 5xx answer or a transport error may be retried, other non-2xx
-    /// answers are final, as upstream.
-    pub async fn notify(&self, data: &Data, group_key: &str) -> Result<(), NotifyError> {
-        let mut data = data.clone();
+    /// answers are final, as upstream. `max_alerts` cuts the list before the data is built,
+    /// so the common labels and the status describe the alerts sent.
+    pub async fn notify(&self, job: &Job, alerts: &[Arc<Alert>]) -> Result<(), NotifyError> {
         let mut truncated = 0;
-        if self.max_alerts != 0 && data.alerts.len() > self.max_alerts {
-            truncated = data.alerts.len() - self.max_alerts;
-            data.alerts.truncate(self.max_alerts);
+        let mut alerts = alerts;
+        if self.max_alerts != 0 && alerts.len() > self.max_alerts {
+            truncated = alerts.len() - self.max_alerts;
+            alerts = &alerts[..self.max_alerts];
         }
+        let data = job.data(alerts);
         let message = Message {
             data: &data,
             version: "4",
-            group_key,
+            group_key: &job.group_key,
             truncated_alerts: truncated,
         };
         let body = serde_json::to_vec(&message).expect("the message serializes");
