@@ -6,8 +6,11 @@
 //! the decoding speed matter.
 
 mod bstream;
+pub(crate) mod histogram;
+mod varbit;
 mod xor;
 
+pub use histogram::{decode_float_histograms, decode_histograms};
 pub use xor::{XorAppender, XorChunk, XorIterator};
 
 /// Chunk encodings and iterator states are the storage contract's (`pm_storage`), so chunks
