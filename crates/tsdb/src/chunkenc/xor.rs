@@ -233,7 +233,7 @@ fn write_dod(w: &mut BitWriter, dod: i64) {
     }
 }
 
-fn write_xor(w: &mut BitWriter, v: f64, prev: f64, leading: &mut u8, trailing: &mut u8) {
+pub(crate) fn write_xor(w: &mut BitWriter, v: f64, prev: f64, leading: &mut u8, trailing: &mut u8) {
     let delta = v.to_bits() ^ prev.to_bits();
     if delta == 0 {
         w.write_bit(false);

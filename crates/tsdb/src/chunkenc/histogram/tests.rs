@@ -151,3 +151,84 @@ fn damaged_chunks_are_errors_not_panics() {
     }
     assert_eq!(decode_histograms(&[0, 0, 0]).unwrap(), []);
 }
+
+#[test]
+fn encoding_reproduces_upstream_chunks_byte_for_byte() {
+    use crate::chunkenc::{encode_float_histograms, encode_histograms};
+    for golden in [INT, INT_WIDE] {
+        let samples = decode_histograms(&hex(golden)).unwrap();
+        assert_eq!(encode_histograms(&samples).unwrap(), hex(golden));
+    }
+    let samples = decode_float_histograms(&hex(FLOAT)).unwrap();
+    assert_eq!(encode_float_histograms(&samples).unwrap(), hex(FLOAT));
+}
+
+#[test]
+fn stale_markers_custom_bounds_and_gauges_round_trip() {
+    use crate::chunkenc::{encode_float_histograms, encode_histograms};
+    use pm_common::model::stale_nan;
+    let h = Histogram {
+        counter_reset_hint: CounterResetHint::Gauge,
+        schema: CUSTOM_BUCKETS_SCHEMA,
+        count: 9,
+        sum: 4.5,
+        positive_spans: vec![span(0, 3)],
+        positive_deltas: vec![2, 1, -3],
+        custom_values: vec![0.25, 1.0, 123_456.789_1],
+        ..Histogram::default()
+    };
+    let stale = Histogram {
+        sum: stale_nan(),
+        ..Histogram::default()
+    };
+    let later = Histogram {
+        count: 12,
+        positive_deltas: vec![3, 1, -3],
+        ..h.clone()
+    };
+    let samples = vec![
+        (10, h.clone()),
+        (20, later.clone()),
+        (30, stale.clone()),
+        (40, stale.clone()),
+    ];
+    let bytes = encode_histograms(&samples).unwrap();
+    assert_eq!(bytes[2], 0b1100_0000);
+    let back = decode_histograms(&bytes).unwrap();
+    assert_eq!(back[0], (10, h.clone()));
+    let later_hinted = Histogram {
+        counter_reset_hint: CounterResetHint::Gauge,
+        ..later.clone()
+    };
+    assert_eq!(back[1], (20, later_hinted));
+    for (i, t) in [(2, 30), (3, 40)] {
+        assert_eq!(back[i].0, t);
+        assert_eq!(back[i].1.sum.to_bits(), stale.sum.to_bits());
+        assert_eq!(back[i].1.count, 0);
+    }
+    assert_eq!(
+        encode_histograms(&[(1, h.clone()), (2, stale.clone()), (3, later)]),
+        Err(ChunkError::AfterStaleMarker)
+    );
+
+    let fh = h.to_float();
+    let fstale = FloatHistogram {
+        sum: stale_nan(),
+        ..FloatHistogram::default()
+    };
+    let samples = vec![(1, fh.clone()), (2, fstale.clone()), (3, fstale)];
+    let back = decode_float_histograms(&encode_float_histograms(&samples).unwrap()).unwrap();
+    assert_eq!(back[0], (1, fh.clone()));
+    assert!(back[1].1.sum.is_nan() && back[2].1.sum.is_nan());
+    assert_eq!(
+        encode_float_histograms(&[(1, fh.clone()), (2, back[1].1.clone()), (3, fh)]),
+        Err(ChunkError::AfterStaleMarker)
+    );
+
+    let mut other = h.clone();
+    other.schema = 3;
+    assert_eq!(
+        encode_histograms(&[(1, h.clone()), (2, other)]),
+        Err(ChunkError::LayoutChange)
+    );
+}
