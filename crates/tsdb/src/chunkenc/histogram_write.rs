@@ -50,7 +50,7 @@ fn write_custom_values(w: &mut BitWriter, values: &[f64]) {
     write_varbit_uint(w, values.len() as u64);
     for &f in values {
         let t = f * 1000.0;
-        if t < 0.0 || t > 33_554_430.0 || !whole_thousandths(f) {
+        if !(0.0..=33_554_430.0).contains(&t) || !whole_thousandths(f) {
             w.write_bit(false);
             w.write_bits(f.to_bits(), 64);
         } else {
