@@ -212,4 +212,25 @@ fn native_histogram_chunks_read_back_as_histogram_samples() {
     assert_eq!(got.len(), 4);
     assert_eq!(got, want);
     assert!(set.next().is_none());
+    drop(set);
+
+    // Deleted samples leave the chunks when the block is rewritten.
+    block
+        .delete(0, 20_000, &[m(MatchType::Regexp, "__name__", ".+")])
+        .unwrap();
+    let compactor = crate::compact::Compactor::new(vec![7_200_000]).unwrap();
+    let ulid = compactor.rewrite(dir.path(), &block).unwrap().unwrap();
+    let clean = Block::open(dir.path().join(ulid.to_string())).unwrap();
+    assert_eq!(clean.meta().stats.num_samples, 10 - 2 - 1);
+    let q = clean.querier(0, 200_000);
+    let mut set = ChunkQuerier::select(&q, true, None, &[m(MatchType::Equal, "__name__", "h")]);
+    let series = set.next().unwrap();
+    let mut chunks = series.chunks();
+    let c = chunks.next().unwrap();
+    assert_eq!((c.min_time, c.max_time), (31004, 61016));
+    let kept = decode_histograms(c.chunk.bytes()).unwrap();
+    let mut want = decode_histograms(&hex(INT)).unwrap().split_off(2);
+    // The first sample of a chunk carries no hint of its own.
+    want[0].1.counter_reset_hint = pm_common::model::CounterResetHint::Unknown;
+    assert_eq!(kept, want);
 }
