@@ -23,3 +23,5 @@ pub mod record;
 pub mod retention;
 pub mod tombstones;
 pub mod wal;
+
+pub use db::{Db, DbError, DbOptions};

@@ -67,6 +67,19 @@ impl VecChunkSeriesSet {
     }
 }
 
+impl VecChunkSeriesSet {
+    /// Series given as ready chunks (of any encoding), sorted here; each series' chunks must be
+    /// in time order.
+    pub fn from_chunks(mut series: Vec<(Labels, Vec<ChunkMeta>)>) -> Self {
+        series.sort_by(|a, b| a.0.cmp(&b.0));
+        let series: Vec<_> = series
+            .into_iter()
+            .map(|(labels, chunks)| VecChunkSeries { labels, chunks })
+            .collect();
+        Self(series.into_iter())
+    }
+}
+
 impl ChunkSeriesSet for VecChunkSeriesSet {
     fn next(&mut self) -> Option<Box<dyn ChunkSeries>> {
         self.0.next().map(|s| Box::new(s) as Box<dyn ChunkSeries>)

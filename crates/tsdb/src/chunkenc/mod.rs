@@ -6,8 +6,13 @@
 //! the decoding speed matter.
 
 mod bstream;
+pub(crate) mod histogram;
+mod histogram_write;
+mod varbit;
 mod xor;
 
+pub use histogram::{decode_float_histograms, decode_histograms};
+pub use histogram_write::{encode_float_histograms, encode_histograms};
 pub use xor::{XorAppender, XorChunk, XorIterator};
 
 /// Chunk encodings and iterator states are the storage contract's (`pm_storage`), so chunks
@@ -33,6 +38,10 @@ pub enum ChunkError {
     UnknownEncoding(u8),
     #[error("chunk is full: {0} samples is the most a 2-byte count can hold")]
     Full(u16),
+    #[error("a histogram's schema, zero threshold, spans or custom bounds differ from the chunk's")]
+    LayoutChange,
+    #[error("only stale markers may follow a stale marker in a histogram chunk")]
+    AfterStaleMarker,
     #[error("sample at {t} is not after the chunk's last sample at {last}")]
     OutOfOrder { t: i64, last: i64 },
 }

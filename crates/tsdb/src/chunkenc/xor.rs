@@ -233,7 +233,7 @@ fn write_dod(w: &mut BitWriter, dod: i64) {
     }
 }
 
-fn write_xor(w: &mut BitWriter, v: f64, prev: f64, leading: &mut u8, trailing: &mut u8) {
+pub(crate) fn write_xor(w: &mut BitWriter, v: f64, prev: f64, leading: &mut u8, trailing: &mut u8) {
     let delta = v.to_bits() ^ prev.to_bits();
     if delta == 0 {
         w.write_bit(false);
@@ -358,27 +358,46 @@ impl<'a> XorIterator<'a> {
     }
 
     fn read_value(&mut self) -> Result<(), ChunkError> {
-        let r = &mut self.reader;
-        if !r.read_bit()? {
-            return Ok(());
-        }
-        if r.read_bit()? {
-            self.leading = r.read_bits(5)? as u8;
-            let sig = match r.read_bits(6)? as u8 {
-                0 => 64,
-                n => n,
-            };
-            self.trailing = 64u8
-                .checked_sub(self.leading + sig)
-                .ok_or(ChunkError::Truncated)?;
-        } else if self.leading == NO_WINDOW {
-            return Err(ChunkError::NoPreviousWindow);
-        }
-        let sig = 64 - u32::from(self.leading) - u32::from(self.trailing);
-        let bits = r.read_bits(sig)?;
-        self.v = f64::from_bits(self.v.to_bits() ^ (bits << self.trailing));
-        Ok(())
+        read_xor(
+            &mut self.reader,
+            &mut self.v,
+            &mut self.leading,
+            &mut self.trailing,
+        )
     }
+}
+
+/// A window for [`read_xor`] before any value set one.
+pub(crate) const NO_XOR_WINDOW: u8 = NO_WINDOW;
+
+/// Reads one XOR-encoded value over `v`: unchanged, within the previous window of leading and
+/// trailing zeros, or with a new window (upstream's `xorRead`, shared with the histogram
+/// encodings, which keep one window per field).
+pub(crate) fn read_xor(
+    r: &mut BitReader<'_>,
+    v: &mut f64,
+    leading: &mut u8,
+    trailing: &mut u8,
+) -> Result<(), ChunkError> {
+    if !r.read_bit()? {
+        return Ok(());
+    }
+    if r.read_bit()? {
+        *leading = r.read_bits(5)? as u8;
+        let sig = match r.read_bits(6)? as u8 {
+            0 => 64,
+            n => n,
+        };
+        *trailing = 64u8
+            .checked_sub(*leading + sig)
+            .ok_or(ChunkError::Truncated)?;
+    } else if *leading == NO_WINDOW {
+        return Err(ChunkError::NoPreviousWindow);
+    }
+    let sig = 64 - u32::from(*leading) - u32::from(*trailing);
+    let bits = r.read_bits(sig)?;
+    *v = f64::from_bits(v.to_bits() ^ (bits << *trailing));
+    Ok(())
 }
 
 fn read_dod(r: &mut BitReader<'_>) -> Result<i64, ChunkError> {

@@ -19,6 +19,8 @@ pub(crate) struct DbStats {
     pub(crate) reload_failures: AtomicU64,
     pub(crate) time_retentions: AtomicU64,
     pub(crate) size_retentions: AtomicU64,
+    /// Seconds the WAL replay took on open, as `f64` bits.
+    pub(crate) replay_seconds: AtomicU64,
 }
 
 /// Reads the database when gathered; reports nothing once it is closed and dropped.
@@ -115,6 +117,44 @@ impl Collector for DbCollector {
             "prometheus_tsdb_head_truncations_total",
             "Total number of head truncations attempted.",
             &hs.truncations,
+        );
+        counter(
+            out,
+            "prometheus_tsdb_head_truncations_failed_total",
+            "Total number of head truncations that failed.",
+            &hs.truncations_failed,
+        );
+        family(
+            out,
+            "prometheus_tsdb_head_active_appenders",
+            "Number of currently active appender transactions",
+            gauge,
+            hs.active_appenders.load(Ordering::Relaxed) as f64,
+        );
+        for (name, help, v) in [
+            (
+                "prometheus_tsdb_head_out_of_order_samples_appended_total",
+                "Total number of appended out of order samples.",
+                &hs.out_of_order_samples_appended,
+            ),
+            (
+                "prometheus_tsdb_too_old_samples_total",
+                "Total number of out of order samples ingestion failed attempts with out of order support enabled, but sample outside of time window.",
+                &hs.too_old_samples,
+            ),
+        ] {
+            out.push(
+                ConstFamily::new(name, help, ConstKind::Counter)
+                    .with(&[("type", "float")], v.load(Ordering::Relaxed) as f64)
+                    .into_family(),
+            );
+        }
+        family(
+            out,
+            "prometheus_tsdb_data_replay_duration_seconds",
+            "Time taken to replay the data on disk.",
+            gauge,
+            f64::from_bits(db.stats.replay_seconds.load(Ordering::Relaxed)),
         );
         counter(
             out,

@@ -119,7 +119,9 @@ impl Db {
             }),
             ..HeadOptions::default()
         };
+        let started = std::time::Instant::now();
         let (head, replay) = Head::open_with_progress(&dir, head_opts, &progress)?;
+        let replay_seconds = started.elapsed().as_secs_f64();
         tracing::info!(
             records = ?replay,
             blocks = blocks.len(),
@@ -145,7 +147,10 @@ impl Db {
             blocks: RwLock::new(blocks),
             compactor,
             compaction: Mutex::new(()),
-            stats: DbStats::default(),
+            stats: DbStats {
+                replay_seconds: replay_seconds.to_bits().into(),
+                ..DbStats::default()
+            },
             replay: progress,
         });
         shared.reload_blocks()?;

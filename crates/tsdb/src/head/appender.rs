@@ -52,6 +52,7 @@ impl Head {
         } else {
             min_valid.max(head_max_t.saturating_sub(head.opts.chunk_range / 2))
         };
+        head.stats.active_appenders.fetch_add(1, Ordering::Relaxed);
         HeadAppender {
             head,
             options: AppendOptions::default(),
@@ -228,8 +229,13 @@ impl HeadAppender {
 }
 
 impl Drop for HeadAppender {
+    /// Commit and rollback consume the appender, so this is where every transaction ends.
     fn drop(&mut self) {
         self.release();
+        self.head
+            .stats
+            .active_appenders
+            .fetch_sub(1, Ordering::Relaxed);
     }
 }
 

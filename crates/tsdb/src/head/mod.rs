@@ -96,6 +96,9 @@ pub struct HeadStats {
     pub truncations: AtomicU64,
     /// WAL corruptions found (and repaired) on replay.
     pub wal_corruptions: AtomicU64,
+    pub truncations_failed: AtomicU64,
+    /// Appender transactions open now.
+    pub active_appenders: AtomicU64,
     pub checkpoint_creations: AtomicU64,
     pub checkpoint_creations_failed: AtomicU64,
 }
@@ -223,6 +226,15 @@ impl Head {
     /// Drops chunks entirely before `mint` and series left empty, rejects samples before
     /// `mint` from now on, and checkpoints the WAL so its old segments can go.
     pub fn truncate(&self, mint: i64) -> Result<(), HeadError> {
+        let result = self.truncate_inner(mint);
+        if result.is_err() {
+            let failed = &self.inner.stats.truncations_failed;
+            failed.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn truncate_inner(&self, mint: i64) -> Result<(), HeadError> {
         let inner = &self.inner;
         inner.min_valid_time.fetch_max(mint, Ordering::AcqRel);
         let mut new_min = i64::MAX;

@@ -9,7 +9,7 @@ use pm_storage::{
     ValueType,
 };
 
-use crate::chunkenc::{XorChunk, XorIterator};
+use crate::chunkenc::{XorChunk, XorIterator, decode_float_histograms, decode_histograms};
 use crate::tombstones::Interval;
 
 /// A chunk's stored bytes, shared with every iterator over it.
@@ -19,10 +19,10 @@ pub struct BlockChunk {
     bytes: Arc<[u8]>,
 }
 
-/// A chunk of an encoding this version cannot decode yet (native histograms pass through
-/// compaction and chunk queries by their bytes, but cannot be read as samples).
+/// A chunk that is not of the encoding a caller needs (only XOR chunks can be re-encoded for
+/// trimming, tombstones and vertical merges yet; histogram chunks pass through by their bytes).
 #[derive(Debug, thiserror::Error)]
-#[error("decoding {0} chunks is not supported yet")]
+#[error("{0} chunks cannot be read as float samples")]
 pub struct UnsupportedEncoding(&'static str);
 
 impl BlockChunk {
@@ -49,6 +49,28 @@ impl BlockChunk {
             Some(e) => Err(StorageError::other(e.clone())),
             None => Ok(out),
         }
+    }
+
+    /// Every sample, whatever the encoding.
+    fn samples(&self) -> Result<Vec<SeriesSample>, StorageError> {
+        let chunk_err = |e: crate::chunkenc::ChunkError| StorageError::other(e);
+        Ok(match self.encoding {
+            ChunkEncoding::Histogram => decode_histograms(&self.bytes)
+                .map_err(chunk_err)?
+                .into_iter()
+                .map(|(t, h)| SeriesSample::histogram(t, h))
+                .collect(),
+            ChunkEncoding::FloatHistogram => decode_float_histograms(&self.bytes)
+                .map_err(chunk_err)?
+                .into_iter()
+                .map(|(t, h)| SeriesSample::float_histogram(t, h))
+                .collect(),
+            ChunkEncoding::Xor => self
+                .float_samples()?
+                .into_iter()
+                .map(|(t, v)| SeriesSample::float(t, v))
+                .collect(),
+        })
     }
 
     /// An XOR chunk of `samples`, which must be in ascending time order.
@@ -82,14 +104,8 @@ impl Chunk for BlockChunk {
     }
 
     fn iter(&self) -> Box<dyn SampleIterator> {
-        match self.float_samples() {
-            Ok(samples) => {
-                let samples: Vec<SeriesSample> = samples
-                    .into_iter()
-                    .map(|(t, v)| SeriesSample::float(t, v))
-                    .collect();
-                Box::new(ListIterator::new(samples.into()))
-            }
+        match self.samples() {
+            Ok(samples) => Box::new(ListIterator::new(samples.into())),
             Err(e) => Box::new(ErrorIterator(e)),
         }
     }

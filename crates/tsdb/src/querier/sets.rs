@@ -4,11 +4,15 @@ use std::sync::Arc;
 
 use pm_common::model::Labels;
 use pm_storage::{
-    BoxSeries, ChunkIterator, ChunkMeta, ChunkSeries, ChunkSeriesSet, ChunksIterator,
-    SampleIterator, Series, SeriesSet, StorageError, Warnings,
+    BoxSeries, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkSeries, ChunkSeriesSet,
+    ChunksIterator, SampleIterator, Series, SeriesSet, StorageError, Warnings,
 };
 
 use super::chunk::{BlockChunk, TrimmedIterator};
+use crate::chunkenc::{
+    ChunkError, decode_float_histograms, decode_histograms, encode_float_histograms,
+    encode_histograms,
+};
 use crate::chunks::{ChunkReader, ChunkRef};
 use crate::index::{ChunkIndexMeta, IndexReader};
 use crate::tombstones::{Interval, Tombstones};
@@ -151,8 +155,7 @@ impl ChunkSeries for BlockChunkSeries {
         &self.0.labels
     }
 
-    /// Chunks touching a removed range are re-encoded without its samples (XOR chunks; other
-    /// encodings cannot be decoded yet and pass unchanged).
+    /// Chunks touching a removed range are re-encoded without its samples.
     fn chunks(&self) -> Box<dyn ChunkIterator> {
         Box::new(RewritingChunks {
             chunks: self.0.chunks.clone().into_iter(),
@@ -160,6 +163,11 @@ impl ChunkSeries for BlockChunkSeries {
             err: None,
         })
     }
+}
+
+/// First and last timestamp of samples in time order.
+fn times<T>(samples: &[(i64, T)]) -> Option<(i64, i64)> {
+    Some((samples.first()?.0, samples.last()?.0))
 }
 
 struct RewritingChunks {
@@ -174,21 +182,45 @@ impl RewritingChunks {
             .removed
             .iter()
             .any(|iv| iv.mint <= c.max_time && c.min_time <= iv.maxt);
-        if !touched || c.chunk.encoding() != pm_storage::ChunkEncoding::Xor {
+        if !touched {
             return Ok(Some(c));
         }
-        let samples: Vec<(i64, f64)> = BlockChunk::new(c.chunk.encoding(), c.chunk.bytes())
-            .float_samples()?
-            .into_iter()
-            .filter(|(t, _)| !self.removed.iter().any(|iv| iv.contains(*t)))
-            .collect();
-        let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
-            return Ok(None);
+        let keep = |t: i64| !self.removed.iter().any(|iv| iv.contains(t));
+        let bytes = c.chunk.bytes();
+        let chunk_err = |e: ChunkError| StorageError::other(e);
+        let (times, chunk) = match c.chunk.encoding() {
+            ChunkEncoding::Xor => {
+                let samples: Vec<(i64, f64)> = BlockChunk::new(ChunkEncoding::Xor, bytes)
+                    .float_samples()?
+                    .into_iter()
+                    .filter(|(t, _)| keep(*t))
+                    .collect();
+                (times(&samples), BlockChunk::encode_floats(&samples)?)
+            }
+            ChunkEncoding::Histogram => {
+                let mut samples = decode_histograms(bytes).map_err(chunk_err)?;
+                samples.retain(|(t, _)| keep(*t));
+                let encoded = encode_histograms(&samples).map_err(chunk_err)?;
+                (
+                    times(&samples),
+                    BlockChunk::new(ChunkEncoding::Histogram, encoded),
+                )
+            }
+            ChunkEncoding::FloatHistogram => {
+                let mut samples = decode_float_histograms(bytes).map_err(chunk_err)?;
+                samples.retain(|(t, _)| keep(*t));
+                let encoded = encode_float_histograms(&samples).map_err(chunk_err)?;
+                let times = times(&samples);
+                (
+                    times,
+                    BlockChunk::new(ChunkEncoding::FloatHistogram, encoded),
+                )
+            }
         };
-        Ok(Some(ChunkMeta {
-            min_time: first.0,
-            max_time: last.0,
-            chunk: Arc::new(BlockChunk::encode_floats(&samples)?),
+        Ok(times.map(|(min_time, max_time)| ChunkMeta {
+            min_time,
+            max_time,
+            chunk: Arc::new(chunk),
         }))
     }
 }

@@ -152,3 +152,85 @@ fn label_names_and_values() {
     let (values, _) = q.label_values("job", Some(&hints), &[]).unwrap();
     assert_eq!(values, ["bar", "foo1"]);
 }
+
+#[test]
+fn native_histogram_chunks_read_back_as_histogram_samples() {
+    use std::sync::Arc;
+
+    use pm_storage::{ChunkEncoding, ChunkMeta, ValueType};
+
+    use crate::chunkenc::histogram::tests::{FLOAT, INT, hex};
+    use crate::chunkenc::{decode_float_histograms, decode_histograms};
+    use crate::querier::BlockChunk;
+
+    let chunk = |encoding, golden: &str, mint, maxt| ChunkMeta {
+        min_time: mint,
+        max_time: maxt,
+        chunk: Arc::new(BlockChunk::new(encoding, hex(golden))),
+    };
+    let series = vec![
+        (
+            Labels::from_pairs([("__name__", "h")]),
+            vec![chunk(ChunkEncoding::Histogram, INT, 1000, 61016)],
+        ),
+        (
+            Labels::from_pairs([("__name__", "fh")]),
+            vec![chunk(ChunkEncoding::FloatHistogram, FLOAT, 2000, 122_000)],
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut set = VecChunkSeriesSet::from_chunks(series);
+    let ulid = write_block(dir.path(), 0, 200_000, &mut set).unwrap();
+    let block = Block::open(dir.path().join(ulid.to_string())).unwrap();
+    assert_eq!(block.meta().stats.num_samples, 10);
+
+    // Trimmed to the querier's range like float samples.
+    let q = block.querier(2000, 200_000);
+    let mut set = Querier::select(&q, true, None, &[m(MatchType::Regexp, "__name__", ".+")]);
+    let fh_series = set.next().unwrap();
+    let mut it = fh_series.iter();
+    let mut got = Vec::new();
+    while it.next() == ValueType::FloatHistogram {
+        let mut fh = pm_common::model::FloatHistogram::default();
+        let t = it.at_float_histogram(&mut fh);
+        got.push((t, fh));
+    }
+    assert_eq!(got, decode_float_histograms(&hex(FLOAT)).unwrap());
+    let h_series = set.next().unwrap();
+    let mut it = h_series.iter();
+    let mut got = Vec::new();
+    while it.next() == ValueType::Histogram {
+        let mut h = pm_common::model::Histogram::default();
+        let t = it.at_histogram(&mut h);
+        got.push((t, h));
+    }
+    let want: Vec<_> = decode_histograms(&hex(INT))
+        .unwrap()
+        .into_iter()
+        .filter(|(t, _)| *t >= 2000)
+        .collect();
+    assert_eq!(got.len(), 4);
+    assert_eq!(got, want);
+    assert!(set.next().is_none());
+    drop(set);
+
+    // Deleted samples leave the chunks when the block is rewritten.
+    block
+        .delete(0, 20_000, &[m(MatchType::Regexp, "__name__", ".+")])
+        .unwrap();
+    let compactor = crate::compact::Compactor::new(vec![7_200_000]).unwrap();
+    let ulid = compactor.rewrite(dir.path(), &block).unwrap().unwrap();
+    let clean = Block::open(dir.path().join(ulid.to_string())).unwrap();
+    assert_eq!(clean.meta().stats.num_samples, 10 - 2 - 1);
+    let q = clean.querier(0, 200_000);
+    let mut set = ChunkQuerier::select(&q, true, None, &[m(MatchType::Equal, "__name__", "h")]);
+    let series = set.next().unwrap();
+    let mut chunks = series.chunks();
+    let c = chunks.next().unwrap();
+    assert_eq!((c.min_time, c.max_time), (31004, 61016));
+    let kept = decode_histograms(c.chunk.bytes()).unwrap();
+    let mut want = decode_histograms(&hex(INT)).unwrap().split_off(2);
+    // The first sample of a chunk carries no hint of its own.
+    want[0].1.counter_reset_hint = pm_common::model::CounterResetHint::Unknown;
+    assert_eq!(kept, want);
+}
