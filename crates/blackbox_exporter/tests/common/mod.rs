@@ -456,7 +456,7 @@ pub async fn token_server() -> (Peer, Seen) {
 /// service and `up` are SERVING, `down` is NOT_SERVING, and anything else is answered with
 /// status NOT_FOUND. TLS (ALPN h2) when `tls` is given, else HTTP/2 with prior knowledge.
 pub async fn grpc_health_server(tls: Option<tokio_rustls::TlsAcceptor>) -> Peer {
-    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::ServingStatus;
 
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
