@@ -143,6 +143,9 @@ pub async fn https_server(not_after: i64) -> (Peer, String) {
                 return;
             };
             let acceptor = acceptor.clone();
+            // As real servers do: without it the response waits behind the unacknowledged TLS
+            // session tickets for the client's delayed ACK (~40 ms of "processing").
+            let _ = tcp.set_nodelay(true);
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
