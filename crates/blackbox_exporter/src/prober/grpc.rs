@@ -1,18 +1,22 @@
 //! The grpc prober: one call of the standard health-checking protocol
-//! (`grpc.health.v1.Health/Check`) over HTTP/2, with or without TLS.
-//!
-//! The request and response messages have one field each, so they are encoded by hand rather
-//! than generated: `HealthCheckRequest { string service = 1 }` and
-//! `HealthCheckResponse { ServingStatus status = 1 }`.
+//! (`grpc.health.v1.Health/Check`) with tonic, with or without TLS.
 
-use std::net::SocketAddr;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use bytes::{Buf, Bytes, BytesMut};
-use http::{HeaderName, HeaderValue, Request};
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
+use rustls_pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tonic::metadata::{
+    AsciiMetadataKey, AsciiMetadataValue, BinaryMetadataKey, BinaryMetadataValue,
+};
+use tonic::transport::Endpoint;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
 use url::Url;
 
 use super::Probe;
@@ -32,15 +36,18 @@ const RESPONSE: (&str, &str) = (
     "probe_grpc_healthcheck_response",
     "Response HealthCheck response",
 );
-/// The serving statuses by enum number.
-const SERVING_STATUS: [&str; 4] = ["UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"];
-/// gRPC's `Unavailable`, what a client reports when it cannot reach the server.
-const UNAVAILABLE: u32 = 14;
+/// Every serving status, each reported (0 or 1) whatever the answer, as upstream does.
+const SERVING_STATUSES: [ServingStatus; 4] = [
+    ServingStatus::Unknown,
+    ServingStatus::Serving,
+    ServingStatus::NotServing,
+    ServingStatus::ServiceUnknown,
+];
 
 /// The outcome of the call: gRPC status code, serving status, TLS session.
 struct Call {
-    code: u32,
-    serving: Option<usize>,
+    code: i32,
+    serving: Option<i32>,
     tls: Option<TlsInfo>,
 }
 
@@ -75,6 +82,19 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
         .trim_end_matches(']')
         .to_owned();
     let port = url.port().unwrap_or(if cfg.tls { 443 } else { 80 });
+    let tls = if cfg.tls {
+        match tls::connector(&cfg.tls_config, &[b"h2"], &host) {
+            Ok(tls) => Some(tls),
+            Err(err) => {
+                probe
+                    .log
+                    .error("Error creating TLS configuration", &[("err", &err)]);
+                return false;
+            }
+        }
+    } else {
+        None
+    };
     let Some(ip) = resolve_phase(
         probe,
         &cfg.preferred_ip_protocol,
@@ -87,7 +107,7 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
         return false;
     };
     let start = Instant::now();
-    let result = call(probe, SocketAddr::new(ip, port), &host).await;
+    let result = call(probe, SocketAddr::new(ip, port), &host, tls).await;
     m.set_labelled(
         DURATION.0,
         DURATION.1,
@@ -95,28 +115,36 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
         &["check"],
         start.elapsed().as_secs_f64(),
     );
-    for name in SERVING_STATUS {
-        m.set_labelled(RESPONSE.0, RESPONSE.1, &["serving_status"], &[name], 0.0);
+    for status in SERVING_STATUSES {
+        m.set_labelled(
+            RESPONSE.0,
+            RESPONSE.1,
+            &["serving_status"],
+            &[status.as_str_name()],
+            0.0,
+        );
     }
     let call = match result {
         Ok(call) => call,
         Err(err) => {
-            m.set(STATUS.0, STATUS.1, f64::from(UNAVAILABLE));
             probe
                 .log
                 .error("can't connect grpc server:", &[("err", &err)]);
             return false;
         }
     };
-    if let Some(status) = call.serving.and_then(|s| SERVING_STATUS.get(s)) {
-        m.set_labelled(RESPONSE.0, RESPONSE.1, &["serving_status"], &[status], 1.0);
+    if let Some(serving) = call.serving {
+        // Go prints a value outside the enum as its number.
+        let name = ServingStatus::try_from(serving)
+            .map_or_else(|_| serving.to_string(), |s| s.as_str_name().to_owned());
+        m.set_labelled(RESPONSE.0, RESPONSE.1, &["serving_status"], &[&name], 1.0);
     }
     if let Some(info) = &call.tls {
         m.set(SSL.0, SSL.1, 1.0);
         tls::record_info(m, info);
     }
     m.set(STATUS.0, STATUS.1, f64::from(call.code));
-    let ok = call.code == 0 && call.serving == Some(1);
+    let ok = call.code == 0 && call.serving == Some(ServingStatus::Serving as i32);
     if ok {
         probe.log.debug("connect the grpc server successfully", &[]);
     } else {
@@ -127,155 +155,113 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
     ok
 }
 
-async fn call(probe: &Probe<'_>, addr: SocketAddr, host: &str) -> Result<Call, String> {
+/// Makes the call over a connection to `addr`, over TLS when `tls` is given; `Err` when the
+/// request cannot be built, before anything is sent.
+async fn call(
+    probe: &Probe<'_>,
+    addr: SocketAddr,
+    host: &str,
+    tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
+) -> Result<Call, String> {
     let cfg = &probe.module.grpc;
-    let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    // Go's dialer disables Nagle's algorithm too; small HTTP/2 frames must not wait for ACKs.
-    let _ = tcp.set_nodelay(true);
-    let authority = if addr.port() == 80 || addr.port() == 443 {
-        host.to_owned()
-    } else {
-        format!("{host}:{}", addr.port())
-    };
-    let request = build_request(&cfg.service, &cfg.metadata, cfg.tls, &authority)?;
-    if cfg.tls {
+    let session = Arc::new(Mutex::new(None));
+    if tls.is_some() {
         probe.log.debug("Dialing GRPC with TLS", &[]);
-        let (connector, name) = tls::connector(&cfg.tls_config, &[b"h2"], host)?;
-        let stream = connector
-            .connect(name, tcp)
-            .await
-            .map_err(|e| e.to_string())?;
-        let info = TlsInfo::from_conn(stream.get_ref().1);
-        let mut call = exchange(TokioIo::new(stream), request).await?;
-        call.tls = Some(info);
-        Ok(call)
     } else {
         probe.log.debug("Dialing GRPC without TLS", &[]);
-        exchange(TokioIo::new(tcp), request).await
     }
-}
-
-fn build_request(
-    service: &str,
-    metadata: &std::collections::BTreeMap<String, Vec<String>>,
-    tls: bool,
-    authority: &str,
-) -> Result<Request<Full<Bytes>>, String> {
-    let mut message = Vec::with_capacity(service.len() + 8);
-    if !service.is_empty() {
-        message.push(0x0a);
-        put_varint(&mut message, service.len() as u64);
-        message.extend_from_slice(service.as_bytes());
-    }
-    let mut body = BytesMut::with_capacity(message.len() + 5);
-    body.extend_from_slice(&[0]);
-    body.extend_from_slice(&(message.len() as u32).to_be_bytes());
-    body.extend_from_slice(&message);
-    let scheme = if tls { "https" } else { "http" };
-    let mut builder = Request::post(format!(
-        "{scheme}://{authority}/grpc.health.v1.Health/Check"
-    ))
-    .version(http::Version::HTTP_2)
-    .header("content-type", "application/grpc")
-    .header("te", "trailers");
-    for (key, values) in metadata {
-        let name = HeaderName::from_bytes(key.to_ascii_lowercase().as_bytes())
-            .map_err(|e| e.to_string())?;
-        for value in values {
-            builder = builder.header(
-                name.clone(),
-                HeaderValue::from_str(value).map_err(|e| e.to_string())?,
-            );
-        }
-    }
-    builder
-        .body(Full::new(body.freeze()))
-        .map_err(|e| e.to_string())
-}
-
-async fn exchange<T>(io: TokioIo<T>, request: Request<Full<Bytes>>) -> Result<Call, String>
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(conn);
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| e.to_string())?;
-    if response.status() != http::StatusCode::OK {
-        return Err(format!("unexpected HTTP status code {}", response.status()));
-    }
-    let head_status = grpc_status(response.headers());
-    let collected = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?;
-    let code = collected
-        .trailers()
-        .and_then(grpc_status)
-        .or(head_status)
-        .ok_or("missing grpc-status")?;
-    let mut data = collected.to_bytes();
-    let serving = if code == 0 && data.len() >= 5 {
-        data.advance(5);
-        Some(parse_status(&data)?)
-    } else {
-        None
+    let request = build_request(&cfg.service, &cfg.metadata)?;
+    // As grpc-go's client, the authority always names the port (80 or 443 by default).
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let authority = match addr.ip() {
+        IpAddr::V6(_) if host.contains(':') => format!("[{host}]:{}", addr.port()),
+        _ => format!("{host}:{}", addr.port()),
     };
-    Ok(Call {
-        code,
-        serving,
-        tls: None,
+    let endpoint =
+        Endpoint::from_shared(format!("{scheme}://{authority}")).map_err(|e| e.to_string())?;
+    let dialer = Dialer {
+        addr,
+        tls,
+        session: session.clone(),
+    };
+    // Lazy, so that failing to connect surfaces as the call's status (Unavailable), as
+    // grpc-go reports it.
+    let channel = endpoint
+        .connect_with_connector_lazy(tower::service_fn(move |_: http::Uri| dialer.clone().dial()));
+    let result = HealthClient::new(channel).check(request).await;
+    let tls = session.lock().map_or(None, |mut s| s.take());
+    Ok(match result {
+        Ok(response) => Call {
+            code: 0,
+            serving: Some(response.into_inner().status),
+            tls,
+        },
+        Err(status) => Call {
+            code: i32::from(status.code()),
+            serving: None,
+            tls,
+        },
     })
 }
 
-fn grpc_status(headers: &http::HeaderMap) -> Option<u32> {
-    headers.get("grpc-status")?.to_str().ok()?.parse().ok()
+/// The byte stream a gRPC connection runs over: plain TCP or TLS over it.
+trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
+
+/// tonic's connector: dials the address the resolve phase chose (tonic would resolve the
+/// name again, and not with upstream's protocol preference) and does TLS with the module's
+/// rustls config, keeping the session for the TLS metrics.
+#[derive(Clone)]
+struct Dialer {
+    addr: SocketAddr,
+    tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
+    session: Arc<Mutex<Option<TlsInfo>>>,
 }
 
-/// Field 1 (varint) of `HealthCheckResponse`; absent means 0 (`UNKNOWN`).
-fn parse_status(mut msg: &[u8]) -> Result<usize, String> {
-    let mut status = 0;
-    while !msg.is_empty() {
-        let key = get_varint(&mut msg)?;
-        match (key >> 3, key & 7) {
-            (1, 0) => status = get_varint(&mut msg)? as usize,
-            (_, 0) => {
-                get_varint(&mut msg)?;
+impl Dialer {
+    async fn dial(self) -> std::io::Result<TokioIo<Box<dyn Stream>>> {
+        let tcp = TcpStream::connect(self.addr).await?;
+        // Go's dialer disables Nagle's algorithm too; small HTTP/2 frames must not wait for ACKs.
+        tcp.set_nodelay(true)?;
+        let Some((connector, name)) = self.tls else {
+            return Ok(TokioIo::new(Box::new(tcp)));
+        };
+        let stream = connector.connect(name, tcp).await?;
+        if let Ok(mut session) = self.session.lock() {
+            *session = Some(TlsInfo::from_conn(stream.get_ref().1));
+        }
+        Ok(TokioIo::new(Box::new(stream)))
+    }
+}
+
+/// The health check request with the module's metadata, keys lower-cased as gRPC requires;
+/// values of `-bin` keys are sent base64-encoded, as grpc-go sends them.
+fn build_request(
+    service: &str,
+    metadata: &BTreeMap<String, Vec<String>>,
+) -> Result<tonic::Request<HealthCheckRequest>, String> {
+    let mut request = tonic::Request::new(HealthCheckRequest {
+        service: service.to_owned(),
+    });
+    let map = request.metadata_mut();
+    for (key, values) in metadata {
+        let key = key.to_ascii_lowercase();
+        for value in values {
+            if key.ends_with("-bin") {
+                let name =
+                    BinaryMetadataKey::from_bytes(key.as_bytes()).map_err(|e| e.to_string())?;
+                map.append_bin(name, BinaryMetadataValue::from_bytes(value.as_bytes()));
+            } else {
+                let name =
+                    AsciiMetadataKey::from_bytes(key.as_bytes()).map_err(|e| e.to_string())?;
+                let value =
+                    AsciiMetadataValue::try_from(value.as_str()).map_err(|e| e.to_string())?;
+                map.append(name, value);
             }
-            (_, 2) => {
-                let len = get_varint(&mut msg)? as usize;
-                msg = msg.get(len..).ok_or("truncated health check response")?;
-            }
-            _ => return Err("malformed health check response".to_owned()),
         }
     }
-    Ok(status)
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn get_varint(msg: &mut &[u8]) -> Result<u64, String> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (&b, rest) = msg.split_first().ok_or("truncated varint")?;
-        *msg = rest;
-        v |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Ok(v);
-        }
-    }
-    Err("varint too long".to_owned())
+    Ok(request)
 }
 
 #[cfg(test)]
@@ -283,12 +269,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn health_messages() {
-        assert_eq!(parse_status(&[0x08, 0x01]).unwrap(), 1);
-        assert_eq!(parse_status(&[]).unwrap(), 0);
-        assert_eq!(parse_status(&[0x12, 0x01, 0x41, 0x08, 0x02]).unwrap(), 2);
-        assert!(parse_status(&[0x08]).is_err());
-        let req = build_request("svc", &Default::default(), false, "h:1").unwrap();
-        assert_eq!(req.uri(), "http://h:1/grpc.health.v1.Health/Check");
+    fn metadata_goes_into_the_request() {
+        let metadata = BTreeMap::from([
+            ("X-Token".to_owned(), vec!["a".to_owned(), "b".to_owned()]),
+            ("trace-bin".to_owned(), vec!["raw".to_owned()]),
+        ]);
+        let request = build_request("svc", &metadata).unwrap();
+        assert_eq!(request.get_ref().service, "svc");
+        let values: Vec<_> = request.metadata().get_all("x-token").iter().collect();
+        assert_eq!(values, ["a", "b"]);
+        assert_eq!(
+            request
+                .metadata()
+                .get_bin("trace-bin")
+                .unwrap()
+                .to_bytes()
+                .unwrap(),
+            "raw".as_bytes()
+        );
+        let bad = BTreeMap::from([("x".to_owned(), vec!["line\nbreak".to_owned()])]);
+        assert!(build_request("", &bad).is_err());
     }
 }

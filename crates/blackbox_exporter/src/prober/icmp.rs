@@ -2,14 +2,24 @@
 //!
 //! Like upstream on Linux it first tries an unprivileged ICMP datagram socket (allowed by
 //! `net.ipv4.ping_group_range`), where the kernel owns the identifier, and falls back to a
-//! raw socket (root or CAP_NET_RAW).
+//! raw socket (root or CAP_NET_RAW). The reply's TTL (hop limit for IPv6) comes from the
+//! `IP_TTL` / `IPV6_HOPLIMIT` control message, as upstream reads it, for both socket kinds.
+//!
+//! surge-ping is not used: it cannot set DF and reports no hop limit for IPv6 or datagram
+//! sockets (see docs/blackbox_exporter.md, "Design notes").
 
+use std::io::IoSliceMut;
 use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Instant;
 
+use nix::sys::socket::{
+    ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, setsockopt, sockopt,
+};
 use rustix::net::sockopt::{Ipv4PathMtuDiscovery, set_ip_mtu_discover};
 use socket2::{Domain, Protocol, Socket, Type};
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use super::Probe;
@@ -31,6 +41,15 @@ struct IcmpSocket {
     socket: UdpSocket,
     /// Raw sockets see the IPv4 header and our own identifier; datagram sockets see neither.
     raw: bool,
+    /// Whether the kernel was asked to attach the reply's TTL / hop limit to each datagram.
+    hop_limit: bool,
+}
+
+/// One datagram read from the socket.
+struct Received {
+    len: usize,
+    from: Option<IpAddr>,
+    hop_limit: Option<i32>,
 }
 
 pub async fn probe(probe: &Probe<'_>) -> bool {
@@ -71,7 +90,15 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
     let setup_start = Instant::now();
     probe.log.debug("Creating socket", &[]);
     let socket = match open(ip, source, cfg.ttl, cfg.dont_fragment) {
-        Ok(s) => s,
+        Ok(s) => {
+            if !s.hop_limit {
+                probe.log.debug(
+                    "Failed to set Control Message for retrieving Hop Limit",
+                    &[],
+                );
+            }
+            s
+        }
         Err(err) => {
             probe
                 .log
@@ -81,11 +108,7 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
     };
     let id = std::process::id() as u16;
     let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
-    let payload: Vec<u8> = if cfg.payload_size > 0 {
-        (0..cfg.payload_size).map(|i| (i % 256) as u8).collect()
-    } else {
-        DEFAULT_PAYLOAD.to_vec()
-    };
+    let payload = payload(usize::try_from(cfg.payload_size).unwrap_or(0));
     probe
         .log
         .debug("Creating ICMP packet", &[("seq", &seq), ("id", &id)]);
@@ -107,7 +130,7 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
     let mut buf = vec![0u8; 65536];
     // Bounded by the probe deadline around the whole prober.
     loop {
-        let (n, from) = match socket.socket.recv_from(&mut buf).await {
+        let received = match socket.recv(&mut buf).await {
             Ok(r) => r,
             Err(err) => {
                 probe
@@ -116,14 +139,15 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
                 return false;
             }
         };
-        if from.ip() != ip {
+        if received.from != Some(ip) {
             continue;
         }
-        let (icmp, ttl) = if socket.raw && ip.is_ipv4() {
-            let ihl = usize::from(buf[0] & 0x0F) * 4;
-            (buf.get(ihl..n).unwrap_or_default(), Some(buf[8]))
+        let data = &buf[..received.len];
+        let icmp = if socket.raw && ip.is_ipv4() {
+            data.get(usize::from(data[0] & 0x0F) * 4..)
+                .unwrap_or_default()
         } else {
-            (&buf[..n], None)
+            data
         };
         if is_reply(icmp, ip.is_ipv4(), socket.raw.then_some(id), seq, &payload) {
             m.set_labelled(
@@ -133,16 +157,63 @@ pub async fn probe(probe: &Probe<'_>) -> bool {
                 &["rtt"],
                 rtt_start.elapsed().as_secs_f64(),
             );
-            match ttl {
-                Some(ttl) => m.set(HOP_LIMIT.0, HOP_LIMIT.1, f64::from(ttl)),
+            match received.hop_limit {
+                Some(hops) => m.set(HOP_LIMIT.0, HOP_LIMIT.1, f64::from(hops)),
                 None => probe.log.debug(
-                    "Cannot get TTL from the received packet. 'probe_icmp_reply_hop_limit' will be missing.",
+                    "Cannot get Hop Limit from the received packet. 'probe_icmp_reply_hop_limit' will be missing.",
                     &[],
                 ),
             }
             probe.log.debug("Found matching reply packet", &[]);
             return true;
         }
+    }
+}
+
+/// Upstream's echo data: its default text, cut or zero-padded to `size` when one is set.
+fn payload(size: usize) -> Vec<u8> {
+    if size == 0 {
+        return DEFAULT_PAYLOAD.to_vec();
+    }
+    let mut data = vec![0; size];
+    let n = size.min(DEFAULT_PAYLOAD.len());
+    data[..n].copy_from_slice(&DEFAULT_PAYLOAD[..n]);
+    data
+}
+
+impl IcmpSocket {
+    /// Reads one datagram with its sender and, when the kernel attached it, its TTL / hop limit.
+    async fn recv(&self, buf: &mut [u8]) -> std::io::Result<Received> {
+        let fd = self.socket.as_raw_fd();
+        let mut control = nix::cmsg_space!(i32);
+        self.socket
+            .async_io(Interest::READABLE, || {
+                let mut iov = [IoSliceMut::new(buf)];
+                let msg = recvmsg::<SockaddrStorage>(
+                    fd,
+                    &mut iov,
+                    Some(&mut control),
+                    MsgFlags::empty(),
+                )?;
+                let from = msg.address.and_then(|a| {
+                    a.as_sockaddr_in()
+                        .map(|v4| IpAddr::V4(v4.ip()))
+                        .or_else(|| a.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip())))
+                });
+                let hop_limit = msg.cmsgs().ok().and_then(|mut cmsgs| {
+                    cmsgs.find_map(|c| match c {
+                        ControlMessageOwned::Ipv4Ttl(hops)
+                        | ControlMessageOwned::Ipv6HopLimit(hops) => Some(hops),
+                        _ => None,
+                    })
+                });
+                Ok(Received {
+                    len: msg.bytes,
+                    from,
+                    hop_limit,
+                })
+            })
+            .await
     }
 }
 
@@ -183,11 +254,17 @@ fn open(
     if let Some(src) = source {
         socket.bind(&SocketAddr::new(src, 0).into())?;
     }
+    let hop_limit = if ip.is_ipv4() {
+        setsockopt(&socket, sockopt::Ipv4RecvTtl, &true).is_ok()
+    } else {
+        socket.set_recv_hoplimit_v6(true).is_ok()
+    };
     socket.set_nonblocking(true)?;
     let std_socket: std::net::UdpSocket = socket.into();
     Ok(IcmpSocket {
         socket: UdpSocket::from_std(std_socket)?,
         raw,
+        hop_limit,
     })
 }
 
@@ -205,7 +282,7 @@ fn echo_request(v4: bool, id: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
 }
 
 fn is_reply(icmp: &[u8], v4: bool, id: Option<u16>, seq: u16, payload: &[u8]) -> bool {
-    if icmp.len() < 8 || icmp[0] != if v4 { 0 } else { 129 } {
+    if icmp.len() < 8 || icmp[0] != if v4 { 0 } else { 129 } || icmp[1] != 0 {
         return false;
     }
     let id_ok = id.is_none_or(|id| icmp[4..6] == id.to_be_bytes());
@@ -227,6 +304,15 @@ fn checksum(data: &[u8]) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payload_is_upstream_text_cut_or_zero_padded() {
+        assert_eq!(payload(0), DEFAULT_PAYLOAD);
+        assert_eq!(payload(10), b"Prometheus");
+        let padded = payload(32);
+        assert_eq!(&padded[..28], DEFAULT_PAYLOAD);
+        assert_eq!(&padded[28..], [0, 0, 0, 0]);
+    }
 
     #[test]
     fn echo_packets_round_trip() {

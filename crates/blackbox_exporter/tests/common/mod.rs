@@ -143,6 +143,9 @@ pub async fn https_server(not_after: i64) -> (Peer, String) {
                 return;
             };
             let acceptor = acceptor.clone();
+            // As real servers do: without it the response waits behind the unacknowledged TLS
+            // session tickets for the client's delayed ACK (~40 ms of "processing").
+            let _ = tcp.set_nodelay(true);
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
@@ -452,47 +455,22 @@ pub async fn token_server() -> (Peer, Seen) {
     (Peer { addr, task }, seen)
 }
 
-/// A gRPC health server (`grpc.health.v1.Health/Check`) over HTTP/2: the empty service and
-/// `up` are SERVING, `down` is NOT_SERVING, anything else is answered with status NOT_FOUND,
-/// as grpc-go's health server does. TLS (ALPN h2) when `tls` is given, else prior knowledge.
+/// A gRPC health server: tonic-health's `grpc.health.v1.Health` service, where the empty
+/// service and `up` are SERVING, `down` is NOT_SERVING, and anything else is answered with
+/// status NOT_FOUND. TLS (ALPN h2) when `tls` is given, else HTTP/2 with prior knowledge.
 pub async fn grpc_health_server(tls: Option<tokio_rustls::TlsAcceptor>) -> Peer {
-    use http_body_util::{BodyExt, Full};
+    use tonic_health::ServingStatus;
 
-    async fn check(
-        request: axum::http::Request<hyper::body::Incoming>,
-    ) -> Result<
-        axum::http::Response<
-            impl hyper::body::Body<Data = bytes::Bytes, Error = std::convert::Infallible>,
-        >,
-        hyper::Error,
-    > {
-        let body = request.into_body().collect().await?.to_bytes();
-        // 5-byte gRPC frame header, then field 1 (string service) if present.
-        let message = body.get(5..).unwrap_or_default();
-        let service = match message {
-            [0x0a, len, rest @ ..] => {
-                String::from_utf8_lossy(&rest[..usize::from(*len)]).into_owned()
-            }
-            _ => String::new(),
-        };
-        let (status, serving): (&str, Option<u8>) = match service.as_str() {
-            "" | "up" => ("0", Some(1)),
-            "down" => ("0", Some(2)),
-            _ => ("5", None),
-        };
-        let data = match serving {
-            Some(s) => bytes::Bytes::from(vec![0, 0, 0, 0, 2, 0x08, s]),
-            None => bytes::Bytes::new(),
-        };
-        let mut trailers = axum::http::HeaderMap::new();
-        trailers.insert("grpc-status", status.parse().unwrap());
-        let body = Full::new(data).with_trailers(async move { Some(Ok(trailers)) });
-        Ok(axum::http::Response::builder()
-            .header(header::CONTENT_TYPE, "application/grpc")
-            .body(body)
-            .unwrap())
-    }
-
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
+    reporter
+        .set_service_status("up", ServingStatus::Serving)
+        .await;
+    reporter
+        .set_service_status("down", ServingStatus::NotServing)
+        .await;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
@@ -501,8 +479,8 @@ pub async fn grpc_health_server(tls: Option<tokio_rustls::TlsAcceptor>) -> Peer 
                 return;
             };
             let tls = tls.clone();
+            let service = hyper_util::service::TowerToHyperService::new(health.clone());
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(check);
                 let builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
                 let _ = match tls {
                     Some(acceptor) => {
