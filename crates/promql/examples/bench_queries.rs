@@ -127,6 +127,7 @@ fn write_openmetrics(path: &str) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     let defs = data_set();
     let mut names: Vec<&str> = defs.iter().map(|d| d.name).collect();
+    names.sort_unstable();
     names.dedup();
     for name in names {
         writeln!(out, "# TYPE {name} gauge")?;
