@@ -207,6 +207,7 @@ impl Evaluator<'_> {
                     fill_rhs: None,
                 });
                 let m = &matching;
+                let mut scratch = JoinScratch::default();
                 self.range_eval(Some(m), &[&b.lhs, &b.rhs], |_, annos, v, sigs, out| {
                     match op {
                         BinaryOp::And => vector_and(&v[0], &v[1], &sigs[0], &sigs[1], out),
@@ -225,6 +226,7 @@ impl Evaluator<'_> {
                                 &v[1],
                                 &sigs[0],
                                 &sigs[1],
+                                &mut scratch,
                                 annos,
                                 out,
                             );
@@ -398,12 +400,50 @@ fn result_metric(l: &Labels, r: &Labels, b: &VectorBinop<'_>) -> Labels {
     builder.labels()
 }
 
+/// What a vector/vector operation keeps from step to step: the result label sets already
+/// built (the same series pairs meet at every step, and building labels is the costly part),
+/// and the per-step lookup tables, indexed by join-signature ordinal, so that their memory is
+/// reused.
+#[derive(Default)]
+struct JoinScratch {
+    result_metrics: HashMap<(Labels, Labels), Labels>,
+    /// Position in the "one" side's vector per signature ordinal.
+    one_side: Vec<Option<usize>>,
+    /// Signature ordinals matched at this step.
+    matched: Vec<bool>,
+    /// (signature ordinal, output labels hash) pairs seen at this step under group_left/right.
+    matched_many: HashSet<(usize, u64)>,
+}
+
+impl JoinScratch {
+    /// Clears the per-step tables, sized for signature ordinals below `sigs`.
+    fn reset(&mut self, sigs: usize) {
+        self.one_side.clear();
+        self.one_side.resize(sigs, None);
+        self.matched.clear();
+        self.matched.resize(sigs, false);
+        self.matched_many.clear();
+    }
+
+    fn result_metric(&mut self, l: &Labels, r: &Labels, b: &VectorBinop<'_>) -> Labels {
+        if let Some(m) = self.result_metrics.get(&(l.clone(), r.clone())) {
+            return m.clone();
+        }
+        let m = result_metric(l, r, b);
+        self.result_metrics
+            .insert((l.clone(), r.clone()), m.clone());
+        m
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn vector_binop(
     b: &VectorBinop<'_>,
     lhs: &[Sample],
     rhs: &[Sample],
     lsigs: &[usize],
     rsigs: &[usize],
+    scratch: &mut JoinScratch,
     annos: &mut Annotations,
     out: &mut Vector,
 ) -> EvalResult<()> {
@@ -421,9 +461,10 @@ fn vector_binop(
     };
     // As upstream, the fill values keep their sides even when group_right swaps the inputs.
     let (fill_many, fill_one) = (m.fill_lhs, m.fill_rhs);
-    let mut right: HashMap<usize, &Sample> = HashMap::with_capacity(rhs.len());
-    for (s, sig) in rhs.iter().zip(rsigs) {
-        if let Some(dup) = right.get(sig) {
+    let sigs = lsigs.iter().chain(rsigs).max().map_or(0, |&m| m + 1);
+    scratch.reset(sigs);
+    for (i, (s, &sig)) in rhs.iter().zip(rsigs).enumerate() {
+        if let Some(dup) = scratch.one_side[sig].map(|j| &rhs[j]) {
             let side = if one_to_many { "left" } else { "right" };
             let (mut a, mut c) = (s.metric.to_string(), dup.metric.to_string());
             if a > c {
@@ -434,18 +475,17 @@ fn vector_binop(
                 match_labels(&s.metric, m)
             )));
         }
-        right.insert(*sig, s);
+        scratch.one_side[sig] = Some(i);
     }
     let mut state = JoinState {
         one_to_many,
-        matched_one: HashSet::new(),
-        matched_many: HashMap::new(),
+        scratch,
         last_issue: None,
         reconciled: false,
     };
     for (ls, sig) in lhs.iter().zip(lsigs) {
-        match right.get(sig) {
-            Some(rs) => state.apply(b, ls, rs, *sig, out)?,
+        match state.scratch.one_side[*sig] {
+            Some(j) => state.apply(b, ls, &rhs[j], *sig, out)?,
             None => {
                 let Some(fill) = fill_one else { continue };
                 let rs = Sample::float(match_labels(&ls.metric, m), 0, fill);
@@ -455,12 +495,7 @@ fn vector_binop(
     }
     if let Some(fill) = fill_many {
         for (rs, sig) in rhs.iter().zip(rsigs) {
-            let done = if m.card == Cardinality::OneToOne {
-                state.matched_one.contains(sig)
-            } else {
-                state.matched_many.get(sig).is_some_and(|s| !s.is_empty())
-            };
-            if done {
+            if state.scratch.matched[*sig] {
                 continue;
             }
             let ls = Sample::float(match_labels(&rs.metric, m), 0, fill);
@@ -482,16 +517,14 @@ fn vector_binop(
 }
 
 /// What a vector/vector operation has matched so far at one step.
-struct JoinState {
+struct JoinState<'s> {
     one_to_many: bool,
-    matched_one: HashSet<usize>,
-    /// Output label sets per match group, to catch group_left/right duplicates.
-    matched_many: HashMap<usize, HashSet<Labels>>,
+    scratch: &'s mut JoinScratch,
     last_issue: Option<ElemIssue>,
     reconciled: bool,
 }
 
-impl JoinState {
+impl JoinState<'_> {
     fn apply(
         &mut self,
         b: &VectorBinop<'_>,
@@ -518,19 +551,15 @@ impl JoinState {
             res.h = None;
             res.f = if res.keep { 1.0 } else { 0.0 };
         }
-        let metric = result_metric(&ls.metric, &rs.metric, b);
+        let metric = self.scratch.result_metric(&ls.metric, &rs.metric, b);
+        let seen = std::mem::replace(&mut self.scratch.matched[sig], true);
         if b.matching.card == Cardinality::OneToOne {
-            if !self.matched_one.insert(sig) {
+            if seen {
                 return Err(QueryError::eval(
                     "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)",
                 ));
             }
-        } else if !self
-            .matched_many
-            .entry(sig)
-            .or_default()
-            .insert(metric.clone())
-        {
+        } else if !self.scratch.matched_many.insert((sig, metric.hash_value())) {
             return Err(QueryError::eval(
                 "multiple matches for labels: grouping labels must ensure unique matches",
             ));
