@@ -145,7 +145,7 @@ async fn a_aaaa_mx_ns_use_the_configured_port() {
         );
         z.insert(
             ("hosts.test.".into(), RecordType::AAAA),
-            vec![RData::AAAA(AAAA::from_str("::1").unwrap())],
+            vec![RData::AAAA(AAAA(std::net::Ipv6Addr::LOCALHOST))],
         );
         z.insert(
             ("mail.test.".into(), RecordType::MX),
