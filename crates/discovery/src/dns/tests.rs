@@ -88,7 +88,7 @@ fn meta(target: &Labels) -> [&str; 5] {
         MX_TARGET_LABEL,
         NS_TARGET_LABEL,
     ]
-    .map(|label| target.get(label).unwrap_or("<absent>"))
+    .map(|label| target.get_or_empty(label))
 }
 
 #[tokio::test]
