@@ -10,6 +10,9 @@ pub use crate::http::config::HttpSdConfig;
 
 /// One discovery config of a scrape job or Alertmanager set. Two equal configs share one
 /// running provider, and a config that stays equal across a reload keeps its provider.
+// Configs are built once per reload and compared, never moved in bulk: boxing the large
+// variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SdConfig {
     /// A job's whole `static_configs` list: the groups are published once, with their

@@ -40,6 +40,8 @@ enum RpcError {
     },
     #[error("decoding response: {0}")]
     Decode(#[from] serde_json::Error),
+    #[error("invalid API path: {0}")]
+    Url(#[from] url::ParseError),
     #[error("failed to parse X-Consul-Index: {0:?}")]
     Index(String),
     #[error("invalid value {0} for Config.Datacenter")]

@@ -124,7 +124,7 @@ impl Refresh for Discovery {
 fn target(name: &str, record: &RData, port: u16) -> Option<Labels> {
     let (address, srv_target, srv_port, mx, ns) = match record {
         RData::SRV(srv) => {
-            let target = srv.target.to_string();
+            let target = srv.target.to_ascii();
             let address = join_host_port(trim_dot(&target), srv.port);
             (
                 address,
@@ -135,7 +135,7 @@ fn target(name: &str, record: &RData, port: u16) -> Option<Labels> {
             )
         }
         RData::MX(mx) => {
-            let exchange = mx.exchange.to_string();
+            let exchange = mx.exchange.to_ascii();
             let address = join_host_port(trim_dot(&exchange), port);
             (
                 address,
@@ -146,7 +146,7 @@ fn target(name: &str, record: &RData, port: u16) -> Option<Labels> {
             )
         }
         RData::NS(ns) => {
-            let host = ns.0.to_string();
+            let host = ns.0.to_ascii();
             let address = join_host_port(trim_dot(&host), port);
             (address, String::new(), String::new(), String::new(), host)
         }

@@ -57,7 +57,6 @@ async fn reads_json_and_yaml_and_follows_changes_through_the_watcher() {
         .await;
 
     // A broken file keeps its last good groups and counts a read error.
-    let before = recorder.count();
     write(dir.path(), "b.yml", "- targets: [unclosed\n");
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     while sample(&registry, "prometheus_sd_file_read_errors_total") == Some(0.0) {
@@ -68,7 +67,6 @@ async fn reads_json_and_yaml_and_follows_changes_through_the_watcher() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(addresses(&recorder.merged()[&format!("{b}:0")]), ["b1:80"]);
-    assert!(recorder.count() >= before);
 
     // A new file matching the glob is picked up; a deleted one is withdrawn.
     write(dir.path(), "c.json", r#"[{"targets":["c1:1"]}]"#);

@@ -159,7 +159,8 @@ impl Manager {
     /// Applies a new configuration: a config equal to a running provider's keeps that
     /// provider (and its groups); new configs start providers; providers no set uses any
     /// more are stopped and their groups dropped. A set with no working config gets one empty
-    /// group so that consumers drop its old targets.
+    /// group so that consumers drop its old targets. Must be called within the runtime the
+    /// manager was created in, which runs the providers.
     pub fn apply_config(&self, configs: HashMap<String, Vec<SdConfig>>) {
         let shared = &self.shared;
         let name = shared.name.as_str();

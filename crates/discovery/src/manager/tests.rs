@@ -7,6 +7,7 @@ use pm_common::model::Labels;
 
 use super::*;
 use crate::testutil::{addresses, sample};
+use crate::{FileSdConfig, HttpSdConfig};
 
 fn group(addresses: &[&str]) -> TargetGroup {
     TargetGroup {

@@ -17,7 +17,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_norway::{Mapping, Value};
 
-pub use pm_discovery::{ConsulSdConfig, ConsulSettings, DnsSdConfig, FileSdConfig, HttpSdConfig};
+use pm_common::model::Labels;
+pub use pm_discovery::{
+    ConsulSdConfig, ConsulSettings, DnsSdConfig, FileSdConfig, HttpSdConfig, SdConfig,
+};
 pub use unsupported::UnsupportedSdConfig;
 
 use super::global::GoQuoted;
@@ -31,6 +34,21 @@ pub struct TargetGroup {
     pub targets: Vec<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+}
+
+impl TargetGroup {
+    /// The group as discovery reports it: each target an `__address__` label set.
+    fn to_discovery(&self) -> pm_discovery::TargetGroup {
+        pm_discovery::TargetGroup {
+            source: String::new(),
+            targets: self
+                .targets
+                .iter()
+                .map(|t| Labels::from_pairs([("__address__", t.as_str())]))
+                .collect(),
+            labels: Labels::from_pairs(&self.labels),
+        }
+    }
 }
 
 /// Every SD list of one scrape or Alertmanager config.
@@ -133,6 +151,22 @@ impl ServiceDiscovery {
             .into_iter()
             .map(|(key, items)| (Value::String(key), Value::Sequence(items)))
             .collect())
+    }
+
+    /// What the discovery manager runs for this config: the static groups as one config
+    /// (sources are their indexes), then every discovery config in file order per mechanism.
+    /// The not-yet-supported mechanisms discover nothing.
+    pub fn sd_configs(&self) -> Vec<SdConfig> {
+        let mut out = Vec::new();
+        if !self.static_configs.is_empty() {
+            let groups = self.static_configs.iter().map(TargetGroup::to_discovery);
+            out.push(SdConfig::Static(groups.collect()));
+        }
+        out.extend(self.file_sd_configs.iter().cloned().map(SdConfig::File));
+        out.extend(self.dns_sd_configs.iter().cloned().map(SdConfig::Dns));
+        out.extend(self.consul_sd_configs.iter().cloned().map(SdConfig::Consul));
+        out.extend(self.http_sd_configs.iter().cloned().map(SdConfig::Http));
+        out
     }
 
     /// Resolves relative file paths against `dir`.

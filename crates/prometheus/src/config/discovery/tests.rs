@@ -136,3 +136,22 @@ fn static_targets_with_a_path_need_relabeling() {
         job("    static_configs:\n      - targets: [x]\n        labels: {'': v}\n").unwrap_err();
     assert!(err.contains("\"\" is not a valid label name"), "{err}");
 }
+
+#[test]
+fn sd_configs_lists_what_discovery_runs() {
+    let cfg = job("    static_configs:\n      - targets: [a:1, b:2]\n        labels: {env: prod}\n      - targets: [c:3]\n    file_sd_configs:\n      - files: [t.json]\n    http_sd_configs:\n      - url: http://sd.example/targets\n").unwrap();
+    let configs = cfg.service_discovery.sd_configs();
+    let mechanisms: Vec<_> = configs.iter().map(|c| c.mechanism()).collect();
+    assert_eq!(mechanisms, ["static", "file", "http"]);
+    let super::SdConfig::Static(groups) = &configs[0] else {
+        panic!("static first: {configs:?}");
+    };
+    let addresses: Vec<_> = groups[0]
+        .targets
+        .iter()
+        .map(|t| t.get("__address__").unwrap())
+        .collect();
+    assert_eq!(addresses, ["a:1", "b:2"]);
+    assert_eq!(groups[0].labels.get("env"), Some("prod"));
+    assert_eq!(groups[1].targets.len(), 1);
+}
