@@ -4,13 +4,16 @@
 //! `collect[]=` and in the `collector` label, upstream's help text, whether it is on by
 //! default, and the oldest server version it runs against.
 
+mod binlog;
 mod global_status;
 mod global_variables;
 mod innodb_cmp;
 mod parse;
+mod processlist;
 mod query_response_time;
 mod sink;
 mod slave_status;
+mod tables;
 
 use mysql_async::Conn;
 
@@ -31,6 +34,31 @@ pub enum Collector {
     InnodbCmp,
     InnodbCmpMem,
     QueryResponseTime,
+    Processlist,
+    Tables,
+    BinlogSize,
+}
+
+/// The collectors' own options (`--collect.info_schema.processlist.*`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Threads in a state for less than this many seconds are not counted.
+    pub processlist_min_time: i64,
+    pub processes_by_user: bool,
+    pub processes_by_host: bool,
+    /// Comma-separated databases, or `*` for all but the system schemas.
+    pub tables_databases: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            processlist_min_time: 0,
+            processes_by_user: true,
+            processes_by_host: true,
+            tables_databases: "*".into(),
+        }
+    }
 }
 
 /// What upstream says of a collector.
@@ -74,6 +102,11 @@ specs! {
         "Collect metrics from information_schema.innodb_cmpmem";
     QueryResponseTime, "info_schema.query_response_time", true, 5.5,
         "Collect query response time distribution if query_response_time_stats is ON.";
+    Processlist, "info_schema.processlist", false, 5.1,
+        "Collect current thread state counts from the information_schema.processlist";
+    Tables, "info_schema.tables", false, 5.1, "Collect metrics from information_schema.tables";
+    BinlogSize, "binlog_size", false, 5.1,
+        "Collect the current size of all registered binlog files";
 }
 
 impl Collector {
@@ -90,7 +123,12 @@ impl Collector {
     }
 
     /// Runs the collector's queries on `conn`, adding what they return to `sink`.
-    pub async fn scrape(self, conn: &mut Conn, sink: &mut Sink) -> Result<(), ScrapeError> {
+    pub async fn scrape(
+        self,
+        conn: &mut Conn,
+        sink: &mut Sink,
+        settings: &Settings,
+    ) -> Result<(), ScrapeError> {
         match self {
             Collector::GlobalStatus => global_status::scrape(conn, sink).await,
             Collector::GlobalVariables => global_variables::scrape(conn, sink).await,
@@ -98,6 +136,9 @@ impl Collector {
             Collector::InnodbCmp => innodb_cmp::scrape_cmp(conn, sink).await,
             Collector::InnodbCmpMem => innodb_cmp::scrape_cmpmem(conn, sink).await,
             Collector::QueryResponseTime => query_response_time::scrape(conn, sink).await,
+            Collector::Processlist => processlist::scrape(conn, sink, settings).await,
+            Collector::Tables => tables::scrape(conn, sink, settings).await,
+            Collector::BinlogSize => binlog::scrape(conn, sink).await,
         }
     }
 }
