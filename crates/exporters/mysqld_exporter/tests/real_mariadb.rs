@@ -23,6 +23,9 @@ fn real_mariadb() {
         "--collect.info_schema.processlist".into(),
         "--collect.info_schema.tables".into(),
         "--collect.binlog_size".into(),
+        "--collect.info_schema.tablestats".into(),
+        "--collect.perf_schema.tableiowaits".into(),
+        "--collect.perf_schema.indexiowaits".into(),
     ]);
 
     defaults(&db, ours.addr);
@@ -191,6 +194,9 @@ fn optional(db: &MariaDb, addr: std::net::SocketAddr) {
         "collect.info_schema.processlist",
         "collect.info_schema.tables",
         "collect.binlog_size",
+        "collect.info_schema.tablestats",
+        "collect.perf_schema.tableiowaits",
+        "collect.perf_schema.indexiowaits",
     ] {
         assert_eq!(
             value(
@@ -235,6 +241,57 @@ fn optional(db: &MariaDb, addr: std::net::SocketAddr) {
     assert!(value(&f, "mysql_binlog_files", &[]).unwrap() >= 1.0);
     assert!(value(&f, "mysql_binlog_size_bytes", &[]).unwrap() > 0.0);
     assert!(value(&f, "mysql_binlog_file_number", &[]).unwrap() >= 1.0);
+
+    let pm_t = [("schema", "pm"), ("table", "t")];
+    assert!(
+        value(
+            &f,
+            "mysql_info_schema_table_statistics_rows_read_total",
+            &pm_t
+        )
+        .unwrap()
+            >= 5.0
+    );
+    assert!(
+        value(
+            &f,
+            "mysql_info_schema_table_statistics_rows_changed_total",
+            &pm_t
+        )
+        .unwrap()
+            >= 5.0
+    );
+    let inserts = [("schema", "pm"), ("name", "t"), ("operation", "insert")];
+    assert!(value(&f, "mysql_perf_schema_table_io_waits_total", &inserts).unwrap() >= 5.0);
+    assert!(
+        value(
+            &f,
+            "mysql_perf_schema_table_io_waits_seconds_total",
+            &inserts
+        )
+        .unwrap()
+            > 0.0
+    );
+    let fetches = [
+        ("schema", "pm"),
+        ("name", "t"),
+        ("index", "PRIMARY"),
+        ("operation", "fetch"),
+    ];
+    assert!(value(&f, "mysql_perf_schema_index_io_waits_total", &fetches).is_some());
+    let indexed_insert = [
+        ("schema", "pm"),
+        ("index", "PRIMARY"),
+        ("operation", "insert"),
+    ];
+    assert!(
+        value(
+            &f,
+            "mysql_perf_schema_index_io_waits_total",
+            &indexed_insert
+        )
+        .is_none()
+    );
 
     // A query that runs while we scrape shows up as a thread of root's.
     let _sleeper = db.background_sql("SELECT SLEEP(20)");

@@ -14,10 +14,13 @@ use support::{MariaDb, PASSWORD, USER, exporter, scrape, shapes};
 const UPSTREAM: &str = "/usr/bin/prometheus-mysqld-exporter";
 
 /// The optional collectors we implement, on in both.
-const OPTIONAL: [&str; 3] = [
+const OPTIONAL: [&str; 6] = [
     "--collect.info_schema.processlist",
     "--collect.info_schema.tables",
     "--collect.binlog_size",
+    "--collect.info_schema.tablestats",
+    "--collect.perf_schema.tableiowaits",
+    "--collect.perf_schema.indexiowaits",
 ];
 
 #[test]

@@ -9,18 +9,20 @@ mod global_status;
 mod global_variables;
 mod innodb_cmp;
 mod parse;
+mod perf_schema;
 mod processlist;
 mod query_response_time;
 mod sink;
 mod slave_status;
 mod tables;
+mod tablestats;
 
 use mysql_async::Conn;
 
 use crate::error::ScrapeError;
 
 pub use parse::{go_float, metric_name, status_value};
-pub use sink::{Sink, cell, cell_f64};
+pub use sink::{Sink, cell, cell_f64, numbers};
 
 /// The families prefix.
 pub const NAMESPACE: &str = "mysql";
@@ -37,6 +39,9 @@ pub enum Collector {
     Processlist,
     Tables,
     BinlogSize,
+    TableStats,
+    PerfTableIoWaits,
+    PerfIndexIoWaits,
 }
 
 /// The collectors' own options (`--collect.info_schema.processlist.*`, …).
@@ -107,6 +112,12 @@ specs! {
     Tables, "info_schema.tables", false, 5.1, "Collect metrics from information_schema.tables";
     BinlogSize, "binlog_size", false, 5.1,
         "Collect the current size of all registered binlog files";
+    TableStats, "info_schema.tablestats", false, 5.1,
+        "If running with userstat=1, set to true to collect table statistics";
+    PerfTableIoWaits, "perf_schema.tableiowaits", false, 5.6,
+        "Collect metrics from performance_schema.table_io_waits_summary_by_table";
+    PerfIndexIoWaits, "perf_schema.indexiowaits", false, 5.6,
+        "Collect metrics from performance_schema.table_io_waits_summary_by_index_usage";
 }
 
 impl Collector {
@@ -139,6 +150,9 @@ impl Collector {
             Collector::Processlist => processlist::scrape(conn, sink, settings).await,
             Collector::Tables => tables::scrape(conn, sink, settings).await,
             Collector::BinlogSize => binlog::scrape(conn, sink).await,
+            Collector::TableStats => tablestats::scrape(conn, sink).await,
+            Collector::PerfTableIoWaits => perf_schema::scrape_table_io_waits(conn, sink).await,
+            Collector::PerfIndexIoWaits => perf_schema::scrape_index_io_waits(conn, sink).await,
         }
     }
 }

@@ -87,6 +87,8 @@ impl MariaDb {
             "--query-response-time-stats=ON".to_owned(),
             "--log-bin=mysql-bin".to_owned(),
             "--server-id=1".to_owned(),
+            "--performance-schema=ON".to_owned(),
+            "--userstat=1".to_owned(),
         ]);
         if is_root() {
             server.arg("--user=root");
