@@ -26,6 +26,7 @@ fn real_mariadb() {
         "--collect.info_schema.tablestats".into(),
         "--collect.perf_schema.tableiowaits".into(),
         "--collect.perf_schema.indexiowaits".into(),
+        "--collect.perf_schema.tablelocks".into(),
     ]);
 
     defaults(&db, ours.addr);
@@ -197,6 +198,7 @@ fn optional(db: &MariaDb, addr: std::net::SocketAddr) {
         "collect.info_schema.tablestats",
         "collect.perf_schema.tableiowaits",
         "collect.perf_schema.indexiowaits",
+        "collect.perf_schema.tablelocks",
     ] {
         assert_eq!(
             value(
@@ -291,6 +293,22 @@ fn optional(db: &MariaDb, addr: std::net::SocketAddr) {
             &indexed_insert
         )
         .is_none()
+    );
+
+    let locks = [
+        ("schema", "pm"),
+        ("name", "t"),
+        ("operation", "read_normal"),
+    ];
+    assert!(value(&f, "mysql_perf_schema_sql_lock_waits_total", &locks).is_some());
+    let external = [("schema", "pm"), ("name", "t"), ("operation", "write")];
+    assert!(
+        value(
+            &f,
+            "mysql_perf_schema_external_lock_waits_seconds_total",
+            &external
+        )
+        .is_some()
     );
 
     // A query that runs while we scrape shows up as a thread of root's.

@@ -14,7 +14,8 @@ use support::{MariaDb, PASSWORD, USER, exporter, scrape, shapes};
 const UPSTREAM: &str = "/usr/bin/prometheus-mysqld-exporter";
 
 /// The optional collectors we implement, on in both.
-const OPTIONAL: [&str; 6] = [
+const OPTIONAL: [&str; 7] = [
+    "--collect.perf_schema.tablelocks",
     "--collect.info_schema.processlist",
     "--collect.info_schema.tables",
     "--collect.binlog_size",

@@ -42,6 +42,7 @@ pub enum Collector {
     TableStats,
     PerfTableIoWaits,
     PerfIndexIoWaits,
+    PerfTableLockWaits,
 }
 
 /// The collectors' own options (`--collect.info_schema.processlist.*`, …).
@@ -118,6 +119,8 @@ specs! {
         "Collect metrics from performance_schema.table_io_waits_summary_by_table";
     PerfIndexIoWaits, "perf_schema.indexiowaits", false, 5.6,
         "Collect metrics from performance_schema.table_io_waits_summary_by_index_usage";
+    PerfTableLockWaits, "perf_schema.tablelocks", false, 5.6,
+        "Collect metrics from performance_schema.table_lock_waits_summary_by_table";
 }
 
 impl Collector {
@@ -153,6 +156,7 @@ impl Collector {
             Collector::TableStats => tablestats::scrape(conn, sink).await,
             Collector::PerfTableIoWaits => perf_schema::scrape_table_io_waits(conn, sink).await,
             Collector::PerfIndexIoWaits => perf_schema::scrape_index_io_waits(conn, sink).await,
+            Collector::PerfTableLockWaits => perf_schema::scrape_table_lock_waits(conn, sink).await,
         }
     }
 }
