@@ -6,7 +6,7 @@ use clap::Parser;
 use pm_common::log::LogFlags;
 use pm_common::web::{DefaultListenAddress, WebFlags};
 
-use crate::collectors::{Collector, SPECS};
+use crate::collectors::{Collector, SPECS, Settings};
 use crate::config::{self, Sources};
 use crate::switches::{self, Switches};
 
@@ -43,6 +43,12 @@ pub struct Flags {
     /// Set a lock_wait_timeout (in seconds) on the connection to avoid long metadata locking.
     #[arg(long = "exporter.lock_wait_timeout", default_value_t = 2)]
     pub lock_wait_timeout: i64,
+    /// Minimum time a thread must be in each state to be counted
+    #[arg(long = "collect.info_schema.processlist.min_time", default_value_t = 0)]
+    pub processlist_min_time: i64,
+    /// The list of databases to collect table stats for, or '*' for all
+    #[arg(long = "collect.info_schema.tables.databases", default_value = "*")]
+    pub tables_databases: String,
     #[command(flatten)]
     pub switches: Switches,
     #[command(flatten)]
@@ -59,6 +65,16 @@ impl Flags {
             .filter(|s| self.switches.flag(s.flag))
             .map(|s| s.collector)
             .collect()
+    }
+
+    /// The collectors' own options.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            processlist_min_time: self.processlist_min_time,
+            processes_by_user: self.switches.get(switches::PROCESSES_BY_USER),
+            processes_by_host: self.switches.get(switches::PROCESSES_BY_HOST),
+            tables_databases: self.tables_databases.clone(),
+        }
     }
 
     /// Where the client configuration comes from.
@@ -114,6 +130,7 @@ mod tests {
             ]
         );
         assert!(!f.sources().insecure_skip_verify);
+        assert_eq!(f.settings(), Settings::default());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use pm_common::expfmt::dto::MetricFamily;
 use pm_common::metrics::{ConstKind, Counter, CounterVec, Gauge, Opts as MetricOpts, Registry};
 use regex::Regex;
 
-use crate::collectors::{Collector, Sink, cell};
+use crate::collectors::{Collector, Settings, Sink, cell};
 use crate::error::ScrapeError;
 
 const DURATION: &str = "mysql_exporter_collector_duration_seconds";
@@ -72,6 +72,7 @@ impl ScrapeMetrics {
 pub async fn scrape(
     opts: Opts,
     collectors: &[Collector],
+    settings: &Settings,
     deadline: Option<Instant>,
     metrics: &ScrapeMetrics,
 ) -> Vec<MetricFamily> {
@@ -111,7 +112,7 @@ pub async fn scrape(
         }
         let start = Instant::now();
         let result = if healthy {
-            within(deadline, collector.scrape(&mut conn, &mut sink)).await
+            within(deadline, collector.scrape(&mut conn, &mut sink, settings)).await
         } else {
             Err(ScrapeError::Timeout)
         };
@@ -198,7 +199,14 @@ mod tests {
             .ip_or_hostname("127.0.0.1")
             .tcp_port(port)
             .user(Some("nobody"));
-        let families = scrape(opts.into(), &[Collector::GlobalStatus], None, &metrics).await;
+        let families = scrape(
+            opts.into(),
+            &[Collector::GlobalStatus],
+            &Settings::default(),
+            None,
+            &metrics,
+        )
+        .await;
         assert!(families.is_empty());
         let gathered = registry.gather();
         let value = |name: &str| {

@@ -20,7 +20,7 @@ use pm_common::process::{BuildInfo, ProcessCollector};
 use pm_common::web::{LandingConfig, LandingLink, landing_page};
 
 use crate::cli::Flags;
-use crate::collectors::Collector;
+use crate::collectors::{Collector, Settings};
 use crate::config::{CLIENT, ClientConfig, Section, Sources};
 use crate::error::ConfigError;
 use crate::exporter::{ScrapeMetrics, scrape};
@@ -31,6 +31,7 @@ pub struct App {
     config: RwLock<Arc<ClientConfig>>,
     sources: Sources,
     collectors: Vec<Collector>,
+    settings: Settings,
     session: Vec<String>,
     timeout_offset: f64,
     own: Registry,
@@ -75,6 +76,7 @@ impl App {
             config: RwLock::new(Arc::new(config)),
             sources,
             collectors,
+            settings: flags.settings(),
             session: flags.session_settings(),
             timeout_offset: flags.timeout_offset,
             own,
@@ -192,7 +194,14 @@ async fn metrics(
     let scraped = match config.section(CLIENT).map(|s| app.opts(s, "")) {
         Some(Ok(opts)) => {
             let collectors = app.filtered(query.as_deref());
-            scrape(opts, &collectors, app.deadline(&headers), &app.metrics).await
+            scrape(
+                opts,
+                &collectors,
+                &app.settings,
+                app.deadline(&headers),
+                &app.metrics,
+            )
+            .await
         }
         Some(Err(err)) => {
             tracing::error!(%err, "Failed to form dsn from section [client]");
@@ -252,7 +261,14 @@ async fn probe(
     let registry = Registry::new();
     let metrics = ScrapeMetrics::register(&registry);
     let collectors = app.filtered(query.as_deref());
-    let scraped = scrape(opts, &collectors, app.deadline(&headers), &metrics).await;
+    let scraped = scrape(
+        opts,
+        &collectors,
+        &app.settings,
+        app.deadline(&headers),
+        &metrics,
+    )
+    .await;
     respond(&gather_scraped(&registry, scraped), &headers)
 }
 

@@ -42,10 +42,28 @@ pub const TLS_INSECURE_SKIP_VERIFY: Switch = Switch {
     default: false,
 };
 
-const EXPORTER: [Switch; 3] = [
+/// `--collect.info_schema.processlist.processes_by_user`.
+pub const PROCESSES_BY_USER: Switch = Switch {
+    flag: "collect.info_schema.processlist.processes_by_user",
+    negated: "no-collect.info_schema.processlist.processes_by_user",
+    help: "Enable collecting the number of processes by user",
+    default: true,
+};
+
+/// `--collect.info_schema.processlist.processes_by_host`.
+pub const PROCESSES_BY_HOST: Switch = Switch {
+    flag: "collect.info_schema.processlist.processes_by_host",
+    negated: "no-collect.info_schema.processlist.processes_by_host",
+    help: "Enable collecting the number of processes by host",
+    default: true,
+};
+
+const EXPORTER: [Switch; 5] = [
     ENABLE_LOCK_WAIT_TIMEOUT,
     LOG_SLOW_FILTER,
     TLS_INSECURE_SKIP_VERIFY,
+    PROCESSES_BY_USER,
+    PROCESSES_BY_HOST,
 ];
 
 fn all() -> impl Iterator<Item = Switch> {

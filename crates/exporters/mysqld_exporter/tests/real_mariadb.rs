@@ -18,11 +18,21 @@ fn real_mariadb() {
         "[client.wrong]\npassword = nope\n[client.socket]\nsocket = {}\n",
         db.socket.display()
     ));
-    let ours = exporter(&[format!("--config.my-cnf={}", cnf.display())]);
+    let ours = exporter(&[
+        format!("--config.my-cnf={}", cnf.display()),
+        "--collect.info_schema.processlist".into(),
+        "--collect.info_schema.tables".into(),
+        "--collect.binlog_size".into(),
+        "--collect.info_schema.tablestats".into(),
+        "--collect.perf_schema.tableiowaits".into(),
+        "--collect.perf_schema.indexiowaits".into(),
+        "--collect.perf_schema.tablelocks".into(),
+    ]);
 
     defaults(&db, ours.addr);
     counters_move(&db, ours.addr);
     collect_filter(ours.addr);
+    optional(&db, ours.addr);
     probe(&db, ours.addr);
     reload(&db, ours.addr, &cnf);
     unreachable(&db);
@@ -176,6 +186,164 @@ fn counters_move(db: &MariaDb, addr: std::net::SocketAddr) {
         ) >= 2.0
     );
     assert_eq!(delta("mysql_exporter_scrapes_total", &[]), 1.0);
+}
+
+/// The optional collectors turned on by flags.
+fn optional(db: &MariaDb, addr: std::net::SocketAddr) {
+    let f = scrape(addr, "/metrics");
+    for collector in [
+        "collect.info_schema.processlist",
+        "collect.info_schema.tables",
+        "collect.binlog_size",
+        "collect.info_schema.tablestats",
+        "collect.perf_schema.tableiowaits",
+        "collect.perf_schema.indexiowaits",
+        "collect.perf_schema.tablelocks",
+    ] {
+        assert_eq!(
+            value(
+                &f,
+                "mysql_exporter_collector_success",
+                &[("collector", collector)]
+            ),
+            Some(1.0),
+            "{collector}"
+        );
+    }
+    // counters_move created pm.t with five rows (an InnoDB estimate, hence no exact value).
+    assert!(
+        value(
+            &f,
+            "mysql_info_schema_table_rows",
+            &[("schema", "pm"), ("table", "t")]
+        )
+        .is_some()
+    );
+    assert!(
+        value(
+            &f,
+            "mysql_info_schema_table_size",
+            &[
+                ("schema", "pm"),
+                ("table", "t"),
+                ("component", "data_length")
+            ]
+        )
+        .unwrap()
+            > 0.0
+    );
+    assert!(
+        value(
+            &f,
+            "mysql_info_schema_table_version",
+            &[("schema", "pm"), ("engine", "InnoDB")]
+        )
+        .is_some()
+    );
+    assert!(value(&f, "mysql_binlog_files", &[]).unwrap() >= 1.0);
+    assert!(value(&f, "mysql_binlog_size_bytes", &[]).unwrap() > 0.0);
+    assert!(value(&f, "mysql_binlog_file_number", &[]).unwrap() >= 1.0);
+
+    let pm_t = [("schema", "pm"), ("table", "t")];
+    assert!(
+        value(
+            &f,
+            "mysql_info_schema_table_statistics_rows_read_total",
+            &pm_t
+        )
+        .unwrap()
+            >= 5.0
+    );
+    assert!(
+        value(
+            &f,
+            "mysql_info_schema_table_statistics_rows_changed_total",
+            &pm_t
+        )
+        .unwrap()
+            >= 5.0
+    );
+    let inserts = [("schema", "pm"), ("name", "t"), ("operation", "insert")];
+    assert!(value(&f, "mysql_perf_schema_table_io_waits_total", &inserts).unwrap() >= 5.0);
+    assert!(
+        value(
+            &f,
+            "mysql_perf_schema_table_io_waits_seconds_total",
+            &inserts
+        )
+        .unwrap()
+            > 0.0
+    );
+    let fetches = [
+        ("schema", "pm"),
+        ("name", "t"),
+        ("index", "PRIMARY"),
+        ("operation", "fetch"),
+    ];
+    assert!(value(&f, "mysql_perf_schema_index_io_waits_total", &fetches).is_some());
+    let indexed_insert = [
+        ("schema", "pm"),
+        ("index", "PRIMARY"),
+        ("operation", "insert"),
+    ];
+    assert!(
+        value(
+            &f,
+            "mysql_perf_schema_index_io_waits_total",
+            &indexed_insert
+        )
+        .is_none()
+    );
+
+    let locks = [
+        ("schema", "pm"),
+        ("name", "t"),
+        ("operation", "read_normal"),
+    ];
+    assert!(value(&f, "mysql_perf_schema_sql_lock_waits_total", &locks).is_some());
+    let external = [("schema", "pm"), ("name", "t"), ("operation", "write")];
+    assert!(
+        value(
+            &f,
+            "mysql_perf_schema_external_lock_waits_seconds_total",
+            &external
+        )
+        .is_some()
+    );
+
+    // A query that runs while we scrape shows up as a thread of root's.
+    let _sleeper = db.background_sql("SELECT SLEEP(20)");
+    for _ in 0..100 {
+        let f = scrape(addr, "/metrics?collect[]=info_schema.processlist");
+        if value(
+            &f,
+            "mysql_info_schema_processlist_processes_by_user",
+            &[("mysql_user", "root")],
+        )
+        .is_some()
+        {
+            assert!(
+                value(
+                    &f,
+                    "mysql_info_schema_processlist_threads",
+                    &[("command", "query")]
+                )
+                .unwrap()
+                    >= 1.0
+            );
+            assert!(
+                value(
+                    &f,
+                    "mysql_info_schema_processlist_processes_by_host",
+                    &[("client_host", "localhost")]
+                )
+                .is_some()
+            );
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the sleeping query never appeared in the processlist");
 }
 
 /// `collect[]` narrows the collectors to those named.

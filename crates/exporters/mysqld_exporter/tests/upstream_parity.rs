@@ -13,6 +13,17 @@ use support::{MariaDb, PASSWORD, USER, exporter, scrape, shapes};
 
 const UPSTREAM: &str = "/usr/bin/prometheus-mysqld-exporter";
 
+/// The optional collectors we implement, on in both.
+const OPTIONAL: [&str; 7] = [
+    "--collect.perf_schema.tablelocks",
+    "--collect.info_schema.processlist",
+    "--collect.info_schema.tables",
+    "--collect.binlog_size",
+    "--collect.info_schema.tablestats",
+    "--collect.perf_schema.tableiowaits",
+    "--collect.perf_schema.indexiowaits",
+];
+
 #[test]
 fn families_and_label_names_match_upstream() {
     if !upstream_binary(UPSTREAM) {
@@ -33,12 +44,17 @@ fn families_and_label_names_match_upstream() {
         format!("{USER}:{PASSWORD}@tcp(127.0.0.1:{})/", db.port),
     )
     .arg(format!("--web.listen-address={addr}"))
+    .args(OPTIONAL)
     .stdout(Stdio::null())
     .stderr(Stdio::null());
     let upstream = Daemon::spawn(&mut cmd, addr, Duration::from_secs(30));
     let cnf = db.write_my_cnf("");
-    let ours = exporter(&[format!("--config.my-cnf={}", cnf.display())]);
+    let mut args = vec![format!("--config.my-cnf={}", cnf.display())];
+    args.extend(OPTIONAL.iter().map(|s| s.to_string()));
+    let ours = exporter(&args);
 
+    // A query in flight, so that the processlist has a thread to show.
+    let _sleeper = db.background_sql("SELECT SLEEP(30)");
     let theirs = shapes(&scrape(upstream.addr, "/metrics"));
     let mine = shapes(&scrape(ours.addr, "/metrics"));
     assert!(

@@ -5,7 +5,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
 use pm_common::metrics::ConstKind;
 
-use super::{Sink, cell, cell_f64};
+use super::{Sink, cell, numbers};
 use crate::error::ScrapeError;
 
 const CMP_QUERY: &str = "SELECT page_size, compress_ops, compress_ops_ok, compress_time, \
@@ -96,22 +96,4 @@ pub async fn scrape_cmpmem(conn: &mut Conn, sink: &mut Sink) -> Result<(), Scrap
         }
     }
     Ok(())
-}
-
-/// `N` numeric cells from `first` on; a cell that is not a number fails the scrape, as
-/// upstream's `Scan` into a float does.
-fn numbers<const N: usize>(row: &Row, first: usize) -> Result<[f64; N], ScrapeError> {
-    let mut out = [0.0; N];
-    for (i, slot) in out.iter_mut().enumerate() {
-        let column = first + i;
-        *slot = cell_f64(row, column).ok_or_else(|| ScrapeError::Value {
-            column: row
-                .columns_ref()
-                .get(column)
-                .map(|c| c.name_str().into_owned())
-                .unwrap_or_default(),
-            value: String::from_utf8_lossy(cell(row, column)).into_owned(),
-        })?;
-    }
-    Ok(out)
 }

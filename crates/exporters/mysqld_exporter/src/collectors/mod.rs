@@ -4,20 +4,25 @@
 //! `collect[]=` and in the `collector` label, upstream's help text, whether it is on by
 //! default, and the oldest server version it runs against.
 
+mod binlog;
 mod global_status;
 mod global_variables;
 mod innodb_cmp;
 mod parse;
+mod perf_schema;
+mod processlist;
 mod query_response_time;
 mod sink;
 mod slave_status;
+mod tables;
+mod tablestats;
 
 use mysql_async::Conn;
 
 use crate::error::ScrapeError;
 
 pub use parse::{go_float, metric_name, status_value};
-pub use sink::{Sink, cell, cell_f64};
+pub use sink::{Sink, cell, cell_f64, numbers};
 
 /// The families prefix.
 pub const NAMESPACE: &str = "mysql";
@@ -31,6 +36,35 @@ pub enum Collector {
     InnodbCmp,
     InnodbCmpMem,
     QueryResponseTime,
+    Processlist,
+    Tables,
+    BinlogSize,
+    TableStats,
+    PerfTableIoWaits,
+    PerfIndexIoWaits,
+    PerfTableLockWaits,
+}
+
+/// The collectors' own options (`--collect.info_schema.processlist.*`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Threads in a state for less than this many seconds are not counted.
+    pub processlist_min_time: i64,
+    pub processes_by_user: bool,
+    pub processes_by_host: bool,
+    /// Comma-separated databases, or `*` for all but the system schemas.
+    pub tables_databases: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            processlist_min_time: 0,
+            processes_by_user: true,
+            processes_by_host: true,
+            tables_databases: "*".into(),
+        }
+    }
 }
 
 /// What upstream says of a collector.
@@ -74,6 +108,19 @@ specs! {
         "Collect metrics from information_schema.innodb_cmpmem";
     QueryResponseTime, "info_schema.query_response_time", true, 5.5,
         "Collect query response time distribution if query_response_time_stats is ON.";
+    Processlist, "info_schema.processlist", false, 5.1,
+        "Collect current thread state counts from the information_schema.processlist";
+    Tables, "info_schema.tables", false, 5.1, "Collect metrics from information_schema.tables";
+    BinlogSize, "binlog_size", false, 5.1,
+        "Collect the current size of all registered binlog files";
+    TableStats, "info_schema.tablestats", false, 5.1,
+        "If running with userstat=1, set to true to collect table statistics";
+    PerfTableIoWaits, "perf_schema.tableiowaits", false, 5.6,
+        "Collect metrics from performance_schema.table_io_waits_summary_by_table";
+    PerfIndexIoWaits, "perf_schema.indexiowaits", false, 5.6,
+        "Collect metrics from performance_schema.table_io_waits_summary_by_index_usage";
+    PerfTableLockWaits, "perf_schema.tablelocks", false, 5.6,
+        "Collect metrics from performance_schema.table_lock_waits_summary_by_table";
 }
 
 impl Collector {
@@ -90,7 +137,12 @@ impl Collector {
     }
 
     /// Runs the collector's queries on `conn`, adding what they return to `sink`.
-    pub async fn scrape(self, conn: &mut Conn, sink: &mut Sink) -> Result<(), ScrapeError> {
+    pub async fn scrape(
+        self,
+        conn: &mut Conn,
+        sink: &mut Sink,
+        settings: &Settings,
+    ) -> Result<(), ScrapeError> {
         match self {
             Collector::GlobalStatus => global_status::scrape(conn, sink).await,
             Collector::GlobalVariables => global_variables::scrape(conn, sink).await,
@@ -98,6 +150,13 @@ impl Collector {
             Collector::InnodbCmp => innodb_cmp::scrape_cmp(conn, sink).await,
             Collector::InnodbCmpMem => innodb_cmp::scrape_cmpmem(conn, sink).await,
             Collector::QueryResponseTime => query_response_time::scrape(conn, sink).await,
+            Collector::Processlist => processlist::scrape(conn, sink, settings).await,
+            Collector::Tables => tables::scrape(conn, sink, settings).await,
+            Collector::BinlogSize => binlog::scrape(conn, sink).await,
+            Collector::TableStats => tablestats::scrape(conn, sink).await,
+            Collector::PerfTableIoWaits => perf_schema::scrape_table_io_waits(conn, sink).await,
+            Collector::PerfIndexIoWaits => perf_schema::scrape_index_io_waits(conn, sink).await,
+            Collector::PerfTableLockWaits => perf_schema::scrape_table_lock_waits(conn, sink).await,
         }
     }
 }

@@ -7,6 +7,7 @@ use pm_common::expfmt::dto::MetricFamily;
 use pm_common::metrics::{ConstFamily, ConstKind};
 
 use super::parse::go_float;
+use crate::error::ScrapeError;
 
 /// The families of one scrape, keyed by name so that a collector can push sample by sample.
 #[derive(Debug, Default)]
@@ -70,4 +71,22 @@ pub fn cell_f64(row: &Row, i: usize) -> Option<f64> {
         Value::Double(v) => Some(*v),
         _ => None,
     }
+}
+
+/// `N` numeric cells from `first` on; a cell that is not a number fails the scrape, as
+/// upstream's `Scan` into a float does.
+pub fn numbers<const N: usize>(row: &Row, first: usize) -> Result<[f64; N], ScrapeError> {
+    let mut out = [0.0; N];
+    for (i, slot) in out.iter_mut().enumerate() {
+        let column = first + i;
+        *slot = cell_f64(row, column).ok_or_else(|| ScrapeError::Value {
+            column: row
+                .columns_ref()
+                .get(column)
+                .map(|c| c.name_str().into_owned())
+                .unwrap_or_default(),
+            value: String::from_utf8_lossy(cell(row, column)).into_owned(),
+        })?;
+    }
+    Ok(out)
 }

@@ -85,6 +85,10 @@ impl MariaDb {
             "--skip-name-resolve".to_owned(),
             "--plugin-load-add=query_response_time".to_owned(),
             "--query-response-time-stats=ON".to_owned(),
+            "--log-bin=mysql-bin".to_owned(),
+            "--server-id=1".to_owned(),
+            "--performance-schema=ON".to_owned(),
+            "--userstat=1".to_owned(),
         ]);
         if is_root() {
             server.arg("--user=root");
@@ -136,6 +140,26 @@ impl MariaDb {
         } else {
             Err(String::from_utf8_lossy(&out.stderr).into_owned())
         }
+    }
+
+    /// Starts `sql` as root in the background (e.g. a long `SELECT SLEEP(…)`), killed on drop.
+    pub fn background_sql(&self, sql: &str) -> Daemon {
+        let mut cmd = Command::new(CLIENT);
+        cmd.args([
+            "--no-defaults",
+            "-uroot",
+            &format!("--socket={}", self.socket.display()),
+            "-e",
+            sql,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        // The client has no port of its own: wait on the server's, which is already up.
+        Daemon::spawn(
+            &mut cmd,
+            ([127, 0, 0, 1], self.port).into(),
+            Duration::from_secs(5),
+        )
     }
 
     /// Runs statements as root over the socket; panics on failure.
