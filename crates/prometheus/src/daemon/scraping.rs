@@ -6,8 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
 use pm_common::metrics::Registry;
-use pm_common::model::Labels;
-use pm_discovery::{Manager, ManagerOptions, SdConfig, TargetGroup};
+use pm_discovery::{Manager, ManagerOptions, SdConfig};
 use pm_tsdb::db::Db;
 
 use super::{Plugins, Reloader};
@@ -105,37 +104,14 @@ fn discovery_configs(cfg: &Config) -> HashMap<String, Vec<SdConfig>> {
 }
 
 fn job_configs(job: &ScrapeConfig) -> Vec<SdConfig> {
-    let sd = &job.service_discovery;
-    for unsupported in &sd.unsupported {
+    for unsupported in &job.service_discovery.unsupported {
         tracing::warn!(
             job = %job.settings.job_name,
             mechanism = unsupported.key(),
             "service discovery mechanism not supported yet; it discovers no targets"
         );
     }
-    let mut out = Vec::new();
-    if !sd.static_configs.is_empty() {
-        let groups = sd
-            .static_configs
-            .iter()
-            .enumerate()
-            .map(|(i, g)| TargetGroup {
-                source: i.to_string(),
-                targets: g
-                    .targets
-                    .iter()
-                    .map(|t| Labels::from_pairs([("__address__", t.as_str())]))
-                    .collect(),
-                labels: Labels::from_pairs(g.labels.iter()),
-            })
-            .collect();
-        out.push(SdConfig::Static(groups));
-    }
-    out.extend(sd.file_sd_configs.iter().cloned().map(SdConfig::File));
-    out.extend(sd.dns_sd_configs.iter().cloned().map(SdConfig::Dns));
-    out.extend(sd.consul_sd_configs.iter().cloned().map(SdConfig::Consul));
-    out.extend(sd.http_sd_configs.iter().cloned().map(SdConfig::Http));
-    out
+    job.service_discovery.sd_configs()
 }
 
 impl TargetsSource for Slot {
