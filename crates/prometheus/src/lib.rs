@@ -5,10 +5,8 @@
 //! - [`scrape`]: the scrape manager, its pools and one loop per target;
 //! - [`web`]: the HTTP API v1, federation and the lifecycle endpoints;
 //! - [`daemon`]: flags and the server's lifecycle, with the seams subsystems plug into.
-//! This holds the configuration file (`prometheus.yml`, [`config`]) and the rule-file format
-//! ([`rules::rulefmt`]), loaded and validated exactly as upstream does; the server daemon
-//! ([`daemon`]: flags, start-up, reloads, shutdown) and its HTTP surface ([`web`]: the query
-//! API, federation, own metrics). Scraping and rule evaluation are not built yet.
+//!
+//! Rule evaluation, the notifier and remote storage are not built yet.
 
 #![forbid(unsafe_code)]
 
