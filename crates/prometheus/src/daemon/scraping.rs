@@ -3,7 +3,7 @@
 //! backs the targets and metadata APIs, and both stop before the database closes.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use pm_common::metrics::Registry;
 use pm_discovery::{Manager, ManagerOptions, SdConfig};
@@ -16,15 +16,28 @@ use crate::web::api::v1::targets::{
     ActiveTarget, DroppedTarget, Health, TargetMetadata, TargetsSource,
 };
 
-/// The running subsystems, set once the database is open.
+/// The running subsystems, from the database's opening to the daemon's stop.
 struct Running {
     scrape: ScrapeManager,
     discovery: Manager,
+    /// Applies discovery's snapshots to the scrape manager; ends when the manager stops.
+    sync: tokio::task::JoinHandle<()>,
 }
 
-/// Shared between the daemon's hooks: empty until the storage opens.
+/// Shared between the daemon's hooks: empty until the storage opens and again after the stop,
+/// so that nothing here still holds the database when it closes.
 #[derive(Clone, Default)]
-struct Slot(Arc<OnceLock<Running>>);
+struct Slot(Arc<Mutex<Option<Running>>>);
+
+impl Slot {
+    fn lock(&self) -> MutexGuard<'_, Option<Running>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn scrape(&self) -> Option<ScrapeManager> {
+        self.lock().as_ref().map(|r| r.scrape.clone())
+    }
+}
 
 /// The plugins that make the daemon scrape: discovery, the scrape manager and their APIs.
 pub fn plugins() -> Plugins {
@@ -49,18 +62,22 @@ pub fn plugins() -> Plugins {
             let discovery = Manager::new("scrape", metrics, ManagerOptions::default());
             let rx = discovery.subscribe();
             let runner = scrape.clone();
-            tokio::spawn(async move { runner.run(rx).await });
-            let _ = slot.0.set(Running { scrape, discovery });
+            let sync = tokio::spawn(async move { runner.run(rx).await });
+            *slot.lock() = Some(Running {
+                scrape,
+                discovery,
+                sync,
+            });
         }) as super::OnStorage
     };
     let scrape_reloader: Reloader = {
         let slot = slot.clone();
         Box::new(move |cfg: &Config| {
-            let Some(running) = slot.0.get() else {
+            let Some(scrape) = slot.scrape() else {
                 return Ok(());
             };
             tokio::task::block_in_place(|| {
-                tokio::runtime::Handle::current().block_on(running.scrape.apply_config(cfg))
+                tokio::runtime::Handle::current().block_on(scrape.apply_config(cfg))
             })
             .map_err(|e| e.to_string())
         })
@@ -68,7 +85,7 @@ pub fn plugins() -> Plugins {
     let discovery_reloader: Reloader = {
         let slot = slot.clone();
         Box::new(move |cfg: &Config| {
-            if let Some(running) = slot.0.get() {
+            if let Some(running) = slot.lock().as_ref() {
                 running.discovery.apply_config(discovery_configs(cfg));
             }
             Ok(())
@@ -78,8 +95,18 @@ pub fn plugins() -> Plugins {
         let slot = slot.clone();
         Box::new(move || {
             Box::pin(async move {
-                if let Some(running) = slot.0.get() {
-                    running.scrape.stop().await;
+                let running = slot.lock().take();
+                if let Some(Running {
+                    scrape,
+                    discovery,
+                    sync,
+                }) = running
+                {
+                    drop(discovery);
+                    scrape.stop().await;
+                    if let Err(e) = sync.await {
+                        tracing::error!(err = %e, "scrape sync task failed");
+                    }
                 }
             }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
         }) as super::OnStop
@@ -116,11 +143,10 @@ fn job_configs(job: &ScrapeConfig) -> Vec<SdConfig> {
 
 impl TargetsSource for Slot {
     fn active_targets(&self) -> Vec<ActiveTarget> {
-        let Some(running) = self.0.get() else {
+        let Some(scrape) = self.scrape() else {
             return Vec::new();
         };
-        running
-            .scrape
+        scrape
             .active_targets()
             .into_values()
             .flatten()
@@ -147,11 +173,10 @@ impl TargetsSource for Slot {
     }
 
     fn dropped_targets(&self) -> Vec<DroppedTarget> {
-        let Some(running) = self.0.get() else {
+        let Some(scrape) = self.scrape() else {
             return Vec::new();
         };
-        running
-            .scrape
+        scrape
             .dropped_targets()
             .into_values()
             .flatten()
@@ -163,18 +188,17 @@ impl TargetsSource for Slot {
     }
 
     fn dropped_target_counts(&self) -> BTreeMap<String, usize> {
-        self.0
-            .get()
-            .map(|r| r.scrape.dropped_target_counts())
+        self.scrape()
+            .map(|s| s.dropped_target_counts())
             .unwrap_or_default()
     }
 
     fn metadata(&self) -> Vec<TargetMetadata> {
-        let Some(running) = self.0.get() else {
+        let Some(scrape) = self.scrape() else {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for t in running.scrape.active_targets().into_values().flatten() {
+        for t in scrape.active_targets().into_values().flatten() {
             let target = t.target.labels();
             for m in t.target.metadata().list() {
                 out.push(TargetMetadata {
