@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the daemons that exist so far (release) and runs them on their upstream default ports
-# until Ctrl-C: pushgateway :9091, blackbox_exporter :9115, node_exporter :9100,
-# alertmanager :9093. The Prometheus server is not built yet (see README.md, Status); the
-# haproxy and memcached exporters need a server to watch, so they are not started here.
+# until Ctrl-C: prometheus :9090 (scraping itself, deploy/prometheus.yml), pushgateway :9091,
+# blackbox_exporter :9115, node_exporter :9100, alertmanager :9093. The haproxy, memcached and
+# mysqld exporters need a server to watch, so they are not started here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked \
