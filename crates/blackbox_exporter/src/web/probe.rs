@@ -9,6 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pm_common::metrics::render;
+use pm_common::web::exposition;
 
 use super::state::AppState;
 use crate::config::Module;
@@ -118,9 +119,7 @@ pub async fn handler(
     let response = if debug {
         ([(header::CONTENT_TYPE, "text/plain")], debug_output.clone()).into_response()
     } else {
-        let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-        let (content_type, body) = render(&families, accept);
-        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+        exposition(&families, &headers)
     };
     app.history.add(module_name, &target, debug_output, success);
     response

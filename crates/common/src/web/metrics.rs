@@ -7,22 +7,28 @@ use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use tower_http::compression::CompressionLayer;
 
+use crate::expfmt::dto::MetricFamily;
 use crate::metrics::{Registry, render};
 
 /// The `/metrics` route over `registry`.
 pub fn metrics_endpoint(registry: Arc<Registry>) -> MethodRouter {
     get(move |headers: HeaderMap| {
         let registry = Arc::clone(&registry);
-        async move {
-            let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
-            let (content_type, body) = render(&registry.gather(), accept);
-            ([(CONTENT_TYPE, content_type)], body)
-        }
+        async move { exposition(&registry.gather(), &headers) }
     })
     .layer(CompressionLayer::new().gzip(true))
+}
+
+/// `families` as a response in the format the request's `Accept` header negotiates (for
+/// endpoints that gather per request: `/probe`, `/scrape`, an exporter's `/metrics`).
+pub fn exposition(families: &[MetricFamily], headers: &HeaderMap) -> Response {
+    let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+    let (content_type, body) = render(families, accept);
+    ([(CONTENT_TYPE, content_type)], body).into_response()
 }
 
 #[cfg(test)]

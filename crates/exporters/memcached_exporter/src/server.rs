@@ -7,14 +7,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use pm_common::expfmt::dto::MetricFamily;
-use pm_common::metrics::{HandlerMetrics, Registry, gather_scraped, render};
+use pm_common::metrics::{HandlerMetrics, Registry, gather_scraped};
 use pm_common::process::{BuildInfo, ProcessCollector};
-use pm_common::web::{LandingConfig, LandingLink, landing_page};
+use pm_common::web::{LandingConfig, LandingLink, exposition, landing_page};
 
 use crate::cli::Flags;
 use crate::client::{Client, Tls};
@@ -82,12 +80,6 @@ pub fn router(app: Arc<App>, telemetry_path: &str, scrape_path: &str) -> Router 
     router
 }
 
-fn respond(families: &[MetricFamily], headers: &HeaderMap) -> Response {
-    let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
-    let (content_type, body) = render(families, accept);
-    ([(CONTENT_TYPE, content_type)], body).into_response()
-}
-
 async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let in_flight = app.handler.start();
     let scraped = match &app.exporter {
@@ -96,7 +88,7 @@ async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     };
     let families = gather_scraped(&app.own, scraped);
     drop(in_flight);
-    respond(&families, &headers)
+    exposition(&families, &headers)
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -121,5 +113,5 @@ async fn scrape(
     }
     let exporter = Exporter::new(Client::new(&query.target, app.timeout, app.tls.clone()));
     let families = gather_scraped(&Registry::new(), exporter.collect().await);
-    respond(&families, &headers)
+    exposition(&families, &headers)
 }

@@ -7,17 +7,13 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use mysql_async::Opts;
-use pm_common::expfmt::dto::MetricFamily;
-use pm_common::metrics::{
-    Gauge, HandlerMetrics, Opts as MetricOpts, Registry, gather_scraped, render,
-};
+use pm_common::metrics::{Gauge, HandlerMetrics, Opts as MetricOpts, Registry, gather_scraped};
 use pm_common::process::{BuildInfo, ProcessCollector};
-use pm_common::web::{LandingConfig, LandingLink, landing_page};
+use pm_common::web::{LandingConfig, LandingLink, exposition, landing_page};
 
 use crate::cli::Flags;
 use crate::collectors::{Collector, Settings};
@@ -178,12 +174,6 @@ pub fn router(app: Arc<App>, telemetry_path: &str) -> Router {
     router
 }
 
-fn respond(families: &[MetricFamily], headers: &HeaderMap) -> Response {
-    let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
-    let (content_type, body) = render(families, accept);
-    ([(CONTENT_TYPE, content_type)], body).into_response()
-}
-
 async fn metrics(
     State(app): State<Arc<App>>,
     RawQuery(query): RawQuery,
@@ -216,7 +206,7 @@ async fn metrics(
     };
     let families = gather_scraped(&app.own, scraped);
     drop(in_flight);
-    respond(&families, &headers)
+    exposition(&families, &headers)
 }
 
 fn bad_request(message: String) -> Response {
@@ -269,7 +259,7 @@ async fn probe(
         &metrics,
     )
     .await;
-    respond(&gather_scraped(&registry, scraped), &headers)
+    exposition(&gather_scraped(&registry, scraped), &headers)
 }
 
 /// Upstream answers 200 either way: `ok` on success, an empty body (and a log line) if the
