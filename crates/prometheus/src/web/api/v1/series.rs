@@ -129,6 +129,33 @@ pub async fn series(State(state): State<Arc<ApiState>>, params: Params) -> ApiRe
     .await
 }
 
+/// `/labels` and `/label/<name>/values`: parses the shared parameters, then runs `get` over
+/// a querier of the requested range in the blocking pool.
+async fn lookup_labels(
+    state: &ApiState,
+    params: &Params,
+    get: impl Fn(
+        &dyn LabelQuerier,
+        &LabelHints,
+        &[Matcher],
+    ) -> pm_storage::Result<(Vec<String>, pm_storage::Warnings)>
+    + Send
+    + 'static,
+) -> ApiResponse {
+    let prepared = Lookup::from_params(params, false).and_then(|l| Ok((l, state.storage()?)));
+    let (lookup, storage) = match prepared {
+        Ok(p) => p,
+        Err(e) => return e.into(),
+    };
+    blocking(move || {
+        let querier = storage
+            .querier(lookup.start, lookup.end)
+            .map_err(execution)?;
+        collect_labels(&lookup, querier.as_ref(), get)
+    })
+    .await
+}
+
 /// Names or values over every selector (the union), or over all series without one.
 fn collect_labels(
     lookup: &Lookup,
@@ -164,20 +191,7 @@ fn collect_labels(
 }
 
 pub async fn labels(State(state): State<Arc<ApiState>>, params: Params) -> ApiResponse {
-    let prepared = Lookup::from_params(&params, false).and_then(|l| Ok((l, state.storage()?)));
-    let (lookup, storage) = match prepared {
-        Ok(p) => p,
-        Err(e) => return e.into(),
-    };
-    blocking(move || {
-        let querier = storage
-            .querier(lookup.start, lookup.end)
-            .map_err(execution)?;
-        collect_labels(&lookup, querier.as_ref(), |q, h, m| {
-            q.label_names(Some(h), m)
-        })
-    })
-    .await
+    lookup_labels(&state, &params, |q, h, m| q.label_names(Some(h), m)).await
 }
 
 pub async fn label_values(
@@ -194,18 +208,8 @@ pub async fn label_values(
     if name.is_empty() {
         return ApiError::bad_data(format!("invalid label name: {name:?}")).into();
     }
-    let prepared = Lookup::from_params(&params, false).and_then(|l| Ok((l, state.storage()?)));
-    let (lookup, storage) = match prepared {
-        Ok(p) => p,
-        Err(e) => return e.into(),
-    };
-    blocking(move || {
-        let querier = storage
-            .querier(lookup.start, lookup.end)
-            .map_err(execution)?;
-        collect_labels(&lookup, querier.as_ref(), |q, h, m| {
-            q.label_values(&name, Some(h), m)
-        })
+    lookup_labels(&state, &params, move |q, h, m| {
+        q.label_values(&name, Some(h), m)
     })
     .await
 }
