@@ -109,37 +109,49 @@ fn family(
     let default_summary = dto::Summary::default();
     let default_histogram = dto::Histogram::default();
     for m in &mf.metric {
-        let mut emit = |suffix: &str,
-                        extra: Option<(&str, String)>,
-                        value: f64,
-                        ex: Option<&dto::Exemplar>| {
-            out.push(ProtoEntry::Series(Box::new(series(
+        // Builds one float series of the family; it borrows nothing mutably, so native
+        // histogram series can be pushed between its uses.
+        let float_series = |suffix: &str,
+                            extra: Option<(&str, String)>,
+                            value: f64,
+                            ex: Option<&dto::Exemplar>| {
+            ProtoEntry::Series(Box::new(series(
                 &format!("{name}{suffix}"),
                 m,
                 extra,
                 value,
                 None,
                 ex,
-            ))));
+            )))
         };
         match dto_type {
             dto::MetricType::Counter => {
                 let c = m.counter.as_ref().unwrap_or(&default_counter);
-                emit("", None, c.value(), c.exemplar.as_ref());
+                out.push(float_series("", None, c.value(), c.exemplar.as_ref()));
             }
-            dto::MetricType::Gauge => emit("", None, m.gauge.unwrap_or_default().value(), None),
-            dto::MetricType::Untyped => emit("", None, m.untyped.unwrap_or_default().value(), None),
+            dto::MetricType::Gauge => out.push(float_series(
+                "",
+                None,
+                m.gauge.unwrap_or_default().value(),
+                None,
+            )),
+            dto::MetricType::Untyped => out.push(float_series(
+                "",
+                None,
+                m.untyped.unwrap_or_default().value(),
+                None,
+            )),
             dto::MetricType::Summary => {
                 let s = m.summary.as_ref().unwrap_or(&default_summary);
-                emit("_count", None, s.sample_count() as f64, None);
-                emit("_sum", None, s.sample_sum(), None);
+                out.push(float_series("_count", None, s.sample_count() as f64, None));
+                out.push(float_series("_sum", None, s.sample_sum(), None));
                 for q in &s.quantile {
-                    emit(
+                    out.push(float_series(
                         "",
                         Some((QUANTILE_LABEL, openmetrics_float(q.quantile()))),
                         q.value(),
                         None,
-                    );
+                    ));
                 }
             }
             dto::MetricType::Histogram | dto::MetricType::GaugeHistogram => {
@@ -159,27 +171,14 @@ fn family(
                         continue;
                     }
                 }
-                let mut emit = |suffix: &str,
-                                extra: Option<(&str, String)>,
-                                value: f64,
-                                ex: Option<&dto::Exemplar>| {
-                    out.push(ProtoEntry::Series(Box::new(series(
-                        &format!("{name}{suffix}"),
-                        m,
-                        extra,
-                        value,
-                        None,
-                        ex,
-                    ))));
-                };
                 let float = h.sample_count_float.is_some_and(|c| c > 0.0);
                 let count = if float {
                     h.sample_count_float()
                 } else {
                     h.sample_count() as f64
                 };
-                emit("_count", None, count, None);
-                emit("_sum", None, h.sample_sum(), None);
+                out.push(float_series("_count", None, count, None));
+                out.push(float_series("_sum", None, h.sample_sum(), None));
                 let mut saw_inf = false;
                 for b in &h.bucket {
                     saw_inf |= b.upper_bound() == f64::INFINITY;
@@ -188,20 +187,20 @@ fn family(
                     } else {
                         b.cumulative_count() as f64
                     };
-                    emit(
+                    out.push(float_series(
                         "_bucket",
                         Some((BUCKET_LABEL, openmetrics_float(b.upper_bound()))),
                         v,
                         b.exemplar.as_ref(),
-                    );
+                    ));
                 }
                 if !(saw_inf || native && h.bucket.is_empty()) {
-                    emit(
+                    out.push(float_series(
                         "_bucket",
                         Some((BUCKET_LABEL, "+Inf".to_owned())),
                         count,
                         None,
-                    );
+                    ));
                 }
             }
         }
