@@ -3,6 +3,8 @@
 //! - [`config`]: `prometheus.yml`, loaded and validated exactly as upstream does;
 //! - [`rules::rulefmt`]: the rule-file format;
 //! - [`scrape`]: the scrape manager, its pools and one loop per target;
+//! - [`template`]: Go templates in alert labels and annotations;
+//! - [`notifier`]: the seam alerts leave the server through;
 //! - [`web`]: the HTTP API v1, federation and the lifecycle endpoints;
 //! - [`daemon`]: flags and the server's lifecycle, with the seams subsystems plug into.
 //!
@@ -12,6 +14,8 @@
 
 pub mod config;
 pub mod daemon;
+pub mod notifier;
 pub mod rules;
 pub mod scrape;
+pub mod template;
 pub mod web;
