@@ -39,15 +39,25 @@ pub use scraping::plugins;
 /// reloaders still run, as upstream's do).
 pub type Reloader = Box<dyn Fn(&Config) -> Result<(), String> + Send + Sync>;
 
-/// Given the database once it is open, and the registry for the subsystem's own metrics (e.g.
-/// to start scraping into it). Whatever it keeps must be released by an [`OnStop`] hook.
-pub type OnStorage = Box<dyn FnOnce(Arc<Db>, &Registry) + Send>;
+/// What a subsystem is given once the database is open.
+pub struct Services<'a> {
+    pub db: Arc<Db>,
+    /// For the subsystem's own metrics.
+    pub registry: &'a Registry,
+    /// The query engine the API uses; clones share its concurrency limit and metrics.
+    pub engine: Engine,
+    pub flags: &'a Flags,
+}
+
+/// Starts a subsystem once the database is open (e.g. scraping into it). Whatever it keeps
+/// must be released by an [`OnStop`] hook.
+pub type OnStorage = Box<dyn FnOnce(&Services<'_>) + Send>;
 
 /// Run at shutdown, after HTTP has drained and before the database closes, so that nothing
 /// still appends to it (e.g. the scrape loops stop here).
 pub type OnStop = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
-/// The subsystems plugged into the daemon.
+/// The subsystems plugged into the daemon; [`Plugins::and`] combines several.
 #[derive(Default)]
 pub struct Plugins {
     /// Named for the logs, called in order on the initial load and every reload.
@@ -55,6 +65,18 @@ pub struct Plugins {
     pub targets: Option<Arc<dyn TargetsSource>>,
     pub on_storage: Vec<OnStorage>,
     pub on_stop: Vec<OnStop>,
+}
+
+impl Plugins {
+    /// Both sets of subsystems; `self`'s reloaders and hooks run first. At most one of the
+    /// two may back the targets API.
+    pub fn and(mut self, other: Plugins) -> Plugins {
+        self.reloaders.extend(other.reloaders);
+        self.targets = self.targets.or(other.targets);
+        self.on_storage.extend(other.on_storage);
+        self.on_stop.extend(other.on_stop);
+        self
+    }
 }
 
 /// Why the daemon could not start or stop cleanly; [`DaemonError::exit_code`] is upstream's.
@@ -135,7 +157,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
         metrics: metrics.clone(),
         api: Arc::new(ApiState {
             storage: storage.clone(),
-            engine,
+            engine: engine.clone(),
             query_gate: Arc::new(Semaphore::new(flags.query_max_concurrency.max(1))),
             status: status.clone(),
             targets: plugins.targets.clone(),
@@ -185,9 +207,16 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
         queryable: db.clone(),
         exemplars: Arc::new(DbExemplars(db.clone())),
     });
+    let services = Services {
+        db: db.clone(),
+        registry: &metrics.registry,
+        engine,
+        flags: &flags,
+    };
     for hook in plugins.on_storage {
-        hook(db.clone(), &metrics.registry);
+        hook(&services);
     }
+    drop(services);
     let reloaders = plugins.reloaders;
     let reloader = ConfigReloader {
         path: &flags.config_path,

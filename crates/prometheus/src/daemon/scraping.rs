@@ -5,9 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use pm_common::metrics::Registry;
 use pm_discovery::{Manager, ManagerOptions, SdConfig};
-use pm_tsdb::db::Db;
 
 use super::{Plugins, Reloader};
 use crate::config::{Config, ScrapeConfig};
@@ -44,7 +42,8 @@ pub fn plugins() -> Plugins {
     let slot = Slot::default();
     let start = {
         let slot = slot.clone();
-        Box::new(move |db: Arc<Db>, registry: &Registry| {
+        Box::new(move |services: &super::Services<'_>| {
+            let registry = services.registry;
             let metrics = match pm_discovery::Metrics::register(registry) {
                 Ok(m) => Arc::new(m),
                 Err(e) => {
@@ -52,7 +51,11 @@ pub fn plugins() -> Plugins {
                     return;
                 }
             };
-            let scrape = match ScrapeManager::new(db, ScrapeManagerOptions::default(), registry) {
+            let scrape = match ScrapeManager::new(
+                services.db.clone(),
+                ScrapeManagerOptions::default(),
+                registry,
+            ) {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::error!(err = %e, "registering scrape metrics");
