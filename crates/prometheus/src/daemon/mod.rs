@@ -46,6 +46,8 @@ pub struct Services<'a> {
     pub registry: &'a Registry,
     /// The query engine the API uses; clones share its concurrency limit and metrics.
     pub engine: Engine,
+    /// The `prometheus_sd_*` metrics every discovery manager (scrape, notify) shares.
+    pub discovery_metrics: Arc<pm_discovery::Metrics>,
     pub flags: &'a Flags,
 }
 
@@ -96,6 +98,8 @@ pub enum DaemonError {
     Storage(#[source] DbError),
     #[error("Error loading config: {0}")]
     InitialReload(String),
+    #[error("registering metrics: {0}")]
+    Metrics(String),
     #[error("Error closing storage: {0}")]
     Close(#[source] DbError),
     #[error("storage task failed: {0}")]
@@ -207,10 +211,18 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
         queryable: db.clone(),
         exemplars: Arc::new(DbExemplars(db.clone())),
     });
+    let discovery_metrics = match pm_discovery::Metrics::register(&metrics.registry) {
+        Ok(m) => Arc::new(m),
+        Err(e) => {
+            stop(&stop_http, http).await;
+            return Err(DaemonError::Metrics(e.to_string()));
+        }
+    };
     let services = Services {
         db: db.clone(),
         registry: &metrics.registry,
         engine,
+        discovery_metrics,
         flags: &flags,
     };
     for hook in plugins.on_storage {

@@ -44,13 +44,6 @@ pub fn plugins() -> Plugins {
         let slot = slot.clone();
         Box::new(move |services: &super::Services<'_>| {
             let registry = services.registry;
-            let metrics = match pm_discovery::Metrics::register(registry) {
-                Ok(m) => Arc::new(m),
-                Err(e) => {
-                    tracing::error!(err = %e, "registering discovery metrics");
-                    return;
-                }
-            };
             let scrape = match ScrapeManager::new(
                 services.db.clone(),
                 ScrapeManagerOptions::default(),
@@ -62,7 +55,11 @@ pub fn plugins() -> Plugins {
                     return;
                 }
             };
-            let discovery = Manager::new("scrape", metrics, ManagerOptions::default());
+            let discovery = Manager::new(
+                "scrape",
+                services.discovery_metrics.clone(),
+                ManagerOptions::default(),
+            );
             let rx = discovery.subscribe();
             let runner = scrape.clone();
             let sync = tokio::spawn(async move { runner.run(rx).await });
