@@ -21,13 +21,14 @@ use pm_common::model::GoRegex;
 use pm_common::web::{Readiness, ReloadSignals, ServeError, Server, shutdown_signal};
 use pm_promql::engine::{Engine, EngineOptions};
 use pm_promql::parser::ParserOptions;
-use pm_storage::{ExemplarQuerier, ExemplarQueryable};
 use pm_tsdb::db::{Db, DbError};
+use pm_tsdb::head::WalReplayProgress;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::config::{self, Config, ConfigError};
 use crate::web::api::v1::status::{ServerStatus, retention_string};
 use crate::web::api::v1::targets::TargetsSource;
+use crate::web::api::v1::tsdb::TsdbState;
 use crate::web::api::v1::{ApiState, Storage, StorageSlot};
 use crate::web::federate::FederationState;
 use crate::web::metrics::ServerMetrics;
@@ -153,6 +154,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
         GoRegex::new(&flags.cors_origin).map_err(|e| DaemonError::CorsOrigin(e.to_string()))?;
     let (reload_tx, mut reload_rx) = mpsc::channel::<ReloadRequest>(1);
     let quit = Arc::new(Notify::new());
+    let replay = Arc::new(WalReplayProgress::default());
     let router = crate::web::router(WebOptions {
         prefix: flags.route_prefix(),
         enable_lifecycle: flags.enable_lifecycle,
@@ -165,6 +167,11 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
             query_gate: Arc::new(Semaphore::new(flags.query_max_concurrency.max(1))),
             status: status.clone(),
             targets: plugins.targets.clone(),
+            tsdb: TsdbState {
+                dir: flags.tsdb_path.clone(),
+                enable_admin: flags.enable_admin_api,
+                replay: replay.clone(),
+            },
         }),
         federation: Arc::new(FederationState {
             storage: storage.clone(),
@@ -196,8 +203,10 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     let registry = metrics.registry.clone();
     tracing::info!(path = %path.display(), "Starting TSDB ...");
     let began = Instant::now();
-    let opened =
-        tokio::task::spawn_blocking(move || Db::open(&path, db_options, &registry)).await?;
+    let opened = tokio::task::spawn_blocking(move || {
+        Db::open_with_progress(&path, db_options, &registry, replay)
+    })
+    .await?;
     let db = match opened {
         Ok(db) => Arc::new(db),
         Err(e) => {
@@ -207,10 +216,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     };
     tracing::info!(duration = ?began.elapsed(), "TSDB started");
     let compaction = db.start_background_compaction(Duration::from_secs(60));
-    let _ = storage.set(Storage {
-        queryable: db.clone(),
-        exemplars: Arc::new(DbExemplars(db.clone())),
-    });
+    let _ = storage.set(Storage::of_db(db.clone()));
     let discovery_metrics = match pm_discovery::Metrics::register(&metrics.registry) {
         Ok(m) => Arc::new(m),
         Err(e) => {
@@ -308,15 +314,6 @@ async fn close(mut db: Arc<Db>) -> Result<(), DaemonError> {
                 return Ok(());
             }
         }
-    }
-}
-
-/// The database's exemplars, which its head keeps, for `/api/v1/query_exemplars`.
-struct DbExemplars(Arc<Db>);
-
-impl ExemplarQueryable for DbExemplars {
-    fn exemplar_querier(&self) -> pm_storage::Result<Box<dyn ExemplarQuerier>> {
-        self.0.head().exemplar_querier()
     }
 }
 

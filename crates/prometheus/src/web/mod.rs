@@ -61,12 +61,16 @@ pub fn router(options: WebOptions) -> Router {
     let p = options.prefix.clone();
     let readiness = options.readiness.clone();
     let cors = Arc::new(options.cors_origin);
-    let api = api::v1::router(options.api)
-        .layer(middleware::from_fn_with_state(cors, set_cors))
+    let api = api::v1::router(options.api.clone())
+        .layer(middleware::from_fn_with_state(cors.clone(), set_cors))
         .layer(middleware::from_fn_with_state(
             readiness.clone(),
             require_ready,
-        ));
+        ))
+        .merge(
+            api::v1::ungated_router(options.api)
+                .layer(middleware::from_fn_with_state(cors, set_cors)),
+        );
     let federate = Router::new()
         .route("/federate", get(federate::federate))
         .with_state(options.federation)

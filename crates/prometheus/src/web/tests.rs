@@ -50,6 +50,11 @@ fn fixture(prefix: &str, lifecycle: bool) -> Fixture {
             query_gate: Arc::new(Semaphore::new(1)),
             status: status.clone(),
             targets: None,
+            tsdb: crate::web::api::v1::tsdb::TsdbState {
+                dir: std::env::temp_dir(),
+                enable_admin: false,
+                replay: Arc::default(),
+            },
         }),
         federation: Arc::new(FederationState {
             storage: storage.clone(),

@@ -11,13 +11,17 @@ pub mod status;
 pub mod targets;
 #[cfg(test)]
 mod tests;
+pub mod tsdb;
+#[cfg(test)]
+mod tsdb_tests;
 
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use pm_promql::engine::Engine;
 use pm_storage::{ExemplarQueryable, Queryable};
+use pm_tsdb::Db;
 use tokio::sync::Semaphore;
 
 use response::{ApiError, ErrorType};
@@ -29,6 +33,8 @@ use targets::TargetsSource;
 pub struct Storage {
     pub queryable: Arc<dyn Queryable>,
     pub exemplars: Arc<dyn ExemplarQueryable>,
+    /// The database itself, for its status and admin endpoints (absent over other storages).
+    pub db: Option<Arc<Db>>,
 }
 
 impl Storage {
@@ -38,7 +44,26 @@ impl Storage {
         Self {
             queryable: storage.clone(),
             exemplars: storage,
+            db: None,
         }
+    }
+
+    /// The database serving everything: samples, the exemplars its head keeps, and its own
+    /// status and admin endpoints.
+    pub fn of_db(db: Arc<Db>) -> Self {
+        Self {
+            queryable: db.clone(),
+            exemplars: Arc::new(DbExemplars(db.clone())),
+            db: Some(db),
+        }
+    }
+}
+
+struct DbExemplars(Arc<Db>);
+
+impl ExemplarQueryable for DbExemplars {
+    fn exemplar_querier(&self) -> pm_storage::Result<Box<dyn pm_storage::ExemplarQuerier>> {
+        self.0.head().exemplar_querier()
     }
 }
 
@@ -53,6 +78,7 @@ pub struct ApiState {
     pub query_gate: Arc<Semaphore>,
     pub status: Arc<ServerStatus>,
     pub targets: Option<Arc<dyn TargetsSource>>,
+    pub tsdb: tsdb::TsdbState,
 }
 
 impl ApiState {
@@ -91,5 +117,26 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/status/flags", get(status::flags))
         .route("/status/runtimeinfo", get(status::runtime_info))
         .route("/status/buildinfo", get(status::build_info))
+        .route("/status/tsdb", get(tsdb::status))
+        .route(
+            "/admin/tsdb/delete_series",
+            post(tsdb::delete_series).put(tsdb::delete_series),
+        )
+        .route(
+            "/admin/tsdb/clean_tombstones",
+            post(tsdb::clean_tombstones).put(tsdb::clean_tombstones),
+        )
+        .route(
+            "/admin/tsdb/snapshot",
+            post(tsdb::snapshot).put(tsdb::snapshot),
+        )
+        .with_state(state)
+}
+
+/// The routes answered before the storage is ready (upstream does not gate them), relative
+/// to `/api/v1`.
+pub fn ungated_router(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route("/status/walreplay", get(tsdb::wal_replay))
         .with_state(state)
 }

@@ -56,7 +56,7 @@ fn execution(e: StorageError) -> ApiError {
     ApiError::new(ErrorType::Execution, e.to_string())
 }
 
-async fn blocking(
+pub(super) async fn blocking(
     f: impl FnOnce() -> Result<ApiResponse, ApiError> + Send + 'static,
 ) -> ApiResponse {
     match tokio::task::spawn_blocking(f).await {

@@ -100,6 +100,11 @@ fn app(targets: bool) -> axum::Router {
             "15d".into(),
         )),
         targets: targets.then(|| Arc::new(FakeTargets) as Arc<dyn TargetsSource>),
+        tsdb: super::tsdb::TsdbState {
+            dir: std::env::temp_dir(),
+            enable_admin: false,
+            replay: Arc::default(),
+        },
     }))
 }
 
