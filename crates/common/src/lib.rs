@@ -7,7 +7,8 @@
 //! * [`expfmt`]: the exposition formats (text, OpenMetrics, protobuf) and content negotiation;
 //! * [`config`]: durations, secrets, YAML loading and the shared HTTP client configuration;
 //! * [`relabel`]: relabeling rules and their application;
-//! * [`metrics`]: the own-metrics registry every daemon serves on `/metrics`.
+//! * [`metrics`]: the own-metrics registry every daemon serves on `/metrics`;
+//! * [`template`]: the Go-template functions the server and Alertmanager share;
 //! * [`web`], [`log`], [`process`]: the exporter toolkit (HTTP serving with TLS and basic auth,
 //!   promslog-compatible logging, process and build-info metrics).
 #![forbid(unsafe_code)]
@@ -19,4 +20,5 @@ pub mod metrics;
 pub mod model;
 pub mod process;
 pub mod relabel;
+pub mod template;
 pub mod web;

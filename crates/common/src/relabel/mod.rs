@@ -7,7 +7,7 @@
 //! builder so that a rule set that changes nothing allocates nothing.
 
 mod config;
-mod template;
+pub(crate) mod template;
 
 use md5::{Digest, Md5};
 

@@ -1,10 +1,22 @@
-//! Go templates as the server expands them in alert labels and annotations: the data model
-//! (`$labels`, `$value`, `$externalLabels`, `$externalURL`) and the function set.
+//! Go templates as the server expands them in alert labels and annotations (and console-style
+//! HTML): the data model (`$labels`, `$value`, `$externalLabels`, `$externalURL`) and
+//! upstream's function set, with `missingkey=zero` and errors worded as upstream.
+//!
+//! Functions that do not depend on the evaluation are built once per process; each expansion
+//! adds `query`, `now`, `externalURL` and `pathPrefix` for its own time and server.
 
-use std::sync::Arc;
+mod humanize;
+mod links;
+mod query;
+mod time;
+
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use pm_common::model::Labels;
-use pm_gotmpl::{Template, Value};
+use pm_common::template::{TitleRest, register_shared, register_title};
+use pm_gotmpl::{FuncError, FuncMap, Map, MissingKey, Template, Value, arg_str};
+
+pub use self::time::{GoDuration, GoTime};
 
 /// One element of a `query` result as templates see it (`.Labels`, `.Value`).
 #[derive(Debug, Clone, PartialEq)]
@@ -32,17 +44,24 @@ pub struct AlertData<'a> {
     pub value: f64,
 }
 
-/// Why a template did not expand; the rule manager shows it in the label or annotation.
+/// Why a template did not expand, worded as upstream's expander words it.
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
-    #[error("{0}")]
-    Parse(#[from] pm_gotmpl::ParseError),
-    #[error("{0}")]
-    Exec(#[from] pm_gotmpl::ExecError),
+    #[error("error parsing template {name}: {source}")]
+    Parse {
+        name: String,
+        source: pm_gotmpl::ParseError,
+    },
+    #[error("error executing template {name}: {source}")]
+    Exec {
+        name: String,
+        source: pm_gotmpl::ExecError,
+    },
 }
 
-/// Declares the variables rule templates use, as upstream prepends them.
-const ALERT_DEFS: &str = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}";
+/// Declares the variables alert templates use; upstream prepends it to every alert label and
+/// annotation, both when validating rule files and when expanding.
+pub const ALERT_DEFS: &str = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}";
 
 /// Expands one alert label or annotation at `timestamp_ms` (the evaluation time, for `query`).
 /// A failure comes back as the text upstream puts in its place, so evaluation goes on.
@@ -64,68 +83,120 @@ pub fn expand_alert(
         .unwrap_or_else(|e| format!("<error expanding template: {e}>"))
 }
 
-/// Expands `text` as a template named `name` over `data`.
+/// Expands `text` as a template named `name` over `data`, in text mode.
 pub fn expand(
     name: &str,
     text: &str,
     data: &Value,
-    _timestamp_ms: i64,
-    _env: &Env,
+    timestamp_ms: i64,
+    env: &Env,
 ) -> Result<String, TemplateError> {
     let mut template = Template::new(name);
-    template.parse(text)?;
-    Ok(template.execute(name, data)?)
+    *template.funcs_mut() = function_map(env, timestamp_ms);
+    template.missing_key(MissingKey::Zero);
+    run(&mut template, name, text, data)
 }
 
+/// Expands `text` with HTML escaping by context (upstream's `ExpandHTML`, for console-style
+/// pages), with the extra `tmpl NAME DATA` function that inlines a defined template as HTML.
+pub fn expand_html(
+    name: &str,
+    text: &str,
+    data: &Value,
+    timestamp_ms: i64,
+    env: &Env,
+) -> Result<String, TemplateError> {
+    // `tmpl` needs the finished set it belongs to; it holds a weak reference so the set
+    // and its function do not keep each other alive.
+    let slot: Arc<OnceLock<Template>> = Arc::new(OnceLock::new());
+    let weak = Arc::downgrade(&slot);
+    let mut template = Template::new_html(name);
+    *template.funcs_mut() = function_map(env, timestamp_ms);
+    template.missing_key(MissingKey::Zero);
+    template.func("tmpl", move |args| {
+        FuncError::check_arity(args, 2)?;
+        let inner = arg_str(args, 0)?;
+        let set = weak.upgrade().ok_or("template set no longer exists")?;
+        let set = set.get().ok_or("template set is not parsed yet")?;
+        let out = set.execute(inner, &args[1]).map_err(|e| e.to_string())?;
+        Ok(Value::html(out))
+    });
+    template
+        .parse(text)
+        .map_err(|source| TemplateError::Parse {
+            name: name.to_owned(),
+            source,
+        })?;
+    let set = slot.get_or_init(|| template);
+    set.execute(name, data)
+        .map_err(|source| TemplateError::Exec {
+            name: name.to_owned(),
+            source,
+        })
+}
+
+fn run(
+    template: &mut Template,
+    name: &str,
+    text: &str,
+    data: &Value,
+) -> Result<String, TemplateError> {
+    template
+        .parse(text)
+        .map_err(|source| TemplateError::Parse {
+            name: name.to_owned(),
+            source,
+        })?;
+    template
+        .execute(name, data)
+        .map_err(|source| TemplateError::Exec {
+            name: name.to_owned(),
+            source,
+        })
+}
+
+/// Go's builtins and every upstream function that does not depend on the evaluation.
+static STATIC_FUNCS: LazyLock<FuncMap> = LazyLock::new(|| {
+    let mut map = FuncMap::default();
+    register_shared(&mut map);
+    register_title(&mut map, TitleRest::Keep);
+    humanize::register_static(&mut map);
+    links::register_static(&mut map);
+    query::register_static(&mut map);
+    map
+});
+
+/// The full function map for one expansion at `timestamp_ms`.
+pub fn function_map(env: &Env, timestamp_ms: i64) -> FuncMap {
+    let mut map = STATIC_FUNCS.clone();
+    query::register_query(&mut map, env.query.clone(), timestamp_ms);
+    humanize::register_now(&mut map, timestamp_ms);
+    links::register_external_url(&mut map, &env.external_url);
+    map
+}
+
+/// Whether templates may call `name`: a Go builtin or one of upstream's functions. Rule
+/// files are checked against this when they load.
+pub fn is_function(name: &str) -> bool {
+    static ALL: LazyLock<FuncMap> = LazyLock::new(|| {
+        function_map(
+            &Env {
+                external_url: String::new(),
+                query: None,
+            },
+            0,
+        )
+    });
+    ALL.contains(name)
+}
+
+/// Labels as Go's `map[string]string`: a missing name reads as `""`.
 fn labels_value(labels: &Labels) -> Value {
-    Value::map(
-        labels
-            .iter()
-            .map(|l| (l.name.to_owned(), Value::string(l.value))),
-    )
+    Value::from(Map::of_strings(labels.iter().map(|l| (l.name, l.value))))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod tests;
 
-    fn env() -> Env {
-        Env {
-            external_url: "http://prom.example:9090".into(),
-            query: None,
-        }
-    }
-
-    #[test]
-    fn alert_variables_expand() {
-        let labels = Labels::from_pairs([("instance", "a:1"), ("job", "j")]);
-        let external = Labels::from_pairs([("dc", "eu")]);
-        let data = AlertData {
-            labels: &labels,
-            external_labels: &external,
-            external_url: "http://prom.example:9090",
-            value: 0.5,
-        };
-        let out = expand_alert(
-            "HighLoad",
-            "{{ $labels.instance }} in {{ $externalLabels.dc }} is {{ $value }} ({{ $externalURL }})",
-            &data,
-            0,
-            &env(),
-        );
-        assert_eq!(out, "a:1 in eu is 0.5 (http://prom.example:9090)");
-    }
-
-    #[test]
-    fn errors_show_in_place() {
-        let labels = Labels::default();
-        let data = AlertData {
-            labels: &labels,
-            external_labels: &labels,
-            external_url: "",
-            value: 0.0,
-        };
-        let out = expand_alert("X", "{{ .Missing.Field.x", &data, 0, &env());
-        assert!(out.starts_with("<error expanding template: "), "{out}");
-    }
-}
+#[cfg(test)]
+mod upstream_tests;

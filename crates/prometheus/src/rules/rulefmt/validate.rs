@@ -7,43 +7,9 @@ use pm_common::model::METRIC_NAME_LABEL;
 use pm_gotmpl::Template;
 use pm_promql::parse_expr;
 
+use crate::template::{ALERT_DEFS, is_function};
+
 use super::{ParseOptions, Rule, RuleFileErrorKind, RuleGroups};
-
-/// The functions upstream's template expander offers alert labels and annotations. Templates are
-/// only parsed here, which needs the names alone; executing them is the rule manager's business.
-const TEMPLATE_FUNCTIONS: &[&str] = &[
-    "query",
-    "first",
-    "label",
-    "value",
-    "strvalue",
-    "args",
-    "reReplaceAll",
-    "safeHtml",
-    "match",
-    "title",
-    "toUpper",
-    "toLower",
-    "graphLink",
-    "tableLink",
-    "sortByLabel",
-    "humanize",
-    "humanize1024",
-    "humanizeDuration",
-    "humanizePercentage",
-    "humanizeTimestamp",
-    "toTime",
-    "toDuration",
-    "parseDuration",
-    "pathPrefix",
-    "externalURL",
-    "stripPort",
-    "stripDomain",
-];
-
-/// Variables upstream defines in front of every alert template, so `$labels` and friends parse.
-const TEMPLATE_PREAMBLE: &str = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}\
-{{$externalURL := .ExternalURL}}{{$value := .Value}}";
 
 const GROUPS_FIELDS: &[&str] = &["groups"];
 const GROUP_FIELDS: &[&str] = &[
@@ -210,12 +176,11 @@ fn validate_rule(
     }
     if let Some(alert) = &rule.alert {
         let template_name = format!("__alert_{alert}");
-        let known = |f: &str| TEMPLATE_FUNCTIONS.contains(&f);
         let fields = (rule.labels.iter().map(|kv| ("label", kv)))
             .chain(rule.annotations.iter().map(|kv| ("annotation", kv)));
         for (kind, (key, text)) in fields {
-            let body = format!("{TEMPLATE_PREAMBLE}{text}");
-            if let Err(err) = Template::check_syntax(&template_name, &body, &known) {
+            let body = format!("{ALERT_DEFS}{text}");
+            if let Err(err) = Template::check_syntax(&template_name, &body, &is_function) {
                 let mut quoted = String::new();
                 pm_common::model::write_go_quoted(&mut quoted, key).expect("writing to a String");
                 at(None, None, format!("{kind} {quoted}: {err}"));
