@@ -15,6 +15,7 @@
 
 pub mod config;
 pub mod expfmt;
+pub mod glob;
 pub mod log;
 pub mod metrics;
 pub mod model;

@@ -14,7 +14,6 @@ mod config;
 pub mod consul;
 pub mod dns;
 pub mod file;
-mod glob;
 pub mod http;
 mod manager;
 mod metrics;

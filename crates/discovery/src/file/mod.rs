@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use self::config::FileSdConfig;
 use crate::provider::{Context, Updates};
-use crate::{TargetGroup, glob, wire};
+use crate::{TargetGroup, wire};
 
 /// The label naming the file a group was read from.
 pub const FILEPATH_LABEL: &str = "__meta_filepath";
@@ -92,7 +92,10 @@ impl Discovery {
         let start = Instant::now();
         let mut counts = HashMap::new();
         let mut groups = Vec::new();
-        for path in self.patterns.iter().flat_map(|p| glob::files(p)) {
+        for path in self.patterns.iter().flat_map(|p| {
+            // The config loader refuses malformed patterns; one that slips by finds nothing.
+            pm_common::glob::glob(p).unwrap_or_default()
+        }) {
             match self.read_file(&path) {
                 Ok(read) => {
                     counts.insert(path, read.len());

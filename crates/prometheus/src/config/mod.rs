@@ -20,7 +20,6 @@ mod alerting;
 mod auth;
 mod binary;
 pub mod discovery;
-mod glob;
 mod global;
 mod inline;
 mod relabel_rules;
@@ -359,11 +358,12 @@ impl Config {
             .map(|job| (job.settings.job_name.clone(), "main config file".to_owned()))
             .collect();
         for pattern in &self.scrape_config_files {
-            let files = glob::glob(pattern).map_err(|reason| ConfigError::ScrapeConfigGlob {
-                pattern: pattern.clone(),
-                reason,
-            })?;
-            for file in files {
+            let files =
+                pm_common::glob::glob(pattern).map_err(|e| ConfigError::ScrapeConfigGlob {
+                    pattern: pattern.clone(),
+                    reason: e.to_string(),
+                })?;
+            for file in files.into_iter().map(PathBuf::from) {
                 let absolute = std::path::absolute(&file).unwrap_or_else(|_| file.clone());
                 let fail = |reason: String| ConfigError::ScrapeConfigFile {
                     path: absolute.clone(),
