@@ -213,3 +213,6 @@ fn summary_observer(mapping: Option<&pm_mapper::MetricMapping>, defaults: &Defau
         .unwrap_or(&defaults.summary_options.quantiles);
     Observer::Summary(Arc::new(SummaryConfig::new(quantiles)))
 }
+
+#[cfg(test)]
+mod tests;
