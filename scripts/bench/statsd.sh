@@ -36,11 +36,18 @@ for i in range(n):
         s.sendall("".join(batch).encode()); batch = []
 s.sendall("".join(batch).encode()); s.close()
 PY
+  # Ingest is done when the exporter's CPU time stops moving; RSS is read before any scrape,
+  # since a scrape of N series allocates its own (transient) exposition.
+  local prev=-1 cur
   for _ in $(seq 600); do
-    [ "$(metric $http 'statsd_exporter_events_total{type="counter"}')" = "$N" ] && break; sleep 0.1
+    cur=$(awk '{print $14+$15}' "/proc/$pid/stat")
+    [ "$cur" = "$prev" ] && break
+    prev=$cur; sleep 0.5
   done
   local after; after=$(rss_kib $pid)
-  echo "rss_per_metric_bytes $(( (after - base) * 1024 / N )) (base ${base} KiB, after ${after} KiB)"
+  local seen; seen=$(metric $http 'statsd_exporter_events_total{type="counter"}')
+  local scraped; scraped=$(rss_kib $pid)
+  echo "rss_per_metric_bytes $(( (after - base) * 1024 / N )) (base ${base} KiB, after ingest ${after} KiB, events ${seen}; after one scrape ${scraped} KiB)"
 
   local before_lines; before_lines=$(metric $http statsd_exporter_lines_total)
   python3 - "$statsd" "$SECONDS_UDP" <<'PY'

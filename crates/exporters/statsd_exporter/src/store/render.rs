@@ -67,15 +67,7 @@ fn render_family(name: &str, family: &Family) -> dto::MetricFamily {
             m
         })
         .collect();
-    metric.sort_by(|a, b| {
-        let pairs = |m: &dto::Metric| {
-            m.label
-                .iter()
-                .map(|l| (l.name.clone(), l.value.clone()))
-                .collect::<Vec<_>>()
-        };
-        pairs(a).cmp(&pairs(b))
-    });
+    metric.sort_by(|a, b| label_pairs(a).cmp(label_pairs(b)));
     dto::MetricFamily {
         name: Some(name.to_owned()),
         help: Some(family.help.to_string()),
@@ -83,6 +75,13 @@ fn render_family(name: &str, family: &Family) -> dto::MetricFamily {
         metric,
         unit: None,
     }
+}
+
+/// A metric's label pairs, for ordering without copying them.
+fn label_pairs(m: &dto::Metric) -> impl Iterator<Item = (Option<&str>, Option<&str>)> {
+    m.label
+        .iter()
+        .map(|l| (l.name.as_deref(), l.value.as_deref()))
 }
 
 fn unpack(key: &[u8]) -> Vec<dto::LabelPair> {
