@@ -9,6 +9,8 @@ BIN=${1:-${CARGO_TARGET_DIR:-target}/release/statsd_exporter}
 N=${N:-100000}
 SECONDS_UDP=${SECONDS_UDP:-5}
 RUNS=${RUNS:-3}
+# SHAPE=names: N metric names with one tag each; SHAPE=labels: one name, N values of a tag.
+SHAPE=${SHAPE:-names}
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -25,13 +27,13 @@ run_once() {
   curl -s "http://127.0.0.1:$http/metrics" >/dev/null   # warm the HTTP path before the baseline
   local base; base=$(rss_kib $pid)
 
-  python3 - "$statsd" "$N" <<'PY'
+  python3 - "$statsd" "$N" "$SHAPE" <<'PY'
 import socket, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
+port, n, shape = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 s = socket.create_connection(("127.0.0.1", port))
 batch = []
 for i in range(n):
-    batch.append(f"bench.app.metric_{i}:1|c|#env:prod\n")
+    batch.append(f"bench.app.metric_{i}:1|c|#env:prod\n" if shape == "names" else f"bench.app.requests:1|c|#env:prod,id:{i}\n")
     if len(batch) == 1000:
         s.sendall("".join(batch).encode()); batch = []
 s.sendall("".join(batch).encode()); s.close()
