@@ -18,7 +18,7 @@ mod pool;
 mod proto;
 mod scrape_loop;
 mod scraper;
-mod summary;
+pub(crate) mod summary;
 mod target;
 
 use pm_common::expfmt::negotiate::ContentTypeError;

@@ -1,6 +1,7 @@
 //! The HTTP API v1 (`/api/v1/*`), with upstream's paths, parameters, JSON and error codes.
 //! Handlers read the storage through [`Queryable`] so tests can drive them over any storage.
 
+pub mod alertmanagers;
 mod exemplars;
 pub mod json;
 pub mod params;
@@ -20,6 +21,7 @@ use pm_promql::engine::Engine;
 use pm_storage::{ExemplarQueryable, Queryable};
 use tokio::sync::Semaphore;
 
+use alertmanagers::AlertmanagersSource;
 use response::{ApiError, ErrorType};
 use status::ServerStatus;
 use targets::TargetsSource;
@@ -53,6 +55,7 @@ pub struct ApiState {
     pub query_gate: Arc<Semaphore>,
     pub status: Arc<ServerStatus>,
     pub targets: Option<Arc<dyn TargetsSource>>,
+    pub alertmanagers: Option<Arc<dyn AlertmanagersSource>>,
 }
 
 impl ApiState {
@@ -87,6 +90,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/targets", get(targets::targets))
         .route("/targets/metadata", get(targets::targets_metadata))
         .route("/metadata", get(targets::metadata))
+        .route("/alertmanagers", get(alertmanagers::alertmanagers))
         .route("/status/config", get(status::config))
         .route("/status/flags", get(status::flags))
         .route("/status/runtimeinfo", get(status::runtime_info))
