@@ -234,6 +234,12 @@ impl Notifier {
         out
     }
 
+    /// Applies a discovery snapshot at once, as the task of [`Notifier::run`] does.
+    #[cfg(test)]
+    pub(crate) fn reload(&self, targets: &TargetSets) {
+        self.inner.reload(targets);
+    }
+
     /// Alerts waiting to be sent.
     pub fn queue_len(&self) -> usize {
         self.inner.queue_len()
