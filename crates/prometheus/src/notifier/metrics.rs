@@ -1,16 +1,14 @@
 //! The notifier's own metrics, with upstream's names and help texts.
 
-use std::sync::Arc;
-
-use pm_common::metrics::{Counter, CounterVec, Gauge, MetricsError, Opts, Registry};
-
-use crate::scrape::summary::SummaryVec;
+use pm_common::metrics::{
+    Counter, CounterVec, Gauge, MetricsError, Opts, Registry, SummaryVec, objective,
+};
 
 /// The `alertmanager` label of the per-Alertmanager metrics: the URL alerts are posted to.
 const AM_LABEL: &str = "alertmanager";
 
 pub(crate) struct NotifierMetrics {
-    pub latency: Arc<SummaryVec>,
+    pub latency: SummaryVec,
     pub errors: CounterVec,
     pub sent: CounterVec,
     pub dropped: Counter,
@@ -25,12 +23,18 @@ impl NotifierMetrics {
         let per_am =
             |name: &str, help: &str| registry.counter_vec(Opts::new(name, help), &[AM_LABEL]);
         Ok(NotifierMetrics {
-            latency: SummaryVec::register(
-                registry,
-                "prometheus_notifications_latency_seconds",
-                "Latency quantiles for sending alert notifications.",
-                AM_LABEL,
-            ),
+            latency: registry.summary_vec(
+                Opts::new(
+                    "prometheus_notifications_latency_seconds",
+                    "Latency quantiles for sending alert notifications.",
+                ),
+                &[
+                    objective(0.5, 0.05),
+                    objective(0.9, 0.01),
+                    objective(0.99, 0.001),
+                ],
+                &[AM_LABEL],
+            )?,
             errors: per_am(
                 "prometheus_notifications_errors_total",
                 "Total number of sent alerts affected by errors.",
@@ -66,7 +70,7 @@ impl NotifierMetrics {
 
     /// Forgets an Alertmanager that is no longer discovered.
     pub fn remove_alertmanager(&self, url: &str) {
-        self.latency.remove(url);
+        let _ = self.latency.remove_label_values(&[url]);
         let _ = self.sent.remove_label_values(&[url]);
         let _ = self.errors.remove_label_values(&[url]);
     }

@@ -87,7 +87,9 @@ pub(crate) async fn send_all(inner: &Inner, alerts: &[Alert]) -> bool {
                     tracing::error!(alertmanager = %url, count, %err, "Error sending alerts");
                     m.errors.with_label_values(&[&url]).inc_by(count as f64);
                 }
-                m.latency.observe(&url, begin.elapsed().as_secs_f64());
+                m.latency
+                    .with_label_values(&[&url])
+                    .observe(begin.elapsed().as_secs_f64());
                 m.sent.with_label_values(&[&url]).inc_by(count as f64);
                 (index, result.is_ok())
             });
