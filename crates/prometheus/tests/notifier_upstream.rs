@@ -4,7 +4,7 @@
 mod notifier_support;
 
 use std::net::SocketAddr;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -30,7 +30,9 @@ async fn start_alertmanager(dir: &std::path::Path) -> Daemon {
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.path={}", dir.join("data").display()))
             .arg(format!("--web.listen-address={addr}"))
-            .arg("--cluster.listen-address="),
+            .arg("--cluster.listen-address=")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
         addr,
         Duration::from_secs(30),
     );
