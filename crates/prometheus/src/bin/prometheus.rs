@@ -1,5 +1,5 @@
 use clap::Parser as _;
-use pm_prometheus::daemon::{Flags, plugins, run};
+use pm_prometheus::daemon::{Flags, notifier_plugins, plugins, run};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -8,7 +8,15 @@ async fn main() -> std::process::ExitCode {
         eprintln!("prometheus: {e}");
         return std::process::ExitCode::FAILURE;
     }
-    match run(flags, plugins()).await {
+    // The sink is where the rule manager will send its alerts.
+    let (notify, _alerts) = match notifier_plugins(&flags) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("prometheus: registering notifier metrics: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match run(flags, plugins().and(notify)).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(err = %e, "prometheus failed");

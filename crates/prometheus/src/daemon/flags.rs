@@ -150,6 +150,35 @@ pub struct Flags {
     #[arg(long = "query.max-samples", default_value_t = 50_000_000)]
     pub query_max_samples: usize,
 
+    /// The capacity of the queue for pending Alertmanager notifications.
+    #[arg(
+        long = "alertmanager.notification-queue-capacity",
+        default_value_t = 10_000
+    )]
+    pub notification_queue_capacity: usize,
+
+    /// The maximum number of notifications per batch to send to the Alertmanager.
+    #[arg(long = "alertmanager.notification-batch-size", default_value_t = 256)]
+    pub notification_batch_size: usize,
+
+    /// Send any outstanding Alertmanager notifications when shutting down. If false, any
+    /// outstanding Alertmanager notifications will be dropped when shutting down.
+    #[arg(
+        long = "alertmanager.drain-notification-queue-on-shutdown",
+        default_value_t = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        overrides_with = "no_drain_notification_queue",
+        action = clap::ArgAction::Set
+    )]
+    pub drain_notification_queue: bool,
+
+    #[arg(
+        long = "no-alertmanager.drain-notification-queue-on-shutdown",
+        hide = true
+    )]
+    no_drain_notification_queue: bool,
+
     /// Comma separated feature names to enable. Valid options: exemplar-storage,
     /// promql-experimental-functions, promql-delayed-name-removal, type-and-unit-labels, and
     /// the other names upstream accepts (ignored here unless documented in docs/prometheus.md).
@@ -268,6 +297,20 @@ impl Flags {
         }
     }
 
+    /// Alerts per request to an Alertmanager; 0 means upstream's default, 256.
+    pub fn notification_batch_size(&self) -> usize {
+        if self.notification_batch_size == 0 {
+            256
+        } else {
+            self.notification_batch_size
+        }
+    }
+
+    /// Whether queued notifications are sent (not dropped) at shutdown.
+    pub fn drain_notifications(&self) -> bool {
+        self.drain_notification_queue && !self.no_drain_notification_queue
+    }
+
     /// The path of `--web.external-url` (`""` when absent or `/`).
     pub fn external_path_prefix(&self) -> String {
         let path = url::Url::parse(&self.external_url)
@@ -291,6 +334,18 @@ impl Flags {
     pub fn values(&self) -> Vec<(&'static str, String)> {
         let d = |d: Duration| GoDuration::from(d).to_string();
         vec![
+            (
+                "alertmanager.drain-notification-queue-on-shutdown",
+                self.drain_notifications().to_string(),
+            ),
+            (
+                "alertmanager.notification-batch-size",
+                self.notification_batch_size.to_string(),
+            ),
+            (
+                "alertmanager.notification-queue-capacity",
+                self.notification_queue_capacity.to_string(),
+            ),
             ("config.file", self.config_path.display().to_string()),
             ("enable-feature", self.enable_feature.join(",")),
             (
@@ -389,6 +444,29 @@ mod tests {
             pm_tsdb::wal::Compression::Snappy
         ));
         assert_eq!(f.route_prefix(), "");
+        assert_eq!(f.notification_queue_capacity, 10_000);
+        assert_eq!(f.notification_batch_size, 256);
+        assert!(f.drain_notifications());
+    }
+
+    #[test]
+    fn notification_flags() {
+        let f = Flags::parse_from([
+            "prometheus",
+            "--alertmanager.notification-queue-capacity=5",
+            "--alertmanager.notification-batch-size=2",
+            "--no-alertmanager.drain-notification-queue-on-shutdown",
+        ]);
+        assert_eq!(f.notification_queue_capacity, 5);
+        assert_eq!(f.notification_batch_size, 2);
+        assert!(!f.drain_notifications());
+        let f = Flags::parse_from([
+            "prometheus",
+            "--alertmanager.drain-notification-queue-on-shutdown=false",
+        ]);
+        assert!(!f.drain_notifications());
+        let f = Flags::parse_from(["prometheus", "--alertmanager.notification-batch-size=0"]);
+        assert_eq!(f.notification_batch_size(), 256);
     }
 
     #[test]

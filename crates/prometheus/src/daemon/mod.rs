@@ -8,6 +8,7 @@
 //! metadata APIs, and callbacks given the opened database.
 
 pub mod flags;
+mod notifier;
 mod scraping;
 
 use std::future::Future;
@@ -26,6 +27,7 @@ use pm_tsdb::head::WalReplayProgress;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::config::{self, Config, ConfigError};
+use crate::web::api::v1::alertmanagers::AlertmanagersSource;
 use crate::web::api::v1::status::{ServerStatus, retention_string};
 use crate::web::api::v1::targets::TargetsSource;
 use crate::web::api::v1::tsdb::TsdbState;
@@ -34,6 +36,7 @@ use crate::web::federate::FederationState;
 use crate::web::metrics::ServerMetrics;
 use crate::web::{ReloadRequest, WebOptions};
 pub use flags::Flags;
+pub use notifier::plugins as notifier_plugins;
 pub use scraping::plugins;
 
 /// Applies a newly loaded config to one subsystem; an `Err` fails the reload (the other
@@ -66,16 +69,19 @@ pub struct Plugins {
     /// Named for the logs, called in order on the initial load and every reload.
     pub reloaders: Vec<(&'static str, Reloader)>,
     pub targets: Option<Arc<dyn TargetsSource>>,
+    /// Backs `/api/v1/alertmanagers`.
+    pub alertmanagers: Option<Arc<dyn AlertmanagersSource>>,
     pub on_storage: Vec<OnStorage>,
     pub on_stop: Vec<OnStop>,
 }
 
 impl Plugins {
     /// Both sets of subsystems; `self`'s reloaders and hooks run first. At most one of the
-    /// two may back the targets API.
+    /// two may back the targets API, and at most one the Alertmanagers API.
     pub fn and(mut self, other: Plugins) -> Plugins {
         self.reloaders.extend(other.reloaders);
         self.targets = self.targets.or(other.targets);
+        self.alertmanagers = self.alertmanagers.or(other.alertmanagers);
         self.on_storage.extend(other.on_storage);
         self.on_stop.extend(other.on_stop);
         self
@@ -172,6 +178,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
                 enable_admin: flags.enable_admin_api,
                 replay: replay.clone(),
             },
+            alertmanagers: plugins.alertmanagers.clone(),
         }),
         federation: Arc::new(FederationState {
             storage: storage.clone(),

@@ -55,6 +55,7 @@ fn fixture(prefix: &str, lifecycle: bool) -> Fixture {
                 enable_admin: false,
                 replay: Arc::default(),
             },
+            alertmanagers: None,
         }),
         federation: Arc::new(FederationState {
             storage: storage.clone(),

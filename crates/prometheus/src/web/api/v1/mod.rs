@@ -1,6 +1,7 @@
 //! The HTTP API v1 (`/api/v1/*`), with upstream's paths, parameters, JSON and error codes.
 //! Handlers read the storage through [`Queryable`] so tests can drive them over any storage.
 
+pub mod alertmanagers;
 mod exemplars;
 pub mod json;
 pub mod params;
@@ -24,6 +25,7 @@ use pm_storage::{ExemplarQueryable, Queryable};
 use pm_tsdb::Db;
 use tokio::sync::Semaphore;
 
+use alertmanagers::AlertmanagersSource;
 use response::{ApiError, ErrorType};
 use status::ServerStatus;
 use targets::TargetsSource;
@@ -79,6 +81,7 @@ pub struct ApiState {
     pub status: Arc<ServerStatus>,
     pub targets: Option<Arc<dyn TargetsSource>>,
     pub tsdb: tsdb::TsdbState,
+    pub alertmanagers: Option<Arc<dyn AlertmanagersSource>>,
 }
 
 impl ApiState {
@@ -113,6 +116,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/targets", get(targets::targets))
         .route("/targets/metadata", get(targets::targets_metadata))
         .route("/metadata", get(targets::metadata))
+        .route("/alertmanagers", get(alertmanagers::alertmanagers))
         .route("/status/config", get(status::config))
         .route("/status/flags", get(status::flags))
         .route("/status/runtimeinfo", get(status::runtime_info))

@@ -105,6 +105,7 @@ fn app(targets: bool) -> axum::Router {
             enable_admin: false,
             replay: Arc::default(),
         },
+        alertmanagers: None,
     }))
 }
 
