@@ -59,6 +59,7 @@ fn fixture(enable_admin: bool) -> Fixture {
             enable_admin,
             replay: db.replay_progress(),
         },
+        alertmanagers: None,
     });
     let app = router(state.clone()).merge(ungated_router(state));
     Fixture {
