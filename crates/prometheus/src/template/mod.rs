@@ -7,6 +7,7 @@
 
 mod humanize;
 mod links;
+mod metrics;
 mod query;
 mod time;
 
@@ -16,6 +17,7 @@ use pm_common::model::Labels;
 use pm_common::template::{TitleRest, register_shared, register_title};
 use pm_gotmpl::{FuncError, FuncMap, Map, MissingKey, Template, Value, arg_str};
 
+pub use self::metrics::register_metrics;
 pub use self::time::{GoDuration, GoTime};
 
 /// One element of a `query` result as templates see it (`.Labels`, `.Value`).
@@ -83,7 +85,8 @@ pub fn expand_alert(
         .unwrap_or_else(|e| format!("<error expanding template: {e}>"))
 }
 
-/// Expands `text` as a template named `name` over `data`, in text mode.
+/// Expands `text` as a template named `name` over `data`, in text mode (counted in the
+/// `prometheus_template_text_*` metrics, see [`register_metrics`]).
 pub fn expand(
     name: &str,
     text: &str,
@@ -94,7 +97,9 @@ pub fn expand(
     let mut template = Template::new(name);
     *template.funcs_mut() = function_map(env, timestamp_ms);
     template.missing_key(MissingKey::Zero);
-    run(&mut template, name, text, data)
+    let result = run(&mut template, name, text, data);
+    metrics::record(result.is_err());
+    result
 }
 
 /// Expands `text` with HTML escaping by context (upstream's `ExpandHTML`, for console-style
