@@ -126,18 +126,8 @@ pub fn expand_html(
         let out = set.execute(inner, &args[1]).map_err(|e| e.to_string())?;
         Ok(Value::html(out))
     });
-    template
-        .parse(text)
-        .map_err(|source| TemplateError::Parse {
-            name: name.to_owned(),
-            source,
-        })?;
-    let set = slot.get_or_init(|| template);
-    set.execute(name, data)
-        .map_err(|source| TemplateError::Exec {
-            name: name.to_owned(),
-            source,
-        })
+    parse(&mut template, name, text)?;
+    execute(slot.get_or_init(|| template), name, data)
 }
 
 fn run(
@@ -146,12 +136,21 @@ fn run(
     text: &str,
     data: &Value,
 ) -> Result<String, TemplateError> {
+    parse(template, name, text)?;
+    execute(template, name, data)
+}
+
+fn parse(template: &mut Template, name: &str, text: &str) -> Result<(), TemplateError> {
     template
         .parse(text)
+        .map(|_| ())
         .map_err(|source| TemplateError::Parse {
             name: name.to_owned(),
             source,
-        })?;
+        })
+}
+
+fn execute(template: &Template, name: &str, data: &Value) -> Result<String, TemplateError> {
     template
         .execute(name, data)
         .map_err(|source| TemplateError::Exec {
