@@ -7,6 +7,7 @@
 
 mod humanize;
 mod links;
+mod metrics;
 mod query;
 mod time;
 
@@ -16,6 +17,7 @@ use pm_common::model::Labels;
 use pm_common::template::{TitleRest, register_shared, register_title};
 use pm_gotmpl::{FuncError, FuncMap, Map, MissingKey, Template, Value, arg_str};
 
+pub use self::metrics::register_metrics;
 pub use self::time::{GoDuration, GoTime};
 
 /// One element of a `query` result as templates see it (`.Labels`, `.Value`).
@@ -83,7 +85,8 @@ pub fn expand_alert(
         .unwrap_or_else(|e| format!("<error expanding template: {e}>"))
 }
 
-/// Expands `text` as a template named `name` over `data`, in text mode.
+/// Expands `text` as a template named `name` over `data`, in text mode (counted in the
+/// `prometheus_template_text_*` metrics, see [`register_metrics`]).
 pub fn expand(
     name: &str,
     text: &str,
@@ -94,7 +97,9 @@ pub fn expand(
     let mut template = Template::new(name);
     *template.funcs_mut() = function_map(env, timestamp_ms);
     template.missing_key(MissingKey::Zero);
-    run(&mut template, name, text, data)
+    let result = run(&mut template, name, text, data);
+    metrics::record(result.is_err());
+    result
 }
 
 /// Expands `text` with HTML escaping by context (upstream's `ExpandHTML`, for console-style
@@ -121,18 +126,8 @@ pub fn expand_html(
         let out = set.execute(inner, &args[1]).map_err(|e| e.to_string())?;
         Ok(Value::html(out))
     });
-    template
-        .parse(text)
-        .map_err(|source| TemplateError::Parse {
-            name: name.to_owned(),
-            source,
-        })?;
-    let set = slot.get_or_init(|| template);
-    set.execute(name, data)
-        .map_err(|source| TemplateError::Exec {
-            name: name.to_owned(),
-            source,
-        })
+    parse(&mut template, name, text)?;
+    execute(slot.get_or_init(|| template), name, data)
 }
 
 fn run(
@@ -141,12 +136,21 @@ fn run(
     text: &str,
     data: &Value,
 ) -> Result<String, TemplateError> {
+    parse(template, name, text)?;
+    execute(template, name, data)
+}
+
+fn parse(template: &mut Template, name: &str, text: &str) -> Result<(), TemplateError> {
     template
         .parse(text)
+        .map(|_| ())
         .map_err(|source| TemplateError::Parse {
             name: name.to_owned(),
             source,
-        })?;
+        })
+}
+
+fn execute(template: &Template, name: &str, data: &Value) -> Result<String, TemplateError> {
     template
         .execute(name, data)
         .map_err(|source| TemplateError::Exec {
