@@ -136,6 +136,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     );
 
     let metrics = ServerMetrics::new();
+    crate::template::register_metrics(&metrics.registry);
     let readiness = Readiness::default();
     let storage: StorageSlot = Arc::new(OnceLock::new());
     let status = Arc::new(ServerStatus::new(
