@@ -42,7 +42,11 @@ pub struct Flags {
         overrides_with = "no_health_summary"
     )]
     health_summary: bool,
-    #[arg(long = "no-consul.health-summary", hide = true, overrides_with = "health_summary")]
+    #[arg(
+        long = "no-consul.health-summary",
+        hide = true,
+        overrides_with = "health_summary"
+    )]
     no_health_summary: bool,
     /// Prefix from which to expose key/value pairs.
     #[arg(long = "kv.prefix", default_value = "")]
@@ -103,7 +107,11 @@ pub struct Flags {
         overrides_with = "no_agent_only"
     )]
     agent_only: bool,
-    #[arg(long = "no-consul.agent-only", hide = true, overrides_with = "agent_only")]
+    #[arg(
+        long = "no-consul.agent-only",
+        hide = true,
+        overrides_with = "agent_only"
+    )]
     no_agent_only: bool,
     /// Allows any Consul server (non-leader) to service a read.
     #[arg(
@@ -116,7 +124,11 @@ pub struct Flags {
         overrides_with = "no_allow_stale"
     )]
     allow_stale: bool,
-    #[arg(long = "no-consul.allow_stale", hide = true, overrides_with = "allow_stale")]
+    #[arg(
+        long = "no-consul.allow_stale",
+        hide = true,
+        overrides_with = "allow_stale"
+    )]
     no_allow_stale: bool,
     /// Forces the read to be fully consistent.
     #[arg(

@@ -357,10 +357,7 @@ impl Client {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        let mut request = self
-            .http
-            .request(Method::GET, url)
-            .timeout(self.timeout);
+        let mut request = self.http.request(Method::GET, url).timeout(self.timeout);
         if let Some(token) = &self.token {
             request = request.header(TOKEN_HEADER, token);
         }
@@ -440,7 +437,9 @@ mod tests {
             "http://consul:8500/"
         );
         assert_eq!(
-            server_url("https://consul.example/ui?x=1").unwrap().as_str(),
+            server_url("https://consul.example/ui?x=1")
+                .unwrap()
+                .as_str(),
             "https://consul.example/"
         );
         assert!(matches!(

@@ -79,8 +79,8 @@ fn logged(what: &str, result: Result<(), ApiError>) -> bool {
 
 impl Exporter {
     pub fn new(client: Client, options: Options) -> Self {
-        let limit = (options.request_limit > 0)
-            .then(|| Arc::new(Semaphore::new(options.request_limit)));
+        let limit =
+            (options.request_limit > 0).then(|| Arc::new(Semaphore::new(options.request_limit)));
         Exporter {
             client,
             options: Arc::new(options),
@@ -217,17 +217,24 @@ impl Exporter {
         if self.options.kv_prefix.is_empty() {
             return true;
         }
-        let result = self.client.kv_list(&self.options.kv_prefix).await.map(|pairs| {
-            for pair in pairs.iter().filter(|p| self.options.kv_filter.is_match(&p.key)) {
-                let value = pair.value();
-                let parsed = std::str::from_utf8(&value)
-                    .ok()
-                    .and_then(|text| parse_go_float(text).ok());
-                if let Some(v) = parsed {
-                    sink.push(metrics::CATALOG_KV, &[("key", &pair.key)], v);
+        let result = self
+            .client
+            .kv_list(&self.options.kv_prefix)
+            .await
+            .map(|pairs| {
+                for pair in pairs
+                    .iter()
+                    .filter(|p| self.options.kv_filter.is_match(&p.key))
+                {
+                    let value = pair.value();
+                    let parsed = std::str::from_utf8(&value)
+                        .ok()
+                        .and_then(|text| parse_go_float(text).ok());
+                    if let Some(v) = parsed {
+                        sink.push(metrics::CATALOG_KV, &[("key", &pair.key)], v);
+                    }
                 }
-            }
-        });
+            });
         logged("Error fetching key/values", result)
     }
 

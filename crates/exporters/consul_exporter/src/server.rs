@@ -69,8 +69,7 @@ fn unanchored(flag: &'static str, pattern: &str) -> Result<regex::Regex, ConfigE
         pattern: pattern.to_owned(),
         reason,
     };
-    let translated =
-        pm_common::model::to_rust_syntax(pattern).map_err(|e| error(e.to_string()))?;
+    let translated = pm_common::model::to_rust_syntax(pattern).map_err(|e| error(e.to_string()))?;
     regex::RegexBuilder::new(&translated)
         .octal(true)
         .build()
