@@ -2,6 +2,7 @@
 //! answers it uses (Consul's field names, PascalCase).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -10,6 +11,7 @@ use pm_common::config::http::{HttpClient, HttpClientConfig, TlsConfig};
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
+use tokio::sync::OnceCell;
 
 use crate::error::{ApiError, ConfigError};
 
@@ -49,6 +51,8 @@ pub struct Client {
     timeout: Duration,
     query: QueryOptions,
     token: Option<String>,
+    /// The agent's node name, read once (it cannot change while the agent runs).
+    node_name: Arc<OnceCell<String>>,
 }
 
 /// One member of the LAN or WAN gossip pool (`/v1/agent/members`).
@@ -107,8 +111,9 @@ pub struct Service {
     pub meta: Option<BTreeMap<String, String>>,
 }
 
+/// The node an instance runs on.
 #[derive(Debug, Clone, Deserialize)]
-pub struct NodeName {
+pub struct Node {
     #[serde(rename = "Node", default)]
     pub node: String,
 }
@@ -117,7 +122,7 @@ pub struct NodeName {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServiceEntry {
     #[serde(rename = "Node")]
-    pub node: NodeName,
+    pub node: Node,
     #[serde(rename = "Service")]
     pub service: Service,
     #[serde(rename = "Checks", default)]
@@ -198,6 +203,7 @@ impl Client {
             timeout: opts.timeout,
             query,
             token: opts.token.clone().filter(|t| !t.is_empty()),
+            node_name: Arc::default(),
         })
     }
 
@@ -253,14 +259,20 @@ impl Client {
         Ok(names)
     }
 
-    /// `/v1/agent/self`: the agent's node name.
+    /// `/v1/agent/self`: the agent's node name, read on first use.
     pub async fn agent_node_name(&self) -> Result<String, ApiError> {
-        let info: AgentSelf = self
-            .get("/v1/agent/self", &[], Consistency::Default)
+        let name = self
+            .node_name
+            .get_or_try_init(|| async {
+                let info: AgentSelf = self
+                    .get("/v1/agent/self", &[], Consistency::Default)
+                    .await?;
+                info.config
+                    .and_then(|c| c.node_name)
+                    .ok_or(ApiError::NodeName)
+            })
             .await?;
-        info.config
-            .and_then(|c| c.node_name)
-            .ok_or(ApiError::NodeName)
+        Ok(name.clone())
     }
 
     /// `/v1/health/state/any`: every check of the cluster.

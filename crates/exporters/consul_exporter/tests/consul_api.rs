@@ -196,7 +196,8 @@ async fn agent_only_reads_the_local_agent() {
         request_limit: 1,
         ..options()
     };
-    let text = scrape(&exporter(addr, STALE, options)).await;
+    let exporter = exporter(addr, STALE, options);
+    let text = scrape(&exporter).await;
     assert_eq!(
         samples(&text),
         [
