@@ -168,6 +168,22 @@ async fn consistency_flags_become_query_parameters() {
 }
 
 #[tokio::test]
+async fn an_acl_token_goes_with_every_request() {
+    let (fake, addr) = cluster().serve().await;
+    let connect = ConnectOptions {
+        server: addr.to_string(),
+        timeout: Duration::from_secs(5),
+        token: Some("s3cr3t".into()),
+        ..ConnectOptions::default()
+    };
+    let exporter = Exporter::new(Client::new(&connect, STALE).unwrap(), options());
+    scrape(&exporter).await;
+    let tokens = fake.tokens.lock().unwrap().clone();
+    assert_eq!(tokens.len(), fake.requests().len());
+    assert!(tokens.iter().all(|t| t == "s3cr3t"), "{tokens:?}");
+}
+
+#[tokio::test]
 async fn without_health_summary_no_read_per_service() {
     let (fake, addr) = cluster().serve().await;
     let options = Options {

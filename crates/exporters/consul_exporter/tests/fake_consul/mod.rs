@@ -22,6 +22,8 @@ pub struct FakeConsul {
     pub answers: HashMap<String, (u16, Value)>,
     /// `path?query` of every request, in arrival order.
     pub requests: Mutex<Vec<String>>,
+    /// The `X-Consul-Token` header of every request that had one.
+    pub tokens: Mutex<Vec<String>>,
     /// Never answer: the exporter's `--consul.timeout` must end each read.
     pub stall: bool,
 }
@@ -54,6 +56,10 @@ async fn answer(State(fake): State<Arc<FakeConsul>>, request: Request) -> Respon
         None => path.clone(),
     };
     fake.requests.lock().unwrap().push(logged);
+    if let Some(token) = request.headers().get("x-consul-token") {
+        let token = token.to_str().unwrap_or_default().to_owned();
+        fake.tokens.lock().unwrap().push(token);
+    }
     if fake.stall {
         std::future::pending::<()>().await;
     }
