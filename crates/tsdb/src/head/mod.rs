@@ -17,6 +17,8 @@ mod replay;
 mod series;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_histograms;
 
 use std::collections::BTreeMap;
 use std::path::Path;

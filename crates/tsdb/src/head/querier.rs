@@ -3,13 +3,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use pm_common::model::{Exemplar, Matcher};
+use pm_common::model::{Exemplar, FloatHistogram, Histogram, Matcher};
 use pm_storage::{
     BoxSeriesSet, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkQuerier, ChunkQueryable,
     ChunkSeries, ChunkSeriesSet, ChunkedSeries, EmptySeriesSet, ExemplarQuerier,
     ExemplarQueryResult, ExemplarQueryable, LabelHints, LabelQuerier, ListSeries, Querier,
-    Queryable, Result, SelectHints, Series, SeriesSample, StorageError, ValueType, VecSeriesSet,
-    Warnings,
+    Queryable, Result, SampleIterator, SelectHints, Series, SeriesSample, StorageError, ValueType,
+    VecSeriesSet, Warnings,
 };
 
 use super::delete::apply_tombstones;
@@ -329,15 +329,34 @@ impl Querier for HeadQuerier {
             let labels = s.labels.clone();
             let mut it = ChunkedSeries::new(Box::new(s)).iter();
             let mut vt = it.seek(q.mint);
-            while vt == ValueType::Float && it.at_t() <= q.maxt {
-                let (t, v) = it.at();
-                samples.push(SeriesSample::float(t, v));
+            while vt.is_some() && it.at_t() <= q.maxt {
+                samples.push(current_sample(it.as_ref(), vt));
                 vt = it.next();
             }
             (!samples.is_empty())
                 .then(|| Box::new(ListSeries::new(labels, samples)) as pm_storage::BoxSeries)
         });
         Box::new(VecSeriesSet::new(series.collect::<Vec<_>>()))
+    }
+}
+
+/// The sample an iterator stands on, of type `vt`.
+fn current_sample(it: &dyn SampleIterator, vt: ValueType) -> SeriesSample {
+    match vt {
+        ValueType::Histogram => {
+            let mut h = Histogram::default();
+            let t = it.at_histogram(&mut h);
+            SeriesSample::histogram(t, h)
+        }
+        ValueType::FloatHistogram => {
+            let mut h = FloatHistogram::default();
+            let t = it.at_float_histogram(&mut h);
+            SeriesSample::float_histogram(t, h)
+        }
+        _ => {
+            let (t, v) = it.at();
+            SeriesSample::float(t, v)
+        }
     }
 }
 
