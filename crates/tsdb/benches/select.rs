@@ -51,7 +51,10 @@ fn select(c: &mut Criterion) {
             )],
         ),
         // 11 %: a prefix regex over 1,000 label values.
-        ("prefix_regex", vec![m(MatchType::Regexp, "instance", "host-1.*")]),
+        (
+            "prefix_regex",
+            vec![m(MatchType::Regexp, "instance", "host-1.*")],
+        ),
         // Every series: a negative matcher on a label all of them have.
         ("not_empty", vec![m(MatchType::NotEqual, "job", "")]),
     ];
