@@ -26,11 +26,13 @@ pub(crate) struct ClosedChunk {
     pub(crate) bytes: Arc<[u8]>,
 }
 
-/// The chunk samples are appended to, in the encoding of the series' newest sample.
+/// The chunk samples are appended to, in the encoding of the series' newest sample. Histogram
+/// chunks (encoder state plus the last histogram) are boxed so float series, the vast
+/// majority, do not pay for their size.
 pub(crate) enum OpenData {
     Xor(XorChunk),
-    Histogram(OpenHistogramChunk<Histogram>),
-    FloatHistogram(OpenHistogramChunk<FloatHistogram>),
+    Histogram(Box<OpenHistogramChunk<Histogram>>),
+    FloatHistogram(Box<OpenHistogramChunk<FloatHistogram>>),
 }
 
 pub(crate) struct OpenChunk {
@@ -410,24 +412,24 @@ pub(crate) trait HeadHistogram: ChunkHistogram {
 impl HeadHistogram for Histogram {
     fn open_mut(data: &mut OpenData) -> Option<&mut OpenHistogramChunk<Self>> {
         match data {
-            OpenData::Histogram(c) => Some(c),
+            OpenData::Histogram(c) => Some(&mut **c),
             _ => None,
         }
     }
     fn wrap(chunk: OpenHistogramChunk<Self>) -> OpenData {
-        OpenData::Histogram(chunk)
+        OpenData::Histogram(Box::new(chunk))
     }
 }
 
 impl HeadHistogram for FloatHistogram {
     fn open_mut(data: &mut OpenData) -> Option<&mut OpenHistogramChunk<Self>> {
         match data {
-            OpenData::FloatHistogram(c) => Some(c),
+            OpenData::FloatHistogram(c) => Some(&mut **c),
             _ => None,
         }
     }
     fn wrap(chunk: OpenHistogramChunk<Self>) -> OpenData {
-        OpenData::FloatHistogram(chunk)
+        OpenData::FloatHistogram(Box::new(chunk))
     }
 }
 
@@ -509,6 +511,15 @@ mod tests {
         assert_eq!(d.apply(15, f(1.5), 3, true, &OPTS), Applied::OutOfOrder);
         assert_eq!(d.apply(15, f(1.5), 3, true, &OPTS), Applied::Dropped);
         assert_eq!(d.min_time(), Some(10));
+    }
+
+    #[test]
+    fn float_series_do_not_pay_for_histogram_chunks() {
+        assert!(
+            std::mem::size_of::<OpenData>() <= std::mem::size_of::<XorChunk>() + 8,
+            "{} bytes",
+            std::mem::size_of::<OpenData>()
+        );
     }
 
     #[test]
