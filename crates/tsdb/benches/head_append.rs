@@ -2,8 +2,9 @@
 //! then head memory per series and WAL replay time (measured once per run and printed, since
 //! they are sizes and one-off costs rather than per-iteration figures).
 //!
-//! `cargo bench -p pm-tsdb --bench head_append`; `PM_BENCH_SERIES` scales the memory and
-//! replay runs (default 1,000,000 and 100,000 series).
+//! `cargo bench -p pm-tsdb --bench head_append`; `PM_BENCH_SERIES` and
+//! `PM_BENCH_REPLAY_SERIES` scale the memory and replay runs (default 1,000,000 and 100,000
+//! series).
 
 use std::time::Instant;
 
@@ -69,8 +70,8 @@ fn rss_bytes() -> usize {
     pages * 4096
 }
 
-fn scale(default: usize) -> usize {
-    std::env::var("PM_BENCH_SERIES")
+fn scale(var: &str, default: usize) -> usize {
+    std::env::var(var)
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
@@ -78,7 +79,7 @@ fn scale(default: usize) -> usize {
 
 /// Resident bytes per series after one sample each (labels, index, open chunk).
 fn memory_per_series() {
-    let n = scale(1_000_000);
+    let n = scale("PM_BENCH_SERIES", 1_000_000);
     let lbls = labels(n);
     let before = rss_bytes();
     let head = Head::in_memory(HeadOptions::default());
@@ -98,7 +99,7 @@ fn memory_per_series() {
 
 /// Replay of a WAL holding `n` series with 120 samples each.
 fn wal_replay() {
-    let n = scale(100_000);
+    let n = scale("PM_BENCH_REPLAY_SERIES", 100_000);
     let dir = tempfile::tempdir().unwrap();
     {
         let (head, _) = Head::open(dir.path(), HeadOptions::default()).unwrap();

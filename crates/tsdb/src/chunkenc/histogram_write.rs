@@ -87,12 +87,12 @@ fn header_byte(hint: CounterResetHint) -> u8 {
     }
 }
 
-fn finish(w: BitWriter, n: usize, hint: CounterResetHint) -> Result<Vec<u8>, ChunkError> {
-    let n = u16::try_from(n).map_err(|_| ChunkError::Full(u16::MAX))?;
+/// The encoders keep `n` within a 2-byte count.
+fn finish(w: BitWriter, n: usize, hint: CounterResetHint) -> Vec<u8> {
     let mut bytes = w.into_bytes();
-    bytes[..2].copy_from_slice(&n.to_be_bytes());
+    bytes[..2].copy_from_slice(&(n as u16).to_be_bytes());
     bytes[2] = header_byte(hint);
-    Ok(bytes)
+    bytes
 }
 
 /// Upstream's appenders refuse anything but stale markers after a stale marker in one chunk
@@ -105,51 +105,119 @@ fn check_stale(stale: bool, after_stale: &mut bool) -> Result<(), ChunkError> {
     Ok(())
 }
 
-/// An integer histogram chunk of `samples`: one layout (stale markers aside, every sample must
-/// have the first one's schema, zero threshold, spans and custom bounds) and nothing but stale
-/// markers after a stale marker. Times are the caller's to order, as with upstream's appender.
-/// The header records the first sample's counter-reset hint.
-pub fn encode_histograms(samples: &[(i64, Histogram)]) -> Result<Vec<u8>, ChunkError> {
-    let mut w = BitWriter::from_bytes(vec![0; HEADER_LEN]);
-    let Some((_, first)) = samples.first() else {
-        return finish(w, 0, CounterResetHint::Unknown);
-    };
-    let layout = LayoutRef {
-        schema: first.schema,
-        zero_threshold: first.zero_threshold,
-        positive: &first.positive_spans,
-        negative: &first.negative_spans,
-        custom: &first.custom_values,
-    };
-    let stale_marker = Histogram {
-        sum: f64::from_bits(STALE_NAN_BITS),
-        ..Histogram::default()
-    };
-    let (mut t_prev, mut t_delta) = (0i64, 0i64);
-    let (mut cnt, mut cnt_delta, mut zcnt, mut zcnt_delta) = (0u64, 0i64, 0u64, 0i64);
-    let mut sum = 0.0;
-    let (mut leading, mut trailing) = (NO_XOR_WINDOW, 0u8);
-    let mut pos: Vec<i64> = Vec::new();
-    let mut neg: Vec<i64> = Vec::new();
-    let mut pos_delta = vec![0i64; first.positive_deltas.len()];
-    let mut neg_delta = vec![0i64; first.negative_deltas.len()];
-    let mut after_stale = false;
-    for (i, (t, h)) in samples.iter().enumerate() {
+/// Owned copy of a chunk's shared layout.
+#[derive(Clone, Debug, Default)]
+struct Layout {
+    schema: i32,
+    zero_threshold: f64,
+    positive: Vec<Span>,
+    negative: Vec<Span>,
+    custom: Vec<f64>,
+}
+
+impl Layout {
+    fn of(schema: i32, zero_threshold: f64, p: &[Span], n: &[Span], c: &[f64]) -> Self {
+        Layout {
+            schema,
+            zero_threshold,
+            positive: p.to_vec(),
+            negative: n.to_vec(),
+            custom: c.to_vec(),
+        }
+    }
+
+    fn as_ref(&self) -> LayoutRef<'_> {
+        LayoutRef {
+            schema: self.schema,
+            zero_threshold: self.zero_threshold,
+            positive: &self.positive,
+            negative: &self.negative,
+            custom: &self.custom,
+        }
+    }
+}
+
+/// An integer histogram chunk being written sample by sample, so the head can grow its open
+/// chunk without re-encoding it. Every sample must share the first one's layout (stale markers
+/// aside) and only stale markers may follow a stale marker; times are the caller's to order.
+#[derive(Clone, Debug, Default)]
+pub struct HistogramEncoder {
+    w: BitWriter,
+    n: usize,
+    layout: Layout,
+    t_prev: i64,
+    t_delta: i64,
+    cnt: u64,
+    cnt_delta: i64,
+    zcnt: u64,
+    zcnt_delta: i64,
+    sum: f64,
+    leading: u8,
+    trailing: u8,
+    pos: Vec<i64>,
+    neg: Vec<i64>,
+    pos_delta: Vec<i64>,
+    neg_delta: Vec<i64>,
+    after_stale: bool,
+}
+
+impl HistogramEncoder {
+    pub fn new() -> Self {
+        HistogramEncoder {
+            w: BitWriter::from_bytes(vec![0; HEADER_LEN]),
+            leading: NO_XOR_WINDOW,
+            ..Default::default()
+        }
+    }
+
+    pub fn num_samples(&self) -> usize {
+        self.n
+    }
+
+    /// Bytes written so far (what upstream's size-based chunk cutting measures).
+    pub fn len_bytes(&self) -> usize {
+        self.w.bytes().len()
+    }
+
+    pub fn append(&mut self, t: i64, h: &Histogram) -> Result<(), ChunkError> {
         let stale = h.sum.to_bits() == STALE_NAN_BITS;
+        let mut after_stale = self.after_stale;
         check_stale(stale, &mut after_stale)?;
+        if u16::try_from(self.n + 1).is_err() {
+            return Err(ChunkError::Full(u16::MAX));
+        }
+        let stale_marker;
         // A stale marker is stored as its sum alone, as upstream does.
-        let h = if stale { &stale_marker } else { h };
-        if i == 0 {
-            write_layout(&mut w, &layout);
-            write_varbit_int(&mut w, *t);
-            write_varbit_uint(&mut w, h.count);
-            write_varbit_uint(&mut w, h.zero_count);
+        let h = if stale {
+            stale_marker = Histogram {
+                sum: h.sum,
+                ..Histogram::default()
+            };
+            &stale_marker
+        } else {
+            h
+        };
+        let w = &mut self.w;
+        if self.n == 0 {
+            self.layout = Layout::of(
+                h.schema,
+                h.zero_threshold,
+                &h.positive_spans,
+                &h.negative_spans,
+                &h.custom_values,
+            );
+            write_layout(w, &self.layout.as_ref());
+            write_varbit_int(w, t);
+            write_varbit_uint(w, h.count);
+            write_varbit_uint(w, h.zero_count);
             w.write_bits(h.sum.to_bits(), 64);
             for &b in h.positive_deltas.iter().chain(&h.negative_deltas) {
-                write_varbit_int(&mut w, b);
+                write_varbit_int(w, b);
             }
-            pos = h.positive_deltas.clone();
-            neg = h.negative_deltas.clone();
+            self.pos = h.positive_deltas.clone();
+            self.neg = h.negative_deltas.clone();
+            self.pos_delta = vec![0; self.pos.len()];
+            self.neg_delta = vec![0; self.neg.len()];
         } else {
             let this = LayoutRef {
                 schema: h.schema,
@@ -158,79 +226,119 @@ pub fn encode_histograms(samples: &[(i64, Histogram)]) -> Result<Vec<u8>, ChunkE
                 negative: &h.negative_spans,
                 custom: &h.custom_values,
             };
-            if !stale && this != layout {
+            if !stale && this != self.layout.as_ref() {
                 return Err(ChunkError::LayoutChange);
             }
-            let td = t - t_prev;
-            let cd = (h.count as i64).wrapping_sub(cnt as i64);
-            let zd = (h.zero_count as i64).wrapping_sub(zcnt as i64);
-            let (mut c_dod, mut z_dod) = (cd.wrapping_sub(cnt_delta), zd.wrapping_sub(zcnt_delta));
+            let td = t - self.t_prev;
+            let cd = (h.count as i64).wrapping_sub(self.cnt as i64);
+            let zd = (h.zero_count as i64).wrapping_sub(self.zcnt as i64);
+            let (mut c_dod, mut z_dod) = (
+                cd.wrapping_sub(self.cnt_delta),
+                zd.wrapping_sub(self.zcnt_delta),
+            );
             if stale {
                 (c_dod, z_dod) = (0, 0);
             }
-            write_varbit_int(&mut w, td - t_delta);
-            write_varbit_int(&mut w, c_dod);
-            write_varbit_int(&mut w, z_dod);
-            write_xor(&mut w, h.sum, sum, &mut leading, &mut trailing);
+            write_varbit_int(w, td - self.t_delta);
+            write_varbit_int(w, c_dod);
+            write_varbit_int(w, z_dod);
+            write_xor(w, h.sum, self.sum, &mut self.leading, &mut self.trailing);
             for (j, &b) in h.positive_deltas.iter().enumerate() {
-                let delta = b.wrapping_sub(pos[j]);
-                write_varbit_int(&mut w, delta.wrapping_sub(pos_delta[j]));
-                pos_delta[j] = delta;
+                let delta = b.wrapping_sub(self.pos[j]);
+                write_varbit_int(w, delta.wrapping_sub(self.pos_delta[j]));
+                self.pos_delta[j] = delta;
             }
             for (j, &b) in h.negative_deltas.iter().enumerate() {
-                let delta = b.wrapping_sub(neg[j]);
-                write_varbit_int(&mut w, delta.wrapping_sub(neg_delta[j]));
-                neg_delta[j] = delta;
+                let delta = b.wrapping_sub(self.neg[j]);
+                write_varbit_int(w, delta.wrapping_sub(self.neg_delta[j]));
+                self.neg_delta[j] = delta;
             }
-            t_delta = td;
-            cnt_delta = cd;
-            zcnt_delta = zd;
-            pos[..h.positive_deltas.len()].copy_from_slice(&h.positive_deltas);
-            neg[..h.negative_deltas.len()].copy_from_slice(&h.negative_deltas);
+            self.t_delta = td;
+            self.cnt_delta = cd;
+            self.zcnt_delta = zd;
+            self.pos[..h.positive_deltas.len()].copy_from_slice(&h.positive_deltas);
+            self.neg[..h.negative_deltas.len()].copy_from_slice(&h.negative_deltas);
         }
-        t_prev = *t;
-        cnt = h.count;
-        zcnt = h.zero_count;
-        sum = h.sum;
+        self.t_prev = t;
+        self.cnt = h.count;
+        self.zcnt = h.zero_count;
+        self.sum = h.sum;
+        self.after_stale = after_stale;
+        self.n += 1;
+        Ok(())
     }
-    finish(w, samples.len(), first.counter_reset_hint)
+
+    /// The chunk's bytes with `header` as its counter-reset header.
+    pub fn bytes(&self, header: CounterResetHint) -> Vec<u8> {
+        finish(self.w.clone(), self.n, header)
+    }
 }
 
-/// A float histogram chunk of `samples`, under the same rules as [`encode_histograms`].
-pub fn encode_float_histograms(samples: &[(i64, FloatHistogram)]) -> Result<Vec<u8>, ChunkError> {
-    let mut w = BitWriter::from_bytes(vec![0; HEADER_LEN]);
-    let Some((_, first)) = samples.first() else {
-        return finish(w, 0, CounterResetHint::Unknown);
-    };
-    let layout = LayoutRef {
-        schema: first.schema,
-        zero_threshold: first.zero_threshold,
-        positive: &first.positive_spans,
-        negative: &first.negative_spans,
-        custom: &first.custom_values,
-    };
-    let stale_marker = FloatHistogram {
-        sum: f64::from_bits(STALE_NAN_BITS),
-        ..FloatHistogram::default()
-    };
-    let (mut t_prev, mut t_delta) = (0i64, 0i64);
-    // Value and XOR window per field: count, zero count, sum, then the buckets.
-    let mut fields: Vec<(f64, u8, u8)> = Vec::new();
-    let mut after_stale = false;
-    for (i, (t, h)) in samples.iter().enumerate() {
+/// A float histogram chunk being written sample by sample, under the rules of
+/// [`HistogramEncoder`].
+#[derive(Clone, Debug, Default)]
+pub struct FloatHistogramEncoder {
+    w: BitWriter,
+    n: usize,
+    layout: Layout,
+    t_prev: i64,
+    t_delta: i64,
+    /// Value and XOR window per field: count, zero count, sum, then the buckets.
+    fields: Vec<(f64, u8, u8)>,
+    after_stale: bool,
+}
+
+impl FloatHistogramEncoder {
+    pub fn new() -> Self {
+        FloatHistogramEncoder {
+            w: BitWriter::from_bytes(vec![0; HEADER_LEN]),
+            ..Default::default()
+        }
+    }
+
+    pub fn num_samples(&self) -> usize {
+        self.n
+    }
+
+    pub fn len_bytes(&self) -> usize {
+        self.w.bytes().len()
+    }
+
+    pub fn append(&mut self, t: i64, h: &FloatHistogram) -> Result<(), ChunkError> {
         let stale = h.sum.to_bits() == STALE_NAN_BITS;
+        let mut after_stale = self.after_stale;
         check_stale(stale, &mut after_stale)?;
-        let h = if stale { &stale_marker } else { h };
+        if u16::try_from(self.n + 1).is_err() {
+            return Err(ChunkError::Full(u16::MAX));
+        }
+        let stale_marker;
+        let h = if stale {
+            stale_marker = FloatHistogram {
+                sum: h.sum,
+                ..FloatHistogram::default()
+            };
+            &stale_marker
+        } else {
+            h
+        };
         let values = [h.count, h.zero_count, h.sum]
             .into_iter()
             .chain(h.positive_buckets.iter().copied())
             .chain(h.negative_buckets.iter().copied());
-        if i == 0 {
-            write_layout(&mut w, &layout);
-            write_varbit_int(&mut w, *t);
+        let w = &mut self.w;
+        if self.n == 0 {
+            self.layout = Layout::of(
+                h.schema,
+                h.zero_threshold,
+                &h.positive_spans,
+                &h.negative_spans,
+                &h.custom_values,
+            );
+            write_layout(w, &self.layout.as_ref());
+            write_varbit_int(w, t);
             for v in values {
                 w.write_bits(v.to_bits(), 64);
-                fields.push((v, NO_XOR_WINDOW, 0));
+                self.fields.push((v, NO_XOR_WINDOW, 0));
             }
         } else {
             let this = LayoutRef {
@@ -240,18 +348,49 @@ pub fn encode_float_histograms(samples: &[(i64, FloatHistogram)]) -> Result<Vec<
                 negative: &h.negative_spans,
                 custom: &h.custom_values,
             };
-            if !stale && this != layout {
+            if !stale && this != self.layout.as_ref() {
                 return Err(ChunkError::LayoutChange);
             }
-            let td = t - t_prev;
-            write_varbit_int(&mut w, td - t_delta);
-            t_delta = td;
-            for ((prev, leading, trailing), v) in fields.iter_mut().zip(values) {
-                write_xor(&mut w, v, *prev, leading, trailing);
+            let td = t - self.t_prev;
+            write_varbit_int(w, td - self.t_delta);
+            self.t_delta = td;
+            for ((prev, leading, trailing), v) in self.fields.iter_mut().zip(values) {
+                write_xor(w, v, *prev, leading, trailing);
                 *prev = v;
             }
         }
-        t_prev = *t;
+        self.t_prev = t;
+        self.after_stale = after_stale;
+        self.n += 1;
+        Ok(())
     }
-    finish(w, samples.len(), first.counter_reset_hint)
+
+    pub fn bytes(&self, header: CounterResetHint) -> Vec<u8> {
+        finish(self.w.clone(), self.n, header)
+    }
+}
+
+/// An integer histogram chunk of `samples` (see [`HistogramEncoder`] for the rules). The
+/// header records the first sample's counter-reset hint.
+pub fn encode_histograms(samples: &[(i64, Histogram)]) -> Result<Vec<u8>, ChunkError> {
+    let mut e = HistogramEncoder::new();
+    for (t, h) in samples {
+        e.append(*t, h)?;
+    }
+    let hint = samples
+        .first()
+        .map_or(CounterResetHint::Unknown, |s| s.1.counter_reset_hint);
+    Ok(e.bytes(hint))
+}
+
+/// A float histogram chunk of `samples`, under the same rules as [`encode_histograms`].
+pub fn encode_float_histograms(samples: &[(i64, FloatHistogram)]) -> Result<Vec<u8>, ChunkError> {
+    let mut e = FloatHistogramEncoder::new();
+    for (t, h) in samples {
+        e.append(*t, h)?;
+    }
+    let hint = samples
+        .first()
+        .map_or(CounterResetHint::Unknown, |s| s.1.counter_reset_hint);
+    Ok(e.bytes(hint))
 }

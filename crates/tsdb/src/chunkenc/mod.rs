@@ -7,12 +7,17 @@
 
 mod bstream;
 pub(crate) mod histogram;
+pub(crate) mod histogram_append;
 mod histogram_write;
+mod samples;
 mod varbit;
 mod xor;
 
 pub use histogram::{decode_float_histograms, decode_histograms};
-pub use histogram_write::{encode_float_histograms, encode_histograms};
+pub use histogram_write::{
+    FloatHistogramEncoder, HistogramEncoder, encode_float_histograms, encode_histograms,
+};
+pub use samples::{EncodedChunk, decode_samples, encode_samples};
 pub use xor::{XorAppender, XorChunk, XorIterator};
 
 /// Chunk encodings and iterator states are the storage contract's (`pm_storage`), so chunks

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use pm_common::model::Labels;
 use pm_storage::{
-    ChunkEncoding, ChunkIterator, ChunkMeta, ChunkSeries, ChunkSeriesSet, StorageError, Warnings,
+    ChunkIterator, ChunkMeta, ChunkSeries, ChunkSeriesSet, SeriesSample, StorageError, Warnings,
 };
 
+use crate::chunkenc::{ChunkError, decode_samples, encode_samples};
 use crate::querier::BlockChunk;
 
 /// Samples per re-encoded chunk, as the head cuts them.
@@ -134,9 +135,8 @@ impl ChunkIterator for ChunksOf {
 }
 
 /// Chunks in time order, without overlaps: disjoint chunks pass through untouched; each run of
-/// overlapping XOR chunks is decoded, merged sample by sample (on equal timestamps the chunk
-/// listed first wins) and re-encoded. Overlapping chunks of encodings this version cannot decode
-/// are kept as they are, still sorted by min time, which readers merge on the fly.
+/// overlapping chunks is decoded, merged sample by sample (on equal timestamps the chunk listed
+/// first wins) and re-encoded, floats and histograms alike.
 pub(crate) fn merge_chunks(chunks: Vec<ChunkMeta>) -> Result<Vec<ChunkMeta>, StorageError> {
     // Remember each chunk's position in the input, which decides ties between sources.
     let mut chunks: Vec<(usize, ChunkMeta)> = chunks.into_iter().enumerate().collect();
@@ -159,14 +159,31 @@ pub(crate) fn merge_chunks(chunks: Vec<ChunkMeta>) -> Result<Vec<ChunkMeta>, Sto
     Ok(out)
 }
 
+fn chunk_err(e: ChunkError) -> StorageError {
+    StorageError::other(e)
+}
+
+fn decode(c: &ChunkMeta) -> Result<Vec<SeriesSample>, StorageError> {
+    decode_samples(c.chunk.encoding(), c.chunk.bytes()).map_err(chunk_err)
+}
+
+/// Chunks of `samples` (ascending, unique timestamps).
+fn encode(samples: &[SeriesSample], out: &mut Vec<ChunkMeta>) -> Result<(), StorageError> {
+    for c in encode_samples(samples, CHUNK_SAMPLES).map_err(chunk_err)? {
+        out.push(ChunkMeta {
+            min_time: c.min_time,
+            max_time: c.max_time,
+            chunk: Arc::new(BlockChunk::new(c.encoding, c.bytes)),
+        });
+    }
+    Ok(())
+}
+
 fn flush_run(
     run: &mut Vec<(usize, ChunkMeta)>,
     out: &mut Vec<ChunkMeta>,
 ) -> Result<(), StorageError> {
-    let decodable = run
-        .iter()
-        .all(|(_, c)| c.chunk.encoding() == ChunkEncoding::Xor);
-    if run.len() < 2 || !decodable {
+    if run.len() < 2 {
         out.extend(run.drain(..).map(|(_, c)| c));
         return Ok(());
     }
@@ -174,23 +191,15 @@ fn flush_run(
     // the chunk listed first win.
     let mut samples = Vec::new();
     for (i, c) in run.drain(..) {
-        let decoded = BlockChunk::new(c.chunk.encoding(), c.chunk.bytes()).float_samples()?;
-        samples.extend(decoded.into_iter().map(|(t, v)| (t, i, v)));
+        samples.extend(decode(&c)?.into_iter().map(|s| (i, s)));
     }
-    samples.sort_by_key(|&(t, i, _)| (t, i));
-    samples.dedup_by_key(|s| s.0);
-    let samples: Vec<(i64, f64)> = samples.into_iter().map(|(t, _, v)| (t, v)).collect();
-    for part in samples.chunks(CHUNK_SAMPLES) {
-        out.push(ChunkMeta {
-            min_time: part[0].0,
-            max_time: part[part.len() - 1].0,
-            chunk: Arc::new(BlockChunk::encode_floats(part)?),
-        });
-    }
-    Ok(())
+    samples.sort_by_key(|(i, s)| (s.t, *i));
+    samples.dedup_by_key(|(_, s)| s.t);
+    let samples: Vec<SeriesSample> = samples.into_iter().map(|(_, s)| s).collect();
+    encode(&samples, out)
 }
 
-/// Drops chunks outside `[mint, maxt]` and re-encodes XOR chunks reaching past it.
+/// Drops chunks outside `[mint, maxt]` and re-encodes chunks reaching past it.
 fn trim_chunks(
     chunks: Vec<ChunkMeta>,
     mint: i64,
@@ -201,23 +210,13 @@ fn trim_chunks(
         if c.max_time < mint || c.min_time > maxt {
             continue;
         }
-        let inside = mint <= c.min_time && c.max_time <= maxt;
-        if inside || c.chunk.encoding() != ChunkEncoding::Xor {
+        if mint <= c.min_time && c.max_time <= maxt {
             out.push(c);
             continue;
         }
-        let samples: Vec<(i64, f64)> = BlockChunk::new(c.chunk.encoding(), c.chunk.bytes())
-            .float_samples()?
-            .into_iter()
-            .filter(|&(t, _)| mint <= t && t <= maxt)
-            .collect();
-        if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
-            out.push(ChunkMeta {
-                min_time: first.0,
-                max_time: last.0,
-                chunk: Arc::new(BlockChunk::encode_floats(&samples)?),
-            });
-        }
+        let mut samples = decode(&c)?;
+        samples.retain(|s| mint <= s.t && s.t <= maxt);
+        encode(&samples, &mut out)?;
     }
     Ok(out)
 }

@@ -212,3 +212,72 @@ fn writing_trims_to_the_range_and_skips_empty_results() {
     assert_eq!(c.write(dir.path(), Box::new(set), 100, 200).unwrap(), None);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+/// Chunks of histograms (as the head or another block would hold them), one value type each.
+fn histogram_chunks(samples: &[pm_storage::SeriesSample]) -> Vec<ChunkMeta> {
+    crate::chunkenc::encode_samples(samples, 120)
+        .unwrap()
+        .into_iter()
+        .map(|c| ChunkMeta {
+            min_time: c.min_time,
+            max_time: c.max_time,
+            chunk: Arc::new(BlockChunk::new(c.encoding, c.bytes)),
+        })
+        .collect()
+}
+
+#[test]
+fn overlapping_histogram_chunks_merge_vertically() {
+    use pm_common::model::{Histogram, Span};
+    use pm_storage::{ChunksIterator, SampleIterator, SeriesSample, ValueType};
+    let h = |n: u32, c: u64| Histogram {
+        count: c * u64::from(n),
+        sum: 1.0,
+        positive_spans: vec![Span {
+            offset: 0,
+            length: n,
+        }],
+        positive_deltas: (0..n).map(|i| if i == 0 { c as i64 } else { 0 }).collect(),
+        ..Histogram::default()
+    };
+    // Source a: even minutes with 2 buckets; source b: odd minutes with 3 buckets, and a
+    // float at the end. Merging interleaves them, so the 2-bucket samples are widened.
+    let a: Vec<_> = (0..10)
+        .map(|i| SeriesSample::histogram(i * 2, h(2, i as u64 + 1)))
+        .collect();
+    let mut b: Vec<_> = (0..10)
+        .map(|i| SeriesSample::histogram(i * 2 + 1, h(3, i as u64 + 1)))
+        .collect();
+    b.push(SeriesSample::float(40, 7.0));
+    let mut input = histogram_chunks(&a);
+    input.extend(histogram_chunks(&b));
+    let merged = merge_chunks(input).unwrap();
+    let encodings: Vec<_> = merged.iter().map(|c| c.chunk.encoding()).collect();
+    assert_eq!(encodings.last(), Some(&ChunkEncoding::Xor));
+    assert!(
+        encodings[..encodings.len() - 1]
+            .iter()
+            .all(|e| *e == ChunkEncoding::Histogram)
+    );
+    let mut it = ChunksIterator::new(merged);
+    let mut got = Vec::new();
+    while let vt @ (ValueType::Histogram | ValueType::Float) = it.next() {
+        if vt == ValueType::Float {
+            got.push((it.at_t(), it.at().1));
+            continue;
+        }
+        let mut fh = pm_common::model::FloatHistogram::default();
+        let t = it.at_float_histogram(&mut fh);
+        got.push((t, fh.count));
+    }
+    let mut want: Vec<(i64, f64)> = (0..10)
+        .flat_map(|i| {
+            [
+                (i * 2, 2.0 * (i + 1) as f64),
+                (i * 2 + 1, 3.0 * (i + 1) as f64),
+            ]
+        })
+        .collect();
+    want.push((40, 7.0));
+    assert_eq!(got, want);
+}

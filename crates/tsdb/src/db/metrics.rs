@@ -8,6 +8,7 @@ use pm_common::expfmt::dto;
 use pm_common::metrics::{Collector, ConstFamily, ConstKind};
 
 use super::Shared;
+use crate::head::TypedCounter;
 
 /// Counters of the maintenance work.
 #[derive(Debug, Default)]
@@ -54,6 +55,17 @@ fn counter(out: &mut Vec<dto::MetricFamily>, name: &str, help: &str, v: &AtomicU
     );
 }
 
+/// A counter with upstream's `type` label, both series always present.
+fn typed(out: &mut Vec<dto::MetricFamily>, name: &str, help: &str, c: &TypedCounter) {
+    let [float, histogram] = c.get();
+    out.push(
+        ConstFamily::new(name, help, ConstKind::Counter)
+            .with(&[("type", "float")], float as f64)
+            .with(&[("type", "histogram")], histogram as f64)
+            .into_family(),
+    );
+}
+
 impl Collector for DbCollector {
     fn collect(&self, out: &mut Vec<dto::MetricFamily>) {
         let Some(db) = self.db.upgrade() else {
@@ -76,17 +88,11 @@ impl Collector for DbCollector {
             gauge,
             head.num_chunks() as f64,
         );
-        out.push(
-            ConstFamily::new(
-                "prometheus_tsdb_head_samples_appended_total",
-                "Total number of appended samples.",
-                ConstKind::Counter,
-            )
-            .with(
-                &[("type", "float")],
-                hs.samples_appended.load(Ordering::Relaxed) as f64,
-            )
-            .into_family(),
+        typed(
+            out,
+            "prometheus_tsdb_head_samples_appended_total",
+            "Total number of appended samples.",
+            &hs.samples_appended,
         );
         counter(
             out,
@@ -143,11 +149,7 @@ impl Collector for DbCollector {
                 &hs.too_old_samples,
             ),
         ] {
-            out.push(
-                ConstFamily::new(name, help, ConstKind::Counter)
-                    .with(&[("type", "float")], v.load(Ordering::Relaxed) as f64)
-                    .into_family(),
-            );
+            typed(out, name, help, v);
         }
         family(
             out,
@@ -156,13 +158,13 @@ impl Collector for DbCollector {
             gauge,
             f64::from_bits(db.stats.replay_seconds.load(Ordering::Relaxed)),
         );
-        counter(
+        typed(
             out,
             "prometheus_tsdb_out_of_order_samples_total",
             "Total number of out of order samples ingestion failed attempts due to out of order being disabled.",
             &hs.out_of_order_samples_rejected,
         );
-        counter(
+        typed(
             out,
             "prometheus_tsdb_out_of_bound_samples_total",
             "Total number of out of bound samples ingestion failed attempts with out of order support disabled.",

@@ -4,20 +4,62 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use pm_common::model::{Exemplar, FloatHistogram, Histogram, Labels, Metadata};
+use pm_common::model::{
+    CUSTOM_BUCKETS_SCHEMA, CounterResetHint, Exemplar, FloatHistogram, Histogram, Labels, Metadata,
+};
 use pm_storage::{
-    AppendOptions, Appendable, Appender, DuplicateSample, Result, SeriesRef, StorageError,
+    AppendOptions, Appendable, Appender, DuplicateSample, Result, SampleValue, SeriesRef,
+    StorageError, validate_float_histogram, validate_histogram,
 };
 
 use super::series::{Applied, MemSeries};
-use super::{Head, HeadError, HeadInner, lock};
-use crate::record::{self, RefExemplar, RefMetadata, RefSample, RefSeries};
+use super::{Head, HeadError, HeadInner, TypedCounter, lock};
+use crate::record::{
+    self, RefExemplar, RefFloatHistogramSample, RefHistogramSample, RefMetadata, RefSample,
+    RefSeries,
+};
 
 struct PendingSample {
     series: Arc<MemSeries>,
     t: i64,
-    v: f64,
+    v: SampleValue,
     ooo: bool,
+}
+
+fn is_histogram(v: &SampleValue) -> bool {
+    !matches!(v, SampleValue::Float(_))
+}
+
+/// Upstream's `Equals` for the duplicate check: everything but the counter-reset hint, the
+/// sum compared bit for bit so equal NaN sums match.
+fn same_histogram(a: &SampleValue, b: &SampleValue) -> bool {
+    match (a, b) {
+        (SampleValue::Histogram(x), SampleValue::Histogram(y)) => {
+            x.sum.to_bits() == y.sum.to_bits()
+                && Histogram {
+                    counter_reset_hint: CounterResetHint::Unknown,
+                    sum: 0.0,
+                    ..Histogram::clone(x)
+                } == Histogram {
+                    counter_reset_hint: CounterResetHint::Unknown,
+                    sum: 0.0,
+                    ..Histogram::clone(y)
+                }
+        }
+        (SampleValue::FloatHistogram(x), SampleValue::FloatHistogram(y)) => x.equals(y),
+        _ => false,
+    }
+}
+
+/// Upstream's schema rule, checked before the histogram's structure.
+fn check_schema(schema: i32) -> Result<()> {
+    let exponential =
+        pm_common::model::MIN_EXPONENTIAL_SCHEMA..=pm_common::model::MAX_EXPONENTIAL_SCHEMA;
+    if schema == CUSTOM_BUCKETS_SCHEMA || exponential.contains(&schema) {
+        Ok(())
+    } else {
+        Err(StorageError::other(HeadError::InvalidSchema(schema)))
+    }
 }
 
 /// A transaction on the head (see [`pm_storage::Appender`] for the contract).
@@ -31,7 +73,7 @@ pub struct HeadAppender {
     exemplars: Vec<(Arc<MemSeries>, Exemplar)>,
     metadata: Vec<(Arc<MemSeries>, Metadata)>,
     /// Newest in-order sample this transaction holds per series, and the series touched.
-    last: HashMap<u64, (i64, f64)>,
+    last: HashMap<u64, (i64, SampleValue)>,
     touched: HashMap<u64, Arc<MemSeries>>,
 }
 
@@ -103,26 +145,38 @@ impl HeadAppender {
         }
     }
 
-    /// Upstream's `memSeries.appendable`: whether `t` goes in order, out of order, or nowhere.
-    fn check(&self, series: &MemSeries, t: i64, v: f64) -> Result<bool> {
-        let (max_t, last_v) = {
+    /// Upstream's `memSeries.appendable` (and its histogram twins): whether `t` goes in
+    /// order, out of order, or nowhere.
+    fn check(&self, series: &MemSeries, t: i64, v: &SampleValue) -> Result<bool> {
+        let (max_t, last) = {
             let d = series.lock();
             match self.last.get(&series.r) {
-                Some(&(pt, pv)) if pt > d.max_t => (pt, pv),
-                _ => (d.max_t, d.last_value),
+                Some((pt, pv)) if *pt > d.max_t => (*pt, pv.clone()),
+                _ => (d.max_t, d.last.clone()),
             }
         };
         let stats = &self.head.stats;
+        let count = |c: &TypedCounter| c.inc(is_histogram(v));
         if t >= self.min_valid_t {
             if max_t == i64::MIN || t > max_t {
                 return Ok(false);
             }
             if t == max_t {
                 // Exact duplicates are accepted (federation produces them) and stored once.
-                if last_v.to_bits() == v.to_bits() {
-                    return Ok(false);
-                }
-                return Err(DuplicateSample::float(t, last_v, v).into());
+                return match (v, &last) {
+                    (SampleValue::Float(new), SampleValue::Float(old)) => {
+                        if new.to_bits() == old.to_bits() {
+                            Ok(false)
+                        } else {
+                            Err(DuplicateSample::float(t, *old, *new).into())
+                        }
+                    }
+                    (SampleValue::Float(new), _) => {
+                        Err(DuplicateSample::histogram_to_float(t, *new).into())
+                    }
+                    _ if same_histogram(v, &last) => Ok(false),
+                    _ => Err(DuplicateSample::bare().into()),
+                };
             }
         }
         let window = self.ooo_window();
@@ -130,24 +184,123 @@ impl HeadAppender {
             return Ok(true);
         }
         if window > 0 {
-            stats.too_old_samples.fetch_add(1, Ordering::Relaxed);
+            count(&stats.too_old_samples);
             return Err(StorageError::TooOldSample);
         }
         if t < self.min_valid_t {
-            stats.out_of_bound_samples.fetch_add(1, Ordering::Relaxed);
+            count(&stats.out_of_bound_samples);
             return Err(StorageError::OutOfBounds);
         }
-        stats
-            .out_of_order_samples_rejected
-            .fetch_add(1, Ordering::Relaxed);
+        count(&stats.out_of_order_samples_rejected);
         Err(StorageError::OutOfOrderSample)
     }
 
-    fn push_sample(&mut self, series: Arc<MemSeries>, t: i64, v: f64, ooo: bool) {
+    fn push_sample(&mut self, series: Arc<MemSeries>, t: i64, v: SampleValue, ooo: bool) {
         if !ooo {
-            self.last.insert(series.r, (t, v));
+            self.last.insert(series.r, (t, v.clone()));
         }
         self.samples.push(PendingSample { series, t, v, ooo });
+    }
+
+    /// Appends a validated sample of any type.
+    fn append_value(
+        &mut self,
+        r: SeriesRef,
+        labels: &Labels,
+        t: i64,
+        v: SampleValue,
+    ) -> Result<SeriesRef> {
+        if self.ooo_window() == 0 && t < self.min_valid_t {
+            self.head.stats.out_of_bound_samples.inc(is_histogram(&v));
+            return Err(StorageError::OutOfBounds);
+        }
+        let series = self.series(r, labels);
+        let ooo = self.check(&series, t, &v)?;
+        let r = SeriesRef(series.r);
+        self.push_sample(series, t, v, ooo);
+        Ok(r)
+    }
+
+    /// A created-timestamp zero sample: only after the series' newest sample.
+    fn append_ct_zero_value(
+        &mut self,
+        r: SeriesRef,
+        labels: &Labels,
+        ct: i64,
+        zero: SampleValue,
+    ) -> Result<SeriesRef> {
+        let series = self.series(r, labels);
+        let max_t = {
+            let d = series.lock();
+            self.last
+                .get(&series.r)
+                .map_or(d.max_t, |(pt, _)| (*pt).max(d.max_t))
+        };
+        if ct <= max_t {
+            return Err(StorageError::OutOfOrderCreatedTimestamp);
+        }
+        if ct < self.min_valid_t {
+            return Err(StorageError::OutOfBounds);
+        }
+        let r = SeriesRef(series.r);
+        self.push_sample(series, ct, zero, false);
+        Ok(r)
+    }
+
+    /// The sample records of the transaction: floats, then integer and float histograms,
+    /// those with custom buckets in records of their own as upstream writes them.
+    fn sample_records(&self, recs: &mut Vec<Vec<u8>>) {
+        let mut floats = Vec::new();
+        let (mut hists, mut custom_hists) = (Vec::new(), Vec::new());
+        let (mut fhists, mut custom_fhists) = (Vec::new(), Vec::new());
+        for s in &self.samples {
+            let (r, t) = (s.series.r, s.t);
+            match &s.v {
+                SampleValue::Float(v) => floats.push(RefSample { r, t, v: *v }),
+                SampleValue::Histogram(h) => {
+                    let to = if h.schema == CUSTOM_BUCKETS_SCHEMA {
+                        &mut custom_hists
+                    } else {
+                        &mut hists
+                    };
+                    to.push(RefHistogramSample {
+                        r,
+                        t,
+                        h: Histogram::clone(h),
+                    });
+                }
+                SampleValue::FloatHistogram(h) => {
+                    let to = if h.schema == CUSTOM_BUCKETS_SCHEMA {
+                        &mut custom_fhists
+                    } else {
+                        &mut fhists
+                    };
+                    to.push(RefFloatHistogramSample {
+                        r,
+                        t,
+                        fh: FloatHistogram::clone(h),
+                    });
+                }
+            }
+        }
+        if !floats.is_empty() {
+            let mut b = Vec::new();
+            record::encode_samples(&floats, &mut b);
+            recs.push(b);
+        }
+        for h in [hists, custom_hists].into_iter().filter(|h| !h.is_empty()) {
+            let mut b = Vec::new();
+            record::encode_histograms(&h, &mut b);
+            recs.push(b);
+        }
+        for h in [fhists, custom_fhists]
+            .into_iter()
+            .filter(|h| !h.is_empty())
+        {
+            let mut b = Vec::new();
+            record::encode_float_histograms(&h, &mut b);
+            recs.push(b);
+        }
     }
 
     /// Writes the transaction's records to the WAL.
@@ -186,20 +339,7 @@ impl HeadAppender {
             record::encode_metadata(&md, &mut b);
             recs.push(b);
         }
-        if !self.samples.is_empty() {
-            let samples: Vec<_> = self
-                .samples
-                .iter()
-                .map(|s| RefSample {
-                    r: s.series.r,
-                    t: s.t,
-                    v: s.v,
-                })
-                .collect();
-            let mut b = Vec::new();
-            record::encode_samples(&samples, &mut b);
-            recs.push(b);
-        }
+        self.sample_records(&mut recs);
         if !self.exemplars.is_empty() {
             let ex: Vec<_> = self
                 .exemplars
@@ -245,32 +385,35 @@ impl Appender for HeadAppender {
     }
 
     fn append(&mut self, r: SeriesRef, labels: &Labels, t: i64, v: f64) -> Result<SeriesRef> {
-        if self.ooo_window() == 0 && t < self.min_valid_t {
-            self.head
-                .stats
-                .out_of_bound_samples
-                .fetch_add(1, Ordering::Relaxed);
-            return Err(StorageError::OutOfBounds);
-        }
-        let series = self.series(r, labels);
-        let ooo = self.check(&series, t, v)?;
-        let r = SeriesRef(series.r);
-        self.push_sample(series, t, v, ooo);
-        Ok(r)
+        self.append_value(r, labels, t, SampleValue::Float(v))
     }
 
     fn append_histogram(
         &mut self,
-        _series: SeriesRef,
-        _labels: &Labels,
-        _t: i64,
+        r: SeriesRef,
+        labels: &Labels,
+        t: i64,
         h: Option<&Histogram>,
         fh: Option<&FloatHistogram>,
     ) -> Result<SeriesRef> {
-        if h.is_none() && fh.is_none() {
-            return Err(StorageError::MissingHistogram);
+        if self.ooo_window() == 0 && t < self.min_valid_t {
+            self.head.stats.out_of_bound_samples.inc(true);
+            return Err(StorageError::OutOfBounds);
         }
-        Err(StorageError::other(HeadError::HistogramsUnsupported))
+        let v = match (h, fh) {
+            (Some(h), _) => {
+                check_schema(h.schema)?;
+                validate_histogram(h)?;
+                SampleValue::Histogram(Arc::new(h.clone()))
+            }
+            (None, Some(fh)) => {
+                check_schema(fh.schema)?;
+                validate_float_histogram(fh)?;
+                SampleValue::FloatHistogram(Arc::new(fh.clone()))
+            }
+            (None, None) => return Err(StorageError::MissingHistogram),
+        };
+        self.append_value(r, labels, t, v)
     }
 
     fn append_exemplar(
@@ -315,37 +458,41 @@ impl Appender for HeadAppender {
         if ct >= t {
             return Err(StorageError::CreatedTimestampNotBeforeSample);
         }
-        let series = self.series(r, labels);
-        let max_t = {
-            let d = series.lock();
-            self.last
-                .get(&series.r)
-                .map_or(d.max_t, |&(pt, _)| pt.max(d.max_t))
-        };
-        if ct <= max_t {
-            return Err(StorageError::OutOfOrderCreatedTimestamp);
-        }
-        if ct < self.min_valid_t {
-            return Err(StorageError::OutOfBounds);
-        }
-        let r = SeriesRef(series.r);
-        self.push_sample(series, ct, 0.0, false);
-        Ok(r)
+        self.append_ct_zero_value(r, labels, ct, SampleValue::Float(0.0))
     }
 
     fn append_histogram_ct_zero(
         &mut self,
-        _series: SeriesRef,
-        _labels: &Labels,
+        r: SeriesRef,
+        labels: &Labels,
         t: i64,
         ct: i64,
-        _h: Option<&Histogram>,
-        _fh: Option<&FloatHistogram>,
+        h: Option<&Histogram>,
+        fh: Option<&FloatHistogram>,
     ) -> Result<SeriesRef> {
         if ct >= t {
             return Err(StorageError::CreatedTimestampNotBeforeSample);
         }
-        Err(StorageError::other(HeadError::HistogramsUnsupported))
+        // A zero histogram with the sample's layout, so no chunk is cut for it, marked as the
+        // counter reset it is.
+        let zero = match (h, fh) {
+            (Some(h), _) => SampleValue::Histogram(Arc::new(Histogram {
+                counter_reset_hint: CounterResetHint::CounterReset,
+                schema: h.schema,
+                zero_threshold: h.zero_threshold,
+                custom_values: h.custom_values.clone(),
+                ..Histogram::default()
+            })),
+            (None, Some(fh)) => SampleValue::FloatHistogram(Arc::new(FloatHistogram {
+                counter_reset_hint: CounterResetHint::CounterReset,
+                schema: fh.schema,
+                zero_threshold: fh.zero_threshold,
+                custom_values: fh.custom_values.clone(),
+                ..FloatHistogram::default()
+            })),
+            (None, None) => return Err(StorageError::MissingHistogram),
+        };
+        self.append_ct_zero_value(r, labels, ct, zero)
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
@@ -361,15 +508,20 @@ impl Appender for HeadAppender {
         state.seq = seq;
         let oldest = head.oldest_snapshot();
         let stats = &head.stats;
-        let (mut in_order, mut ooo, mut chunks) = (0u64, 0u64, 0u64);
-        for s in &self.samples {
+        // Appended and out-of-order counts per type (float, histogram).
+        let (mut appended, mut ooo, mut chunks) = ([0u64; 2], [0u64; 2], 0u64);
+        for s in std::mem::take(&mut self.samples) {
+            let kind = usize::from(is_histogram(&s.v));
             let mut d = s.series.lock();
             match d.apply(s.t, s.v, seq, s.ooo, &head.chunk_opts) {
                 Applied::InOrder { chunk_created } => {
-                    in_order += 1;
+                    appended[kind] += 1;
                     chunks += u64::from(chunk_created);
                 }
-                Applied::OutOfOrder => ooo += 1,
+                Applied::OutOfOrder => {
+                    appended[kind] += 1;
+                    ooo[kind] += 1;
+                }
                 // A sample equal to the newest, or one another transaction overtook.
                 Applied::Dropped => {}
             }
@@ -388,12 +540,8 @@ impl Appender for HeadAppender {
         }
         head.visible_seq.store(seq, Ordering::Release);
         drop(state);
-        stats
-            .samples_appended
-            .fetch_add(in_order + ooo, Ordering::Relaxed);
-        stats
-            .out_of_order_samples_appended
-            .fetch_add(ooo, Ordering::Relaxed);
+        stats.samples_appended.add(appended);
+        stats.out_of_order_samples_appended.add(ooo);
         stats.chunks_created.fetch_add(chunks, Ordering::Relaxed);
         self.release();
         Ok(())

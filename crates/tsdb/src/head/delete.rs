@@ -6,8 +6,8 @@ use std::sync::Arc;
 use pm_common::model::Matcher;
 use pm_storage::ChunkMeta;
 
-use super::querier::encode_head_chunk;
-use super::series::decode_xor;
+use super::querier::encode_head_chunks;
+use super::series::decode_range;
 use super::{Head, HeadError, lock};
 use crate::record::{self, Stone};
 use crate::tombstones::{Interval, Tombstones};
@@ -99,7 +99,6 @@ pub(super) fn apply_tombstones(chunks: Vec<ChunkMeta>, deleted: &[Interval]) -> 
         return chunks;
     }
     let mut out = Vec::with_capacity(chunks.len());
-    let mut samples = Vec::new();
     for c in chunks {
         let touched = deleted
             .iter()
@@ -111,10 +110,9 @@ pub(super) fn apply_tombstones(chunks: Vec<ChunkMeta>, deleted: &[Interval]) -> 
         if deleted.iter().any(|iv| iv.covers(c.min_time, c.max_time)) {
             continue;
         }
-        samples.clear();
-        decode_xor(c.chunk.bytes(), i64::MIN, i64::MAX, &mut samples);
-        samples.retain(|(t, _)| !deleted.iter().any(|iv| iv.contains(*t)));
-        out.extend(encode_head_chunk(&samples));
+        let mut samples = decode_range(c.chunk.encoding(), c.chunk.bytes(), i64::MIN, i64::MAX);
+        samples.retain(|s| !deleted.iter().any(|iv| iv.contains(s.t)));
+        out.extend(encode_head_chunks(&samples, usize::from(u16::MAX)));
     }
     out
 }

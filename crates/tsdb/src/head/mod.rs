@@ -17,6 +17,8 @@ mod replay;
 mod series;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_histograms;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -75,20 +77,52 @@ pub enum HeadError {
     Wal(#[from] WalError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
-    #[error("native histogram samples are not supported by this head yet")]
-    HistogramsUnsupported,
+    #[error(
+        "histogram has an invalid schema, which must be between {min} and {max} for exponential buckets, or {custom} for custom buckets, got schema {0}",
+        min = pm_common::model::MIN_EXPONENTIAL_SCHEMA,
+        max = pm_common::model::MAX_EXPONENTIAL_SCHEMA,
+        custom = pm_common::model::CUSTOM_BUCKETS_SCHEMA
+    )]
+    InvalidSchema(i32),
     #[error("unknown series reference {0} for an exemplar or metadata update")]
     UnknownSeries(u64),
+}
+
+/// A counter split by sample type, upstream's `type` label (`float`, `histogram`).
+#[derive(Debug, Default)]
+pub struct TypedCounter {
+    pub float: AtomicU64,
+    pub histogram: AtomicU64,
+}
+
+impl TypedCounter {
+    pub(crate) fn inc(&self, histogram: bool) {
+        self.add([u64::from(!histogram), u64::from(histogram)]);
+    }
+
+    /// Adds `[floats, histograms]`.
+    pub(crate) fn add(&self, n: [u64; 2]) {
+        self.float.fetch_add(n[0], Ordering::Relaxed);
+        self.histogram.fetch_add(n[1], Ordering::Relaxed);
+    }
+
+    /// Both counts, floats first.
+    pub fn get(&self) -> [u64; 2] {
+        [
+            self.float.load(Ordering::Relaxed),
+            self.histogram.load(Ordering::Relaxed),
+        ]
+    }
 }
 
 /// Counters the head keeps (exposed with upstream's metric names by the server).
 #[derive(Debug, Default)]
 pub struct HeadStats {
-    pub samples_appended: AtomicU64,
-    pub out_of_order_samples_appended: AtomicU64,
-    pub out_of_order_samples_rejected: AtomicU64,
-    pub out_of_bound_samples: AtomicU64,
-    pub too_old_samples: AtomicU64,
+    pub samples_appended: TypedCounter,
+    pub out_of_order_samples_appended: TypedCounter,
+    pub out_of_order_samples_rejected: TypedCounter,
+    pub out_of_bound_samples: TypedCounter,
+    pub too_old_samples: TypedCounter,
     pub series_created: AtomicU64,
     pub series_removed: AtomicU64,
     pub chunks_created: AtomicU64,

@@ -3,19 +3,19 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use pm_common::model::{Exemplar, Matcher};
+use pm_common::model::{Exemplar, FloatHistogram, Histogram, Matcher};
 use pm_storage::{
-    BoxSeriesSet, Chunk, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkQuerier, ChunkQueryable,
+    BoxSeriesSet, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkQuerier, ChunkQueryable,
     ChunkSeries, ChunkSeriesSet, ChunkedSeries, EmptySeriesSet, ExemplarQuerier,
-    ExemplarQueryResult, ExemplarQueryable, LabelHints, LabelQuerier, ListIterator, ListSeries,
-    Querier, Queryable, Result, SampleIterator, SelectHints, Series, SeriesSample, StorageError,
-    ValueType, VecSeriesSet, Warnings,
+    ExemplarQueryResult, ExemplarQueryable, LabelHints, LabelQuerier, ListSeries, Querier,
+    Queryable, Result, SampleIterator, SelectHints, Series, SeriesSample, StorageError, ValueType,
+    VecSeriesSet, Warnings,
 };
 
 use super::delete::apply_tombstones;
-use super::series::{MemSeries, decode_xor};
+use super::series::{MemSeries, decode_range};
 use super::{Head, HeadInner, index_read, lock};
-use crate::chunkenc::XorChunk;
+use crate::querier::BlockChunk;
 use crate::tombstones::Tombstones;
 
 /// A sample querier over the head; see [`pm_storage::Querier`].
@@ -67,52 +67,17 @@ impl Head {
     }
 }
 
-/// An immutable XOR chunk of the head.
-struct HeadChunk {
-    bytes: Arc<[u8]>,
-    samples: usize,
-}
-
-impl Chunk for HeadChunk {
-    fn encoding(&self) -> ChunkEncoding {
-        ChunkEncoding::Xor
-    }
-
-    fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    fn num_samples(&self) -> usize {
-        self.samples
-    }
-
-    fn iter(&self) -> Box<dyn SampleIterator> {
-        let mut samples = Vec::with_capacity(self.samples);
-        decode_xor(&self.bytes, i64::MIN, i64::MAX, &mut samples);
-        let samples: Vec<_> = samples
-            .into_iter()
-            .map(|(t, v)| SeriesSample::float(t, v))
-            .collect();
-        Box::new(ListIterator::new(samples.into()))
-    }
-}
-
-/// An XOR chunk of `samples` (sorted, unique timestamps); `None` when there are none.
-pub(super) fn encode_head_chunk(samples: &[(i64, f64)]) -> Option<ChunkMeta> {
-    let (first, last) = (samples.first()?, samples.last()?);
-    let mut c = XorChunk::new();
-    let mut app = c.appender().expect("a new chunk is intact");
-    for &(t, v) in samples {
-        app.append(t, v).expect("samples are sorted and unique");
-    }
-    Some(ChunkMeta {
-        min_time: first.0,
-        max_time: last.0,
-        chunk: Arc::new(HeadChunk {
-            samples: samples.len(),
-            bytes: c.into_bytes().into(),
-        }),
-    })
+/// Chunks of `samples` (sorted, unique timestamps), cut as the head cuts them.
+pub(super) fn encode_head_chunks(samples: &[SeriesSample], per_chunk: usize) -> Vec<ChunkMeta> {
+    crate::chunkenc::encode_samples(samples, per_chunk)
+        .expect("samples decoded from head chunks encode again")
+        .into_iter()
+        .map(|c| ChunkMeta {
+            min_time: c.min_time,
+            max_time: c.max_time,
+            chunk: Arc::new(BlockChunk::new(c.encoding, c.bytes)),
+        })
+        .collect()
 }
 
 impl HeadChunkQuerier {
@@ -131,13 +96,10 @@ impl HeadChunkQuerier {
                     out.push(ChunkMeta {
                         min_time: c.min_t,
                         max_time: c.max_t,
-                        chunk: Arc::new(HeadChunk {
-                            bytes: c.bytes.clone(),
-                            samples: usize::from(u16::from_be_bytes([c.bytes[0], c.bytes[1]])),
-                        }),
+                        chunk: Arc::new(BlockChunk::new(c.encoding, c.bytes.clone())),
                     });
                 } else {
-                    out.extend(self.cut(&c.bytes, visible));
+                    out.extend(self.cut(c.encoding, &c.bytes, visible));
                 }
             }
         }
@@ -145,25 +107,38 @@ impl HeadChunkQuerier {
             && c.max_t >= self.mint
             && c.min_t <= visible
         {
-            out.extend(self.cut(c.chunk.bytes(), visible));
+            if c.max_t <= visible {
+                out.push(ChunkMeta {
+                    min_time: c.min_t,
+                    max_time: c.max_t,
+                    chunk: Arc::new(BlockChunk::new(c.encoding(), c.bytes().into_owned())),
+                });
+            } else {
+                out.extend(self.cut(c.encoding(), &c.bytes(), visible));
+            }
         }
         let ooo: Vec<_> = d
             .ooo
             .iter()
-            .filter(|&&(t, _, seq)| seq <= self.snapshot && t >= self.mint && t <= self.maxt)
-            .map(|&(t, v, _)| (t, v))
+            .filter(|&(t, _, seq)| *seq <= self.snapshot && *t >= self.mint && *t <= self.maxt)
+            .map(|(t, v, _)| SeriesSample {
+                t: *t,
+                value: v.clone(),
+            })
             .collect();
         drop(d);
-        out.extend(encode_head_chunk(&ooo));
+        out.extend(encode_head_chunks(
+            &ooo,
+            self.head.chunk_opts.samples_per_chunk,
+        ));
         out.sort_by_key(|c| c.min_time);
         apply_tombstones(out, self.tombstones.get(s.r))
     }
 
-    /// The samples of a chunk up to `maxt`, as a chunk of their own.
-    fn cut(&self, bytes: &[u8], maxt: i64) -> Option<ChunkMeta> {
-        let mut samples = Vec::new();
-        decode_xor(bytes, i64::MIN, maxt, &mut samples);
-        encode_head_chunk(&samples)
+    /// The samples of a chunk up to `maxt`, as chunks of their own.
+    fn cut(&self, encoding: ChunkEncoding, bytes: &[u8], maxt: i64) -> Vec<ChunkMeta> {
+        let samples = decode_range(encoding, bytes, i64::MIN, maxt);
+        encode_head_chunks(&samples, usize::from(u16::MAX))
     }
 
     fn select_chunks(&self, sort: bool, matchers: &[Matcher]) -> Vec<HeadChunkSeries> {
@@ -354,15 +329,34 @@ impl Querier for HeadQuerier {
             let labels = s.labels.clone();
             let mut it = ChunkedSeries::new(Box::new(s)).iter();
             let mut vt = it.seek(q.mint);
-            while vt == ValueType::Float && it.at_t() <= q.maxt {
-                let (t, v) = it.at();
-                samples.push(SeriesSample::float(t, v));
+            while vt.is_some() && it.at_t() <= q.maxt {
+                samples.push(current_sample(it.as_ref(), vt));
                 vt = it.next();
             }
             (!samples.is_empty())
                 .then(|| Box::new(ListSeries::new(labels, samples)) as pm_storage::BoxSeries)
         });
         Box::new(VecSeriesSet::new(series.collect::<Vec<_>>()))
+    }
+}
+
+/// The sample an iterator stands on, of type `vt`.
+fn current_sample(it: &dyn SampleIterator, vt: ValueType) -> SeriesSample {
+    match vt {
+        ValueType::Histogram => {
+            let mut h = Histogram::default();
+            let t = it.at_histogram(&mut h);
+            SeriesSample::histogram(t, h)
+        }
+        ValueType::FloatHistogram => {
+            let mut h = FloatHistogram::default();
+            let t = it.at_float_histogram(&mut h);
+            SeriesSample::float_histogram(t, h)
+        }
+        _ => {
+            let (t, v) = it.at();
+            SeriesSample::float(t, v)
+        }
     }
 }
 

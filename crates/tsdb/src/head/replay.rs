@@ -6,6 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
+use pm_storage::SampleValue;
+
 use super::series::MemSeries;
 use super::{HeadError, HeadInner, lock};
 use crate::record::{self, Record};
@@ -25,7 +27,7 @@ pub struct ReplayStats {
     /// Samples, exemplars or metadata naming a series no record defined (upstream logs these
     /// as unknown series references).
     pub unknown_refs: u64,
-    /// Records the head cannot hold yet (native histograms), skipped.
+    /// Records the head has no use for (m-map markers of upstream's head chunk files), skipped.
     pub skipped: u64,
     /// What the repair of a torn or corrupt tail did.
     pub repaired: Option<String>,
@@ -116,7 +118,7 @@ pub(super) fn replay(
     if stats.skipped > 0 {
         tracing::warn!(
             records = stats.skipped,
-            "skipped WAL records of kinds the head does not hold (native histograms)"
+            "skipped WAL records of kinds the head does not hold (m-map markers)"
         );
     }
     if stats.unknown_refs > 0 {
@@ -126,6 +128,28 @@ pub(super) fn replay(
         );
     }
     Ok(stats)
+}
+
+/// Applies one replayed sample to its series, as a commit would.
+fn apply_sample(
+    inner: &HeadInner,
+    refs: &HashMap<u64, Arc<MemSeries>>,
+    ooo: bool,
+    r: u64,
+    t: i64,
+    v: SampleValue,
+    stats: &mut ReplayStats,
+) {
+    let Some(m) = refs.get(&r) else {
+        stats.unknown_refs += 1;
+        return;
+    };
+    let mut d = m.lock();
+    d.apply(t, v, 0, ooo, &inner.chunk_opts);
+    d.trim_commits(0);
+    drop(d);
+    inner.observe_time(t);
+    stats.samples += 1;
 }
 
 fn replay_log(
@@ -160,16 +184,33 @@ fn replay_log(
             }
             Record::Samples(samples) => {
                 for s in samples {
-                    let Some(m) = refs.get(&s.r) else {
-                        stats.unknown_refs += 1;
-                        continue;
-                    };
-                    let mut d = m.lock();
-                    d.apply(s.t, s.v, 0, ooo, &inner.chunk_opts);
-                    d.trim_commits(0);
-                    drop(d);
-                    inner.observe_time(s.t);
-                    stats.samples += 1;
+                    apply_sample(inner, refs, ooo, s.r, s.t, SampleValue::Float(s.v), stats);
+                }
+            }
+            Record::Histograms(samples) => {
+                for s in samples {
+                    apply_sample(
+                        inner,
+                        refs,
+                        ooo,
+                        s.r,
+                        s.t,
+                        SampleValue::Histogram(Arc::new(s.h)),
+                        stats,
+                    );
+                }
+            }
+            Record::FloatHistograms(samples) => {
+                for s in samples {
+                    apply_sample(
+                        inner,
+                        refs,
+                        ooo,
+                        s.r,
+                        s.t,
+                        SampleValue::FloatHistogram(Arc::new(s.fh)),
+                        stats,
+                    );
                 }
             }
             Record::Exemplars(exemplars) => {
@@ -217,9 +258,7 @@ fn replay_log(
                 stats.tombstones += known.len() as u64;
                 inner.add_tombstones(&known);
             }
-            Record::Histograms(_) | Record::FloatHistograms(_) | Record::MmapMarkers(_) => {
-                stats.skipped += 1
-            }
+            Record::MmapMarkers(_) => stats.skipped += 1,
         }
     }
 }

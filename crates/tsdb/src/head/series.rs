@@ -1,26 +1,78 @@
 //! One series in the head: its chunks, the out-of-order buffer, and what each commit added,
 //! which is how queriers opened before a commit keep not seeing it.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use pm_common::model::{Labels, Metadata};
+use pm_common::model::{FloatHistogram, Histogram, Labels, Metadata, STALE_NAN_BITS};
+use pm_storage::{SampleValue, SeriesSample};
 
-use crate::chunkenc::{ValueType, XorChunk};
+use crate::chunkenc::histogram_append::{ChunkHistogram, OpenHistogramChunk};
+use crate::chunkenc::{ChunkEncoding, XorChunk};
+
+/// Upstream's size target for histogram chunks (`TargetBytesPerHistogramChunk`) and the
+/// fewest samples one holds before that target may cut it (`MinSamplesPerHistogramChunk`).
+const TARGET_BYTES_PER_HISTOGRAM_CHUNK: usize = 1024;
+const MIN_SAMPLES_PER_HISTOGRAM_CHUNK: usize = 10;
 
 /// A chunk that is full or was cut at a range boundary; never changes again.
 #[derive(Clone)]
 pub(crate) struct ClosedChunk {
     pub(crate) min_t: i64,
     pub(crate) max_t: i64,
+    pub(crate) encoding: ChunkEncoding,
     pub(crate) bytes: Arc<[u8]>,
 }
 
+/// The chunk samples are appended to, in the encoding of the series' newest sample. Histogram
+/// chunks (encoder state plus the last histogram) are boxed so float series, the vast
+/// majority, do not pay for their size.
+pub(crate) enum OpenData {
+    Xor(XorChunk),
+    Histogram(Box<OpenHistogramChunk<Histogram>>),
+    FloatHistogram(Box<OpenHistogramChunk<FloatHistogram>>),
+}
+
 pub(crate) struct OpenChunk {
-    pub(crate) chunk: XorChunk,
+    pub(crate) data: OpenData,
     pub(crate) min_t: i64,
     pub(crate) max_t: i64,
+}
+
+impl OpenChunk {
+    pub(crate) fn encoding(&self) -> ChunkEncoding {
+        match &self.data {
+            OpenData::Xor(_) => ChunkEncoding::Xor,
+            OpenData::Histogram(_) => ChunkEncoding::Histogram,
+            OpenData::FloatHistogram(_) => ChunkEncoding::FloatHistogram,
+        }
+    }
+
+    /// The chunk as it is now (histogram chunks are finished into a copy).
+    pub(crate) fn bytes(&self) -> Cow<'_, [u8]> {
+        match &self.data {
+            OpenData::Xor(c) => Cow::Borrowed(c.bytes()),
+            OpenData::Histogram(c) => Cow::Owned(c.bytes()),
+            OpenData::FloatHistogram(c) => Cow::Owned(c.bytes()),
+        }
+    }
+
+    fn close(self) -> ClosedChunk {
+        let encoding = self.encoding();
+        let bytes: Arc<[u8]> = match self.data {
+            OpenData::Xor(c) => c.into_bytes().into(),
+            OpenData::Histogram(c) => c.bytes().into(),
+            OpenData::FloatHistogram(c) => c.bytes().into(),
+        };
+        ClosedChunk {
+            min_t: self.min_t,
+            max_t: self.max_t,
+            encoding,
+            bytes,
+        }
+    }
 }
 
 /// Where a sample went.
@@ -51,11 +103,15 @@ pub(crate) struct SeriesData {
     pub(crate) open: Option<OpenChunk>,
     /// Newest in-order timestamp, `i64::MIN` before the first sample.
     pub(crate) max_t: i64,
-    pub(crate) last_value: f64,
+    /// The newest in-order sample's value (duplicates are compared with it).
+    pub(crate) last: SampleValue,
     /// Upper bound for the open chunk's last timestamp (upstream's `nextAt`).
     next_at: i64,
+    /// Whether `next_at` was predicted from the open histogram chunk's size yet (upstream's
+    /// `histogramChunkHasComputedEndTime`).
+    histogram_end_computed: bool,
     /// Out-of-order samples with the commit that added each, sorted by time.
-    pub(crate) ooo: Vec<(i64, f64, u64)>,
+    pub(crate) ooo: Vec<(i64, SampleValue, u64)>,
     /// For recent commits to this series: the commit sequence number and the series' newest
     /// in-order timestamp before it. A querier whose snapshot predates a commit sees only
     /// samples up to that timestamp.
@@ -74,8 +130,9 @@ impl MemSeries {
                 closed: Vec::new(),
                 open: None,
                 max_t: i64::MIN,
-                last_value: 0.0,
+                last: SampleValue::Float(0.0),
                 next_at: i64::MIN,
+                histogram_end_computed: false,
                 ooo: Vec::new(),
                 commits: VecDeque::new(),
                 metadata: None,
@@ -138,18 +195,23 @@ impl SeriesData {
     pub(crate) fn apply(
         &mut self,
         t: i64,
-        v: f64,
+        v: SampleValue,
         seq: u64,
         ooo_allowed: bool,
         opts: &ChunkOpts,
     ) -> Applied {
+        let v = self.stale_marker_for_last(v);
         if t > self.max_t {
             if self.commits.back().is_none_or(|&(s, _)| s != seq) {
                 self.commits.push_back((seq, self.max_t));
             }
-            let chunk_created = self.append_in_order(t, v, opts);
+            let chunk_created = match &v {
+                SampleValue::Float(f) => self.append_float(t, *f, opts),
+                SampleValue::Histogram(h) => self.append_histogram(t, h.as_ref(), opts),
+                SampleValue::FloatHistogram(h) => self.append_histogram(t, h.as_ref(), opts),
+            };
             self.max_t = t;
-            self.last_value = v;
+            self.last = v;
             return Applied::InOrder { chunk_created };
         }
         if t == self.max_t || !ooo_allowed {
@@ -164,42 +226,134 @@ impl SeriesData {
         }
     }
 
-    fn append_in_order(&mut self, t: i64, v: f64, opts: &ChunkOpts) -> bool {
-        let mut created = false;
+    /// A float stale marker for a series whose newest sample is a histogram becomes a
+    /// histogram stale marker, as upstream's commit turns it into one: the series' chunk of
+    /// histograms ends with it instead of a new XOR chunk being cut for one marker.
+    fn stale_marker_for_last(&self, v: SampleValue) -> SampleValue {
+        let SampleValue::Float(f) = v else { return v };
+        if f.to_bits() != STALE_NAN_BITS {
+            return v;
+        }
+        match self.last {
+            SampleValue::Histogram(_) => SampleValue::Histogram(Arc::new(Histogram {
+                sum: f,
+                ..Histogram::default()
+            })),
+            SampleValue::FloatHistogram(_) => {
+                SampleValue::FloatHistogram(Arc::new(FloatHistogram {
+                    sum: f,
+                    ..FloatHistogram::default()
+                }))
+            }
+            SampleValue::Float(_) => v,
+        }
+    }
+
+    /// Starts a new open chunk at `t`, closing the current one.
+    fn cut(&mut self, t: i64, data: OpenData, opts: &ChunkOpts) {
+        if let Some(full) = self.open.take() {
+            self.closed.push(full.close());
+        }
+        self.open = Some(OpenChunk {
+            data,
+            min_t: t,
+            max_t: t,
+        });
+        self.next_at = range_end(t, opts.chunk_range);
+    }
+
+    fn append_float(&mut self, t: i64, v: f64, opts: &ChunkOpts) -> bool {
         let cut = match &self.open {
-            None => true,
-            Some(c) => {
-                let n = usize::from(c.chunk.num_samples());
+            Some(OpenChunk {
+                data: OpenData::Xor(c),
+                min_t,
+                max_t,
+            }) => {
+                let n = usize::from(c.num_samples());
                 if n == opts.samples_per_chunk / 4 {
-                    self.next_at = chunk_end_time(c.min_t, c.max_t, self.next_at, 4.0);
+                    self.next_at = chunk_end_time(*min_t, *max_t, self.next_at, 4.0);
                 }
                 t >= self.next_at || n >= opts.samples_per_chunk * 2
             }
+            _ => true,
         };
         if cut {
-            if let Some(full) = self.open.take() {
-                self.closed.push(ClosedChunk {
-                    min_t: full.min_t,
-                    max_t: full.max_t,
-                    bytes: full.chunk.into_bytes().into(),
-                });
-            }
-            self.open = Some(OpenChunk {
-                chunk: XorChunk::new(),
-                min_t: t,
-                max_t: t,
-            });
-            self.next_at = range_end(t, opts.chunk_range);
-            created = true;
+            self.cut(t, OpenData::Xor(XorChunk::new()), opts);
         }
         let open = self.open.as_mut().expect("a chunk was opened above");
+        let OpenData::Xor(chunk) = &mut open.data else {
+            unreachable!("a float chunk was opened above")
+        };
         // Timestamps only grow here, so the chunk cannot refuse the sample.
-        open.chunk
+        chunk
             .appender()
             .and_then(|mut a| a.append(t, v))
             .expect("in-order sample appends to an intact head chunk");
         open.max_t = t;
-        created
+        cut
+    }
+
+    /// Upstream's `histogramsAppendPreprocessor` and `appendHistogram`: chunks are cut by size
+    /// (a target of 1 KiB, predicted once a quarter full, at least ten samples unless the
+    /// chunk range ends) and where the histogram cannot continue the chunk.
+    fn append_histogram<H: HeadHistogram>(&mut self, t: i64, h: &H, opts: &ChunkOpts) -> bool {
+        let target = TARGET_BYTES_PER_HISTOGRAM_CHUNK;
+        let Some(open) = self.open.as_mut() else {
+            self.start_histogram(t, h, None, opts);
+            return true;
+        };
+        let (min_t, max_t) = (open.min_t, open.max_t);
+        let Some(chunk) = H::open_mut(&mut open.data) else {
+            self.start_histogram(t, h, None, opts);
+            return true;
+        };
+        let (bytes, n) = (chunk.len_bytes(), chunk.num_samples());
+        let range_start = if self.histogram_end_computed {
+            range_end(min_t, opts.chunk_range)
+        } else {
+            self.next_at
+        };
+        if !self.histogram_end_computed && bytes >= target / 4 {
+            let ratio = target as f64 / bytes as f64;
+            self.next_at = chunk_end_time(min_t, max_t, self.next_at, ratio);
+            self.histogram_end_computed = true;
+        }
+        if (t >= self.next_at || bytes >= target * 2)
+            && (n >= MIN_SAMPLES_PER_HISTOGRAM_CHUNK || t >= range_start)
+        {
+            let prev = chunk.clone();
+            self.start_histogram(t, h, Some(&prev), opts);
+            return true;
+        }
+        match chunk.push(t, h) {
+            Ok(None) => {
+                open.max_t = t;
+                false
+            }
+            Ok(Some(next)) => {
+                self.cut(t, H::wrap(next), opts);
+                true
+            }
+            // Only a chunk at the 2-byte sample count refuses a sample; continue in a new one.
+            Err(_) => {
+                let prev = chunk.clone();
+                self.start_histogram(t, h, Some(&prev), opts);
+                true
+            }
+        }
+    }
+
+    fn start_histogram<H: HeadHistogram>(
+        &mut self,
+        t: i64,
+        h: &H,
+        prev: Option<&OpenHistogramChunk<H>>,
+        opts: &ChunkOpts,
+    ) {
+        let chunk = OpenHistogramChunk::start(t, h, prev)
+            .expect("a validated histogram starts an empty chunk");
+        self.cut(t, H::wrap(chunk), opts);
+        self.histogram_end_computed = false;
     }
 
     /// The newest in-order timestamp a querier with snapshot `seq` may see.
@@ -249,23 +403,56 @@ pub(crate) struct ChunkOpts {
     pub(crate) samples_per_chunk: usize,
 }
 
-/// Decodes a XOR chunk's samples in `[mint, maxt]`.
-pub(crate) fn decode_xor(bytes: &[u8], mint: i64, maxt: i64, out: &mut Vec<(i64, f64)>) {
-    let mut it = crate::chunkenc::XorIterator::new(bytes);
-    while it.next_value() == ValueType::Float {
-        let (t, v) = it.at();
-        if t > maxt {
-            break;
-        }
-        if t >= mint {
-            out.push((t, v));
+/// The histogram types' open chunks in [`OpenData`].
+pub(crate) trait HeadHistogram: ChunkHistogram {
+    fn open_mut(data: &mut OpenData) -> Option<&mut OpenHistogramChunk<Self>>;
+    fn wrap(chunk: OpenHistogramChunk<Self>) -> OpenData;
+}
+
+impl HeadHistogram for Histogram {
+    fn open_mut(data: &mut OpenData) -> Option<&mut OpenHistogramChunk<Self>> {
+        match data {
+            OpenData::Histogram(c) => Some(&mut **c),
+            _ => None,
         }
     }
+    fn wrap(chunk: OpenHistogramChunk<Self>) -> OpenData {
+        OpenData::Histogram(Box::new(chunk))
+    }
+}
+
+impl HeadHistogram for FloatHistogram {
+    fn open_mut(data: &mut OpenData) -> Option<&mut OpenHistogramChunk<Self>> {
+        match data {
+            OpenData::FloatHistogram(c) => Some(&mut **c),
+            _ => None,
+        }
+    }
+    fn wrap(chunk: OpenHistogramChunk<Self>) -> OpenData {
+        OpenData::FloatHistogram(Box::new(chunk))
+    }
+}
+
+/// A chunk's samples in `[mint, maxt]`.
+pub(crate) fn decode_range(
+    encoding: ChunkEncoding,
+    bytes: &[u8],
+    mint: i64,
+    maxt: i64,
+) -> Vec<SeriesSample> {
+    let mut samples = crate::chunkenc::decode_samples(encoding, bytes)
+        .expect("the head encodes its chunks itself");
+    samples.retain(|s| s.t >= mint && s.t <= maxt);
+    samples
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn f(v: f64) -> SampleValue {
+        SampleValue::Float(v)
+    }
 
     const OPTS: ChunkOpts = ChunkOpts {
         chunk_range: 7_200_000,
@@ -278,7 +465,7 @@ mod tests {
         let mut d = s.lock();
         // 15s scrapes from the start of a range: 480 samples fill the 2h range.
         for i in 0..480 {
-            d.apply(i * 15_000, i as f64, 1, false, &OPTS);
+            d.apply(i * 15_000, f(i as f64), 1, false, &OPTS);
         }
         let counts: Vec<_> = d
             .closed
@@ -290,7 +477,11 @@ mod tests {
             })
             .collect();
         assert_eq!(counts, [120, 120, 120]);
-        assert_eq!(d.open.as_ref().unwrap().chunk.num_samples(), 120);
+        let open = d.open.as_ref().unwrap().bytes();
+        assert_eq!(
+            XorChunk::from_bytes(open.to_vec()).unwrap().num_samples(),
+            120
+        );
     }
 
     #[test]
@@ -298,7 +489,7 @@ mod tests {
         let s = MemSeries::new(1, Labels::default());
         let mut d = s.lock();
         for t in [7_199_000, 7_200_000] {
-            d.apply(t, 1.0, 1, false, &OPTS);
+            d.apply(t, f(1.0), 1, false, &OPTS);
         }
         assert_eq!(d.closed.len(), 1);
         assert_eq!(d.open.as_ref().unwrap().min_t, 7_200_000);
@@ -308,18 +499,27 @@ mod tests {
     fn visibility_follows_commit_sequence() {
         let s = MemSeries::new(1, Labels::default());
         let mut d = s.lock();
-        d.apply(10, 1.0, 1, false, &OPTS);
-        d.apply(20, 2.0, 2, false, &OPTS);
-        d.apply(30, 3.0, 2, false, &OPTS);
+        d.apply(10, f(1.0), 1, false, &OPTS);
+        d.apply(20, f(2.0), 2, false, &OPTS);
+        d.apply(30, f(3.0), 2, false, &OPTS);
         assert_eq!(d.visible_max_t(0), i64::MIN);
         assert_eq!(d.visible_max_t(1), 10);
         assert_eq!(d.visible_max_t(2), 30);
         d.trim_commits(1);
         assert_eq!(d.visible_max_t(1), 10);
-        assert_eq!(d.apply(30, 3.0, 3, true, &OPTS), Applied::Dropped);
-        assert_eq!(d.apply(15, 1.5, 3, true, &OPTS), Applied::OutOfOrder);
-        assert_eq!(d.apply(15, 1.5, 3, true, &OPTS), Applied::Dropped);
+        assert_eq!(d.apply(30, f(3.0), 3, true, &OPTS), Applied::Dropped);
+        assert_eq!(d.apply(15, f(1.5), 3, true, &OPTS), Applied::OutOfOrder);
+        assert_eq!(d.apply(15, f(1.5), 3, true, &OPTS), Applied::Dropped);
         assert_eq!(d.min_time(), Some(10));
+    }
+
+    #[test]
+    fn float_series_do_not_pay_for_histogram_chunks() {
+        assert!(
+            std::mem::size_of::<OpenData>() <= std::mem::size_of::<XorChunk>() + 8,
+            "{} bytes",
+            std::mem::size_of::<OpenData>()
+        );
     }
 
     #[test]

@@ -149,6 +149,7 @@ fn out_of_order_window() {
     assert_eq!(
         h.stats()
             .out_of_order_samples_appended
+            .float
             .load(Ordering::Relaxed),
         1
     );
