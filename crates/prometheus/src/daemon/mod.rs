@@ -165,6 +165,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
             query_gate: Arc::new(Semaphore::new(flags.query_max_concurrency.max(1))),
             status: status.clone(),
             targets: plugins.targets.clone(),
+            remote: Arc::new(flags.remote_api()),
         }),
         federation: Arc::new(FederationState {
             storage: storage.clone(),
@@ -210,6 +211,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     let _ = storage.set(Storage {
         queryable: db.clone(),
         exemplars: Arc::new(DbExemplars(db.clone())),
+        appendable: db.clone(),
     });
     let discovery_metrics = match pm_discovery::Metrics::register(&metrics.registry) {
         Ok(m) => Arc::new(m),

@@ -15,29 +15,32 @@ mod tests;
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use pm_promql::engine::Engine;
-use pm_storage::{ExemplarQueryable, Queryable};
+use pm_storage::{Appendable, ExemplarQueryable, Queryable};
 use tokio::sync::Semaphore;
 
 use response::{ApiError, ErrorType};
 use status::ServerStatus;
 use targets::TargetsSource;
 
-/// What the API reads: samples and exemplars.
+/// What the API reads (samples and exemplars) and the remote-write receiver appends to.
 #[derive(Clone)]
 pub struct Storage {
     pub queryable: Arc<dyn Queryable>,
     pub exemplars: Arc<dyn ExemplarQueryable>,
+    pub appendable: Arc<dyn Appendable>,
 }
 
 impl Storage {
     /// One storage serving both, e.g. the in-memory storage of tests.
-    pub fn of<S: Queryable + ExemplarQueryable + 'static>(storage: S) -> Self {
+    pub fn of<S: Queryable + ExemplarQueryable + Appendable + 'static>(storage: S) -> Self {
         let storage = Arc::new(storage);
         Self {
             queryable: storage.clone(),
-            exemplars: storage,
+            exemplars: storage.clone(),
+            appendable: storage,
         }
     }
 }
@@ -53,6 +56,8 @@ pub struct ApiState {
     pub query_gate: Arc<Semaphore>,
     pub status: Arc<ServerStatus>,
     pub targets: Option<Arc<dyn TargetsSource>>,
+    /// The remote-write receiver's and the remote-read server's settings.
+    pub remote: Arc<crate::remote::http::RemoteApi>,
 }
 
 impl ApiState {
@@ -91,5 +96,15 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/status/flags", get(status::flags))
         .route("/status/runtimeinfo", get(status::runtime_info))
         .route("/status/buildinfo", get(status::build_info))
+        .route(
+            "/write",
+            post(crate::remote::http::write)
+                .layer(DefaultBodyLimit::max(crate::remote::http::MAX_BODY)),
+        )
+        .route(
+            "/read",
+            post(crate::remote::http::read)
+                .layer(DefaultBodyLimit::max(crate::remote::http::MAX_BODY)),
+        )
         .with_state(state)
 }

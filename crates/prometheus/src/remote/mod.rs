@@ -1,0 +1,14 @@
+//! Remote storage: the remote-write receiver and sender, and the remote-read server and client,
+//! speaking upstream's protocols (protobuf over HTTP, snappy block compression).
+//!
+//! - [`prompb`], [`writev2`]: the wire messages (remote write 1.0 and 2.0, remote read);
+//! - [`codec`]: headers, compression, framing and conversions to the model;
+//! - [`receiver`] and [`read_server`]: `POST /api/v1/write` and `POST /api/v1/read`;
+//! - [`http`]: their axum handlers.
+
+pub mod codec;
+pub mod http;
+pub mod prompb;
+pub mod read_server;
+pub mod receiver;
+pub mod writev2;
