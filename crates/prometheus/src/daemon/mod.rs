@@ -8,6 +8,7 @@
 //! metadata APIs, and callbacks given the opened database.
 
 pub mod flags;
+pub mod remote;
 mod scraping;
 
 use std::future::Future;

@@ -4,11 +4,16 @@
 //! - [`prompb`], [`writev2`]: the wire messages (remote write 1.0 and 2.0, remote read);
 //! - [`codec`]: headers, compression, framing and conversions to the model;
 //! - [`receiver`] and [`read_server`]: `POST /api/v1/write` and `POST /api/v1/read`;
-//! - [`http`]: their axum handlers.
+//! - [`http`]: their axum handlers;
+//! - [`queue`], [`write_storage`]: the sender, one queue per `remote_write` tailing the WAL;
+//! - [`client`]: the HTTP client both the sender and remote read use.
 
+pub mod client;
 pub mod codec;
 pub mod http;
 pub mod prompb;
+pub mod queue;
 pub mod read_server;
 pub mod receiver;
+pub mod write_storage;
 pub mod writev2;
