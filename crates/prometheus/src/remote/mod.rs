@@ -6,13 +6,15 @@
 //! - [`receiver`] and [`read_server`]: `POST /api/v1/write` and `POST /api/v1/read`;
 //! - [`http`]: their axum handlers;
 //! - [`queue`], [`write_storage`]: the sender, one queue per `remote_write` tailing the WAL;
-//! - [`client`]: the HTTP client both the sender and remote read use.
+//! - [`client`]: the HTTP client both the sender and remote read use;
+//! - [`read_client`]: a `remote_read` endpoint as a `Queryable`.
 
 pub mod client;
 pub mod codec;
 pub mod http;
 pub mod prompb;
 pub mod queue;
+pub mod read_client;
 pub mod read_server;
 pub mod receiver;
 pub mod write_storage;

@@ -132,7 +132,7 @@ pub fn labels_from_refs(
     refs: &[u32],
     b: &mut ScratchBuilder,
 ) -> Result<(), SymbolError> {
-    if refs.len() % 2 != 0 {
+    if !refs.len().is_multiple_of(2) {
         return Err(SymbolError::Odd(refs.len()));
     }
     b.reset();
