@@ -6,15 +6,17 @@
 //! - [`template`]: Go templates in alert labels and annotations;
 //! - [`notifier`]: the seam alerts leave the server through;
 //! - [`web`]: the HTTP API v1, federation and the lifecycle endpoints;
+//! - [`remote`]: remote write (receiver and WAL-tailing sender) and remote read;
 //! - [`daemon`]: flags and the server's lifecycle, with the seams subsystems plug into.
 //!
-//! Rule evaluation, the notifier and remote storage are not built yet.
+//! Rule evaluation and the notifier are not built yet.
 
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod daemon;
 pub mod notifier;
+pub mod remote;
 pub mod rules;
 pub mod scrape;
 pub mod template;

@@ -1,5 +1,6 @@
 use clap::Parser as _;
 use pm_prometheus::daemon::{Flags, notifier_plugins, plugins, run};
+use pm_prometheus::daemon::{Flags, plugins, remote, run};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -17,6 +18,7 @@ async fn main() -> std::process::ExitCode {
         }
     };
     match run(flags, plugins().and(notify)).await {
+    match run(flags, plugins().and(remote::plugins())).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(err = %e, "prometheus failed");

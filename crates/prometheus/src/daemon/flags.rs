@@ -9,6 +9,10 @@ use pm_common::log::LogFlags;
 use pm_common::web::{DefaultListenAddress, WebFlags};
 use pm_tsdb::db::DbOptions;
 
+use crate::remote::codec::WriteMessage;
+use crate::remote::http::RemoteApi;
+use crate::remote::read_server::ReadLimits;
+
 /// `0.0.0.0:9090`, Prometheus's registered port on every interface.
 #[derive(Debug, Clone)]
 pub struct Port9090;
@@ -185,8 +189,53 @@ pub struct Flags {
     #[arg(long = "enable-feature", value_name = "FEATURE")]
     pub enable_feature: Vec<String>,
 
+    /// Enable API endpoint accepting remote write requests.
+    #[arg(long = "web.enable-remote-write-receiver")]
+    pub enable_remote_write_receiver: bool,
+
+    /// List of the remote write protobuf messages to accept when receiving the remote writes.
+    /// Supported values: prometheus.WriteRequest, io.prometheus.write.v2.Request
+    #[arg(
+        long = "web.remote-write-receiver.accepted-protobuf-messages",
+        value_name = "MESSAGE",
+        default_values = ["prometheus.WriteRequest", "io.prometheus.write.v2.Request"],
+        value_parser = parse_write_message
+    )]
+    pub remote_write_accepted: Vec<WriteMessage>,
+
+    /// Maximum overall number of samples to return via the remote read interface, in a single
+    /// query. 0 means no limit. This limit is ignored for streamed response types.
+    #[arg(
+        long = "storage.remote.read-sample-limit",
+        default_value_t = 50_000_000
+    )]
+    pub remote_read_sample_limit: usize,
+
+    /// Maximum number of concurrent remote read calls. 0 means no limit.
+    #[arg(long = "storage.remote.read-concurrent-limit", default_value_t = 10)]
+    pub remote_read_concurrent_limit: usize,
+
+    /// Maximum number of bytes in a single frame for streaming remote read response types
+    /// before marshalling. Note that client might have limit on frame size as well. 1MB as
+    /// recommended by protobuf by default.
+    #[arg(
+        long = "storage.remote.read-max-bytes-in-frame",
+        default_value_t = 1_048_576
+    )]
+    pub remote_read_max_bytes_in_frame: usize,
+
+    /// Time to wait, at shutdown, for the remote-write queues to send what they hold.
+    #[arg(long = "storage.remote.flush-deadline", default_value = "1m", value_parser = parse_model_duration)]
+    pub remote_flush_deadline: Duration,
+
     #[command(flatten)]
     pub log: LogFlags,
+}
+
+fn parse_write_message(s: &str) -> Result<WriteMessage, String> {
+    WriteMessage::parse(s).ok_or_else(|| {
+        format!("unknown remote write protobuf message {s:?}; supported: prometheus.WriteRequest, io.prometheus.write.v2.Request")
+    })
 }
 
 fn parse_external_url(s: &str) -> Result<String, String> {
@@ -309,6 +358,17 @@ impl Flags {
     /// Whether queued notifications are sent (not dropped) at shutdown.
     pub fn drain_notifications(&self) -> bool {
         self.drain_notification_queue && !self.no_drain_notification_queue
+    /// The remote-write receiver's and remote-read server's settings.
+    pub fn remote_api(&self) -> RemoteApi {
+        RemoteApi::new(
+            self.enable_remote_write_receiver
+                .then(|| self.remote_write_accepted.clone()),
+            ReadLimits {
+                sample_limit: self.remote_read_sample_limit,
+                max_bytes_in_frame: self.remote_read_max_bytes_in_frame,
+            },
+            self.remote_read_concurrent_limit,
+        )
     }
 
     /// The path of `--web.external-url` (`""` when absent or `/`).
@@ -373,6 +433,22 @@ impl Flags {
                 "storage.tsdb.min-block-duration",
                 d(self.min_block_duration),
             ),
+            (
+                "storage.remote.flush-deadline",
+                d(self.remote_flush_deadline),
+            ),
+            (
+                "storage.remote.read-concurrent-limit",
+                self.remote_read_concurrent_limit.to_string(),
+            ),
+            (
+                "storage.remote.read-max-bytes-in-frame",
+                self.remote_read_max_bytes_in_frame.to_string(),
+            ),
+            (
+                "storage.remote.read-sample-limit",
+                self.remote_read_sample_limit.to_string(),
+            ),
             ("storage.tsdb.no-lockfile", self.no_lockfile.to_string()),
             ("storage.tsdb.path", self.tsdb_path.display().to_string()),
             (
@@ -398,8 +474,20 @@ impl Flags {
             ("web.cors.origin", self.cors_origin.clone()),
             ("web.enable-admin-api", self.enable_admin_api.to_string()),
             ("web.enable-lifecycle", self.enable_lifecycle.to_string()),
+            (
+                "web.enable-remote-write-receiver",
+                self.enable_remote_write_receiver.to_string(),
+            ),
             ("web.external-url", self.external_url.clone()),
             ("web.listen-address", self.web.listen_addresses.join(",")),
+            (
+                "web.remote-write-receiver.accepted-protobuf-messages",
+                self.remote_write_accepted
+                    .iter()
+                    .map(|m| m.name())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
             ("web.route-prefix", self.route_prefix()),
         ]
     }

@@ -9,6 +9,7 @@
 
 pub mod flags;
 mod notifier;
+pub mod remote;
 mod scraping;
 
 use std::future::Future;
@@ -180,6 +181,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
                 replay: replay.clone(),
             },
             alertmanagers: plugins.alertmanagers.clone(),
+            remote: Arc::new(flags.remote_api()),
         }),
         federation: Arc::new(FederationState {
             storage: storage.clone(),
@@ -225,6 +227,11 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     tracing::info!(duration = ?began.elapsed(), "TSDB started");
     let compaction = db.start_background_compaction(Duration::from_secs(60));
     let _ = storage.set(Storage::of_db(db.clone()));
+    let _ = storage.set(Storage {
+        queryable: db.clone(),
+        exemplars: Arc::new(DbExemplars(db.clone())),
+        appendable: db.clone(),
+    });
     let discovery_metrics = match pm_discovery::Metrics::register(&metrics.registry) {
         Ok(m) => Arc::new(m),
         Err(e) => {

@@ -56,6 +56,7 @@ fn fixture(prefix: &str, lifecycle: bool) -> Fixture {
                 replay: Arc::default(),
             },
             alertmanagers: None,
+            remote: Default::default(),
         }),
         federation: Arc::new(FederationState {
             storage: storage.clone(),

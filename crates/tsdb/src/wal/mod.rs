@@ -15,6 +15,7 @@ mod metrics;
 mod reader;
 #[cfg(test)]
 mod tests;
+pub mod watcher;
 mod writer;
 
 use std::io;

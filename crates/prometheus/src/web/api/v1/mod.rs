@@ -23,6 +23,10 @@ use axum::routing::{get, post};
 use pm_promql::engine::Engine;
 use pm_storage::{ExemplarQueryable, Queryable};
 use pm_tsdb::Db;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use pm_promql::engine::Engine;
+use pm_storage::{Appendable, ExemplarQueryable, Queryable};
 use tokio::sync::Semaphore;
 
 use alertmanagers::AlertmanagersSource;
@@ -30,23 +34,26 @@ use response::{ApiError, ErrorType};
 use status::ServerStatus;
 use targets::TargetsSource;
 
-/// What the API reads: samples and exemplars.
+/// What the API reads (samples and exemplars) and the remote-write receiver appends to.
 #[derive(Clone)]
 pub struct Storage {
     pub queryable: Arc<dyn Queryable>,
     pub exemplars: Arc<dyn ExemplarQueryable>,
     /// The database itself, for its status and admin endpoints (absent over other storages).
     pub db: Option<Arc<Db>>,
+    pub appendable: Arc<dyn Appendable>,
 }
 
 impl Storage {
     /// One storage serving both, e.g. the in-memory storage of tests.
-    pub fn of<S: Queryable + ExemplarQueryable + 'static>(storage: S) -> Self {
+    pub fn of<S: Queryable + ExemplarQueryable + Appendable + 'static>(storage: S) -> Self {
         let storage = Arc::new(storage);
         Self {
             queryable: storage.clone(),
             exemplars: storage,
             db: None,
+            exemplars: storage.clone(),
+            appendable: storage,
         }
     }
 
@@ -82,6 +89,8 @@ pub struct ApiState {
     pub targets: Option<Arc<dyn TargetsSource>>,
     pub tsdb: tsdb::TsdbState,
     pub alertmanagers: Option<Arc<dyn AlertmanagersSource>>,
+    /// The remote-write receiver's and the remote-read server's settings.
+    pub remote: Arc<crate::remote::http::RemoteApi>,
 }
 
 impl ApiState {
@@ -142,5 +151,15 @@ pub fn router(state: Arc<ApiState>) -> Router {
 pub fn ungated_router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/status/walreplay", get(tsdb::wal_replay))
+        .route(
+            "/write",
+            post(crate::remote::http::write)
+                .layer(DefaultBodyLimit::max(crate::remote::http::MAX_BODY)),
+        )
+        .route(
+            "/read",
+            post(crate::remote::http::read)
+                .layer(DefaultBodyLimit::max(crate::remote::http::MAX_BODY)),
+        )
         .with_state(state)
 }

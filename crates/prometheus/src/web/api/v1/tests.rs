@@ -106,6 +106,7 @@ fn app(targets: bool) -> axum::Router {
             replay: Arc::default(),
         },
         alertmanagers: None,
+        remote: Default::default(),
     }))
 }
 

@@ -1,0 +1,101 @@
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use pm_common::model::{MatchType, Matcher};
+use pm_storage::{Appendable, MemStorage, SeriesRef, ValueType};
+
+use super::*;
+use crate::remote::read_server::{self, ReadLimits};
+
+/// A remote-read server over `storage` with external label `region="eu"`; returns its URL.
+async fn server(storage: MemStorage) -> String {
+    let storage = Arc::new(storage);
+    let app = axum::Router::new().route(
+        "/api/v1/read",
+        axum::routing::post(move |body: Bytes| {
+            let storage = storage.clone();
+            async move {
+                let external = Labels::from_pairs([("region", "eu")]);
+                let limits = ReadLimits {
+                    sample_limit: 0,
+                    max_bytes_in_frame: 1 << 20,
+                };
+                match read_server::serve(storage.as_ref(), &external, limits, &body) {
+                    Ok(r) => (http::StatusCode::OK, r.body),
+                    Err(e) => (e.status(), e.to_string().into_bytes()),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/api/v1/read")
+}
+
+fn remote(url: &str, required: &[(&str, &str)], external: Labels) -> RemoteRead {
+    RemoteRead {
+        client: RemoteClient::new(
+            "test",
+            url,
+            &Default::default(),
+            std::time::Duration::from_secs(10),
+            &Default::default(),
+        )
+        .unwrap(),
+        required_matchers: required
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        external,
+        handle: Handle::current(),
+    }
+}
+
+fn eq(name: &str, value: &str) -> Matcher {
+    Matcher::new(MatchType::Equal, name, value).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn selects_through_the_endpoint() {
+    let storage = MemStorage::new();
+    let mut app = storage.appender();
+    let l = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
+    app.append(SeriesRef::UNKNOWN, &l, 1000, 1.0).unwrap();
+    app.append(SeriesRef::UNKNOWN, &l, 2000, 0.0).unwrap();
+    app.commit().unwrap();
+    let url = server(storage).await;
+
+    // Our external labels match the server's: added to the select, removed from the result.
+    let read = remote(&url, &[], Labels::from_pairs([("region", "eu")]));
+    let q = read.querier(0, 10_000).unwrap();
+    let mut set = q.select(true, None, &[eq("__name__", "up")]);
+    let s = set.next().expect("one series");
+    assert_eq!(s.labels(), &l);
+    let mut it = s.iter();
+    assert_eq!(it.next(), ValueType::Float);
+    assert_eq!(it.at(), (1000, 1.0));
+    assert_eq!(it.next(), ValueType::Float);
+    assert!(set.next().is_none() && set.err().is_none());
+
+    // A required matcher missing from the select: the endpoint is not asked.
+    let read = remote(&url, &[("job", "b")], Labels::default());
+    let q = read.querier(0, 10_000).unwrap();
+    assert!(
+        q.select(false, None, &[eq("__name__", "up")])
+            .next()
+            .is_none()
+    );
+    let mut set = read.querier(0, 10_000).unwrap().select(
+        false,
+        None,
+        &[eq("__name__", "up"), eq("job", "b")],
+    );
+    assert!(set.next().is_none() && set.err().is_none());
+
+    // An unreachable endpoint is an error of the set.
+    let read = remote("http://127.0.0.1:1/api/v1/read", &[], Labels::default());
+    let mut set = read.querier(0, 1).unwrap().select(false, None, &[]);
+    assert!(set.next().is_none());
+    assert!(set.err().is_some());
+}
