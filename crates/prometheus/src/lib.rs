@@ -15,6 +15,7 @@
 pub mod config;
 pub mod daemon;
 pub mod notifier;
+pub mod promtool;
 pub mod rules;
 pub mod scrape;
 pub mod template;
