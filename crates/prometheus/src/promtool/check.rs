@@ -477,7 +477,7 @@ fn report_rule_file(
             duplicates.len()
         )?;
         for (metric, labels) in &duplicates {
-            write!(o.err, "Metric: {metric}\nLabel(s):\n")?;
+            writeln!(o.err, "Metric: {metric}\nLabel(s):")?;
             for (name, value) in labels {
                 writeln!(o.err, "\t{name}: {value}")?;
             }
@@ -540,3 +540,6 @@ pub fn check_web_config(o: &mut Output<'_>, files: &[PathBuf]) -> io::Result<u8>
     }
     Ok(if failed { FAILURE } else { SUCCESS })
 }
+
+#[cfg(test)]
+mod tests;

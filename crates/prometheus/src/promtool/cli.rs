@@ -7,7 +7,10 @@ use clap::{Args, Parser, Subcommand};
 use pm_common::config::Duration;
 use pm_promql::ParserOptions;
 
+use pm_common::config::http::HttpClientConfig;
+
 use super::check::{self, ConfigLint, RulesLint};
+use super::query::{self, Client, Format, Query};
 use super::{FAILURE, Output, lint};
 
 #[derive(Parser, Debug)]
@@ -32,6 +35,98 @@ struct Cli {
 enum Command {
     /// Check the resources for validity.
     Check(CheckArgs),
+    /// Run query against a Prometheus server.
+    Query(QueryArgs),
+}
+
+#[derive(Args, Debug)]
+struct QueryArgs {
+    /// Output format of the query.
+    #[arg(short = 'o', long, value_enum, default_value = "promql")]
+    format: Format,
+    /// HTTP client configuration file, see details at
+    /// https://prometheus.io/docs/prometheus/latest/configuration/promtool
+    #[arg(long = "http.config.file", value_name = "filename")]
+    http_config_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: QueryCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum QueryCommand {
+    /// Run instant query.
+    Instant {
+        /// Prometheus server to query.
+        server: String,
+        /// PromQL query expression.
+        expr: String,
+        /// Query evaluation time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        time: Option<String>,
+        /// Extra headers to send to server.
+        #[arg(long = "header", value_parser = key_value)]
+        headers: Vec<(String, String)>,
+    },
+    /// Run range query.
+    Range {
+        /// Prometheus server to query.
+        server: String,
+        /// PromQL query expression.
+        expr: String,
+        /// Extra headers to send to server.
+        #[arg(long = "header", value_parser = key_value)]
+        headers: Vec<(String, String)>,
+        /// Query range start time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        start: Option<String>,
+        /// Query range end time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        end: Option<String>,
+        /// Query step size (duration).
+        #[arg(long, value_parser = parse_go_duration)]
+        step: Option<std::time::Duration>,
+    },
+    /// Run series query.
+    Series {
+        /// Prometheus server to query.
+        server: String,
+        /// Series selector. Can be specified multiple times.
+        #[arg(long = "match", required = true)]
+        matchers: Vec<String>,
+        /// Start time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        start: Option<String>,
+        /// End time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        end: Option<String>,
+    },
+    /// Run labels query.
+    Labels {
+        /// Prometheus server to query.
+        server: String,
+        /// Label name to provide label values for.
+        name: String,
+        /// Start time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        start: Option<String>,
+        /// End time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        end: Option<String>,
+        /// Series selector. Can be specified multiple times.
+        #[arg(long = "match")]
+        matchers: Vec<String>,
+    },
+}
+
+/// kingpin's `StringMap` entries: `name=value`.
+fn key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected KEY=VALUE got '{s}'"))
+}
+
+fn parse_go_duration(s: &str) -> Result<std::time::Duration, String> {
+    pm_common::config::parse_go_duration(s).map_err(|err| err.to_string())
 }
 
 #[derive(Args, Debug)]
@@ -124,7 +219,99 @@ fn run(cli: Cli, o: &mut Output<'_>) -> std::io::Result<u8> {
     let parser = parser_options(&cli.enable_feature, o)?;
     match cli.command {
         Command::Check(args) => run_check(args, parser, o),
+        Command::Query(args) => run_query(args, o),
     }
+}
+
+fn run_query(args: QueryArgs, o: &mut Output<'_>) -> std::io::Result<u8> {
+    let http_config = match &args.http_config_file {
+        Some(path) => match load_http_config(path) {
+            Ok(cfg) => Some(cfg),
+            Err(err) => {
+                writeln!(
+                    o.err,
+                    "promtool: error: Failed to load HTTP config file: {err}"
+                )?;
+                return Ok(FAILURE);
+            }
+        },
+        None => None,
+    };
+    let (server, headers, q) = match args.command {
+        QueryCommand::Instant {
+            server,
+            expr,
+            time,
+            headers,
+        } => (server, headers, Query::Instant { expr, time }),
+        QueryCommand::Range {
+            server,
+            expr,
+            headers,
+            start,
+            end,
+            step,
+        } => (
+            server,
+            headers,
+            Query::Range {
+                expr,
+                start,
+                end,
+                step,
+            },
+        ),
+        QueryCommand::Series {
+            server,
+            matchers,
+            start,
+            end,
+        } => (
+            server,
+            Vec::new(),
+            Query::Series {
+                matchers,
+                start,
+                end,
+            },
+        ),
+        QueryCommand::Labels {
+            server,
+            name,
+            start,
+            end,
+            matchers,
+        } => (
+            server,
+            Vec::new(),
+            Query::Labels {
+                name,
+                matchers,
+                start,
+                end,
+            },
+        ),
+    };
+    let client = match Client::new(&server, http_config.as_ref(), headers) {
+        Ok(client) => client,
+        Err(err) => {
+            writeln!(o.err, "error creating API client: {err}")?;
+            return Ok(FAILURE);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(query::run(&client, q, args.format, o))
+}
+
+/// `--http.config.file`: upstream's HTTP client block, relative paths against its directory.
+fn load_http_config(path: &std::path::Path) -> Result<HttpClientConfig, String> {
+    let mut cfg: HttpClientConfig =
+        pm_common::config::yaml::load_file(path).map_err(|err| err.to_string())?;
+    cfg.set_directory(path.parent().unwrap_or(std::path::Path::new("")));
+    cfg.validate().map_err(|err| err.to_string())?;
+    Ok(cfg)
 }
 
 /// The PromQL features `--enable-feature` turns on; duration expressions are always on, as in

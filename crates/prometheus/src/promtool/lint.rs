@@ -313,3 +313,6 @@ pub(crate) fn write_table<const N: usize>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,6 +8,7 @@
 pub mod check;
 mod cli;
 pub mod lint;
+pub mod query;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
