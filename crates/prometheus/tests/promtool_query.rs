@@ -111,7 +111,9 @@ fn cases(server: &str) -> Vec<Vec<String>> {
                 .map(|s| s.to_string())
                 .collect()
         };
-        for expr in ["vec", "mat", "sca", "str"] {
+        // 2.42's client cannot decode a string result ("unexpected value type"); ours is
+        // checked above.
+        for expr in ["vec", "mat", "sca"] {
             cases.push(base(&["instant", server, expr, "--time=1700000000"]));
         }
         cases.push(base(&[

@@ -471,9 +471,9 @@ fn report_rule_file(
         writeln!(o.out, "  SUCCESS: {count} rules found")?;
     } else {
         writeln!(o.err, "  FAILED:")?;
-        write!(
+        writeln!(
             o.err,
-            "lint error {} duplicate rule(s) found.\n",
+            "lint error {} duplicate rule(s) found.",
             duplicates.len()
         )?;
         for (metric, labels) in &duplicates {
