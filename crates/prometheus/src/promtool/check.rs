@@ -243,13 +243,14 @@ fn check_scrape_config(
     syntax_only: bool,
 ) -> io::Result<Result<(), String>> {
     let http = &job.http_client;
-    if !syntax_only && let Some(auth) = &http.authorization {
-        if let Err(err) = file_exists(&auth.credentials_file) {
-            return Ok(Err(format!(
-                "error checking authorization credentials or bearer token file {}: {err}",
-                go_quoted(&auth.credentials_file)
-            )));
-        }
+    if !syntax_only
+        && let Some(auth) = &http.authorization
+        && let Err(err) = file_exists(&auth.credentials_file)
+    {
+        return Ok(Err(format!(
+            "error checking authorization credentials or bearer token file {}: {err}",
+            go_quoted(&auth.credentials_file)
+        )));
     }
     if let Err(message) = check_tls(&http.tls_config, syntax_only) {
         return Ok(Err(message));

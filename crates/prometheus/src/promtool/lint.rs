@@ -216,7 +216,7 @@ pub fn cardinalities(input: &[u8]) -> Result<Vec<Cardinality>, String> {
             }
         })
         .collect();
-    rows.sort_by(|a, b| b.series.cmp(&a.series));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.series));
     Ok(rows)
 }
 
