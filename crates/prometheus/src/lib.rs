@@ -5,6 +5,7 @@
 //! - [`scrape`]: the scrape manager, its pools and one loop per target;
 //! - [`template`]: Go templates in alert labels and annotations;
 //! - [`notifier`]: the seam alerts leave the server through;
+//! - [`promtool`]: the `promtool` binary's commands (check, query);
 //! - [`web`]: the HTTP API v1, federation and the lifecycle endpoints;
 //! - [`daemon`]: flags and the server's lifecycle, with the seams subsystems plug into.
 //!
