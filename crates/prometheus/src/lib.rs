@@ -5,6 +5,7 @@
 //! - [`scrape`]: the scrape manager, its pools and one loop per target;
 //! - [`template`]: Go templates in alert labels and annotations;
 //! - [`notifier`]: the seam alerts leave the server through;
+//! - [`promtool`]: the `promtool` binary's commands (check, query);
 //! - [`web`]: the HTTP API v1, federation and the lifecycle endpoints;
 //! - [`remote`]: remote write (receiver and WAL-tailing sender) and remote read;
 //! - [`daemon`]: flags and the server's lifecycle, with the seams subsystems plug into.
@@ -17,6 +18,7 @@ pub mod config;
 pub mod daemon;
 pub mod notifier;
 pub mod remote;
+pub mod promtool;
 pub mod rules;
 pub mod scrape;
 pub mod template;

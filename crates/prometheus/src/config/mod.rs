@@ -20,6 +20,7 @@ mod alerting;
 mod auth;
 mod binary;
 pub mod discovery;
+pub(crate) mod glob;
 mod global;
 mod inline;
 mod relabel_rules;

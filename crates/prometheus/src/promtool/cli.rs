@@ -1,0 +1,396 @@
+//! The command line: upstream's commands, flags and defaults.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use pm_common::config::Duration;
+use pm_promql::ParserOptions;
+
+use pm_common::config::http::HttpClientConfig;
+
+use super::check::{self, ConfigLint, RulesLint};
+use super::query::{self, Client, Format, Query};
+use super::{FAILURE, Output, lint};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "promtool",
+    about = "Tooling for the Prometheus monitoring system.",
+    version
+)]
+struct Cli {
+    /// Enable experimental commands.
+    #[arg(long, global = true)]
+    experimental: bool,
+    /// Comma separated feature names to enable. Valid options: promql-experimental-functions,
+    /// promql-delayed-name-removal, promql-extended-range-selectors.
+    #[arg(long = "enable-feature", global = true, value_name = "FEATURE")]
+    enable_feature: Vec<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check the resources for validity.
+    Check(CheckArgs),
+    /// Run query against a Prometheus server.
+    Query(QueryArgs),
+}
+
+#[derive(Args, Debug)]
+struct QueryArgs {
+    /// Output format of the query.
+    #[arg(short = 'o', long, value_enum, default_value = "promql")]
+    format: Format,
+    /// HTTP client configuration file, see details at
+    /// https://prometheus.io/docs/prometheus/latest/configuration/promtool
+    #[arg(long = "http.config.file", value_name = "filename")]
+    http_config_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: QueryCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum QueryCommand {
+    /// Run instant query.
+    Instant {
+        /// Prometheus server to query.
+        server: String,
+        /// PromQL query expression.
+        expr: String,
+        /// Query evaluation time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        time: Option<String>,
+        /// Extra headers to send to server.
+        #[arg(long = "header", value_parser = key_value)]
+        headers: Vec<(String, String)>,
+    },
+    /// Run range query.
+    Range {
+        /// Prometheus server to query.
+        server: String,
+        /// PromQL query expression.
+        expr: String,
+        /// Extra headers to send to server.
+        #[arg(long = "header", value_parser = key_value)]
+        headers: Vec<(String, String)>,
+        /// Query range start time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        start: Option<String>,
+        /// Query range end time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        end: Option<String>,
+        /// Query step size (duration).
+        #[arg(long, value_parser = parse_go_duration)]
+        step: Option<std::time::Duration>,
+    },
+    /// Run series query.
+    Series {
+        /// Prometheus server to query.
+        server: String,
+        /// Series selector. Can be specified multiple times.
+        #[arg(long = "match", required = true)]
+        matchers: Vec<String>,
+        /// Start time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        start: Option<String>,
+        /// End time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        end: Option<String>,
+    },
+    /// Run labels query.
+    Labels {
+        /// Prometheus server to query.
+        server: String,
+        /// Label name to provide label values for.
+        name: String,
+        /// Start time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        start: Option<String>,
+        /// End time (RFC3339 or Unix timestamp).
+        #[arg(long)]
+        end: Option<String>,
+        /// Series selector. Can be specified multiple times.
+        #[arg(long = "match")]
+        matchers: Vec<String>,
+    },
+}
+
+/// kingpin's `StringMap` entries: `name=value`.
+fn key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected KEY=VALUE got '{s}'"))
+}
+
+fn parse_go_duration(s: &str) -> Result<std::time::Duration, String> {
+    pm_common::config::parse_go_duration(s).map_err(|err| err.to_string())
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// The server's maximum query lookback duration.
+    #[arg(long = "query.lookback-delta", default_value = "5m", value_parser = Duration::parse)]
+    lookback_delta: Duration,
+    #[command(subcommand)]
+    command: CheckCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum CheckCommand {
+    /// Check if the config files are valid or not.
+    Config {
+        /// Only check the config file syntax, ignoring file and content validation referenced
+        /// in the config.
+        #[arg(long)]
+        syntax_only: bool,
+        /// Linting checks to apply to the rules/scrape configs specified in the config.
+        /// Available options are: all, duplicate-rules, none, too-long-scrape-interval. Use
+        /// --lint=none to disable linting.
+        #[arg(long, default_value = "duplicate-rules")]
+        lint: String,
+        /// Make lint errors exit with exit code 3.
+        #[arg(long)]
+        lint_fatal: bool,
+        /// Ignore unknown fields in the rule groups read by the config files.
+        #[arg(long)]
+        ignore_unknown_fields: bool,
+        /// Check config file for Prometheus in Agent mode.
+        #[arg(long)]
+        agent: bool,
+        /// The config files to check.
+        #[arg(required = true, value_name = "config-files")]
+        files: Vec<PathBuf>,
+    },
+    /// Check if the web config files are valid or not.
+    WebConfig {
+        /// The config files to check.
+        #[arg(required = true, value_name = "web-config-files")]
+        files: Vec<PathBuf>,
+    },
+    /// Check if the rule files are valid or not.
+    Rules {
+        /// Linting checks to apply. Available options are: all, duplicate-rules, none. Use
+        /// --lint=none to disable linting.
+        #[arg(long, default_value = "duplicate-rules")]
+        lint: String,
+        /// Make lint errors exit with exit code 3.
+        #[arg(long)]
+        lint_fatal: bool,
+        /// Ignore unknown fields in the rule files.
+        #[arg(long)]
+        ignore_unknown_fields: bool,
+        /// The rule files to check, default is read from standard input.
+        #[arg(value_name = "rule-files")]
+        files: Vec<PathBuf>,
+    },
+    /// Pass Prometheus metrics over stdin to lint them for consistency and correctness, and
+    /// optionally perform cardinality analysis.
+    Metrics {
+        /// Print extended information related to the cardinality of the metrics.
+        #[arg(long)]
+        extended: bool,
+        /// Linting checks to apply for metrics. Available options are: all, none. Use
+        /// --lint=none to disable metrics linting.
+        #[arg(long, default_value = "all")]
+        lint: String,
+    },
+}
+
+/// Parses the command line and runs the command; usage errors exit 1 as kingpin's do.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(FAILURE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    Output::run_std(|o| run(cli, o))
+}
+
+fn run(cli: Cli, o: &mut Output<'_>) -> std::io::Result<u8> {
+    let parser = parser_options(&cli.enable_feature, o)?;
+    match cli.command {
+        Command::Check(args) => run_check(args, parser, o),
+        Command::Query(args) => run_query(args, o),
+    }
+}
+
+fn run_query(args: QueryArgs, o: &mut Output<'_>) -> std::io::Result<u8> {
+    let http_config = match &args.http_config_file {
+        Some(path) => match load_http_config(path) {
+            Ok(cfg) => Some(cfg),
+            Err(err) => {
+                writeln!(
+                    o.err,
+                    "promtool: error: Failed to load HTTP config file: {err}"
+                )?;
+                return Ok(FAILURE);
+            }
+        },
+        None => None,
+    };
+    let (server, headers, q) = match args.command {
+        QueryCommand::Instant {
+            server,
+            expr,
+            time,
+            headers,
+        } => (server, headers, Query::Instant { expr, time }),
+        QueryCommand::Range {
+            server,
+            expr,
+            headers,
+            start,
+            end,
+            step,
+        } => (
+            server,
+            headers,
+            Query::Range {
+                expr,
+                start,
+                end,
+                step,
+            },
+        ),
+        QueryCommand::Series {
+            server,
+            matchers,
+            start,
+            end,
+        } => (
+            server,
+            Vec::new(),
+            Query::Series {
+                matchers,
+                start,
+                end,
+            },
+        ),
+        QueryCommand::Labels {
+            server,
+            name,
+            start,
+            end,
+            matchers,
+        } => (
+            server,
+            Vec::new(),
+            Query::Labels {
+                name,
+                matchers,
+                start,
+                end,
+            },
+        ),
+    };
+    let client = match Client::new(&server, http_config.as_ref(), headers) {
+        Ok(client) => client,
+        Err(err) => {
+            writeln!(o.err, "error creating API client: {err}")?;
+            return Ok(FAILURE);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(query::run(&client, q, args.format, o))
+}
+
+/// `--http.config.file`: upstream's HTTP client block, relative paths against its directory.
+fn load_http_config(path: &std::path::Path) -> Result<HttpClientConfig, String> {
+    let mut cfg: HttpClientConfig =
+        pm_common::config::yaml::load_file(path).map_err(|err| err.to_string())?;
+    cfg.set_directory(path.parent().unwrap_or(std::path::Path::new("")));
+    cfg.validate().map_err(|err| err.to_string())?;
+    Ok(cfg)
+}
+
+/// The PromQL features `--enable-feature` turns on; duration expressions are always on, as in
+/// upstream's promtool.
+fn parser_options(features: &[String], o: &mut Output<'_>) -> std::io::Result<ParserOptions> {
+    let mut options = ParserOptions {
+        experimental_duration_expr: true,
+        ..ParserOptions::default()
+    };
+    for feature in features.iter().flat_map(|f| f.split(',')) {
+        match feature {
+            "promql-experimental-functions" => options.enable_experimental_functions = true,
+            "promql-extended-range-selectors" => options.enable_extended_range_selectors = true,
+            "promql-binop-fill-modifiers" => options.enable_binop_fill_modifiers = true,
+            "promql-delayed-name-removal" | "promql-duration-expr" | "" => {}
+            other => write!(
+                o.out,
+                "  WARNING: Unknown feature passed to --enable-feature: {other}"
+            )?,
+        }
+    }
+    Ok(options)
+}
+
+fn run_check(args: CheckArgs, parser: ParserOptions, o: &mut Output<'_>) -> std::io::Result<u8> {
+    match args.command {
+        CheckCommand::Config {
+            syntax_only,
+            lint,
+            lint_fatal,
+            ignore_unknown_fields,
+            agent,
+            files,
+        } => {
+            if let Some(code) = require_existing(&files, o)? {
+                return Ok(code);
+            }
+            let lint = ConfigLint::parse(
+                &lint,
+                lint_fatal,
+                ignore_unknown_fields,
+                args.lookback_delta,
+                o,
+            )?;
+            check::check_config(o, agent, syntax_only, &lint, parser, &files)
+        }
+        CheckCommand::WebConfig { files } => {
+            if let Some(code) = require_existing(&files, o)? {
+                return Ok(code);
+            }
+            check::check_web_config(o, &files)
+        }
+        CheckCommand::Rules {
+            lint,
+            lint_fatal,
+            ignore_unknown_fields,
+            files,
+        } => {
+            if let Some(code) = require_existing(&files, o)? {
+                return Ok(code);
+            }
+            let lint = RulesLint::parse(&lint, lint_fatal, ignore_unknown_fields, o)?;
+            check::check_rules(o, &lint, parser, &files)
+        }
+        CheckCommand::Metrics { extended, lint } => lint::check_metrics(o, extended, &lint),
+    }
+}
+
+/// kingpin's `ExistingFiles`: a missing argument file is a usage error.
+fn require_existing(files: &[PathBuf], o: &mut Output<'_>) -> std::io::Result<Option<u8>> {
+    for file in files {
+        if !file.exists() {
+            writeln!(
+                o.err,
+                "promtool: error: path '{}' does not exist, try --help",
+                file.display()
+            )?;
+            return Ok(Some(FAILURE));
+        }
+    }
+    Ok(None)
+}
