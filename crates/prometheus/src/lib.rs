@@ -4,21 +4,21 @@
 //! - [`rules::rulefmt`]: the rule-file format;
 //! - [`scrape`]: the scrape manager, its pools and one loop per target;
 //! - [`template`]: Go templates in alert labels and annotations;
-//! - [`notifier`]: the seam alerts leave the server through;
+//! - [`notifier`]: alerts sent to Alertmanagers;
 //! - [`promtool`]: the `promtool` binary's commands (check, query);
 //! - [`web`]: the HTTP API v1, federation and the lifecycle endpoints;
 //! - [`remote`]: remote write (receiver and WAL-tailing sender) and remote read;
 //! - [`daemon`]: flags and the server's lifecycle, with the seams subsystems plug into.
 //!
-//! Rule evaluation and the notifier are not built yet.
+//! Rule evaluation is not built yet.
 
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod daemon;
 pub mod notifier;
-pub mod remote;
 pub mod promtool;
+pub mod remote;
 pub mod rules;
 pub mod scrape;
 pub mod template;

@@ -1,6 +1,5 @@
 use clap::Parser as _;
-use pm_prometheus::daemon::{Flags, notifier_plugins, plugins, run};
-use pm_prometheus::daemon::{Flags, plugins, remote, run};
+use pm_prometheus::daemon::{Flags, notifier_plugins, plugins, remote, run};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -17,8 +16,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match run(flags, plugins().and(notify)).await {
-    match run(flags, plugins().and(remote::plugins())).await {
+    match run(flags, plugins().and(remote::plugins()).and(notify)).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(err = %e, "prometheus failed");

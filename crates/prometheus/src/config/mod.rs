@@ -20,7 +20,6 @@ mod alerting;
 mod auth;
 mod binary;
 pub mod discovery;
-pub(crate) mod glob;
 mod global;
 mod inline;
 mod relabel_rules;

@@ -358,6 +358,8 @@ impl Flags {
     /// Whether queued notifications are sent (not dropped) at shutdown.
     pub fn drain_notifications(&self) -> bool {
         self.drain_notification_queue && !self.no_drain_notification_queue
+    }
+
     /// The remote-write receiver's and remote-read server's settings.
     pub fn remote_api(&self) -> RemoteApi {
         RemoteApi::new(

@@ -227,11 +227,6 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     tracing::info!(duration = ?began.elapsed(), "TSDB started");
     let compaction = db.start_background_compaction(Duration::from_secs(60));
     let _ = storage.set(Storage::of_db(db.clone()));
-    let _ = storage.set(Storage {
-        queryable: db.clone(),
-        exemplars: Arc::new(DbExemplars(db.clone())),
-        appendable: db.clone(),
-    });
     let discovery_metrics = match pm_discovery::Metrics::register(&metrics.registry) {
         Ok(m) => Arc::new(m),
         Err(e) => {

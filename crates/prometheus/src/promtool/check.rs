@@ -11,9 +11,9 @@ use pm_promql::ParserOptions;
 
 use super::{FAILURE, LINT_PROBLEMS, Output, SUCCESS, go_quoted};
 use crate::config::discovery::TargetGroup;
-use crate::config::glob::glob;
 use crate::config::{self, Config, ConfigError, ScrapeConfig};
 use crate::rules::rulefmt::{self, ParseOptions, RuleFileError, RuleGroups};
+use pm_common::glob::glob;
 
 /// Which rule-file lints run, and whether their findings fail the run.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -214,8 +214,11 @@ fn check_config_file(
 fn resolve_rule_files(cfg: &Config) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for pattern in &cfg.rule_files {
-        let matched =
-            glob(pattern).map_err(|reason| format!("syntax error in pattern: {reason}"))?;
+        let matched: Vec<PathBuf> = glob(pattern)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(PathBuf::from)
+            .collect();
         if !pattern.contains('*') {
             let Some(first) = matched.first() else {
                 return Err(format!(
@@ -305,7 +308,7 @@ fn check_sd_files(
 ) -> io::Result<Result<(), String>> {
     let files = match glob(pattern) {
         Ok(files) => files,
-        Err(reason) => return Ok(Err(format!("syntax error in pattern: {reason}"))),
+        Err(e) => return Ok(Err(e.to_string())),
     };
     if files.is_empty() {
         writeln!(
@@ -316,7 +319,7 @@ fn check_sd_files(
         return Ok(Ok(()));
     }
     for file in files {
-        if let Err(reason) = read_target_groups(&file) {
+        if let Err(reason) = read_target_groups(Path::new(&file)) {
             return Ok(Err(format!(
                 "checking SD file {}: {reason}",
                 go_quoted(pattern)

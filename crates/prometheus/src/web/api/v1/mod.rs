@@ -19,14 +19,11 @@ mod tsdb_tests;
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
-use axum::routing::{get, post};
-use pm_promql::engine::Engine;
-use pm_storage::{ExemplarQueryable, Queryable};
-use pm_tsdb::Db;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use pm_promql::engine::Engine;
 use pm_storage::{Appendable, ExemplarQueryable, Queryable};
+use pm_tsdb::Db;
 use tokio::sync::Semaphore;
 
 use alertmanagers::AlertmanagersSource;
@@ -50,10 +47,9 @@ impl Storage {
         let storage = Arc::new(storage);
         Self {
             queryable: storage.clone(),
-            exemplars: storage,
-            db: None,
             exemplars: storage.clone(),
             appendable: storage,
+            db: None,
         }
     }
 
@@ -63,6 +59,7 @@ impl Storage {
         Self {
             queryable: db.clone(),
             exemplars: Arc::new(DbExemplars(db.clone())),
+            appendable: db.clone(),
             db: Some(db),
         }
     }
@@ -143,14 +140,6 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/admin/tsdb/snapshot",
             post(tsdb::snapshot).put(tsdb::snapshot),
         )
-        .with_state(state)
-}
-
-/// The routes answered before the storage is ready (upstream does not gate them), relative
-/// to `/api/v1`.
-pub fn ungated_router(state: Arc<ApiState>) -> Router {
-    Router::new()
-        .route("/status/walreplay", get(tsdb::wal_replay))
         .route(
             "/write",
             post(crate::remote::http::write)
@@ -161,5 +150,13 @@ pub fn ungated_router(state: Arc<ApiState>) -> Router {
             post(crate::remote::http::read)
                 .layer(DefaultBodyLimit::max(crate::remote::http::MAX_BODY)),
         )
+        .with_state(state)
+}
+
+/// The routes answered before the storage is ready (upstream does not gate them), relative
+/// to `/api/v1`.
+pub fn ungated_router(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route("/status/walreplay", get(tsdb::wal_replay))
         .with_state(state)
 }
