@@ -62,8 +62,8 @@ pub fn plugins() -> Plugins {
     };
     Plugins {
         reloaders: vec![("remote_storage", reloader)],
-        targets: None,
         on_storage: vec![start],
         on_stop: vec![stop],
+        ..Plugins::default()
     }
 }
