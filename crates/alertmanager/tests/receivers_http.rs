@@ -2,6 +2,7 @@
 //! steps the dispatcher and a local HTTP server captures the requests, which must be the
 //! documented payloads of each service's API.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
@@ -49,7 +50,11 @@ async fn receive(
         body: serde_json::from_slice(&body).expect("the payload is JSON"),
     });
     let mut statuses = c.statuses.lock().unwrap();
-    let status = if statuses.is_empty() { 200 } else { statuses.remove(0) };
+    let status = if statuses.is_empty() {
+        200
+    } else {
+        statuses.remove(0)
+    };
     (
         StatusCode::from_u16(status).unwrap(),
         [("content-type", "text/plain")],
@@ -99,10 +104,14 @@ impl Harness {
     /// Posts the alert `Down` (instance a, critical), ended at `end` if given.
     fn post(&self, end: Option<Timestamp>) {
         let now = self.clock.now();
-        let labels: LabelSet = [("alertname", "Down"), ("instance", "a"), ("severity", "critical")]
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let labels: LabelSet = [
+            ("alertname", "Down"),
+            ("instance", "a"),
+            ("severity", "critical"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
         let alert = PostedAlert {
             labels,
             starts_at: Some("2026-01-01T00:00:00Z".parse().unwrap()),
@@ -196,7 +205,9 @@ async fn slack_template_errors_and_error_bodies_fail_the_notification() {
     let (_, metrics) = pm_common::metrics::render(&h.app.registry.gather(), None);
     let metrics = String::from_utf8(metrics).unwrap();
     assert!(
-        metrics.contains(r#"alertmanager_notifications_failed_total{integration="slack",reason="other"} 1"#),
+        metrics.contains(
+            r#"alertmanager_notifications_failed_total{integration="slack",reason="other"} 1"#
+        ),
         "{metrics}"
     );
 }
@@ -283,8 +294,14 @@ async fn opsgenie_creates_updates_and_closes_by_alias() {
         calls,
         [
             ("POST".to_owned(), "/og/v2/alerts".to_owned()),
-            ("PUT".to_owned(), format!("/og/v2/alerts/{alias}/message?identifierType=alias")),
-            ("PUT".to_owned(), format!("/og/v2/alerts/{alias}/description?identifierType=alias")),
+            (
+                "PUT".to_owned(),
+                format!("/og/v2/alerts/{alias}/message?identifierType=alias")
+            ),
+            (
+                "PUT".to_owned(),
+                format!("/og/v2/alerts/{alias}/description?identifierType=alias")
+            ),
         ]
     );
     assert_eq!(fired[0].headers["authorization"], "GenieKey gk");
@@ -295,7 +312,7 @@ async fn opsgenie_creates_updates_and_closes_by_alias() {
             "alias": alias,
             "message": "[FIRING:1] Down (a critical)",
             "description": description,
-            "details": {"sev": "critical"},
+            "details": {"alertname": "Down", "instance": "a", "severity": "critical", "sev": "critical"},
             "source": AM_URL,
             "responders": [
                 {"name": "ops", "type": "team"},
@@ -306,7 +323,10 @@ async fn opsgenie_creates_updates_and_closes_by_alias() {
             "priority": "P1",
         })
     );
-    assert_eq!(fired[1].body, json!({"message": "[FIRING:1] Down (a critical)"}));
+    assert_eq!(
+        fired[1].body,
+        json!({"message": "[FIRING:1] Down (a critical)"})
+    );
     assert_eq!(fired[2].body, json!({"description": description}));
     assert_eq!(resolved.len(), 1);
     assert_eq!(resolved[0].method, Method::POST);
@@ -329,4 +349,122 @@ async fn webhook_url_may_be_a_template() {
     let seen = capture.take();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].path, "/hook/Down");
+}
+
+const UPSTREAM: &str = "/usr/bin/prometheus-alertmanager";
+
+/// Runs `binary` with Slack, PagerDuty and OpsGenie receivers pointing at the capture
+/// server under `/<tag>/…`, and posts one alert to it.
+async fn run_daemon(
+    binary: &str,
+    tag: &str,
+    capture_url: &str,
+) -> (pm_testsupport::Daemon, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let config = format!(
+        r#"route:
+  receiver: r
+  group_by: [alertname]
+  group_wait: 1s
+receivers:
+  - name: r
+    slack_configs:
+      - api_url: '{capture_url}/{tag}/slack'
+        channel: '#alerts'
+        fields: [{{title: Sev, value: '{{{{ .CommonLabels.severity }}}}'}}]
+    pagerduty_configs:
+      - routing_key: rk
+        url: '{capture_url}/{tag}/pd'
+    opsgenie_configs:
+      - api_key: gk
+        api_url: '{capture_url}/{tag}/og/'
+        tags: 'a,b'
+"#
+    );
+    let path = dir.join("alertmanager.yml");
+    std::fs::write(&path, config).unwrap();
+    let port = pm_testsupport::free_port();
+    let daemon = pm_testsupport::Daemon::spawn(
+        std::process::Command::new(binary)
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg(format!("--config.file={}", path.display()))
+            .arg(format!("--storage.path={}", dir.join("data").display()))
+            .arg("--web.external-url=http://am.test")
+            .arg("--cluster.listen-address=")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+        ([127, 0, 0, 1], port).into(),
+        std::time::Duration::from_secs(20),
+    );
+    let alerts = json!([{
+        "labels": {"alertname": "Down", "instance": "a", "severity": "critical"},
+        "annotations": {"summary": "it is down"},
+        "generatorURL": "http://prom/graph",
+    }]);
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        let sent = client
+            .post(format!("http://127.0.0.1:{port}/api/v2/alerts"))
+            .json(&alerts)
+            .send()
+            .await;
+        if sent.is_ok_and(|r| r.status().is_success()) {
+            return (daemon, tmp);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{binary} did not take the alert");
+}
+
+/// The captured requests of one daemon, by service, once all three arrived.
+async fn captured(capture: &Capture, tag: &str) -> BTreeMap<String, Value> {
+    for _ in 0..400 {
+        let seen: BTreeMap<String, Value> = capture
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|s| {
+                let rest = s.path.strip_prefix(&format!("/{tag}/"))?;
+                Some((rest.to_owned(), s.body.clone()))
+            })
+            .collect();
+        if seen.len() >= 3 {
+            return seen;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{tag}: not every receiver was notified");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_templates_match_upstreams_payloads() {
+    if !pm_testsupport::upstream_binary(UPSTREAM) {
+        return;
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let capture = Capture::default();
+    let url = serve(capture.clone()).await;
+    let _upstream = run_daemon(UPSTREAM, "up", &url).await;
+    let _ours = run_daemon(env!("CARGO_BIN_EXE_alertmanager"), "ours", &url).await;
+    let up = captured(&capture, "up").await;
+    let ours = captured(&capture, "ours").await;
+    assert_eq!(ours["slack"], up["slack"], "Slack payload");
+    assert_eq!(ours["og/v2/alerts"], up["og/v2/alerts"], "OpsGenie create");
+    // 0.25 renders PagerDuty's default details as text (0.28 sends lists and numbers), so
+    // only the rest of the event is compared.
+    let without_details = |v: &Value| {
+        let mut v = v.clone();
+        v["payload"]
+            .as_object_mut()
+            .unwrap()
+            .remove("custom_details");
+        v
+    };
+    assert_eq!(
+        without_details(&ours["pd"]),
+        without_details(&up["pd"]),
+        "PagerDuty event"
+    );
 }

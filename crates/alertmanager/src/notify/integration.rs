@@ -15,12 +15,13 @@ use crate::config::{Config, Receiver};
 use crate::template::{TemplateError, Templates};
 
 #[derive(Debug)]
+/// The large configs live behind boxes so the enum stays small.
 enum Sender {
     Webhook(Webhook),
-    Email(Email),
-    Slack(Slack),
-    Pagerduty(Pagerduty),
-    OpsGenie(OpsGenie),
+    Email(Box<Email>),
+    Slack(Box<Slack>),
+    Pagerduty(Box<Pagerduty>),
+    OpsGenie(Box<OpsGenie>),
 }
 
 /// One configured integration of a receiver, e.g. its second `webhook_configs` entry.
@@ -92,7 +93,7 @@ fn integrations(
         "email",
         &r.email_configs,
         |c| c.send_resolved,
-        |c| Ok(Sender::Email(Email::new(c, t()))),
+        |c| Ok(Sender::Email(Box::new(Email::new(c, t())))),
     );
     add(
         &mut out,
@@ -100,7 +101,7 @@ fn integrations(
         "pagerduty",
         &r.pagerduty_configs,
         |c| c.send_resolved,
-        |c| Pagerduty::new(c, t(), ua).map(Sender::Pagerduty),
+        |c| Pagerduty::new(c, t(), ua).map(|s| Sender::Pagerduty(Box::new(s))),
     );
     add(
         &mut out,
@@ -108,7 +109,7 @@ fn integrations(
         "slack",
         &r.slack_configs,
         |c| c.send_resolved,
-        |c| Slack::new(c, t(), ua).map(Sender::Slack),
+        |c| Slack::new(c, t(), ua).map(|s| Sender::Slack(Box::new(s))),
     );
     add(
         &mut out,
@@ -124,7 +125,7 @@ fn integrations(
         "opsgenie",
         &r.opsgenie_configs,
         |c| c.send_resolved,
-        |c| OpsGenie::new(c, t(), ua).map(Sender::OpsGenie),
+        |c| OpsGenie::new(c, t(), ua).map(|s| Sender::OpsGenie(Box::new(s))),
     );
     let supported = r.email_configs.len()
         + r.pagerduty_configs.len()

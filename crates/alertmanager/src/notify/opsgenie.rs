@@ -13,7 +13,7 @@ use url::Url;
 use super::NotifyError;
 use super::post::{self, hash_key};
 use super::stage::Job;
-use crate::alert::Alert;
+use crate::alert::{Alert, LabelSet};
 use crate::config::receivers::OpsGenieConfig;
 use crate::template::{Expander, Templates, data_value};
 
@@ -94,7 +94,13 @@ impl OpsGenie {
         })
     }
 
-    fn calls(&self, job: &Job, t: &mut Expander<'_>, resolved: bool) -> Vec<Call> {
+    fn calls(
+        &self,
+        job: &Job,
+        common: &LabelSet,
+        t: &mut Expander<'_>,
+        resolved: bool,
+    ) -> Vec<Call> {
         let c = &self.cfg;
         let alias = hash_key(&job.group_key);
         if resolved {
@@ -139,14 +145,15 @@ impl OpsGenie {
                 responders.push(responder);
             }
         }
+        // The common labels, then the configured details over them, as upstream.
+        let mut details = common.clone();
+        for (k, v) in &c.details {
+            details.insert(k.clone(), t.text(v));
+        }
         let create = Create {
             alias: alias.clone(),
             description: t.text(&c.description),
-            details: c
-                .details
-                .iter()
-                .map(|(k, v)| (k.clone(), t.text(v)))
-                .collect(),
+            details,
             source: t.text(&c.source),
             responders,
             tags: split_list(&t.text(&c.tags)),
@@ -196,7 +203,7 @@ impl OpsGenie {
         let data = job.data(alerts);
         let resolved = data.status == "resolved";
         let mut t = Expander::new(&self.templates, data_value(&data));
-        let calls = self.calls(job, &mut t, resolved);
+        let calls = self.calls(job, &data.common_labels, &mut t, resolved);
         t.finish()
             .map_err(|e| NotifyError::other(format!("templating error: {e}")))?;
         let key = if self.cfg.api_key_file.is_empty() {

@@ -28,7 +28,6 @@ fn alert(l: &[(&str, &str)], a: &[(&str, &str)], resolved: bool) -> Arc<Alert> {
         starts_at: Some("2026-01-01T00:00:00Z".parse().unwrap()),
         ends_at: resolved.then(|| "2026-01-01T00:01:00Z".parse().unwrap()),
         generator_url: "http://prom:9090/graph?g0.expr=up".into(),
-        ..PostedAlert::default()
     };
     let now = "2026-01-01T00:00:30Z".parse().unwrap();
     Arc::new(
@@ -74,7 +73,7 @@ pub(crate) fn sample_data() -> Vec<Data> {
     let group = labels(&[("alertname", "HighLatency")]);
     let sets: [&[Arc<Alert>]; 4] = [
         &[a1.clone(), a3.clone()],
-        &[a2.clone()],
+        std::slice::from_ref(&a2),
         &[a1, a2.clone(), a3],
         &[],
     ];
