@@ -5,6 +5,7 @@
 //! * [`labels`]: label matchers in both of upstream's syntaxes;
 //! * [`dispatch`]: the routing tree and the dispatcher that groups alerts and times their
 //!   notifications; [`notify`]: the notification pipeline, log and integrations;
+//!   [`template`]: notification templates and their functions;
 //! * [`alert`], [`silence`], [`inhibit`]: the alert store, silences and inhibition rules;
 //! * [`api`]: the HTTP API v2; [`daemon`]: flags and wiring of the `alertmanager` binary;
 //! * [`cli`]: `amtool`'s commands.
@@ -20,3 +21,4 @@ pub mod inhibit;
 pub mod labels;
 pub mod notify;
 pub mod silence;
+pub mod template;

@@ -21,6 +21,7 @@ use crate::notify::metrics::NotifyMetrics;
 use crate::notify::nflog::NotificationLog;
 use crate::silence::snapshot::SnapshotError;
 use crate::silence::{Silence, SilenceState, Silences, silenced_by};
+use crate::template::TemplateError;
 
 /// Why the daemon cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,8 @@ pub enum StartError {
     Config(#[from] YamlError),
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    #[error("failed to parse templates: {0}")]
+    Templates(#[from] TemplateError),
 }
 
 /// A loaded configuration with what is derived from it.
@@ -44,15 +47,16 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    fn new(config: Config) -> Self {
+    /// Fails when the config's templates do not load.
+    fn new(config: Config) -> Result<Self, TemplateError> {
         let tree = Arc::new(RouteTree::new(config.root_route()));
-        Runtime {
+        Ok(Runtime {
             dispatcher: Dispatcher::new(Arc::clone(&tree)),
-            notifier: Notifier::new(&config),
+            notifier: Notifier::new(&config)?,
             tree,
             inhibitor: Inhibitor::new(&config.inhibit_rules),
             config,
-        }
+        })
     }
 
     pub fn resolve_timeout(&self) -> SignedDuration {
@@ -242,7 +246,7 @@ impl App {
             silences,
             clock,
             alerts: AlertStore::default(),
-            runtime: RwLock::new(Arc::new(Runtime::new(config))),
+            runtime: RwLock::new(Arc::new(Runtime::new(config)?)),
             config_file,
             storage_dir,
             nflog,
@@ -266,11 +270,14 @@ impl App {
     }
 
     /// Re-reads the config file; on error the running config stays.
-    pub fn reload(&self) -> Result<(), YamlError> {
+    pub fn reload(&self) -> Result<(), StartError> {
         tracing::info!(file = %self.config_file.display(), "Loading configuration file");
-        match Config::load_file(&self.config_file) {
-            Ok(config) => {
-                let runtime = Arc::new(Runtime::new(config));
+        let loaded = Config::load_file(&self.config_file)
+            .map_err(StartError::from)
+            .and_then(|config| Ok(Runtime::new(config)?));
+        match loaded {
+            Ok(runtime) => {
+                let runtime = Arc::new(runtime);
                 let old = std::mem::replace(
                     &mut *self.runtime.write().unwrap_or_else(PoisonError::into_inner),
                     Arc::clone(&runtime),

@@ -3,10 +3,15 @@
 //! retries with backoff and the log update.
 
 pub mod data;
+mod email;
 mod integration;
 pub mod metrics;
 pub mod nflog;
+mod opsgenie;
+mod pagerduty;
 mod pipeline;
+mod post;
+mod slack;
 mod stage;
 #[cfg(test)]
 mod tests;
@@ -35,6 +40,20 @@ impl NotifyError {
         }
     }
 
+    /// The receiver refused the notification; sending it again would not help.
+    pub fn client(message: impl Into<String>) -> Self {
+        NotifyError {
+            reason: "clientError",
+            ..Self::other(message)
+        }
+    }
+
+    /// Prefixes the message with what was being notified.
+    pub fn context(mut self, context: &str) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
     /// A transport error: the request may not have reached the receiver.
     pub fn retryable_other(message: impl Into<String>) -> Self {
         NotifyError {
@@ -45,12 +64,21 @@ impl NotifyError {
 
     /// Upstream's retrier: 2xx succeeds, 5xx may be retried, anything else is final.
     pub fn check_status(status: http::StatusCode) -> Result<(), NotifyError> {
+        Self::check_status_retrying(status, &[])
+    }
+
+    /// The retrier of integrations whose service asks to be retried on some 4xx codes too
+    /// (rate limits).
+    pub fn check_status_retrying(
+        status: http::StatusCode,
+        retry_codes: &[u16],
+    ) -> Result<(), NotifyError> {
         if status.is_success() {
             return Ok(());
         }
         let server = status.is_server_error();
         Err(NotifyError {
-            retry: server,
+            retry: server || retry_codes.contains(&status.as_u16()),
             reason: if server {
                 "serverError"
             } else if status.is_client_error() {

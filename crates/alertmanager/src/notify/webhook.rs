@@ -1,26 +1,20 @@
 //! The webhook integration: upstream's JSON message, version "4", POSTed to the configured URL.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use http::Method;
-use pm_common::config::http::{HttpClient, HttpClientConfig, HttpClientOptions};
+use pm_common::config::http::{HttpClient, HttpClientConfig};
 use serde::Serialize;
 use url::Url;
 
 use super::NotifyError;
 use super::data::Data;
+use super::post::{self, Target};
 use super::stage::Job;
 use crate::alert::Alert;
 use crate::config::receivers::WebhookConfig;
-
-#[derive(Debug)]
-enum Target {
-    Url(Url),
-    /// `url_file`: read at every notification, so a rotated secret takes effect at once.
-    File(PathBuf),
-}
+use crate::template::{Templates, data_value};
 
 #[derive(Debug)]
 pub struct Webhook {
@@ -28,6 +22,7 @@ pub struct Webhook {
     target: Target,
     max_alerts: usize,
     timeout: Option<Duration>,
+    templates: Arc<Templates>,
 }
 
 #[derive(Serialize)]
@@ -44,42 +39,27 @@ impl Webhook {
     pub fn new(
         cfg: &WebhookConfig,
         global_http: &HttpClientConfig,
+        templates: Arc<Templates>,
         user_agent: &str,
     ) -> Result<Self, String> {
         let target = if cfg.url_file.is_empty() {
             let url = cfg.url.0.expose();
             if url.contains("{{") {
-                return Err("templated webhook URLs are not supported yet".into());
+                Target::Template(url.to_owned())
+            } else {
+                Target::Url(Url::parse(url).map_err(|e| format!("invalid webhook URL: {e}"))?)
             }
-            Target::Url(Url::parse(url).map_err(|e| format!("invalid webhook URL: {e}"))?)
         } else {
             Target::File(cfg.url_file.clone().into())
         };
         let http = cfg.http_config.as_ref().unwrap_or(global_http);
-        let options = HttpClientOptions {
-            user_agent: Some(user_agent.to_owned()),
-        };
-        let client =
-            HttpClient::with_options(http, "webhook", &options).map_err(|e| e.to_string())?;
         Ok(Webhook {
-            client,
+            client: post::client(http, "webhook", user_agent)?,
             target,
             max_alerts: usize::try_from(cfg.max_alerts).unwrap_or(usize::MAX),
             timeout: (!cfg.timeout.0.is_zero()).then_some(cfg.timeout.0),
+            templates,
         })
-    }
-
-    fn url(&self) -> Result<Url, NotifyError> {
-        match &self.target {
-            Target::Url(u) => Ok(u.clone()),
-            Target::File(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    NotifyError::other(format!("read url_file {}: {e}", path.display()))
-                })?;
-                Url::parse(text.trim())
-                    .map_err(|e| NotifyError::other(format!("invalid URL in url_file: {e}")))
-            }
-        }
     }
 
     /// Sends the message; a 5xx answer or a transport error may be retried, other non-2xx
@@ -102,7 +82,10 @@ impl Webhook {
         let body = serde_json::to_vec(&message).expect("the message serializes");
         let mut request = self
             .client
-            .request(Method::POST, self.url()?)
+            .request(
+                Method::POST,
+                self.target.url(&self.templates, &data_value(&data))?,
+            )
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(body);
         if let Some(t) = self.timeout {
