@@ -1,5 +1,5 @@
 use clap::Parser as _;
-use pm_prometheus::daemon::{Flags, plugins, run};
+use pm_prometheus::daemon::{self, Flags, plugins, run};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -8,7 +8,7 @@ async fn main() -> std::process::ExitCode {
         eprintln!("prometheus: {e}");
         return std::process::ExitCode::FAILURE;
     }
-    match run(flags, plugins()).await {
+    match run(flags, plugins().and(daemon::rules::plugins(None))).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(err = %e, "prometheus failed");

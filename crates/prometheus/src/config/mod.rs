@@ -20,7 +20,7 @@ mod alerting;
 mod auth;
 mod binary;
 pub mod discovery;
-mod glob;
+pub(crate) mod glob;
 mod global;
 mod inline;
 mod relabel_rules;

@@ -8,6 +8,7 @@
 //! metadata APIs, and callbacks given the opened database.
 
 pub mod flags;
+pub mod rules;
 mod scraping;
 
 use std::future::Future;
@@ -26,6 +27,7 @@ use pm_tsdb::db::{Db, DbError};
 use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::config::{self, Config, ConfigError};
+use crate::web::api::v1::rules::RulesSource;
 use crate::web::api::v1::status::{ServerStatus, retention_string};
 use crate::web::api::v1::targets::TargetsSource;
 use crate::web::api::v1::{ApiState, Storage, StorageSlot};
@@ -65,16 +67,19 @@ pub struct Plugins {
     /// Named for the logs, called in order on the initial load and every reload.
     pub reloaders: Vec<(&'static str, Reloader)>,
     pub targets: Option<Arc<dyn TargetsSource>>,
+    /// Backs the rules and alerts APIs.
+    pub rules: Option<Arc<dyn RulesSource>>,
     pub on_storage: Vec<OnStorage>,
     pub on_stop: Vec<OnStop>,
 }
 
 impl Plugins {
     /// Both sets of subsystems; `self`'s reloaders and hooks run first. At most one of the
-    /// two may back the targets API.
+    /// two may back the targets API, and at most one the rules API.
     pub fn and(mut self, other: Plugins) -> Plugins {
         self.reloaders.extend(other.reloaders);
         self.targets = self.targets.or(other.targets);
+        self.rules = self.rules.or(other.rules);
         self.on_storage.extend(other.on_storage);
         self.on_stop.extend(other.on_stop);
         self
@@ -165,6 +170,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
             query_gate: Arc::new(Semaphore::new(flags.query_max_concurrency.max(1))),
             status: status.clone(),
             targets: plugins.targets.clone(),
+            rules: plugins.rules.clone(),
         }),
         federation: Arc::new(FederationState {
             storage: storage.clone(),

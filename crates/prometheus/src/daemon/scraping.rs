@@ -117,6 +117,7 @@ pub fn plugins() -> Plugins {
             ("scrape_sd", discovery_reloader),
         ],
         targets: Some(Arc::new(slot) as Arc<dyn TargetsSource>),
+        rules: None,
         on_storage: vec![start],
         on_stop: vec![stop],
     }

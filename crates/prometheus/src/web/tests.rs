@@ -50,6 +50,7 @@ fn fixture(prefix: &str, lifecycle: bool) -> Fixture {
             query_gate: Arc::new(Semaphore::new(1)),
             status: status.clone(),
             targets: None,
+            rules: None,
         }),
         federation: Arc::new(FederationState {
             storage: storage.clone(),

@@ -6,6 +6,7 @@ pub mod json;
 pub mod params;
 mod query;
 pub mod response;
+pub mod rules;
 mod series;
 pub mod status;
 pub mod targets;
@@ -21,6 +22,7 @@ use pm_storage::{ExemplarQueryable, Queryable};
 use tokio::sync::Semaphore;
 
 use response::{ApiError, ErrorType};
+use rules::RulesSource;
 use status::ServerStatus;
 use targets::TargetsSource;
 
@@ -53,6 +55,8 @@ pub struct ApiState {
     pub query_gate: Arc<Semaphore>,
     pub status: Arc<ServerStatus>,
     pub targets: Option<Arc<dyn TargetsSource>>,
+    /// The rule manager, for `/rules` and `/alerts`; without one both lists are empty.
+    pub rules: Option<Arc<dyn RulesSource>>,
 }
 
 impl ApiState {
@@ -87,6 +91,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/targets", get(targets::targets))
         .route("/targets/metadata", get(targets::targets_metadata))
         .route("/metadata", get(targets::metadata))
+        .route("/rules", get(rules::rules))
+        .route("/alerts", get(rules::alerts))
         .route("/status/config", get(status::config))
         .route("/status/flags", get(status::flags))
         .route("/status/runtimeinfo", get(status::runtime_info))

@@ -100,6 +100,7 @@ fn app(targets: bool) -> axum::Router {
             "15d".into(),
         )),
         targets: targets.then(|| Arc::new(FakeTargets) as Arc<dyn TargetsSource>),
+        rules: None,
     }))
 }
 
