@@ -24,8 +24,10 @@ mod atomic;
 mod constant;
 mod handler;
 mod histogram;
+mod quantile;
 mod registry;
 mod render;
+mod summary;
 mod value;
 mod vec;
 
@@ -35,10 +37,12 @@ mod tests;
 pub use constant::{ConstFamily, ConstKind};
 pub use handler::{HandlerMetrics, InFlight, gather_scraped};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, exponential_buckets, linear_buckets};
+pub use quantile::Objective;
 pub use registry::{Collector, Registry};
 pub use render::{RenderOptions, encode, render, render_with};
+pub use summary::{AGE_BUCKETS, MAX_AGE, Summary, objective};
 pub use value::{Counter, Gauge, MetricValue};
-pub use vec::{CounterVec, GaugeVec, HistogramVec, MetricVec, Opts};
+pub use vec::{CounterVec, GaugeVec, HistogramVec, MetricVec, Opts, SummaryVec};
 
 /// Mistakes in defining or using a metric.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

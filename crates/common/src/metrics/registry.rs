@@ -6,8 +6,10 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use super::MetricsError;
 use super::histogram::Histogram;
+use super::quantile::Objective;
+use super::summary::Summary;
 use super::value::{Counter, Gauge};
-use super::vec::{CounterVec, GaugeVec, HistogramVec, Opts};
+use super::vec::{CounterVec, GaugeVec, HistogramVec, Opts, SummaryVec};
 use crate::expfmt::dto;
 
 /// Anything that contributes metric families at gather time: the built-in metric vectors, or
@@ -102,6 +104,24 @@ impl Registry {
         label_names: &[&str],
     ) -> Result<HistogramVec, MetricsError> {
         let v = HistogramVec::new(opts, buckets, label_names)?;
+        self.register_named(v.name(), Arc::new(v.clone()))?;
+        Ok(v)
+    }
+
+    /// Creates and registers an unlabelled summary.
+    pub fn summary(&self, opts: Opts, objectives: &[Objective]) -> Result<Summary, MetricsError> {
+        Ok(self
+            .summary_vec(opts, objectives, &[])?
+            .with_label_values(&[]))
+    }
+
+    pub fn summary_vec(
+        &self,
+        opts: Opts,
+        objectives: &[Objective],
+        label_names: &[&str],
+    ) -> Result<SummaryVec, MetricsError> {
+        let v = SummaryVec::new(opts, objectives, label_names)?;
         self.register_named(v.name(), Arc::new(v.clone()))?;
         Ok(v)
     }

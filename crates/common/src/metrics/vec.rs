@@ -7,10 +7,12 @@ use std::sync::{Arc, PoisonError, RwLock};
 use xxhash_rust::xxh64::Xxh64;
 
 use super::histogram::{Histogram, validate_buckets};
+use super::quantile::Objective;
+use super::summary::Summary;
 use super::value::{Counter, Gauge, MetricValue};
 use super::{Collector, MetricsError};
 use crate::expfmt::dto;
-use crate::model::{BUCKET_LABEL, NameValidation, RESERVED_LABEL_PREFIX};
+use crate::model::{BUCKET_LABEL, NameValidation, QUANTILE_LABEL, RESERVED_LABEL_PREFIX};
 
 /// Name, help and constant labels of a metric family.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +41,7 @@ impl Opts {
 pub type CounterVec = MetricVec<Counter>;
 pub type GaugeVec = MetricVec<Gauge>;
 pub type HistogramVec = MetricVec<Histogram>;
+pub type SummaryVec = MetricVec<Summary>;
 
 /// A family of children of kind `M`, one per combination of label values. Cloning shares it.
 ///
@@ -96,6 +99,25 @@ impl MetricVec<Histogram> {
             });
         }
         Self::build(opts, label_names, bounds)
+    }
+}
+
+impl MetricVec<Summary> {
+    /// `objectives` are the quantiles every child reports; `quantile` cannot be a label name.
+    pub fn new(
+        opts: Opts,
+        objectives: &[Objective],
+        label_names: &[&str],
+    ) -> Result<Self, MetricsError> {
+        if label_names.contains(&QUANTILE_LABEL)
+            || opts.const_labels.iter().any(|(n, _)| n == QUANTILE_LABEL)
+        {
+            return Err(MetricsError::ReservedLabel {
+                metric: opts.name,
+                label: QUANTILE_LABEL.into(),
+            });
+        }
+        Self::build(opts, label_names, objectives.into())
     }
 }
 

@@ -1,10 +1,17 @@
 //! The scrape manager's own metrics, with upstream's names and help texts.
 
-use std::sync::Arc;
+use pm_common::metrics::{
+    Counter, CounterVec, GaugeVec, MetricsError, Objective, Opts, Registry, SummaryVec, objective,
+};
 
-use pm_common::metrics::{Counter, CounterVec, GaugeVec, MetricsError, Opts, Registry};
-
-use super::summary::SummaryVec;
+/// The objectives of upstream's scrape timing summaries.
+const OBJECTIVES: [Objective; 5] = [
+    objective(0.01, 0.001),
+    objective(0.05, 0.005),
+    objective(0.5, 0.05),
+    objective(0.9, 0.01),
+    objective(0.99, 0.001),
+];
 
 /// Everything the manager, its pools and loops count. Cloned `Arc`s share the values.
 pub struct ScrapeMetrics {
@@ -18,9 +25,9 @@ pub struct ScrapeMetrics {
     pub(crate) sync_total: CounterVec,
     pub(crate) pool_targets: GaugeVec,
     pub(crate) pool_target_limit: GaugeVec,
-    pub(crate) reload_length: Arc<SummaryVec>,
-    pub(crate) sync_length: Arc<SummaryVec>,
-    pub(crate) interval_length: Arc<SummaryVec>,
+    pub(crate) reload_length: SummaryVec,
+    pub(crate) sync_length: SummaryVec,
+    pub(crate) interval_length: SummaryVec,
     pub(crate) exceeded_body_size_limit: Counter,
     pub(crate) exceeded_sample_limit: Counter,
     pub(crate) sample_duplicate: Counter,
@@ -87,24 +94,30 @@ impl ScrapeMetrics {
                 ),
                 job,
             )?,
-            reload_length: SummaryVec::register(
-                registry,
-                "prometheus_target_reload_length_seconds",
-                "Actual interval to reload the scrape pool with a given configuration.",
-                "interval",
-            ),
-            sync_length: SummaryVec::register(
-                registry,
-                "prometheus_target_sync_length_seconds",
-                "Actual interval to sync the scrape pool.",
-                "scrape_job",
-            ),
-            interval_length: SummaryVec::register(
-                registry,
-                "prometheus_target_interval_length_seconds",
-                "Actual intervals between scrapes.",
-                "interval",
-            ),
+            reload_length: registry.summary_vec(
+                Opts::new(
+                    "prometheus_target_reload_length_seconds",
+                    "Actual interval to reload the scrape pool with a given configuration.",
+                ),
+                &OBJECTIVES,
+                &["interval"],
+            )?,
+            sync_length: registry.summary_vec(
+                Opts::new(
+                    "prometheus_target_sync_length_seconds",
+                    "Actual interval to sync the scrape pool.",
+                ),
+                &OBJECTIVES,
+                &["scrape_job"],
+            )?,
+            interval_length: registry.summary_vec(
+                Opts::new(
+                    "prometheus_target_interval_length_seconds",
+                    "Actual intervals between scrapes.",
+                ),
+                &OBJECTIVES,
+                &["interval"],
+            )?,
             exceeded_body_size_limit: c(
                 "prometheus_target_scrapes_exceeded_body_size_limit_total",
                 "Total number of scrapes that hit the body size limit",
@@ -144,6 +157,6 @@ impl ScrapeMetrics {
         for vec in [&self.sync_failed, &self.sync_total] {
             let _ = vec.remove_label_values(&[job]);
         }
-        self.sync_length.remove(job);
+        let _ = self.sync_length.remove_label_values(&[job]);
     }
 }

@@ -18,7 +18,6 @@ mod pool;
 mod proto;
 mod scrape_loop;
 mod scraper;
-mod summary;
 mod target;
 
 use pm_common::expfmt::negotiate::ContentTypeError;

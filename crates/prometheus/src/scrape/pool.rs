@@ -103,7 +103,8 @@ impl ScrapePool {
         self.ctx
             .metrics
             .sync_length
-            .observe(&job, start.elapsed().as_secs_f64());
+            .with_label_values(&[&job])
+            .observe(start.elapsed().as_secs_f64());
         self.ctx.metrics.sync_total.with_label_values(&[&job]).inc();
     }
 
@@ -193,7 +194,8 @@ impl ScrapePool {
         self.ctx
             .metrics
             .reload_length
-            .observe(&interval, start.elapsed().as_secs_f64());
+            .with_label_values(&[&interval])
+            .observe(start.elapsed().as_secs_f64());
         Ok(())
     }
 

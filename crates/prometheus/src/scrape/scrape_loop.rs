@@ -186,10 +186,11 @@ impl Loop {
         let start = Instant::now();
         let start_wall = SystemTime::now();
         if let Some(last) = last {
-            self.p.metrics.interval_length.observe(
-                &self.interval_label,
-                start.duration_since(last).as_secs_f64(),
-            );
+            self.p
+                .metrics
+                .interval_length
+                .with_label_values(&[&self.interval_label])
+                .observe(start.duration_since(last).as_secs_f64());
         }
         let ts = wall_millis(scrape_time);
         let forced = self

@@ -1,15 +1,20 @@
 //! The engine's own metrics, with upstream's `prometheus_engine_*` names and help texts.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use pm_common::expfmt::dto;
-use pm_common::metrics::{Collector, Counter, Gauge, Histogram, MetricsError, Opts, Registry};
-
-use super::summary::WindowedSummary;
+use pm_common::metrics::{
+    Counter, Gauge, Histogram, MetricsError, Objective, Opts, Registry, Summary, objective,
+};
 
 /// The `slice` label values of the duration metrics, in upstream's order of evaluation.
 const SLICES: [&str; 4] = ["queue_time", "prepare_time", "inner_eval", "result_sort"];
+
+/// The objectives of `prometheus_engine_query_duration_seconds`, as upstream configures them.
+const OBJECTIVES: [Objective; 3] = [
+    objective(0.5, 0.05),
+    objective(0.9, 0.01),
+    objective(0.99, 0.001),
+];
 
 /// Handles to the registered metrics; cloning shares them.
 #[derive(Clone, Debug)]
@@ -17,7 +22,7 @@ pub(crate) struct EngineMetrics {
     pub queries: Gauge,
     pub samples: Counter,
     pub samples_read: Counter,
-    durations: Arc<DurationSummaries>,
+    durations: [Summary; 4],
     histograms: [Histogram; 4],
 }
 
@@ -61,10 +66,13 @@ impl EngineMetrics {
             &["slice"],
         )?;
         let histograms = SLICES.map(|slice| histogram_vec.with_label_values(&[slice]));
-        let durations = Arc::new(DurationSummaries {
-            slices: SLICES.map(|_| WindowedSummary::new()),
-        });
-        registry.register(durations.clone());
+        let summary_vec = registry.summary_vec(
+            opts("query_duration_seconds", "Query timings"),
+            &OBJECTIVES,
+            &["slice"],
+        )?;
+        // Every slice is there from the start, as upstream creates them eagerly.
+        let durations = SLICES.map(|slice| summary_vec.with_label_values(&[slice]));
         Ok(EngineMetrics {
             queries,
             samples,
@@ -80,37 +88,9 @@ impl EngineMetrics {
         for (i, d) in phases.iter().enumerate() {
             if let Some(d) = d {
                 let secs = d.as_secs_f64();
-                self.durations.slices[i].observe(secs);
+                self.durations[i].observe(secs);
                 self.histograms[i].observe(secs);
             }
         }
-    }
-}
-
-/// `prometheus_engine_query_duration_seconds{slice=…}`.
-#[derive(Debug)]
-struct DurationSummaries {
-    slices: [WindowedSummary; 4],
-}
-
-impl Collector for DurationSummaries {
-    fn collect(&self, out: &mut Vec<dto::MetricFamily>) {
-        let metric = SLICES
-            .iter()
-            .zip(&self.slices)
-            .map(|(slice, s)| {
-                s.metric(vec![dto::LabelPair {
-                    name: Some("slice".into()),
-                    value: Some((*slice).into()),
-                }])
-            })
-            .collect();
-        out.push(dto::MetricFamily {
-            name: Some("prometheus_engine_query_duration_seconds".into()),
-            help: Some("Query timings".into()),
-            r#type: Some(dto::MetricType::Summary as i32),
-            metric,
-            unit: None,
-        });
     }
 }

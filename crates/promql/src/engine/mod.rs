@@ -59,7 +59,6 @@ mod histogram_trim;
 mod metrics;
 mod prepare;
 mod stats;
-mod summary;
 mod value;
 
 use std::sync::Arc;

@@ -1,23 +1,26 @@
 //! The daemon's own metrics, named as upstream's.
 
-mod quantile;
-mod summary;
-
 use std::sync::Arc;
 
 use pm_common::expfmt::dto;
-use pm_common::metrics::{Collector, CounterVec, Opts, Registry};
+use pm_common::metrics::{Collector, CounterVec, Objective, Opts, Registry, SummaryVec, objective};
 use pm_common::process::{ProcessCollector, build_info_family};
-use summary::SummaryVec;
 
 /// The registry behind `/metrics` (besides the pushed groups) and the instruments handlers use.
 #[derive(Debug, Clone)]
 pub struct OwnMetrics {
     pub registry: Registry,
     requests: CounterVec,
-    push_size: Arc<SummaryVec>,
-    push_duration: Arc<SummaryVec>,
+    push_size: SummaryVec,
+    push_duration: SummaryVec,
 }
+
+/// The objectives the Pushgateway gives its push summaries.
+const OBJECTIVES: [Objective; 3] = [
+    objective(0.1, 0.01),
+    objective(0.5, 0.05),
+    objective(0.9, 0.01),
+];
 
 impl OwnMetrics {
     pub fn new() -> Self {
@@ -31,18 +34,19 @@ impl OwnMetrics {
                 &["handler", "code", "method"],
             )
             .expect("a fresh registry has no metric of this name");
-        let push_size = Arc::new(SummaryVec::new(
+        let summary = |name: &str, help: &str| {
+            registry
+                .summary_vec(Opts::new(name, help), &OBJECTIVES, &["method"])
+                .expect("a fresh registry has no metric of this name")
+        };
+        let push_size = summary(
             "pushgateway_http_push_size_bytes",
             "HTTP request size for pushes to the Pushgateway.",
-            "method",
-        ));
-        let push_duration = Arc::new(SummaryVec::new(
+        );
+        let push_duration = summary(
             "pushgateway_http_push_duration_seconds",
             "HTTP request duration for pushes to the Pushgateway.",
-            "method",
-        ));
-        registry.register(push_size.clone());
-        registry.register(push_duration.clone());
+        );
         registry.register(Arc::new(ProcessCollector::new()));
         registry.register(Arc::new(BuildInfo));
         Self {
@@ -64,8 +68,12 @@ impl OwnMetrics {
     /// Records a push's request size and handling time.
     pub fn push(&self, method: &http::Method, size: usize, seconds: f64) {
         let method = method.as_str().to_ascii_lowercase();
-        self.push_size.observe(&method, size as f64);
-        self.push_duration.observe(&method, seconds);
+        self.push_size
+            .with_label_values(&[&method])
+            .observe(size as f64);
+        self.push_duration
+            .with_label_values(&[&method])
+            .observe(seconds);
     }
 }
 

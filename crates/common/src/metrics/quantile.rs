@@ -9,7 +9,7 @@ const BUFFER: usize = 500;
 
 /// A quantile to track and its allowed rank error (e.g. 0.9 ± 0.01).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Target {
+pub struct Objective {
     pub quantile: f64,
     pub epsilon: f64,
 }
@@ -25,7 +25,7 @@ struct Entry {
 
 #[derive(Debug, Clone)]
 pub struct Stream {
-    targets: Vec<Target>,
+    objectives: Vec<Objective>,
     buffer: Vec<f64>,
     sorted: bool,
     /// The compressed list, ordered by value.
@@ -35,9 +35,9 @@ pub struct Stream {
 }
 
 impl Stream {
-    pub fn new(targets: &[Target]) -> Self {
+    pub fn new(objectives: &[Objective]) -> Self {
         Self {
-            targets: targets.to_vec(),
+            objectives: objectives.to_vec(),
             buffer: Vec::with_capacity(BUFFER),
             sorted: true,
             entries: Vec::new(),
@@ -136,7 +136,7 @@ impl Stream {
     /// target quantile stays within its epsilon.
     fn allowed_error(&self, rank: f64) -> f64 {
         let n = self.merged;
-        self.targets
+        self.objectives
             .iter()
             .map(|t| {
                 if t.quantile * n <= rank {
@@ -176,16 +176,16 @@ impl Stream {
 mod tests {
     use super::*;
 
-    const TARGETS: [Target; 3] = [
-        Target {
+    const TARGETS: [Objective; 3] = [
+        Objective {
             quantile: 0.1,
             epsilon: 0.01,
         },
-        Target {
+        Objective {
             quantile: 0.5,
             epsilon: 0.05,
         },
-        Target {
+        Objective {
             quantile: 0.9,
             epsilon: 0.01,
         },
