@@ -1,14 +1,15 @@
 //! The Prometheus server's subsystems, shared by the `prometheus` and `promtool` binaries.
 //!
 //! - [`config`]: `prometheus.yml`, loaded and validated exactly as upstream does;
-//! - [`rules::rulefmt`]: the rule-file format;
+//! - [`rules`]: the rule-file format ([`rules::rulefmt`]) and rule evaluation: groups, alert
+//!   state, `for` restore and the rule manager;
 //! - [`scrape`]: the scrape manager, its pools and one loop per target;
 //! - [`template`]: Go templates in alert labels and annotations;
 //! - [`notifier`]: the seam alerts leave the server through;
 //! - [`web`]: the HTTP API v1, federation and the lifecycle endpoints;
 //! - [`daemon`]: flags and the server's lifecycle, with the seams subsystems plug into.
 //!
-//! Rule evaluation, the notifier and remote storage are not built yet.
+//! The notifier and remote storage are not built yet.
 
 #![forbid(unsafe_code)]
 

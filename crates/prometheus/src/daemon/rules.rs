@@ -60,7 +60,7 @@ pub fn plugins(sink: Option<Arc<dyn AlertSink>>) -> Plugins {
                 for_grace_period: flags.rules_for_grace_period,
                 metrics,
                 parse: ParseOptions {
-                    parser: services.engine.options().parser.clone(),
+                    parser: services.engine.options().parser,
                     ..ParseOptions::default()
                 },
             });

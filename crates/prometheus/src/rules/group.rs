@@ -260,6 +260,9 @@ impl Group {
         self.eval(ctx, ts);
         let took = started.elapsed();
         ctx.metrics.group_duration.observe(took.as_secs_f64());
+        ctx.metrics
+            .group_duration_histogram
+            .observe(took.as_secs_f64());
         let rule_sum: Duration = self
             .rules
             .iter()
@@ -330,6 +333,9 @@ impl Group {
             }
             let took = started.elapsed();
             ctx.metrics.eval_duration.observe(took.as_secs_f64());
+            ctx.metrics
+                .eval_duration_histogram
+                .observe(took.as_secs_f64());
             let mut status = rule.status_cell().lock();
             status.evaluation_duration = took;
             status.evaluation_timestamp = Some(wall);

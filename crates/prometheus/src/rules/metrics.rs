@@ -1,7 +1,9 @@
 //! The rule manager's own metrics, named as upstream's; per-group series carry
 //! `rule_group="<file>;<group>"` and disappear with their group.
 
-use pm_common::metrics::{CounterVec, GaugeVec, Histogram, MetricsError, Opts, Registry};
+use pm_common::metrics::{
+    CounterVec, GaugeVec, Histogram, MetricsError, Opts, Registry, Summary, objective,
+};
 
 /// Upstream's buckets for its rule and group duration histograms.
 const DURATION_BUCKETS: [f64; 4] = [0.01, 0.1, 1.0, 10.0];
@@ -9,8 +11,10 @@ const DURATION_BUCKETS: [f64; 4] = [0.01, 0.1, 1.0, 10.0];
 /// The `prometheus_rule_*` metrics.
 #[derive(Clone, Debug)]
 pub struct RuleMetrics {
-    pub eval_duration: Histogram,
-    pub group_duration: Histogram,
+    pub eval_duration: Summary,
+    pub eval_duration_histogram: Histogram,
+    pub group_duration: Summary,
+    pub group_duration_histogram: Histogram,
     pub iterations_missed: CounterVec,
     pub iterations_scheduled: CounterVec,
     pub eval_total: CounterVec,
@@ -39,14 +43,38 @@ impl RuleMetrics {
             )
         };
         Ok(RuleMetrics {
-            eval_duration: registry.histogram(
+            eval_duration: registry.summary(
+                Opts::new(
+                    "prometheus_rule_evaluation_duration_seconds",
+                    "The duration for a rule to execute.",
+                ),
+                &[
+                    objective(0.5, 0.05),
+                    objective(0.9, 0.01),
+                    objective(0.99, 0.001),
+                ],
+            )?,
+            eval_duration_histogram: registry.histogram(
                 Opts::new(
                     "prometheus_rule_evaluation_duration_histogram_seconds",
                     "The duration for a rule to execute.",
                 ),
                 &DURATION_BUCKETS,
             )?,
-            group_duration: registry.histogram(
+            group_duration: registry.summary(
+                Opts::new(
+                    "prometheus_rule_group_duration_seconds",
+                    "The duration of rule group evaluations.",
+                ),
+                &[
+                    objective(0.01, 0.001),
+                    objective(0.05, 0.005),
+                    objective(0.5, 0.05),
+                    objective(0.9, 0.01),
+                    objective(0.99, 0.001),
+                ],
+            )?,
+            group_duration_histogram: registry.histogram(
                 Opts::new(
                     "prometheus_rule_group_duration_histogram_seconds",
                     "The duration of rule group evaluations.",

@@ -369,6 +369,103 @@ pub async fn alerts(State(state): State<Arc<ApiState>>) -> ApiResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::rulefmt::{ParseOptions, parse};
+    use crate::rules::{LoadOptions, build_groups};
+
+    const FILE: &str = "groups:\n- name: a\n  rules:\n  - record: r1\n    expr: up\n    labels: {team: x}\n  - alert: A1\n    expr: up == 0\n    for: 5m\n- name: b\n  rules:\n  - record: r2\n    expr: up\n";
+
+    fn groups() -> Vec<Arc<Group>> {
+        let parsed = parse(FILE, "r.yml", &ParseOptions::default()).unwrap();
+        let options = LoadOptions {
+            interval: Duration::from_secs(30),
+            ..LoadOptions::default()
+        };
+        build_groups(parsed, "r.yml", &options)
+            .unwrap()
+            .into_iter()
+            .map(Arc::new)
+            .collect()
+    }
+
+    fn render(pairs: &[(&str, &str)]) -> Result<serde_json::Value, ApiError> {
+        let filter = Filter::parse(&Params::from_pairs(pairs.iter().copied()))?;
+        render_rules(&groups(), &filter).map(|s| serde_json::from_str(&s).unwrap())
+    }
+
+    fn names(v: &serde_json::Value) -> Vec<String> {
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_array().unwrap())
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn rules_render_in_upstreams_shape() {
+        let filter = Filter::parse(&Params::default()).unwrap();
+        let rendered = render_rules(&groups(), &filter).unwrap();
+        let zero = "\"lastEvaluation\":\"0001-01-01T00:00:00Z\"";
+        let want = format!(
+            concat!(
+                r#"{{"groups":[{{"name":"a","file":"r.yml","rules":["#,
+                r#"{{"name":"r1","query":"up","labels":{{"team":"x"}},"health":"unknown","evaluationTime":0,{zero},"type":"recording"}},"#,
+                r#"{{"state":"unknown","name":"A1","query":"up == 0","duration":300,"keepFiringFor":0,"labels":{{}},"annotations":{{}},"alerts":[],"health":"unknown","evaluationTime":0,{zero},"type":"alerting"}}"#,
+                r#"],"interval":30,"limit":0,"evaluationTime":0,{zero}}},"#,
+            ),
+            zero = zero
+        );
+        assert!(rendered.starts_with(&want), "{rendered}");
+        assert_eq!(names(&render(&[]).unwrap()), ["r1", "A1", "r2"]);
+    }
+
+    #[test]
+    fn rules_filter_as_upstream() {
+        assert_eq!(names(&render(&[("type", "record")]).unwrap()), ["r1", "r2"]);
+        assert_eq!(names(&render(&[("type", "ALERT")]).unwrap()), ["A1"]);
+        assert_eq!(names(&render(&[("rule_name[]", "r2")]).unwrap()), ["r2"]);
+        assert_eq!(
+            names(&render(&[("rule_group[]", "a"), ("file[]", "r.yml")]).unwrap()),
+            ["r1", "A1"]
+        );
+        assert_eq!(
+            names(&render(&[("match[]", "{team=\"x\"}")]).unwrap()),
+            ["r1"]
+        );
+        let groups = render(&[("type", "alert")]).unwrap();
+        assert_eq!(
+            groups["groups"].as_array().unwrap().len(),
+            1,
+            "groups without rules left out"
+        );
+        let excluded = render(&[("exclude_alerts", "true")]).unwrap();
+        assert!(excluded["groups"][0]["rules"][1]["alerts"].is_null());
+        assert_eq!(
+            render(&[("type", "x")]).unwrap_err().message,
+            r#"invalid parameter "type": not supported value "x""#
+        );
+        assert!(render(&[("exclude_alerts", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn rules_paginate_by_group() {
+        let first = render(&[("group_limit", "1")]).unwrap();
+        assert_eq!(names(&first), ["r1", "A1"]);
+        let token = first["groupNextToken"].as_str().unwrap().to_owned();
+        assert_eq!(token.len(), 64);
+        let second = render(&[("group_limit", "1"), ("group_next_token", &token)]).unwrap();
+        assert_eq!(names(&second), ["r2"]);
+        assert!(second.get("groupNextToken").is_none());
+        assert_eq!(
+            render(&[("group_limit", "1"), ("group_next_token", "zz")])
+                .unwrap_err()
+                .message,
+            "invalid parameter \"group_next_token\": invalid group_next_token 'zz'. were rule groups changed?"
+        );
+        assert!(render(&[("group_next_token", "zz")]).is_err());
+        assert!(render(&[("group_limit", "0")]).is_err());
+    }
 
     #[test]
     fn values_format_as_go_exponents() {
