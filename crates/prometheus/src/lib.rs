@@ -1,7 +1,8 @@
 //! The Prometheus server's subsystems, shared by the `prometheus` and `promtool` binaries.
 //!
 //! - [`config`]: `prometheus.yml`, loaded and validated exactly as upstream does;
-//! - [`rules::rulefmt`]: the rule-file format;
+//! - [`rules`]: the rule-file format ([`rules::rulefmt`]) and rule evaluation: groups, alert
+//!   state, `for` restore and the rule manager;
 //! - [`scrape`]: the scrape manager, its pools and one loop per target;
 //! - [`template`]: Go templates in alert labels and annotations;
 //! - [`notifier`]: alerts sent to Alertmanagers;
@@ -10,7 +11,6 @@
 //! - [`remote`]: remote write (receiver and WAL-tailing sender) and remote read;
 //! - [`daemon`]: flags and the server's lifecycle, with the seams subsystems plug into.
 //!
-//! Rule evaluation is not built yet.
 
 #![forbid(unsafe_code)]
 

@@ -1,5 +1,5 @@
 use clap::Parser as _;
-use pm_prometheus::daemon::{Flags, notifier_plugins, plugins, remote, run};
+use pm_prometheus::daemon::{self, Flags, notifier_plugins, plugins, remote, run};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -8,15 +8,20 @@ async fn main() -> std::process::ExitCode {
         eprintln!("prometheus: {e}");
         return std::process::ExitCode::FAILURE;
     }
-    // The sink is where the rule manager will send its alerts.
-    let (notify, _alerts) = match notifier_plugins(&flags) {
+    // The rule manager sends its alerts to the notifier; its stop runs before the notifier
+    // drains what is queued.
+    let (notify, alerts) = match notifier_plugins(&flags) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("prometheus: registering notifier metrics: {e}");
             return std::process::ExitCode::FAILURE;
         }
     };
-    match run(flags, plugins().and(remote::plugins()).and(notify)).await {
+    let subsystems = plugins()
+        .and(remote::plugins())
+        .and(daemon::rules::plugins(Some(alerts)))
+        .and(notify);
+    match run(flags, subsystems).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(err = %e, "prometheus failed");

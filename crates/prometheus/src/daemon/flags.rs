@@ -182,6 +182,18 @@ pub struct Flags {
         hide = true
     )]
     no_drain_notification_queue: bool,
+    /// Minimum duration between alert and restored "for" state. This is maintained only for
+    /// alerts with configured "for" time greater than grace period.
+    #[arg(long = "rules.alert.for-grace-period", default_value = "10m", value_parser = parse_model_duration)]
+    pub rules_for_grace_period: Duration,
+
+    /// Max time to tolerate prometheus outage for restoring "for" state of alert.
+    #[arg(long = "rules.alert.for-outage-tolerance", default_value = "1h", value_parser = parse_model_duration)]
+    pub rules_outage_tolerance: Duration,
+
+    /// Minimum amount of time to wait before resending an alert to Alertmanager.
+    #[arg(long = "rules.alert.resend-delay", default_value = "1m", value_parser = parse_model_duration)]
+    pub rules_resend_delay: Duration,
 
     /// Comma separated feature names to enable. Valid options: exemplar-storage,
     /// promql-experimental-functions, promql-delayed-name-removal, type-and-unit-labels, and
@@ -426,6 +438,15 @@ impl Flags {
             ("query.max-samples", self.query_max_samples.to_string()),
             ("query.timeout", d(self.query_timeout)),
             (
+                "rules.alert.for-grace-period",
+                d(self.rules_for_grace_period),
+            ),
+            (
+                "rules.alert.for-outage-tolerance",
+                d(self.rules_outage_tolerance),
+            ),
+            ("rules.alert.resend-delay", d(self.rules_resend_delay)),
+            (
                 "storage.tsdb.max-block-duration",
                 d(Duration::from_millis(
                     u64::try_from(self.db_options().max_block_duration).unwrap_or(0),
@@ -526,6 +547,9 @@ mod tests {
         assert_eq!(f.lookback_delta, Duration::from_secs(300));
         assert_eq!(f.query_timeout, Duration::from_secs(120));
         assert_eq!(f.query_max_concurrency, 20);
+        assert_eq!(f.rules_for_grace_period, Duration::from_secs(600));
+        assert_eq!(f.rules_outage_tolerance, Duration::from_secs(3600));
+        assert_eq!(f.rules_resend_delay, Duration::from_secs(60));
         let db = f.db_options();
         assert_eq!(db.min_block_duration, 2 * 3600 * 1000);
         assert_eq!(db.max_block_duration, 36 * 3600 * 1000);

@@ -10,6 +10,7 @@
 pub mod flags;
 mod notifier;
 pub mod remote;
+pub mod rules;
 mod scraping;
 
 use std::future::Future;
@@ -29,6 +30,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::config::{self, Config, ConfigError};
 use crate::web::api::v1::alertmanagers::AlertmanagersSource;
+use crate::web::api::v1::rules::RulesSource;
 use crate::web::api::v1::status::{ServerStatus, retention_string};
 use crate::web::api::v1::targets::TargetsSource;
 use crate::web::api::v1::tsdb::TsdbState;
@@ -72,17 +74,20 @@ pub struct Plugins {
     pub targets: Option<Arc<dyn TargetsSource>>,
     /// Backs `/api/v1/alertmanagers`.
     pub alertmanagers: Option<Arc<dyn AlertmanagersSource>>,
+    /// Backs the rules and alerts APIs.
+    pub rules: Option<Arc<dyn RulesSource>>,
     pub on_storage: Vec<OnStorage>,
     pub on_stop: Vec<OnStop>,
 }
 
 impl Plugins {
     /// Both sets of subsystems; `self`'s reloaders and hooks run first. At most one of the
-    /// two may back the targets API, and at most one the Alertmanagers API.
+    /// two may back each of the targets, Alertmanagers and rules APIs.
     pub fn and(mut self, other: Plugins) -> Plugins {
         self.reloaders.extend(other.reloaders);
         self.targets = self.targets.or(other.targets);
         self.alertmanagers = self.alertmanagers.or(other.alertmanagers);
+        self.rules = self.rules.or(other.rules);
         self.on_storage.extend(other.on_storage);
         self.on_stop.extend(other.on_stop);
         self
@@ -182,6 +187,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
             },
             alertmanagers: plugins.alertmanagers.clone(),
             remote: Arc::new(flags.remote_api()),
+            rules: plugins.rules.clone(),
         }),
         federation: Arc::new(FederationState {
             storage: storage.clone(),

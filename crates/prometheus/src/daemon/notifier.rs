@@ -124,7 +124,6 @@ pub fn plugins(flags: &Flags) -> Result<(Plugins, Arc<dyn AlertSink>), MetricsEr
             ("notify", notify_reloader),
             ("notify_sd", discovery_reloader),
         ],
-        targets: None,
         alertmanagers: Some(Arc::new(notifier.clone()) as Arc<dyn AlertmanagersSource>),
         on_storage: vec![start],
         on_stop: vec![stop],

@@ -117,9 +117,9 @@ pub fn plugins() -> Plugins {
             ("scrape_sd", discovery_reloader),
         ],
         targets: Some(Arc::new(slot) as Arc<dyn TargetsSource>),
-        alertmanagers: None,
         on_storage: vec![start],
         on_stop: vec![stop],
+        ..Plugins::default()
     }
 }
 

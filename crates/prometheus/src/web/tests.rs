@@ -57,6 +57,7 @@ fn fixture(prefix: &str, lifecycle: bool) -> Fixture {
             },
             alertmanagers: None,
             remote: Default::default(),
+            rules: None,
         }),
         federation: Arc::new(FederationState {
             storage: storage.clone(),
@@ -127,8 +128,15 @@ async fn not_ready_until_storage_opens() {
         StatusCode::NOT_FOUND,
         "routes live under the prefix only"
     );
-    let (code, _, _) = send(&f.app, get("/prom/api/v1/rules")).await;
-    assert_eq!(code, StatusCode::NOT_FOUND);
+    let (code, _, body) = send(&f.app, get("/prom/api/v1/rules")).await;
+    assert_eq!(
+        (code, body.as_str()),
+        (
+            StatusCode::OK,
+            r#"{"status":"success","data":{"groups":[]}}"#
+        ),
+        "without a rule manager the list is empty"
+    );
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ pub mod json;
 pub mod params;
 mod query;
 pub mod response;
+pub mod rules;
 mod series;
 pub mod status;
 pub mod targets;
@@ -28,6 +29,7 @@ use tokio::sync::Semaphore;
 
 use alertmanagers::AlertmanagersSource;
 use response::{ApiError, ErrorType};
+use rules::RulesSource;
 use status::ServerStatus;
 use targets::TargetsSource;
 
@@ -88,6 +90,8 @@ pub struct ApiState {
     pub alertmanagers: Option<Arc<dyn AlertmanagersSource>>,
     /// The remote-write receiver's and the remote-read server's settings.
     pub remote: Arc<crate::remote::http::RemoteApi>,
+    /// The rule manager, for `/rules` and `/alerts`; without one both lists are empty.
+    pub rules: Option<Arc<dyn RulesSource>>,
 }
 
 impl ApiState {
@@ -123,6 +127,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/targets/metadata", get(targets::targets_metadata))
         .route("/metadata", get(targets::metadata))
         .route("/alertmanagers", get(alertmanagers::alertmanagers))
+        .route("/rules", get(rules::rules))
+        .route("/alerts", get(rules::alerts))
         .route("/status/config", get(status::config))
         .route("/status/flags", get(status::flags))
         .route("/status/runtimeinfo", get(status::runtime_info))

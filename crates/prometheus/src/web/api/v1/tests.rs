@@ -107,6 +107,7 @@ fn app(targets: bool) -> axum::Router {
         },
         alertmanagers: None,
         remote: Default::default(),
+        rules: None,
     }))
 }
 

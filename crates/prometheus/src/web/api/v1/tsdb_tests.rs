@@ -60,6 +60,8 @@ fn fixture(enable_admin: bool) -> Fixture {
             replay: db.replay_progress(),
         },
         alertmanagers: None,
+        remote: Default::default(),
+        rules: None,
     });
     let app = router(state.clone()).merge(ungated_router(state));
     Fixture {
