@@ -3,7 +3,6 @@
 //! upstream's rendering of a templated config field (`tmplText`/`tmplHTML`).
 
 mod funcs;
-mod glob;
 mod model;
 #[cfg(test)]
 mod tests;
@@ -78,11 +77,11 @@ impl Templates {
             ("email.tmpl".to_owned(), EMAIL_TMPL.to_owned()),
         ];
         for pattern in globs {
-            let files = glob::glob(pattern).map_err(|message| TemplateError::Glob {
+            let files = pm_common::glob::glob(pattern).map_err(|e| TemplateError::Glob {
                 pattern: pattern.clone(),
-                message,
+                message: e.to_string(),
             })?;
-            for path in files {
+            for path in files.into_iter().map(std::path::PathBuf::from) {
                 let text =
                     std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
                         path: path.clone(),

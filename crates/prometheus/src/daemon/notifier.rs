@@ -127,6 +127,7 @@ pub fn plugins(flags: &Flags) -> Result<(Plugins, Arc<dyn AlertSink>), MetricsEr
         alertmanagers: Some(Arc::new(notifier.clone()) as Arc<dyn AlertmanagersSource>),
         on_storage: vec![start],
         on_stop: vec![stop],
+        ..Plugins::default()
     };
     Ok((plugins, Arc::new(notifier)))
 }
