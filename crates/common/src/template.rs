@@ -318,5 +318,7 @@ pub fn humanize_duration(v: f64) -> String {
     format!("{}{prefix}s", format_g4(v))
 }
 
+pub mod time;
+
 #[cfg(test)]
 mod tests;
