@@ -482,7 +482,10 @@ fn scrape_config_files_are_merged() {
     let cfg = load("scrape_config_files_glob.good.yml").unwrap();
     let included: Vec<_> = cfg.included_scrape_configs.iter().collect();
     assert_eq!(included.len(), 2);
-    let sub = fixtures().join("scrape_configs");
+    // Glob results are cleaned as Go's filepath.Join cleans them.
+    let sub = std::path::PathBuf::from(pm_common::glob::clean(
+        &fixtures().join("scrape_configs").display().to_string(),
+    ));
     let node = included
         .iter()
         .find(|j| j.settings.job_name == "node")
