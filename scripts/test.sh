@@ -41,6 +41,9 @@ fi
 # With the upstream binaries installed, the compatibility tests must run, not skip.
 export PM_REQUIRE_UPSTREAM=1
 
+echo "== docker-compose config"
+docker-compose -f docker-compose.yml config -q
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
