@@ -1,58 +1,78 @@
 #!/usr/bin/env bash
-# PromQL range queries, ours vs upstream, over the same deterministic data set
+# PromQL range queries, our server vs upstream's, over the same blocks
 # (crates/promql/examples/bench_queries.rs: 10 jobs x 50 instances, 3 h at 15 s, ~1.5 M samples).
 #
-# Upstream: the data written as OpenMetrics, turned into TSDB blocks by
-# `promtool tsdb create-blocks-from openmetrics`, served by /usr/bin/prometheus from its
-# --storage.tsdb.path on 127.0.0.1; each query timed with curl against /api/v1/query_range
-# (so its figures include HTTP and JSON encoding). Ours: the same samples in MemStorage,
-# evaluated in process by the engine (no HTTP, no JSON, no TSDB decoding).
-# Each query runs once to warm up, then RUNS times; medians in milliseconds.
+# The data is written as OpenMetrics and turned into TSDB blocks by upstream's
+# `promtool tsdb create-blocks-from openmetrics`; each server gets its own copy of the blocks and
+# serves them on 127.0.0.1. Every query is sent to both over HTTP (/api/v1/query_range, so the
+# figures include HTTP and JSON), alternating between the servers so both see the same machine
+# load: one warm-up each, then RUNS timed requests each. Prints medians in milliseconds and the
+# ratio ours/upstream; then, for reference, our engine alone in process over MemStorage.
 # Usage: scripts/bench/promql.sh [runs]
 set -euo pipefail
 runs=${1:-5}
-prometheus=${PROMETHEUS:-/usr/bin/prometheus}
+upstream=${PROMETHEUS:-/usr/bin/prometheus}
+root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
-pid=
+pids=()
 cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-bin=(cargo run -q --release --offline -p pm-promql --example bench_queries --)
-"${bin[@]}" openmetrics "$work/data.om"
-mkdir "$work/tsdb"
-promtool tsdb create-blocks-from openmetrics -q "$work/data.om" "$work/tsdb"
+cargo build -q --release --offline -p pm-prometheus --bin prometheus
+target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+ours=$target/release/prometheus
+example=(cargo run -q --release --offline -p pm-promql --example bench_queries --)
+"${example[@]}" openmetrics "$work/data.om"
+mkdir "$work/blocks"
+promtool tsdb create-blocks-from openmetrics -q "$work/data.om" "$work/blocks"
 rm "$work/data.om"
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 printf 'global:\n  scrape_interval: 15s\n' > "$work/prometheus.yml"
-"$prometheus" --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-  --storage.tsdb.retention.time=100y --storage.tsdb.min-block-duration=2h \
-  --storage.tsdb.max-block-duration=2h --web.listen-address="127.0.0.1:$port" \
-  --log.level=warn 2>"$work/prometheus.log" &
-pid=$!
-for _ in $(seq 1 300); do
-  curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null || { cat "$work/prometheus.log"; exit 1; }
 
-"${bin[@]}" queries > "$work/queries"
-read -r start end step < "$work/queries"
-echo "# upstream ($("$prometheus" --version 2>&1 | head -1)), ms"
-tail -n +2 "$work/queries" | while IFS=$'\t' read -r name query; do
-  times=()
-  for i in $(seq 0 "$runs"); do
-    t=$(curl -fsS -o "$work/out.json" -w '%{time_total}' \
-      --data-urlencode "query=$query" --data-urlencode "start=$start" \
-      --data-urlencode "end=$end" --data-urlencode "step=$step" \
-      "http://127.0.0.1:$port/api/v1/query_range")
-    grep -q '"status":"success"' "$work/out.json" || { cat "$work/out.json"; exit 1; }
-    [ "$i" -gt 0 ] && times+=("$t")
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+start() { # name binary
+  local port; port=$(free_port)
+  cp -r "$work/blocks" "$work/$1"
+  "$2" --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/$1" \
+    --storage.tsdb.retention.time=100y --web.listen-address="127.0.0.1:$port" \
+    --log.level=warn 2>"$work/$1.log" &
+  pids+=($!)
+  for _ in $(seq 1 300); do
+    curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && break
+    sleep 0.1
   done
-  printf '%s\t%s\n' "$name" "$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]*1000}')"
+  curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null || { cat "$work/$1.log" >&2; exit 1; }
+  echo "$port"
+}
+up_port=$(start upstream "$upstream")
+our_port=$(start ours "$ours")
+
+time_query() { # port query start end step
+  local t
+  t=$(curl -fsS -o "$work/out.json" -w '%{time_total}' \
+    --data-urlencode "query=$2" --data-urlencode "start=$3" \
+    --data-urlencode "end=$4" --data-urlencode "step=$5" \
+    "http://127.0.0.1:$1/api/v1/query_range")
+  grep -q '"status":"success"' "$work/out.json" || { cat "$work/out.json" >&2; exit 1; }
+  echo "$t"
+}
+median_ms() { sort -g | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]*1000}'; }
+
+"${example[@]}" queries > "$work/queries"
+read -r qstart qend qstep < "$work/queries"
+echo "# $("$upstream" --version 2>&1 | head -1) vs ours ($(git -C "$root" rev-parse --short HEAD)); median ms of $runs"
+printf 'query\tupstream\tours\tratio\n'
+tail -n +2 "$work/queries" | while IFS=$'\t' read -r name query; do
+  : > "$work/up.t"; : > "$work/our.t"
+  for i in $(seq 0 "$runs"); do
+    u=$(time_query "$up_port" "$query" "$qstart" "$qend" "$qstep")
+    o=$(time_query "$our_port" "$query" "$qstart" "$qend" "$qstep")
+    if [ "$i" -gt 0 ]; then echo "$u" >> "$work/up.t"; echo "$o" >> "$work/our.t"; fi
+  done
+  u=$(median_ms < "$work/up.t"); o=$(median_ms < "$work/our.t")
+  printf '%s\t%s\t%s\t%s\n' "$name" "$u" "$o" "$(awk -v o="$o" -v u="$u" 'BEGIN {printf "%.2f", o/u}')"
 done
-echo "# ours (pm-promql in process), ms"
-"${bin[@]}" run "$runs"
+echo "# our engine alone (in process, MemStorage), median ms"
+"${example[@]}" run "$runs"

@@ -30,7 +30,7 @@ const SPAN: i64 = 3 * 3600 * 1000;
 const STEP: i64 = 60_000;
 const BOUNDS: [&str; 6] = ["0.1", "0.5", "1", "5", "10", "+Inf"];
 
-const QUERIES: [(&str, &str); 10] = [
+const QUERIES: [(&str, &str); 20] = [
     ("rate", "rate(http_requests_total[5m])"),
     (
         "sum_rate_by_job",
@@ -61,6 +61,31 @@ const QUERIES: [(&str, &str); 10] = [
     (
         "subquery",
         "max_over_time(sum by (job) (rate(http_requests_total[5m]))[30m:1m])",
+    ),
+    ("irate", "irate(http_requests_total[1m])"),
+    ("selector_regex", r#"http_requests_total{job=~"job-[1-3]"}"#),
+    (
+        "rate_ratio",
+        r#"sum by (job) (rate(http_requests_total{instance=~"host-1.*"}[5m])) / sum by (job) (rate(http_requests_total[5m]))"#,
+    ),
+    (
+        "quantile_over_time",
+        "quantile_over_time(0.95, process_resident_memory_bytes[15m])",
+    ),
+    (
+        "sum_avg_over_time",
+        "sum by (job) (avg_over_time(process_resident_memory_bytes[5m]))",
+    ),
+    ("deriv", "deriv(process_resident_memory_bytes[10m])"),
+    ("count_by_version", "count by (version) (node_info)"),
+    (
+        "stddev_by_job",
+        "stddev by (job) (process_resident_memory_bytes)",
+    ),
+    ("bottomk_rate", "bottomk(3, rate(http_requests_total[5m]))"),
+    (
+        "label_replace",
+        r#"label_replace(sum by (instance) (rate(http_requests_total[5m])), "host", "$1", "instance", "(.*):.*")"#,
     ),
 ];
 
