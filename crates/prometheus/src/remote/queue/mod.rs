@@ -275,6 +275,28 @@ impl Sink {
         labels
     }
 
+    /// Queues the samples or histograms of known series (those of unknown series are counted
+    /// as dropped); false once the queue is stopping.
+    fn forward<T>(
+        &self,
+        items: Vec<T>,
+        series: impl Fn(&T) -> u64,
+        pending: impl Fn(T, Arc<Labels>) -> Pending,
+    ) -> bool {
+        for item in items {
+            let r = series(&item);
+            let Some(labels) = self.labels(r) else {
+                continue;
+            };
+            let p = pending(item, labels);
+            self.saw(p.t());
+            if !self.shards.enqueue(r, p, &self.stop) {
+                return false;
+            }
+        }
+        true
+    }
+
     fn saw(&self, t: i64) {
         let ctx = self.shards.ctx();
         let prev = ctx.highest_in.fetch_max(t, Ordering::Relaxed);
@@ -318,67 +340,34 @@ impl WatcherSink for Sink {
     }
 
     fn append(&mut self, data: Watched) -> bool {
-        let stop = self.stop.clone();
-        let send = |r: u64, p: Pending, sink: &Sink| {
-            sink.saw(match &p {
-                Pending::Sample { t, .. }
-                | Pending::Histogram { t, .. }
-                | Pending::Exemplar { t, .. } => *t,
-            });
-            sink.shards.enqueue(r, p, &stop)
-        };
         match data {
-            Watched::Samples(samples) => {
-                for s in samples {
-                    if let Some(labels) = self.labels(s.r)
-                        && !send(
-                            s.r,
-                            Pending::Sample {
-                                labels,
-                                t: s.t,
-                                v: s.v,
-                            },
-                            self,
-                        )
-                    {
-                        return false;
-                    }
-                }
-            }
-            Watched::Histograms(hs) => {
-                for h in hs {
-                    if let Some(labels) = self.labels(h.r)
-                        && !send(
-                            h.r,
-                            Pending::Histogram {
-                                labels,
-                                t: h.t,
-                                h: AnyHistogram::Int(h.h),
-                            },
-                            self,
-                        )
-                    {
-                        return false;
-                    }
-                }
-            }
-            Watched::FloatHistograms(hs) => {
-                for h in hs {
-                    if let Some(labels) = self.labels(h.r)
-                        && !send(
-                            h.r,
-                            Pending::Histogram {
-                                labels,
-                                t: h.t,
-                                h: AnyHistogram::Float(h.fh),
-                            },
-                            self,
-                        )
-                    {
-                        return false;
-                    }
-                }
-            }
+            Watched::Samples(samples) => self.forward(
+                samples,
+                |s| s.r,
+                |s, labels| Pending::Sample {
+                    labels,
+                    t: s.t,
+                    v: s.v,
+                },
+            ),
+            Watched::Histograms(hs) => self.forward(
+                hs,
+                |h| h.r,
+                |h, labels| Pending::Histogram {
+                    labels,
+                    t: h.t,
+                    h: AnyHistogram::Int(h.h),
+                },
+            ),
+            Watched::FloatHistograms(hs) => self.forward(
+                hs,
+                |h| h.r,
+                |h, labels| Pending::Histogram {
+                    labels,
+                    t: h.t,
+                    h: AnyHistogram::Float(h.fh),
+                },
+            ),
             Watched::Exemplars(es) => {
                 for e in es {
                     let Some(labels) = self.series.get(&e.r).and_then(|s| s.labels.clone()) else {
@@ -390,13 +379,13 @@ impl WatcherSink for Sink {
                         t: e.t,
                         v: e.v,
                     };
-                    if !self.shards.enqueue(e.r, item, &stop) {
+                    if !self.shards.enqueue(e.r, item, &self.stop) {
                         return false;
                     }
                 }
+                true
             }
         }
-        true
     }
 
     fn series_reset(&mut self, segment: u32) {

@@ -37,7 +37,7 @@ pub enum Pending {
 }
 
 impl Pending {
-    fn t(&self) -> i64 {
+    pub(super) fn t(&self) -> i64 {
         match self {
             Pending::Sample { t, .. }
             | Pending::Histogram { t, .. }
