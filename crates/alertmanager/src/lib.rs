@@ -8,7 +8,7 @@
 //!   [`template`]: notification templates and their functions;
 //! * [`alert`], [`silence`], [`inhibit`]: the alert store, silences and inhibition rules;
 //! * [`api`]: the HTTP API v2; [`daemon`]: flags and wiring of the `alertmanager` binary;
-//! * [`cli`]: `amtool`'s commands.
+//! * [`cli`]: `amtool`'s commands; [`ui`]: the web UI the daemon serves.
 
 pub mod alert;
 pub mod api;
@@ -22,3 +22,4 @@ pub mod labels;
 pub mod notify;
 pub mod silence;
 pub mod template;
+pub mod ui;

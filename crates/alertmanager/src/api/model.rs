@@ -179,21 +179,27 @@ pub fn silence_order(a: &Silence, b: &Silence, now: Timestamp) -> Ordering {
 }
 
 /// Upstream's `LabelSet.Before`: smaller sets first, then by the first differing label in
-/// name order (a set missing that label sorts first).
+/// name order (a set missing that label sorts first). Both maps are sorted, so one merged
+/// walk finds that label without allocating: listings sort 10,000s of groups with it.
 pub fn label_set_order(a: &LabelSet, b: &LabelSet) -> Ordering {
     a.len().cmp(&b.len()).then_with(|| {
-        let mut names: Vec<&String> = a.keys().chain(b.keys()).collect();
-        names.sort();
-        names.dedup();
-        for name in names {
-            match (a.get(name), b.get(name)) {
-                (None, _) => return Ordering::Less,
-                (_, None) => return Ordering::Greater,
-                (Some(x), Some(y)) if x != y => return x.cmp(y),
-                _ => {}
+        let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+        loop {
+            match (a.peek(), b.peek()) {
+                (Some((na, va)), Some((nb, vb))) => match na.cmp(nb) {
+                    // `na` comes first in name order and `b` lacks it.
+                    Ordering::Less => return Ordering::Greater,
+                    Ordering::Greater => return Ordering::Less,
+                    Ordering::Equal if va != vb => return va.cmp(vb),
+                    Ordering::Equal => {
+                        a.next();
+                        b.next();
+                    }
+                },
+                // Equal lengths and equal so far: both end together.
+                _ => return Ordering::Equal,
             }
         }
-        Ordering::Equal
     })
 }
 
@@ -210,4 +216,46 @@ pub fn alert_order(a: &Alert, b: &Alert) -> Ordering {
         }
     }
     label_set_order(&a.labels, &b.labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(pairs: &[(&str, &str)]) -> LabelSet {
+        pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn label_sets_order_as_upstream() {
+        let cases = [
+            (
+                vec![("z", "1")],
+                vec![("a", "1"), ("b", "1")],
+                Ordering::Less,
+            ),
+            (vec![("a", "1")], vec![("a", "2")], Ordering::Less),
+            (vec![("a", "2")], vec![("a", "1")], Ordering::Greater),
+            // The first name in order is `a`, which the right set lacks.
+            (vec![("a", "9")], vec![("b", "1")], Ordering::Greater),
+            (vec![("b", "1")], vec![("a", "9")], Ordering::Less),
+            (
+                vec![("a", "1"), ("c", "1")],
+                vec![("a", "1"), ("b", "1")],
+                Ordering::Less,
+            ),
+            (
+                vec![("a", "1"), ("b", "2")],
+                vec![("a", "1"), ("b", "2")],
+                Ordering::Equal,
+            ),
+            (vec![], vec![], Ordering::Equal),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(label_set_order(&set(&a), &set(&b)), want, "{a:?} vs {b:?}");
+        }
+    }
 }

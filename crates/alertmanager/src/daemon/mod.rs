@@ -66,7 +66,8 @@ async fn limit(State(limits): State<Arc<Limits>>, req: Request, next: Next) -> R
     }
 }
 
-/// The whole router: API v2, `/metrics`, the health, readiness and reload endpoints.
+/// The whole router: API v2, the web UI, `/metrics`, the health, readiness and reload
+/// endpoints.
 pub fn router(app: Arc<App>, prefix: &str, limits: Arc<Limits>) -> Router {
     let ok = || async { "OK" };
     let metrics = Router::new().route(
@@ -79,6 +80,7 @@ pub fn router(app: Arc<App>, prefix: &str, limits: Arc<Limits>) -> Router {
         .route(&format!("{prefix}/-/reload"), post(reload))
         .with_state(app)
         .merge(metrics)
+        .merge(crate::ui::router(prefix))
         .layer(axum::middleware::from_fn_with_state(limits, limit))
 }
 

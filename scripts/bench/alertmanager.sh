@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Alertmanager ingest and alert-group listing, ours vs upstream, on loopback.
+#
+# For each of ROUNDS rounds, ours then upstream: start the daemon with the same config (a
+# route grouping by `group`, a receiver without integrations), post 100,000 alerts in
+# batches of 100 from 4 processes (scripts/bench/alertmanager_load.py), then time
+# GET /api/v2/alerts/groups (10,000 groups, ~44 MB of JSON) 7 times, the same filtered to one
+# group (`filter=group="g42"`: the cost of the pass over all groups without the big answer)
+# 7 times, and read the daemon's RSS. Prints one line per run and the medians with ratios.
+#
+# Usage: scripts/bench/alertmanager.sh OURS_BINARY [UPSTREAM_BINARY] [ROUNDS]
+#   OURS_BINARY: e.g. $CARGO_TARGET_DIR/release/alertmanager
+#   UPSTREAM_BINARY: default /usr/bin/prometheus-alertmanager (Debian's 0.25)
+# Bounded: fixed request counts, `timeout` on every client, a limited readiness wait.
+set -euo pipefail
+
+OURS=${1:?usage: $0 OURS_BINARY [UPSTREAM_BINARY] [ROUNDS]}
+UPSTREAM=${2:-/usr/bin/prometheus-alertmanager}
+ROUNDS=${3:-3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK=$(mktemp -d)
+PID=
+cleanup() {
+    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+cat > "$WORK/alertmanager.yml" <<'YAML'
+route:
+  receiver: sink
+  group_by: [group]
+receivers:
+  - name: sink
+YAML
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
+# Median wall time in ms of 7 GETs of URL.
+latency() {
+    local times=()
+    for _ in $(seq 7); do
+        times+=("$(timeout 120 curl -sf -o /dev/null -w '%{time_total}' "$1")")
+    done
+    printf '%s\n' "${times[@]}" | median | awk '{printf "%.1f", $1*1000}'
+}
+
+# run NAME BINARY: one measurement; appends "name ingest groups_ms rss_mib filtered_ms" to
+# $WORK/results.
+run() {
+    local name=$1 bin=$2 port data
+    port=$(free_port)
+    data="$WORK/data-$name"
+    rm -rf "$data" && mkdir -p "$data"
+    "$bin" --config.file="$WORK/alertmanager.yml" --storage.path="$data" \
+        --web.listen-address="127.0.0.1:$port" --cluster.listen-address= \
+        > "$WORK/$name.log" 2>&1 &
+    PID=$!
+    for _ in $(seq 100); do
+        curl -sf "127.0.0.1:$port/-/ready" > /dev/null && break
+        sleep 0.1
+    done
+    local ingest
+    ingest=$(timeout 600 python3 "$HERE/alertmanager_load.py" "$port" 100000 10000 100 4 |
+        sed -n 's/.*alerts_per_s=\([0-9]*\).*/\1/p')
+    local groups
+    groups=$(timeout 120 curl -sf "127.0.0.1:$port/api/v2/alerts/groups" |
+        python3 -c 'import json,sys; g=json.load(sys.stdin); print(len(g), sum(len(x["alerts"]) for x in g))')
+    local ms filtered rss
+    ms=$(latency "127.0.0.1:$port/api/v2/alerts/groups")
+    filtered=$(latency "127.0.0.1:$port/api/v2/alerts/groups?filter=group%3D%22g42%22")
+    rss=$(awk '/VmRSS/{printf "%.1f", $2/1024}' "/proc/$PID/status")
+    kill "$PID" && wait "$PID" 2>/dev/null || true
+    PID=
+    echo "$name ingest_alerts_per_s=$ingest groups/alerts=${groups// //} groups_ms_median=$ms filtered_ms_median=$filtered rss_mib=$rss load=$(cut -d' ' -f1 /proc/loadavg)"
+    echo "$name $ingest $ms $rss $filtered" >> "$WORK/results"
+}
+
+for round in $(seq "$ROUNDS"); do
+    run ours "$OURS"
+    run upstream "$UPSTREAM"
+done
+
+col() { awk -v n="$1" -v c="$2" '$1==n {print $c}' "$WORK/results" | median; }
+oi=$(col ours 2); ui=$(col upstream 2)
+og=$(col ours 3); ug=$(col upstream 3)
+orss=$(col ours 4); urss=$(col upstream 4)
+of=$(col ours 5); uf=$(col upstream 5)
+echo "median ingest alerts/s: ours $oi upstream $ui ratio $(awk -v a="$oi" -v b="$ui" 'BEGIN{printf "%.2f", a/b}')x"
+echo "median groups ms: ours $og upstream $ug ratio $(awk -v a="$ug" -v b="$og" 'BEGIN{printf "%.2f", a/b}')x faster"
+echo "median filtered groups ms: ours $of upstream $uf ratio $(awk -v a="$uf" -v b="$of" 'BEGIN{printf "%.2f", a/b}')x faster"
+echo "median RSS MiB: ours $orss upstream $urss ratio $(awk -v a="$urss" -v b="$orss" 'BEGIN{printf "%.2f", a/b}')x smaller"
