@@ -195,6 +195,11 @@ pub struct Flags {
     #[arg(long = "rules.alert.resend-delay", default_value = "1m", value_parser = parse_model_duration)]
     pub rules_resend_delay: Duration,
 
+    /// Global concurrency limit for independent rules that can run concurrently. When set,
+    /// "query.max-concurrency" may need to be adjusted accordingly.
+    #[arg(long = "rules.max-concurrent-evals", default_value_t = 4)]
+    pub rules_max_concurrent_evals: u64,
+
     /// Comma separated feature names to enable. Valid options: exemplar-storage,
     /// promql-experimental-functions, promql-delayed-name-removal, type-and-unit-labels, and
     /// the other names upstream accepts (ignored here unless documented in docs/prometheus.md).
@@ -447,6 +452,10 @@ impl Flags {
             ),
             ("rules.alert.resend-delay", d(self.rules_resend_delay)),
             (
+                "rules.max-concurrent-evals",
+                self.rules_max_concurrent_evals.to_string(),
+            ),
+            (
                 "storage.tsdb.max-block-duration",
                 d(Duration::from_millis(
                     u64::try_from(self.db_options().max_block_duration).unwrap_or(0),
@@ -550,6 +559,7 @@ mod tests {
         assert_eq!(f.rules_for_grace_period, Duration::from_secs(600));
         assert_eq!(f.rules_outage_tolerance, Duration::from_secs(3600));
         assert_eq!(f.rules_resend_delay, Duration::from_secs(60));
+        assert_eq!(f.rules_max_concurrent_evals, 4);
         let db = f.db_options();
         assert_eq!(db.min_block_duration, 2 * 3600 * 1000);
         assert_eq!(db.max_block_duration, 36 * 3600 * 1000);

@@ -24,12 +24,15 @@ use pm_common::model::GoRegex;
 use pm_common::web::{Readiness, ReloadSignals, ServeError, Server, shutdown_signal};
 use pm_promql::engine::{Engine, EngineOptions};
 use pm_promql::parser::ParserOptions;
+use pm_storage::Queryable;
 use pm_tsdb::db::{Db, DbError};
 use pm_tsdb::head::WalReplayProgress;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::config::{self, Config, ConfigError};
+use crate::remote::read_storage::{ReadFanout, RemoteReads};
 use crate::web::api::v1::alertmanagers::AlertmanagersSource;
+use crate::web::api::v1::query_log::QueryLog;
 use crate::web::api::v1::rules::RulesSource;
 use crate::web::api::v1::status::{ServerStatus, retention_string};
 use crate::web::api::v1::targets::TargetsSource;
@@ -49,6 +52,9 @@ pub type Reloader = Box<dyn Fn(&Config) -> Result<(), String> + Send + Sync>;
 /// What a subsystem is given once the database is open.
 pub struct Services<'a> {
     pub db: Arc<Db>,
+    /// The database merged with the `remote_read` endpoints: what queries read (the API's
+    /// and the rules').
+    pub queryable: Arc<dyn Queryable>,
     /// For the subsystem's own metrics.
     pub registry: &'a Registry,
     /// The query engine the API uses; clones share its concurrency limit and metrics.
@@ -165,6 +171,9 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     });
     let cors_origin =
         GoRegex::new(&flags.cors_origin).map_err(|e| DaemonError::CorsOrigin(e.to_string()))?;
+    let query_log = Arc::new(
+        QueryLog::new(&metrics.registry).map_err(|e| DaemonError::Metrics(e.to_string()))?,
+    );
     let (reload_tx, mut reload_rx) = mpsc::channel::<ReloadRequest>(1);
     let quit = Arc::new(Notify::new());
     let replay = Arc::new(WalReplayProgress::default());
@@ -188,6 +197,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
             alertmanagers: plugins.alertmanagers.clone(),
             remote: Arc::new(flags.remote_api()),
             rules: plugins.rules.clone(),
+            query_log: query_log.clone(),
         }),
         federation: Arc::new(FederationState {
             storage: storage.clone(),
@@ -232,7 +242,16 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     };
     tracing::info!(duration = ?began.elapsed(), "TSDB started");
     let compaction = db.start_background_compaction(Duration::from_secs(60));
-    let _ = storage.set(Storage::of_db(db.clone()));
+    let remote_reads = Arc::new(RemoteReads::new(tokio::runtime::Handle::current()));
+    let queryable: Arc<dyn Queryable> = Arc::new(ReadFanout {
+        local: db.clone(),
+        remotes: remote_reads.clone(),
+        start_margin_ms: 2 * millis(flags.min_block_duration),
+    });
+    let _ = storage.set(Storage {
+        queryable: queryable.clone(),
+        ..Storage::of_db(db.clone())
+    });
     let discovery_metrics = match pm_discovery::Metrics::register(&metrics.registry) {
         Ok(m) => Arc::new(m),
         Err(e) => {
@@ -242,6 +261,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
     };
     let services = Services {
         db: db.clone(),
+        queryable,
         registry: &metrics.registry,
         engine,
         discovery_metrics,
@@ -251,7 +271,14 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
         hook(&services);
     }
     drop(services);
-    let reloaders = plugins.reloaders;
+    let read_reloader: Reloader = Box::new(move |cfg: &Config| remote_reads.apply_config(cfg));
+    let log_reloader: Reloader = Box::new(move |cfg: &Config| {
+        query_log
+            .apply(&cfg.global.query_log_file)
+            .map_err(|e| e.to_string())
+    });
+    let mut reloaders = vec![("query_engine", log_reloader), ("remote_read", read_reloader)];
+    reloaders.extend(plugins.reloaders);
     let reloader = ConfigReloader {
         path: &flags.config_path,
         status: &status,

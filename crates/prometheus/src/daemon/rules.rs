@@ -50,7 +50,7 @@ pub fn plugins(sink: Option<Arc<dyn AlertSink>>) -> Plugins {
             };
             let flags = services.flags;
             let manager = Manager::new(ManagerOptions {
-                queryable: services.db.clone(),
+                queryable: services.queryable.clone(),
                 appendable: services.db.clone(),
                 engine: services.engine.clone(),
                 sink,

@@ -7,7 +7,8 @@
 //! - [`http`]: their axum handlers;
 //! - [`queue`], [`write_storage`]: the sender, one queue per `remote_write` tailing the WAL;
 //! - [`client`]: the HTTP client both the sender and remote read use;
-//! - [`read_client`]: a `remote_read` endpoint as a `Queryable`.
+//! - [`read_client`]: a `remote_read` endpoint as a `Queryable`;
+//! - [`read_storage`]: the local TSDB merged with the `remote_read` endpoints for queries.
 
 pub mod client;
 pub mod codec;
@@ -16,6 +17,7 @@ pub mod prompb;
 pub mod queue;
 pub mod read_client;
 pub mod read_server;
+pub mod read_storage;
 pub mod receiver;
 pub mod write_storage;
 pub mod writev2;

@@ -1,10 +1,7 @@
 //! A `remote_read` endpoint as a [`Queryable`]: selects become `ReadRequest`s (SAMPLES), with
 //! upstream's handling of `required_matchers` and external labels. Label lookups are not part
-//! of the protocol and return nothing, as upstream's.
-//!
-//! To merge it into the API's queries, wrap it with the local storage in a
-//! [`pm_storage::MergeQuerier`]; `read_recent: false` is the caller's to honour (upstream skips
-//! the remote for queries that local storage covers entirely).
+//! of the protocol: they fail with upstream's `not implemented`, which the merge with local
+//! storage ([`super::read_storage`]) turns into a warning.
 
 use std::collections::BTreeMap;
 
@@ -20,8 +17,12 @@ use super::codec::{self, AnyHistogram};
 use super::prompb::{self, Query, ReadHints, ReadRequest, ReadResponse, ResponseType};
 
 #[derive(Debug, thiserror::Error)]
-#[error("remote_read: {0}")]
-struct ReadFailed(String);
+enum ReadFailed {
+    #[error("remote_read: {0}")]
+    Request(String),
+    #[error("not implemented")]
+    LabelLookup,
+}
 
 /// One `remote_read` entry.
 pub struct RemoteRead {
@@ -62,7 +63,7 @@ impl LabelQuerier for RemoteQuerier {
         _: Option<&LabelHints>,
         _: &[Matcher],
     ) -> pm_storage::Result<(Vec<String>, Warnings)> {
-        Ok((Vec::new(), Warnings::default()))
+        Err(StorageError::other(ReadFailed::LabelLookup))
     }
 
     fn label_names(
@@ -70,7 +71,7 @@ impl LabelQuerier for RemoteQuerier {
         _: Option<&LabelHints>,
         _: &[Matcher],
     ) -> pm_storage::Result<(Vec<String>, Warnings)> {
-        Ok((Vec::new(), Warnings::default()))
+        Err(StorageError::other(ReadFailed::LabelLookup))
     }
 }
 
@@ -157,7 +158,7 @@ impl Querier for RemoteQuerier {
             <ReadResponse as prost::Message>::decode(raw.as_slice()).map_err(|e| e.to_string())
         }) {
             Ok(r) => r,
-            Err(e) => return Box::new(ErrorSeriesSet(StorageError::other(ReadFailed(e)))),
+            Err(e) => return Box::new(ErrorSeriesSet(StorageError::other(ReadFailed::Request(e)))),
         };
         let mut series: Vec<(Labels, Vec<SeriesSample>)> = resp
             .results

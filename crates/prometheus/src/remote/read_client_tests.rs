@@ -99,3 +99,71 @@ async fn selects_through_the_endpoint() {
     assert!(set.next().is_none());
     assert!(set.err().is_some());
 }
+
+/// The endpoints of a config with `remote_read` entries (`read_recent` as given) on `url`.
+fn endpoints(url: &str, read_recent: &[bool]) -> crate::remote::read_storage::RemoteReads {
+    let mut yaml = String::from("global:\n  external_labels: {region: eu}\nremote_read:\n");
+    for recent in read_recent {
+        yaml.push_str(&format!("  - url: {url}\n    read_recent: {recent}\n"));
+    }
+    let cfg = crate::config::load_str(&yaml, "p.yml").unwrap();
+    let reads = crate::remote::read_storage::RemoteReads::new(Handle::current());
+    reads.apply_config(&cfg).unwrap();
+    reads
+}
+
+fn sample_times(q: &dyn Querier) -> Vec<i64> {
+    let mut set = q.select(true, None, &[eq("__name__", "up")]);
+    let mut out = Vec::new();
+    while let Some(s) = set.next() {
+        let mut it = s.iter();
+        while it.next() == ValueType::Float {
+            out.push(it.at().0);
+        }
+    }
+    assert!(set.err().is_none(), "{:?}", set.err());
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_recent_false_defers_to_local_storage() {
+    let storage = MemStorage::new();
+    let mut app = storage.appender();
+    let l = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
+    for t in [1_000, 50_000] {
+        app.append(SeriesRef::UNKNOWN, &l, t, 1.0).unwrap();
+    }
+    app.commit().unwrap();
+    let url = server(storage).await;
+
+    // Local storage starts at 10 s: only the time before it is read remotely.
+    let reads = endpoints(&url, &[false]);
+    let qs = reads.queriers(0, 100_000, || 10_000).unwrap();
+    assert_eq!(qs.len(), 1);
+    assert_eq!(sample_times(qs[0].as_ref()), [1_000]);
+    // A query entirely after the local start skips the endpoint.
+    assert!(reads.queriers(20_000, 100_000, || 10_000).unwrap().is_empty());
+
+    // read_recent reads the whole range and never asks where local storage starts.
+    let reads = endpoints(&url, &[true, true]);
+    let qs = reads
+        .queriers(20_000, 100_000, || panic!("not needed"))
+        .unwrap();
+    assert_eq!(qs.len(), 2);
+    assert_eq!(sample_times(qs[0].as_ref()), [50_000]);
+
+    // A reload to no endpoints leaves nothing to ask.
+    reads
+        .apply_config(&crate::config::load_str("{}", "p.yml").unwrap())
+        .unwrap();
+    assert!(reads.queriers(0, 1, || 0).unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn label_lookups_are_not_implemented() {
+    let read = remote("http://127.0.0.1:1/api/v1/read", &[], Labels::default());
+    let q = read.querier(0, 1).unwrap();
+    let err = q.label_names(None, &[]).unwrap_err();
+    assert_eq!(err.to_string(), "not implemented");
+    assert!(q.label_values("job", None, &[]).is_err());
+}

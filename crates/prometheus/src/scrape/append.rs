@@ -17,6 +17,7 @@ use pm_storage::{AppendOptions, Appender, SeriesRef, StorageError};
 
 use super::ScrapeError;
 use super::cache::{Lookup, ScrapeCache};
+use super::histogram_limit::{BucketLimitExceeded, HistogramLimits};
 use super::metrics::ScrapeMetrics;
 use super::parse::Source;
 use super::proto::{NativeHistogram, ProtoOptions};
@@ -40,6 +41,7 @@ pub(crate) struct AppendSettings {
     pub validation: NameValidation,
     pub fallback: Option<ScrapeProtocol>,
     pub proto: ProtoOptions,
+    pub histogram_limits: HistogramLimits,
     pub extra_metrics: bool,
 }
 
@@ -67,6 +69,10 @@ impl AppendSettings {
                 native_histograms: cfg.scrape_native_histograms_enabled(),
                 always_classic: cfg.always_scrape_classic_histograms_enabled(),
             },
+            histogram_limits: HistogramLimits::new(
+                s.native_histogram_bucket_limit,
+                s.native_histogram_min_bucket_factor,
+            ),
             extra_metrics: cfg.extra_scrape_metrics_enabled(),
         }
     }
@@ -192,6 +198,7 @@ impl TargetAppender {
     ) -> Result<(), ScrapeError> {
         let mut errs = AppendErrors::default();
         let mut sample_limit_hit = false;
+        let mut bucket_limit_hit = false;
         let mut appended = 0usize;
         let max_time = wall_millis(SystemTime::now() + MAX_AHEAD);
         let mut exemplars: Vec<Exemplar> = Vec::new();
@@ -261,8 +268,14 @@ impl TargetAppender {
                     (false, false, SeriesRef::UNKNOWN, labels, hash)
                 }
             };
-            let histogram = src.histogram();
-            let outcome = if already_scraped && parsed_ts.is_none() {
+            let histogram = src
+                .histogram()
+                .map(|h| self.settings.histogram_limits.fit(h));
+            let outcome = if let Some(Err(_)) = histogram {
+                // Upstream checks the buckets before the sample limit counts the sample.
+                bucket_limit_hit = true;
+                Ok(None)
+            } else if already_scraped && parsed_ts.is_none() {
                 Err(StorageError::DuplicateSample(
                     pm_storage::DuplicateSample::bare(),
                 ))
@@ -274,7 +287,7 @@ impl TargetAppender {
                 Err(StorageError::OutOfBounds)
             } else {
                 appended += 1;
-                match histogram {
+                match histogram.as_ref().and_then(|h| h.as_deref().ok()) {
                     Some(NativeHistogram::Int(h)) => {
                         app.append_histogram(series_ref, &labels, t, Some(h), None)
                     }
@@ -320,6 +333,12 @@ impl TargetAppender {
             self.metrics.exceeded_sample_limit.inc();
             if result.is_ok() {
                 result = Err(ScrapeError::SampleLimit);
+            }
+        }
+        if bucket_limit_hit {
+            self.metrics.exceeded_bucket_limit.inc();
+            if result.is_ok() {
+                result = Err(ScrapeError::BucketLimit(BucketLimitExceeded));
             }
         }
         log_append_errors(&errs);

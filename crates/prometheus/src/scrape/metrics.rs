@@ -30,6 +30,7 @@ pub struct ScrapeMetrics {
     pub(crate) interval_length: SummaryVec,
     pub(crate) exceeded_body_size_limit: Counter,
     pub(crate) exceeded_sample_limit: Counter,
+    pub(crate) exceeded_bucket_limit: Counter,
     pub(crate) sample_duplicate: Counter,
     pub(crate) sample_out_of_bounds: Counter,
     pub(crate) sample_out_of_order: Counter,
@@ -125,6 +126,10 @@ impl ScrapeMetrics {
             exceeded_sample_limit: c(
                 "prometheus_target_scrapes_exceeded_sample_limit_total",
                 "Total number of scrapes that hit the sample limit and were rejected.",
+            )?,
+            exceeded_bucket_limit: c(
+                "prometheus_target_scrapes_exceeded_native_histogram_bucket_limit_total",
+                "Total number of scrapes that hit the native histogram bucket limit and were rejected.",
             )?,
             sample_duplicate: c(
                 "prometheus_target_scrapes_sample_duplicate_timestamp_total",

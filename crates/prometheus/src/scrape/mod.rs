@@ -11,6 +11,7 @@
 
 mod append;
 mod cache;
+mod histogram_limit;
 mod manager;
 mod metrics;
 mod parse;
@@ -58,6 +59,8 @@ pub enum ScrapeError {
     Proto(#[from] ProtoBodyError),
     #[error("sample limit exceeded")]
     SampleLimit,
+    #[error(transparent)]
+    BucketLimit(#[from] histogram_limit::BucketLimitExceeded),
     /// One of `label_limit`, `label_name_length_limit`, `label_value_length_limit`.
     #[error("{0}")]
     LabelLimit(String),

@@ -58,6 +58,10 @@ fn fixture(prefix: &str, lifecycle: bool) -> Fixture {
             alertmanagers: None,
             remote: Default::default(),
             rules: None,
+            query_log: Arc::new(
+                crate::web::api::v1::query_log::QueryLog::new(&pm_common::metrics::Registry::new())
+                    .unwrap(),
+            ),
         }),
         federation: Arc::new(FederationState {
             storage: storage.clone(),

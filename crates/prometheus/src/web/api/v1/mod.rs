@@ -5,7 +5,9 @@ pub mod alertmanagers;
 mod exemplars;
 pub mod json;
 pub mod params;
+pub mod parse_query;
 mod query;
+pub mod query_log;
 pub mod response;
 pub mod rules;
 mod series;
@@ -92,6 +94,8 @@ pub struct ApiState {
     pub remote: Arc<crate::remote::http::RemoteApi>,
     /// The rule manager, for `/rules` and `/alerts`; without one both lists are empty.
     pub rules: Option<Arc<dyn RulesSource>>,
+    /// `global.query_log_file`, reopened by the daemon on every config load.
+    pub query_log: Arc<query_log::QueryLog>,
 }
 
 impl ApiState {
@@ -115,6 +119,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route(
             "/format_query",
             get(query::format_query).post(query::format_query),
+        )
+        .route(
+            "/parse_query",
+            get(parse_query::parse_query).post(parse_query::parse_query),
         )
         .route(
             "/query_exemplars",

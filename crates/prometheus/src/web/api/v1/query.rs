@@ -10,6 +10,7 @@ use pm_promql::parse_expr;
 use super::ApiState;
 use super::json::{push_query_data, push_str};
 use super::params::{Params, parse_duration, parse_time};
+use super::query_log::{Origin, Pending};
 use super::response::{ApiError, ApiResponse, ErrorType};
 
 /// Upstream's cap on points per series in a range query.
@@ -90,9 +91,11 @@ fn respond(result: QueryResult, limit: usize, stats: bool) -> ApiResponse {
     ApiResponse::data(data).with_annotations(warnings, infos)
 }
 
-/// Runs a query on the blocking pool, at most `--query.max-concurrency` at a time.
+/// Runs a query on the blocking pool, at most `--query.max-concurrency` at a time, and logs
+/// it to the query log there (a file write).
 async fn run(
     state: Arc<ApiState>,
+    logged: Pending,
     eval: impl FnOnce(&ApiState) -> Result<QueryResult, QueryError> + Send + 'static,
 ) -> Result<QueryResult, ApiError> {
     let permit = state
@@ -103,14 +106,20 @@ async fn run(
         .map_err(|_| ApiError::new(ErrorType::Canceled, "query was canceled"))?;
     let result = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        eval(&state)
+        let result = eval(&state);
+        logged.finish(&state.query_log, &result);
+        result
     })
     .await
     .map_err(|e| ApiError::new(ErrorType::Internal, e.to_string()))?;
     result.map_err(query_error)
 }
 
-pub async fn instant(State(state): State<Arc<ApiState>>, params: Params) -> ApiResponse {
+pub async fn instant(
+    State(state): State<Arc<ApiState>>,
+    origin: Origin,
+    params: Params,
+) -> ApiResponse {
     async {
         let limit = params.limit()?;
         let ts = params.time_or("time", jiff::Timestamp::now().as_millisecond())?;
@@ -120,7 +129,14 @@ pub async fn instant(State(state): State<Arc<ApiState>>, params: Params) -> ApiR
             .map_err(|e| ApiError::invalid_param("query", e))?;
         let stats = !params.get("stats").is_empty();
         let storage = state.storage()?;
-        let result = run(state, move |_| {
+        let logged = Pending {
+            query: query.clone(),
+            start: ts,
+            end: ts,
+            step: 0,
+            origin,
+        };
+        let result = run(state, logged, move |_| {
             engine.instant_expr(storage.as_ref(), &expr, &query, ts, None)
         })
         .await?;
@@ -130,7 +146,11 @@ pub async fn instant(State(state): State<Arc<ApiState>>, params: Params) -> ApiR
     .unwrap_or_else(ApiResponse::from)
 }
 
-pub async fn range(State(state): State<Arc<ApiState>>, params: Params) -> ApiResponse {
+pub async fn range(
+    State(state): State<Arc<ApiState>>,
+    origin: Origin,
+    params: Params,
+) -> ApiResponse {
     async {
         let limit = params.limit()?;
         let start =
@@ -162,7 +182,14 @@ pub async fn range(State(state): State<Arc<ApiState>>, params: Params) -> ApiRes
         let stats = !params.get("stats").is_empty();
         let step_ms = (step / 1_000_000).max(1) as i64;
         let storage = state.storage()?;
-        let result = run(state, move |_| {
+        let logged = Pending {
+            query: query.clone(),
+            start,
+            end,
+            step: step_ms,
+            origin,
+        };
+        let result = run(state, logged, move |_| {
             engine.range_expr(storage.as_ref(), &expr, &query, start, end, step_ms, None)
         })
         .await?;

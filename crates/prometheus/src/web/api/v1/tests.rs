@@ -108,6 +108,10 @@ fn app(targets: bool) -> axum::Router {
         alertmanagers: None,
         remote: Default::default(),
         rules: None,
+        query_log: Arc::new(
+            crate::web::api::v1::query_log::QueryLog::new(&pm_common::metrics::Registry::new())
+                .unwrap(),
+        ),
     }))
 }
 
@@ -258,6 +262,14 @@ async fn format_query_and_status() {
         body,
         r#"{"status":"success","data":"sum by (job) (rate(x[5m]))"}"#
     );
+    let (_, body) = get("/parse_query?query=-req").await;
+    assert_eq!(
+        body,
+        r#"{"status":"success","data":{"expr":{"anchored":false,"matchers":[{"name":"__name__","type":"=","value":"req"}],"name":"req","offset":0,"offsetExpr":null,"smoothed":false,"startOrEnd":null,"timestamp":null,"type":"vectorSelector"},"op":"-","type":"unaryExpr"}}"#
+    );
+    let (code, body) = get("/parse_query?query=sum(").await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert!(body.contains(r#""error":"invalid parameter \"query\": "#), "{body}");
     let (_, body) = get("/status/flags").await;
     assert_eq!(
         body,

@@ -62,6 +62,10 @@ fn fixture(enable_admin: bool) -> Fixture {
         alertmanagers: None,
         remote: Default::default(),
         rules: None,
+        query_log: Arc::new(
+            crate::web::api::v1::query_log::QueryLog::new(&pm_common::metrics::Registry::new())
+                .unwrap(),
+        ),
     });
     let app = router(state.clone()).merge(ungated_router(state));
     Fixture {
