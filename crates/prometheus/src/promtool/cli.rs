@@ -10,7 +10,10 @@ use pm_promql::ParserOptions;
 use pm_common::config::http::HttpClientConfig;
 
 use super::check::{self, ConfigLint, RulesLint};
+use super::push::{self, PushOptions};
 use super::query::{self, Client, Format, Query};
+use super::tsdb::{self, CreateOptions, DumpFormat};
+use super::unittest::{self, UnitTestOptions};
 use super::{FAILURE, Output, lint};
 
 #[derive(Parser, Debug)]
@@ -37,6 +40,167 @@ enum Command {
     Check(CheckArgs),
     /// Run query against a Prometheus server.
     Query(QueryArgs),
+    /// Unit testing.
+    Test(TestArgs),
+    /// Run tsdb commands.
+    Tsdb(TsdbArgs),
+    /// Push to a Prometheus server.
+    Push(PushArgs),
+}
+
+#[derive(Args, Debug)]
+struct PushArgs {
+    /// HTTP client configuration file, see details at
+    /// https://prometheus.io/docs/prometheus/latest/configuration/promtool
+    #[arg(long = "http.config.file", value_name = "filename")]
+    http_config_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: PushCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum PushCommand {
+    /// Push metrics to a prometheus remote write (for testing purpose only).
+    Metrics {
+        /// Prometheus remote write url to push metrics.
+        #[arg(value_name = "remote-write-url")]
+        url: String,
+        /// The metric files to push, default is read from standard input.
+        #[arg(value_name = "metric-files")]
+        files: Vec<PathBuf>,
+        /// Label to attach to metrics. Can be specified multiple times.
+        #[arg(long = "label", value_parser = key_value, default_value = "job=promtool")]
+        labels: Vec<(String, String)>,
+        /// The time to wait for pushing metrics.
+        #[arg(long, value_parser = parse_go_duration, default_value = "30s")]
+        timeout: std::time::Duration,
+        /// Prometheus remote write header.
+        #[arg(long = "header", value_parser = key_value)]
+        headers: Vec<(String, String)>,
+        /// Protobuf message to use when writing (prometheus.WriteRequest or
+        /// io.prometheus.write.v2.Request).
+        #[arg(long = "protobuf_message", default_value = "prometheus.WriteRequest")]
+        protobuf_message: String,
+        /// Override the default remote write API path.
+        #[arg(long = "remote-write.path", default_value = "/api/v1/write")]
+        api_path: String,
+    },
+}
+
+#[derive(Args, Debug)]
+struct TsdbArgs {
+    #[command(subcommand)]
+    command: TsdbCommand,
+}
+
+/// `--min-time`/`--max-time`/`--match` of both dump commands.
+#[derive(Args, Debug)]
+struct DumpRange {
+    /// Minimum timestamp to dump, in milliseconds since the Unix epoch.
+    #[arg(long, default_value_t = i64::MIN, allow_negative_numbers = true)]
+    min_time: i64,
+    /// Maximum timestamp to dump, in milliseconds since the Unix epoch.
+    #[arg(long, default_value_t = i64::MAX, allow_negative_numbers = true)]
+    max_time: i64,
+    /// Series selector. Can be specified multiple times.
+    #[arg(long = "match", default_value = "{__name__=~'(?s:.*)'}")]
+    matchers: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum TsdbCommand {
+    /// List tsdb blocks.
+    List {
+        /// Print human readable values.
+        #[arg(short = 'r', long)]
+        human_readable: bool,
+        /// Database path (default is data/).
+        #[arg(value_name = "db path", default_value = "data/")]
+        path: PathBuf,
+    },
+    /// Dump data (series+samples or optionally just series) from a TSDB.
+    Dump {
+        /// Database path (default is data/).
+        #[arg(value_name = "db path", default_value = "data/")]
+        path: PathBuf,
+        #[command(flatten)]
+        range: DumpRange,
+        /// Output format of the dump (prom (default) or seriesjson).
+        #[arg(long, value_enum, default_value = "prom")]
+        format: DumpFormat,
+    },
+    /// [Experimental] Dump samples from a TSDB into OpenMetrics text format, excluding native
+    /// histograms and staleness markers, which are not representable in OpenMetrics.
+    DumpOpenmetrics {
+        /// Database path (default is data/).
+        #[arg(value_name = "db path", default_value = "data/")]
+        path: PathBuf,
+        #[command(flatten)]
+        range: DumpRange,
+    },
+    /// [Experimental] Import samples from input and produce TSDB blocks. Please refer to the
+    /// storage docs for more details.
+    CreateBlocksFrom(CreateBlocksArgs),
+}
+
+#[derive(Args, Debug)]
+struct CreateBlocksArgs {
+    /// Print human readable values.
+    #[arg(short = 'r', long, global = true)]
+    human_readable: bool,
+    /// Do not print created blocks.
+    #[arg(short = 'q', long, global = true)]
+    quiet: bool,
+    /// Maximum duration created blocks may span. Anything less than 2h is ignored.
+    #[arg(long, hide = true, global = true, value_parser = parse_go_duration)]
+    max_block_duration: Option<std::time::Duration>,
+    #[command(subcommand)]
+    command: CreateBlocksCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum CreateBlocksCommand {
+    /// Import samples from OpenMetrics input and produce TSDB blocks. Please refer to the
+    /// storage docs for more details.
+    Openmetrics {
+        /// Label to attach to metrics. Can be specified multiple times. Example
+        /// --label=label_name=label_value
+        #[arg(long = "label", value_parser = key_value)]
+        labels: Vec<(String, String)>,
+        /// OpenMetrics file to read samples from.
+        #[arg(value_name = "input file")]
+        input: PathBuf,
+        /// Output directory for generated blocks.
+        #[arg(value_name = "output directory", default_value = "data/")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+struct TestArgs {
+    #[command(subcommand)]
+    command: TestCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum TestCommand {
+    /// Unit tests for rules.
+    Rules {
+        /// If set, will only run test groups whose names match the regular expression. Can be
+        /// specified multiple times.
+        #[arg(long)]
+        run: Vec<String>,
+        /// Enable unit test debugging.
+        #[arg(long)]
+        debug: bool,
+        /// Ignore unknown fields in the rule files. This is useful when you want to extend
+        /// rule files with custom metadata.
+        #[arg(long)]
+        ignore_unknown_fields: bool,
+        /// The unit test file.
+        #[arg(required = true, value_name = "test-rule-file")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -220,6 +384,122 @@ fn run(cli: Cli, o: &mut Output<'_>) -> std::io::Result<u8> {
     match cli.command {
         Command::Check(args) => run_check(args, parser, o),
         Command::Query(args) => run_query(args, o),
+        Command::Test(args) => run_test(args, &cli.enable_feature, parser, o),
+        Command::Tsdb(args) => run_tsdb(args, o),
+        Command::Push(args) => run_push(args, o),
+    }
+}
+
+fn run_push(args: PushArgs, o: &mut Output<'_>) -> std::io::Result<u8> {
+    let PushCommand::Metrics {
+        url,
+        files,
+        labels,
+        timeout,
+        headers,
+        protobuf_message,
+        api_path,
+    } = args.command;
+    if let Some(code) = require_existing(&files, o)? {
+        return Ok(code);
+    }
+    let http = match args.http_config_file.as_deref().map(load_http_config) {
+        Some(Ok(cfg)) => Some(cfg),
+        Some(Err(err)) => {
+            writeln!(
+                o.err,
+                "promtool: error: Failed to load HTTP config file: {err}"
+            )?;
+            return Ok(FAILURE);
+        }
+        None => None,
+    };
+    let opts = PushOptions {
+        url,
+        api_path,
+        labels: labels.into_iter().collect(),
+        headers: headers.into_iter().collect(),
+        timeout,
+        message: protobuf_message,
+        http,
+        files,
+    };
+    push::push_metrics(o, &opts)
+}
+
+fn run_tsdb(args: TsdbArgs, o: &mut Output<'_>) -> std::io::Result<u8> {
+    match args.command {
+        TsdbCommand::List {
+            human_readable,
+            path,
+        } => tsdb::list(o, &path, human_readable),
+        TsdbCommand::Dump {
+            path,
+            range,
+            format,
+        } => tsdb::dump(
+            o,
+            &path,
+            range.min_time,
+            range.max_time,
+            &range.matchers,
+            format,
+        ),
+        TsdbCommand::DumpOpenmetrics { path, range } => tsdb::dump(
+            o,
+            &path,
+            range.min_time,
+            range.max_time,
+            &range.matchers,
+            DumpFormat::OpenMetrics,
+        ),
+        TsdbCommand::CreateBlocksFrom(args) => {
+            let CreateBlocksCommand::Openmetrics {
+                labels,
+                input,
+                output,
+            } = args.command;
+            let opts = CreateOptions {
+                human_readable: args.human_readable,
+                quiet: args.quiet,
+                max_block_duration: args
+                    .max_block_duration
+                    .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+                labels,
+            };
+            tsdb::create_from_openmetrics(o, &input, &output, &opts)
+        }
+    }
+}
+
+fn run_test(
+    args: TestArgs,
+    features: &[String],
+    parser: ParserOptions,
+    o: &mut Output<'_>,
+) -> std::io::Result<u8> {
+    match args.command {
+        TestCommand::Rules {
+            run,
+            debug,
+            ignore_unknown_fields,
+            files,
+        } => {
+            if let Some(code) = require_existing(&files, o)? {
+                return Ok(code);
+            }
+            let opts = UnitTestOptions {
+                run,
+                debug,
+                ignore_unknown_fields,
+                delayed_name_removal: features
+                    .iter()
+                    .flat_map(|f| f.split(','))
+                    .any(|f| f == "promql-delayed-name-removal"),
+                parser,
+            };
+            unittest::test_rules(o, &opts, &files)
+        }
     }
 }
 

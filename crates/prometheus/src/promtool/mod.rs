@@ -8,7 +8,10 @@
 pub mod check;
 mod cli;
 pub mod lint;
+pub mod push;
 pub mod query;
+pub mod tsdb;
+pub mod unittest;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -49,4 +52,13 @@ fn go_quoted(s: &str) -> String {
     // Writing into a String cannot fail.
     let _ = pm_common::model::write_go_quoted(&mut q, s);
     q
+}
+
+/// Writes JSON as Go's `json.Encoder` does: compact, `<`, `>` and `&` escaped, one line.
+fn write_go_json(out: &mut dyn Write, text: &str) -> io::Result<()> {
+    let escaped = text
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
+    writeln!(out, "{escaped}")
 }

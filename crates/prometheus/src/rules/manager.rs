@@ -252,7 +252,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// The `query` template function's evaluation.
-fn template_query(
+pub(crate) fn template_query(
     engine: &Engine,
     queryable: &dyn Queryable,
     query: &str,

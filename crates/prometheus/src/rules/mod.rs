@@ -20,6 +20,7 @@ pub use alerting::{ActiveAlert, AlertState, AlertingRule, AlertingRuleSpec};
 pub use error::RuleError;
 pub use group::{EvalContext, Group, GroupSpec, group_key, table_link};
 pub use loader::{LoadOptions, build_groups, load_groups};
+pub(crate) use manager::template_query;
 pub use manager::{Manager, ManagerOptions, UpdateError};
 pub use metrics::RuleMetrics;
 pub use recording::RecordingRule;

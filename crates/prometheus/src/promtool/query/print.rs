@@ -8,6 +8,8 @@ use std::io::{self, Write};
 use pm_common::expfmt::encode::float::{format_f, format_g};
 use serde_json::Value;
 
+use crate::promtool::write_go_json;
+
 /// `--format`: Go's `String()` forms, or JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -163,7 +165,7 @@ fn stream_string(s: &Value) -> String {
 pub fn print_value(out: &mut dyn Write, data: &Value, format: Format) -> io::Result<()> {
     let result = &data["result"];
     if format == Format::Json {
-        return write_json(out, json_text(data["resultType"].as_str(), result));
+        return write_go_json(out, &json_text(data["resultType"].as_str(), result));
     }
     let text = match data["resultType"].as_str() {
         Some("vector") => result
@@ -215,15 +217,6 @@ fn json_text(kind: Option<&str>, result: &Value) -> String {
     }
 }
 
-/// Go's `json.Encoder`: compact, `<`, `>` and `&` escaped, one line.
-fn write_json(out: &mut dyn Write, text: String) -> io::Result<()> {
-    let escaped = text
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026");
-    writeln!(out, "{escaped}")
-}
-
 /// Prints `/series` results: one label set per line.
 pub fn print_series(out: &mut dyn Write, data: &Value, format: Format) -> io::Result<()> {
     let sets: Vec<Metric> = data
@@ -231,7 +224,10 @@ pub fn print_series(out: &mut dyn Write, data: &Value, format: Format) -> io::Re
         .map(|a| a.iter().map(metric).collect())
         .unwrap_or_default();
     if format == Format::Json {
-        return write_json(out, serde_json::to_string(&sets).map_err(io::Error::other)?);
+        return write_go_json(
+            out,
+            &serde_json::to_string(&sets).map_err(io::Error::other)?,
+        );
     }
     for set in &sets {
         writeln!(out, "{}", label_set_string(set))?;
@@ -242,7 +238,7 @@ pub fn print_series(out: &mut dyn Write, data: &Value, format: Format) -> io::Re
 /// Prints label values: one per line.
 pub fn print_label_values(out: &mut dyn Write, data: &Value, format: Format) -> io::Result<()> {
     if format == Format::Json {
-        return write_json(out, data.to_string());
+        return write_go_json(out, &data.to_string());
     }
     for value in data.as_array().into_iter().flatten() {
         writeln!(out, "{}", value.as_str().unwrap_or_default())?;
