@@ -4,7 +4,8 @@
 //!
 //! `cargo bench -p pm-tsdb --bench head_append`; `PM_BENCH_SERIES` and
 //! `PM_BENCH_REPLAY_SERIES` scale the memory and replay runs (default 1,000,000 and 100,000
-//! series).
+//! series); `PM_BENCH_SAMPLES` and `PM_BENCH_CHUNK_FILES` are described at
+//! `memory_per_series`; `PM_BENCH_ONLY_MEMORY=1` stops after the memory figure.
 
 use std::time::Instant;
 
@@ -77,22 +78,36 @@ fn scale(var: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Resident bytes per series after one sample each (labels, index, open chunk).
+/// Resident bytes per series after `PM_BENCH_SAMPLES` samples each (default 1: labels,
+/// index, open chunk), 15s apart. With `PM_BENCH_CHUNK_FILES=1` the head has a directory, so
+/// its full chunks go to `chunks_head/` instead of staying in memory. One mode per process:
+/// memory freed by one run would hide the next one's growth.
 fn memory_per_series() {
     let n = scale("PM_BENCH_SERIES", 1_000_000);
+    let samples = scale("PM_BENCH_SAMPLES", 1) as i64;
+    let files = scale("PM_BENCH_CHUNK_FILES", 0) == 1;
     let lbls = labels(n);
+    let dir = tempfile::tempdir().unwrap();
     let before = rss_bytes();
-    let head = Head::in_memory(HeadOptions::default());
-    for chunk in lbls.chunks(10_000) {
-        let mut app = head.appender();
-        for l in chunk {
-            app.append(SeriesRef::UNKNOWN, l, 1000, 1.0).unwrap();
+    let head = if files {
+        Head::open(dir.path(), HeadOptions::default()).unwrap().0
+    } else {
+        Head::in_memory(HeadOptions::default())
+    };
+    let mut refs = vec![SeriesRef::UNKNOWN; n];
+    for s in 0..samples {
+        for (ls, rs) in lbls.chunks(10_000).zip(refs.chunks_mut(10_000)) {
+            let mut app = head.appender();
+            for (l, r) in ls.iter().zip(rs.iter_mut()) {
+                *r = app.append(*r, l, 1000 + s * 15_000, s as f64).unwrap();
+            }
+            Box::new(app).commit().unwrap();
         }
-        Box::new(app).commit().unwrap();
     }
     let after = rss_bytes();
     println!(
-        "head memory: {n} series, {:.0} bytes/series (RSS delta, labels included)",
+        "head memory: {n} series x {samples} samples, chunk files {}: {:.0} bytes/series (RSS delta, labels included)",
+        if files { "on" } else { "off" },
         (after - before) as f64 / n as f64
     );
 }
@@ -133,6 +148,9 @@ criterion_group!(benches, append);
 
 fn main() {
     memory_per_series();
+    if scale("PM_BENCH_ONLY_MEMORY", 0) == 1 {
+        return;
+    }
     wal_replay();
     benches();
     Criterion::default().configure_from_args().final_summary();

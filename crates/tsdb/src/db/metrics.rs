@@ -120,6 +120,19 @@ impl Collector for DbCollector {
         );
         counter(
             out,
+            "prometheus_tsdb_mmap_chunk_corruptions_total",
+            "Total number of memory-mapped chunk corruptions.",
+            &hs.mmap_chunk_corruptions,
+        );
+        family(
+            out,
+            "prometheus_tsdb_head_chunks_storage_size_bytes",
+            "Size of the chunks_head directory.",
+            gauge,
+            head.chunk_files_bytes() as f64,
+        );
+        counter(
+            out,
             "prometheus_tsdb_head_truncations_total",
             "Total number of head truncations attempted.",
             &hs.truncations,

@@ -517,6 +517,9 @@ impl Appender for HeadAppender {
                 Applied::InOrder { chunk_created } => {
                     appended[kind] += 1;
                     chunks += u64::from(chunk_created);
+                    if chunk_created {
+                        head.spill(&s.series, &mut d);
+                    }
                 }
                 Applied::OutOfOrder => {
                     appended[kind] += 1;

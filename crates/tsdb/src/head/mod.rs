@@ -9,6 +9,7 @@
 
 mod appender;
 mod cardinality;
+mod chunk_files;
 mod delete;
 mod exemplars;
 mod index;
@@ -17,6 +18,8 @@ mod replay;
 mod series;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_chunk_files;
 #[cfg(test)]
 mod tests_histograms;
 
@@ -34,9 +37,11 @@ use crate::wal::{Wal, WalError, WalMetrics, WalOptions};
 
 pub use appender::HeadAppender;
 pub use cardinality::{PostingsStats, Stat};
+pub use chunk_files::ChunkFileError;
 pub use querier::{HeadChunkQuerier, HeadQuerier};
 pub use replay::{ReplayStats, WalReplayProgress, WalReplayStatus};
 
+use chunk_files::ChunkFiles;
 use exemplars::ExemplarStore;
 use index::{Postings, SeriesMap};
 use series::{ChunkOpts, MemSeries};
@@ -77,6 +82,8 @@ pub enum HeadError {
     Wal(#[from] WalError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    #[error(transparent)]
+    ChunkFiles(#[from] ChunkFileError),
     #[error(
         "histogram has an invalid schema, which must be between {min} and {max} for exponential buckets, or {custom} for custom buckets, got schema {0}",
         min = pm_common::model::MIN_EXPONENTIAL_SCHEMA,
@@ -135,6 +142,8 @@ pub struct HeadStats {
     pub active_appenders: AtomicU64,
     pub checkpoint_creations: AtomicU64,
     pub checkpoint_creations_failed: AtomicU64,
+    /// Damaged head chunk files found (and deleted) on open.
+    pub mmap_chunk_corruptions: AtomicU64,
 }
 
 /// A handle to the head; clones share it.
@@ -170,6 +179,8 @@ pub(crate) struct HeadInner {
     stats: HeadStats,
     /// The WAL's counters, readable without the commit lock.
     wal_metrics: Option<Arc<WalMetrics>>,
+    /// Where full chunks go (`<dir>/chunks_head`); `None` keeps them in memory.
+    chunk_files: Option<ChunkFiles>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -184,8 +195,10 @@ impl Head {
         }
     }
 
-    /// Opens the head of the data directory `dir`: replays `dir/wal` (checkpoint first, then
-    /// the segments after it), repairing a torn or corrupt tail, and starts a new WAL segment.
+    /// Opens the head of the data directory `dir`: loads the full chunks of `dir/chunks_head`,
+    /// replays `dir/wal` (checkpoint first, then the segments after it; samples a chunk file
+    /// already holds are skipped), repairing a torn or corrupt tail, and starts a new WAL
+    /// segment. A head without a WAL keeps its chunks in memory too.
     pub fn open(
         dir: impl AsRef<Path>,
         opts: HeadOptions,
@@ -201,13 +214,20 @@ impl Head {
         progress: &WalReplayProgress,
     ) -> Result<(Head, ReplayStats), HeadError> {
         let wal_dir = dir.as_ref().join("wal");
-        let inner = HeadInner::new(opts, None);
+        let mut inner = HeadInner::new(opts, None);
         let stats = match opts.wal {
-            Some(_) => replay::replay(&inner, &wal_dir, progress)?,
+            Some(_) => {
+                let (files, loaded) = ChunkFiles::open(&dir.as_ref().join("chunks_head"))?;
+                if loaded.repaired.is_some() {
+                    let corruptions = &inner.stats.mmap_chunk_corruptions;
+                    corruptions.fetch_add(1, Ordering::Relaxed);
+                }
+                inner.chunk_files = Some(files);
+                replay::replay(&inner, &wal_dir, progress, loaded)?
+            }
             None => ReplayStats::default(),
         };
         let wal = opts.wal.map(|w| Wal::open(&wal_dir, w)).transpose()?;
-        let mut inner = inner;
         inner.wal_metrics = wal.as_ref().map(|w| w.metrics().clone());
         lock(&inner.commit).wal = wal;
         Ok((
@@ -245,6 +265,14 @@ impl Head {
     /// The WAL's counters; `None` for a head without a WAL.
     pub fn wal_metrics(&self) -> Option<&Arc<WalMetrics>> {
         self.inner.wal_metrics.as_ref()
+    }
+
+    /// Bytes of the head chunk files (`chunks_head/`), `0` for a head without them.
+    pub fn chunk_files_bytes(&self) -> u64 {
+        self.inner
+            .chunk_files
+            .as_ref()
+            .map_or(0, ChunkFiles::size_bytes)
     }
 
     /// Number of chunks (closed and open) across all series.
@@ -305,6 +333,9 @@ impl Head {
             inner.max_time.store(i64::MIN, Ordering::Release);
         }
         inner.stats.truncations.fetch_add(1, Ordering::Relaxed);
+        if let Some(files) = &inner.chunk_files {
+            files.truncate(mint)?;
+        }
         let mut state = lock(&inner.commit);
         let Some(wal) = state.wal.as_mut() else {
             return Ok(());
@@ -332,10 +363,13 @@ impl Head {
         Ok(())
     }
 
-    /// Flushes the WAL to disk.
+    /// Flushes the WAL and the head chunk files to disk.
     pub fn close(&self) -> Result<(), HeadError> {
         if let Some(wal) = lock(&self.inner.commit).wal.as_mut() {
             wal.sync()?;
+        }
+        if let Some(files) = &self.inner.chunk_files {
+            files.sync()?;
         }
         Ok(())
     }
@@ -369,6 +403,7 @@ impl HeadInner {
             exemplars: Mutex::new(ExemplarStore::new(opts.max_exemplars)),
             tombstones: RwLock::default(),
             wal_metrics: None,
+            chunk_files: None,
             stats: HeadStats::default(),
         }
     }
@@ -407,6 +442,34 @@ impl HeadInner {
                     .all(|m| m.matches(s.labels.get_or_empty(m.name())))
             })
             .collect()
+    }
+
+    /// Moves a series' newly closed chunks to the head chunk files. A failed write keeps
+    /// them in memory (the WAL has them anyway) and is retried with the series' next chunk.
+    fn spill(&self, s: &MemSeries, d: &mut series::SeriesData) {
+        if let Some(files) = &self.chunk_files
+            && let Err(e) = d.spill(s.r, files)
+        {
+            tracing::error!(err = %e, series = s.r, "writing a full head chunk to its file failed");
+        }
+    }
+
+    /// The bytes of a closed chunk. A chunk file that cannot be read is logged and the chunk
+    /// left out: the samples are still in the WAL and come back on the next open.
+    fn closed_bytes(&self, c: &series::ClosedChunk) -> Option<Arc<[u8]>> {
+        match &c.data {
+            series::ChunkData::Mem(bytes) => Some(bytes.clone()),
+            series::ChunkData::Disk(disk) => {
+                let files = self.chunk_files.as_ref()?;
+                match files.read(*disk) {
+                    Ok(bytes) => Some(bytes.into()),
+                    Err(e) => {
+                        tracing::error!(err = %e, "reading a head chunk failed");
+                        None
+                    }
+                }
+            }
+        }
     }
 
     fn observe_time(&self, t: i64) {

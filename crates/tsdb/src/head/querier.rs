@@ -92,14 +92,19 @@ impl HeadChunkQuerier {
         let mut out = Vec::new();
         for c in &d.closed {
             if c.max_t >= self.mint && c.min_t <= visible {
+                // Read under the series lock: truncation drops the chunk (and only then its
+                // file) under that lock too.
+                let Some(bytes) = self.head.closed_bytes(c) else {
+                    continue;
+                };
                 if c.max_t <= visible {
                     out.push(ChunkMeta {
                         min_time: c.min_t,
                         max_time: c.max_t,
-                        chunk: Arc::new(BlockChunk::new(c.encoding, c.bytes.clone())),
+                        chunk: Arc::new(BlockChunk::new(c.encoding, bytes)),
                     });
                 } else {
-                    out.extend(self.cut(c.encoding, &c.bytes, visible));
+                    out.extend(self.cut(c.encoding, &bytes, visible));
                 }
             }
         }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use pm_storage::SampleValue;
 
+use super::chunk_files::Loaded;
 use super::series::MemSeries;
 use super::{HeadError, HeadInner, lock};
 use crate::record::{self, Record};
@@ -29,6 +30,10 @@ pub struct ReplayStats {
     pub unknown_refs: u64,
     /// Records the head has no use for (m-map markers of upstream's head chunk files), skipped.
     pub skipped: u64,
+    /// Full chunks taken from the head chunk files (`chunks_head/`) instead of the WAL.
+    pub mmapped_chunks: u64,
+    /// Samples in the WAL that a chunk file already held, skipped.
+    pub mmapped_samples_skipped: u64,
     /// What the repair of a torn or corrupt tail did.
     pub repaired: Option<String>,
 }
@@ -81,9 +86,13 @@ pub(super) fn replay(
     inner: &HeadInner,
     wal_dir: &Path,
     progress: &WalReplayProgress,
+    mapped: Loaded,
 ) -> Result<ReplayStats, HeadError> {
     let mut stats = ReplayStats::default();
-    let mut refs = HashMap::new();
+    let mut refs = Refs {
+        mapped,
+        ..Refs::default()
+    };
     let checkpoint = last_checkpoint(wal_dir)?;
     if let Some((dir, n)) = &checkpoint {
         stats.checkpoint = Some(*n);
@@ -112,8 +121,21 @@ pub(super) fn replay(
         other => other?,
     }
     progress.current.store(last, Ordering::Release);
-    for s in refs.values() {
-        s.lock().trim_commits(0);
+    for s in refs.series.values() {
+        let mut d = s.lock();
+        d.trim_commits(0);
+        if let Some(files) = &inner.chunk_files
+            && refs.mapped_max.contains_key(&s.r)
+            && let Err(e) = d.restore_last(files)
+        {
+            tracing::warn!(err = %e, series = s.r, "reading the newest head chunk back failed");
+        }
+    }
+    if refs.mapped.skipped > 0 {
+        tracing::info!(
+            chunks = refs.mapped.skipped,
+            "skipped out-of-order chunks in the head chunk files (rebuilt from the WAL)"
+        );
     }
     if stats.skipped > 0 {
         tracing::warn!(
@@ -130,22 +152,40 @@ pub(super) fn replay(
     Ok(stats)
 }
 
+/// The replay's view of the series: the WAL's references, and the newest time each series'
+/// chunks from the head chunk files cover (the WAL's samples up to it are already there).
+#[derive(Default)]
+struct Refs {
+    series: HashMap<u64, Arc<MemSeries>>,
+    mapped: Loaded,
+    mapped_max: HashMap<u64, i64>,
+}
+
 /// Applies one replayed sample to its series, as a commit would.
 fn apply_sample(
     inner: &HeadInner,
-    refs: &HashMap<u64, Arc<MemSeries>>,
+    refs: &Refs,
     ooo: bool,
     r: u64,
     t: i64,
     v: SampleValue,
     stats: &mut ReplayStats,
 ) {
-    let Some(m) = refs.get(&r) else {
+    let Some(m) = refs.series.get(&r) else {
         stats.unknown_refs += 1;
         return;
     };
+    if refs.mapped_max.get(&m.r).is_some_and(|&max| t <= max) {
+        stats.mmapped_samples_skipped += 1;
+        return;
+    }
     let mut d = m.lock();
-    d.apply(t, v, 0, ooo, &inner.chunk_opts);
+    if let super::series::Applied::InOrder {
+        chunk_created: true,
+    } = d.apply(t, v, 0, ooo, &inner.chunk_opts)
+    {
+        inner.spill(m, &mut d);
+    }
     d.trim_commits(0);
     drop(d);
     inner.observe_time(t);
@@ -156,7 +196,7 @@ fn replay_log(
     inner: &HeadInner,
     dir: &Path,
     segments: RangeInclusive<u32>,
-    refs: &mut HashMap<u64, Arc<MemSeries>>,
+    refs: &mut Refs,
     stats: &mut ReplayStats,
     progress: Option<&WalReplayProgress>,
 ) -> Result<(), HeadError> {
@@ -177,8 +217,17 @@ fn replay_log(
                 for s in series {
                     let (m, _) = inner.get_or_create(&s.labels, Some(s.r));
                     m.logged.store(true, Ordering::Release);
+                    if let Some(chunks) = refs.mapped.series.remove(&s.r) {
+                        let first = chunks[0].min_t;
+                        if let Some((n, max)) = m.lock().attach(chunks) {
+                            stats.mmapped_chunks += n;
+                            refs.mapped_max.insert(m.r, max);
+                            inner.observe_time(first);
+                            inner.observe_time(max);
+                        }
+                    }
                     // After a checkpoint the same labels may come back under a new reference.
-                    refs.insert(s.r, m);
+                    refs.series.insert(s.r, m);
                     stats.series += 1;
                 }
             }
@@ -216,7 +265,7 @@ fn replay_log(
             Record::Exemplars(exemplars) => {
                 let mut store = lock(&inner.exemplars);
                 for e in exemplars {
-                    if !refs.contains_key(&e.r) {
+                    if !refs.series.contains_key(&e.r) {
                         stats.unknown_refs += 1;
                         continue;
                     }
@@ -233,7 +282,7 @@ fn replay_log(
             }
             Record::Metadata(metadata) => {
                 for m in metadata {
-                    let Some(s) = refs.get(&m.r) else {
+                    let Some(s) = refs.series.get(&m.r) else {
                         stats.unknown_refs += 1;
                         continue;
                     };
@@ -247,7 +296,7 @@ fn replay_log(
             Record::Tombstones(stones) => {
                 let mut known = Vec::with_capacity(stones.len());
                 for mut s in stones {
-                    match refs.get(&s.r) {
+                    match refs.series.get(&s.r) {
                         Some(m) => {
                             s.r = m.r;
                             known.push(s);

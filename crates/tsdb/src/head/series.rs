@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use pm_common::model::{FloatHistogram, Histogram, Labels, Metadata, STALE_NAN_BITS};
 use pm_storage::{SampleValue, SeriesSample};
 
+use super::chunk_files::{ChunkFileError, ChunkFiles, DiskChunk, MappedChunk};
 use crate::chunkenc::histogram_append::{ChunkHistogram, OpenHistogramChunk};
 use crate::chunkenc::{ChunkEncoding, XorChunk};
 
@@ -23,7 +24,15 @@ pub(crate) struct ClosedChunk {
     pub(crate) min_t: i64,
     pub(crate) max_t: i64,
     pub(crate) encoding: ChunkEncoding,
-    pub(crate) bytes: Arc<[u8]>,
+    pub(crate) data: ChunkData,
+}
+
+/// Where a closed chunk's bytes are: in memory until written to the head chunk files (always,
+/// for a head without a directory), then only there.
+#[derive(Clone)]
+pub(crate) enum ChunkData {
+    Mem(Arc<[u8]>),
+    Disk(DiskChunk),
 }
 
 /// The chunk samples are appended to, in the encoding of the series' newest sample. Histogram
@@ -70,7 +79,7 @@ impl OpenChunk {
             min_t: self.min_t,
             max_t: self.max_t,
             encoding,
-            bytes,
+            data: ChunkData::Mem(bytes),
         }
     }
 }
@@ -391,6 +400,72 @@ impl SeriesData {
         removed
     }
 
+    /// Writes the closed chunks still in memory to `files` (oldest first, stopping at the
+    /// first failure so the files keep each series' chunks in order) and drops their bytes.
+    pub(crate) fn spill(
+        &mut self,
+        series_ref: u64,
+        files: &ChunkFiles,
+    ) -> Result<(), ChunkFileError> {
+        for c in &mut self.closed {
+            if let ChunkData::Mem(bytes) = &c.data {
+                let disk = files.write(series_ref, c.min_t, c.max_t, c.encoding, bytes)?;
+                c.data = ChunkData::Disk(disk);
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds chunks found in the head chunk files during replay, those after the series'
+    /// newest sample (a series whose labels came back under a new reference may already hold
+    /// older ones). Returns how many were added and the newest time they cover, which the
+    /// replay skips samples up to.
+    pub(crate) fn attach(&mut self, chunks: Vec<MappedChunk>) -> Option<(u64, i64)> {
+        let mut newest = None;
+        let mut added = 0;
+        for c in chunks {
+            if c.min_t <= self.max_t || self.open.is_some() {
+                continue;
+            }
+            self.closed.push(ClosedChunk {
+                min_t: c.min_t,
+                max_t: c.max_t,
+                encoding: c.encoding,
+                data: ChunkData::Disk(c.chunk),
+            });
+            self.max_t = c.max_t;
+            newest = Some(c.max_t);
+            added += 1;
+        }
+        newest.map(|t| (added, t))
+    }
+
+    /// After a replay that ended with the series' newest samples in a chunk file: reads its
+    /// last sample back, which duplicate detection and stale markers compare with.
+    pub(crate) fn restore_last(&mut self, files: &ChunkFiles) -> Result<(), ChunkFileError> {
+        if self.open.is_some() {
+            return Ok(());
+        }
+        let Some(c) = self.closed.last() else {
+            return Ok(());
+        };
+        let ChunkData::Disk(disk) = c.data else {
+            return Ok(());
+        };
+        let bytes = files.read(disk)?;
+        let samples = crate::chunkenc::decode_samples(c.encoding, &bytes).map_err(|e| {
+            ChunkFileError::Corrupt {
+                file: disk.file(),
+                offset: disk.offset(),
+                what: e.to_string(),
+            }
+        })?;
+        if let Some(s) = samples.last() {
+            self.last = s.value.clone();
+        }
+        Ok(())
+    }
+
     pub(crate) fn chunk_count(&self) -> usize {
         self.closed.len() + usize::from(self.open.is_some())
     }
@@ -471,9 +546,10 @@ mod tests {
             .closed
             .iter()
             .map(|c| {
-                XorChunk::from_bytes(c.bytes.to_vec())
-                    .unwrap()
-                    .num_samples()
+                let ChunkData::Mem(bytes) = &c.data else {
+                    panic!("a head without files keeps chunks in memory")
+                };
+                XorChunk::from_bytes(bytes.to_vec()).unwrap().num_samples()
             })
             .collect();
         assert_eq!(counts, [120, 120, 120]);
