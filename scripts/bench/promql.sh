@@ -21,10 +21,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build -q --release --offline -p pm-prometheus --bin prometheus
-target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-ours=$target/release/prometheus
-example=(cargo run -q --release --offline -p pm-promql --example bench_queries --)
+# --workspace: the dependencies' features as every other build of the workspace has them, so
+# nothing is rebuilt for this one binary. OURS=path skips the build.
+if [ -z "${OURS:-}" ]; then
+  cargo build -q --release --offline --workspace --bin prometheus
+  target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  OURS=$target/release/prometheus
+fi
+ours=$OURS
+cargo build -q --release --offline --workspace --example bench_queries
+example=("$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/examples/bench_queries")
 "${example[@]}" openmetrics "$work/data.om"
 mkdir "$work/blocks"
 promtool tsdb create-blocks-from openmetrics -q "$work/data.om" "$work/blocks"

@@ -22,9 +22,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build -q --release --offline -p pm-prometheus --bin prometheus
-target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-ours=$target/release/prometheus
+# --workspace: the dependencies' features as every other build of the workspace has them, so
+# nothing is rebuilt for this one binary. OURS=path skips the build.
+if [ -z "${OURS:-}" ]; then
+  cargo build -q --release --offline --workspace --bin prometheus
+  target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  OURS=$target/release/prometheus
+fi
+ours=$OURS
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 tport=$(free_port)
