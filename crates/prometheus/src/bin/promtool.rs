@@ -1,5 +1,6 @@
-//! `promtool`: checks configuration, rule files and metrics, and queries a server, with the
-//! command line of upstream's promtool.
+//! `promtool`: checks configuration, rule files and metrics, queries a server, unit-tests
+//! rules, reads and backfills TSDB blocks and pushes metrics, with the command line of
+//! upstream's promtool.
 
 fn main() -> std::process::ExitCode {
     pm_prometheus::promtool::main()

@@ -130,11 +130,16 @@ struct Point {
     v: f64,
 }
 
-/// Family metadata and points, families in name order, as upstream converts them.
-fn convert(
-    data: &[u8],
-    extra: &BTreeMap<String, String>,
-) -> Result<Vec<(MetricType, String, String, Vec<Point>)>, String> {
+/// One metric family as it is sent: its metadata and its series.
+struct Family {
+    kind: MetricType,
+    name: String,
+    help: String,
+    points: Vec<Point>,
+}
+
+/// The families of a text exposition in name order, as upstream converts them.
+fn convert(data: &[u8], extra: &BTreeMap<String, String>) -> Result<Vec<Family>, String> {
     let mut families = decode_text_families(data).map_err(|e| e.to_string())?;
     families.sort_by(|a, b| a.name().cmp(b.name()));
     let now = jiff::Timestamp::now().as_millisecond();
@@ -158,12 +163,12 @@ fn convert(
             }
             metric_points(mf.name(), &labels, m, t, &mut points)?;
         }
-        out.push((
-            metadata_type(mf),
-            mf.name().to_owned(),
-            mf.help().to_owned(),
+        out.push(Family {
+            kind: metadata_type(mf),
+            name: mf.name().to_owned(),
+            help: mf.help().to_owned(),
             points,
-        ));
+        });
     }
     Ok(out)
 }
@@ -246,15 +251,15 @@ fn encode(
     Ok(match message {
         WriteMessage::V1 => {
             let mut req = prompb::WriteRequest::default();
-            for (kind, name, help, points) in families {
+            for f in families {
                 req.metadata.push(prompb::MetricMetadata {
-                    r#type: kind as i32,
-                    metric_family_name: name,
-                    help,
+                    r#type: f.kind as i32,
+                    metric_family_name: f.name,
+                    help: f.help,
                     unit: String::new(),
                 });
                 req.timeseries
-                    .extend(points.into_iter().map(|p| prompb::TimeSeries {
+                    .extend(f.points.into_iter().map(|p| prompb::TimeSeries {
                         labels: codec::labels_to_proto(&p.labels),
                         samples: vec![prompb::Sample {
                             value: p.v,
@@ -268,9 +273,9 @@ fn encode(
         WriteMessage::V2 => {
             let mut table = SymbolTable::default();
             let mut timeseries = Vec::new();
-            for (kind, _, help, points) in families {
-                let help_ref = table.symbolize(&help);
-                for p in points {
+            for f in families {
+                let help_ref = table.symbolize(&f.help);
+                for p in f.points {
                     let mut labels_refs = Vec::new();
                     table.symbolize_labels(&p.labels, &mut labels_refs);
                     timeseries.push(writev2::TimeSeries {
@@ -280,7 +285,7 @@ fn encode(
                             timestamp: p.t,
                         }],
                         metadata: Some(writev2::Metadata {
-                            r#type: kind as i32,
+                            r#type: f.kind as i32,
                             help_ref,
                             unit_ref: 0,
                         }),
