@@ -117,6 +117,20 @@ pub struct ValueFlags {
     )]
     pub ipvs_backend_labels: String,
 
+    /// Regexp of infiniband devices to include (mutually exclusive to device-exclude).
+    #[arg(long = "collector.infiniband.device-include")]
+    pub infiniband_device_include: Option<String>,
+    /// Regexp of infiniband devices to exclude (mutually exclusive to device-include).
+    #[arg(long = "collector.infiniband.device-exclude")]
+    pub infiniband_device_exclude: Option<String>,
+
+    /// Regexp of interrupts name to include (mutually exclusive to --collector.interrupts.name-exclude).
+    #[arg(long = "collector.interrupts.name-include")]
+    pub interrupts_name_include: Option<String>,
+    /// Regexp of interrupts name to exclude (mutually exclusive to --collector.interrupts.name-include).
+    #[arg(long = "collector.interrupts.name-exclude")]
+    pub interrupts_name_exclude: Option<String>,
+
     /// Regexp of net devices to ignore for netclass collector.
     #[arg(long = "collector.netclass.ignored-devices", default_value = "^$")]
     pub netclass_ignored_devices: String,
@@ -124,6 +138,20 @@ pub struct ValueFlags {
     /// Regexp of power supplies to ignore for powersupplyclass collector.
     #[arg(long = "collector.powersupply.ignored-supplies", default_value = "^$")]
     pub powersupply_ignored: String,
+
+    /// Regexp of slabs to include in slabinfo collector.
+    #[arg(long = "collector.slabinfo.slabs-include", default_value = ".*")]
+    pub slabinfo_slabs_include: String,
+    /// Regexp of slabs to exclude in slabinfo collector.
+    #[arg(long = "collector.slabinfo.slabs-exclude", default_value = "")]
+    pub slabinfo_slabs_exclude: String,
+
+    /// Select sysctl metrics to include (repeatable).
+    #[arg(long = "collector.sysctl.include")]
+    pub sysctl_include: Vec<String>,
+    /// Select sysctl metrics to include as info metrics (repeatable).
+    #[arg(long = "collector.sysctl.include-info")]
+    pub sysctl_include_info: Vec<String>,
 
     /// Regexp of devices to ignore for tapestats.
     #[arg(long = "collector.tapestats.ignored-devices", default_value = "^$")]
@@ -194,6 +222,11 @@ const SWITCHES: &[Switch] = &[
         help: "Enables metric cpu_info",
     },
     Switch {
+        name: "collector.interrupts.include-zeros",
+        default: true,
+        help: "Include interrupts that have a zero value",
+    },
+    Switch {
         name: "collector.netclass.ignore-invalid-speed",
         default: false,
         help: "Ignore devices where the speed is invalid. This will be the default behavior in 2.x.",
@@ -229,6 +262,7 @@ pub struct Settings {
     pub netdev_netlink: bool,
     pub netclass_ignore_invalid_speed: bool,
     pub rapl_zone_label: bool,
+    pub interrupts_include_zeros: bool,
 }
 
 impl Settings {
@@ -333,6 +367,7 @@ where
         netdev_netlink: switch(&m, "collector.netdev.netlink", true),
         rapl_zone_label: switch(&m, "collector.rapl.enable-zone-label", false),
         netclass_ignore_invalid_speed: switch(&m, "collector.netclass.ignore-invalid-speed", false),
+        interrupts_include_zeros: switch(&m, "collector.interrupts.include-zeros", true),
         flags,
     })
 }

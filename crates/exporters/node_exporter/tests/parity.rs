@@ -12,10 +12,7 @@ use support::{free_port, get, start};
 const UPSTREAM: &str = "/usr/bin/prometheus-node-exporter";
 
 /// Families we do not expose, by name prefix, with the reason.
-const EXCEPTIONS: &[(&str, &str)] = &[
-    ("go_", "Go runtime metrics: there is no Go runtime"),
-    ("node_timex_", "timex collector not implemented yet"),
-];
+const EXCEPTIONS: &[(&str, &str)] = &[("go_", "Go runtime metrics: there is no Go runtime")];
 
 /// Families (by name prefix) where ours may carry more labels than Debian's older upstream,
 /// with the reason.

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use crate::cli::Settings;
+use super::infiniband_hw::HwFamilies;
+use crate::cli::{DeviceFilter, Settings};
 use crate::collector::Collector;
 use crate::error::{CollectorError, ConfigError};
 use crate::metric::{Out, counter_family, gauge_family};
@@ -277,7 +278,7 @@ fn parse_rate(s: &str) -> Result<u64, String> {
 
 /// Reads one counter: `None` when the file is absent, unreadable in the ways sysfs uses for
 /// "not supported", or reports `N/A (no PMA)`.
-fn read_counter(path: &Path) -> Result<Option<u64>, CollectorError> {
+pub(super) fn read_counter(path: &Path) -> Result<Option<u64>, CollectorError> {
     if !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file()) {
         return Ok(None);
     }
@@ -303,15 +304,31 @@ fn read_counter(path: &Path) -> Result<Option<u64>, CollectorError> {
     }
 }
 
-struct Infiniband(Paths);
+struct Infiniband {
+    paths: Paths,
+    devices: DeviceFilter,
+}
 
 pub fn build(s: &Settings) -> Result<Box<dyn Collector>, ConfigError> {
-    Ok(Box::new(Infiniband(s.paths.clone())))
+    Ok(Box::new(Infiniband {
+        paths: s.paths.clone(),
+        // Upstream does not reject both patterns at once here.
+        devices: DeviceFilter::combined(
+            (
+                "collector.infiniband.device-include",
+                s.flags.infiniband_device_include.as_deref(),
+            ),
+            (
+                "collector.infiniband.device-exclude",
+                s.flags.infiniband_device_exclude.as_deref(),
+            ),
+        )?,
+    }))
 }
 
 impl Collector for Infiniband {
     fn update(&self, out: &mut Out) -> Result<(), CollectorError> {
-        let devices = match sorted_entries(&self.0.sys("class/infiniband")) {
+        let devices = match sorted_entries(&self.paths.sys("class/infiniband")) {
             Err(e) if e.is_no_data() => {
                 return Err(CollectorError::NoData(
                     "infiniband statistics not found, skipping".into(),
@@ -339,7 +356,11 @@ impl Collector for Infiniband {
             .iter()
             .map(|c| counter_family(format!("node_infiniband_{}", c.metric), c.help))
             .collect();
+        let mut hw = HwFamilies::new();
         for (device, dir) in devices {
+            if self.devices.ignored(&device) {
+                continue;
+            }
             let fw = dir.join("fw_ver");
             let firmware = sys_read(&fw).map_err(|e| CollectorError::io(fw, e))?;
             let text = |file: &str| match sys_read(&dir.join(file)) {
@@ -378,8 +399,9 @@ impl Collector for Infiniband {
                 state.push(&labels, attr("state", parse_state)? as f64);
                 phys_state.push(&labels, attr("phys_state", parse_state)? as f64);
                 rate.push(&labels, attr("rate", parse_rate)? as f64);
-                // Intel's irdma and NVIDIA's nvs_ devices have no port counters.
-                if device.starts_with("irdma") || device.starts_with("nvs_") {
+                // Drivers may be renamed, so what a port has is looked up, not inferred.
+                hw.push_port(&port_dir, &labels)?;
+                if !port_dir.join("counters").exists() {
                     continue;
                 }
                 for (family, counter) in counters.iter_mut().zip(COUNTERS) {
@@ -400,6 +422,7 @@ impl Collector for Infiniband {
         out.push(phys_state.into_family());
         out.push(rate.into_family());
         out.extend(counters.into_iter().map(|f| f.into_family()));
+        out.extend(hw.into_families());
         Ok(())
     }
 }

@@ -60,6 +60,23 @@ pub fn extract_ttar(archive: &Path, dest: &Path) {
     }
 }
 
+/// Mirrors the fake procfs with one symlink per entry, `self` re-created as the symlink to
+/// `10` upstream's tree has (the shared copy may hold it as a file naming the PID).
+fn link_proc(src: &Path, dest: &Path) {
+    std::fs::create_dir_all(dest).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        let link = dest.join(&name);
+        if name == "self" && !entry.file_type().unwrap().is_symlink() {
+            let pid = std::fs::read_to_string(entry.path()).unwrap();
+            std::os::unix::fs::symlink(pid.trim(), link).unwrap();
+        } else {
+            std::os::unix::fs::symlink(entry.path(), link).unwrap();
+        }
+    }
+}
+
 /// A fixture tree laid out as upstream's end-to-end test sees it: `<root>/collector/fixtures`
 /// with `proc`, the extracted `sys` and `udev`, and the other inputs.
 pub struct FixtureTree {
@@ -76,6 +93,10 @@ impl FixtureTree {
             let entry = entry.unwrap();
             let name = entry.file_name();
             if name.to_string_lossy().ends_with(".ttar") {
+                continue;
+            }
+            if name == "proc" {
+                link_proc(&entry.path(), &fx.join("proc"));
                 continue;
             }
             std::os::unix::fs::symlink(entry.path(), fx.join(&name)).unwrap();
