@@ -4,12 +4,15 @@
 //! * [`cli`]: upstream's flags (`--path.*`, `--[no-]collector.<name>`, per-collector options);
 //! * [`collector`]: the collectors, each behind the [`collector::Collector`] trait;
 //! * [`scrape`]: one scrape, collectors run concurrently and timed, failures isolated;
-//! * [`server`]: `/metrics` with `collect[]`/`exclude[]` and `--web.max-requests`.
+//! * [`server`]: `/metrics` with `collect[]`/`exclude[]` and `--web.max-requests`;
+//! * [`coalesce`], [`exposition`]: concurrent scrapes share collections and their encodings.
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod coalesce;
 pub mod collector;
 pub mod error;
+pub mod exposition;
 pub mod metric;
 pub mod paths;
 pub mod scrape;
