@@ -1,41 +1,53 @@
 #!/usr/bin/env bash
-# Scrape throughput and latency of our node_exporter vs Debian's upstream binary, on loopback,
-# against this machine's /proc and /sys with each exporter's default collectors.
+# Scrape throughput, latency, CPU and memory of our node_exporter vs Debian's upstream binary,
+# on loopback, against this machine's /proc and /sys with each exporter's default collectors.
+# Both daemons run side by side and their `ab` runs alternate, so background load hits both
+# alike; print the load average with the figures.
 #
-# Usage: scripts/bench/node_exporter.sh [our-binary] [runs]
-# Needs: ab (apache2-utils), prometheus-node-exporter. Bounded: `runs` x 2000 requests each.
+# Usage: scripts/bench/node_exporter.sh [our-binary] [runs] [requests]
+# Needs: ab (apache2-utils), prometheus-node-exporter. Bounded: 2 x `runs` x `requests`
+# scrapes at concurrency 10.
 set -euo pipefail
 
 ours=${1:-${CARGO_TARGET_DIR:-target}/release/node_exporter}
 runs=${2:-3}
+requests=${3:-2000}
 upstream=/usr/bin/prometheus-node-exporter
-requests=2000
 concurrency=10
+declare -A bin=([ours]=$ours [upstream]=$upstream) port=([ours]=19101 [upstream]=19102) pid=()
 
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-bench_one() {
-  local name=$1 bin=$2 port=$3
-  "$bin" --web.listen-address="127.0.0.1:${port}" >/dev/null 2>&1 &
-  local pid=$!
-  trap 'kill $pid 2>/dev/null || true' RETURN
+cleanup() { for p in "${pid[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+for name in ours upstream; do
+  "${bin[$name]}" --web.listen-address="127.0.0.1:${port[$name]}" >/dev/null 2>&1 &
+  pid[$name]=$!
+done
+for name in ours upstream; do
   for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:${port}/metrics" >/dev/null && break
+    curl -sf -o /dev/null "http://127.0.0.1:${port[$name]}/metrics" && break
     sleep 0.05
   done
-  local idle; idle=$(rss_kib "$pid")
-  for run in $(seq "$runs"); do
-    # Prometheus asks for the text format; ab's default `Accept: */*` would let ours answer in
-    # protobuf (see docs/node_exporter.md) and compare different encodings.
-    local out; out=$(ab -q -H 'Accept: text/plain;version=0.0.4' -n "$requests" -c "$concurrency" "http://127.0.0.1:${port}/metrics" 2>&1)
-    local rps p50 p99
-    rps=$(awk '/Requests per second/ {print $4}' <<<"$out")
-    p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-    p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-    echo "$name run=$run scrapes_per_s=$rps p50_ms=$p50 p99_ms=$p99 rss_idle_kib=$idle rss_load_kib=$(rss_kib "$pid") cpu_ticks=$(awk '{print $14+$15}' "/proc/$pid/stat")"
-  done
-  kill "$pid"; wait "$pid" 2>/dev/null || true
-}
+  echo "$name rss_idle_kib=$(status_kib "${pid[$name]}" VmRSS) samples=$(curl -sf -H 'Accept: text/plain;version=0.0.4' "http://127.0.0.1:${port[$name]}/metrics" | grep -vc '^#')"
+done
 
-bench_one ours "$ours" 19101
-bench_one upstream "$upstream" 19102
+for run in $(seq "$runs"); do
+  for name in ours upstream; do
+    p=${pid[$name]}
+    before=$(cpu_ticks "$p")
+    # Prometheus asks for the text format; ab's default `Accept: */*` would get protobuf.
+    out=$(ab -q -H 'Accept: text/plain;version=0.0.4' -n "$requests" -c "$concurrency" \
+      "http://127.0.0.1:${port[$name]}/metrics" 2>&1)
+    echo "$name run=$run" \
+      "scrapes_per_s=$(awk '/Requests per second/ {print $4}' <<<"$out")" \
+      "p50_ms=$(awk '$1 == "50%" {print $2}' <<<"$out")" \
+      "p99_ms=$(awk '$1 == "99%" {print $2}' <<<"$out")" \
+      "failed=$(awk '/Failed requests/ {print $3}' <<<"$out")" \
+      "cpu_ms_per_scrape=$(awk -v a="$before" -v b="$(cpu_ticks "$p")" -v n="$requests" 'BEGIN {printf "%.2f", (b - a) * 10 / n}')" \
+      "rss_kib=$(status_kib "$p" VmRSS) rss_peak_kib=$(status_kib "$p" VmHWM)" \
+      "loadavg=$(cut -d' ' -f1 /proc/loadavg)"
+  done
+done

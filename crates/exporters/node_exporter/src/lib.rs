@@ -7,10 +7,15 @@
 //! * [`server`]: `/metrics` with `collect[]`/`exclude[]` and `--web.max-requests`.
 // `deny`, not `forbid`: `collector::timex` holds the one adjtimex(2) call, allowed there.
 #![deny(unsafe_code)]
+//! * [`server`]: `/metrics` with `collect[]`/`exclude[]` and `--web.max-requests`;
+//! * [`coalesce`], [`exposition`]: concurrent scrapes share collections and their encodings.
+#![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod coalesce;
 pub mod collector;
 pub mod error;
+pub mod exposition;
 pub mod metric;
 pub mod paths;
 pub mod scrape;

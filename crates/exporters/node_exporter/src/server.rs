@@ -1,8 +1,10 @@
 //! The HTTP face: the landing page and `/metrics` with `collect[]`/`exclude[]` filtering,
-//! a bound on concurrent scrapes, and the `promhttp_metric_handler_*` metrics.
+//! a bound on concurrent scrapes, and the `promhttp_metric_handler_*` metrics. Concurrent
+//! scrapes with the same selection share collections (see [`crate::coalesce`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
@@ -11,18 +13,26 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pm_common::expfmt::dto::MetricFamily;
-use pm_common::metrics::{CounterVec, Gauge, Opts, Registry, gather_scraped, render};
+use pm_common::metrics::{CounterVec, Gauge, Opts, Registry};
 use pm_common::process::{ProcessCollector, build_info_family};
 use pm_common::web::{LandingConfig, LandingLink, landing_page};
 
 use crate::cli::Settings;
+use crate::coalesce::Coalescer;
 use crate::error::ConfigError;
+use crate::exposition::Page;
 use crate::scrape::NodeCollector;
+
+/// How long a collection may run before the scrapes queued behind it start their own: far
+/// above a healthy collection (tens of milliseconds), far below a scrape timeout.
+const COLLECTION_STALL: Duration = Duration::from_secs(1);
 
 /// What every request shares.
 #[derive(Debug)]
 pub struct Exporter {
     node: NodeCollector,
+    build_info: MetricFamily,
+    pages: Arc<Coalescer<Vec<bool>, Arc<Page>>>,
     /// process_* and promhttp_*; `None` with `--web.disable-exporter-metrics`.
     exporter_metrics: Option<Registry>,
     requests: CounterVec,
@@ -69,6 +79,13 @@ impl Exporter {
         registry.register(Arc::new(ProcessCollector::new()));
         Ok(Self {
             node,
+            build_info: build_info_family(
+                "node_exporter",
+                env!("CARGO_PKG_VERSION"),
+                "unknown",
+                "unknown",
+            ),
+            pages: Arc::new(Coalescer::new(COLLECTION_STALL)),
             exporter_metrics: (!settings.disable_exporter_metrics).then_some(registry),
             requests,
             in_flight,
@@ -81,19 +98,29 @@ impl Exporter {
         &self.node
     }
 
-    /// Gathers everything one request exposes, sorted and merged as client_golang does.
-    pub fn gather(&self, chosen: Vec<bool>) -> Vec<MetricFamily> {
-        let mut families = self.node.scrape(&chosen);
-        families.push(build_info_family(
-            "node_exporter",
-            env!("CARGO_PKG_VERSION"),
-            "unknown",
-            "unknown",
-        ));
-        match &self.exporter_metrics {
-            Some(own) => gather_scraped(own, families),
-            None => gather_scraped(&Registry::new(), families),
-        }
+    /// Runs the chosen collectors once: their families and the build info, sorted.
+    pub fn collect(&self, chosen: &[bool]) -> Page {
+        let mut families = self.node.scrape(chosen);
+        families.push(self.build_info.clone());
+        Page::new(families)
+    }
+
+    /// A page from a collection that starts after this call, shared with the concurrent
+    /// requests for the same selection; `None` if the collection panicked.
+    async fn shared_page(self: &Arc<Self>, chosen: Vec<bool>) -> Option<Arc<Page>> {
+        let exporter = Arc::clone(self);
+        let key = chosen.clone();
+        self.pages
+            .get(key, move || Arc::new(exporter.collect(&chosen)))
+            .await
+    }
+
+    /// The exporter's own families (process_*, promhttp_*), gathered per request.
+    fn own_families(&self) -> Vec<MetricFamily> {
+        self.exporter_metrics
+            .as_ref()
+            .map(Registry::gather)
+            .unwrap_or_default()
     }
 }
 
@@ -158,21 +185,16 @@ async fn metrics(
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let worker = Arc::clone(&exporter);
-    let rendered = tokio::task::spawn_blocking(move || {
-        let families = worker.gather(chosen);
-        render(&families, accept.as_deref())
-    })
-    .await;
+    let page = exporter.shared_page(chosen).await;
+    let rendered = page.map(|page| page.render(exporter.own_families(), accept.as_deref()));
     exporter.in_flight.dec();
     match rendered {
-        Ok((content_type, body)) => {
+        Some((content_type, body)) => {
             exporter.requests.with_label_values(&["200"]).inc();
             ([(CONTENT_TYPE, content_type)], body).into_response()
         }
-        Err(e) => {
+        None => {
             exporter.requests.with_label_values(&["500"]).inc();
-            tracing::error!(err = %e, "scrape task failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "scrape failed\n").into_response()
         }
     }
