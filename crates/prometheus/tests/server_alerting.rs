@@ -275,14 +275,24 @@ fn our_alertmanager() -> Option<PathBuf> {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let target_dir = profile_dir.parent()?;
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--offline", "-p", "pm-alertmanager", "--bin", "alertmanager"])
-            .env("CARGO_TARGET_DIR", target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        cmd.args([
+            "build",
+            "--offline",
+            "-p",
+            "pm-alertmanager",
+            "--bin",
+            "alertmanager",
+        ])
+        .env("CARGO_TARGET_DIR", target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
         if profile_dir.file_name().is_some_and(|p| p == "release") {
             cmd.arg("--release");
         }
         let built = cmd.status().is_ok_and(|s| s.success());
-        if !available("our alertmanager binary (cargo build -p pm-alertmanager)", built) {
+        if !available(
+            "our alertmanager binary (cargo build -p pm-alertmanager)",
+            built,
+        ) {
             return None;
         }
     }

@@ -51,8 +51,14 @@ async fn queries_are_logged_until_the_setting_goes() {
         entry["httpRequest"],
         serde_json::json!({"clientIP": "127.0.0.1", "method": "POST", "path": "/api/v1/query_range"})
     );
-    assert!(entry["stats"]["timings"]["evalTotalTime"].is_number(), "{entry}");
-    assert!(entry["stats"]["samples"]["peakSamples"].is_number(), "{entry}");
+    assert!(
+        entry["stats"]["timings"]["evalTotalTime"].is_number(),
+        "{entry}"
+    );
+    assert!(
+        entry["stats"]["samples"]["peakSamples"].is_number(),
+        "{entry}"
+    );
     assert!(entry.get("error").is_none(), "{entry}");
 
     // A failing evaluation is logged with its error; an unparsable query is not logged.

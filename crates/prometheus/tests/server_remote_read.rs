@@ -69,7 +69,9 @@ async fn reads_through(remote_binary: &str, dir: &Path) {
     // Both have `site="a"`: A asks for it and takes it off the answer.
     assert!(result[0]["metric"].get("site").is_none(), "{v}");
     // The unreachable endpoint is a warning, not a failure.
-    let warnings = v["warnings"].as_array().expect("a warning for the dead endpoint");
+    let warnings = v["warnings"]
+        .as_array()
+        .expect("a warning for the dead endpoint");
     assert!(
         warnings
             .iter()
@@ -87,7 +89,10 @@ async fn reads_through(remote_binary: &str, dir: &Path) {
     )
     .await;
     let values = range["data"]["result"][0]["values"].as_array().unwrap();
-    assert!(!values.is_empty() && values.iter().all(|p| p[1] == "42"), "{range}");
+    assert!(
+        !values.is_empty() && values.iter().all(|p| p[1] == "42"),
+        "{range}"
+    );
 
     let series = json(&a, "/api/v1/series?match[]=only_in_b").await;
     let series = series["data"].as_array().unwrap();

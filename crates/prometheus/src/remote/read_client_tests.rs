@@ -142,7 +142,12 @@ async fn read_recent_false_defers_to_local_storage() {
     assert_eq!(qs.len(), 1);
     assert_eq!(sample_times(qs[0].as_ref()), [1_000]);
     // A query entirely after the local start skips the endpoint.
-    assert!(reads.queriers(20_000, 100_000, || 10_000).unwrap().is_empty());
+    assert!(
+        reads
+            .queriers(20_000, 100_000, || 10_000)
+            .unwrap()
+            .is_empty()
+    );
 
     // read_recent reads the whole range and never asks where local storage starts.
     let reads = endpoints(&url, &[true, true]);

@@ -139,9 +139,7 @@ impl ReadFanout {
 impl Queryable for ReadFanout {
     fn querier(&self, mint: i64, maxt: i64) -> pm_storage::Result<Box<dyn Querier>> {
         let primary = self.local.querier(mint, maxt)?;
-        let secondaries = self
-            .remotes
-            .queriers(mint, maxt, || self.local_start())?;
+        let secondaries = self.remotes.queriers(mint, maxt, || self.local_start())?;
         Ok(MergeQuerier::boxed(vec![primary], secondaries))
     }
 }

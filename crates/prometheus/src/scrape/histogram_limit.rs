@@ -54,10 +54,9 @@ impl HistogramLimits {
         h: &'a NativeHistogram,
     ) -> Result<Cow<'a, NativeHistogram>, BucketLimitExceeded> {
         let (schema, buckets) = match h {
-            NativeHistogram::Int(h) => (
-                h.schema,
-                h.positive_deltas.len() + h.negative_deltas.len(),
-            ),
+            NativeHistogram::Int(h) => {
+                (h.schema, h.positive_deltas.len() + h.negative_deltas.len())
+            }
             NativeHistogram::Float(h) => (
                 h.schema,
                 h.positive_buckets.len() + h.negative_buckets.len(),
@@ -145,8 +144,10 @@ fn reduce_int(h: &mut Histogram, target: i32) {
         return;
     }
     let shift = h.schema - target;
-    (h.positive_spans, h.positive_deltas) = reduce_side(&h.positive_spans, &h.positive_deltas, shift);
-    (h.negative_spans, h.negative_deltas) = reduce_side(&h.negative_spans, &h.negative_deltas, shift);
+    (h.positive_spans, h.positive_deltas) =
+        reduce_side(&h.positive_spans, &h.positive_deltas, shift);
+    (h.negative_spans, h.negative_deltas) =
+        reduce_side(&h.negative_spans, &h.negative_deltas, shift);
     h.schema = target;
 }
 

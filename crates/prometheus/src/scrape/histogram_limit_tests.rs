@@ -22,7 +22,10 @@ fn int_histogram() -> Histogram {
     }
 }
 
-fn fit(limits: HistogramLimits, h: NativeHistogram) -> Result<NativeHistogram, BucketLimitExceeded> {
+fn fit(
+    limits: HistogramLimits,
+    h: NativeHistogram,
+) -> Result<NativeHistogram, BucketLimitExceeded> {
     limits.fit(&h).map(Cow::into_owned)
 }
 
@@ -47,7 +50,11 @@ fn within_limits_is_borrowed() {
 #[test]
 fn integer_buckets_merge_until_under_the_limit() {
     // 5 buckets, limit 4: schema 1 -> 0 merges positive (1,2) and (3,4).
-    let h = int(fit(HistogramLimits::new(4, 0.0), NativeHistogram::Int(int_histogram())).unwrap());
+    let h = int(fit(
+        HistogramLimits::new(4, 0.0),
+        NativeHistogram::Int(int_histogram()),
+    )
+    .unwrap());
     assert_eq!(h.schema, 0);
     assert_eq!(
         h.positive_spans,
@@ -61,10 +68,20 @@ fn integer_buckets_merge_until_under_the_limit() {
     assert_eq!((h.count, h.sum), (15, 20.0));
 
     // Limit 2: one more step, schema -1, positive buckets all in index 1.
-    let h = int(fit(HistogramLimits::new(2, 0.0), NativeHistogram::Int(int_histogram())).unwrap());
+    let h = int(fit(
+        HistogramLimits::new(2, 0.0),
+        NativeHistogram::Int(int_histogram()),
+    )
+    .unwrap());
     assert_eq!(h.schema, -1);
     assert_eq!(h.positive_deltas, [10]);
-    assert_eq!(h.negative_spans, [Span { offset: 0, length: 1 }]);
+    assert_eq!(
+        h.negative_spans,
+        [Span {
+            offset: 0,
+            length: 1
+        }]
+    );
 }
 
 #[test]
@@ -99,7 +116,11 @@ fn impossible_limits_fail_the_sample() {
         ..FloatHistogram::default()
     };
     assert_eq!(
-        fit(HistogramLimits::new(2, 0.0), NativeHistogram::Float(nhcb.clone())).unwrap_err(),
+        fit(
+            HistogramLimits::new(2, 0.0),
+            NativeHistogram::Float(nhcb.clone())
+        )
+        .unwrap_err(),
         BucketLimitExceeded
     );
     assert!(fit(HistogramLimits::new(3, 0.0), NativeHistogram::Float(nhcb)).is_ok());
@@ -118,7 +139,11 @@ fn min_bucket_factor_caps_the_schema() {
     assert_eq!(pick_schema(4.0), -1);
     assert_eq!(pick_schema(1e9), -4);
     // Factor 2: schema 1 -> 0 without a bucket limit.
-    let h = int(fit(HistogramLimits::new(0, 2.0), NativeHistogram::Int(int_histogram())).unwrap());
+    let h = int(fit(
+        HistogramLimits::new(0, 2.0),
+        NativeHistogram::Int(int_histogram()),
+    )
+    .unwrap());
     assert_eq!(h.schema, 0);
     assert_eq!(h.positive_deltas, [3, 4]);
 }

@@ -119,7 +119,10 @@ fn literals_unary_paren_and_calls() {
     );
     assert_eq!(tree("Inf")["val"], "+Inf");
     // A sign folds into a number literal, as upstream's parser does.
-    assert_eq!(tree("-Inf"), json!({"type": "numberLiteral", "val": "-Inf"}));
+    assert_eq!(
+        tree("-Inf"),
+        json!({"type": "numberLiteral", "val": "-Inf"})
+    );
     assert_eq!(tree("-x")["type"], "unaryExpr");
     assert_eq!(tree("NaN")["val"], "NaN");
     assert_eq!(tree("0.000001")["val"], "0.000001");

@@ -7,9 +7,8 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::sync::{Mutex, PoisonError};
-
 use std::net::SocketAddr;
+use std::sync::{Mutex, PoisonError};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use http::request::Parts;
@@ -116,12 +115,7 @@ impl QueryLog {
         let file = if path.is_empty() {
             None
         } else {
-            Some(
-                OpenOptions::new()
-                    .append(true)
-                    .create(true)
-                    .open(path)?,
-            )
+            Some(OpenOptions::new().append(true).create(true).open(path)?)
         };
         self.enabled.set(if file.is_some() { 1.0 } else { 0.0 });
         *self.file.lock().unwrap_or_else(PoisonError::into_inner) = file;
