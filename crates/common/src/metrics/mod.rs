@@ -40,7 +40,7 @@ pub use histogram::{DEFAULT_BUCKETS, Histogram, exponential_buckets, linear_buck
 pub use quantile::Objective;
 pub use registry::{Collector, Registry};
 pub use render::{RenderOptions, encode, render, render_with};
-pub use summary::{AGE_BUCKETS, MAX_AGE, Summary, objective};
+pub use summary::{AGE_BUCKETS, MAX_AGE, Summary, SummaryWindow, objective};
 pub use value::{Counter, Gauge, MetricValue};
 pub use vec::{CounterVec, GaugeVec, HistogramVec, MetricVec, Opts, SummaryVec};
 

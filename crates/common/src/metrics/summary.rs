@@ -1,9 +1,14 @@
-//! Summaries as client_golang's default ones: count and sum since start, and quantiles over a
-//! sliding ten-minute window. Upstream daemons expose several (`prometheus_engine_query_duration_seconds`,
-//! `prometheus_target_interval_length_seconds`, `pushgateway_http_push_duration_seconds`, …),
-//! and their quantile values should move as upstream's do, so the window and the estimator are
-//! client_golang's: [`AGE_BUCKETS`] streams started `MAX_AGE / AGE_BUCKETS` apart, every
-//! observation going into all of them, the oldest answering queries until its time is up.
+//! Summaries as client_golang's: count and sum since start, and quantiles over a sliding
+//! window, ten minutes by default. Upstream daemons expose several
+//! (`prometheus_engine_query_duration_seconds`, `prometheus_target_interval_length_seconds`,
+//! `pushgateway_http_push_duration_seconds`, …), and their quantile values should move as
+//! upstream's do, so the window and the estimator are client_golang's: `age_buckets` streams
+//! started `max_age / age_buckets` apart, every observation going into all of them, the oldest
+//! answering queries until its time is up.
+//!
+//! client_golang also batches observations in a buffer of `BufCap` before they reach the
+//! streams; the batch is flushed before any read and before any rotation, so its size changes
+//! nothing a reader sees, and observations here go straight into the streams.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -16,6 +21,39 @@ use crate::expfmt::dto;
 pub const MAX_AGE: Duration = Duration::from_secs(600);
 /// client_golang's `DefAgeBuckets`.
 pub const AGE_BUCKETS: u32 = 5;
+
+/// How long observations count towards the quantiles (client_golang's `MaxAge`), in how
+/// many steps they age out (`AgeBuckets`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SummaryWindow {
+    pub max_age: Duration,
+    pub age_buckets: u32,
+}
+
+impl SummaryWindow {
+    /// A window as client_golang builds one from its options: zero means the default.
+    pub fn new(max_age: Duration, age_buckets: u32) -> Self {
+        Self {
+            max_age: if max_age.is_zero() { MAX_AGE } else { max_age },
+            age_buckets: if age_buckets == 0 {
+                AGE_BUCKETS
+            } else {
+                age_buckets
+            },
+        }
+    }
+
+    /// The lifetime of one stream; never zero, so that rotation always advances.
+    fn step(self) -> Duration {
+        (self.max_age / self.age_buckets.max(1)).max(Duration::from_nanos(1))
+    }
+}
+
+impl Default for SummaryWindow {
+    fn default() -> Self {
+        Self::new(MAX_AGE, AGE_BUCKETS)
+    }
+}
 
 /// Shorthand for an objective: the quantile `quantile` within ± `epsilon` in rank.
 pub const fn objective(quantile: f64, epsilon: f64) -> Objective {
@@ -33,6 +71,15 @@ struct SummaryCore {
 }
 
 impl Summary {
+    /// A series tracking `objectives` over `window` (the [`MetricValue`] constructor uses
+    /// the default window).
+    pub fn with_window(objectives: &Arc<[Objective]>, window: SummaryWindow) -> Self {
+        Summary(Arc::new(SummaryCore {
+            window: Mutex::new(Window::new(objectives.clone(), window, Instant::now())),
+            created: SystemTime::now(),
+        }))
+    }
+
     pub fn observe(&self, value: f64) {
         self.window().observe(value, Instant::now());
     }
@@ -51,10 +98,7 @@ impl MetricValue for Summary {
     }
 
     fn create(objectives: &Arc<[Objective]>) -> Self {
-        Summary(Arc::new(SummaryCore {
-            window: Mutex::new(Window::new(objectives.clone(), Instant::now())),
-            created: SystemTime::now(),
-        }))
+        Self::with_window(objectives, SummaryWindow::default())
     }
 
     fn write_to(&self, metric: &mut dto::Metric) {
@@ -70,6 +114,8 @@ struct Window {
     objectives: Arc<[Objective]>,
     streams: Vec<Stream>,
     head: usize,
+    /// How long each stream lives before it is reset.
+    step: Duration,
     /// When the head stream is reset.
     head_expires: Instant,
     count: u64,
@@ -77,31 +123,40 @@ struct Window {
 }
 
 impl Window {
-    fn new(objectives: Arc<[Objective]>, now: Instant) -> Self {
+    fn new(objectives: Arc<[Objective]>, window: SummaryWindow, now: Instant) -> Self {
+        let step = window.step();
         Self {
-            streams: (0..AGE_BUCKETS).map(|_| Stream::new(&objectives)).collect(),
+            streams: (0..window.age_buckets.max(1))
+                .map(|_| Stream::new(&objectives))
+                .collect(),
             objectives,
             head: 0,
-            head_expires: now + MAX_AGE / AGE_BUCKETS,
+            step,
+            head_expires: now + step,
             count: 0,
             sum: 0.0,
         }
     }
 
     /// Resets and rotates away every head stream whose time is up (a long idle period resets
-    /// each of them once).
+    /// each of them once). As in client_golang, a stream's time is up only strictly after its
+    /// expiry, and the expiry moves on in whole steps until it is no longer passed.
     fn rotate(&mut self, now: Instant) {
-        let Some(late) = now.checked_duration_since(self.head_expires) else {
+        if now <= self.head_expires {
             return;
-        };
-        let step = MAX_AGE / AGE_BUCKETS;
-        let expired = u32::try_from(late.as_nanos() / step.as_nanos() + 1).unwrap_or(u32::MAX);
-        for _ in 0..expired.min(AGE_BUCKETS) {
+        }
+        let late = (now - self.head_expires).as_nanos();
+        let step = self.step.as_nanos();
+        let steps = (late - 1) / step + 1;
+        for _ in 0..steps.min(self.streams.len() as u128) {
             self.streams[self.head].reset();
             self.head = (self.head + 1) % self.streams.len();
         }
-        self.head_expires =
-            now + step - Duration::from_nanos((late.as_nanos() % step.as_nanos()) as u64);
+        let advance = Duration::from_nanos(u64::try_from(steps * step).unwrap_or(u64::MAX));
+        self.head_expires = self
+            .head_expires
+            .checked_add(advance)
+            .unwrap_or(now + self.step);
     }
 
     fn observe(&mut self, value: f64, now: Instant) {
@@ -155,7 +210,7 @@ mod tests {
     #[test]
     fn quantiles_cover_the_last_ten_minutes() {
         let start = Instant::now();
-        let mut w = Window::new(OBJECTIVES.into(), start);
+        let mut w = Window::new(OBJECTIVES.into(), SummaryWindow::default(), start);
         for v in 1..=10 {
             w.observe(f64::from(v), start);
         }
@@ -174,6 +229,44 @@ mod tests {
         let s = w.summary(idle);
         assert!(quantiles(&s).iter().all(|q| q.is_nan()));
         assert_eq!(s.sample_count(), 11);
+    }
+
+    #[test]
+    fn a_short_window_forgets_old_observations() {
+        let start = Instant::now();
+        let window = SummaryWindow::new(Duration::from_secs(1), 2);
+        let mut w = Window::new(OBJECTIVES.into(), window, start);
+        w.observe(1.0, start);
+        // Past half a second, the second stream takes over; it saw the first observation.
+        let second = start + Duration::from_millis(600);
+        w.observe(2.0, second);
+        assert_eq!(quantiles(&w.summary(second)), [1.0, 1.0, 2.0]);
+        // Its time is up only strictly after its expiry.
+        let expiry = start + Duration::from_millis(1000);
+        assert_eq!(quantiles(&w.summary(expiry)), [1.0, 1.0, 2.0]);
+        let later = start + Duration::from_millis(1001);
+        assert_eq!(quantiles(&w.summary(later)), [2.0; 3]);
+        // A second after the last observation nothing is left, but count and sum are.
+        let s = w.summary(start + Duration::from_millis(1501));
+        assert!(quantiles(&s).iter().all(|q| q.is_nan()));
+        assert_eq!((s.sample_count(), s.sample_sum()), (2, 3.0));
+    }
+
+    #[test]
+    fn zero_options_mean_client_golang_defaults() {
+        assert_eq!(
+            SummaryWindow::new(Duration::ZERO, 0),
+            SummaryWindow {
+                max_age: MAX_AGE,
+                age_buckets: AGE_BUCKETS
+            }
+        );
+        assert_eq!(SummaryWindow::default().step(), Duration::from_secs(120));
+        // More buckets than nanoseconds still rotates.
+        assert_eq!(
+            SummaryWindow::new(Duration::from_nanos(3), 10).step(),
+            Duration::from_nanos(1)
+        );
     }
 
     #[test]

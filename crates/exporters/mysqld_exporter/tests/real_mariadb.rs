@@ -27,12 +27,16 @@ fn real_mariadb() {
         "--collect.perf_schema.tableiowaits".into(),
         "--collect.perf_schema.indexiowaits".into(),
         "--collect.perf_schema.tablelocks".into(),
+        "--collect.info_schema.userstats".into(),
+        "--collect.info_schema.clientstats".into(),
+        "--collect.engine_innodb_status".into(),
     ]);
 
     defaults(&db, ours.addr);
     counters_move(&db, ours.addr);
     collect_filter(ours.addr);
     optional(&db, ours.addr);
+    statistics(&db, ours.addr);
     probe(&db, ours.addr);
     reload(&db, ours.addr, &cnf);
     unreachable(&db);
@@ -199,6 +203,9 @@ fn optional(db: &MariaDb, addr: std::net::SocketAddr) {
         "collect.perf_schema.tableiowaits",
         "collect.perf_schema.indexiowaits",
         "collect.perf_schema.tablelocks",
+        "collect.info_schema.userstats",
+        "collect.info_schema.clientstats",
+        "collect.engine_innodb_status",
     ] {
         assert_eq!(
             value(
@@ -344,6 +351,82 @@ fn optional(db: &MariaDb, addr: std::net::SocketAddr) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     panic!("the sleeping query never appeared in the processlist");
+}
+
+/// `userstats`, `clientstats` and `engine_innodb_status`: per-user and per-client rows of
+/// what counters_move did, and a read view that appears while a snapshot is held.
+fn statistics(db: &MariaDb, addr: std::net::SocketAddr) {
+    let f = scrape(addr, "/metrics");
+    // counters_move inserted five rows as root over the socket.
+    let root = [("user", "root")];
+    assert!(
+        value(
+            &f,
+            "mysql_info_schema_user_statistics_rows_inserted_total",
+            &root
+        )
+        .unwrap()
+            >= 5.0
+    );
+    assert!(
+        value(
+            &f,
+            "mysql_info_schema_user_statistics_total_connections",
+            &[("user", support::USER)]
+        )
+        .unwrap()
+            >= 1.0
+    );
+    // A column upstream has no name for in this table: untyped, under its own name.
+    assert!(
+        value(
+            &f,
+            "mysql_info_schema_user_statistics_max_statement_time_exceeded",
+            &root
+        )
+        .is_some()
+    );
+    let socket = [("client", "localhost")];
+    assert!(
+        value(
+            &f,
+            "mysql_info_schema_client_statistics_rows_inserted_total",
+            &socket
+        )
+        .unwrap()
+            >= 5.0
+    );
+    assert!(
+        value(
+            &f,
+            "mysql_info_schema_client_statistics_total_connections",
+            &[("client", "127.0.0.1")]
+        )
+        .unwrap()
+            >= 1.0
+    );
+    assert!(
+        value(
+            &f,
+            "mysql_info_schema_client_statistics_max_statement_time_exceeded_total",
+            &socket
+        )
+        .is_some()
+    );
+
+    let views = "mysql_engine_innodb_read_views_open_inside_innodb";
+    assert!(value(&f, views, &[]).is_some());
+    let _snapshot = db.background_sql(
+        "START TRANSACTION WITH CONSISTENT SNAPSHOT; SELECT * FROM pm.t; SELECT SLEEP(20)",
+    );
+    for _ in 0..100 {
+        let f = scrape(addr, "/metrics?collect[]=engine_innodb_status");
+        if value(&f, views, &[]).unwrap() >= 1.0 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the open snapshot never showed as a read view");
 }
 
 /// `collect[]` narrows the collectors to those named.

@@ -14,7 +14,7 @@ use support::{MariaDb, PASSWORD, USER, exporter, scrape, shapes};
 const UPSTREAM: &str = "/usr/bin/prometheus-mysqld-exporter";
 
 /// The optional collectors we implement, on in both.
-const OPTIONAL: [&str; 7] = [
+const OPTIONAL: [&str; 10] = [
     "--collect.perf_schema.tablelocks",
     "--collect.info_schema.processlist",
     "--collect.info_schema.tables",
@@ -22,6 +22,9 @@ const OPTIONAL: [&str; 7] = [
     "--collect.info_schema.tablestats",
     "--collect.perf_schema.tableiowaits",
     "--collect.perf_schema.indexiowaits",
+    "--collect.info_schema.userstats",
+    "--collect.info_schema.clientstats",
+    "--collect.engine_innodb_status",
 ];
 
 #[test]

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use pm_common::expfmt::dto;
+use pm_common::metrics::SummaryWindow;
 use pm_mapper::{ActionType, CachedMapper, Defaults, ObserverType, escape_metric_name};
 
 use crate::event::{Event, EventKind};
@@ -206,12 +207,17 @@ fn histogram_observer(mapping: Option<&pm_mapper::MetricMapping>, defaults: &Def
 }
 
 fn summary_observer(mapping: Option<&pm_mapper::MetricMapping>, defaults: &Defaults) -> Observer {
-    let quantiles = mapping
-        .and_then(|m| m.summary_options.as_ref())
+    // As upstream: a mapping's own options (the mapper filled them from the defaults when it
+    // is a summary mapping) replace the defaults' window whole; its quantiles only when it
+    // lists some.
+    let own = mapping.and_then(|m| m.summary_options.as_ref());
+    let quantiles = own
         .map(|s| s.quantiles.as_slice())
         .filter(|q| !q.is_empty())
         .unwrap_or(&defaults.summary_options.quantiles);
-    Observer::Summary(Arc::new(SummaryConfig::new(quantiles)))
+    let options = own.unwrap_or(&defaults.summary_options);
+    let window = SummaryWindow::new(options.max_age, options.age_buckets);
+    Observer::Summary(Arc::new(SummaryConfig::new(quantiles, window)))
 }
 
 #[cfg(test)]

@@ -1,25 +1,26 @@
 //! Summary series for observers mapped with `observer_type: summary` (upstream's default).
 //!
 //! The estimator and its sliding window are pm-common's (client_golang's algorithm); a
-//! mapping's objectives are honoured. `max_age`, `age_buckets` and `buf_cap` are read and
-//! validated by the mapper, but the window is client_golang's default (10m in 5 buckets) until
-//! pm-common's summary takes them as options.
+//! mapping's objectives, `max_age` and `age_buckets` are honoured. `buf_cap` sizes
+//! client_golang's batching of observations, which no reader can see (see pm-common's
+//! summary), so it is accepted and has nothing to change.
 
 use std::sync::Arc;
 
 use pm_common::expfmt::dto;
-use pm_common::metrics::{MetricValue, Objective, Summary};
+use pm_common::metrics::{MetricValue, Objective, Summary, SummaryWindow};
 
-/// The objectives shared by every series of a mapping.
+/// The objectives and window shared by every series of a mapping.
 #[derive(Debug)]
 pub struct SummaryConfig {
     objectives: Arc<[Objective]>,
+    window: SummaryWindow,
 }
 
 impl SummaryConfig {
-    /// From a mapping's (or the defaults') quantiles; upstream keys objectives by quantile, so a
-    /// repeated quantile keeps the last error given.
-    pub fn new(quantiles: &[pm_mapper::Objective]) -> Self {
+    /// From a mapping's (or the defaults') quantiles and window; upstream keys objectives by
+    /// quantile, so a repeated quantile keeps the last error given.
+    pub fn new(quantiles: &[pm_mapper::Objective], window: SummaryWindow) -> Self {
         let mut objectives: Vec<Objective> = Vec::new();
         for q in quantiles {
             match objectives.iter_mut().find(|o| o.quantile == q.quantile) {
@@ -30,6 +31,7 @@ impl SummaryConfig {
         objectives.sort_by(|a, b| a.quantile.total_cmp(&b.quantile));
         SummaryConfig {
             objectives: objectives.into(),
+            window,
         }
     }
 }
@@ -44,7 +46,7 @@ const MAX_REPEATS: u32 = 10_000;
 
 impl SummarySeries {
     pub fn new(config: Arc<SummaryConfig>) -> Self {
-        SummarySeries(Summary::create(&config.objectives))
+        SummarySeries(Summary::with_window(&config.objectives, config.window))
     }
 
     pub fn observe(&mut self, v: f64, n: u32) {

@@ -5,6 +5,7 @@
 //! default, and the oldest server version it runs against.
 
 mod binlog;
+mod engine_innodb;
 mod global_status;
 mod global_variables;
 mod innodb_cmp;
@@ -14,6 +15,7 @@ mod processlist;
 mod query_response_time;
 mod sink;
 mod slave_status;
+mod statistics;
 mod tables;
 mod tablestats;
 
@@ -40,6 +42,9 @@ pub enum Collector {
     Tables,
     BinlogSize,
     TableStats,
+    UserStats,
+    ClientStats,
+    EngineInnodbStatus,
     PerfTableIoWaits,
     PerfIndexIoWaits,
     PerfTableLockWaits,
@@ -115,6 +120,11 @@ specs! {
         "Collect the current size of all registered binlog files";
     TableStats, "info_schema.tablestats", false, 5.1,
         "If running with userstat=1, set to true to collect table statistics";
+    UserStats, "info_schema.userstats", false, 5.1,
+        "If running with userstat=1, set to true to collect user statistics";
+    ClientStats, "info_schema.clientstats", false, 5.5,
+        "If running with userstat=1, set to true to collect client statistics";
+    EngineInnodbStatus, "engine_innodb_status", false, 5.1, "Collect from SHOW ENGINE INNODB STATUS";
     PerfTableIoWaits, "perf_schema.tableiowaits", false, 5.6,
         "Collect metrics from performance_schema.table_io_waits_summary_by_table";
     PerfIndexIoWaits, "perf_schema.indexiowaits", false, 5.6,
@@ -154,6 +164,11 @@ impl Collector {
             Collector::Tables => tables::scrape(conn, sink, settings).await,
             Collector::BinlogSize => binlog::scrape(conn, sink).await,
             Collector::TableStats => tablestats::scrape(conn, sink).await,
+            Collector::UserStats => statistics::scrape(conn, sink, statistics::Table::User).await,
+            Collector::ClientStats => {
+                statistics::scrape(conn, sink, statistics::Table::Client).await
+            }
+            Collector::EngineInnodbStatus => engine_innodb::scrape(conn, sink).await,
             Collector::PerfTableIoWaits => perf_schema::scrape_table_io_waits(conn, sink).await,
             Collector::PerfIndexIoWaits => perf_schema::scrape_index_io_waits(conn, sink).await,
             Collector::PerfTableLockWaits => perf_schema::scrape_table_lock_waits(conn, sink).await,

@@ -129,3 +129,35 @@ fn series_cap_and_ttl_free_room() {
     e.handle(&[event("c", 1.0, EventKind::Counter, &[])]);
     assert!(exposed(&e).contains("\nc 1\n"));
 }
+
+#[test]
+fn summary_windows_come_from_the_mapping_or_the_defaults() {
+    let (e, _) = exporter(
+        r#"
+defaults:
+  summary_options: {max_age: 500ms, age_buckets: 2}
+mappings:
+- match: "short.*"
+  name: short
+- match: "long.*"
+  name: long
+  summary_options: {max_age: 1h}
+"#,
+        0,
+    );
+    let observe = |name: &str| event(name, 7.0, EventKind::Observer { count: 1 }, &[]);
+    e.handle(&[observe("short.a"), observe("long.a"), observe("unmapped")]);
+    // The defaults' half-second window forgets the observation; the mapping's hour keeps it.
+    for _ in 0..500 {
+        let text = exposed(&e);
+        if text.contains("short{quantile=\"0.5\"} NaN\n") {
+            assert!(text.contains("unmapped{quantile=\"0.5\"} NaN\n"), "{text}");
+            assert!(text.contains("long{quantile=\"0.5\"} 7\n"), "{text}");
+            assert!(text.contains("short_count 1\n"), "{text}");
+            assert!(text.contains("unmapped_count 1\n"), "{text}");
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the half-second summary window never forgot its observation");
+}
