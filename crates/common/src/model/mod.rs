@@ -1,6 +1,7 @@
 //! The Prometheus data model: label sets, names, samples, exemplars, histograms and metadata.
 
 mod escaping;
+mod histogram_display;
 mod histogram_ops;
 mod labels;
 mod matcher;

@@ -277,7 +277,10 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
             .apply(&cfg.global.query_log_file)
             .map_err(|e| e.to_string())
     });
-    let mut reloaders = vec![("query_engine", log_reloader), ("remote_read", read_reloader)];
+    let mut reloaders = vec![
+        ("query_engine", log_reloader),
+        ("remote_read", read_reloader),
+    ];
     reloaders.extend(plugins.reloaders);
     let reloader = ConfigReloader {
         path: &flags.config_path,

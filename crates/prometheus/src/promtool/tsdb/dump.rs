@@ -93,7 +93,7 @@ fn print_samples(out: &mut dyn Write, set: impl Iterator<Item = BoxSeries>) -> i
                 }
                 ValueType::Histogram | ValueType::FloatHistogram => {
                     let t = it.at_float_histogram(&mut fh);
-                    writeln!(out, "{labels} {} {t}", histogram_string(&fh))?;
+                    writeln!(out, "{labels} {} {t}", fh)?;
                 }
             }
         }
@@ -151,46 +151,4 @@ fn split_name(labels: &Labels) -> (String, String) {
     }
     rest.push('}');
     (name, rest)
-}
-
-/// Go's `FloatHistogram.String`: count and sum, then every non-empty bucket from the most
-/// negative to the most positive as `[lower,upper]:count` with Go's interval brackets.
-pub(super) fn histogram_string(h: &FloatHistogram) -> String {
-    let mut s = format!("{{count:{}, sum:{}", format_g(h.count), format_g(h.sum));
-    let bucket = |s: &mut String, lower: f64, upper: f64, incl: (bool, bool), count: f64| {
-        s.push_str(", ");
-        s.push(if incl.0 { '[' } else { '(' });
-        s.push_str(&format!("{},{}", format_g(lower), format_g(upper)));
-        s.push(if incl.1 { ']' } else { ')' });
-        s.push(':');
-        s.push_str(&format_g(count));
-    };
-    let negative: Vec<_> = h
-        .negative_buckets_iter()
-        .filter(|b| b.count != 0.0)
-        .collect();
-    for b in negative.iter().rev() {
-        bucket(
-            &mut s,
-            b.lower,
-            b.upper,
-            (b.lower_inclusive, b.upper_inclusive),
-            b.count,
-        );
-    }
-    if h.zero_count != 0.0 {
-        let z = h.zero_threshold;
-        bucket(&mut s, -z, z, (true, true), h.zero_count);
-    }
-    for b in h.positive_buckets_iter().filter(|b| b.count != 0.0) {
-        bucket(
-            &mut s,
-            b.lower,
-            b.upper,
-            (b.lower_inclusive, b.upper_inclusive),
-            b.count,
-        );
-    }
-    s.push('}');
-    s
 }

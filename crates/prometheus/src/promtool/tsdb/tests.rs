@@ -1,6 +1,5 @@
 use pm_common::model::FloatHistogram;
 
-use super::dump::histogram_string;
 use super::list::{base2_bytes, write_table};
 
 #[test]
@@ -46,7 +45,7 @@ fn histograms_print_as_go_does() {
         ..FloatHistogram::default()
     };
     assert_eq!(
-        histogram_string(&h),
+        h.to_string(),
         "{count:5, sum:12.5, [-0.001,0.001]:1, (0.5,1]:2, (1,2]:2}"
     );
 }

@@ -145,7 +145,7 @@ impl Evaluator<'_> {
             for s in &v[0] {
                 let value = match &s.h {
                     None => pm_common::expfmt::encode::float::format_f(s.f),
-                    Some(h) => crate::engine::histogram_format::histogram_string(h),
+                    Some(h) => h.to_string(),
                 };
                 let mut b = s.metric.builder();
                 b.set(&label, &value);

@@ -269,7 +269,10 @@ async fn format_query_and_status() {
     );
     let (code, body) = get("/parse_query?query=sum(").await;
     assert_eq!(code, StatusCode::BAD_REQUEST);
-    assert!(body.contains(r#""error":"invalid parameter \"query\": "#), "{body}");
+    assert!(
+        body.contains(r#""error":"invalid parameter \"query\": "#),
+        "{body}"
+    );
     let (_, body) = get("/status/flags").await;
     assert_eq!(
         body,
