@@ -11,24 +11,7 @@
 # Usage: scripts/bench/promql.sh [runs]
 set -euo pipefail
 runs=${1:-5}
-upstream=${PROMETHEUS:-/usr/bin/prometheus}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# --workspace: the dependencies' features as every other build of the workspace has them, so
-# nothing is rebuilt for this one binary. OURS=path skips the build.
-if [ -z "${OURS:-}" ]; then
-  cargo build -q --release --offline --workspace --bin prometheus
-  target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-  OURS=$target/release/prometheus
-fi
-ours=$OURS
+. "$(dirname "$0")/server-lib.sh"
 cargo build -q --release --offline --workspace --example bench_queries
 example=("$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/examples/bench_queries")
 "${example[@]}" openmetrics "$work/data.om"
@@ -37,7 +20,6 @@ promtool tsdb create-blocks-from openmetrics -q "$work/data.om" "$work/blocks"
 rm "$work/data.om"
 printf 'global:\n  scrape_interval: 15s\n' > "$work/prometheus.yml"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 start() { # name binary
   local port; port=$(free_port)
   cp -r "$work/blocks" "$work/$1"
@@ -45,11 +27,7 @@ start() { # name binary
     --storage.tsdb.retention.time=100y --web.listen-address="127.0.0.1:$port" \
     --log.level=warn 2>"$work/$1.log" &
   pids+=($!)
-  for _ in $(seq 1 300); do
-    curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null || { cat "$work/$1.log" >&2; exit 1; }
+  wait_ready "http://127.0.0.1:$port/-/ready" || { cat "$work/$1.log" >&2; exit 1; }
   echo "$port"
 }
 up_port=$(start upstream "$upstream")

@@ -11,30 +11,12 @@ set -euo pipefail
 runs=${1:-3}
 warmup=${2:-75}
 measure=${3:-60}
-upstream=${PROMETHEUS:-/usr/bin/prometheus}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# --workspace: the dependencies' features as every other build of the workspace has them, so
-# nothing is rebuilt for this one binary. OURS=path skips the build.
-if [ -z "${OURS:-}" ]; then
-  cargo build -q --release --offline --workspace --bin prometheus
-  target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-  OURS=$target/release/prometheus
-fi
-ours=$OURS
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/server-lib.sh"
 
 tport=$(free_port)
 python3 "$root/scripts/bench/target_server.py" "$tport" 10000 &
 pids+=($!)
-for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$tport/" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_ready "http://127.0.0.1:$tport/"
 
 {
   printf 'global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\nrule_files: [rules.yml]\n'
@@ -64,10 +46,6 @@ for g in range(10):
 open(sys.argv[1], "w").write("\n".join(out) + "\n")
 PY
 
-metric() { # port name: sum of the metric's samples
-  curl -fs "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m || index($1, m "{") == 1 {s += $2} END {printf "%.6f", s}'
-}
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 run() { # name binary -> "median_eval_s_per_interval cpu_s_per_interval rss_MiB"
   local dir="$work/data-$1" port pid t0 t1 rss n
@@ -75,7 +53,7 @@ run() { # name binary -> "median_eval_s_per_interval cpu_s_per_interval rss_MiB"
   "$2" --config.file="$work/prometheus.yml" --storage.tsdb.path="$dir" \
     --web.listen-address="127.0.0.1:$port" --log.level=warn 2>"$work/$1.log" &
   pid=$!; pids+=("$pid")
-  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+  wait_ready "http://127.0.0.1:$port/-/ready"
   sleep "$warmup"
   t0=$(ticks "$pid"); : > "$work/evals"
   n=$((measure / 15))

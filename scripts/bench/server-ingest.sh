@@ -12,30 +12,12 @@ targets=${2:-200}
 series=${3:-1000}
 warmup=${4:-60}
 measure=${5:-120}
-upstream=${PROMETHEUS:-/usr/bin/prometheus}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# --workspace: the dependencies' features as every other build of the workspace has them, so
-# nothing is rebuilt for this one binary. OURS=path skips the build.
-if [ -z "${OURS:-}" ]; then
-  cargo build -q --release --offline --workspace --bin prometheus
-  target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-  OURS=$target/release/prometheus
-fi
-ours=$OURS
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/server-lib.sh"
 
 tport=$(free_port)
 python3 "$root/scripts/bench/target_server.py" "$tport" "$series" &
 pids+=($!)
-for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$tport/" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_ready "http://127.0.0.1:$tport/"
 
 {
   printf 'global:\n  scrape_interval: 5s\n  scrape_timeout: 5s\nscrape_configs:\n  - job_name: bench\n    static_configs:\n'
@@ -44,10 +26,6 @@ for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$tport/" >/dev/null 2>&1 &&
   done
 } > "$work/prometheus.yml"
 
-metric() { # port name: sum of the metric's samples
-  curl -fs "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m || index($1, m "{") == 1 {s += $2} END {printf "%.0f", s}'
-}
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 run() { # name binary -> "cpu_s_per_M_samples rss_bytes_per_series samples_per_s"
   local dir="$work/data-$1" port pid t0 t1 s0 s1 series rss
@@ -55,7 +33,7 @@ run() { # name binary -> "cpu_s_per_M_samples rss_bytes_per_series samples_per_s
   "$2" --config.file="$work/prometheus.yml" --storage.tsdb.path="$dir" \
     --web.listen-address="127.0.0.1:$port" --log.level=warn 2>"$work/$1.log" &
   pid=$!; pids+=("$pid")
-  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+  wait_ready "http://127.0.0.1:$port/-/ready"
   sleep "$warmup"
   t0=$(ticks "$pid"); s0=$(metric "$port" prometheus_tsdb_head_samples_appended_total)
   sleep "$measure"
@@ -63,8 +41,8 @@ run() { # name binary -> "cpu_s_per_M_samples rss_bytes_per_series samples_per_s
   series=$(metric "$port" prometheus_tsdb_head_series)
   rss=$(awk '/VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  awk -v t="$((t1 - t0))" -v s="$((s1 - s0))" -v r="$rss" -v n="$series" -v m="$measure" \
-    'BEGIN {printf "%.2f %.0f %.0f %d\n", t / 100 / (s / 1e6), r / n, s / m, n}'
+  awk -v t="$((t1 - t0))" -v s0="$s0" -v s1="$s1" -v r="$rss" -v n="$series" -v m="$measure" \
+    'BEGIN {s = s1 - s0; printf "%.2f %.0f %.0f %d\n", t / 100 / (s / 1e6), r / n, s / m, n}'
 }
 
 echo "# $("$upstream" --version 2>&1 | head -1) vs ours ($(git -C "$root" rev-parse --short HEAD)); $targets targets x $series series at 5s; warm-up ${warmup}s, measured ${measure}s; load $(cut -d' ' -f1-3 /proc/loadavg)"
