@@ -20,18 +20,19 @@ promtool tsdb create-blocks-from openmetrics -q "$work/data.om" "$work/blocks"
 rm "$work/data.om"
 printf 'global:\n  scrape_interval: 15s\n' > "$work/prometheus.yml"
 
-start() { # name binary
-  local port; port=$(free_port)
+start() { # name binary: starts a server on its copy of the blocks; sets started_port
+  started_port=$(free_port)
   cp -r "$work/blocks" "$work/$1"
   "$2" --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/$1" \
-    --storage.tsdb.retention.time=100y --web.listen-address="127.0.0.1:$port" \
-    --log.level=warn 2>"$work/$1.log" &
+    --storage.tsdb.retention.time=100y --web.listen-address="127.0.0.1:$started_port" \
+    --log.level=warn >"$work/$1.log" 2>&1 &
   pids+=($!)
-  wait_ready "http://127.0.0.1:$port/-/ready" || { cat "$work/$1.log" >&2; exit 1; }
-  echo "$port"
+  wait_ready "http://127.0.0.1:$started_port/-/ready" || { cat "$work/$1.log" >&2; exit 1; }
 }
-up_port=$(start upstream "$upstream")
-our_port=$(start ours "$ours")
+start upstream "$upstream"
+up_port=$started_port
+start ours "$ours"
+our_port=$started_port
 
 time_query() { # port query start end step
   local t

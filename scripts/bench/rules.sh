@@ -51,7 +51,7 @@ run() { # name binary -> "median_eval_s_per_interval cpu_s_per_interval rss_MiB"
   local dir="$work/data-$1" port pid t0 t1 rss n
   rm -rf "$dir"; port=$(free_port)
   "$2" --config.file="$work/prometheus.yml" --storage.tsdb.path="$dir" \
-    --web.listen-address="127.0.0.1:$port" --log.level=warn 2>"$work/$1.log" &
+    --web.listen-address="127.0.0.1:$port" --log.level=warn >"$work/$1.log" 2>&1 &
   pid=$!; pids+=("$pid")
   wait_ready "http://127.0.0.1:$port/-/ready"
   sleep "$warmup"

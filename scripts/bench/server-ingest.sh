@@ -31,7 +31,7 @@ run() { # name binary -> "cpu_s_per_M_samples rss_bytes_per_series samples_per_s
   local dir="$work/data-$1" port pid t0 t1 s0 s1 series rss
   rm -rf "$dir"; port=$(free_port)
   "$2" --config.file="$work/prometheus.yml" --storage.tsdb.path="$dir" \
-    --web.listen-address="127.0.0.1:$port" --log.level=warn 2>"$work/$1.log" &
+    --web.listen-address="127.0.0.1:$port" --log.level=warn >"$work/$1.log" 2>&1 &
   pid=$!; pids+=("$pid")
   wait_ready "http://127.0.0.1:$port/-/ready"
   sleep "$warmup"
