@@ -331,11 +331,10 @@ impl ChunkFiles {
             .current
             .as_ref()
             .is_some_and(|c| c.size() > HEADER_LEN as u64)
+            && let Some(mut cur) = st.current.take()
         {
-            if let Some(mut cur) = st.current.take() {
-                cur.flush()?;
-                cur.file.sync_all().map_err(io_err("fsync", &cur.path))?;
-            }
+            cur.flush()?;
+            cur.file.sync_all().map_err(io_err("fsync", &cur.path))?;
         }
         let current = st.current.as_ref().map(|c| c.seq);
         let old: Vec<u32> = st
