@@ -21,18 +21,18 @@ pub enum ClientError {
     #[error("failed to load HTTP config file: {0}")]
     HttpConfig(String),
     #[error("failed to create a new HTTP client: {0}")]
-    NewClient(#[source] HttpClientError),
+    NewClient(#[source] Box<HttpClientError>),
     #[error("basic authentication and http.config.file are mutually exclusive")]
     AuthConflict,
     #[error("{method} \"{url}\": {source}")]
     Transport {
         method: Method,
-        url: Url,
+        url: Box<Url>,
         #[source]
-        source: HttpClientError,
+        source: Box<HttpClientError>,
     },
     #[error("{method} \"{url}\": context deadline exceeded")]
-    Timeout { method: Method, url: Url },
+    Timeout { method: Method, url: Box<Url> },
     /// A status the endpoint documents, with the server's message.
     #[error("[{method} {path}][{code}] {operation}{}", payload(.message))]
     Api {
@@ -151,7 +151,8 @@ impl Client {
                 ..BasicAuth::default()
             });
         }
-        let http = HttpClient::new(&cfg, "amtool").map_err(ClientError::NewClient)?;
+        let http =
+            HttpClient::new(&cfg, "amtool").map_err(|e| ClientError::NewClient(Box::new(e)))?;
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
@@ -214,14 +215,14 @@ impl Client {
             Err(_) => {
                 return Err(ClientError::Timeout {
                     method: op.method.clone(),
-                    url,
+                    url: Box::new(url),
                 });
             }
             Ok(Err(source)) => {
                 return Err(ClientError::Transport {
                     method: op.method.clone(),
-                    url,
-                    source,
+                    url: Box::new(url),
+                    source: Box::new(source),
                 });
             }
             Ok(Ok(pair)) => pair,

@@ -52,6 +52,9 @@ pub fn create_from_openmetrics(
     }
 }
 
+/// One series' labels and its `(timestamp, value)` samples.
+type RangeSeries = (Labels, Vec<(i64, f64)>);
+
 fn backfill(
     buf: &[u8],
     output_dir: &Path,
@@ -61,7 +64,7 @@ fn backfill(
     let series = read_samples(buf, &opts.labels)?;
     let duration = block_duration(opts.max_block_duration);
     // Every sample goes to the aligned range holding it; ranges without samples get no block.
-    let mut ranges: BTreeMap<i64, Vec<(Labels, Vec<(i64, f64)>)>> = BTreeMap::new();
+    let mut ranges: BTreeMap<i64, Vec<RangeSeries>> = BTreeMap::new();
     for (labels, samples) in series {
         for chunk in samples.chunk_by(|a, b| a.0.div_euclid(duration) == b.0.div_euclid(duration)) {
             let start = chunk[0].0.div_euclid(duration) * duration;

@@ -91,7 +91,7 @@ pub(super) fn base2_bytes(mut n: u64) -> String {
     }
     let mut parts = Vec::new();
     for unit in UNITS {
-        if n % 1024 != 0 {
+        if !n.is_multiple_of(1024) {
             parts.push(format!("{}{unit}", n % 1024));
         }
         n /= 1024;

@@ -98,7 +98,7 @@ impl<'a> Runner<'a> {
             max_samples: 10_000,
             timeout: Some(Duration::from_secs(100)),
             enable_delayed_name_removal: opts.delayed_name_removal,
-            parser: opts.parser.clone(),
+            parser: opts.parser,
             default_subquery_step: millis(setup.eval_interval),
             max_concurrency: None,
             ..EngineOptions::default()
@@ -115,7 +115,7 @@ impl<'a> Runner<'a> {
             should_restore: false,
             parse: rulefmt::ParseOptions {
                 ignore_unknown_fields: opts.ignore_unknown_fields,
-                parser: opts.parser.clone(),
+                parser: opts.parser,
                 ..rulefmt::ParseOptions::default()
             },
         };
