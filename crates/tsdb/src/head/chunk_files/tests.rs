@@ -5,11 +5,12 @@ use crate::chunkenc::XorChunk;
 
 fn chunk(n: i64) -> Vec<u8> {
     let mut c = XorChunk::new();
-    let mut a = c.appender().unwrap();
-    for t in 0..n {
-        a.append(t * 1000, t as f64).unwrap();
+    {
+        let mut a = c.appender().unwrap();
+        for t in 0..n {
+            a.append(t * 1000, t as f64).unwrap();
+        }
     }
-    drop(a);
     c.into_bytes()
 }
 
