@@ -12,7 +12,7 @@ use pm_common::log::LogFlags;
 use pm_common::web::{DefaultListenAddress, WebFlags};
 use regex::Regex;
 
-use crate::collector::COLLECTORS;
+use crate::collector::{COLLECTORS, SystemdExtras};
 use crate::error::ConfigError;
 use crate::paths::Paths;
 
@@ -153,6 +153,19 @@ pub struct ValueFlags {
     #[arg(long = "collector.sysctl.include-info")]
     pub sysctl_include_info: Vec<String>,
 
+    /// Regexp of systemd units to include. Units must both match include and not match exclude to be included. [default: .+]
+    #[arg(long = "collector.systemd.unit-include")]
+    pub systemd_unit_include: Option<String>,
+    /// DEPRECATED: Use --collector.systemd.unit-include
+    #[arg(long = "collector.systemd.unit-whitelist", hide = true)]
+    pub systemd_unit_whitelist: Option<String>,
+    /// Regexp of systemd units to exclude. Units must both match include and not match exclude to be included. [default: .+\.(automount|device|mount|scope|slice)]
+    #[arg(long = "collector.systemd.unit-exclude")]
+    pub systemd_unit_exclude: Option<String>,
+    /// DEPRECATED: Use collector.systemd.unit-exclude
+    #[arg(long = "collector.systemd.unit-blacklist", hide = true)]
+    pub systemd_unit_blacklist: Option<String>,
+
     /// Regexp of devices to ignore for tapestats.
     #[arg(long = "collector.tapestats.ignored-devices", default_value = "^$")]
     pub tapestats_ignored: String,
@@ -242,6 +255,21 @@ const SWITCHES: &[Switch] = &[
         help: "Enables service unit metric unit_start_time_seconds",
     },
     Switch {
+        name: "collector.systemd.enable-task-metrics",
+        default: false,
+        help: "Enables service unit tasks metrics unit_tasks_current and unit_tasks_max",
+    },
+    Switch {
+        name: "collector.systemd.enable-restarts-metrics",
+        default: false,
+        help: "Enables service unit metric service_restart_total",
+    },
+    Switch {
+        name: "collector.systemd.enable-start-time-metrics",
+        default: false,
+        help: "Enables service unit metric unit_start_time_seconds",
+    },
+    Switch {
         name: "collector.stat.softirq",
         default: false,
         help: "Export softirq calls per vector",
@@ -263,6 +291,7 @@ pub struct Settings {
     pub netclass_ignore_invalid_speed: bool,
     pub rapl_zone_label: bool,
     pub interrupts_include_zeros: bool,
+    pub systemd_extras: SystemdExtras,
 }
 
 impl Settings {
@@ -368,6 +397,11 @@ where
         rapl_zone_label: switch(&m, "collector.rapl.enable-zone-label", false),
         netclass_ignore_invalid_speed: switch(&m, "collector.netclass.ignore-invalid-speed", false),
         interrupts_include_zeros: switch(&m, "collector.interrupts.include-zeros", true),
+        systemd_extras: SystemdExtras {
+            tasks: switch(&m, "collector.systemd.enable-task-metrics", false),
+            restarts: switch(&m, "collector.systemd.enable-restarts-metrics", false),
+            start_time: switch(&m, "collector.systemd.enable-start-time-metrics", false),
+        },
         flags,
     })
 }

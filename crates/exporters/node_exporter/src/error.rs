@@ -19,6 +19,13 @@ pub enum CollectorError {
     /// these at debug level instead of as errors.
     #[error("no data: {0}")]
     NoData(String),
+    /// Boxed: zbus's error is large and every collector returns this type.
+    #[error("D-Bus: {context}: {source}")]
+    Dbus {
+        context: String,
+        #[source]
+        source: Box<zbus::Error>,
+    },
 }
 
 impl CollectorError {
@@ -36,12 +43,19 @@ impl CollectorError {
         }
     }
 
+    pub fn dbus(context: impl Into<String>, source: zbus::Error) -> Self {
+        Self::Dbus {
+            context: context.into(),
+            source: Box::new(source),
+        }
+    }
+
     /// Whether upstream treats this as "no data" rather than an error worth logging loudly.
     pub fn is_no_data(&self) -> bool {
         match self {
             Self::NoData(_) => true,
             Self::Io { source, .. } => source.kind() == io::ErrorKind::NotFound,
-            Self::Parse { .. } => false,
+            Self::Parse { .. } | Self::Dbus { .. } => false,
         }
     }
 }

@@ -7,6 +7,7 @@ mod buddyinfo;
 mod cgroups;
 mod cpu;
 mod cpu_vulnerabilities;
+mod dbus;
 mod diskstats;
 mod drbd;
 mod fibrechannel;
@@ -20,6 +21,7 @@ mod ipvs;
 mod kernel_hung;
 mod ksmd;
 mod lnstat;
+mod logind;
 mod mdadm;
 mod meminfo;
 mod meminfo_numa;
@@ -39,6 +41,7 @@ mod storage;
 mod sysctl;
 mod sysfs_simple;
 mod sysmisc;
+mod systemd;
 mod textfile;
 mod timex;
 mod uname;
@@ -51,6 +54,7 @@ use crate::cli::Settings;
 use crate::error::{CollectorError, ConfigError};
 use crate::metric::Out;
 
+pub use systemd::Extras as SystemdExtras;
 pub use textfile::TextfileCollector;
 
 /// One source of metrics. `update` runs once per scrape, possibly concurrently with the other
@@ -104,6 +108,7 @@ registrations! {
     "ksmd", false, ksmd::build;
     "lnstat", false, lnstat::build;
     "loadavg", true, procfs_simple::loadavg;
+    "logind", false, logind::build;
     "mdadm", true, mdadm::build;
     "meminfo", true, meminfo::build;
     "meminfo_numa", false, meminfo_numa::build;
@@ -127,6 +132,7 @@ registrations! {
     "softnet", true, netmisc::softnet;
     "stat", true, stat::build;
     "sysctl", false, sysctl::build;
+    "systemd", false, systemd::build;
     "tapestats", true, storage::tapestats;
     "textfile", true, textfile::build;
     "thermal_zone", true, sysfs_simple::thermal_zone;

@@ -137,8 +137,20 @@ pub fn free_port() -> u16 {
 /// Starts `program` with `args` (it must listen on `port`) and waits until it accepts
 /// connections.
 pub fn start(program: &Path, cwd: &Path, args: &[String], port: u16) -> Daemon {
+    start_with_env(program, cwd, args, port, &[])
+}
+
+/// [`start`] with extra environment variables.
+pub fn start_with_env(
+    program: &Path,
+    cwd: &Path,
+    args: &[String],
+    port: u16,
+    env: &[(&str, &str)],
+) -> Daemon {
     let child = Command::new(program)
         .current_dir(cwd)
+        .envs(env.iter().copied())
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
