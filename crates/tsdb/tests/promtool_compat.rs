@@ -345,3 +345,47 @@ fn promtool_reads_deletions_and_snapshots() {
     let dump = promtool(&["tsdb", "dump", dir.path().to_str().unwrap()]);
     assert_eq!(dump.lines().collect::<Vec<_>>(), dump_lines(data));
 }
+
+/// An out-of-order sample older than the newest block survives a restart (write-behind log)
+/// and is persisted by the next head compaction: promtool lists the blocks with it and dumps
+/// it in place.
+#[test]
+fn promtool_reads_out_of_order_data_persisted_by_compaction() {
+    if !pm_testsupport::upstream_binary(PROMTOOL) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let opts = || DbOptions {
+        retention_duration: 0,
+        out_of_order_time_window: 4 * H,
+        ..DbOptions::default()
+    };
+    let mut data = thirteen_hours();
+    let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+    let mut app = db.appender();
+    for (l, samples) in &data {
+        for &(t, v) in samples {
+            app.append(SeriesRef::UNKNOWN, l, t, v).unwrap();
+        }
+    }
+    app.commit().unwrap();
+    db.compact().unwrap();
+    let late = 9 * H + 30_000;
+    let mut app = db.appender();
+    app.append(SeriesRef::UNKNOWN, &data[2].0, late, -1.0)
+        .unwrap();
+    app.commit().unwrap();
+    db.close().unwrap();
+    let at = data[2].1.partition_point(|s| s.0 < late);
+    data[2].1.insert(at, (late, -1.0));
+    assert!(dir.path().join("wbl").is_dir());
+
+    let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
+    db.compact().unwrap();
+    db.close().unwrap();
+    let rows = list_rows(dir.path());
+    let in_blocks: u64 = rows.iter().map(|r| r.2).sum();
+    assert_eq!(in_blocks, 10 * 60 * 5 + 1, "{rows:?}");
+    let dump = promtool(&["tsdb", "dump", dir.path().to_str().unwrap()]);
+    assert_eq!(dump.lines().collect::<Vec<_>>(), dump_lines(data));
+}
