@@ -115,23 +115,23 @@ fn dump(h: &Head) -> Dump {
     out
 }
 
-/// One HTTP/1.0 request; returns the status line.
-fn post_write(addr: SocketAddr, req: &WriteRequest) -> String {
+/// One HTTP/1.0 request; returns the status line. Before upstream's TSDB is open it may
+/// answer early and reset the connection, which the caller retries like a 503.
+fn post_write(addr: SocketAddr, req: &WriteRequest) -> std::io::Result<String> {
     let body = snap::raw::Encoder::new()
         .compress_vec(&req.encode_to_vec())
         .unwrap();
-    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
+    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    conn.set_read_timeout(Some(Duration::from_secs(30)))?;
     let head = format!(
         "POST /api/v1/write HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\nX-Prometheus-Remote-Write-Version: 0.1.0\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
-    conn.write_all(head.as_bytes()).unwrap();
-    conn.write_all(&body).unwrap();
+    conn.write_all(head.as_bytes())?;
+    conn.write_all(&body)?;
     let mut resp = String::new();
-    conn.read_to_string(&mut resp).unwrap();
-    resp.lines().next().unwrap_or_default().to_string()
+    conn.read_to_string(&mut resp)?;
+    Ok(resp.lines().next().unwrap_or_default().to_string())
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -189,10 +189,11 @@ fn our_head_reads_chunk_files_written_by_upstream() {
         // Upstream answers 503 until its TSDB is open; a bounded retry covers startup.
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let status = post_write(addr, &req);
-            if status.contains(" 204") || status.contains(" 200") {
-                break;
-            }
+            let status = match post_write(addr, &req) {
+                Ok(status) if status.contains(" 204") || status.contains(" 200") => break,
+                Ok(status) => status,
+                Err(e) => e.to_string(),
+            };
             assert!(
                 Instant::now() < deadline,
                 "remote write to upstream failed: {status}"
