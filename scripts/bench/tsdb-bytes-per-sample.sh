@@ -8,7 +8,9 @@ series=${1:-1000}
 hours=${2:-12}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-cargo run -q --offline -p pm-tsdb --example bytes_per_sample -- "$out" "$series" "$hours" >/dev/null
+# Workspace-wide selection, so dependency features resolve as in every other build.
+cargo build -q --offline --release --workspace --example bytes_per_sample
+"${CARGO_TARGET_DIR:-target}/release/examples/bytes_per_sample" "$out" "$series" "$hours" >/dev/null
 mkdir "$out/upstream"
 promtool tsdb create-blocks-from openmetrics -q "$out/input.om" "$out/upstream"
 python3 - "$out" <<'PY'

@@ -125,6 +125,6 @@ fn check_config_matches_upstream_report() {
     );
     assert_eq!(
         String::from_utf8_lossy(&a.stderr),
-        "amtool: error: failed to validate 1 file(s)\n"
+        "amtool: error: failed to validate 1 file(s)\n\n"
     );
 }

@@ -35,7 +35,6 @@ async fn query(server: &server_support::Server, expr: &str) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "written in session 6, not yet passing: the receiver refuses the pushed protobuf (invalid wire type)"]
 async fn pushed_metrics_are_stored() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(
@@ -130,5 +129,49 @@ async fn pushed_metrics_are_stored() {
     assert_eq!(
         stderr,
         "  FAILED: invalid protobuf message \"x\", must be prometheus.WriteRequest or io.prometheus.write.v2.Request\n"
+    );
+}
+
+/// Our push against Debian's upstream server (2.42, remote write 1.0 only): the same series
+/// must be stored as by our receiver.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_prometheus_accepts_our_push() {
+    if !std::path::Path::new(server_support::UPSTREAM).exists() {
+        assert!(
+            std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
+            "{} is missing and PM_REQUIRE_UPSTREAM is set",
+            server_support::UPSTREAM
+        );
+        eprintln!("SKIP: {} is not installed", server_support::UPSTREAM);
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        server_support::UPSTREAM,
+        dir.path(),
+        &dir.path().join("data"),
+        "global: {}\n",
+        &["--web.enable-remote-write-receiver"],
+    )
+    .await;
+    let file = dir.path().join("metrics.prom");
+    std::fs::write(
+        &file,
+        "# TYPE reqs counter\nreqs_total{job=\"app\",code=\"200\"} 3\n# TYPE lat histogram\nlat_bucket{le=\"0.5\"} 1\nlat_bucket{le=\"1\"} 2\nlat_sum 1.2\nlat_count 2\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = push(&["push", "metrics", &server.base, file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        query(&server, "reqs_total").await,
+        [r#"{"__name__":"reqs_total","code":"200","exported_job":"app","job":"promtool"} 3"#]
+    );
+    assert_eq!(
+        query(&server, "lat_bucket").await,
+        [
+            r#"{"__name__":"lat_bucket","job":"promtool","le":"+Inf"} 2"#,
+            r#"{"__name__":"lat_bucket","job":"promtool","le":"0.5"} 1"#,
+            r#"{"__name__":"lat_bucket","job":"promtool","le":"1"} 2"#,
+        ]
     );
 }

@@ -14,12 +14,43 @@ use std::time::{Duration, Instant};
 /// The environment variable that turns a missing upstream binary or tool into a failure.
 pub const REQUIRE_UPSTREAM: &str = "PM_REQUIRE_UPSTREAM";
 
-/// A loopback port that was free a moment ago: bound, then released for the daemon to bind.
+/// A loopback port that was free a moment ago (for TCP and UDP), for a daemon to bind.
+///
+/// Ports come from below the kernel's ephemeral range: a port the kernel handed out for
+/// port 0 is also what it hands out as the source port of outgoing connections, and with
+/// many tests connecting in parallel one of them would take it before the daemon binds it.
+/// Each process starts at its own pseudo-random offset and walks on, so parallel test
+/// binaries rarely try the same port, and a port that is taken is skipped.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("binding an ephemeral loopback port")
-        .port()
+    use std::hash::{BuildHasher, RandomState};
+    use std::net::UdpSocket;
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    static NEXT: OnceLock<AtomicU32> = OnceLock::new();
+    let (low, high) = (10_000u32, ephemeral_low().max(10_001));
+    let span = high - low;
+    let next = NEXT.get_or_init(|| {
+        let seed = RandomState::new().hash_one(std::process::id());
+        AtomicU32::new((seed % u64::from(span)) as u32)
+    });
+    for _ in 0..span {
+        let port = (low + next.fetch_add(1, Ordering::Relaxed) % span) as u16;
+        let free = TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && UdpSocket::bind(("127.0.0.1", port)).is_ok();
+        if free {
+            return port;
+        }
+    }
+    panic!("no free loopback port in {low}..{high}");
+}
+
+/// The first port of the kernel's ephemeral range (Linux's default when unreadable).
+fn ephemeral_low() -> u32 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768)
 }
 
 /// Whether an outside tool the test needs is there; `what` names it in the skip line or the
@@ -101,8 +132,12 @@ mod tests {
     #[test]
     fn free_ports_are_bindable() {
         let port = free_port();
-        assert_ne!(port, 0);
+        assert!(
+            u32::from(port) < ephemeral_low(),
+            "{port} is an ephemeral port"
+        );
         TcpListener::bind(("127.0.0.1", port)).expect("port is free");
+        assert_ne!(free_port(), port, "the same port twice in a row");
     }
 
     #[test]

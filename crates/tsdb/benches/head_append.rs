@@ -2,7 +2,7 @@
 //! then head memory per series and WAL replay time (measured once per run and printed, since
 //! they are sizes and one-off costs rather than per-iteration figures).
 //!
-//! `cargo bench -p pm-tsdb --bench head_append`; `PM_BENCH_SERIES` and
+//! `cargo bench --workspace --bench head_append`; `PM_BENCH_SERIES` and
 //! `PM_BENCH_REPLAY_SERIES` scale the memory and replay runs (default 1,000,000 and 100,000
 //! series); `PM_BENCH_SAMPLES` and `PM_BENCH_CHUNK_FILES` are described at
 //! `memory_per_series`; `PM_BENCH_ONLY_MEMORY=1` stops after the memory figure.

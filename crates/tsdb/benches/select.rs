@@ -1,7 +1,7 @@
 //! Select latency over the head for matchers of different selectivity: postings lookups,
 //! set and prefix regex matchers, and a negative matcher that selects every series.
 //!
-//! `cargo bench -p pm-tsdb --bench select`; `PM_BENCH_SERIES` sets the head's size (default
+//! `cargo bench --workspace --bench select`; `PM_BENCH_SERIES` sets the head's size (default
 //! 100,000 series of one sample each).
 
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -3,7 +3,7 @@
 //! `promtool tsdb create-blocks-from openmetrics`, so upstream's blocks can be measured too
 //! (`scripts/bench/tsdb-bytes-per-sample.sh` runs both).
 //!
-//! `cargo run --example bytes_per_sample -p pm-tsdb -- <out dir> <series> <hours>`
+//! `cargo run --example bytes_per_sample -- <out dir> <series> <hours>` (built with `--workspace`)
 
 use std::fmt::Write as _;
 use std::io::Write as _;

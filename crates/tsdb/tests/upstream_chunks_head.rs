@@ -1,7 +1,8 @@
 //! Head chunk files written by upstream Prometheus are read by our head: Debian's `prometheus`
-//! scrapes itself every 50ms until it has cut (and so written to `chunks_head/`) chunks, is
-//! stopped, and our head opened over its data directory must hold exactly the samples that a
-//! replay of the WAL alone gives.
+//! receives a deterministic data set by remote write (explicit timestamps, so it is fast and
+//! the same on every run), cuts full chunks into `chunks_head/`, is stopped, and our head opened
+//! over its data directory must hold exactly the samples sent, and the same as a replay of the
+//! WAL alone.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -13,10 +14,88 @@ use pm_common::model::{Labels, MatchType, Matcher};
 use pm_storage::{Queryable, ValueType};
 use pm_testsupport::Daemon;
 use pm_tsdb::head::{Head, HeadOptions};
+use prost::Message;
 
 const PROMETHEUS: &str = "/usr/bin/prometheus";
+const SERIES: usize = 150;
+/// 300 samples at 15 s: 75 minutes, under the 3h span that would make upstream compact its
+/// head, and two full 120-sample chunks per series (the third stays open in memory).
+const SAMPLES: usize = 300;
+const PER_REQUEST: usize = 50;
+/// Aligned to a 2h block boundary, so upstream cuts chunks by count rather than at a boundary.
+const START_MS: i64 = 1_700_006_400_000;
+const STEP_MS: i64 = 15_000;
 
 type Dump = Vec<(Labels, Vec<(i64, u64)>)>;
+
+/// The remote-write 1.0 messages (prometheus/prompb), only the fields this test sends.
+#[derive(Clone, PartialEq, Message)]
+struct WriteRequest {
+    #[prost(message, repeated, tag = "1")]
+    timeseries: Vec<TimeSeries>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct TimeSeries {
+    #[prost(message, repeated, tag = "1")]
+    labels: Vec<Label>,
+    #[prost(message, repeated, tag = "2")]
+    samples: Vec<PbSample>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct Label {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(string, tag = "2")]
+    value: String,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct PbSample {
+    #[prost(double, tag = "1")]
+    value: f64,
+    #[prost(int64, tag = "2")]
+    timestamp: i64,
+}
+
+fn series_labels(i: usize) -> Vec<(String, String)> {
+    vec![
+        ("__name__".into(), format!("rw_metric_{}", i % 3)),
+        ("instance".into(), format!("host-{i}")),
+        ("job".into(), "upstream_chunks_head".into()),
+    ]
+}
+
+/// Sample `j` of series `i`: counters, gauges with fractions and a few constants, so chunks
+/// hold a mix of XOR encodings.
+fn sample(i: usize, j: usize) -> (i64, f64) {
+    let t = START_MS + j as i64 * STEP_MS + (i % 7) as i64;
+    let v = match i % 3 {
+        0 => (j * (i + 1)) as f64,
+        1 => ((i * 31 + j * 17) % 1000) as f64 / 8.0,
+        _ => 42.0,
+    };
+    (t, v)
+}
+
+fn expected() -> Dump {
+    let mut out: Dump = (0..SERIES)
+        .map(|i| {
+            let l = series_labels(i);
+            let labels = Labels::from_pairs(l.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            let samples = (0..SAMPLES)
+                .map(|j| {
+                    let (t, v) = sample(i, j);
+                    (t, v.to_bits())
+                })
+                .collect();
+            (labels, samples)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
 
 /// Every series with its float samples (values as bits, so NaNs compare).
 fn dump(h: &Head) -> Dump {
@@ -36,27 +115,23 @@ fn dump(h: &Head) -> Dump {
     out
 }
 
-/// A metric's value in an exposition, 0 when absent.
-fn value(exposition: &str, name: &str) -> f64 {
-    exposition
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
-/// Upstream's own `/metrics`; empty when the request fails.
-fn get_metrics(addr: SocketAddr) -> String {
-    let Ok(mut conn) = TcpStream::connect_timeout(&addr, Duration::from_secs(5)) else {
-        return String::new();
-    };
-    conn.set_read_timeout(Some(Duration::from_secs(10)))
+/// One HTTP/1.0 request; returns the status line. Before upstream's TSDB is open it may
+/// answer early and reset the connection, which the caller retries like a 503.
+fn post_write(addr: SocketAddr, req: &WriteRequest) -> std::io::Result<String> {
+    let body = snap::raw::Encoder::new()
+        .compress_vec(&req.encode_to_vec())
         .unwrap();
-    let req = format!("GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n");
-    let mut body = String::new();
-    if conn.write_all(req.as_bytes()).is_err() || conn.read_to_string(&mut body).is_err() {
-        return String::new();
-    }
-    body
+    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    conn.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let head = format!(
+        "POST /api/v1/write HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\nX-Prometheus-Remote-Write-Version: 0.1.0\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes())?;
+    conn.write_all(&body)?;
+    let mut resp = String::new();
+    conn.read_to_string(&mut resp)?;
+    Ok(resp.lines().next().unwrap_or_default().to_string())
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -72,7 +147,6 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 #[test]
-#[ignore = "written in session 6, not yet passing: the data upstream writes during the test is shorter than it expects (no series above 150 samples)"]
 fn our_head_reads_chunk_files_written_by_upstream() {
     if !pm_testsupport::upstream_binary(PROMETHEUS) {
         return;
@@ -82,36 +156,50 @@ fn our_head_reads_chunk_files_written_by_upstream() {
         .parse()
         .unwrap();
     let config = dir.path().join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 50ms\n  scrape_timeout: 50ms\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ['{addr}']\n"
-        ),
-    )
-    .unwrap();
+    std::fs::write(&config, "global:\n  scrape_interval: 1h\n").unwrap();
     let data = dir.path().join("data");
     let mut prometheus = Daemon::spawn(
         Command::new(PROMETHEUS)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", data.display()))
             .arg(format!("--web.listen-address={addr}"))
+            .arg("--web.enable-remote-write-receiver")
             .stdout(Stdio::null())
             .stderr(Stdio::null()),
         addr,
         Duration::from_secs(60),
     );
-    // Chunks are cut once their predicted end passes (about 120 scrapes here); wait until
-    // most series have had one cut.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let body = get_metrics(addr);
-        let series = value(&body, "prometheus_tsdb_head_series");
-        let created = value(&body, "prometheus_tsdb_head_chunks_created_total");
-        if series > 0.0 && created > 1.8 * series {
-            break;
+    for first in (0..SAMPLES).step_by(PER_REQUEST) {
+        let req = WriteRequest {
+            timeseries: (0..SERIES)
+                .map(|i| TimeSeries {
+                    labels: series_labels(i)
+                        .into_iter()
+                        .map(|(name, value)| Label { name, value })
+                        .collect(),
+                    samples: (first..first + PER_REQUEST)
+                        .map(|j| {
+                            let (timestamp, value) = sample(i, j);
+                            PbSample { value, timestamp }
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        // Upstream answers 503 until its TSDB is open; a bounded retry covers startup.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let status = match post_write(addr, &req) {
+                Ok(status) if status.contains(" 204") || status.contains(" 200") => break,
+                Ok(status) => status,
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                Instant::now() < deadline,
+                "remote write to upstream failed: {status}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
         }
-        assert!(Instant::now() < deadline, "prometheus cut no chunks");
-        std::thread::sleep(Duration::from_millis(200));
     }
     let status = Command::new("kill")
         .args(["-TERM", &prometheus.pid().to_string()])
@@ -129,7 +217,8 @@ fn our_head_reads_chunk_files_written_by_upstream() {
     copy_dir(&data.join("wal"), &wal_only.join("wal"));
 
     let (with_files, stats) = Head::open(&data, HeadOptions::default()).unwrap();
-    assert!(stats.mmapped_chunks > 0, "{stats:?}");
+    // Two full chunks per series were cut and written to chunks_head/.
+    assert!(stats.mmapped_chunks >= 2 * SERIES as u64, "{stats:?}");
     assert!(stats.mmapped_samples_skipped > 0, "{stats:?}");
     assert_eq!(
         with_files
@@ -140,8 +229,15 @@ fn our_head_reads_chunk_files_written_by_upstream() {
     );
     let (from_wal, wal_stats) = Head::open(&wal_only, HeadOptions::default()).unwrap();
     assert_eq!(wal_stats.mmapped_chunks, 0);
-    let (a, b) = (dump(&with_files), dump(&from_wal));
-    assert!(a.len() > 100, "{} series", a.len());
-    assert!(a.iter().any(|(_, s)| s.len() > 150));
-    assert!(a == b, "the chunk files and the WAL disagree");
+    let want = expected();
+    let a = dump(&with_files);
+    assert_eq!(a.len(), want.len());
+    assert!(
+        a == want,
+        "the head over chunk files differs from what was sent"
+    );
+    assert!(
+        dump(&from_wal) == want,
+        "the WAL replay differs from what was sent"
+    );
 }

@@ -9,12 +9,12 @@ fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // Help and version print as usual; a bad command line fails as upstream's does:
-        // one `amtool: error:` line and status 1.
+        // one `amtool: error:` line, an empty line and status 1.
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
             let rendered = e.render().to_string();
             let first = rendered.lines().next().unwrap_or_default();
-            eprintln!("amtool: {first}");
+            eprintln!("amtool: {first}\n");
             std::process::exit(1);
         }
     };
@@ -25,7 +25,8 @@ fn main() {
     let _ = stdout.flush();
     eprint!("{}", outcome.stderr);
     if let Some(err) = outcome.error {
-        eprintln!("amtool: error: {err}");
+        // Upstream's kingpin ends every error with an empty line.
+        eprintln!("amtool: error: {err}\n");
     }
     std::process::exit(outcome.exit_code);
 }

@@ -41,9 +41,11 @@ impl Formatter {
         }
     }
 
-    /// Alerts, oldest first.
+    /// Alerts: tables list the oldest first, JSON keeps the server's order (as upstream).
     pub fn alerts(&self, alerts: &mut [GettableAlert]) -> String {
-        alerts.sort_by_cached_key(|a| a.starts_at.parse::<Timestamp>().ok());
+        if self.output != Output::Json {
+            alerts.sort_by_cached_key(|a| a.starts_at.parse::<Timestamp>().ok());
+        }
         match self.output {
             Output::Json => go_json(&alerts),
             Output::Simple => {
@@ -82,9 +84,12 @@ impl Formatter {
         }
     }
 
-    /// Silences, soonest end first.
+    /// Silences: tables list the soonest end first, JSON keeps the server's order (as
+    /// upstream).
     pub fn silences(&self, silences: &mut [GettableSilence]) -> String {
-        silences.sort_by_cached_key(|s| s.silence.ends_at.parse::<Timestamp>().ok());
+        if self.output != Output::Json {
+            silences.sort_by_cached_key(|s| s.silence.ends_at.parse::<Timestamp>().ok());
+        }
         match self.output {
             Output::Json => go_json(&silences),
             Output::Simple => {

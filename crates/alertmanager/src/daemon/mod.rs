@@ -2,13 +2,15 @@
 //! and the background garbage collection.
 
 mod flags;
+mod metrics;
 mod state;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::body::HttpBody as _;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -18,6 +20,7 @@ use pm_common::web::{ReloadSignals, Server, metrics_endpoint, shutdown_signal};
 use tokio::sync::Semaphore;
 
 pub use flags::{ClusterFlags, Flags, Port9093};
+pub use metrics::ServerMetrics;
 pub use state::{App, AppOptions, Metrics, Runtime, Snapshot, StartError};
 
 use crate::clock::SystemClock;
@@ -40,11 +43,28 @@ impl Limits {
     }
 }
 
-async fn limit(State(limits): State<Arc<Limits>>, req: Request, next: Next) -> Response {
-    let _permit = if req.method() == Method::GET {
+/// Applies the limits and records upstream's HTTP metrics: GETs in flight and refused,
+/// and latency and response size per route outside API v2 (which upstream leaves
+/// uninstrumented).
+async fn limit(
+    State((limits, app)): State<(Arc<Limits>, Arc<App>)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let metrics = &app.server_metrics;
+    let started = std::time::Instant::now();
+    let method = req.method().as_str().to_ascii_lowercase();
+    let handler = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .filter(|p| !p.contains("/api/v2/"));
+    let get = req.method() == Method::GET;
+    let _permit = if get {
         match limits.get.try_acquire() {
             Ok(p) => Some(p),
             Err(_) => {
+                metrics.http_limit_exceeded.inc();
                 return (
                     StatusCode::SERVICE_UNAVAILABLE,
                     format!(
@@ -58,18 +78,39 @@ async fn limit(State(limits): State<Arc<Limits>>, req: Request, next: Next) -> R
     } else {
         None
     };
-    match limits.timeout {
+    if get {
+        metrics.http_in_flight.inc();
+    }
+    let response = match limits.timeout {
         Some(t) => tokio::time::timeout(t, next.run(req))
             .await
             .unwrap_or_else(|_| StatusCode::SERVICE_UNAVAILABLE.into_response()),
         None => next.run(req).await,
+    };
+    if get {
+        metrics.http_in_flight.dec();
     }
+    if let Some(handler) = handler {
+        let labels = [handler.as_str(), method.as_str()];
+        metrics
+            .http_request_duration
+            .with_label_values(&labels)
+            .observe(metrics::seconds_since(started));
+        if let Some(size) = response.body().size_hint().exact() {
+            metrics
+                .http_response_size
+                .with_label_values(&labels)
+                .observe(size as f64);
+        }
+    }
+    response
 }
 
 /// The whole router: API v2, the web UI, `/metrics`, the health, readiness and reload
 /// endpoints.
 pub fn router(app: Arc<App>, prefix: &str, limits: Arc<Limits>) -> Router {
     let ok = || async { "OK" };
+    let app_for_limits = Arc::clone(&app);
     let metrics = Router::new().route(
         &format!("{prefix}/metrics"),
         metrics_endpoint(Arc::clone(&app.registry)),
@@ -81,7 +122,10 @@ pub fn router(app: Arc<App>, prefix: &str, limits: Arc<Limits>) -> Router {
         .with_state(app)
         .merge(metrics)
         .merge(crate::ui::router(prefix))
-        .layer(axum::middleware::from_fn_with_state(limits, limit))
+        .layer(axum::middleware::from_fn_with_state(
+            (limits, app_for_limits),
+            limit,
+        ))
 }
 
 async fn reload(State(app): State<Arc<App>>) -> Response {

@@ -2,8 +2,10 @@
 //! silences, and the current configuration (swapped whole on reload, so a request sees one
 //! consistent config from start to end).
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
 use pm_common::config::yaml::YamlError;
@@ -11,6 +13,7 @@ use pm_common::expfmt::dto;
 use pm_common::metrics::{Collector, ConstFamily, ConstKind, CounterVec, Gauge, Opts, Registry};
 use pm_common::process::{ProcessCollector, build_info_family};
 
+use super::metrics::{ServerMetrics, seconds_since};
 use crate::alert::{Alert, AlertStore, LabelSet};
 use crate::clock::Clock;
 use crate::config::Config;
@@ -178,6 +181,7 @@ pub struct App {
     storage_dir: Option<PathBuf>,
     pub nflog: NotificationLog,
     pub notify_metrics: NotifyMetrics,
+    pub server_metrics: ServerMetrics,
     pub external_url: String,
     pub metrics: Metrics,
     pub registry: Arc<Registry>,
@@ -240,6 +244,7 @@ impl App {
         metrics.reload_timestamp.set_to_current_time();
         metrics.config_hash.set(config_hash(&config_file));
         let notify_metrics = NotifyMetrics::new(&registry);
+        let server_metrics = ServerMetrics::new(&registry);
         registry.register(Arc::new(ProcessCollector::new()));
         let app = Arc::new(App {
             started: clock.now(),
@@ -251,6 +256,7 @@ impl App {
             storage_dir,
             nflog,
             notify_metrics,
+            server_metrics,
             external_url,
             metrics,
             registry: Arc::clone(&registry),
@@ -261,8 +267,12 @@ impl App {
 
     /// Stores posted alerts and hands them to the dispatcher.
     pub fn put_alert(&self, alert: Alert, now: Timestamp) {
+        let started = Instant::now();
         let stored = self.alerts.put(alert, now);
         self.runtime().dispatcher.ingest(&stored, now);
+        self.server_metrics
+            .alert_processing_duration
+            .observe(seconds_since(started));
     }
 
     pub fn runtime(&self) -> Arc<Runtime> {
@@ -305,19 +315,35 @@ impl App {
     /// Drops silences and log entries past their retention and writes the snapshots;
     /// upstream's maintenance pass, also run at shutdown.
     pub fn maintain(&self) {
+        let (server, notify) = (&self.server_metrics, &self.notify_metrics);
+        let started = Instant::now();
         let removed = self.silences.gc();
+        server.silences_gc_duration.observe(seconds_since(started));
         tracing::debug!(removed, "silence GC done");
+        let started = Instant::now();
         let removed = self.nflog.gc(self.clock.now());
+        notify.nflog_gc_duration.observe(seconds_since(started));
         tracing::debug!(removed, "notification log GC done");
-        self.notify_metrics.nflog_maintenance.inc();
+        notify.nflog_maintenance.inc();
         let Some(dir) = &self.storage_dir else { return };
+        let started = Instant::now();
         match self.silences.save(&dir.join("silences")) {
-            Ok(size) => tracing::debug!(size, "silences snapshot written"),
+            Ok(size) => {
+                server
+                    .silences_snapshot_duration
+                    .observe(seconds_since(started));
+                server.silences_snapshot_size.set(size as f64);
+                tracing::debug!(size, "silences snapshot written");
+            }
             Err(err) => tracing::error!(err = %err, "writing the silences snapshot failed"),
         }
+        let started = Instant::now();
         match self.nflog.save(&dir.join("nflog")) {
             Ok(size) => {
-                self.notify_metrics.nflog_snapshot_size.set(size as f64);
+                notify
+                    .nflog_snapshot_duration
+                    .observe(seconds_since(started));
+                notify.nflog_snapshot_size.set(size as f64);
                 tracing::debug!(size, "notification log snapshot written");
             }
             Err(err) => {
@@ -329,11 +355,18 @@ impl App {
 
     pub fn snapshot(&self) -> Snapshot {
         let now = self.clock.now();
+        let queried = Instant::now();
+        let active_silences = self.silences.active_at(now);
+        let metrics = &self.server_metrics;
+        metrics.silences_queries.inc();
+        metrics
+            .silences_query_duration
+            .observe(seconds_since(queried));
         Snapshot {
             now,
             runtime: self.runtime(),
             alerts: self.alerts.snapshot(),
-            active_silences: self.silences.active_at(now),
+            active_silences,
         }
     }
 }
@@ -352,26 +385,63 @@ impl Collector for StateCollector {
         let Some(app) = self.0.upgrade() else { return };
         let snap = app.snapshot();
         let index = snap.inhibition();
-        let (mut active, mut suppressed) = (0.0, 0.0);
-        for alert in snap.alerts.iter().filter(|a| !a.resolved_at(snap.now)) {
+        // `alerts` counts the unresolved ones, `marked_alerts` every stored one.
+        let (mut current, mut marked) = ([0.0; 2], [0.0; 2]);
+        for alert in &snap.alerts {
             let (silenced, inhibited) = snap.muted_by(&index, alert);
-            if silenced.is_empty() && inhibited.is_empty() {
-                active += 1.0;
-            } else {
-                suppressed += 1.0;
+            let state = usize::from(!(silenced.is_empty() && inhibited.is_empty()));
+            marked[state] += 1.0;
+            if !alert.resolved_at(snap.now) {
+                current[state] += 1.0;
             }
         }
-        out.push(
-            ConstFamily::new(
-                "alertmanager_alerts",
-                "How many alerts by state.",
-                ConstKind::Gauge,
-            )
-            .with(&[("state", "active")], active)
-            .with(&[("state", "suppressed")], suppressed)
-            .with(&[("state", "unprocessed")], 0.0)
-            .into_family(),
-        );
+        for (name, help, [active, suppressed]) in [
+            ("alertmanager_alerts", "How many alerts by state.", current),
+            (
+                "alertmanager_marked_alerts",
+                "How many alerts by state are currently marked in the Alertmanager regardless of their expiry.",
+                marked,
+            ),
+        ] {
+            out.push(
+                ConstFamily::new(name, help, ConstKind::Gauge)
+                    .with(&[("state", "active")], active)
+                    .with(&[("state", "suppressed")], suppressed)
+                    .with(&[("state", "unprocessed")], 0.0)
+                    .into_family(),
+            );
+        }
+        // As upstream, only receivers some route uses count, with their integrations.
+        let tree = &snap.runtime.tree;
+        let used: BTreeSet<&str> = (0..tree.len())
+            .map(|id| tree.node(id).opts.receiver.as_str())
+            .collect();
+        let integrations: usize = snap
+            .runtime
+            .config
+            .receivers
+            .iter()
+            .filter(|r| used.contains(r.name.as_str()))
+            .map(|r| r.integration_count())
+            .sum();
+        for (name, help, value) in [
+            (
+                "alertmanager_receivers",
+                "Number of configured receivers.",
+                used.len(),
+            ),
+            (
+                "alertmanager_integrations",
+                "Number of configured integrations.",
+                integrations,
+            ),
+        ] {
+            out.push(
+                ConstFamily::new(name, help, ConstKind::Gauge)
+                    .with(&[], value as f64)
+                    .into_family(),
+            );
+        }
         out.push(
             ConstFamily::new(
                 "alertmanager_dispatcher_aggregation_groups",

@@ -1,6 +1,8 @@
 //! The notification metrics, with upstream's names and labels.
 
-use pm_common::metrics::{Counter, CounterVec, Gauge, HistogramVec, Opts, Registry};
+use pm_common::metrics::{
+    Counter, CounterVec, DEFAULT_BUCKETS, Gauge, Histogram, HistogramVec, Opts, Registry, Summary,
+};
 
 /// The integrations upstream pre-registers, so every series exists from the start.
 const INTEGRATIONS: [&str; 17] = [
@@ -38,6 +40,9 @@ pub struct NotifyMetrics {
     pub requests_failed: CounterVec,
     pub latency: HistogramVec,
     pub nflog_queries: Counter,
+    pub nflog_query_duration: Histogram,
+    pub nflog_gc_duration: Summary,
+    pub nflog_snapshot_duration: Summary,
     pub nflog_snapshot_size: Gauge,
     pub nflog_maintenance: Counter,
     pub nflog_maintenance_errors: Counter,
@@ -89,7 +94,45 @@ impl NotifyMetrics {
                 failed.with_label_values(&[i, r]);
             }
         }
+        let summary = |name: &str, help: &str| {
+            registry
+                .summary(Opts::new(name, help), &[])
+                .expect("distinct metric names")
+        };
+        // Upstream's series that stay at zero here: gossip needs clustering, which is
+        // absent, and our log lookups cannot fail.
+        for (name, help) in [
+            (
+                "alertmanager_nflog_gossip_messages_propagated_total",
+                "Number of received gossip messages that have been further gossiped.",
+            ),
+            (
+                "alertmanager_nflog_query_errors_total",
+                "Number notification log received queries that failed.",
+            ),
+        ] {
+            registry
+                .counter(Opts::new(name, help))
+                .expect("distinct metric names");
+        }
         NotifyMetrics {
+            nflog_query_duration: registry
+                .histogram(
+                    Opts::new(
+                        "alertmanager_nflog_query_duration_seconds",
+                        "Duration of notification log query evaluation.",
+                    ),
+                    &DEFAULT_BUCKETS,
+                )
+                .expect("distinct metric names"),
+            nflog_gc_duration: summary(
+                "alertmanager_nflog_gc_duration_seconds",
+                "Duration of the last notification log garbage collection cycle.",
+            ),
+            nflog_snapshot_duration: summary(
+                "alertmanager_nflog_snapshot_duration_seconds",
+                "Duration of the last notification log snapshot.",
+            ),
             notifications,
             failed,
             requests,

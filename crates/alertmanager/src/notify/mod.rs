@@ -19,7 +19,7 @@ mod webhook;
 
 pub use integration::{Integration, Notifier};
 pub use pipeline::{deliver, start_due};
-pub use stage::{hash_alert, needs_update};
+pub use stage::{Job, hash_alert, needs_update};
 
 /// Why a notification failed, and whether trying again may help.
 #[derive(Debug, thiserror::Error)]

@@ -104,7 +104,11 @@ pub async fn run(
         idx: integration.idx,
     };
     metrics.nflog_queries.inc();
+    let queried = std::time::Instant::now();
     let entry = nflog.query(&job.group_key, &key);
+    metrics
+        .nflog_query_duration
+        .observe(queried.elapsed().as_secs_f64());
     if !needs_update(
         entry.as_ref(),
         &firing,

@@ -275,7 +275,11 @@ fn can_update(old: &Silence, new: &Silence, now: Timestamp) -> bool {
         return false;
     }
     match old.state_at(now) {
-        SilenceState::Active => new.starts_at == old.starts_at && new.ends_at >= now,
+        // Whole seconds, as upstream: clients echo the start back at the API's millisecond
+        // precision.
+        SilenceState::Active => {
+            new.starts_at.as_second() == old.starts_at.as_second() && new.ends_at >= now
+        }
         SilenceState::Pending => new.starts_at >= now,
         SilenceState::Expired => false,
     }

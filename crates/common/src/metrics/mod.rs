@@ -35,11 +35,11 @@ mod vec;
 mod tests;
 
 pub use constant::{ConstFamily, ConstKind};
-pub use handler::{HandlerMetrics, InFlight, gather_scraped};
+pub use handler::{HandlerMetrics, InFlight, encode_scraped, gather_scraped};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, exponential_buckets, linear_buckets};
 pub use quantile::Objective;
 pub use registry::{Collector, Registry};
-pub use render::{RenderOptions, encode, render, render_with};
+pub use render::{Encoder, RenderOptions, encode, render, render_with};
 pub use summary::{AGE_BUCKETS, MAX_AGE, Summary, SummaryWindow, objective};
 pub use value::{Counter, Gauge, MetricValue};
 pub use vec::{CounterVec, GaugeVec, HistogramVec, MetricVec, Opts, SummaryVec};

@@ -158,14 +158,17 @@ impl Registry {
             }
         }
         families.retain(|mf| !mf.metric.is_empty());
-        for mf in &mut families {
-            for m in &mut mf.metric {
-                m.label.sort_by(|a, b| a.name.cmp(&b.name));
-            }
-            mf.metric.sort_by(compare_metrics);
-        }
+        families.iter_mut().for_each(normalize);
         families
     }
+}
+
+/// Orders a gathered family's labels by name and its metrics as client_golang does.
+pub(super) fn normalize(mf: &mut dto::MetricFamily) {
+    for m in &mut mf.metric {
+        m.label.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    mf.metric.sort_by(compare_metrics);
 }
 
 /// client_golang's metric order: fewer labels first, then label values pairwise, then timestamp

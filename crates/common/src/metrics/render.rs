@@ -43,31 +43,68 @@ pub fn render_with(
 /// promhttp with its default error handling, encoding stops at the first family that cannot
 /// be written (logged; the families before it are kept).
 pub fn encode(families: &[dto::MetricFamily], format: Format, options: RenderOptions) -> Vec<u8> {
-    let scheme = format.escaping();
-    let om = OpenMetricsOptions {
-        created_lines: options.created_lines,
-    };
-    if format.kind() == FormatKind::ProtoDelimited {
-        let mut body = Vec::new();
-        for mf in families {
-            encode_delimited(&escape_metric_family(mf, scheme), &mut body);
-        }
-        return body;
-    }
-    let mut body = String::new();
+    let mut encoder = Encoder::new(format, options);
     for mf in families {
-        let mf = escape_metric_family(mf, scheme);
-        let result = match format.kind() {
-            FormatKind::Text => write_text(&mut body, &mf),
-            _ => write_openmetrics(&mut body, &mf, om),
+        encoder.push(mf);
+    }
+    encoder.finish()
+}
+
+/// [`encode`] one family at a time, for callers that build families lazily and drop each once
+/// it is written.
+#[derive(Debug)]
+pub struct Encoder {
+    format: Format,
+    om: OpenMetricsOptions,
+    text: String,
+    proto: Vec<u8>,
+    /// A family failed to encode: promhttp stops there.
+    stopped: bool,
+}
+
+impl Encoder {
+    pub fn new(format: Format, options: RenderOptions) -> Self {
+        Encoder {
+            format,
+            om: OpenMetricsOptions {
+                created_lines: options.created_lines,
+            },
+            text: String::new(),
+            proto: Vec::new(),
+            stopped: false,
+        }
+    }
+
+    /// Appends `mf`, unless an earlier family failed.
+    pub fn push(&mut self, mf: &dto::MetricFamily) {
+        if self.stopped {
+            return;
+        }
+        let mf = escape_metric_family(mf, self.format.escaping());
+        let result = match self.format.kind() {
+            FormatKind::ProtoDelimited => {
+                encode_delimited(&mf, &mut self.proto);
+                Ok(())
+            }
+            FormatKind::Text => write_text(&mut self.text, &mf),
+            _ => write_openmetrics(&mut self.text, &mf, self.om),
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, "error encoding and sending metric family");
-            return body.into_bytes();
+            self.stopped = true;
         }
     }
-    if format.kind().is_openmetrics() {
-        finalize_openmetrics(&mut body);
+
+    /// The body.
+    pub fn finish(mut self) -> Vec<u8> {
+        match self.format.kind() {
+            FormatKind::ProtoDelimited => self.proto,
+            kind => {
+                if kind.is_openmetrics() {
+                    finalize_openmetrics(&mut self.text);
+                }
+                self.text.into_bytes()
+            }
+        }
     }
-    body.into_bytes()
 }

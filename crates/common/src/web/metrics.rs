@@ -12,7 +12,8 @@ use axum::routing::{MethodRouter, get};
 use tower_http::compression::CompressionLayer;
 
 use crate::expfmt::dto::MetricFamily;
-use crate::metrics::{Registry, render};
+use crate::expfmt::negotiate;
+use crate::metrics::{Registry, RenderOptions, encode_scraped, render};
 
 /// The `/metrics` route over `registry`.
 pub fn metrics_endpoint(registry: Arc<Registry>) -> MethodRouter {
@@ -29,6 +30,19 @@ pub fn exposition(families: &[MetricFamily], headers: &HeaderMap) -> Response {
     let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
     let (content_type, body) = render(families, accept);
     ([(CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// An exporter's `/metrics` of its own `registry` and a large `scraped` side streamed in name
+/// order ([`encode_scraped`]), negotiated as [`exposition`] does.
+pub fn scraped_exposition(
+    registry: &Registry,
+    scraped: impl IntoIterator<Item = MetricFamily>,
+    headers: &HeaderMap,
+) -> Response {
+    let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+    let format = negotiate(accept.unwrap_or_default());
+    let body = encode_scraped(registry, scraped, format, RenderOptions::default());
+    ([(CONTENT_TYPE, format.content_type())], body).into_response()
 }
 
 #[cfg(test)]

@@ -9,9 +9,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
-use pm_common::metrics::{Registry, gather_scraped};
+use pm_common::metrics::Registry;
 use pm_common::process::{BuildInfo, ProcessCollector};
-use pm_common::web::{LandingConfig, LandingLink, exposition, landing_page};
+use pm_common::web::{LandingConfig, LandingLink, landing_page, scraped_exposition};
 use pm_mapper::{CacheMetrics, CachedMapper, MapperError, MetricMapper};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::{TcpListener, UdpSocket};
@@ -159,6 +159,6 @@ fn router(app: Arc<App>, telemetry_path: &str, graphite_address: &str) -> Router
 }
 
 async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let families = gather_scraped(&app.own, app.collector.gather());
-    exposition(&families, &headers)
+    app.collector
+        .with_families(|families| scraped_exposition(&app.own, families, &headers))
 }

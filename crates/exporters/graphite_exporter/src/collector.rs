@@ -179,50 +179,61 @@ impl Collector {
         self.samples().retain(|_, s| s.timestamp >= limit);
     }
 
-    /// The live samples as gauge families. Two paths that end up with the same name and labels
-    /// would make upstream's scrape fail; here the newer sample is exposed.
+    /// The live samples as gauge families.
     pub fn gather(&self) -> Vec<dto::MetricFamily> {
+        self.with_families(|families| families.collect())
+    }
+
+    /// Runs `f` over the live samples as gauge families in name order, each built when `f`
+    /// asks for it (a scrape encodes and drops one before the next), under the samples' lock.
+    /// Two paths that end up with the same name and labels would make upstream's scrape fail;
+    /// here the newer sample is exposed.
+    pub fn with_families<R>(
+        &self,
+        f: impl FnOnce(&mut dyn Iterator<Item = dto::MetricFamily>) -> R,
+    ) -> R {
         let limit = now_secs() - self.sample_expiry.as_secs_f64();
-        let mut live: Vec<Sample> = self
-            .samples()
-            .values()
-            .filter(|s| s.timestamp >= limit)
-            .cloned()
-            .collect();
-        live.sort_by(|a, b| {
+        let samples = self.samples();
+        let mut live: Vec<&Sample> = samples.values().filter(|s| s.timestamp >= limit).collect();
+        live.sort_unstable_by(|a, b| {
             (&a.name, &a.labels)
                 .cmp(&(&b.name, &b.labels))
                 .then(b.timestamp.total_cmp(&a.timestamp))
         });
         live.dedup_by(|later, first| later.name == first.name && later.labels == first.labels);
-        let mut families: Vec<dto::MetricFamily> = Vec::new();
-        for sample in live {
-            if families.last().is_none_or(|f| f.name() != &*sample.name) {
-                families.push(dto::MetricFamily {
-                    name: Some(sample.name.to_string()),
-                    help: Some(format!("Graphite metric {}", sample.name)),
-                    r#type: Some(dto::MetricType::Gauge as i32),
-                    metric: Vec::new(),
-                    unit: None,
-                });
+        let mut live = live.into_iter().peekable();
+        let mut families = std::iter::from_fn(|| {
+            let first = live.next()?;
+            let mut metric = vec![gauge(first)];
+            while let Some(sample) = live.next_if(|s| s.name == first.name) {
+                metric.push(gauge(sample));
             }
-            let family = families.last_mut().expect("pushed above");
-            family.metric.push(dto::Metric {
-                label: sample
-                    .labels
-                    .into_iter()
-                    .map(|(k, v)| dto::LabelPair {
-                        name: Some(k),
-                        value: Some(v),
-                    })
-                    .collect(),
-                gauge: Some(dto::Gauge {
-                    value: Some(sample.value),
-                }),
-                ..Default::default()
-            });
-        }
-        families
+            Some(dto::MetricFamily {
+                name: Some(first.name.to_string()),
+                help: Some(format!("Graphite metric {}", first.name)),
+                r#type: Some(dto::MetricType::Gauge as i32),
+                metric,
+                unit: None,
+            })
+        });
+        f(&mut families)
+    }
+}
+
+fn gauge(sample: &Sample) -> dto::Metric {
+    dto::Metric {
+        label: sample
+            .labels
+            .iter()
+            .map(|(k, v)| dto::LabelPair {
+                name: Some(k.clone()),
+                value: Some(v.clone()),
+            })
+            .collect(),
+        gauge: Some(dto::Gauge {
+            value: Some(sample.value),
+        }),
+        ..Default::default()
     }
 }
 

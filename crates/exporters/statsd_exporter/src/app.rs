@@ -10,9 +10,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use pm_common::metrics::{Registry, gather_scraped};
+use pm_common::metrics::Registry;
 use pm_common::process::{BuildInfo, ProcessCollector};
-use pm_common::web::{LandingConfig, LandingLink, exposition, landing_page};
+use pm_common::web::{LandingConfig, LandingLink, landing_page, scraped_exposition};
 use pm_mapper::{CacheMetrics, CachedMapper, MapperError, MetricMapper};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::Notify;
@@ -306,8 +306,8 @@ fn router(app: Arc<App>, telemetry_path: &str, lifecycle: bool) -> Router {
 }
 
 async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let families = gather_scraped(&app.own, app.exporter.gather());
-    exposition(&families, &headers)
+    app.exporter
+        .with_families(|families| scraped_exposition(&app.own, families, &headers))
 }
 
 async fn reload(State(app): State<Arc<App>>, method: Method) -> Response {

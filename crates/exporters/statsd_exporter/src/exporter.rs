@@ -61,9 +61,13 @@ impl Exporter {
         self.store().remove_stale(now_ms);
     }
 
-    /// The exported families.
-    pub fn gather(&self) -> Vec<dto::MetricFamily> {
-        self.store().gather()
+    /// Runs `f` over the exported families in name order, built one at a time while the store
+    /// is locked (see [`Store::families_by_name`]).
+    pub fn with_families<R>(
+        &self,
+        f: impl FnOnce(&mut dyn Iterator<Item = dto::MetricFamily>) -> R,
+    ) -> R {
+        f(&mut self.store().families_by_name())
     }
 
     /// The number of series held.

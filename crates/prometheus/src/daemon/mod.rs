@@ -27,7 +27,7 @@ use pm_promql::parser::ParserOptions;
 use pm_storage::Queryable;
 use pm_tsdb::db::{Db, DbError};
 use pm_tsdb::head::WalReplayProgress;
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Notify, mpsc};
 
 use crate::config::{self, Config, ConfigError};
 use crate::remote::read_storage::{ReadFanout, RemoteReads};
@@ -156,19 +156,24 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
         flags.values(),
         retention_string(flags.retention(), flags.retention_size),
     ));
-    let engine = Engine::new(EngineOptions {
-        lookback_delta: millis(flags.lookback_delta),
-        max_samples: flags.query_max_samples,
-        timeout: Some(flags.query_timeout),
-        enable_delayed_name_removal: features.promql_delayed_name_removal,
-        enable_type_and_unit_labels: features.type_and_unit_labels,
-        parser: ParserOptions {
-            enable_experimental_functions: features.promql_experimental_functions,
-            ..ParserOptions::default()
+    let engine = Engine::with_metrics(
+        EngineOptions {
+            lookback_delta: millis(flags.lookback_delta),
+            max_samples: flags.query_max_samples,
+            timeout: Some(flags.query_timeout),
+            enable_delayed_name_removal: features.promql_delayed_name_removal,
+            enable_type_and_unit_labels: features.type_and_unit_labels,
+            parser: ParserOptions {
+                enable_experimental_functions: features.promql_experimental_functions,
+                ..ParserOptions::default()
+            },
+            default_subquery_step: millis(initial.global.evaluation_interval.as_std()),
+            max_concurrency: Some(flags.query_max_concurrency.max(1)),
+            ..EngineOptions::default()
         },
-        default_subquery_step: millis(initial.global.evaluation_interval.as_std()),
-        ..EngineOptions::default()
-    });
+        &metrics.registry,
+    )
+    .map_err(|e| DaemonError::Metrics(e.to_string()))?;
     let cors_origin =
         GoRegex::new(&flags.cors_origin).map_err(|e| DaemonError::CorsOrigin(e.to_string()))?;
     let query_log = Arc::new(
@@ -186,7 +191,6 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
         api: Arc::new(ApiState {
             storage: storage.clone(),
             engine: engine.clone(),
-            query_gate: Arc::new(Semaphore::new(flags.query_max_concurrency.max(1))),
             status: status.clone(),
             targets: plugins.targets.clone(),
             tsdb: TsdbState {

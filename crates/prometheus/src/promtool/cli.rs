@@ -12,9 +12,11 @@ use pm_common::config::http::HttpClientConfig;
 use super::check::{self, ConfigLint, RulesLint};
 use super::push::{self, PushOptions};
 use super::query::{self, Client, Format, Query};
-use super::tsdb::{self, CreateOptions, DumpFormat};
 use super::unittest::{self, UnitTestOptions};
 use super::{FAILURE, Output, lint};
+use tsdb::{TsdbArgs, run_tsdb};
+
+mod tsdb;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -84,95 +86,6 @@ enum PushCommand {
         /// Override the default remote write API path.
         #[arg(long = "remote-write.path", default_value = "/api/v1/write")]
         api_path: String,
-    },
-}
-
-#[derive(Args, Debug)]
-struct TsdbArgs {
-    #[command(subcommand)]
-    command: TsdbCommand,
-}
-
-/// `--min-time`/`--max-time`/`--match` of both dump commands.
-#[derive(Args, Debug)]
-struct DumpRange {
-    /// Minimum timestamp to dump, in milliseconds since the Unix epoch.
-    #[arg(long, default_value_t = i64::MIN, allow_negative_numbers = true)]
-    min_time: i64,
-    /// Maximum timestamp to dump, in milliseconds since the Unix epoch.
-    #[arg(long, default_value_t = i64::MAX, allow_negative_numbers = true)]
-    max_time: i64,
-    /// Series selector. Can be specified multiple times.
-    #[arg(long = "match", default_value = "{__name__=~'(?s:.*)'}")]
-    matchers: Vec<String>,
-}
-
-#[derive(Subcommand, Debug)]
-enum TsdbCommand {
-    /// List tsdb blocks.
-    List {
-        /// Print human readable values.
-        #[arg(short = 'r', long)]
-        human_readable: bool,
-        /// Database path (default is data/).
-        #[arg(value_name = "db path", default_value = "data/")]
-        path: PathBuf,
-    },
-    /// Dump data (series+samples or optionally just series) from a TSDB.
-    Dump {
-        /// Database path (default is data/).
-        #[arg(value_name = "db path", default_value = "data/")]
-        path: PathBuf,
-        #[command(flatten)]
-        range: DumpRange,
-        /// Output format of the dump (prom (default) or seriesjson).
-        #[arg(long, value_enum, default_value = "prom")]
-        format: DumpFormat,
-    },
-    /// [Experimental] Dump samples from a TSDB into OpenMetrics text format, excluding native
-    /// histograms and staleness markers, which are not representable in OpenMetrics.
-    DumpOpenmetrics {
-        /// Database path (default is data/).
-        #[arg(value_name = "db path", default_value = "data/")]
-        path: PathBuf,
-        #[command(flatten)]
-        range: DumpRange,
-    },
-    /// [Experimental] Import samples from input and produce TSDB blocks. Please refer to the
-    /// storage docs for more details.
-    CreateBlocksFrom(CreateBlocksArgs),
-}
-
-#[derive(Args, Debug)]
-struct CreateBlocksArgs {
-    /// Print human readable values.
-    #[arg(short = 'r', long, global = true)]
-    human_readable: bool,
-    /// Do not print created blocks.
-    #[arg(short = 'q', long, global = true)]
-    quiet: bool,
-    /// Maximum duration created blocks may span. Anything less than 2h is ignored.
-    #[arg(long, hide = true, global = true, value_parser = parse_go_duration)]
-    max_block_duration: Option<std::time::Duration>,
-    #[command(subcommand)]
-    command: CreateBlocksCommand,
-}
-
-#[derive(Subcommand, Debug)]
-enum CreateBlocksCommand {
-    /// Import samples from OpenMetrics input and produce TSDB blocks. Please refer to the
-    /// storage docs for more details.
-    Openmetrics {
-        /// Label to attach to metrics. Can be specified multiple times. Example
-        /// --label=label_name=label_value
-        #[arg(long = "label", value_parser = key_value)]
-        labels: Vec<(String, String)>,
-        /// OpenMetrics file to read samples from.
-        #[arg(value_name = "input file")]
-        input: PathBuf,
-        /// Output directory for generated blocks.
-        #[arg(value_name = "output directory", default_value = "data/")]
-        output: PathBuf,
     },
 }
 
@@ -425,51 +338,6 @@ fn run_push(args: PushArgs, o: &mut Output<'_>) -> std::io::Result<u8> {
         files,
     };
     push::push_metrics(o, &opts)
-}
-
-fn run_tsdb(args: TsdbArgs, o: &mut Output<'_>) -> std::io::Result<u8> {
-    match args.command {
-        TsdbCommand::List {
-            human_readable,
-            path,
-        } => tsdb::list(o, &path, human_readable),
-        TsdbCommand::Dump {
-            path,
-            range,
-            format,
-        } => tsdb::dump(
-            o,
-            &path,
-            range.min_time,
-            range.max_time,
-            &range.matchers,
-            format,
-        ),
-        TsdbCommand::DumpOpenmetrics { path, range } => tsdb::dump(
-            o,
-            &path,
-            range.min_time,
-            range.max_time,
-            &range.matchers,
-            DumpFormat::OpenMetrics,
-        ),
-        TsdbCommand::CreateBlocksFrom(args) => {
-            let CreateBlocksCommand::Openmetrics {
-                labels,
-                input,
-                output,
-            } = args.command;
-            let opts = CreateOptions {
-                human_readable: args.human_readable,
-                quiet: args.quiet,
-                max_block_duration: args
-                    .max_block_duration
-                    .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
-                labels,
-            };
-            tsdb::create_from_openmetrics(o, &input, &output, &opts)
-        }
-    }
 }
 
 fn run_test(

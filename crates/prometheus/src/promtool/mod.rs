@@ -2,9 +2,9 @@
 //! pipelines grep its output and branch on its exit status (0 ok, 1 failure, 3 lint problems).
 //!
 //! One module per command group: [`check`] (config, rules, web-config), [`lint`] (`check
-//! metrics`), [`query`], [`unittest`] (`test rules`), [`tsdb`] (list, dump, create-blocks-from)
-//! and [`push`] (`push metrics`). Commands write to the [`Output`] they are given so tests
-//! can drive them in-process.
+//! metrics`), [`query`], [`unittest`] (`test rules`), [`tsdb`] (analyze, list, dump,
+//! create-blocks-from) and [`push`] (`push metrics`). Commands write to the [`Output`] they
+//! are given so tests can drive them in-process.
 
 pub mod check;
 mod cli;

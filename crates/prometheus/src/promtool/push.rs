@@ -268,7 +268,7 @@ fn encode(
                         ..prompb::TimeSeries::default()
                     }));
             }
-            codec::encode(&req)
+            prost::Message::encode_to_vec(&req)
         }
         WriteMessage::V2 => {
             let mut table = SymbolTable::default();
@@ -293,7 +293,7 @@ fn encode(
                     });
                 }
             }
-            codec::encode(&writev2::Request {
+            prost::Message::encode_to_vec(&writev2::Request {
                 symbols: table.take(),
                 timeseries,
             })

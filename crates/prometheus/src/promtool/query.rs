@@ -64,6 +64,23 @@ impl Client {
         })
     }
 
+    /// `/api/v1/query_range`: the result's `data` (its `resultType` and `result`).
+    pub async fn query_range(
+        &self,
+        expr: &str,
+        start: SystemTime,
+        end: SystemTime,
+        step: StdDuration,
+    ) -> Result<Value, ApiError> {
+        let params = [
+            ("query", expr.to_owned()),
+            ("start", api_time(start)),
+            ("end", api_time(end)),
+            ("step", format_f(step.as_secs_f64())),
+        ];
+        self.call("api/v1/query_range", &params, true).await
+    }
+
     fn endpoint(&self, path: &str) -> Url {
         let mut url = self.base.clone();
         let joined = format!("{}/{}", url.path().trim_end_matches('/'), path);
@@ -283,13 +300,7 @@ pub async fn run(
             let step = step.filter(|s| !s.is_zero()).unwrap_or_else(|| {
                 StdDuration::from_secs((span.as_secs_f64() / 250.0).floor().max(1.0) as u64)
             });
-            let params = [
-                ("query", expr),
-                ("start", api_time(start)),
-                ("end", api_time(end)),
-                ("step", format_f(step.as_secs_f64())),
-            ];
-            match client.call("api/v1/query_range", &params, true).await {
+            match client.query_range(&expr, start, end, step).await {
                 Ok(data) => print_value(o.out, &data, format).map(|()| SUCCESS),
                 Err(err) => print_error(o, &err),
             }

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
+use foldhash::HashMap as FastMap;
+
 use pm_common::model::{Labels, Metadata, MetricType};
 use pm_storage::SeriesRef;
 
@@ -123,13 +125,15 @@ pub(crate) struct ScrapeCache {
     iter: u64,
     /// Cache size after the last successful scrape, to bound growth over failing scrapes.
     successful_count: usize,
-    series: HashMap<Box<[u8]>, CacheEntry>,
+    // The maps below are probed once or twice per scraped sample: a fast hasher matters (the
+    // keys are scraped text, and a target flooding one bucket only slows its own scrapes).
+    series: FastMap<Box<[u8]>, CacheEntry>,
     /// Series text that relabeling dropped, with the iteration last seen.
-    dropped: HashMap<Box<[u8]>, u64>,
+    dropped: FastMap<Box<[u8]>, u64>,
     /// Series (by exposed-label hash) appended in this scrape and the previous one; those in
     /// `prev` but not `cur` get a staleness marker.
-    cur: HashMap<u64, (SeriesRef, Labels)>,
-    prev: HashMap<u64, (SeriesRef, Labels)>,
+    cur: FastMap<u64, (SeriesRef, Labels)>,
+    prev: FastMap<u64, (SeriesRef, Labels)>,
     pub metadata: std::sync::Arc<MetadataStore>,
 }
 
@@ -148,10 +152,10 @@ impl ScrapeCache {
         ScrapeCache {
             iter: 0,
             successful_count: 0,
-            series: HashMap::new(),
-            dropped: HashMap::new(),
-            cur: HashMap::new(),
-            prev: HashMap::new(),
+            series: FastMap::default(),
+            dropped: FastMap::default(),
+            cur: FastMap::default(),
+            prev: FastMap::default(),
             metadata,
         }
     }

@@ -111,6 +111,7 @@ pub fn router(options: WebOptions) -> Router {
         prefix: p,
     });
     app.route_layer(middleware::from_fn_with_state(inst, instrument))
+        .layer(middleware::map_request(api::v1::query_log::remember_path))
 }
 
 /// Upstream answers everything but health, readiness and `/metrics` with 503 until the

@@ -9,7 +9,7 @@ use pm_common::model::GoRegex;
 use pm_common::web::Readiness;
 use pm_promql::engine::{Engine, EngineOptions};
 use pm_storage::MemStorage;
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Notify, mpsc};
 use tower::ServiceExt;
 
 use super::api::v1::status::ServerStatus;
@@ -47,7 +47,6 @@ fn fixture(prefix: &str, lifecycle: bool) -> Fixture {
         api: Arc::new(ApiState {
             storage: storage.clone(),
             engine: Engine::new(EngineOptions::default()),
-            query_gate: Arc::new(Semaphore::new(1)),
             status: status.clone(),
             targets: None,
             tsdb: crate::web::api::v1::tsdb::TsdbState {

@@ -61,6 +61,9 @@ impl Annotation {
 pub struct Annotations {
     items: Vec<Annotation>,
     index: HashMap<String, usize>,
+    /// What storage reported beside its data (a remote-read endpoint that failed): warnings
+    /// without a position, as upstream adds the storage's errors to the set.
+    storage: pm_storage::Warnings,
 }
 
 impl Annotations {
@@ -84,6 +87,12 @@ impl Annotations {
         for a in other.items {
             self.add(a);
         }
+        self.storage.extend(&other.storage);
+    }
+
+    /// Adds the warnings a storage select returned.
+    pub fn storage(&mut self, warnings: &pm_storage::Warnings) {
+        self.storage.extend(warnings);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Annotation> {
@@ -92,7 +101,7 @@ impl Annotations {
 
     /// Rendered warnings and infos, as the API returns them.
     pub fn render(&self, query: &str) -> (Vec<String>, Vec<String>) {
-        let mut warnings = Vec::new();
+        let mut warnings: Vec<String> = self.storage.iter().map(str::to_owned).collect();
         let mut infos = Vec::new();
         for a in &self.items {
             match a.severity() {

@@ -1,4 +1,7 @@
 //! The engine's own metrics, with upstream's `prometheus_engine_*` names and help texts.
+//!
+//! Upstream's engine also owns `prometheus_engine_query_log_enabled` and
+//! `_query_log_failures_total`; here the query log is the server's, which registers those two.
 
 use std::time::Duration;
 
@@ -43,12 +46,6 @@ impl EngineMetrics {
             "The max number of concurrent queries.",
         ))?;
         max.set(max_concurrency.map_or(-1.0, |n| n as f64));
-        // There is no query log (yet): enabled 0, never failing.
-        registry.gauge(opts("query_log_enabled", "State of the query log."))?;
-        registry.counter(opts(
-            "query_log_failures_total",
-            "The number of query log failures.",
-        ))?;
         let samples = registry.counter(opts(
             "query_samples_total",
             "The total number of samples loaded by all queries (full window per step for range-vector).",

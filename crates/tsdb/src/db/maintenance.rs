@@ -132,8 +132,7 @@ impl Shared {
             .into_iter()
             .filter(|b| !doomed.contains(&b.ulid))
             .collect();
-        let by_size =
-            beyond_size_retention(&kept, dir_size(&self.dir.join("wal")), self.opts.max_bytes);
+        let by_size = beyond_size_retention(&kept, head_size(&self.dir), self.opts.max_bytes);
         if !by_size.is_empty() {
             self.stats.size_retentions.fetch_add(1, Ordering::Relaxed);
         }
@@ -173,6 +172,16 @@ fn open_blocks_keeping(dir: &Path, open: &[Arc<Block>]) -> Result<Vec<Arc<Block>
     }
     out.sort_by_key(|b| b.meta().min_time);
     Ok(out)
+}
+
+/// What the head occupies on disk under the data directory `dir`, counted first by the size
+/// retention: the WAL (with its checkpoints), the write-behind log and the head chunk files,
+/// as upstream's `Head.Size`.
+pub(super) fn head_size(dir: &Path) -> u64 {
+    ["wal", "wbl", "chunks_head"]
+        .iter()
+        .map(|d| dir_size(&dir.join(d)))
+        .sum()
 }
 
 /// Bytes of the files under `dir` (the WAL and its checkpoints), 0 when missing.

@@ -134,7 +134,7 @@ impl Db {
             && (head.min_time() < maxt || head.min_time() == i64::MAX)
         {
             tracing::info!(maxt, "dropping head data already persisted in blocks");
-            head.truncate(maxt)?;
+            head.truncate_in_order(maxt)?;
         }
         let compactor = Compactor::new(block_ranges(
             opts.min_block_duration,
@@ -218,3 +218,5 @@ impl Shared {
 mod admin_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ooo;

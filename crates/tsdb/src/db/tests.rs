@@ -174,10 +174,10 @@ fn retention_by_size_keeps_the_newest_blocks_that_fit() {
     db.compact().unwrap();
     assert_eq!(db.blocks().len(), 3);
     let block = db.blocks()[0].size();
-    let wal = super::maintenance::dir_size(&dir.path().join("wal"));
+    let head = super::maintenance::head_size(dir.path());
     db.close().unwrap();
     let o = DbOptions {
-        max_bytes: (wal + 2 * block + block / 2) as i64,
+        max_bytes: (head + 2 * block + block / 2) as i64,
         ..o
     };
     let db = Db::open(dir.path(), o, &Registry::new()).unwrap();

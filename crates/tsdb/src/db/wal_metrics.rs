@@ -1,5 +1,7 @@
-//! The `prometheus_tsdb_wal_*` and checkpoint families, under upstream's names and help texts.
+//! The `prometheus_tsdb_wal_*`, `prometheus_tsdb_out_of_order_wbl_*` and checkpoint families,
+//! under upstream's names and help texts.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use pm_common::expfmt::dto;
@@ -23,9 +25,9 @@ fn counter(out: &mut Vec<dto::MetricFamily>, name: &str, help: &str, v: &AtomicU
 }
 
 /// Upstream's fsync summary has quantile objectives; this one reports count and sum only.
-fn fsync_summary(m: &WalMetrics) -> dto::MetricFamily {
+fn fsync_summary(name: &str, m: &WalMetrics) -> dto::MetricFamily {
     dto::MetricFamily {
-        name: Some("prometheus_tsdb_wal_fsync_duration_seconds".into()),
+        name: Some(name.into()),
         help: Some("Duration of write log fsync.".into()),
         r#type: Some(dto::MetricType::Summary as i32),
         metric: vec![dto::Metric {
@@ -60,56 +62,77 @@ pub(super) fn collect(db: &Shared, out: &mut Vec<dto::MetricFamily>) {
         "Total number of checkpoint creations that failed.",
         &hs.checkpoint_creations_failed,
     );
-    let Some(m) = db.head.wal_metrics() else {
-        return;
-    };
-    out.push(fsync_summary(m));
-    counter(
-        out,
-        "prometheus_tsdb_wal_page_flushes_total",
-        "Total number of page flushes.",
-        &m.page_flushes,
-    );
-    counter(
-        out,
-        "prometheus_tsdb_wal_completed_pages_total",
-        "Total number of completed pages.",
-        &m.completed_pages,
-    );
-    counter(
-        out,
-        "prometheus_tsdb_wal_truncations_failed_total",
-        "Total number of write log truncations that failed.",
-        &m.truncations_failed,
-    );
-    counter(
-        out,
-        "prometheus_tsdb_wal_truncations_total",
-        "Total number of write log truncations attempted.",
-        &m.truncations,
-    );
-    counter(
-        out,
-        "prometheus_tsdb_wal_writes_failed_total",
-        "Total number of write log writes that failed.",
-        &m.writes_failed,
-    );
-    counter(
-        out,
-        "prometheus_tsdb_wal_record_part_writes_total",
-        "Total number of record parts written before flushing.",
-        &m.record_part_writes,
-    );
-    counter(
-        out,
-        "prometheus_tsdb_wal_record_parts_bytes_written_total",
-        "Total number of record part bytes written before flushing, including CRC and compression headers.",
-        &m.record_parts_bytes,
-    );
-    if db.opts.wal_compression == Compression::Snappy {
+    let compression = db.opts.wal_compression;
+    if let Some(m) = db.head.wal_metrics() {
+        log_families(
+            out,
+            "prometheus_tsdb_wal_",
+            m,
+            &db.dir.join("wal"),
+            compression,
+        );
+    }
+    if let Some(m) = db.head.wbl_metrics() {
+        let prefix = "prometheus_tsdb_out_of_order_wbl_";
+        log_families(out, prefix, m, &db.dir.join("wbl"), compression);
+    }
+}
+
+/// One log's families (the WAL's or the write-behind log's: upstream registers the same set
+/// under each prefix).
+fn log_families(
+    out: &mut Vec<dto::MetricFamily>,
+    prefix: &str,
+    m: &WalMetrics,
+    dir: &Path,
+    compression: Compression,
+) {
+    let name = |suffix: &str| format!("{prefix}{suffix}");
+    out.push(fsync_summary(&name("fsync_duration_seconds"), m));
+    let counters = [
+        (
+            "page_flushes_total",
+            "Total number of page flushes.",
+            &m.page_flushes,
+        ),
+        (
+            "completed_pages_total",
+            "Total number of completed pages.",
+            &m.completed_pages,
+        ),
+        (
+            "truncations_failed_total",
+            "Total number of write log truncations that failed.",
+            &m.truncations_failed,
+        ),
+        (
+            "truncations_total",
+            "Total number of write log truncations attempted.",
+            &m.truncations,
+        ),
+        (
+            "writes_failed_total",
+            "Total number of write log writes that failed.",
+            &m.writes_failed,
+        ),
+        (
+            "record_part_writes_total",
+            "Total number of record parts written before flushing.",
+            &m.record_part_writes,
+        ),
+        (
+            "record_parts_bytes_written_total",
+            "Total number of record part bytes written before flushing, including CRC and compression headers.",
+            &m.record_parts_bytes,
+        ),
+    ];
+    for (suffix, help, v) in counters {
+        counter(out, &name(suffix), help, v);
+    }
+    if compression == Compression::Snappy {
         out.push(
             ConstFamily::new(
-                "prometheus_tsdb_wal_record_bytes_saved_total",
+                name("record_bytes_saved_total"),
                 "Total number of bytes saved by the optional record compression. Use this metric to learn about the effectiveness compression.",
                 ConstKind::Counter,
             )
@@ -122,16 +145,16 @@ pub(super) fn collect(db: &Shared, out: &mut Vec<dto::MetricFamily>) {
     }
     push(
         out,
-        "prometheus_tsdb_wal_segment_current",
+        &name("segment_current"),
         "Write log segment index that TSDB is currently writing to.",
         ConstKind::Gauge,
         m.segment_current.load(Ordering::Relaxed) as f64,
     );
     push(
         out,
-        "prometheus_tsdb_wal_storage_size_bytes",
+        &name("storage_size_bytes"),
         "Size of the write log directory.",
         ConstKind::Gauge,
-        dir_size(&db.dir.join("wal")) as f64,
+        dir_size(dir) as f64,
     );
 }

@@ -26,6 +26,13 @@ struct PendingSample {
     ooo: bool,
 }
 
+impl PendingSample {
+    /// Reference, time and value, what a sample record holds.
+    fn as_record(&self) -> (u64, i64, &SampleValue) {
+        (self.series.r, self.t, &self.v)
+    }
+}
+
 fn is_histogram(v: &SampleValue) -> bool {
     !matches!(v, SampleValue::Float(_))
 }
@@ -59,6 +66,64 @@ fn check_schema(schema: i32) -> Result<()> {
         Ok(())
     } else {
         Err(StorageError::other(HeadError::InvalidSchema(schema)))
+    }
+}
+
+/// Sample records for `samples` (reference, time, value): floats, then integer and float
+/// histograms, those with custom buckets in records of their own as upstream writes them.
+pub(super) fn sample_records<'a>(
+    samples: impl Iterator<Item = (u64, i64, &'a SampleValue)>,
+    recs: &mut Vec<Vec<u8>>,
+) {
+    let mut floats = Vec::new();
+    let (mut hists, mut custom_hists) = (Vec::new(), Vec::new());
+    let (mut fhists, mut custom_fhists) = (Vec::new(), Vec::new());
+    for (r, t, v) in samples {
+        match v {
+            SampleValue::Float(v) => floats.push(RefSample { r, t, v: *v }),
+            SampleValue::Histogram(h) => {
+                let to = if h.schema == CUSTOM_BUCKETS_SCHEMA {
+                    &mut custom_hists
+                } else {
+                    &mut hists
+                };
+                to.push(RefHistogramSample {
+                    r,
+                    t,
+                    h: Histogram::clone(h),
+                });
+            }
+            SampleValue::FloatHistogram(h) => {
+                let to = if h.schema == CUSTOM_BUCKETS_SCHEMA {
+                    &mut custom_fhists
+                } else {
+                    &mut fhists
+                };
+                to.push(RefFloatHistogramSample {
+                    r,
+                    t,
+                    fh: FloatHistogram::clone(h),
+                });
+            }
+        }
+    }
+    if !floats.is_empty() {
+        let mut b = Vec::new();
+        record::encode_samples(&floats, &mut b);
+        recs.push(b);
+    }
+    for h in [hists, custom_hists].into_iter().filter(|h| !h.is_empty()) {
+        let mut b = Vec::new();
+        record::encode_histograms(&h, &mut b);
+        recs.push(b);
+    }
+    for h in [fhists, custom_fhists]
+        .into_iter()
+        .filter(|h| !h.is_empty())
+    {
+        let mut b = Vec::new();
+        record::encode_float_histograms(&h, &mut b);
+        recs.push(b);
     }
 }
 
@@ -247,64 +312,13 @@ impl HeadAppender {
         Ok(r)
     }
 
-    /// The sample records of the transaction: floats, then integer and float histograms,
-    /// those with custom buckets in records of their own as upstream writes them.
-    fn sample_records(&self, recs: &mut Vec<Vec<u8>>) {
-        let mut floats = Vec::new();
-        let (mut hists, mut custom_hists) = (Vec::new(), Vec::new());
-        let (mut fhists, mut custom_fhists) = (Vec::new(), Vec::new());
-        for s in &self.samples {
-            let (r, t) = (s.series.r, s.t);
-            match &s.v {
-                SampleValue::Float(v) => floats.push(RefSample { r, t, v: *v }),
-                SampleValue::Histogram(h) => {
-                    let to = if h.schema == CUSTOM_BUCKETS_SCHEMA {
-                        &mut custom_hists
-                    } else {
-                        &mut hists
-                    };
-                    to.push(RefHistogramSample {
-                        r,
-                        t,
-                        h: Histogram::clone(h),
-                    });
-                }
-                SampleValue::FloatHistogram(h) => {
-                    let to = if h.schema == CUSTOM_BUCKETS_SCHEMA {
-                        &mut custom_fhists
-                    } else {
-                        &mut fhists
-                    };
-                    to.push(RefFloatHistogramSample {
-                        r,
-                        t,
-                        fh: FloatHistogram::clone(h),
-                    });
-                }
-            }
-        }
-        if !floats.is_empty() {
-            let mut b = Vec::new();
-            record::encode_samples(&floats, &mut b);
-            recs.push(b);
-        }
-        for h in [hists, custom_hists].into_iter().filter(|h| !h.is_empty()) {
-            let mut b = Vec::new();
-            record::encode_histograms(&h, &mut b);
-            recs.push(b);
-        }
-        for h in [fhists, custom_fhists]
-            .into_iter()
-            .filter(|h| !h.is_empty())
-        {
-            let mut b = Vec::new();
-            record::encode_float_histograms(&h, &mut b);
-            recs.push(b);
-        }
-    }
-
-    /// Writes the transaction's records to the WAL.
-    fn log(&self, wal: &mut crate::wal::Wal) -> Result<Vec<Arc<MemSeries>>> {
+    /// Writes the transaction's records to the WAL, and its out-of-order samples to the
+    /// write-behind log `wbl` when there is one.
+    fn log(
+        &self,
+        wal: &mut crate::wal::Wal,
+        wbl: Option<&mut crate::wal::Wal>,
+    ) -> Result<Vec<Arc<MemSeries>>> {
         let mut recs: Vec<Vec<u8>> = Vec::new();
         let new_series: Vec<_> = self
             .touched
@@ -339,7 +353,16 @@ impl HeadAppender {
             record::encode_metadata(&md, &mut b);
             recs.push(b);
         }
-        self.sample_records(&mut recs);
+        // Out-of-order samples go to the write-behind log when there is one, after the WAL
+        // records that define their series (upstream's order).
+        let in_wal = |s: &&PendingSample| wbl.is_none() || !s.ooo;
+        sample_records(
+            self.samples
+                .iter()
+                .filter(in_wal)
+                .map(PendingSample::as_record),
+            &mut recs,
+        );
         if !self.exemplars.is_empty() {
             let ex: Vec<_> = self
                 .exemplars
@@ -357,6 +380,18 @@ impl HeadAppender {
         }
         let refs: Vec<&[u8]> = recs.iter().map(Vec::as_slice).collect();
         wal.log(&refs).map_err(StorageError::other)?;
+        if let Some(wbl) = wbl {
+            let mut ooo = Vec::new();
+            let samples = self
+                .samples
+                .iter()
+                .filter(|s| s.ooo)
+                .map(PendingSample::as_record);
+            sample_records(samples, &mut ooo);
+            if !ooo.is_empty() {
+                wbl.log(&ooo).map_err(StorageError::other)?;
+            }
+        }
         Ok(new_series)
     }
 
@@ -497,9 +532,10 @@ impl Appender for HeadAppender {
 
     fn commit(mut self: Box<Self>) -> Result<()> {
         let head = self.head.clone();
-        let mut state = lock(&head.commit);
+        let mut guard = lock(&head.commit);
+        let state = &mut *guard;
         if let Some(wal) = state.wal.as_mut() {
-            let logged = self.log(wal)?;
+            let logged = self.log(wal, state.wbl.as_mut())?;
             for s in logged {
                 s.logged.store(true, Ordering::Release);
             }
@@ -542,7 +578,7 @@ impl Appender for HeadAppender {
             }
         }
         head.visible_seq.store(seq, Ordering::Release);
-        drop(state);
+        drop(guard);
         stats.samples_appended.add(appended);
         stats.out_of_order_samples_appended.add(ooo);
         stats.chunks_created.fetch_add(chunks, Ordering::Relaxed);

@@ -22,6 +22,9 @@ mod tests;
 mod tests_chunk_files;
 #[cfg(test)]
 mod tests_histograms;
+#[cfg(test)]
+mod tests_wbl;
+mod wbl;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -154,6 +157,9 @@ pub struct Head {
 
 struct CommitState {
     wal: Option<Wal>,
+    /// The write-behind log of out-of-order samples (`<dir>/wbl`), open when an out-of-order
+    /// window is set or a previous run left one.
+    wbl: Option<Wal>,
     /// Sequence number of the last commit applied.
     seq: u64,
 }
@@ -179,6 +185,8 @@ pub(crate) struct HeadInner {
     stats: HeadStats,
     /// The WAL's counters, readable without the commit lock.
     wal_metrics: Option<Arc<WalMetrics>>,
+    /// The write-behind log's counters.
+    wbl_metrics: Option<Arc<WalMetrics>>,
     /// Where full chunks go (`<dir>/chunks_head`); `None` keeps them in memory.
     chunk_files: Option<ChunkFiles>,
 }
@@ -214,6 +222,7 @@ impl Head {
         progress: &WalReplayProgress,
     ) -> Result<(Head, ReplayStats), HeadError> {
         let wal_dir = dir.as_ref().join("wal");
+        let wbl_dir = dir.as_ref().join(wbl::DIR);
         let mut inner = HeadInner::new(opts, None);
         let stats = match opts.wal {
             Some(_) => {
@@ -223,13 +232,22 @@ impl Head {
                     corruptions.fetch_add(1, Ordering::Relaxed);
                 }
                 inner.chunk_files = Some(files);
-                replay::replay(&inner, &wal_dir, progress, loaded)?
+                replay::replay(&inner, &wal_dir, &wbl_dir, progress, loaded)?
             }
             None => ReplayStats::default(),
         };
         let wal = opts.wal.map(|w| Wal::open(&wal_dir, w)).transpose()?;
         inner.wal_metrics = wal.as_ref().map(|w| w.metrics().clone());
-        lock(&inner.commit).wal = wal;
+        let wbl = match opts.wal {
+            Some(w) if opts.out_of_order_time_window > 0 || wbl_dir.exists() => {
+                Some(Wal::open(&wbl_dir, w)?)
+            }
+            _ => None,
+        };
+        inner.wbl_metrics = wbl.as_ref().map(|w| w.metrics().clone());
+        let state = inner.commit.get_mut().unwrap_or_else(|e| e.into_inner());
+        state.wal = wal;
+        state.wbl = wbl;
         Ok((
             Head {
                 inner: Arc::new(inner),
@@ -267,6 +285,11 @@ impl Head {
         self.inner.wal_metrics.as_ref()
     }
 
+    /// The write-behind log's counters; `None` without an out-of-order window.
+    pub fn wbl_metrics(&self) -> Option<&Arc<WalMetrics>> {
+        self.inner.wbl_metrics.as_ref()
+    }
+
     /// Bytes of the head chunk files (`chunks_head/`), `0` for a head without them.
     pub fn chunk_files_bytes(&self) -> u64 {
         self.inner
@@ -288,7 +311,18 @@ impl Head {
     /// Drops chunks entirely before `mint` and series left empty, rejects samples before
     /// `mint` from now on, and checkpoints the WAL so its old segments can go.
     pub fn truncate(&self, mint: i64) -> Result<(), HeadError> {
-        let result = self.truncate_inner(mint);
+        self.truncate_keeping(mint, false)
+    }
+
+    /// [`Head::truncate`] for in-order data only: out-of-order samples before `mint` stay,
+    /// for compaction to persist. Opening a database uses it to drop what its blocks already
+    /// hold, since the write-behind log's samples may belong before the newest block.
+    pub fn truncate_in_order(&self, mint: i64) -> Result<(), HeadError> {
+        self.truncate_keeping(mint, true)
+    }
+
+    fn truncate_keeping(&self, mint: i64, keep_ooo: bool) -> Result<(), HeadError> {
+        let result = self.truncate_inner(mint, keep_ooo);
         if result.is_err() {
             let failed = &self.inner.stats.truncations_failed;
             failed.fetch_add(1, Ordering::Relaxed);
@@ -296,13 +330,13 @@ impl Head {
         result
     }
 
-    fn truncate_inner(&self, mint: i64) -> Result<(), HeadError> {
+    fn truncate_inner(&self, mint: i64, keep_ooo: bool) -> Result<(), HeadError> {
         let inner = &self.inner;
         inner.min_valid_time.fetch_max(mint, Ordering::AcqRel);
         let mut new_min = i64::MAX;
         for s in inner.series.all() {
             let mut d = s.lock();
-            let removed = d.truncate_before(mint);
+            let removed = d.truncate_before(mint, keep_ooo);
             inner
                 .stats
                 .chunks_removed
@@ -336,7 +370,11 @@ impl Head {
         if let Some(files) = &inner.chunk_files {
             files.truncate(mint)?;
         }
-        let mut state = lock(&inner.commit);
+        let mut guard = lock(&inner.commit);
+        let state = &mut *guard;
+        if let Some(wbl) = state.wbl.as_mut() {
+            wbl::rewrite(inner, wbl)?;
+        }
         let Some(wal) = state.wal.as_mut() else {
             return Ok(());
         };
@@ -365,9 +403,15 @@ impl Head {
 
     /// Flushes the WAL and the head chunk files to disk.
     pub fn close(&self) -> Result<(), HeadError> {
-        if let Some(wal) = lock(&self.inner.commit).wal.as_mut() {
-            wal.sync()?;
+        let mut guard = lock(&self.inner.commit);
+        let state = &mut *guard;
+        for log in [state.wal.as_mut(), state.wbl.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            log.sync()?;
         }
+        drop(guard);
         if let Some(files) = &self.inner.chunk_files {
             files.sync()?;
         }
@@ -397,12 +441,17 @@ impl HeadInner {
             min_time: AtomicI64::new(i64::MAX),
             max_time: AtomicI64::new(i64::MIN),
             min_valid_time: AtomicI64::new(i64::MIN),
-            commit: Mutex::new(CommitState { wal, seq: 0 }),
+            commit: Mutex::new(CommitState {
+                wal,
+                wbl: None,
+                seq: 0,
+            }),
             visible_seq: AtomicU64::new(0),
             readers: Mutex::new(BTreeMap::new()),
             exemplars: Mutex::new(ExemplarStore::new(opts.max_exemplars)),
             tombstones: RwLock::default(),
             wal_metrics: None,
+            wbl_metrics: None,
             chunk_files: None,
             stats: HeadStats::default(),
         }

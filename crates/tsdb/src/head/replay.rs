@@ -85,6 +85,7 @@ impl WalReplayProgress {
 pub(super) fn replay(
     inner: &HeadInner,
     wal_dir: &Path,
+    wbl_dir: &Path,
     progress: &WalReplayProgress,
     mapped: Loaded,
 ) -> Result<ReplayStats, HeadError> {
@@ -110,16 +111,7 @@ pub(super) fn replay(
         &mut stats,
         Some(progress),
     );
-    match replayed {
-        Err(HeadError::Wal(WalError::Corruption(c))) => {
-            inner.stats.wal_corruptions.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(err = %c, "WAL corruption detected; repairing");
-            let what = repair(wal_dir, &c)?;
-            tracing::warn!(repair = %what, "WAL repaired");
-            stats.repaired = Some(what);
-        }
-        other => other?,
-    }
+    repair_corruption(inner, wal_dir, replayed, &mut stats)?;
     progress.current.store(last, Ordering::Release);
     for s in refs.series.values() {
         let mut d = s.lock();
@@ -131,10 +123,17 @@ pub(super) fn replay(
             tracing::warn!(err = %e, series = s.r, "reading the newest head chunk back failed");
         }
     }
+    if wbl_dir.exists() {
+        // Out-of-order by definition: into the out-of-order buffers whatever the window, and
+        // never skipped for a chunk file (those hold in-order chunks only).
+        refs.replaying_wbl = true;
+        let replayed = replay_log(inner, wbl_dir, 0..=u32::MAX, &mut refs, &mut stats, None);
+        repair_corruption(inner, wbl_dir, replayed, &mut stats)?;
+    }
     if refs.mapped.skipped > 0 {
         tracing::info!(
             chunks = refs.mapped.skipped,
-            "skipped out-of-order chunks in the head chunk files (rebuilt from the WAL)"
+            "skipped out-of-order chunks in the head chunk files (rebuilt from the WBL)"
         );
     }
     if stats.skipped > 0 {
@@ -152,6 +151,27 @@ pub(super) fn replay(
     Ok(stats)
 }
 
+/// A torn or corrupt tail of the WAL or WBL in `dir` is cut off (as upstream repairs it);
+/// other errors stop the open.
+fn repair_corruption(
+    inner: &HeadInner,
+    dir: &Path,
+    replayed: Result<(), HeadError>,
+    stats: &mut ReplayStats,
+) -> Result<(), HeadError> {
+    match replayed {
+        Err(HeadError::Wal(WalError::Corruption(c))) => {
+            inner.stats.wal_corruptions.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(err = %c, dir = %dir.display(), "log corruption detected; repairing");
+            let what = repair(dir, &c)?;
+            tracing::warn!(repair = %what, "log repaired");
+            stats.repaired = Some(what);
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 /// The replay's view of the series: the WAL's references, and the newest time each series'
 /// chunks from the head chunk files cover (the WAL's samples up to it are already there).
 #[derive(Default)]
@@ -159,6 +179,8 @@ struct Refs {
     series: HashMap<u64, Arc<MemSeries>>,
     mapped: Loaded,
     mapped_max: HashMap<u64, i64>,
+    /// Whether the samples come from the write-behind log.
+    replaying_wbl: bool,
 }
 
 /// Applies one replayed sample to its series, as a commit would.
@@ -175,14 +197,14 @@ fn apply_sample(
         stats.unknown_refs += 1;
         return;
     };
-    if refs.mapped_max.get(&m.r).is_some_and(|&max| t <= max) {
+    if !refs.replaying_wbl && refs.mapped_max.get(&m.r).is_some_and(|&max| t <= max) {
         stats.mmapped_samples_skipped += 1;
         return;
     }
     let mut d = m.lock();
     if let super::series::Applied::InOrder {
         chunk_created: true,
-    } = d.apply(t, v, 0, ooo, &inner.chunk_opts)
+    } = d.apply(t, v, 0, ooo || refs.replaying_wbl, &inner.chunk_opts)
     {
         inner.spill(m, &mut d);
     }

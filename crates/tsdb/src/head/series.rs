@@ -387,8 +387,9 @@ impl SeriesData {
         }
     }
 
-    /// Drops data entirely before `mint`; returns the number of chunks removed.
-    pub(crate) fn truncate_before(&mut self, mint: i64) -> usize {
+    /// Drops data entirely before `mint` (out-of-order samples too unless `keep_ooo`);
+    /// returns the number of chunks removed.
+    pub(crate) fn truncate_before(&mut self, mint: i64, keep_ooo: bool) -> usize {
         let before = self.closed.len();
         self.closed.retain(|c| c.max_t >= mint);
         let mut removed = before - self.closed.len();
@@ -396,7 +397,9 @@ impl SeriesData {
             self.open = None;
             removed += 1;
         }
-        self.ooo.retain(|s| s.0 >= mint);
+        if !keep_ooo {
+            self.ooo.retain(|s| s.0 >= mint);
+        }
         removed
     }
 

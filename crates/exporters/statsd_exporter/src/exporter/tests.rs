@@ -30,9 +30,11 @@ fn event(name: &str, value: f64, kind: EventKind, labels: &[(&str, &str)]) -> Ev
 
 fn exposed(e: &Exporter) -> String {
     let mut out = String::new();
-    for f in e.gather() {
-        write_text(&mut out, &f).unwrap();
-    }
+    e.with_families(|families| {
+        for f in families {
+            write_text(&mut out, &f).unwrap();
+        }
+    });
     out
 }
 

@@ -7,13 +7,21 @@ use super::{Family, Kind, Store, Value};
 impl Store {
     /// Every family, sorted by name, its series sorted by label pairs.
     pub fn gather(&self) -> Vec<dto::MetricFamily> {
-        let mut families: Vec<dto::MetricFamily> = self
+        self.families_by_name().collect()
+    }
+
+    /// [`Store::gather`] one family at a time: a scrape encodes each and drops it before the
+    /// next is built, so 100k families never exist as `dto` values at once.
+    pub fn families_by_name(&self) -> impl Iterator<Item = dto::MetricFamily> + '_ {
+        let mut names: Vec<(&str, &Family)> = self
             .families
             .iter()
-            .map(|(name, family)| render_family(name, family))
+            .map(|(name, family)| (&**name, family))
             .collect();
-        families.sort_by(|a, b| a.name.cmp(&b.name));
-        families
+        names.sort_unstable_by_key(|(name, _)| *name);
+        names
+            .into_iter()
+            .map(|(name, family)| render_family(name, family))
     }
 }
 

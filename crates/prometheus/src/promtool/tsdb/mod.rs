@@ -1,18 +1,23 @@
-//! `promtool tsdb`: listing and dumping the blocks of a data directory, which our TSDB and
-//! upstream's write in the same format, so either tool reads the other's blocks.
+//! `promtool tsdb`: listing, analyzing, dumping and creating (backfilling) the blocks of a
+//! data directory, which our TSDB and upstream's write in the same format, so either tool
+//! reads the other's blocks.
 //!
 //! Only persisted blocks are read: the write-ahead log of a running server's head is not
 //! replayed (upstream's read-only open also reads it).
 
+mod analyze;
 mod create;
 mod dump;
 mod list;
+mod rules;
 #[cfg(test)]
 mod tests;
 
+pub use analyze::{AnalyzeOptions, analyze};
 pub use create::{CreateOptions, create_from_openmetrics};
 pub use dump::{DumpFormat, dump};
 pub use list::list;
+pub use rules::{RulesBackfillOptions, create_from_rules};
 
 use std::path::Path;
 

@@ -60,3 +60,24 @@ fn block_duration_follows_upstream_ranges() {
     assert_eq!(block_duration(6 * H), 6 * H);
     assert_eq!(block_duration(24 * H), 18 * H);
 }
+
+#[test]
+fn chunk_histograms_print_as_upstream_3x() {
+    use super::analyze::write_histogram;
+    let mut out = Vec::new();
+    write_histogram(
+        &mut out,
+        "samples per float chunk",
+        vec![120, 5, 40, 120],
+        4,
+    )
+    .unwrap();
+    write_histogram(&mut out, "bytes per histogram chunk", Vec::new(), 4).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        format!(
+            "samples per float chunk (min/avg/max): 5/71/120\n[  1, 100]: 2 {bar}\n[101, 200]: 2 {bar}\n[201, 300]: 0 \n\nbytes per histogram chunk: N/A\n\n",
+            bar = "#".repeat(50)
+        )
+    );
+}

@@ -17,7 +17,8 @@ use pm_storage::{Appendable, MemStorage, SeriesRef};
 
 use super::UnitTestOptions;
 use super::report::{
-    LabelsAndAnnotations, ParsedSample, alerts_string, indent_lines, matrix_string, samples_string,
+    LabelsAndAnnotations, Pairs, ParsedSample, alerts_string, indent_lines, matrix_string,
+    samples_string,
 };
 use super::spec::{AlertTestCase, TestGroup};
 use crate::promtool::{Output, go_quoted};
@@ -267,9 +268,18 @@ impl<'a> Runner<'a> {
                 ar.active_alerts()
                     .into_iter()
                     .filter(|a| a.state == AlertState::Firing)
-                    .map(|a| LabelsAndAnnotations {
-                        labels: a.labels,
-                        annotations: a.annotations,
+                    .map(|a| {
+                        // Our label sets cannot hold empty values, so an annotation whose
+                        // template expanded to nothing is missing: restore it as upstream
+                        // keeps it.
+                        let mut annotations = to_pairs(&a.annotations);
+                        for spec in ar.annotations().iter() {
+                            annotations.entry(spec.name.to_owned()).or_default();
+                        }
+                        LabelsAndAnnotations {
+                            labels: to_pairs(&a.labels),
+                            annotations,
+                        }
                     }),
             );
         }
@@ -287,12 +297,8 @@ impl<'a> Runner<'a> {
                     let mut labels = a.exp_labels.clone();
                     labels.insert("alertname".into(), case.alertname.clone());
                     LabelsAndAnnotations {
-                        labels: Labels::from_pairs(labels),
-                        annotations: Labels::from_pairs(
-                            a.exp_annotations
-                                .iter()
-                                .map(|(k, v)| (k.as_str(), v.as_str())),
-                        ),
+                        labels,
+                        annotations: a.exp_annotations.clone(),
                     }
                 })
                 .collect();
@@ -421,6 +427,13 @@ impl<'a> Runner<'a> {
             .max()
             .unwrap_or(0)
     }
+}
+
+fn to_pairs(labels: &Labels) -> Pairs {
+    labels
+        .iter()
+        .map(|l| (l.name.to_owned(), l.value.to_owned()))
+        .collect()
 }
 
 /// Parses `input_series` as the lines of a `load` block: value `i` at `mint + i * interval`;

@@ -1,10 +1,13 @@
 //! Failure texts worded and laid out as upstream's, since users compare them with what they
 //! wrote in the test file.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use pm_common::model::Labels;
 use pm_promql::engine::Series;
+
+use crate::promtool::go_quoted;
 
 /// Prefixes every line but the first with `indent`.
 pub(super) fn indent_lines(text: &str, indent: &str) -> String {
@@ -20,11 +23,25 @@ pub(super) fn indent_lines(text: &str, indent: &str) -> String {
         })
 }
 
+/// Label or annotation pairs by name. Unlike [`Labels`], empty values are kept: upstream
+/// compares and prints them (`ext=""`), so a test must list an annotation that expanded to
+/// nothing. Ordered as upstream's `labels.Compare` orders label sets.
+pub(super) type Pairs = BTreeMap<String, String>;
+
 /// One firing alert as the tests compare it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct LabelsAndAnnotations {
-    pub labels: Labels,
-    pub annotations: Labels,
+    pub labels: Pairs,
+    pub annotations: Pairs,
+}
+
+/// Pairs as upstream's `Labels.String`: `{a="1", b=""}`.
+pub(super) fn pairs_string(pairs: &Pairs) -> String {
+    let body: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", go_quoted(v)))
+        .collect();
+    format!("{{{}}}", body.join(", "))
 }
 
 /// A list of alerts as upstream prints it: `[]`, or numbered entries of `Labels:` and
@@ -38,7 +55,11 @@ pub(super) fn alerts_string(alerts: &[LabelsAndAnnotations]) -> String {
         if i > 0 {
             s.push_str(",\n");
         }
-        let entry = format!("\nLabels:{}\nAnnotations:{}", a.labels, a.annotations);
+        let entry = format!(
+            "\nLabels:{}\nAnnotations:{}",
+            pairs_string(&a.labels),
+            pairs_string(&a.annotations)
+        );
         let _ = write!(s, "{i}:{}", indent_lines(&entry, "  "));
     }
     s.push_str("\n]");

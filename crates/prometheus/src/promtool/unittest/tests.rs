@@ -1,5 +1,4 @@
 use super::report::{LabelsAndAnnotations, alerts_string, format_e, indent_lines};
-use pm_common::model::Labels;
 
 #[test]
 fn floats_print_as_go_exponent_form() {
@@ -16,13 +15,15 @@ fn floats_print_as_go_exponent_form() {
 fn alert_lists_are_numbered_and_indented() {
     assert_eq!(alerts_string(&[]), "[]");
     let a = LabelsAndAnnotations {
-        labels: Labels::from_pairs([("alertname", "A"), ("job", "x")]),
-        annotations: Labels::default(),
+        labels: [("alertname", "A"), ("job", "x")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into(),
+        annotations: [("empty".to_owned(), String::new())].into(),
     };
     let text = alerts_string(&[a.clone(), a]);
     assert_eq!(
         text,
-        "[\n0:\n  Labels:{alertname=\"A\", job=\"x\"}\n  Annotations:{},\n1:\n  Labels:{alertname=\"A\", job=\"x\"}\n  Annotations:{}\n]"
+        "[\n0:\n  Labels:{alertname=\"A\", job=\"x\"}\n  Annotations:{empty=\"\"},\n1:\n  Labels:{alertname=\"A\", job=\"x\"}\n  Annotations:{empty=\"\"}\n]"
     );
     assert_eq!(indent_lines("a\nb\n", "  "), "a\n  b\n  ");
 }

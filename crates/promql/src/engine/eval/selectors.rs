@@ -214,6 +214,10 @@ impl Evaluator<'_> {
         if let Some(e) = set.err() {
             return Err(QueryError::Storage(e.to_string()));
         }
+        let warnings = set.warnings();
+        if !warnings.is_empty() {
+            self.annotations.storage(&warnings);
+        }
         Ok(out)
     }
 

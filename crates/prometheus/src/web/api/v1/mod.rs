@@ -27,7 +27,6 @@ use axum::routing::{get, post};
 use pm_promql::engine::Engine;
 use pm_storage::{Appendable, ExemplarQueryable, Queryable};
 use pm_tsdb::Db;
-use tokio::sync::Semaphore;
 
 use alertmanagers::AlertmanagersSource;
 use response::{ApiError, ErrorType};
@@ -84,8 +83,6 @@ pub type StorageSlot = Arc<OnceLock<Storage>>;
 pub struct ApiState {
     pub storage: StorageSlot,
     pub engine: Engine,
-    /// `--query.max-concurrency` permits.
-    pub query_gate: Arc<Semaphore>,
     pub status: Arc<ServerStatus>,
     pub targets: Option<Arc<dyn TargetsSource>>,
     pub tsdb: tsdb::TsdbState,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use pm_promql::engine::{Engine, QueryError, QueryResult, Value};
+use pm_promql::engine::{QueryError, QueryOptions, QueryResult, Value};
 use pm_promql::parse_expr;
 
 use super::ApiState;
@@ -30,15 +30,15 @@ fn query_error(e: QueryError) -> ApiError {
     }
 }
 
-/// The engine for one request: the server's, with the `timeout` (never beyond
-/// `--query.timeout`) and `lookback_delta` parameters applied.
-fn request_engine(state: &ApiState, params: &Params) -> Result<Engine, ApiError> {
-    let mut opts = state.engine.options().clone();
+/// The request's `timeout` (the shorter of it and `--query.timeout` applies) and
+/// `lookback_delta` parameters, for the server's one engine (which keeps its metrics and
+/// concurrency gate across requests).
+fn query_options(params: &Params) -> Result<QueryOptions<'static>, ApiError> {
+    let mut opts = QueryOptions::default();
     let timeout = params.get("timeout");
     if !timeout.is_empty() {
         let ns = parse_duration(timeout).map_err(|e| ApiError::invalid_param("timeout", e))?;
-        let asked = Duration::from_nanos(u64::try_from(ns).unwrap_or(0));
-        opts.timeout = Some(opts.timeout.map_or(asked, |t| t.min(asked)));
+        opts.timeout = Some(Duration::from_nanos(u64::try_from(ns).unwrap_or(0)));
     }
     let lookback = params.get("lookback_delta");
     if !lookback.is_empty() {
@@ -46,10 +46,10 @@ fn request_engine(state: &ApiState, params: &Params) -> Result<Engine, ApiError>
             ApiError::bad_data(format!("error parsing lookback delta duration: {e}"))
         })?;
         if ns > 0 {
-            opts.lookback_delta = (ns / 1_000_000) as i64;
+            opts.lookback_delta = Some((ns / 1_000_000) as i64);
         }
     }
-    Ok(Engine::new(opts))
+    Ok(opts)
 }
 
 /// Drops results beyond `limit` (3.x's `limit` parameter), saying so in a warning.
@@ -91,21 +91,14 @@ fn respond(result: QueryResult, limit: usize, stats: bool) -> ApiResponse {
     ApiResponse::data(data).with_annotations(warnings, infos)
 }
 
-/// Runs a query on the blocking pool, at most `--query.max-concurrency` at a time, and logs
-/// it to the query log there (a file write).
+/// Runs a query on the blocking pool (where the engine waits for one of its
+/// `--query.max-concurrency` slots) and logs it to the query log there (a file write).
 async fn run(
     state: Arc<ApiState>,
     logged: Pending,
     eval: impl FnOnce(&ApiState) -> Result<QueryResult, QueryError> + Send + 'static,
 ) -> Result<QueryResult, ApiError> {
-    let permit = state
-        .query_gate
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::new(ErrorType::Canceled, "query was canceled"))?;
     let result = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
         let result = eval(&state);
         logged.finish(&state.query_log, &result);
         result
@@ -123,9 +116,9 @@ pub async fn instant(
     async {
         let limit = params.limit()?;
         let ts = params.time_or("time", jiff::Timestamp::now().as_millisecond())?;
-        let engine = request_engine(&state, &params)?;
+        let opts = query_options(&params)?;
         let query = params.get("query").to_owned();
-        let expr = parse_expr(&query, &engine.options().parser)
+        let expr = parse_expr(&query, &state.engine.options().parser)
             .map_err(|e| ApiError::invalid_param("query", e))?;
         let stats = !params.get("stats").is_empty();
         let storage = state.storage()?;
@@ -136,8 +129,10 @@ pub async fn instant(
             step: 0,
             origin,
         };
-        let result = run(state, logged, move |_| {
-            engine.instant_expr(storage.as_ref(), &expr, &query, ts, None)
+        let result = run(state, logged, move |state| {
+            state
+                .engine
+                .instant_with(storage.as_ref(), &expr, &query, ts, &opts)
         })
         .await?;
         Ok::<_, ApiError>(respond(result, limit, stats))
@@ -175,9 +170,9 @@ pub async fn range(
                 "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
             ));
         }
-        let engine = request_engine(&state, &params)?;
+        let opts = query_options(&params)?;
         let query = params.get("query").to_owned();
-        let expr = parse_expr(&query, &engine.options().parser)
+        let expr = parse_expr(&query, &state.engine.options().parser)
             .map_err(|e| ApiError::invalid_param("query", e))?;
         let stats = !params.get("stats").is_empty();
         let step_ms = (step / 1_000_000).max(1) as i64;
@@ -189,8 +184,14 @@ pub async fn range(
             step: step_ms,
             origin,
         };
-        let result = run(state, logged, move |_| {
-            engine.range_expr(storage.as_ref(), &expr, &query, start, end, step_ms, None)
+        let result = run(state, logged, move |state| {
+            state.engine.range_with(
+                storage.as_ref(),
+                &expr,
+                &query,
+                (start, end, step_ms),
+                &opts,
+            )
         })
         .await?;
         Ok(respond(result, limit, stats))

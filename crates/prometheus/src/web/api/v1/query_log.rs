@@ -10,7 +10,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Mutex, PoisonError};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use http::request::Parts;
 use pm_common::metrics::{Counter, Gauge, MetricsError, Opts, Registry};
 use pm_promql::engine::{QueryError, QueryResult, QueryStats};
@@ -36,9 +36,25 @@ impl<S: Send + Sync> FromRequestParts<S> for Origin {
                 .map(|c| c.0.ip().to_string())
                 .unwrap_or_default(),
             method: parts.method.to_string(),
-            path: parts.uri.path().to_owned(),
+            // Nested routers see the path without their prefix; the log wants the request's.
+            path: parts
+                .extensions
+                .get::<RequestPath>()
+                .map_or_else(|| parts.uri.path().to_owned(), |p| p.0.clone()),
         })
     }
+}
+
+/// The path a request came with, before nested routers took their prefixes off (what
+/// [`remember_path`] saw).
+#[derive(Debug, Clone)]
+pub struct RequestPath(pub String);
+
+/// Middleware for the outermost router: keeps the full path for the query log.
+pub async fn remember_path(mut request: Request) -> Request {
+    let path = RequestPath(request.uri().path().to_owned());
+    request.extensions_mut().insert(path);
+    request
 }
 
 /// A query about to run, logged with its outcome once it has.

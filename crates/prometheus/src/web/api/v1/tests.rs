@@ -9,7 +9,6 @@ use http_body_util::BodyExt;
 use pm_common::model::{Labels, MetricType};
 use pm_promql::engine::{Engine, EngineOptions};
 use pm_storage::{Appendable, MemStorage, SeriesRef};
-use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use super::status::ServerStatus;
@@ -93,7 +92,6 @@ fn app(targets: bool) -> axum::Router {
     router(Arc::new(ApiState {
         storage: slot,
         engine: Engine::new(EngineOptions::default()),
-        query_gate: Arc::new(Semaphore::new(2)),
         status: Arc::new(ServerStatus::new(
             Arc::new(config),
             vec![("b.flag", "2".into()), ("a.flag", "1".into())],

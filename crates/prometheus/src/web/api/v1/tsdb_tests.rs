@@ -10,7 +10,6 @@ use pm_common::model::Labels;
 use pm_promql::engine::{Engine, EngineOptions};
 use pm_storage::{Appendable, SeriesRef};
 use pm_tsdb::{Db, DbOptions};
-use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use super::status::ServerStatus;
@@ -47,7 +46,6 @@ fn fixture(enable_admin: bool) -> Fixture {
     let state = Arc::new(ApiState {
         storage: slot,
         engine: Engine::new(EngineOptions::default()),
-        query_gate: Arc::new(Semaphore::new(2)),
         status: Arc::new(ServerStatus::new(
             Arc::new(load_str("", "p.yml").unwrap()),
             vec![],

@@ -1,20 +1,21 @@
 //! The email integration: one message per notification through the smarthost, with
 //! upstream's headers (templated `Subject`, `To`, `From` by default, plus any configured),
-//! text and HTML bodies as `multipart/alternative`, STARTTLS when `require_tls` is set and
-//! implicit TLS on port 465, and PLAIN or LOGIN authentication when the server offers it.
+//! text and HTML bodies as `multipart/alternative`. The SMTP conversation (TLS, authentication)
+//! is in `smtp`.
 
 use std::sync::Arc;
 
 use lettre::message::header::{self, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Mailboxes, MultiPart, SinglePart};
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, Identity, Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Identity, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{Address, Message};
 use pm_common::config::http::TlsConfig;
 
+mod auth;
+mod smtp;
+
 use super::NotifyError;
-use super::post::read_secret;
 use super::stage::Job;
 use crate::alert::Alert;
 use crate::config::receivers::EmailConfig;
@@ -149,50 +150,50 @@ impl Email {
         Ok(message)
     }
 
-    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, NotifyError> {
+    /// Where and how to connect: implicit TLS when forced, else by upstream's rule (port
+    /// 465); STARTTLS unless `require_tls: false`.
+    fn route(&self) -> Result<smtp::Route, NotifyError> {
         let c = &self.cfg;
-        let host = &c.smarthost.host;
+        let host = c.smarthost.host.clone();
         let port: u16 = c.smarthost.port.parse().map_err(|_| {
             NotifyError::other(format!("invalid smarthost port {:?}", c.smarthost.port))
         })?;
         let tls_config = c.tls_config.clone().unwrap_or_default();
-        let implicit = c.force_implicit_tls.unwrap_or(port == 465);
-        let tls = if implicit {
-            Tls::Wrapper(tls_parameters(&tls_config, host)?)
-        } else if c.require_tls.unwrap_or(true) {
-            Tls::Required(tls_parameters(&tls_config, host)?)
+        let tls =
+            tls_parameters(&tls_config, &host).map_err(|e| e.context("parse TLS configuration"))?;
+        let hello = if c.hello.is_empty() {
+            "localhost"
         } else {
-            Tls::None
+            c.hello.as_str()
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
-            .port(port)
-            .tls(tls)
-            .hello_name(ClientId::Domain(c.hello.clone()));
-        if !c.auth_username.is_empty() {
-            let password = if c.auth_password_file.is_empty() {
-                c.auth_password.expose().to_owned()
-            } else {
-                read_secret(&c.auth_password_file)?
-            };
-            builder = builder
-                .credentials(Credentials::new(c.auth_username.clone(), password))
-                .authentication(vec![Mechanism::Plain, Mechanism::Login]);
-        }
-        Ok(builder.build())
+        Ok(smtp::Route {
+            implicit_tls: c.force_implicit_tls.unwrap_or(c.smarthost.port == "465"),
+            require_tls: c.require_tls.unwrap_or(true),
+            hello: ClientId::Domain(hello.to_owned()),
+            host,
+            port,
+            tls,
+        })
     }
 
-    /// Sends the message. Permanent SMTP refusals are final; connection problems and
-    /// transient refusals may be retried.
+    /// Sends the message. As upstream, failures past the configuration and the templates
+    /// may be retried.
     pub async fn notify(&self, job: &Job, alerts: &[Arc<Alert>]) -> Result<(), NotifyError> {
         let message = self.render(job, alerts)?;
-        let transport = self.transport()?;
-        transport.send(message).await.map(|_| ()).map_err(|e| {
-            let message = format!("send email via {}: {e}", self.cfg.smarthost.host);
-            if e.is_permanent() {
-                NotifyError::other(message)
-            } else {
-                NotifyError::retryable_other(message)
-            }
-        })
+        let route = self.route()?;
+        let c = &self.cfg;
+        let creds = auth::Credentials {
+            username: &c.auth_username,
+            identity: &c.auth_identity,
+            password: auth::Secret {
+                inline: c.auth_password.expose(),
+                file: &c.auth_password_file,
+            },
+            secret: auth::Secret {
+                inline: c.auth_secret.expose(),
+                file: &c.auth_secret_file,
+            },
+        };
+        smtp::deliver(route, &creds, message.envelope(), &message.formatted()).await
     }
 }
