@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use notifier_support::{Running, firing};
-use pm_common::model::Labels;
-use pm_prometheus::notifier::{AlertSink as _, NotifierOptions};
+use pm_prometheus::notifier::{AlertSink as _, Annotations, NotifierOptions};
 use pm_testsupport::{Daemon, free_port, upstream_binary};
 use serde_json::{Value, json};
 
@@ -77,7 +76,7 @@ async fn upstream_alertmanager_receives_our_alerts() {
     let mut open = firing("UpstreamOpen");
     open.starts_at = start;
     open.ends_at = None;
-    open.annotations = Labels::from_pairs([("description", "<b>&\"quoted\"</b>")]);
+    open.annotations = Annotations::from_pairs([("description", "<b>&\"quoted\"</b>")]);
     open.generator_url.clear();
     running.notifier.send(vec![fire, open]);
 

@@ -120,6 +120,7 @@ const RULES: &str = "groups:
       severity: page
     annotations:
       summary: '{{ $labels.room }} is at {{ $value }}'
+      runbook: '{{ $labels.runbook }}'
 ";
 
 /// The `Hot` alert of our server's `/api/v1/alerts`, if listed.
@@ -192,6 +193,8 @@ async fn scenario(binary: &Path) {
     assert_eq!(alert["labels"]["severity"], "page");
     assert_eq!(alert["labels"]["room"], "lab");
     assert_eq!(alert["annotations"]["summary"], "lab is at 100");
+    // An annotation that expands to "" reaches the receiver, as with upstream's server.
+    assert_eq!(alert["annotations"]["runbook"], "");
     assert_eq!(alert["status"], "firing");
     // As upstream, the Alertmanager is told when the alert fired: its activation plus `for`
     // (4 s), at the first 1 s evaluation after that.

@@ -40,6 +40,8 @@ const RULES: &str = r#"groups:
       severity: page
     annotations:
       summary: "{{ $labels.room }} is at {{ $value }}"
+      runbook: "{{ $labels.runbook }}"
+      note: ""
 - name: slow
   interval: 1s
   rules:
@@ -101,6 +103,9 @@ async fn alerts_fire_and_survive_a_restart() {
     assert_eq!(hot["labels"]["severity"], "page");
     assert_eq!(hot["labels"]["room"], "lab");
     assert_eq!(hot["annotations"]["summary"], "lab is at 100");
+    // Annotations that are or expand to "" are kept, unlike labels.
+    assert_eq!(hot["annotations"]["runbook"], "");
+    assert_eq!(hot["annotations"]["note"], "");
     assert_eq!(hot["value"], "1e+02");
 
     let rules = poll(&server, "/api/v1/rules", |v| {

@@ -300,6 +300,7 @@ pub struct Features {
     pub exemplar_storage: bool,
     pub promql_experimental_functions: bool,
     pub promql_delayed_name_removal: bool,
+    pub promql_per_step_stats: bool,
     pub type_and_unit_labels: bool,
 }
 
@@ -318,6 +319,7 @@ impl Flags {
                 "exemplar-storage" => features.exemplar_storage = true,
                 "promql-experimental-functions" => features.promql_experimental_functions = true,
                 "promql-delayed-name-removal" => features.promql_delayed_name_removal = true,
+                "promql-per-step-stats" => features.promql_per_step_stats = true,
                 "type-and-unit-labels" => features.type_and_unit_labels = true,
                 known if KNOWN_FEATURES.contains(&known) => {
                     tracing::info!(option = known, "Experimental feature enabled")

@@ -162,6 +162,7 @@ pub async fn run(flags: Flags, plugins: Plugins) -> Result<(), DaemonError> {
             max_samples: flags.query_max_samples,
             timeout: Some(flags.query_timeout),
             enable_delayed_name_removal: features.promql_delayed_name_removal,
+            enable_per_step_stats: features.promql_per_step_stats,
             enable_type_and_unit_labels: features.type_and_unit_labels,
             parser: ParserOptions {
                 enable_experimental_functions: features.promql_experimental_functions,

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use jiff::tz::Offset;
 
 use super::Alert;
-use crate::web::api::v1::json::{push_labels, push_str};
+use crate::web::api::v1::json::{push_label_pairs, push_labels, push_str};
 
 /// Go's zero `time.Time` as go-openapi's `DateTime` writes it: what upstream sends as `endsAt`
 /// for an alert with no end.
@@ -24,7 +24,7 @@ pub fn encode_alerts(alerts: &[Alert]) -> String {
         out.push('{');
         if !alert.annotations.is_empty() {
             out.push_str("\"annotations\":");
-            push_labels(&mut out, &alert.annotations);
+            push_label_pairs(&mut out, alert.annotations.iter());
             out.push(',');
         }
         out.push_str("\"endsAt\":\"");

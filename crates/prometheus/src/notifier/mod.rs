@@ -5,6 +5,7 @@
 //! them in batches to every discovered Alertmanager, as upstream's notifier package does. The
 //! seam is a trait so rule evaluation can be tested without a network.
 
+mod annotations;
 mod encode;
 mod manager;
 mod metrics;
@@ -18,6 +19,7 @@ mod tests;
 use jiff::Timestamp;
 use pm_common::model::Labels;
 
+pub use annotations::Annotations;
 pub use encode::encode_alerts;
 pub use manager::{Notifier, NotifierError, NotifierOptions};
 pub use targets::{AlertmanagerTarget, InvalidAddress, alerts_path, targets_from_group};
@@ -26,7 +28,7 @@ pub use targets::{AlertmanagerTarget, InvalidAddress, alerts_path, targets_from_
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
     pub labels: Labels,
-    pub annotations: Labels,
+    pub annotations: Annotations,
     pub starts_at: Timestamp,
     /// For a firing alert, when Alertmanager may consider it resolved if no resend arrives;
     /// for a resolved one, when it resolved.

@@ -11,7 +11,7 @@ use crate::config::{Config, load_str};
 fn alert(name: &str) -> Alert {
     Alert {
         labels: Labels::from_pairs([("alertname", name)]),
-        annotations: Labels::default(),
+        annotations: Annotations::default(),
         starts_at: Timestamp::from_millisecond(1_700_000_000_123).unwrap(),
         ends_at: None,
         generator_url: String::new(),
@@ -239,7 +239,7 @@ fn urls_are_written_as_go_writes_them() {
 fn encodes_postable_alerts_as_upstream() {
     let firing = Alert {
         labels: Labels::from_pairs([("alertname", "Up<&>"), ("job", "node")]),
-        annotations: Labels::from_pairs([("summary", "line\n\"two\"")]),
+        annotations: Annotations::from_pairs([("summary", "line\n\"two\"")]),
         starts_at: Timestamp::from_millisecond(1_700_000_000_123).unwrap(),
         ends_at: Some(Timestamp::new(1_700_000_300, 999_999_999).unwrap()),
         generator_url: "http://prom:9090/graph?g0.expr=up".into(),

@@ -316,16 +316,9 @@ fn run_push(args: PushArgs, o: &mut Output<'_>) -> std::io::Result<u8> {
     if let Some(code) = require_existing(&files, o)? {
         return Ok(code);
     }
-    let http = match args.http_config_file.as_deref().map(load_http_config) {
-        Some(Ok(cfg)) => Some(cfg),
-        Some(Err(err)) => {
-            writeln!(
-                o.err,
-                "promtool: error: Failed to load HTTP config file: {err}"
-            )?;
-            return Ok(FAILURE);
-        }
-        None => None,
+    let http = match http_config_flag(args.http_config_file.as_deref(), o)? {
+        Ok(cfg) => cfg,
+        Err(code) => return Ok(code),
     };
     let opts = PushOptions {
         url,
@@ -372,18 +365,9 @@ fn run_test(
 }
 
 fn run_query(args: QueryArgs, o: &mut Output<'_>) -> std::io::Result<u8> {
-    let http_config = match &args.http_config_file {
-        Some(path) => match load_http_config(path) {
-            Ok(cfg) => Some(cfg),
-            Err(err) => {
-                writeln!(
-                    o.err,
-                    "promtool: error: Failed to load HTTP config file: {err}"
-                )?;
-                return Ok(FAILURE);
-            }
-        },
-        None => None,
+    let http_config = match http_config_flag(args.http_config_file.as_deref(), o)? {
+        Ok(cfg) => cfg,
+        Err(code) => return Ok(code),
     };
     let (server, headers, q) = match args.command {
         QueryCommand::Instant {
@@ -453,13 +437,33 @@ fn run_query(args: QueryArgs, o: &mut Output<'_>) -> std::io::Result<u8> {
     runtime.block_on(query::run(&client, q, args.format, o))
 }
 
-/// `--http.config.file`: upstream's HTTP client block, relative paths against its directory.
-fn load_http_config(path: &std::path::Path) -> Result<HttpClientConfig, String> {
-    let mut cfg: HttpClientConfig =
-        pm_common::config::yaml::load_file(path).map_err(|err| err.to_string())?;
-    cfg.set_directory(path.parent().unwrap_or(std::path::Path::new("")));
-    cfg.validate().map_err(|err| err.to_string())?;
-    Ok(cfg)
+/// `--http.config.file`, if given: upstream's HTTP client block, relative paths against its
+/// directory. A file that does not load is reported as upstream words it, and the command's
+/// exit code is returned as the error.
+fn http_config_flag(
+    path: Option<&std::path::Path>,
+    o: &mut Output<'_>,
+) -> std::io::Result<Result<Option<HttpClientConfig>, u8>> {
+    let Some(path) = path else {
+        return Ok(Ok(None));
+    };
+    let load = || -> Result<HttpClientConfig, String> {
+        let mut cfg: HttpClientConfig =
+            pm_common::config::yaml::load_file(path).map_err(|err| err.to_string())?;
+        cfg.set_directory(path.parent().unwrap_or(std::path::Path::new("")));
+        cfg.validate().map_err(|err| err.to_string())?;
+        Ok(cfg)
+    };
+    match load() {
+        Ok(cfg) => Ok(Ok(Some(cfg))),
+        Err(err) => {
+            writeln!(
+                o.err,
+                "promtool: error: Failed to load HTTP config file: {err}"
+            )?;
+            Ok(Err(FAILURE))
+        }
+    }
 }
 
 /// The PromQL features `--enable-feature` turns on; duration expressions are always on, as in

@@ -14,7 +14,7 @@ use pm_promql::parser::Expr;
 
 use super::error::RuleError;
 use super::rule::StatusCell;
-use crate::notifier::{Alert, AlertSink};
+use crate::notifier::{Alert, AlertSink, Annotations};
 use crate::template::{self, AlertData, Env};
 
 /// How long a resolved alert is kept (and sent) after it resolved, so that Alertmanager learns
@@ -46,7 +46,7 @@ impl AlertState {
 pub struct ActiveAlert {
     pub state: AlertState,
     pub labels: Labels,
-    pub annotations: Labels,
+    pub annotations: Annotations,
     /// The expression's value at the last evaluation.
     pub value: f64,
     pub active_at: Timestamp,
@@ -82,7 +82,7 @@ pub struct AlertingRule {
     hold: Duration,
     keep_firing_for: Duration,
     labels: Labels,
-    annotations: Labels,
+    annotations: Annotations,
     external_labels: Labels,
     external_url: String,
     /// False until the `for` state was restored after a start; the ALERTS series are only
@@ -98,7 +98,7 @@ pub struct AlertingRuleSpec {
     pub hold: Duration,
     pub keep_firing_for: Duration,
     pub labels: Labels,
-    pub annotations: Labels,
+    pub annotations: Annotations,
     pub external_labels: Labels,
     pub external_url: String,
     pub restored: bool,
@@ -138,7 +138,7 @@ impl AlertingRule {
         &self.labels
     }
 
-    pub fn annotations(&self) -> &Labels {
+    pub fn annotations(&self) -> &Annotations {
         &self.annotations
     }
 
@@ -222,8 +222,9 @@ impl AlertingRule {
                 b.set(l.name, &expand(l.value));
             }
             b.set("alertname", &self.name);
+            // Unlike a label, an annotation that expands to "" is kept, as upstream does.
             let annotations =
-                Labels::from_pairs(self.annotations.iter().map(|a| (a.name, expand(a.value))));
+                Annotations::from_pairs(self.annotations.iter().map(|a| (a.name, expand(a.value))));
             let labels = b.labels();
             let alert = ActiveAlert {
                 state: AlertState::Pending,

@@ -11,6 +11,7 @@ use super::group::{Group, GroupSpec};
 use super::recording::RecordingRule;
 use super::rule::Rule;
 use super::rulefmt::{self, ParseOptions, RuleFileError, RuleGroups};
+use crate::notifier::Annotations;
 
 /// What groups are built with besides their files.
 #[derive(Clone, Debug, Default)]
@@ -64,7 +65,7 @@ pub fn build_groups(
                         hold: r.for_.map(|d| d.as_std()).unwrap_or_default(),
                         keep_firing_for: r.keep_firing_for.map(|d| d.as_std()).unwrap_or_default(),
                         labels,
-                        annotations: Labels::from_pairs(r.annotations),
+                        annotations: Annotations::from_pairs(r.annotations),
                         external_labels: options.external_labels.clone(),
                         external_url: options.external_url.clone(),
                         restored: !options.should_restore,

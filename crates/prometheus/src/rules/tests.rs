@@ -8,7 +8,7 @@ use pm_promql::engine::{Engine, EngineOptions};
 use pm_storage::{Appendable, MemStorage, SampleValue, SeriesRef};
 
 use super::*;
-use crate::notifier::{Alert, AlertSink};
+use crate::notifier::{Alert, AlertSink, Annotations};
 use crate::template::Env;
 
 #[derive(Default)]
@@ -156,7 +156,7 @@ fn query_offset_shifts_query_and_sample_time() {
     );
 }
 
-const ALERT: &str = "groups:\n- name: g\n  rules:\n  - alert: High\n    expr: x > 0\n    for: 2m\n    labels: {severity: page, instance: '{{ $labels.job }}-i'}\n    annotations: {summary: '{{ $labels.job }} is {{ $value }} in {{ $externalLabels.dc }}'}\n";
+const ALERT: &str = "groups:\n- name: g\n  rules:\n  - alert: High\n    expr: x > 0\n    for: 2m\n    labels: {severity: page, instance: '{{ $labels.job }}-i'}\n    annotations: {summary: '{{ $labels.job }} is {{ $value }} in {{ $externalLabels.dc }}', runbook: '{{ $labels.runbook }}'}\n";
 
 #[test]
 fn alert_goes_pending_then_firing_then_resolves() {
@@ -177,10 +177,11 @@ fn alert_goes_pending_then_firing_then_resolves() {
         ("job", "a"),
         ("severity", "page"),
     ]);
+    // An annotation that expands to "" is kept, as upstream (a label would be dropped).
     assert_eq!(alerts[0].labels, want);
     assert_eq!(
         alerts[0].annotations,
-        labels(&[("summary", "a is 1 in eu")])
+        Annotations::from_pairs([("runbook", ""), ("summary", "a is 1 in eu")])
     );
     assert_eq!(alerts[0].active_at, at(60));
     let series = |name: &str, state: Option<&str>| {
@@ -208,6 +209,7 @@ fn alert_goes_pending_then_firing_then_resolves() {
     let sent = f.sink.take();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].labels, want);
+    assert_eq!(sent[0].annotations.get("runbook"), Some(""));
     assert_eq!(sent[0].starts_at, at(180));
     assert_eq!(sent[0].ends_at, Some(at(180 + 240)));
     assert_eq!(

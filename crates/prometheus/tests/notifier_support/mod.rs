@@ -16,7 +16,7 @@ use pm_common::metrics::Registry;
 use pm_common::model::Labels;
 use pm_discovery::{SdConfig, TargetSets};
 use pm_prometheus::config::load_str;
-use pm_prometheus::notifier::{Alert, Notifier, NotifierOptions};
+use pm_prometheus::notifier::{Alert, Annotations, Notifier, NotifierOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -184,7 +184,7 @@ impl Running {
 pub fn firing(name: &str) -> Alert {
     Alert {
         labels: Labels::from_pairs([("alertname", name), ("severity", "page")]),
-        annotations: Labels::from_pairs([("summary", format!("{name} is on fire"))]),
+        annotations: Annotations::from_pairs([("summary", format!("{name} is on fire"))]),
         starts_at: Timestamp::from_millisecond(1_764_000_000_250).unwrap(),
         ends_at: Some(Timestamp::from_millisecond(1_764_000_240_250).unwrap()),
         generator_url: format!("http://prometheus:9090/graph?g0.expr={name}"),

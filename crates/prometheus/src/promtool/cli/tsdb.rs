@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::{key_value, load_http_config, parse_go_duration, require_existing};
+use super::{http_config_flag, key_value, parse_go_duration, require_existing};
+use crate::promtool::Output;
 use crate::promtool::tsdb::{
     self, AnalyzeOptions, CreateOptions, DumpFormat, RulesBackfillOptions,
 };
-use crate::promtool::{FAILURE, Output};
 
 #[derive(Args, Debug)]
 pub(super) struct TsdbArgs {
@@ -226,16 +226,9 @@ fn run_rules_backfill(
     if let Some(code) = require_existing(&args.files, o)? {
         return Ok(code);
     }
-    let http = match args.http_config_file.as_deref().map(load_http_config) {
-        Some(Ok(cfg)) => Some(cfg),
-        Some(Err(err)) => {
-            writeln!(
-                o.err,
-                "promtool: error: Failed to load HTTP config file: {err}"
-            )?;
-            return Ok(FAILURE);
-        }
-        None => None,
+    let http = match http_config_flag(args.http_config_file.as_deref(), o)? {
+        Ok(cfg) => cfg,
+        Err(code) => return Ok(code),
     };
     // The importer reports its progress as log lines on stderr, as upstream's does.
     let _ = pm_common::log::init(&pm_common::log::LogFlags::default());

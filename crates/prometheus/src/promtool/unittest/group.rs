@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
-use pm_common::model::Labels;
+use pm_common::model::{Label, Labels};
 use pm_common::template::time::duration_string;
 use pm_promql::engine::{Engine, EngineOptions, Value, Vector};
 use pm_promql::promqltest::{LoadLine, SequenceValue, parse_load_line, parse_series_line};
@@ -268,18 +268,9 @@ impl<'a> Runner<'a> {
                 ar.active_alerts()
                     .into_iter()
                     .filter(|a| a.state == AlertState::Firing)
-                    .map(|a| {
-                        // Our label sets cannot hold empty values, so an annotation whose
-                        // template expanded to nothing is missing: restore it as upstream
-                        // keeps it.
-                        let mut annotations = to_pairs(&a.annotations);
-                        for spec in ar.annotations().iter() {
-                            annotations.entry(spec.name.to_owned()).or_default();
-                        }
-                        LabelsAndAnnotations {
-                            labels: to_pairs(&a.labels),
-                            annotations,
-                        }
+                    .map(|a| LabelsAndAnnotations {
+                        labels: to_pairs(&a.labels),
+                        annotations: to_pairs(a.annotations.iter()),
                     }),
             );
         }
@@ -429,9 +420,9 @@ impl<'a> Runner<'a> {
     }
 }
 
-fn to_pairs(labels: &Labels) -> Pairs {
+fn to_pairs<'a>(labels: impl IntoIterator<Item = Label<'a>>) -> Pairs {
     labels
-        .iter()
+        .into_iter()
         .map(|l| (l.name.to_owned(), l.value.to_owned()))
         .collect()
 }

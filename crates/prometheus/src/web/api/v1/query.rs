@@ -4,11 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use pm_promql::engine::{QueryError, QueryOptions, QueryResult, Value};
+use pm_promql::engine::{QueryError, QueryOptions, QueryResult, QueryStats, Value};
 use pm_promql::parse_expr;
 
 use super::ApiState;
-use super::json::{push_query_data, push_str};
+use super::json::{push_json_float, push_query_data, push_query_timings, push_str};
 use super::params::{Params, parse_duration, parse_time};
 use super::query_log::{Origin, Pending};
 use super::response::{ApiError, ApiResponse, ErrorType};
@@ -34,7 +34,10 @@ fn query_error(e: QueryError) -> ApiError {
 /// `lookback_delta` parameters, for the server's one engine (which keeps its metrics and
 /// concurrency gate across requests).
 fn query_options(params: &Params) -> Result<QueryOptions<'static>, ApiError> {
-    let mut opts = QueryOptions::default();
+    let mut opts = QueryOptions {
+        per_step_stats: params.get("stats") == "all",
+        ..QueryOptions::default()
+    };
     let timeout = params.get("timeout");
     if !timeout.is_empty() {
         let ns = parse_duration(timeout).map_err(|e| ApiError::invalid_param("timeout", e))?;
@@ -82,13 +85,35 @@ fn respond(result: QueryResult, limit: usize, stats: bool) -> ApiResponse {
     push_query_data(&mut data, &value);
     if stats {
         data.pop();
-        let eval = query_stats.eval_time.as_secs_f64();
-        data.push_str(&format!(
-            ",\"stats\":{{\"timings\":{{\"evalTotalTime\":{eval},\"resultSortTime\":0,\"queryPreparationTime\":0,\"innerEvalTime\":{eval},\"execQueueTime\":0,\"execTotalTime\":{eval}}},\"samples\":{{\"totalQueryableSamples\":{},\"peakSamples\":{}}}}}}}",
-            query_stats.total_queryable_samples, query_stats.peak_samples
-        ));
+        push_stats(&mut data, &query_stats);
+        data.push('}');
     }
     ApiResponse::data(data).with_annotations(warnings, infos)
+}
+
+/// Appends `,"stats":{…}` as upstream's `stats.BuiltinStats`: the timings, then the samples
+/// with the per-step counts first (present only for `stats=all` under
+/// `--enable-feature=promql-per-step-stats`).
+fn push_stats(out: &mut String, stats: &QueryStats) {
+    out.push_str(",\"stats\":{\"timings\":");
+    push_query_timings(out, &stats.timings);
+    out.push_str(",\"samples\":{");
+    if !stats.total_queryable_samples_per_step.is_empty() {
+        out.push_str("\"totalQueryableSamplesPerStep\":[");
+        for (i, s) in stats.total_queryable_samples_per_step.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            push_json_float(out, s.t as f64 / 1000.0);
+            out.push_str(&format!(",{}]", s.v));
+        }
+        out.push_str("],");
+    }
+    out.push_str(&format!(
+        "\"totalQueryableSamples\":{},\"peakSamples\":{}}}}}",
+        stats.total_queryable_samples, stats.peak_samples
+    ));
 }
 
 /// Runs a query on the blocking pool (where the engine waits for one of its

@@ -15,7 +15,7 @@ use http::request::Parts;
 use pm_common::metrics::{Counter, Gauge, MetricsError, Opts, Registry};
 use pm_promql::engine::{QueryError, QueryResult, QueryStats};
 
-use super::json::push_str;
+use super::json::{push_query_timings, push_str};
 
 /// Who asked for a query (upstream's `httpRequest` origin).
 #[derive(Debug, Clone, Default)]
@@ -190,18 +190,11 @@ fn render(e: &Entry<'_>, now: jiff::Timestamp) -> String {
         out.push_str(",\"error\":");
         push_str(&mut out, err);
     }
-    let t = &e.stats.timings;
+    out.push_str(",\"stats\":{\"timings\":");
+    push_query_timings(&mut out, &e.stats.timings);
     out.push_str(&format!(
-        ",\"stats\":{{\"timings\":{{\"evalTotalTime\":{},\"resultSortTime\":{},\"queryPreparationTime\":{},\"innerEvalTime\":{},\"execQueueTime\":{},\"execTotalTime\":{}}},\"samples\":{{\"totalQueryableSamples\":{},\"samplesRead\":{},\"peakSamples\":{}}}}}",
-        t.eval_total.as_secs_f64(),
-        t.result_sort.as_secs_f64(),
-        t.query_preparation.as_secs_f64(),
-        t.inner_eval.as_secs_f64(),
-        t.exec_queue.as_secs_f64(),
-        t.exec_total.as_secs_f64(),
-        e.stats.total_queryable_samples,
-        e.stats.samples_read,
-        e.stats.peak_samples,
+        ",\"samples\":{{\"totalQueryableSamples\":{},\"samplesRead\":{},\"peakSamples\":{}}}}}",
+        e.stats.total_queryable_samples, e.stats.samples_read, e.stats.peak_samples,
     ));
     out.push_str(",\"httpRequest\":{\"clientIP\":");
     push_str(&mut out, &e.origin.client_ip);

@@ -11,7 +11,7 @@ use pm_common::model::Matcher;
 use sha2::{Digest, Sha256};
 
 use super::ApiState;
-use super::json::{push_labels, push_str};
+use super::json::{push_label_pairs, push_labels, push_str};
 use super::params::{Params, parse_matcher_sets};
 use super::response::{ApiError, ApiResponse};
 use crate::rules::{ActiveAlert, AlertingRule, Group, Manager, Rule};
@@ -70,7 +70,7 @@ fn push_alert(out: &mut String, a: &ActiveAlert) {
     out.push_str("{\"labels\":");
     push_labels(out, &a.labels);
     out.push_str(",\"annotations\":");
-    push_labels(out, &a.annotations);
+    push_label_pairs(out, a.annotations.iter());
     out.push_str(",\"state\":");
     push_str(out, a.state.as_str());
     out.push_str(",\"activeAt\":");
@@ -127,7 +127,7 @@ fn push_alerting_rule(out: &mut String, rule: &Rule, r: &AlertingRule, exclude_a
     out.push_str(",\"labels\":");
     push_labels(out, r.labels());
     out.push_str(",\"annotations\":");
-    push_labels(out, r.annotations());
+    push_label_pairs(out, r.annotations().iter());
     out.push_str(",\"alerts\":");
     if exclude_alerts {
         out.push_str("null");

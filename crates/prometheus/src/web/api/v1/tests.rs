@@ -91,7 +91,10 @@ fn app(targets: bool) -> axum::Router {
     let config = load_str("global:\n  external_labels: {dc: x}\n", "p.yml").unwrap();
     router(Arc::new(ApiState {
         storage: slot,
-        engine: Engine::new(EngineOptions::default()),
+        engine: Engine::new(EngineOptions {
+            enable_per_step_stats: true,
+            ..EngineOptions::default()
+        }),
         status: Arc::new(ServerStatus::new(
             Arc::new(config),
             vec![("b.flag", "2".into()), ("a.flag", "1".into())],
@@ -158,6 +161,64 @@ async fn range_query_over_post_form() {
         body,
         r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"req","code":"200","job":"db"},"values":[[0,"0"],[15,"3"],[30,"6"]]}]}}"#
     );
+}
+
+#[tokio::test]
+async fn stats_carry_timings_and_per_step_samples() {
+    let query = "/query_range?query=req%7Bjob%3D%22db%22%7D&start=0&end=30&step=15s";
+    let (code, body) = get(&format!("{query}&stats=all")).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let stats = &v["data"]["stats"];
+    let timings = stats["timings"].as_object().unwrap();
+    let names: Vec<&str> = timings.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "evalTotalTime",
+            "execQueueTime",
+            "execTotalTime",
+            "innerEvalTime",
+            "queryPreparationTime",
+            "resultSortTime"
+        ]
+    );
+    let secs = |k: &str| timings[k].as_f64().unwrap();
+    assert!(secs("evalTotalTime") > 0.0, "{body}");
+    assert!(secs("execTotalTime") >= secs("evalTotalTime"), "{body}");
+    assert!(secs("evalTotalTime") >= secs("innerEvalTime"), "{body}");
+    assert_eq!(
+        stats["samples"],
+        serde_json::json!({
+            "totalQueryableSamplesPerStep": [[0, 1], [15, 1], [30, 1]],
+            "totalQueryableSamples": 3,
+            "peakSamples": 3,
+        })
+    );
+    // Without `all`, the totals only.
+    let (_, body) = get(&format!("{query}&stats=1")).await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["data"]["stats"]["samples"],
+        serde_json::json!({"totalQueryableSamples": 3, "peakSamples": 3})
+    );
+}
+
+#[test]
+fn json_floats_as_go_writes_them() {
+    let cases = [
+        (0.0, "0"),
+        (2.0, "2"),
+        (0.000012, "0.000012"),
+        (1.5e-7, "1.5e-7"),
+        (1e21, "1e+21"),
+        (123456.789, "123456.789"),
+    ];
+    for (v, want) in cases {
+        let mut out = String::new();
+        super::json::push_json_float(&mut out, v);
+        assert_eq!(out, want, "{v}");
+    }
 }
 
 #[tokio::test]
