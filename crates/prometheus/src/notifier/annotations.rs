@@ -10,9 +10,12 @@ use std::sync::Arc;
 
 use pm_common::model::{Label, write_go_quoted};
 
+/// One annotation: name and value.
+type Pair = (Box<str>, Box<str>);
+
 /// A set of annotations sorted by name, names unique; clones share one allocation.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Annotations(Option<Arc<[(Box<str>, Box<str>)]>>);
+pub struct Annotations(Option<Arc<[Pair]>>);
 
 impl Annotations {
     /// Sorted by name; when a name is given twice, the last value wins.
@@ -21,7 +24,7 @@ impl Annotations {
         N: Into<Box<str>>,
         V: Into<Box<str>>,
     {
-        let mut pairs: Vec<(Box<str>, Box<str>)> = pairs
+        let mut pairs: Vec<Pair> = pairs
             .into_iter()
             .map(|(n, v)| (n.into(), v.into()))
             .collect();
@@ -31,7 +34,7 @@ impl Annotations {
         // A stable sort keeps duplicates in input order, so keeping the last of each run is
         // "the last value wins".
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut unique: Vec<(Box<str>, Box<str>)> = Vec::with_capacity(pairs.len());
+        let mut unique: Vec<Pair> = Vec::with_capacity(pairs.len());
         for pair in pairs {
             match unique.last_mut() {
                 Some(last) if last.0 == pair.0 => *last = pair,

@@ -278,6 +278,48 @@ pub fn push_query_data(out: &mut String, value: &Value) {
     out.push('}');
 }
 
+/// Appends a float as Go's `encoding/json` writes a `float64`: the shortest decimal that
+/// round-trips, in exponent form (`1e-7`, `1e+21`) only below 1e-6 or from 1e21 on.
+pub fn push_json_float(out: &mut String, v: f64) {
+    let abs = v.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let s = format!("{v:e}");
+        match s.split_once('e') {
+            Some((mantissa, exp)) if !exp.starts_with('-') => {
+                out.push_str(mantissa);
+                out.push_str("e+");
+                out.push_str(exp);
+            }
+            _ => out.push_str(&s),
+        }
+    } else {
+        out.push_str(&format!("{v}"));
+    }
+}
+
+/// Appends upstream's `timings` object of query statistics, in seconds.
+pub fn push_query_timings(out: &mut String, t: &QueryTimings) {
+    let fields = [
+        ("evalTotalTime", t.eval_total),
+        ("resultSortTime", t.result_sort),
+        ("queryPreparationTime", t.query_preparation),
+        ("innerEvalTime", t.inner_eval),
+        ("execQueueTime", t.exec_queue),
+        ("execTotalTime", t.exec_total),
+    ];
+    out.push('{');
+    for (i, (name, d)) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        out.push_str(name);
+        out.push_str("\":");
+        push_json_float(out, d.as_secs_f64());
+    }
+    out.push('}');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,46 +402,4 @@ mod tests {
             r#"{"count":"6","sum":"3.5","buckets":[[1,"-2","-1","1"],[1,"-1","-0.5","1"],[3,"-0.001","0.001","1"],[0,"0.5","1","2"],[0,"1","2","1"]]}"#
         );
     }
-}
-
-/// Appends a float as Go's `encoding/json` writes a `float64`: the shortest decimal that
-/// round-trips, in exponent form (`1e-7`, `1e+21`) only below 1e-6 or from 1e21 on.
-pub fn push_json_float(out: &mut String, v: f64) {
-    let abs = v.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let s = format!("{v:e}");
-        match s.split_once('e') {
-            Some((mantissa, exp)) if !exp.starts_with('-') => {
-                out.push_str(mantissa);
-                out.push_str("e+");
-                out.push_str(exp);
-            }
-            _ => out.push_str(&s),
-        }
-    } else {
-        out.push_str(&format!("{v}"));
-    }
-}
-
-/// Appends upstream's `timings` object of query statistics, in seconds.
-pub fn push_query_timings(out: &mut String, t: &QueryTimings) {
-    let fields = [
-        ("evalTotalTime", t.eval_total),
-        ("resultSortTime", t.result_sort),
-        ("queryPreparationTime", t.query_preparation),
-        ("innerEvalTime", t.inner_eval),
-        ("execQueueTime", t.exec_queue),
-        ("execTotalTime", t.exec_total),
-    ];
-    out.push('{');
-    for (i, (name, d)) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push('"');
-        out.push_str(name);
-        out.push_str("\":");
-        push_json_float(out, d.as_secs_f64());
-    }
-    out.push('}');
 }
