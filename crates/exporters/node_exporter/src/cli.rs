@@ -194,6 +194,10 @@ pub struct ValueFlags {
     /// Directory to read text files with metrics from (repeatable).
     #[arg(long = "collector.textfile.directory")]
     pub textfile_directories: Vec<PathBuf>,
+
+    /// test fixtures to use for wifi collector metrics
+    #[arg(long = "collector.wifi.fixtures", default_value = "")]
+    pub wifi_fixtures: String,
 }
 
 /// A boolean flag with its `--no-` twin.

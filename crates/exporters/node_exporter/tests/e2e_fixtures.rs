@@ -107,7 +107,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     ("node_pcidevice_", "pcidevice collector not implemented yet"),
     ("node_qdisc_", "qdisc collector not implemented yet"),
-    ("node_wifi_", "wifi collector not implemented yet"),
 ];
 
 /// Collectors of the expected output we do not have; their `node_scrape_collector_success`

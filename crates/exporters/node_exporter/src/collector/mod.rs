@@ -45,6 +45,7 @@ mod systemd;
 mod textfile;
 mod timex;
 mod uname;
+mod wifi;
 mod xfrm;
 mod xfs;
 mod zfs;
@@ -142,6 +143,7 @@ registrations! {
     "uname", true, uname::uname;
     "vmstat", true, meminfo::vmstat;
     "watchdog", true, sysmisc::watchdog;
+    "wifi", false, wifi::build;
     "xfrm", false, xfrm::build;
     "xfs", true, xfs::build;
     "zfs", true, zfs::build;
