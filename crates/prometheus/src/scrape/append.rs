@@ -16,7 +16,7 @@ use pm_common::relabel::{self, RelabelConfig};
 use pm_storage::{AppendOptions, Appender, SeriesRef, StorageError};
 
 use super::ScrapeError;
-use super::cache::{Lookup, ScrapeCache};
+use super::cache::{CacheEntry, ScrapeCache};
 use super::histogram_limit::{BucketLimitExceeded, HistogramLimits};
 use super::metrics::ScrapeMetrics;
 use super::parse::Source;
@@ -196,6 +196,15 @@ impl TargetAppender {
         default_ts: i64,
         stats: &mut AppendStats,
     ) -> Result<(), ScrapeError> {
+        let TargetAppender {
+            target,
+            settings,
+            cache,
+            metrics,
+            scratch,
+            ..
+        } = self;
+        let serial = cache.serial();
         let mut errs = AppendErrors::default();
         let mut sample_limit_hit = false;
         let mut bucket_limit_hit = false;
@@ -207,17 +216,17 @@ impl TargetAppender {
             match entry {
                 Entry::Type => {
                     let (name, t) = src.type_();
-                    self.cache.set_type(name, t);
+                    cache.set_type(name, t);
                     continue;
                 }
                 Entry::Help => {
                     let (name, help) = src.help();
-                    self.cache.set_help(name, &help);
+                    cache.set_help(name, &help);
                     continue;
                 }
                 Entry::Unit => {
                     let (name, unit) = src.unit();
-                    self.cache.set_unit(name, unit);
+                    cache.set_unit(name, unit);
                     continue;
                 }
                 Entry::Comment => continue,
@@ -225,52 +234,44 @@ impl TargetAppender {
             }
             stats.total += 1;
             let (met, parsed_ts, value) = src.series();
-            let parsed_ts = parsed_ts.filter(|_| self.settings.honor_timestamps);
+            let parsed_ts = parsed_ts.filter(|_| settings.honor_timestamps);
             let t = parsed_ts.unwrap_or(default_ts);
-            if self.cache.is_dropped(met) {
-                continue;
-            }
-            let (cached, already_scraped, mut series_ref, labels, hash) = match self.cache.get(met)
-            {
-                Lookup::Hit {
-                    entry,
-                    already_scraped,
-                } => (
-                    true,
-                    already_scraped,
-                    entry.series_ref,
-                    entry.labels.clone(),
-                    entry.hash,
-                ),
-                Lookup::Miss => {
-                    src.labels(&mut self.scratch);
-                    self.scratch.sort();
-                    let duplicate = self.scratch.duplicate_name().is_some();
-                    let exposed = self.scratch.labels();
-                    let hash = exposed.hash_value();
-                    let Some(labels) = self.mutate(&exposed) else {
-                        self.cache.add_dropped(met);
+            // The steady state: a cache hit borrows the entry's labels and ref, no label work.
+            let (slot, already_scraped) = match cache.get(met) {
+                Some((entry, already_scraped)) => (Slot::Cached(entry), already_scraped),
+                None => {
+                    // Text is never both cached and dropped, so the dropped set is only
+                    // probed on a miss.
+                    if cache.is_dropped(met) {
+                        continue;
+                    }
+                    src.labels(scratch);
+                    scratch.sort();
+                    let duplicate = scratch.duplicate_name().is_some();
+                    let exposed = scratch.labels();
+                    let Some(labels) = settings.mutate(target, &exposed) else {
+                        cache.add_dropped(met);
                         continue;
                     };
                     if labels.metric_name().is_none() {
                         result = Err(ScrapeError::NameLabelMandatory);
                         break;
                     }
-                    if duplicate || !valid_names(&labels, self.settings.validation) {
+                    if duplicate || !valid_names(&labels, settings.validation) {
                         result = Err(ScrapeError::InvalidLabels(labels));
                         break;
                     }
-                    if let Err(err) = self.verify_label_limits(&labels) {
-                        self.metrics.exceeded_label_limits.inc();
+                    if let Err(err) = settings.verify_label_limits(&labels) {
+                        metrics.exceeded_label_limits.inc();
                         result = Err(err);
                         break;
                     }
-                    (false, false, SeriesRef::UNKNOWN, labels, hash)
+                    (Slot::New(labels), false)
                 }
             };
-            let histogram = src
-                .histogram()
-                .map(|h| self.settings.histogram_limits.fit(h));
+            let labels = slot.labels();
+            let mut series_ref = slot.series_ref();
+            let histogram = src.histogram().map(|h| settings.histogram_limits.fit(h));
             let outcome = if let Some(Err(_)) = histogram {
                 // Upstream checks the buckets before the sample limit counts the sample.
                 bucket_limit_hit = true;
@@ -279,7 +280,7 @@ impl TargetAppender {
                 Err(StorageError::DuplicateSample(
                     pm_storage::DuplicateSample::bare(),
                 ))
-            } else if self.settings.sample_limit > 0 && appended >= self.settings.sample_limit {
+            } else if settings.sample_limit > 0 && appended >= settings.sample_limit {
                 sample_limit_hit = true;
                 Ok(None)
             } else if t > max_time {
@@ -289,26 +290,22 @@ impl TargetAppender {
                 appended += 1;
                 match histogram.as_ref().and_then(|h| h.as_deref().ok()) {
                     Some(NativeHistogram::Int(h)) => {
-                        app.append_histogram(series_ref, &labels, t, Some(h), None)
+                        app.append_histogram(series_ref, labels, t, Some(h), None)
                     }
                     Some(NativeHistogram::Float(fh)) => {
-                        app.append_histogram(series_ref, &labels, t, None, Some(fh))
+                        app.append_histogram(series_ref, labels, t, None, Some(fh))
                     }
-                    None => app.append(series_ref, &labels, t, value),
+                    None => app.append(series_ref, labels, t, value),
                 }
                 .map(Some)
             };
-            let track = parsed_ts.is_none() || self.settings.track_timestamps_staleness;
             let sample_added = match outcome {
                 Ok(Some(r)) => {
                     series_ref = r;
-                    if track {
-                        self.cache.track_staleness(hash, series_ref, &labels);
-                    }
                     true
                 }
                 Ok(None) => false,
-                Err(err) => match self.count_append_error(&err, &mut errs) {
+                Err(err) => match count_append_error(metrics, &err, &mut errs) {
                     true => false,
                     false => {
                         result = Err(err.into());
@@ -316,27 +313,46 @@ impl TargetAppender {
                     }
                 },
             };
-            // A new series enters the cache only once stored: one that was not needs no
-            // staleness marker when it disappears.
-            if !cached && sample_added {
-                self.cache.add_ref(met, series_ref, labels.clone(), hash);
-                if !sample_limit_hit {
-                    stats.series_added += 1;
-                }
-            }
             stats.added += 1;
-            if sample_added && !series_ref.is_unknown() {
-                self.append_exemplars(app, src, &mut exemplars, series_ref, &labels, t);
+            if !sample_added {
+                continue;
+            }
+            let track = parsed_ts.is_none() || settings.track_timestamps_staleness;
+            let labels = match slot {
+                Slot::Cached(entry) => {
+                    // The storage may have moved the series (garbage-collected and
+                    // recreated from the labels): later scrapes use the new ref.
+                    entry.series_ref = series_ref;
+                    if track {
+                        entry.tracked = serial;
+                    }
+                    &entry.labels
+                }
+                // A new series enters the cache only once stored: one that was not needs no
+                // staleness marker when it disappears.
+                Slot::New(labels) => {
+                    if !sample_limit_hit {
+                        stats.series_added += 1;
+                    }
+                    match cache.add_ref(met, series_ref, labels, track) {
+                        Some(entry) => &entry.labels,
+                        // Only for an unknown ref, which has no exemplars either.
+                        None => continue,
+                    }
+                }
+            };
+            if !series_ref.is_unknown() {
+                append_exemplars(metrics, app, src, &mut exemplars, series_ref, labels, t);
             }
         }
         if sample_limit_hit {
-            self.metrics.exceeded_sample_limit.inc();
+            metrics.exceeded_sample_limit.inc();
             if result.is_ok() {
                 result = Err(ScrapeError::SampleLimit);
             }
         }
         if bucket_limit_hit {
-            self.metrics.exceeded_bucket_limit.inc();
+            metrics.exceeded_bucket_limit.inc();
             if result.is_ok() {
                 result = Err(ScrapeError::BucketLimit(BucketLimitExceeded));
             }
@@ -344,139 +360,6 @@ impl TargetAppender {
         log_append_errors(&errs);
         result?;
         self.update_stale_markers(app, default_ts)
-    }
-
-    /// Classifies a rejected sample; true when it is counted and the scrape goes on.
-    fn count_append_error(&self, err: &StorageError, errs: &mut AppendErrors) -> bool {
-        match err {
-            StorageError::OutOfOrderSample => {
-                errs.out_of_order += 1;
-                self.metrics.sample_out_of_order.inc();
-            }
-            StorageError::DuplicateSample(_) => {
-                errs.duplicates += 1;
-                self.metrics.sample_duplicate.inc();
-            }
-            StorageError::OutOfBounds => {
-                errs.out_of_bounds += 1;
-                self.metrics.sample_out_of_bounds.inc();
-            }
-            _ => return false,
-        }
-        true
-    }
-
-    fn append_exemplars(
-        &self,
-        app: &mut dyn Appender,
-        src: &mut Source<'_>,
-        buf: &mut Vec<Exemplar>,
-        series_ref: SeriesRef,
-        labels: &Labels,
-        t: i64,
-    ) {
-        buf.clear();
-        while let Some(mut e) = src.exemplar() {
-            e.ts.get_or_insert(t);
-            buf.push(e);
-        }
-        if buf.is_empty() {
-            return;
-        }
-        buf.sort_by_key(|e| e.ts);
-        let mut out_of_order = 0;
-        for e in buf.iter() {
-            match app.append_exemplar(series_ref, labels, e) {
-                Ok(_) | Err(StorageError::DuplicateExemplar) => {}
-                Err(StorageError::OutOfOrderExemplar) => out_of_order += 1,
-                Err(err) => tracing::debug!(%err, "Error while adding exemplar in AppendExemplar"),
-            }
-        }
-        // Only when all are out of order: otherwise this was a partial update of a known set.
-        if out_of_order > 0 && out_of_order == buf.len() {
-            self.metrics
-                .exemplar_out_of_order
-                .inc_by(out_of_order as f64);
-        }
-    }
-
-    /// Adds the target's labels (`exported_`-prefixing exposed ones that clash, unless
-    /// `honor_labels`) and applies `metric_relabel_configs`; `None` when relabeling drops it.
-    fn mutate(&self, exposed: &Labels) -> Option<Labels> {
-        let mut lb = LabelsBuilder::new(exposed.clone());
-        if self.settings.honor_labels {
-            for l in self.target.public_labels() {
-                if !exposed.has(l.name) {
-                    lb.set(l.name, l.value);
-                }
-            }
-        } else {
-            let mut conflicts: Vec<Label<'_>> = Vec::new();
-            for l in self.target.public_labels() {
-                if let Some(v) = exposed.get(l.name).filter(|v| !v.is_empty()) {
-                    conflicts.push(Label {
-                        name: l.name,
-                        value: v,
-                    });
-                }
-                lb.set(l.name, l.value);
-            }
-            // Shorter names first, so `exported_x` is claimed before `exported_exported_x`.
-            conflicts.sort_by_key(|l| l.name.len());
-            for l in conflicts {
-                let mut name = l.name.to_owned();
-                loop {
-                    name.insert_str(0, "exported_");
-                    if lb.get(&name).unwrap_or("").is_empty() {
-                        lb.set(&name, l.value);
-                        break;
-                    }
-                }
-            }
-        }
-        if self.settings.metric_relabel_configs.is_empty() {
-            return Some(lb.labels());
-        }
-        relabel::process_builder(&mut lb, &self.settings.metric_relabel_configs)
-            .then(|| lb.labels())
-            .filter(|l| !l.is_empty())
-    }
-
-    fn verify_label_limits(&self, labels: &Labels) -> Result<(), ScrapeError> {
-        let s = &self.settings;
-        let metric: String = labels
-            .get_or_empty(METRIC_NAME_LABEL)
-            .chars()
-            .take(50)
-            .collect();
-        if s.label_limit > 0 && labels.len() > s.label_limit {
-            return Err(ScrapeError::LabelLimit(format!(
-                "label_limit exceeded (metric: {metric}, number of labels: {}, limit: {})",
-                labels.len(),
-                s.label_limit
-            )));
-        }
-        for l in labels.iter() {
-            let name: String = l.name.chars().take(50).collect();
-            if s.label_name_length_limit > 0 && l.name.len() > s.label_name_length_limit {
-                return Err(ScrapeError::LabelLimit(format!(
-                    "label_name_length_limit exceeded (metric: {metric}, label name: {name}, length: {}, limit: {})",
-                    l.name.len(),
-                    s.label_name_length_limit
-                )));
-            }
-            let chars = l.value.chars().count();
-            if s.label_value_length_limit > 0 && chars > s.label_value_length_limit {
-                let mut value = String::new();
-                let short: String = l.value.chars().take(50).collect();
-                let _ = write_go_quoted(&mut value, &short);
-                return Err(ScrapeError::LabelLimit(format!(
-                    "label_value_length_limit exceeded (metric: {metric}, label name: {name}, value: {value}, length: {chars}, limit: {})",
-                    s.label_value_length_limit
-                )));
-            }
-        }
-        Ok(())
     }
 
     /// Writes a staleness marker for every series of the previous scrape missing from this
@@ -573,6 +456,166 @@ impl TargetAppender {
             Err(StorageError::OutOfOrderSample | StorageError::DuplicateSample(_)) => Ok(()),
             Err(err) => Err(err.into()),
         }
+    }
+}
+
+/// Where a scraped sample's series comes from: the cache (borrowed, nothing cloned) or labels
+/// built for it by this scrape.
+enum Slot<'c> {
+    Cached(&'c mut CacheEntry),
+    New(Labels),
+}
+
+impl Slot<'_> {
+    fn labels(&self) -> &Labels {
+        match self {
+            Slot::Cached(e) => &e.labels,
+            Slot::New(labels) => labels,
+        }
+    }
+
+    fn series_ref(&self) -> SeriesRef {
+        match self {
+            Slot::Cached(e) => e.series_ref,
+            Slot::New(_) => SeriesRef::UNKNOWN,
+        }
+    }
+}
+
+impl AppendSettings {
+    /// Adds the target's labels (`exported_`-prefixing exposed ones that clash, unless
+    /// `honor_labels`) and applies `metric_relabel_configs`; `None` when relabeling drops it.
+    fn mutate(&self, target: &Target, exposed: &Labels) -> Option<Labels> {
+        let mut lb = LabelsBuilder::new(exposed.clone());
+        if self.honor_labels {
+            for l in target.public_labels() {
+                if !exposed.has(l.name) {
+                    lb.set(l.name, l.value);
+                }
+            }
+        } else {
+            let mut conflicts: Vec<Label<'_>> = Vec::new();
+            for l in target.public_labels() {
+                if let Some(v) = exposed.get(l.name).filter(|v| !v.is_empty()) {
+                    conflicts.push(Label {
+                        name: l.name,
+                        value: v,
+                    });
+                }
+                lb.set(l.name, l.value);
+            }
+            // Shorter names first, so `exported_x` is claimed before `exported_exported_x`.
+            conflicts.sort_by_key(|l| l.name.len());
+            for l in conflicts {
+                let mut name = l.name.to_owned();
+                loop {
+                    name.insert_str(0, "exported_");
+                    if lb.get(&name).unwrap_or("").is_empty() {
+                        lb.set(&name, l.value);
+                        break;
+                    }
+                }
+            }
+        }
+        if self.metric_relabel_configs.is_empty() {
+            return Some(lb.labels());
+        }
+        relabel::process_builder(&mut lb, &self.metric_relabel_configs)
+            .then(|| lb.labels())
+            .filter(|l| !l.is_empty())
+    }
+
+    fn verify_label_limits(&self, labels: &Labels) -> Result<(), ScrapeError> {
+        let s = self;
+        let metric: String = labels
+            .get_or_empty(METRIC_NAME_LABEL)
+            .chars()
+            .take(50)
+            .collect();
+        if s.label_limit > 0 && labels.len() > s.label_limit {
+            return Err(ScrapeError::LabelLimit(format!(
+                "label_limit exceeded (metric: {metric}, number of labels: {}, limit: {})",
+                labels.len(),
+                s.label_limit
+            )));
+        }
+        for l in labels.iter() {
+            let name: String = l.name.chars().take(50).collect();
+            if s.label_name_length_limit > 0 && l.name.len() > s.label_name_length_limit {
+                return Err(ScrapeError::LabelLimit(format!(
+                    "label_name_length_limit exceeded (metric: {metric}, label name: {name}, length: {}, limit: {})",
+                    l.name.len(),
+                    s.label_name_length_limit
+                )));
+            }
+            let chars = l.value.chars().count();
+            if s.label_value_length_limit > 0 && chars > s.label_value_length_limit {
+                let mut value = String::new();
+                let short: String = l.value.chars().take(50).collect();
+                let _ = write_go_quoted(&mut value, &short);
+                return Err(ScrapeError::LabelLimit(format!(
+                    "label_value_length_limit exceeded (metric: {metric}, label name: {name}, value: {value}, length: {chars}, limit: {})",
+                    s.label_value_length_limit
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Classifies a rejected sample; true when it is counted and the scrape goes on.
+fn count_append_error(
+    metrics: &ScrapeMetrics,
+    err: &StorageError,
+    errs: &mut AppendErrors,
+) -> bool {
+    match err {
+        StorageError::OutOfOrderSample => {
+            errs.out_of_order += 1;
+            metrics.sample_out_of_order.inc();
+        }
+        StorageError::DuplicateSample(_) => {
+            errs.duplicates += 1;
+            metrics.sample_duplicate.inc();
+        }
+        StorageError::OutOfBounds => {
+            errs.out_of_bounds += 1;
+            metrics.sample_out_of_bounds.inc();
+        }
+        _ => return false,
+    }
+    true
+}
+
+fn append_exemplars(
+    metrics: &ScrapeMetrics,
+    app: &mut dyn Appender,
+    src: &mut Source<'_>,
+    buf: &mut Vec<Exemplar>,
+    series_ref: SeriesRef,
+    labels: &Labels,
+    t: i64,
+) {
+    buf.clear();
+    while let Some(mut e) = src.exemplar() {
+        e.ts.get_or_insert(t);
+        buf.push(e);
+    }
+    if buf.is_empty() {
+        return;
+    }
+    buf.sort_by_key(|e| e.ts);
+    let mut out_of_order = 0;
+    for e in buf.iter() {
+        match app.append_exemplar(series_ref, labels, e) {
+            Ok(_) | Err(StorageError::DuplicateExemplar) => {}
+            Err(StorageError::OutOfOrderExemplar) => out_of_order += 1,
+            Err(err) => tracing::debug!(%err, "Error while adding exemplar in AppendExemplar"),
+        }
+    }
+    // Only when all are out of order: otherwise this was a partial update of a known set.
+    if out_of_order > 0 && out_of_order == buf.len() {
+        metrics.exemplar_out_of_order.inc_by(out_of_order as f64);
     }
 }
 

@@ -1,6 +1,6 @@
 //! The per-target scrape cache: raw series text → (series ref, final labels), so a steady-state
-//! scrape neither builds nor relabels label sets; the series seen in the last two scrapes, for
-//! staleness markers; and the metric metadata the target exposes.
+//! scrape neither builds nor relabels label sets; which series the last two appends stored,
+//! for staleness markers; and the metric metadata the target exposes.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -17,9 +17,11 @@ pub(crate) struct CacheEntry {
     pub series_ref: SeriesRef,
     /// Scrape iteration in which the entry was last seen.
     pub last_iter: u64,
-    /// Hash of the labels as exposed (before target labels and relabeling): the identity used
-    /// for staleness tracking.
-    pub hash: u64,
+    /// The append (see [`ScrapeCache::serial`]) that last stored a staleness-tracked sample
+    /// of this series: a series tracked in the previous append but not in this one gets a
+    /// staleness marker. Kept on the entry so that tracking a sample is a store, not a
+    /// map insert and a label-set clone.
+    pub tracked: u64,
     pub labels: Labels,
 }
 
@@ -123,70 +125,66 @@ fn to_public(name: &str, meta: &Metadata) -> MetricMetadata {
 pub(crate) struct ScrapeCache {
     /// Incremented after each successful (non-empty) scrape.
     iter: u64,
+    /// Incremented after every append, failed scrapes included; starts at 1 so that a
+    /// `tracked` of 0 means never tracked.
+    serial: u64,
     /// Cache size after the last successful scrape, to bound growth over failing scrapes.
     successful_count: usize,
-    // The maps below are probed once or twice per scraped sample: a fast hasher matters (the
-    // keys are scraped text, and a target flooding one bucket only slows its own scrapes).
+    // The maps below are probed once per scraped sample: a fast hasher matters (the keys are
+    // scraped text, and a target flooding one bucket only slows its own scrapes).
     series: FastMap<Box<[u8]>, CacheEntry>,
     /// Series text that relabeling dropped, with the iteration last seen.
     dropped: FastMap<Box<[u8]>, u64>,
-    /// Series (by exposed-label hash) appended in this scrape and the previous one; those in
-    /// `prev` but not `cur` get a staleness marker.
-    cur: FastMap<u64, (SeriesRef, Labels)>,
-    prev: FastMap<u64, (SeriesRef, Labels)>,
     pub metadata: std::sync::Arc<MetadataStore>,
-}
-
-/// What [`ScrapeCache::get`] finds.
-pub(crate) enum Lookup<'a> {
-    Miss,
-    /// Cached; `already_scraped` when the same series text came earlier in this scrape.
-    Hit {
-        entry: &'a CacheEntry,
-        already_scraped: bool,
-    },
 }
 
 impl ScrapeCache {
     pub fn new(metadata: std::sync::Arc<MetadataStore>) -> Self {
         ScrapeCache {
             iter: 0,
+            serial: 1,
             successful_count: 0,
             series: FastMap::default(),
             dropped: FastMap::default(),
-            cur: FastMap::default(),
-            prev: FastMap::default(),
             metadata,
         }
     }
 
-    pub fn get(&mut self, met: &[u8]) -> Lookup<'_> {
-        match self.series.get_mut(met) {
-            None => Lookup::Miss,
-            Some(e) => {
-                let already_scraped = e.last_iter == self.iter;
-                e.last_iter = self.iter;
-                Lookup::Hit {
-                    entry: e,
-                    already_scraped,
-                }
-            }
-        }
+    /// The current append's number, what [`CacheEntry::tracked`] is set to.
+    pub fn serial(&self) -> u64 {
+        self.serial
     }
 
-    pub fn add_ref(&mut self, met: &[u8], series_ref: SeriesRef, labels: Labels, hash: u64) {
+    /// The entry for series text `met`, and whether the same text came earlier in this
+    /// scrape.
+    pub fn get(&mut self, met: &[u8]) -> Option<(&mut CacheEntry, bool)> {
+        let iter = self.iter;
+        self.series.get_mut(met).map(|e| {
+            let already_scraped = e.last_iter == iter;
+            e.last_iter = iter;
+            (e, already_scraped)
+        })
+    }
+
+    /// Caches a series stored by this append; `tracked` when its sample counts for
+    /// staleness. Returns the entry, unless the ref is unknown (such a series is not cached).
+    pub fn add_ref(
+        &mut self,
+        met: &[u8],
+        series_ref: SeriesRef,
+        labels: Labels,
+        tracked: bool,
+    ) -> Option<&CacheEntry> {
         if series_ref.is_unknown() {
-            return;
+            return None;
         }
-        self.series.insert(
-            met.into(),
-            CacheEntry {
-                series_ref,
-                last_iter: self.iter,
-                hash,
-                labels,
-            },
-        );
+        let entry = CacheEntry {
+            series_ref,
+            last_iter: self.iter,
+            tracked: if tracked { self.serial } else { 0 },
+            labels,
+        };
+        Some(self.series.entry(met.into()).insert_entry(entry).into_mut())
     }
 
     pub fn is_dropped(&mut self, met: &[u8]) -> bool {
@@ -203,15 +201,14 @@ impl ScrapeCache {
         self.dropped.insert(met.into(), self.iter);
     }
 
-    pub fn track_staleness(&mut self, hash: u64, series_ref: SeriesRef, labels: &Labels) {
-        self.cur.insert(hash, (series_ref, labels.clone()));
-    }
-
-    /// Calls `f` for every series of the previous scrape missing from this one, until it
-    /// returns false.
+    /// Calls `f` for every series tracked in the previous append but not in this one, until
+    /// it returns false. Two texts of one label set (`a{x="1",y="2"}`, `a{y="2",x="1"}`) are
+    /// two entries of the same series: a marker for one of them after the other was stored
+    /// at the same time is rejected by the storage as a duplicate, as the caller expects.
     pub fn for_each_stale(&self, mut f: impl FnMut(SeriesRef, &Labels) -> bool) {
-        for (hash, (series_ref, labels)) in &self.prev {
-            if !self.cur.contains_key(hash) && !f(*series_ref, labels) {
+        let prev = self.serial - 1;
+        for e in self.series.values() {
+            if e.tracked != 0 && e.tracked == prev && !f(e.series_ref, &e.labels) {
                 break;
             }
         }
@@ -259,8 +256,7 @@ impl ScrapeCache {
                 .retain(|_, e| iter.saturating_sub(e.last_iter) <= METADATA_KEEP_ITERATIONS);
             self.iter += 1;
         }
-        std::mem::swap(&mut self.prev, &mut self.cur);
-        self.cur.clear();
+        self.serial += 1;
         forced
     }
 }

@@ -1,8 +1,9 @@
 //! Write transactions on the head.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+
+use foldhash::HashMap as FastMap;
 
 use pm_common::model::{
     CUSTOM_BUCKETS_SCHEMA, CounterResetHint, Exemplar, FloatHistogram, Histogram, Labels, Metadata,
@@ -20,17 +21,18 @@ use crate::record::{
 };
 
 struct PendingSample {
-    series: Arc<MemSeries>,
+    /// Index of the series in [`HeadAppender::touched`].
+    slot: usize,
     t: i64,
     v: SampleValue,
     ooo: bool,
 }
 
-impl PendingSample {
-    /// Reference, time and value, what a sample record holds.
-    fn as_record(&self) -> (u64, i64, &SampleValue) {
-        (self.series.r, self.t, &self.v)
-    }
+/// A series the transaction holds (its `pending` count raised until the transaction ends),
+/// with its newest in-order sample in the transaction.
+struct Touched {
+    series: Arc<MemSeries>,
+    last: Option<(i64, SampleValue)>,
 }
 
 fn is_histogram(v: &SampleValue) -> bool {
@@ -137,9 +139,10 @@ pub struct HeadAppender {
     samples: Vec<PendingSample>,
     exemplars: Vec<(Arc<MemSeries>, Exemplar)>,
     metadata: Vec<(Arc<MemSeries>, Metadata)>,
-    /// Newest in-order sample this transaction holds per series, and the series touched.
-    last: HashMap<u64, (i64, SampleValue)>,
-    touched: HashMap<u64, Arc<MemSeries>>,
+    /// The series touched, in order, and their index by reference: a scrape appends to each
+    /// series once per transaction, so this is one probe of a fast map per sample.
+    touched: Vec<Touched>,
+    slots: FastMap<u64, usize>,
 }
 
 impl Appendable for Head {
@@ -168,38 +171,53 @@ impl Head {
             samples: Vec::new(),
             exemplars: Vec::new(),
             metadata: Vec::new(),
-            last: HashMap::new(),
-            touched: HashMap::new(),
+            touched: Vec::new(),
+            slots: FastMap::default(),
         }
     }
 }
 
 impl HeadAppender {
-    fn series(&mut self, r: SeriesRef, labels: &Labels) -> Arc<MemSeries> {
-        let series = match self.head.series.by_ref(r.0) {
-            Some(s) if !r.is_unknown() && s.labels == *labels => s,
-            _ => self.head.get_or_create(labels, None).0,
-        };
-        self.touch(&series);
-        series
+    /// The slot of the series `r` refers to, or of the one with `labels` (created if
+    /// missing) when `r` is unknown, stale, or names other labels.
+    fn slot(&mut self, r: SeriesRef, labels: &Labels) -> usize {
+        if !r.is_unknown() {
+            if let Some(&i) = self.slots.get(&r.0)
+                && self.touched[i].series.labels == *labels
+            {
+                return i;
+            }
+            if let Some(s) = self.head.series.by_ref(r.0)
+                && s.labels == *labels
+            {
+                return self.touch(s);
+            }
+        }
+        let series = self.head.get_or_create(labels, None).0;
+        self.touch(series)
     }
 
-    fn existing(&mut self, r: SeriesRef, labels: &Labels) -> Result<Arc<MemSeries>> {
+    /// The slot of an existing series, by reference or else by labels.
+    fn existing(&mut self, r: SeriesRef, labels: &Labels) -> Result<usize> {
+        if let Some(&i) = self.slots.get(&r.0) {
+            return Ok(i);
+        }
         let series = self
             .head
             .series
             .by_ref(r.0)
             .or_else(|| self.head.series.by_labels(labels.hash_value(), labels))
             .ok_or_else(|| StorageError::other(HeadError::UnknownSeries(r.0)))?;
-        self.touch(&series);
-        Ok(series)
+        Ok(self.touch(series))
     }
 
-    fn touch(&mut self, series: &Arc<MemSeries>) {
-        self.touched.entry(series.r).or_insert_with(|| {
+    fn touch(&mut self, series: Arc<MemSeries>) -> usize {
+        let touched = &mut self.touched;
+        *self.slots.entry(series.r).or_insert_with(|| {
             series.pending.fetch_add(1, Ordering::AcqRel);
-            series.clone()
-        });
+            touched.push(Touched { series, last: None });
+            touched.len() - 1
+        })
     }
 
     fn ooo_window(&self) -> i64 {
@@ -212,10 +230,11 @@ impl HeadAppender {
 
     /// Upstream's `memSeries.appendable` (and its histogram twins): whether `t` goes in
     /// order, out of order, or nowhere.
-    fn check(&self, series: &MemSeries, t: i64, v: &SampleValue) -> Result<bool> {
+    fn check(&self, slot: usize, t: i64, v: &SampleValue) -> Result<bool> {
         let (max_t, last) = {
-            let d = series.lock();
-            match self.last.get(&series.r) {
+            let touched = &self.touched[slot];
+            let d = touched.series.lock();
+            match &touched.last {
                 Some((pt, pv)) if *pt > d.max_t => (*pt, pv.clone()),
                 _ => (d.max_t, d.last.clone()),
             }
@@ -260,11 +279,20 @@ impl HeadAppender {
         Err(StorageError::OutOfOrderSample)
     }
 
-    fn push_sample(&mut self, series: Arc<MemSeries>, t: i64, v: SampleValue, ooo: bool) {
+    fn push_sample(&mut self, slot: usize, t: i64, v: SampleValue, ooo: bool) {
         if !ooo {
-            self.last.insert(series.r, (t, v.clone()));
+            self.touched[slot].last = Some((t, v.clone()));
         }
-        self.samples.push(PendingSample { series, t, v, ooo });
+        self.samples.push(PendingSample { slot, t, v, ooo });
+    }
+
+    fn series_ref(&self, slot: usize) -> SeriesRef {
+        SeriesRef(self.touched[slot].series.r)
+    }
+
+    /// Reference, time and value of a pending sample, what a sample record holds.
+    fn as_record<'a>(&self, s: &'a PendingSample) -> (u64, i64, &'a SampleValue) {
+        (self.touched[s.slot].series.r, s.t, &s.v)
     }
 
     /// Appends a validated sample of any type.
@@ -279,11 +307,10 @@ impl HeadAppender {
             self.head.stats.out_of_bound_samples.inc(is_histogram(&v));
             return Err(StorageError::OutOfBounds);
         }
-        let series = self.series(r, labels);
-        let ooo = self.check(&series, t, &v)?;
-        let r = SeriesRef(series.r);
-        self.push_sample(series, t, v, ooo);
-        Ok(r)
+        let slot = self.slot(r, labels);
+        let ooo = self.check(slot, t, &v)?;
+        self.push_sample(slot, t, v, ooo);
+        Ok(self.series_ref(slot))
     }
 
     /// A created-timestamp zero sample: only after the series' newest sample.
@@ -294,11 +321,13 @@ impl HeadAppender {
         ct: i64,
         zero: SampleValue,
     ) -> Result<SeriesRef> {
-        let series = self.series(r, labels);
+        let slot = self.slot(r, labels);
         let max_t = {
-            let d = series.lock();
-            self.last
-                .get(&series.r)
+            let touched = &self.touched[slot];
+            let d = touched.series.lock();
+            touched
+                .last
+                .as_ref()
                 .map_or(d.max_t, |(pt, _)| (*pt).max(d.max_t))
         };
         if ct <= max_t {
@@ -307,9 +336,8 @@ impl HeadAppender {
         if ct < self.min_valid_t {
             return Err(StorageError::OutOfBounds);
         }
-        let r = SeriesRef(series.r);
-        self.push_sample(series, ct, zero, false);
-        Ok(r)
+        self.push_sample(slot, ct, zero, false);
+        Ok(self.series_ref(slot))
     }
 
     /// Writes the transaction's records to the WAL, and its out-of-order samples to the
@@ -322,9 +350,9 @@ impl HeadAppender {
         let mut recs: Vec<Vec<u8>> = Vec::new();
         let new_series: Vec<_> = self
             .touched
-            .values()
-            .filter(|s| !s.logged.load(Ordering::Acquire))
-            .cloned()
+            .iter()
+            .filter(|t| !t.series.logged.load(Ordering::Acquire))
+            .map(|t| t.series.clone())
             .collect();
         if !new_series.is_empty() {
             let series: Vec<_> = new_series
@@ -360,7 +388,7 @@ impl HeadAppender {
             self.samples
                 .iter()
                 .filter(in_wal)
-                .map(PendingSample::as_record),
+                .map(|s| self.as_record(s)),
             &mut recs,
         );
         if !self.exemplars.is_empty() {
@@ -386,7 +414,7 @@ impl HeadAppender {
                 .samples
                 .iter()
                 .filter(|s| s.ooo)
-                .map(PendingSample::as_record);
+                .map(|s| self.as_record(s));
             sample_records(samples, &mut ooo);
             if !ooo.is_empty() {
                 wbl.log(&ooo).map_err(StorageError::other)?;
@@ -396,10 +424,11 @@ impl HeadAppender {
     }
 
     fn release(&mut self) {
-        for s in self.touched.values() {
-            s.pending.fetch_sub(1, Ordering::AcqRel);
+        for t in &self.touched {
+            t.series.pending.fetch_sub(1, Ordering::AcqRel);
         }
         self.touched.clear();
+        self.slots.clear();
     }
 }
 
@@ -460,13 +489,13 @@ impl Appender for HeadAppender {
         if self.head.opts.max_exemplars == 0 {
             return Err(StorageError::ExemplarsDisabled);
         }
-        let series = self.existing(r, labels)?;
+        let slot = self.existing(r, labels)?;
+        let series = self.touched[slot].series.clone();
         let mut e = exemplar.clone();
         e.ts = Some(e.ts.unwrap_or(0));
         lock(&self.head.exemplars).validate(series.r, &e)?;
-        let r = SeriesRef(series.r);
         self.exemplars.push((series, e));
-        Ok(r)
+        Ok(self.series_ref(slot))
     }
 
     fn update_metadata(
@@ -475,12 +504,12 @@ impl Appender for HeadAppender {
         labels: &Labels,
         metadata: &Metadata,
     ) -> Result<SeriesRef> {
-        let series = self.existing(r, labels)?;
-        let r = SeriesRef(series.r);
+        let slot = self.existing(r, labels)?;
+        let series = &self.touched[slot].series;
         if series.lock().metadata.as_ref() != Some(metadata) {
-            self.metadata.push((series, metadata.clone()));
+            self.metadata.push((series.clone(), metadata.clone()));
         }
-        Ok(r)
+        Ok(self.series_ref(slot))
     }
 
     fn append_ct_zero(
@@ -546,15 +575,17 @@ impl Appender for HeadAppender {
         let stats = &head.stats;
         // Appended and out-of-order counts per type (float, histogram).
         let (mut appended, mut ooo, mut chunks) = ([0u64; 2], [0u64; 2], 0u64);
+        let (mut min_t, mut max_t) = (i64::MAX, i64::MIN);
         for s in std::mem::take(&mut self.samples) {
             let kind = usize::from(is_histogram(&s.v));
-            let mut d = s.series.lock();
+            let series = &self.touched[s.slot].series;
+            let mut d = series.lock();
             match d.apply(s.t, s.v, seq, s.ooo, &head.chunk_opts) {
                 Applied::InOrder { chunk_created } => {
                     appended[kind] += 1;
                     chunks += u64::from(chunk_created);
                     if chunk_created {
-                        head.spill(&s.series, &mut d);
+                        head.spill(series, &mut d);
                     }
                 }
                 Applied::OutOfOrder => {
@@ -566,7 +597,13 @@ impl Appender for HeadAppender {
             }
             d.trim_commits(oldest);
             drop(d);
-            head.observe_time(s.t);
+            min_t = min_t.min(s.t);
+            max_t = max_t.max(s.t);
+        }
+        // The head's time range moves once per transaction, not once per sample.
+        if min_t <= max_t {
+            head.observe_time(min_t);
+            head.observe_time(max_t);
         }
         for (s, m) in self.metadata.drain(..) {
             s.lock().metadata = Some(m);

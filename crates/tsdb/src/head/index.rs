@@ -1,8 +1,9 @@
 //! Finding series: the striped label-hash map and ref map, and the in-memory postings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use foldhash::HashMap as FastMap;
 use pm_common::model::{Labels, Matcher};
 
 use super::series::MemSeries;
@@ -10,10 +11,12 @@ use super::series::MemSeries;
 /// Stripes of the series maps: two scrape loops rarely touch the same stripe.
 const STRIPES: usize = 64;
 
+/// Both maps are probed on every append (by reference) or series creation (by label hash):
+/// their keys are integers the head assigns or computes, so a fast hasher is safe.
 #[derive(Default)]
 struct Stripe {
-    by_hash: HashMap<u64, Vec<Arc<MemSeries>>>,
-    by_ref: HashMap<u64, Arc<MemSeries>>,
+    by_hash: FastMap<u64, Vec<Arc<MemSeries>>>,
+    by_ref: FastMap<u64, Arc<MemSeries>>,
 }
 
 /// All series of the head, by labels and by reference.
