@@ -2,8 +2,10 @@
 //! target matchers that agree with it on the rule's `equal` labels.
 //!
 //! Rather than scanning every source alert for every target (upstream's cost grows with their
-//! product), [`Inhibitor::index`] groups a snapshot's firing sources by their `equal` values
-//! once; each target is then a hash lookup per rule.
+//! product), an [`InhibitIndex`] groups the firing sources by their `equal` values once; each
+//! target is then a hash lookup per rule. Whether any rule can mute an alert at all is known
+//! from its labels alone ([`Inhibitor::may_mute`]), so a listing whose alerts no rule targets
+//! never builds the index.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,7 +36,7 @@ impl Rule {
 /// The configured rules.
 #[derive(Debug, Clone, Default)]
 pub struct Inhibitor {
-    rules: Vec<Rule>,
+    rules: Arc<[Rule]>,
 }
 
 fn getter<'a>(labels: &'a LabelSet) -> impl Fn(&str) -> Option<&'a str> + 'a {
@@ -66,29 +68,19 @@ impl Inhibitor {
         self.rules.is_empty()
     }
 
-    /// Indexes the alerts of a snapshot that fire at `now` as inhibition sources.
-    pub fn index(&self, alerts: &[Arc<Alert>], now: Timestamp) -> InhibitIndex<'_> {
-        let mut per_rule = vec![HashMap::new(); self.rules.len()];
-        if self.rules.is_empty() {
-            return InhibitIndex {
-                inhibitor: self,
-                per_rule,
-            };
-        }
-        for alert in alerts.iter().filter(|a| !a.resolved_at(now)) {
-            let get = getter(&alert.labels);
-            for (rule, index) in self.rules.iter().zip(&mut per_rule) {
-                if !rule.source.matches(&get) {
-                    continue;
-                }
-                let also_target = rule.target.matches(&get);
-                let entry: &mut Sources = index.entry(rule.key(&alert.labels)).or_default();
-                entry.add(alert.fingerprint, also_target);
-            }
-        }
+    /// Whether some rule targets an alert with these labels (only then can it be inhibited).
+    pub fn may_mute(&self, labels: &LabelSet) -> bool {
+        let get = getter(labels);
+        self.rules.iter().any(|r| r.target.matches(&get))
+    }
+
+    /// An index without sources yet, for the alerts firing at `now`: feed it with
+    /// [`InhibitIndex::add`].
+    pub fn empty_index(&self, now: Timestamp) -> InhibitIndex {
         InhibitIndex {
-            inhibitor: self,
-            per_rule,
+            rules: Arc::clone(&self.rules),
+            per_rule: vec![HashMap::new(); self.rules.len()],
+            now,
         }
     }
 }
@@ -114,21 +106,37 @@ impl Sources {
     }
 }
 
-/// The sources of one snapshot, ready to answer which alert mutes a label set.
+/// The sources firing at one instant, ready to answer which alert mutes a label set.
 #[derive(Debug)]
-pub struct InhibitIndex<'a> {
-    inhibitor: &'a Inhibitor,
+pub struct InhibitIndex {
+    rules: Arc<[Rule]>,
     per_rule: Vec<HashMap<Vec<String>, Sources>>,
+    now: Timestamp,
 }
 
-impl InhibitIndex<'_> {
+impl InhibitIndex {
+    /// Takes an alert as a source of every rule whose source side it matches, if it fires.
+    pub fn add(&mut self, alert: &Alert) {
+        if alert.resolved_at(self.now) {
+            return;
+        }
+        let get = getter(&alert.labels);
+        for (rule, index) in self.rules.iter().zip(&mut self.per_rule) {
+            if !rule.source.matches(&get) {
+                continue;
+            }
+            let also_target = rule.target.matches(&get);
+            let entry: &mut Sources = index.entry(rule.key(&alert.labels)).or_default();
+            entry.add(alert.fingerprint, also_target);
+        }
+    }
+
     /// The alert inhibiting one with these labels, if any: by the first rule that mutes it.
     /// An alert matching both sides of a rule is muted only by sources that match just the
     /// source side, so two such alerts cannot mute each other.
     pub fn inhibited_by(&self, labels: &LabelSet) -> Option<Fingerprint> {
         let get = getter(labels);
-        self.inhibitor
-            .rules
+        self.rules
             .iter()
             .zip(&self.per_rule)
             .find_map(|(rule, index)| {
@@ -181,17 +189,22 @@ mod tests {
         let crit_a = alert(&[("severity", "critical"), ("cluster", "a")], now);
         let warn_a = alert(&[("severity", "warning"), ("cluster", "a")], now);
         let warn_b = alert(&[("severity", "warning"), ("cluster", "b")], now);
-        let all = vec![crit_a.clone(), warn_a.clone(), warn_b.clone()];
-        let index = inhibitor.index(&all, now);
+        let all = [crit_a.clone(), warn_a.clone(), warn_b.clone()];
+        let index_at = |now| {
+            let mut index = inhibitor.empty_index(now);
+            all.iter().for_each(|a| index.add(a));
+            index
+        };
+        let index = index_at(now);
         assert_eq!(index.inhibited_by(&warn_a.labels), Some(crit_a.fingerprint));
         assert_eq!(index.inhibited_by(&warn_b.labels), None);
         // The critical alert matches both sides; it does not mute itself.
         assert_eq!(index.inhibited_by(&crit_a.labels), None);
         // A resolved source mutes nothing.
         let later = now + SignedDuration::from_mins(10);
-        assert_eq!(
-            inhibitor.index(&all, later).inhibited_by(&warn_a.labels),
-            None
-        );
+        assert_eq!(index_at(later).inhibited_by(&warn_a.labels), None);
+        // Only alerts some rule targets can be muted at all.
+        assert!(inhibitor.may_mute(&warn_b.labels));
+        assert!(!inhibitor.may_mute(&alert(&[("severity", "info")], now).labels));
     }
 }

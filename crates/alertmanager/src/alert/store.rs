@@ -70,6 +70,18 @@ impl AlertStore {
         out
     }
 
+    /// Calls `f` with every stored alert, resolved ones included, in no particular order,
+    /// holding one shard's read lock at a time (ingestion into the others goes on).
+    pub fn for_each(&self, mut f: impl FnMut(&Arc<Alert>)) {
+        for shard in &self.shards {
+            shard
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .values()
+                .for_each(&mut f);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.shards
             .iter()

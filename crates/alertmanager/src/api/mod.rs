@@ -3,6 +3,10 @@
 //! refuses get upstream's `{"code", "message"}` object with status 422.
 
 mod alerts;
+mod encode;
+mod listing;
+#[cfg(test)]
+mod listing_tests;
 pub mod model;
 mod silences;
 mod status;
@@ -27,9 +31,9 @@ pub fn router(prefix: &str) -> Router<Arc<App>> {
     Router::new()
         .route(
             &format!("{api}/alerts"),
-            get(alerts::list).post(alerts::post),
+            get(listing::list).post(alerts::post),
         )
-        .route(&format!("{api}/alerts/groups"), get(alerts::groups))
+        .route(&format!("{api}/alerts/groups"), get(listing::groups))
         .route(
             &format!("{api}/silences"),
             get(silences::list).post(silences::post),
@@ -47,15 +51,19 @@ fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
         Ok(mut bytes) => {
             // Upstream's encoder ends every document with a newline.
             bytes.push(b'\n');
-            (
-                status,
-                [(header::CONTENT_TYPE, "application/json")],
-                Bytes::from(bytes),
-            )
-                .into_response()
+            (status, json_body(bytes)).into_response()
         }
         Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, &err.to_string()).into_response(),
     }
+}
+
+/// A 200 answer with an encoded JSON document (newline included).
+fn json_body(bytes: Vec<u8>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Bytes::from(bytes),
+    )
+        .into_response()
 }
 
 /// An error answer. Small, so handlers can return `Result<Response, ApiError>` cheaply.

@@ -37,14 +37,14 @@ inhibit_rules:
     equal: [alertname]
 "#;
 
-struct Harness {
+pub(super) struct Harness {
     dir: tempfile::TempDir,
     clock: Arc<ManualClock>,
     app: Arc<App>,
     router: Router,
 }
 
-fn start() -> Harness {
+pub(super) fn start() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("alertmanager.yml");
     std::fs::write(&path, CONFIG).unwrap();
@@ -72,7 +72,12 @@ fn ts(s: &str) -> Timestamp {
 }
 
 impl Harness {
-    async fn call(&self, method: Method, uri: &str, body: Option<Value>) -> (StatusCode, String) {
+    pub(super) async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, String) {
         let req = Request::builder()
             .method(method)
             .uri(uri)
@@ -91,7 +96,7 @@ impl Harness {
         serde_json::from_str(&body).unwrap()
     }
 
-    async fn post_alerts(&self, alerts: Value) -> (StatusCode, String) {
+    pub(super) async fn post_alerts(&self, alerts: Value) -> (StatusCode, String) {
         self.call(Method::POST, "/api/v2/alerts", Some(alerts))
             .await
     }

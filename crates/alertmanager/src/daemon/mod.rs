@@ -3,6 +3,7 @@
 
 mod flags;
 mod metrics;
+mod muting;
 mod state;
 
 use std::sync::Arc;
@@ -21,7 +22,8 @@ use tokio::sync::Semaphore;
 
 pub use flags::{ClusterFlags, Flags, Port9093};
 pub use metrics::ServerMetrics;
-pub use state::{App, AppOptions, Metrics, Runtime, Snapshot, StartError};
+pub use muting::{Muted, Muting};
+pub use state::{App, AppOptions, Metrics, Runtime, StartError};
 
 use crate::clock::SystemClock;
 

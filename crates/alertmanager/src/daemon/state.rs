@@ -14,16 +14,17 @@ use pm_common::metrics::{Collector, ConstFamily, ConstKind, CounterVec, Gauge, O
 use pm_common::process::{ProcessCollector, build_info_family};
 
 use super::metrics::{ServerMetrics, seconds_since};
+use super::muting::Muting;
 use crate::alert::{Alert, AlertStore, LabelSet};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::dispatch::{Dispatcher, RouteTree};
-use crate::inhibit::{InhibitIndex, Inhibitor};
+use crate::inhibit::Inhibitor;
 use crate::notify::Notifier;
 use crate::notify::metrics::NotifyMetrics;
 use crate::notify::nflog::NotificationLog;
 use crate::silence::snapshot::SnapshotError;
-use crate::silence::{Silence, SilenceState, Silences, silenced_by};
+use crate::silence::{SilenceState, Silences};
 use crate::template::TemplateError;
 
 /// Why the daemon cannot start.
@@ -189,32 +190,6 @@ pub struct App {
     pub started: Timestamp,
 }
 
-/// One consistent reading of the state for a request: the time, the config, every stored
-/// alert and the silences active at that time.
-#[derive(Debug)]
-pub struct Snapshot {
-    pub now: Timestamp,
-    pub runtime: Arc<Runtime>,
-    pub alerts: Vec<Arc<Alert>>,
-    pub active_silences: Vec<Arc<Silence>>,
-}
-
-impl Snapshot {
-    pub fn inhibition(&self) -> InhibitIndex<'_> {
-        self.runtime.inhibitor.index(&self.alerts, self.now)
-    }
-
-    /// Silences and inhibitor of one alert, each sorted.
-    pub fn muted_by(&self, index: &InhibitIndex<'_>, alert: &Alert) -> (Vec<String>, Vec<String>) {
-        let silenced = silenced_by(&self.active_silences, &alert.labels);
-        let inhibited = index
-            .inhibited_by(&alert.labels)
-            .map(|fp| vec![fp.to_string()])
-            .unwrap_or_default();
-        (silenced, inhibited)
-    }
-}
-
 impl App {
     /// Loads the config file and the snapshots of silences and notification log (when a
     /// storage directory is set); an invalid config or a corrupt snapshot fails start-up as
@@ -265,14 +240,22 @@ impl App {
         Ok(app)
     }
 
-    /// Stores posted alerts and hands them to the dispatcher.
+    /// Stores a posted alert and hands it to the dispatcher.
     pub fn put_alert(&self, alert: Alert, now: Timestamp) {
-        let started = Instant::now();
-        let stored = self.alerts.put(alert, now);
-        self.runtime().dispatcher.ingest(&stored, now);
-        self.server_metrics
-            .alert_processing_duration
-            .observe(seconds_since(started));
+        self.put_alerts(std::iter::once(alert), now);
+    }
+
+    /// Stores a batch of posted alerts and hands them to the dispatcher of one config.
+    pub fn put_alerts(&self, alerts: impl IntoIterator<Item = Alert>, now: Timestamp) {
+        let runtime = self.runtime();
+        for alert in alerts {
+            let started = Instant::now();
+            let stored = self.alerts.put(alert, now);
+            runtime.dispatcher.ingest(&stored, now);
+            self.server_metrics
+                .alert_processing_duration
+                .observe(seconds_since(started));
+        }
     }
 
     pub fn runtime(&self) -> Arc<Runtime> {
@@ -353,7 +336,8 @@ impl App {
         }
     }
 
-    pub fn snapshot(&self) -> Snapshot {
+    /// The status context for a request at the clock's time.
+    pub fn muting(&self) -> Muting<'_> {
         let now = self.clock.now();
         let queried = Instant::now();
         let active_silences = self.silences.active_at(now);
@@ -362,12 +346,7 @@ impl App {
         metrics
             .silences_query_duration
             .observe(seconds_since(queried));
-        Snapshot {
-            now,
-            runtime: self.runtime(),
-            alerts: self.alerts.snapshot(),
-            active_silences,
-        }
+        Muting::new(now, self.runtime(), active_silences, &self.alerts)
     }
 }
 
@@ -383,13 +362,12 @@ impl Collector for StateCollector {
             "unknown",
         ));
         let Some(app) = self.0.upgrade() else { return };
-        let snap = app.snapshot();
-        let index = snap.inhibition();
-        // `alerts` counts the unresolved ones, `marked_alerts` every stored one.
+        let snap = app.muting();
+        // `alerts` counts the unresolved ones, `marked_alerts` every stored one. The alerts
+        // are copied first: a status may need to read the store.
         let (mut current, mut marked) = ([0.0; 2], [0.0; 2]);
-        for alert in &snap.alerts {
-            let (silenced, inhibited) = snap.muted_by(&index, alert);
-            let state = usize::from(!(silenced.is_empty() && inhibited.is_empty()));
+        for alert in app.alerts.snapshot() {
+            let state = usize::from(!snap.status(&alert).is_active());
             marked[state] += 1.0;
             if !alert.resolved_at(snap.now) {
                 current[state] += 1.0;

@@ -20,7 +20,7 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 
 use super::RouteTree;
-use super::group::{Flush, Group, GroupId, GroupView, group_key};
+use super::group::{Flush, Group, GroupId, group_key};
 use crate::alert::{Alert, LabelSet};
 
 const SHARDS: usize = 64;
@@ -209,16 +209,24 @@ impl Dispatcher {
         self.groups.load(Ordering::Relaxed)
     }
 
-    /// Every group with its alerts, one shard locked at a time.
-    pub fn groups(&self) -> Vec<GroupView> {
-        let mut out = Vec::with_capacity(self.group_count());
+    /// Calls `f` with every group and its alerts, one shard locked at a time: `f` runs under
+    /// that shard's lock, so it should only pick what it needs (ingestion into the same shard
+    /// waits meanwhile).
+    pub fn for_each_group(&self, mut f: impl FnMut(&Arc<GroupId>, GroupAlerts<'_>)) {
         for shard in &self.shards {
-            let shard = lock(shard);
-            out.extend(shard.iter().map(|(id, g)| GroupView {
-                id: Arc::clone(id),
-                alerts: g.alerts.values().cloned().collect(),
-            }));
+            for (id, group) in lock(shard).iter() {
+                f(id, GroupAlerts(&group.alerts));
+            }
         }
-        out
+    }
+}
+
+/// The alerts of one group, in no particular order.
+#[derive(Clone, Copy, Debug)]
+pub struct GroupAlerts<'a>(&'a HashMap<crate::alert::Fingerprint, Arc<Alert>>);
+
+impl<'a> GroupAlerts<'a> {
+    pub fn iter(self) -> impl ExactSizeIterator<Item = &'a Arc<Alert>> {
+        self.0.values()
     }
 }

@@ -98,13 +98,6 @@ impl Flush {
     }
 }
 
-/// A group as the API lists it.
-#[derive(Clone, Debug)]
-pub struct GroupView {
-    pub id: Arc<GroupId>,
-    pub alerts: Vec<Arc<Alert>>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

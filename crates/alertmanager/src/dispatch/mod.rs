@@ -7,7 +7,7 @@ mod route;
 #[cfg(test)]
 mod tests;
 
-pub use dispatcher::Dispatcher;
-pub use group::{Flush, GroupId, GroupView, group_key};
+pub use dispatcher::{Dispatcher, GroupAlerts};
+pub use group::{Flush, GroupId, group_key};
 pub(crate) use route::combined_matchers;
 pub use route::{Route, RouteOpts, RouteTree};

@@ -163,6 +163,11 @@ impl RouteTree {
         self.nodes.is_empty()
     }
 
+    /// Whether an alert can end in more than one route (some route has `continue` set).
+    pub fn fans_out(&self) -> bool {
+        self.nodes.iter().any(|n| n.continue_matching)
+    }
+
     /// The routes an alert with these labels ends in, in tree order (upstream's `Match`):
     /// the deepest matching nodes, continuing past a match only where `continue` is set.
     pub fn matches<'a>(&self, labels: &impl Fn(&str) -> Option<&'a str>) -> Vec<usize> {

@@ -28,12 +28,10 @@ pub fn start_due(app: &Arc<App>) -> Vec<JoinHandle<()>> {
         return Vec::new();
     }
     let silences = app.silences.active_at(now);
-    let sources = if runtime.inhibitor.is_empty() {
-        Vec::new()
-    } else {
-        app.alerts.snapshot()
-    };
-    let index = runtime.inhibitor.index(&sources, now);
+    let mut index = runtime.inhibitor.empty_index(now);
+    if !runtime.inhibitor.is_empty() {
+        app.alerts.for_each(|a| index.add(a));
+    }
     let mut handles = Vec::with_capacity(flushes.len());
     for flush in flushes {
         let opts = &runtime.dispatcher.tree().node(flush.id.route).opts;
