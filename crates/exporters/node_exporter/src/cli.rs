@@ -77,6 +77,16 @@ pub struct ValueFlags {
     #[arg(long = "collector.diskstats.device-include")]
     pub diskstats_device_include: Option<String>,
 
+    /// Regexp of ethtool devices to include (mutually exclusive to device-exclude).
+    #[arg(long = "collector.ethtool.device-include")]
+    pub ethtool_device_include: Option<String>,
+    /// Regexp of ethtool devices to exclude (mutually exclusive to device-include).
+    #[arg(long = "collector.ethtool.device-exclude")]
+    pub ethtool_device_exclude: Option<String>,
+    /// Regexp of ethtool stats to include.
+    #[arg(long = "collector.ethtool.metrics-include", default_value = ".*")]
+    pub ethtool_metrics_include: String,
+
     /// Regexp of mount points to exclude for filesystem collector.
     #[arg(long = "collector.filesystem.mount-points-exclude")]
     pub fs_mount_points_exclude: Option<String>,

@@ -98,3 +98,52 @@ fn every_upstream_family_is_exposed_with_the_same_labels() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Whether Debian's upstream is installed; when it is not, fails under
+/// `PM_REQUIRE_UPSTREAM` and otherwise prints a skip line.
+fn upstream_installed(test: &str) -> bool {
+    if Path::new(UPSTREAM).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
+        "{UPSTREAM} missing and PM_REQUIRE_UPSTREAM is set"
+    );
+    eprintln!("SKIP {test}: {UPSTREAM} not installed (apt-get install prometheus-node-exporter)");
+    false
+}
+
+/// Label names per family of one scrape of `program` started with `args`.
+fn scrape_label_names(program: &Path, args: &[&str]) -> BTreeMap<String, BTreeSet<String>> {
+    let port = free_port();
+    let mut argv = vec![format!("--web.listen-address=127.0.0.1:{port}")];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let daemon = start(program, &std::env::temp_dir(), &argv, port);
+    let (status, body) = get(daemon.addr, "/metrics");
+    assert_eq!(status, 200, "{}: {body}", program.display());
+    label_names(&body)
+}
+
+/// The ethtool collector alone, over this machine's interfaces (a virtio_net `eth0` and
+/// `lo` here): the same families with the same label names as upstream, both ways.
+#[test]
+fn ethtool_families_and_labels_match_upstream() {
+    if !upstream_installed("ethtool_families_and_labels_match_upstream") {
+        return;
+    }
+    let args = ["--collector.disable-defaults", "--collector.ethtool"];
+    let ethtool = |program: &Path| {
+        let mut families = scrape_label_names(program, &args);
+        families.retain(|name, _| {
+            name.starts_with("node_ethtool_") || name.starts_with("node_network_")
+        });
+        families
+    };
+    let upstream = ethtool(Path::new(UPSTREAM));
+    let ours = ethtool(Path::new(env!("CARGO_BIN_EXE_node_exporter")));
+    assert!(
+        upstream.contains_key("node_ethtool_info"),
+        "upstream reports no ethtool data here: {upstream:?}"
+    );
+    assert_eq!(ours, upstream);
+}

@@ -72,14 +72,14 @@ pub fn build(s: &Settings) -> Result<Box<dyn Collector>, ConfigError> {
     }))
 }
 
-/// One line of `mountinfo`, with the fields the collector reports.
+/// One line of `mountinfo`, with the fields the collectors report.
 #[derive(Debug, PartialEq)]
-struct Mount {
+pub(super) struct Mount {
     major: u32,
     minor: u32,
-    mount_point: String,
-    fs_type: String,
-    source: String,
+    pub(super) mount_point: String,
+    pub(super) fs_type: String,
+    pub(super) source: String,
     read_only: bool,
 }
 
@@ -129,22 +129,22 @@ enum Usage {
     Error(String),
 }
 
-impl Filesystem {
-    fn mounts(&self) -> Result<Vec<Mount>, CollectorError> {
-        let pid1 = self.paths.proc("1/mountinfo");
-        let bytes = match std::fs::read(&pid1) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                tracing::debug!(err = %e, "Reading root mounts failed, falling back to self mounts");
-                let own = self.paths.proc("self/mountinfo");
-                std::fs::read(&own).map_err(|e| CollectorError::io(own, e))?
-            }
-            Err(e) => return Err(CollectorError::io(pid1, e)),
-        };
-        parse_mountinfo(&to_valid_utf8(&bytes))
-            .map_err(|reason| CollectorError::parse(&pid1, reason))
-    }
+/// The mount table of PID 1, else (no such file) this process's, as upstream reads it.
+pub(super) fn mounts(paths: &Paths) -> Result<Vec<Mount>, CollectorError> {
+    let pid1 = paths.proc("1/mountinfo");
+    let bytes = match std::fs::read(&pid1) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::debug!(err = %e, "Reading root mounts failed, falling back to self mounts");
+            let own = paths.proc("self/mountinfo");
+            std::fs::read(&own).map_err(|e| CollectorError::io(own, e))?
+        }
+        Err(e) => return Err(CollectorError::io(pid1, e)),
+    };
+    parse_mountinfo(&to_valid_utf8(&bytes)).map_err(|reason| CollectorError::parse(&pid1, reason))
+}
 
+impl Filesystem {
     fn usage(&self, mount_point: &str) -> Usage {
         {
             let mut in_flight = self
@@ -204,7 +204,7 @@ fn go_errno_text(e: &std::io::Error) -> String {
 
 impl Collector for Filesystem {
     fn update(&self, out: &mut Out) -> Result<(), CollectorError> {
-        let mounts = self.mounts()?;
+        let mounts = mounts(&self.paths)?;
         let mut size = gauge_family("node_filesystem_size_bytes", "Filesystem size in bytes.");
         let mut free = gauge_family(
             "node_filesystem_free_bytes",
@@ -342,14 +342,7 @@ mod tests {
             procfs: fixtures.into(),
             ..Paths::default()
         };
-        let c = Filesystem {
-            paths: paths.clone(),
-            mount_points: DeviceFilter::default(),
-            fs_types: DeviceFilter::default(),
-            mount_timeout: Duration::from_secs(5),
-            in_flight: Mutex::new(HashMap::new()),
-        };
-        let mounts = c.mounts().unwrap();
+        let mounts = mounts(&paths).unwrap();
         assert!(!mounts.is_empty());
         assert!(mounts.iter().any(|m| m.mount_point == "/"));
     }

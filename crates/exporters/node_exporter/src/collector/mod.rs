@@ -10,6 +10,7 @@ mod cpu_vulnerabilities;
 mod dbus;
 mod diskstats;
 mod drbd;
+mod ethtool;
 mod fibrechannel;
 mod filesystem;
 mod hw;
@@ -98,6 +99,7 @@ registrations! {
     "drbd", false, drbd::build;
     "edac", true, sysmisc::edac;
     "entropy", true, procfs_simple::entropy;
+    "ethtool", false, ethtool::build;
     "fibrechannel", true, fibrechannel::build;
     "filefd", true, procfs_simple::filefd;
     "filesystem", true, filesystem::build;

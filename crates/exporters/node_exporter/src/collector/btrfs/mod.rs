@@ -1,16 +1,17 @@
 //! `btrfs`: Btrfs filesystems from `/sys/fs/btrfs/<uuid>` (allocation by block group type and
-//! RAID profile, commit statistics, device sizes).
-//!
-//! Upstream additionally asks mounted filesystems for per-device error counters through
-//! Btrfs ioctls when it can open the mount point; those series (`device_errors_total`,
-//! `device_unused_bytes`, the `btrfs_dev_uuid` label) are not exported here yet.
+//! RAID profile, commit statistics, device sizes), and for mounted ones per-device sizes and
+//! error counters asked of the kernel through ioctls on the mount point.
 
+mod ioctl;
+
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use pm_common::metrics::ConstFamily;
 
 use crate::cli::Settings;
 use crate::collector::Collector;
+use crate::collector::filesystem::mounts;
 use crate::error::{CollectorError, ConfigError};
 use crate::metric::{Out, counter_family, gauge_family};
 use crate::paths::{Paths, sorted_entries, sys_read};
@@ -80,6 +81,8 @@ struct Families {
     size: ConstFamily,
     ratio: ConstFamily,
     device_size: ConstFamily,
+    device_unused: ConstFamily,
+    device_errors: ConstFamily,
 }
 
 impl Families {
@@ -118,10 +121,18 @@ impl Families {
                 "device_size_bytes",
                 "Size of a device that is part of the filesystem.",
             ),
+            device_unused: g(
+                "device_unused_bytes",
+                "Unused bytes unused on a device that is part of the filesystem.",
+            ),
+            device_errors: counter_family(
+                "node_btrfs_device_errors_total",
+                "Errors reported for the device",
+            ),
         }
     }
 
-    fn filesystem(&mut self, dir: &Path) -> Result<(), CollectorError> {
+    fn filesystem(&mut self, dir: &Path, mounted: &Mounted) -> Result<(), CollectorError> {
         let devices = sorted_entries(&dir.join("devices"))?;
         let mut uuid = text(dir, "metadata_uuid")?;
         if uuid.is_empty() {
@@ -163,6 +174,11 @@ impl Families {
                 self.ratio.push(&labels, ratio(&profile, devices.len()));
             }
         }
+        // The kernel's filesystem id is matched without dashes, as upstream does.
+        if let Some(ioctl_devices) = mounted.get(&uuid.replace('-', "")) {
+            self.ioctl_devices(&uuid, ioctl_devices);
+            return Ok(());
+        }
         for (device, _) in &devices {
             // `size` counts 512-byte sectors.
             let sectors = number(dir, &format!("devices/{device}/size"))?;
@@ -174,7 +190,34 @@ impl Families {
         Ok(())
     }
 
-    fn into_families(self) -> [ConstFamily; 11] {
+    fn ioctl_devices(&mut self, uuid: &str, devices: &[ioctl::Device]) {
+        for dev in devices {
+            // `/dev/sda` → `sda`, the name the sysfs fallback uses.
+            let name = dev.path.rsplit('/').next().unwrap_or_default();
+            let dev_uuid = format_uuid(&dev.uuid);
+            let labels = [
+                ("uuid", uuid),
+                ("device", name),
+                ("btrfs_dev_uuid", &dev_uuid),
+            ];
+            self.device_size.push(&labels, dev.total_bytes as f64);
+            self.device_unused
+                .push(&labels, dev.total_bytes.wrapping_sub(dev.bytes_used) as f64);
+            for (kind, count) in ERROR_TYPES.iter().zip(dev.errors) {
+                self.device_errors.push(
+                    &[
+                        ("uuid", uuid),
+                        ("type", kind),
+                        ("device", name),
+                        ("btrfs_dev_uuid", &dev_uuid),
+                    ],
+                    count as f64,
+                );
+            }
+        }
+    }
+
+    fn into_families(self) -> [ConstFamily; 13] {
         [
             self.info,
             self.global_rsv,
@@ -187,6 +230,8 @@ impl Families {
             self.size,
             self.ratio,
             self.device_size,
+            self.device_unused,
+            self.device_errors,
         ]
     }
 }
@@ -204,6 +249,70 @@ fn profiles(alloc: &Path) -> Result<Vec<(String, PathBuf)>, CollectorError> {
         .collect())
 }
 
+/// The kernel's names of the per-device error counters, in its order.
+const ERROR_TYPES: [&str; 5] = ["write", "read", "flush", "corruption", "generation"];
+
+/// A UUID in its usual text form; all zeroes reads `<zero>`, as upstream's library prints it.
+fn format_uuid(id: &[u8; 16]) -> String {
+    if id.iter().all(|&b| b == 0) {
+        return "<zero>".into();
+    }
+    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// The devices of each mounted filesystem by kernel filesystem id (hex, no dashes).
+type Mounted = HashMap<String, Vec<ioctl::Device>>;
+
+/// Asks every mounted Btrfs filesystem for its devices, once per filesystem. A mount point
+/// that cannot be opened or asked is skipped (another mount of the same filesystem may
+/// work), and logged at debug level as upstream does.
+fn mounted(paths: &Paths) -> Result<Mounted, CollectorError> {
+    let mut done: HashSet<String> = HashSet::new();
+    let mut out = Mounted::new();
+    for mount in mounts(paths)?.into_iter().filter(|m| m.fs_type == "btrfs") {
+        if done.contains(&mount.source) {
+            continue;
+        }
+        let path = paths.root(&mount.mount_point);
+        let fs = match ioctl::Mounted::open(&path) {
+            Ok(fs) => fs,
+            Err(e) => {
+                tracing::debug!(mountPoint = %path.display(), err = %e, "Error inspecting btrfs mountpoint");
+                continue;
+            }
+        };
+        let info = match fs.info() {
+            Ok(info) => info,
+            Err(e) => {
+                tracing::debug!(mountPoint = %path.display(), err = %e, "Error querying btrfs filesystem");
+                continue;
+            }
+        };
+        let fsid: String = info.fsid.iter().map(|b| format!("{b:02x}")).collect();
+        if out.contains_key(&fsid) {
+            continue;
+        }
+        match fs.devices(&info) {
+            Ok(devices) => {
+                done.insert(mount.source);
+                out.insert(fsid, devices);
+            }
+            Err(e) => {
+                tracing::debug!(mountPoint = %path.display(), err = %e, "Error querying btrfs device stats");
+            }
+        }
+    }
+    Ok(out)
+}
+
 struct Btrfs(Paths);
 
 pub fn build(s: &Settings) -> Result<Box<dyn Collector>, ConfigError> {
@@ -216,10 +325,22 @@ impl Collector for Btrfs {
             Err(e) if e.is_no_data() => Vec::new(),
             r => r?,
         };
-        let mut families = Families::new();
         // Filesystems are the `*-*` entries (their UUIDs); `features` is not one.
-        for (_, dir) in filesystems.iter().filter(|(n, _)| n.contains('-')) {
-            families.filesystem(dir)?;
+        let filesystems: Vec<_> = filesystems
+            .into_iter()
+            .filter(|(n, _)| n.contains('-'))
+            .collect();
+        let mounted = if filesystems.is_empty() {
+            Mounted::new()
+        } else {
+            mounted(&self.0).unwrap_or_else(|e| {
+                tracing::debug!(err = %e, "Error querying btrfs device stats with ioctl");
+                Mounted::new()
+            })
+        };
+        let mut families = Families::new();
+        for (_, dir) in &filesystems {
+            families.filesystem(dir, &mounted)?;
         }
         out.extend(families.into_families().map(|f| f.into_family()));
         Ok(())
@@ -242,5 +363,15 @@ mod tests {
         );
         assert!(parse_commit_stats("commits\n").is_err());
         assert!(parse_commit_stats("commits x\n").is_err());
+    }
+
+    #[test]
+    fn uuids_print_as_upstream() {
+        let id = [
+            0x70, 0xe4, 0xce, 0xa0, 0x4c, 0xb2, 0x4f, 0x78, 0x9b, 0x86, 0xc4, 0x94, 0x6b, 0x74,
+            0x69, 0xc8,
+        ];
+        assert_eq!(format_uuid(&id), "70e4cea0-4cb2-4f78-9b86-c4946b7469c8");
+        assert_eq!(format_uuid(&[0; 16]), "<zero>");
     }
 }
