@@ -136,6 +136,14 @@ fn ioctl_device_families_on_a_mounted_image() {
         eprintln!("SKIP upstream comparison: {UPSTREAM} not installed");
         return;
     }
-    assert_eq!(ours, series(Path::new(UPSTREAM)));
+    // Debian's 1.5 predates the commit statistics families (`node_btrfs_commit*`); everything
+    // else, the ioctl series included, must be the same.
+    let without_commits = |s: &BTreeSet<String>| -> BTreeSet<String> {
+        s.iter().filter(|l| !l.contains("_commit")).cloned().collect()
+    };
+    assert_eq!(
+        without_commits(&ours),
+        without_commits(&series(Path::new(UPSTREAM)))
+    );
     drop(mounted);
 }
