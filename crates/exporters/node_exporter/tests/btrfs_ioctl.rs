@@ -139,7 +139,10 @@ fn ioctl_device_families_on_a_mounted_image() {
     // Debian's 1.5 predates the commit statistics families (`node_btrfs_commit*`); everything
     // else, the ioctl series included, must be the same.
     let without_commits = |s: &BTreeSet<String>| -> BTreeSet<String> {
-        s.iter().filter(|l| !l.contains("_commit")).cloned().collect()
+        s.iter()
+            .filter(|l| !l.contains("_commit"))
+            .cloned()
+            .collect()
     };
     assert_eq!(
         without_commits(&ours),
