@@ -198,7 +198,8 @@ impl<'f> RoutePlan<'f> {
 }
 
 /// The dispatcher's groups with their shown alerts, ordered by group labels then receiver;
-/// each alert lists the receivers of every shown group it is in, sorted.
+/// each alert lists the receivers of every shown group it is in, sorted. A group's alerts are
+/// sorted as it is written (see [`encode::groups`]).
 pub(super) fn list_groups(app: &App, f: &AlertFilter, planning: Planning) -> Vec<u8> {
     let muting = app.muting();
     let runtime = Arc::clone(&muting.runtime);
@@ -246,9 +247,8 @@ pub(super) fn list_groups(app: &App, f: &AlertFilter, planning: Planning) -> Vec
     let mut gathered: HashMap<Fingerprint, Vec<&str>> = HashMap::new();
     let mut shown: Vec<ListedGroup<'_>> = walked
         .into_iter()
-        .filter_map(|(id, mut alerts)| {
+        .filter_map(|(id, alerts)| {
             let receivers = &route_receivers[id.route];
-            model::sort_alerts(&mut alerts);
             let alerts: Vec<Listed<'_>> = alerts
                 .into_iter()
                 .filter_map(|alert| {
@@ -288,5 +288,5 @@ pub(super) fn list_groups(app: &App, f: &AlertFilter, planning: Planning) -> Vec
             listed.receivers = &gathered[&listed.alert.fingerprint];
         }
     }
-    encode::groups(&muting, &shown)
+    encode::groups(&muting, &mut shown)
 }

@@ -139,14 +139,24 @@ pub fn label_set_order(a: &LabelSet, b: &LabelSet) -> Ordering {
 /// the label first), then by label set. Each alert's `job` and `instance` are looked up once
 /// rather than in every comparison: the listings sort 100,000s of alerts.
 pub fn sort_alerts(alerts: &mut Vec<std::sync::Arc<Alert>>) {
-    let mut keyed: Vec<(AlertOrderKey<'_>, &std::sync::Arc<Alert>)> =
-        alerts.iter().map(|a| (AlertOrderKey::of(a), a)).collect();
-    keyed.sort_by(|x, y| x.0.cmp(&y.0));
-    let sorted = keyed
-        .into_iter()
-        .map(|(_, a)| std::sync::Arc::clone(a))
+    sort_alerts_by(alerts, |a| a);
+}
+
+/// [`sort_alerts`] for items that each carry an alert.
+pub fn sort_alerts_by<T>(items: &mut Vec<T>, alert: impl Fn(&T) -> &Alert) {
+    let mut order: Vec<(AlertOrderKey<'_>, usize)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (AlertOrderKey::of(alert(item)), i))
         .collect();
-    *alerts = sorted;
+    order.sort_by(|x, y| x.0.cmp(&y.0));
+    let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+    let mut taken: Vec<Option<T>> = items.drain(..).map(Some).collect();
+    items.extend(
+        order
+            .into_iter()
+            .filter_map(|i| taken.get_mut(i).and_then(Option::take)),
+    );
 }
 
 /// An alert's place in the order of [`sort_alerts`].
