@@ -3,14 +3,19 @@
 #
 # For each of ROUNDS rounds, ours then upstream: start the daemon with the same config (a
 # route grouping by `group`, a receiver without integrations), post 100,000 alerts in
-# batches of 100 from 4 processes (scripts/bench/alertmanager_load.py), then time
+# batches of 100 from 4 keep-alive connections (the Rust driver
+# crates/alertmanager/examples/alertmanager_load.rs, which also reports its own CPU time;
+# the older Python driver scripts/bench/alertmanager_load.py with LOAD_DRIVER=python), then time
 # GET /api/v2/alerts/groups (10,000 groups, ~44 MB of JSON) 7 times, the same filtered to one
 # group (`filter=group="g42"`: the cost of the pass over all groups without the big answer)
 # 7 times, and read the daemon's RSS. Prints one line per run and the medians with ratios.
 #
-# Usage: scripts/bench/alertmanager.sh OURS_BINARY [UPSTREAM_BINARY] [ROUNDS]
+# Usage: [LOAD_DRIVER=path|python] scripts/bench/alertmanager.sh OURS_BINARY [UPSTREAM_BINARY] [ROUNDS]
 #   OURS_BINARY: e.g. $CARGO_TARGET_DIR/release/alertmanager
 #   UPSTREAM_BINARY: default /usr/bin/prometheus-alertmanager (Debian's 0.25)
+#   LOAD_DRIVER: default $CARGO_TARGET_DIR/debug/examples/alertmanager_load, built by
+#     `cargo build --offline --locked --workspace --example alertmanager_load` (the debug
+#     profile optimises dependencies; the driver's own loop is trivial)
 # Bounded: fixed request counts, `timeout` on every client, a limited readiness wait.
 set -euo pipefail
 
@@ -18,6 +23,13 @@ OURS=${1:?usage: $0 OURS_BINARY [UPSTREAM_BINARY] [ROUNDS]}
 UPSTREAM=${2:-/usr/bin/prometheus-alertmanager}
 ROUNDS=${3:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
+LOAD_DRIVER=${LOAD_DRIVER:-${CARGO_TARGET_DIR:-target}/debug/examples/alertmanager_load}
+if [ "$LOAD_DRIVER" = python ]; then
+    LOAD=(python3 "$HERE/alertmanager_load.py")
+else
+    [ -x "$LOAD_DRIVER" ] || { echo "no load driver at $LOAD_DRIVER" >&2; exit 1; }
+    LOAD=("$LOAD_DRIVER")
+fi
 WORK=$(mktemp -d)
 PID=
 cleanup() {
@@ -40,13 +52,18 @@ free_port() {
 
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
-# Median wall time in ms of 7 GETs of URL.
+# Median wall time in ms of 7 GETs of URL, then (after a space) the median time to the first
+# byte of the answer: both daemons encode the whole answer before sending it, so the
+# difference is the transfer.
 latency() {
     local times=()
     for _ in $(seq 7); do
-        times+=("$(timeout 120 curl -sf -o /dev/null -w '%{time_total}' "$1")")
+        times+=("$(timeout 120 curl -sf -o /dev/null -w '%{time_total} %{time_starttransfer}' "$1")")
     done
-    printf '%s\n' "${times[@]}" | median | awk '{printf "%.1f", $1*1000}'
+    local total first
+    total=$(printf '%s\n' "${times[@]}" | cut -d' ' -f1 | median | awk '{printf "%.1f", $1*1000}')
+    first=$(printf '%s\n' "${times[@]}" | cut -d' ' -f2 | median | awk '{printf "%.1f", $1*1000}')
+    echo "$total $first"
 }
 
 # run NAME BINARY: one measurement; appends "name ingest groups_ms rss_mib filtered_ms" to
@@ -64,20 +81,23 @@ run() {
         curl -sf "127.0.0.1:$port/-/ready" > /dev/null && break
         sleep 0.1
     done
-    local ingest
-    ingest=$(timeout 600 python3 "$HERE/alertmanager_load.py" "$port" 100000 10000 100 4 |
-        sed -n 's/.*alerts_per_s=\([0-9]*\).*/\1/p')
+    local load ingest driver_cpu
+    load=$(timeout 600 "${LOAD[@]}" "$port" 100000 10000 100 4)
+    ingest=$(sed -n 's/.*alerts_per_s=\([0-9]*\).*/\1/p' <<< "$load")
+    driver_cpu=$(sed -n 's/.*driver_cpu_s=\([0-9.]*\).*/\1/p' <<< "$load")
+    local cpu_after_ingest
+    cpu_after_ingest=$(awk '{print ($14+$15)/100}' "/proc/$PID/stat")
     local groups
     groups=$(timeout 120 curl -sf "127.0.0.1:$port/api/v2/alerts/groups" |
         python3 -c 'import json,sys; g=json.load(sys.stdin); print(len(g), sum(len(x["alerts"]) for x in g))')
-    local ms filtered rss
-    ms=$(latency "127.0.0.1:$port/api/v2/alerts/groups")
-    filtered=$(latency "127.0.0.1:$port/api/v2/alerts/groups?filter=group%3D%22g42%22")
+    local ms ttfb filtered rss
+    read -r ms ttfb <<< "$(latency "127.0.0.1:$port/api/v2/alerts/groups")"
+    filtered=$(latency "127.0.0.1:$port/api/v2/alerts/groups?filter=group%3D%22g42%22" | cut -d' ' -f1)
     rss=$(awk '/VmRSS/{printf "%.1f", $2/1024}' "/proc/$PID/status")
     kill "$PID" && wait "$PID" 2>/dev/null || true
     PID=
-    echo "$name ingest_alerts_per_s=$ingest groups/alerts=${groups// //} groups_ms_median=$ms filtered_ms_median=$filtered rss_mib=$rss load=$(cut -d' ' -f1 /proc/loadavg)"
-    echo "$name $ingest $ms $rss $filtered" >> "$WORK/results"
+    echo "$name ingest_alerts_per_s=$ingest daemon_cpu_s=$cpu_after_ingest driver_cpu_s=${driver_cpu:-?} groups/alerts=${groups// //} groups_ms_median=$ms groups_first_byte_ms_median=$ttfb filtered_ms_median=$filtered rss_mib=$rss load=$(cut -d' ' -f1 /proc/loadavg)"
+    echo "$name $ingest $ms $rss $filtered $ttfb" >> "$WORK/results"
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -90,7 +110,9 @@ oi=$(col ours 2); ui=$(col upstream 2)
 og=$(col ours 3); ug=$(col upstream 3)
 orss=$(col ours 4); urss=$(col upstream 4)
 of=$(col ours 5); uf=$(col upstream 5)
+ot=$(col ours 6); ut=$(col upstream 6)
 echo "median ingest alerts/s: ours $oi upstream $ui ratio $(awk -v a="$oi" -v b="$ui" 'BEGIN{printf "%.2f", a/b}')x"
 echo "median groups ms: ours $og upstream $ug ratio $(awk -v a="$ug" -v b="$og" 'BEGIN{printf "%.2f", a/b}')x faster"
+echo "median groups first byte ms: ours $ot upstream $ut"
 echo "median filtered groups ms: ours $of upstream $uf ratio $(awk -v a="$uf" -v b="$of" 'BEGIN{printf "%.2f", a/b}')x faster"
 echo "median RSS MiB: ours $orss upstream $urss ratio $(awk -v a="$urss" -v b="$orss" 'BEGIN{printf "%.2f", a/b}')x smaller"

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
 use super::model::format_time;
-use crate::alert::{Alert, Fingerprint, LabelSet};
+use crate::alert::{Alert, Fingerprint};
 use crate::daemon::{Muted, Muting};
 use crate::dispatch::GroupId;
 
@@ -40,10 +40,24 @@ pub fn alerts(muting: &Muting<'_>, alerts: &[Listed<'_>]) -> Vec<u8> {
     write(alerts.len(), &AlertList { muting, alerts })
 }
 
-/// `GET /api/v2/alerts/groups`' answer.
-pub fn groups(muting: &Muting<'_>, groups: &[ListedGroup<'_>]) -> Vec<u8> {
-    let count = groups.iter().map(|g| g.alerts.len() + 1).sum();
-    write(count, &GroupList { muting, groups })
+/// `GET /api/v2/alerts/groups`' answer; sorts each group's alerts into upstream's order.
+/// A group is sorted right before it is written, while its alerts' labels are still in the
+/// CPU cache from the sort: with 100,000 alerts, sorting all first and writing all after
+/// read every label set from memory twice.
+pub fn groups(muting: &Muting<'_>, groups: &mut [ListedGroup<'_>]) -> Vec<u8> {
+    let count: usize = groups.iter().map(|g| g.alerts.len() + 1).sum();
+    let mut out = Vec::with_capacity(count * ALERT_BYTES + 3);
+    out.push(b'[');
+    for (i, g) in groups.iter_mut().enumerate() {
+        super::model::sort_alerts_by(&mut g.alerts, |l| &l.alert);
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, &GroupJson { muting, group: g })
+            .expect("listing JSON is always encodable");
+    }
+    out.extend_from_slice(b"]\n");
+    out
 }
 
 /// The document and upstream's closing newline. Serializing these types cannot fail: maps
@@ -69,29 +83,26 @@ impl Serialize for AlertList<'_> {
     }
 }
 
-struct GroupList<'a> {
+/// One element of the groups answer.
+struct GroupJson<'a> {
     muting: &'a Muting<'a>,
-    groups: &'a [ListedGroup<'a>],
+    group: &'a ListedGroup<'a>,
 }
 
-impl Serialize for GroupList<'_> {
+impl Serialize for GroupJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.groups.iter().map(|g| {
-            #[derive(Serialize)]
-            struct Group<'a> {
-                alerts: AlertList<'a>,
-                labels: &'a LabelSet,
-                receiver: ReceiverJson<'a>,
-            }
-            Group {
-                alerts: AlertList {
-                    muting: self.muting,
-                    alerts: &g.alerts,
-                },
-                labels: &g.id.labels,
-                receiver: ReceiverJson { name: g.receiver },
-            }
-        }))
+        let g = self.group;
+        let mut st = s.serialize_struct("alertGroup", 3)?;
+        st.serialize_field(
+            "alerts",
+            &AlertList {
+                muting: self.muting,
+                alerts: &g.alerts,
+            },
+        )?;
+        st.serialize_field("labels", &g.id.labels)?;
+        st.serialize_field("receiver", &ReceiverJson { name: g.receiver })?;
+        st.end()
     }
 }
 

@@ -12,14 +12,15 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 
 use super::encode::{self, Listed, ListedGroup};
-use super::{ApiError, Params, json_body, matches_filter, model};
+use super::{ApiError, Params, filter_matches, json_body, matches_filter, model};
 use crate::alert::{Alert, Fingerprint, LabelSet};
 use crate::daemon::{App, Muted};
-use crate::dispatch::GroupId;
+use crate::dispatch::{GroupAlerts, GroupId, RouteOpts};
+use crate::labels::{MatchType, Matcher};
 
 /// The filters both listings take.
-struct AlertFilter {
-    filter: Vec<crate::labels::Matcher>,
+pub(super) struct AlertFilter {
+    filter: Vec<Matcher>,
     receiver: Option<regex::Regex>,
     active: bool,
     silenced: bool,
@@ -27,7 +28,7 @@ struct AlertFilter {
 }
 
 impl AlertFilter {
-    fn parse(query: Option<&str>) -> Result<Self, ApiError> {
+    pub(super) fn parse(query: Option<&str>) -> Result<Self, ApiError> {
         let params = Params::parse(query);
         Ok(AlertFilter {
             filter: params.filter()?,
@@ -108,12 +109,98 @@ pub(super) async fn groups(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let filter = AlertFilter::parse(query.as_deref())?;
-    Ok(json_body(list_groups(&app, &filter)))
+    Ok(json_body(list_groups(&app, &filter, Planning::ByGroup)))
+}
+
+/// How the groups listing applies the label filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Planning {
+    /// Matchers on a route's grouping labels are decided once per group (every alert of a
+    /// group has the group's value there), and a filter that pins every grouping label of a
+    /// route with `=` looks that route's one candidate group up instead of walking them all.
+    ByGroup,
+    /// Every matcher against every alert of every group: the plain walk the planned one must
+    /// agree with.
+    #[cfg(test)]
+    PerAlert,
+}
+
+/// The label filter as it applies to one route's groups.
+struct RoutePlan<'f> {
+    /// The route's receiver passes the receiver filter.
+    shown: bool,
+    per_group: Vec<&'f Matcher>,
+    per_alert: Vec<&'f Matcher>,
+    /// The only group of this route that can pass `per_group`, when the filter names it.
+    only: Option<GroupId>,
+}
+
+impl<'f> RoutePlan<'f> {
+    fn new(
+        route: usize,
+        opts: &RouteOpts,
+        f: &'f AlertFilter,
+        shown: bool,
+        planning: Planning,
+    ) -> Self {
+        let (per_group, per_alert): (Vec<&Matcher>, Vec<&Matcher>) = match planning {
+            Planning::ByGroup => f
+                .filter
+                .iter()
+                .partition(|m| opts.group_by_all || opts.group_by.contains(m.name())),
+            #[cfg(test)]
+            Planning::PerAlert => (Vec::new(), f.filter.iter().collect()),
+        };
+        // Stored label values are never empty, so `name=""` pins the label as absent.
+        let pinned = |name: &str| {
+            per_group
+                .iter()
+                .find(|m| m.name() == name && m.match_type() == MatchType::Equal)
+                .map(|m| m.value())
+        };
+        let only = match planning {
+            Planning::ByGroup if !opts.group_by_all => {
+                let mut labels = LabelSet::new();
+                opts.group_by
+                    .iter()
+                    .try_for_each(|name| {
+                        let value = pinned(name)?;
+                        if !value.is_empty() {
+                            labels.insert(name.clone(), value.to_owned());
+                        }
+                        Some(())
+                    })
+                    .map(|()| GroupId { route, labels })
+            }
+            _ => None,
+        };
+        RoutePlan {
+            shown,
+            per_group,
+            per_alert,
+            only,
+        }
+    }
+
+    fn group_shown(&self, id: &GroupId) -> bool {
+        self.shown
+            && self
+                .per_group
+                .iter()
+                .all(|m| filter_matches(m, id.labels.get(m.name()).map(String::as_str)))
+    }
+
+    fn alert_shown(&self, alert: &Alert) -> bool {
+        self.per_alert
+            .iter()
+            .all(|m| filter_matches(m, alert.labels.get(m.name()).map(String::as_str)))
+    }
 }
 
 /// The dispatcher's groups with their shown alerts, ordered by group labels then receiver;
-/// each alert lists the receivers of every shown group it is in, sorted.
-fn list_groups(app: &App, f: &AlertFilter) -> Vec<u8> {
+/// each alert lists the receivers of every shown group it is in, sorted. A group's alerts are
+/// sorted as it is written (see [`encode::groups`]).
+pub(super) fn list_groups(app: &App, f: &AlertFilter, planning: Planning) -> Vec<u8> {
     let muting = app.muting();
     let runtime = Arc::clone(&muting.runtime);
     let tree = &runtime.tree;
@@ -121,31 +208,48 @@ fn list_groups(app: &App, f: &AlertFilter) -> Vec<u8> {
     let route_receivers: Vec<[&str; 1]> = (0..tree.len())
         .map(|id| [tree.node(id).opts.receiver.as_str()])
         .collect();
-    let route_shown: Vec<bool> = route_receivers
+    let plans: Vec<RoutePlan<'_>> = route_receivers
         .iter()
-        .map(|[r]| f.receiver_matches(r))
+        .enumerate()
+        .map(|(route, [r])| {
+            let opts = &tree.node(route).opts;
+            RoutePlan::new(route, opts, f, f.receiver_matches(r), planning)
+        })
         .collect();
     let mut walked: Vec<(Arc<GroupId>, Vec<Arc<Alert>>)> = Vec::new();
-    runtime.dispatcher.for_each_group(|id, alerts| {
-        if !route_shown[id.route] {
+    let mut visit = |id: &Arc<GroupId>, alerts: GroupAlerts<'_>| {
+        let plan = &plans[id.route];
+        if !plan.group_shown(id) {
             return;
         }
         let picked: Vec<Arc<Alert>> = alerts
             .iter()
-            .filter(|a| !a.resolved_at(muting.now) && f.labels_match(&a.labels))
+            .filter(|a| !a.resolved_at(muting.now) && plan.alert_shown(a))
             .cloned()
             .collect();
         if !picked.is_empty() {
             walked.push((Arc::clone(id), picked));
         }
-    });
+    };
+    let dispatcher = &runtime.dispatcher;
+    if plans.iter().all(|p| !p.shown || p.only.is_some()) {
+        for id in plans
+            .iter()
+            .filter(|p| p.shown)
+            .filter_map(|p| p.only.as_ref())
+        {
+            dispatcher.with_group(id, &mut visit);
+        }
+    } else {
+        dispatcher.for_each_group(visit);
+    }
     // No lock is held from here on.
     let mut gathered: HashMap<Fingerprint, Vec<&str>> = HashMap::new();
     let mut shown: Vec<ListedGroup<'_>> = walked
         .into_iter()
         .filter_map(|(id, alerts)| {
             let receivers = &route_receivers[id.route];
-            let mut alerts: Vec<Listed<'_>> = alerts
+            let alerts: Vec<Listed<'_>> = alerts
                 .into_iter()
                 .filter_map(|alert| {
                     let muted = muting.status(&alert);
@@ -156,7 +260,6 @@ fn list_groups(app: &App, f: &AlertFilter) -> Vec<u8> {
                     })
                 })
                 .collect();
-            alerts.sort_by(|a, b| model::alert_order(&a.alert, &b.alert));
             (!alerts.is_empty()).then_some(ListedGroup {
                 receiver: receivers[0],
                 id,
@@ -185,5 +288,5 @@ fn list_groups(app: &App, f: &AlertFilter) -> Vec<u8> {
             listed.receivers = &gathered[&listed.alert.fingerprint];
         }
     }
-    encode::groups(&muting, &shown)
+    encode::groups(&muting, &mut shown)
 }

@@ -64,3 +64,113 @@ async fn listings_match_the_golden_bytes() {
     }
     assert_eq!(got, GOLDEN);
 }
+
+/// Routes that group by some labels, by none, and by all (`...`), a `continue` route, a
+/// silence and an inhibition rule: the planned groups listing must give the plain walk's bytes
+/// for every kind of matcher, receiver filter and status flag.
+const PLAN_CONFIG: &str = r#"
+route:
+  receiver: default
+  group_by: [alertname, team]
+  routes:
+    - receiver: all
+      matchers: [severity="critical"]
+      group_by: ['...']
+      continue: true
+    - receiver: byteam
+      matchers: [team=~"a|b"]
+      group_by: [team]
+    - receiver: single
+      matchers: [alertname="Z"]
+      group_by: []
+receivers:
+  - name: default
+  - name: all
+  - name: byteam
+  - name: single
+inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="warning"]
+    equal: [alertname]
+"#;
+
+#[tokio::test]
+async fn planned_group_listing_equals_the_plain_walk() {
+    use super::listing::{AlertFilter, Planning, list_groups};
+
+    let h = super::tests::start_with(PLAN_CONFIG);
+    let silence = json!({
+        "matchers": [{"name": "instance", "value": "1.*", "isRegex": true}],
+        "startsAt": "2025-12-31T00:00:00Z", "endsAt": "2026-01-02T00:00:00Z",
+        "createdBy": "me", "comment": "c"});
+    let (status, created) = h
+        .call(Method::POST, "/api/v2/silences", Some(silence))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let mut alerts = Vec::new();
+    for i in 0..72 {
+        let mut labels = serde_json::Map::new();
+        labels.insert("alertname".into(), json!(["A", "B", "Z"][i % 3]));
+        labels.insert("instance".into(), json!(i.to_string()));
+        let team = ["a", "b", "c", ""][i % 4];
+        if !team.is_empty() {
+            labels.insert("team".into(), json!(team));
+        }
+        let severity = ["critical", "warning", "", "warning", "info"][i % 5];
+        if !severity.is_empty() {
+            labels.insert("severity".into(), json!(severity));
+        }
+        let mut alert = json!({"labels": labels});
+        if i % 11 == 0 {
+            alert["endsAt"] = json!("2025-12-31T12:00:00Z");
+        }
+        alerts.push(alert);
+    }
+    let (status, body) = h.post_alerts(json!(alerts)).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
+
+    let filters = [
+        "",
+        "filter=alertname%3D%22A%22",
+        "filter=alertname%3D%22A%22&filter=team%3D%22a%22",
+        "filter=alertname%3D%22A%22&filter=team%3D%22%22",
+        "filter=alertname%3D%22A%22&filter=team%3D%22a%22&filter=alertname%3D%22B%22",
+        "filter=team%3D%22a%22",
+        "filter=team%3D%22%22",
+        "filter=team%21%3D%22a%22",
+        "filter=team%21%3D%22%22",
+        "filter=team%3D~%22a%7Cc%22",
+        "filter=team%21~%22b%22",
+        "filter=alertname%21%3D%22%22&filter=instance%3D~%221.*%22",
+        "filter=severity%3D%22critical%22&filter=instance%21~%222.*%22",
+        "filter=alertname%3D%22Z%22",
+    ];
+    let extras = [
+        "",
+        "&receiver=default%7Cbyteam%7Csingle",
+        "&receiver=byteam",
+        "&receiver=all",
+        "&receiver=single",
+        "&silenced=false",
+        "&inhibited=false",
+        "&active=false",
+        "&receiver=default&silenced=false&inhibited=false",
+    ];
+    let mut shown = 0;
+    for filter in filters {
+        for extra in extras {
+            let query = format!("{filter}{extra}");
+            let f = AlertFilter::parse(Some(&query)).unwrap();
+            let planned = list_groups(&h.app, &f, Planning::ByGroup);
+            let plain = list_groups(&h.app, &f, Planning::PerAlert);
+            assert_eq!(
+                String::from_utf8(planned).unwrap(),
+                String::from_utf8(plain.clone()).unwrap(),
+                "{query}"
+            );
+            shown += usize::from(plain != b"[]\n");
+        }
+    }
+    // Most combinations show something, so the comparison is not between empty answers.
+    assert!(shown > 100, "only {shown} non-empty answers");
+}

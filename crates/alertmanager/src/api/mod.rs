@@ -174,15 +174,17 @@ impl Params {
 /// Upstream's `filter` semantics: an equality matcher needs the label present (unless it
 /// asks for `""`), a negative one with an empty value accepts any present label.
 fn matches_filter<'a>(filter: &[Matcher], get: impl Fn(&str) -> Option<&'a str>) -> bool {
-    filter.iter().all(|m| {
-        let value = get(m.name());
-        if m.match_type().is_equal() {
-            match value {
-                None => m.value().is_empty(),
-                Some(v) => m.matches(v),
-            }
-        } else {
-            (m.value().is_empty() && value.is_some()) || m.matches(value.unwrap_or(""))
+    filter.iter().all(|m| filter_matches(m, get(m.name())))
+}
+
+/// One `filter` matcher against a label's value (`None`: the label is absent).
+fn filter_matches(m: &Matcher, value: Option<&str>) -> bool {
+    if m.match_type().is_equal() {
+        match value {
+            None => m.value().is_empty(),
+            Some(v) => m.matches(v),
         }
-    })
+    } else {
+        (m.value().is_empty() && value.is_some()) || m.matches(value.unwrap_or(""))
+    }
 }

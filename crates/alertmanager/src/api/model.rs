@@ -135,20 +135,75 @@ pub fn label_set_order(a: &LabelSet, b: &LabelSet) -> Ordering {
     })
 }
 
-/// Upstream's alert order inside a group: by `job`, then `instance` (alerts having the label
-/// first), then by label set.
-pub fn alert_order(a: &Alert, b: &Alert) -> Ordering {
-    for key in ["job", "instance"] {
-        match (a.labels.get(key), b.labels.get(key)) {
-            (None, None) => continue,
-            (None, Some(_)) => return Ordering::Greater,
-            (Some(_), None) => return Ordering::Less,
-            (Some(x), Some(y)) if x != y => return x.cmp(y),
-            _ => {}
+/// Sorts alerts into upstream's order inside a group: by `job`, then `instance` (alerts having
+/// the label first), then by label set. Each alert's `job` and `instance` are looked up once
+/// rather than in every comparison: the listings sort 100,000s of alerts.
+pub fn sort_alerts(alerts: &mut Vec<std::sync::Arc<Alert>>) {
+    sort_alerts_by(alerts, |a| a);
+}
+
+/// [`sort_alerts`] for items that each carry an alert.
+pub fn sort_alerts_by<T>(items: &mut Vec<T>, alert: impl Fn(&T) -> &Alert) {
+    let mut order: Vec<(AlertOrderKey<'_>, usize)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (AlertOrderKey::of(alert(item)), i))
+        .collect();
+    order.sort_by(|x, y| x.0.cmp(&y.0));
+    let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+    let mut taken: Vec<Option<T>> = items.drain(..).map(Some).collect();
+    items.extend(
+        order
+            .into_iter()
+            .filter_map(|i| taken.get_mut(i).and_then(Option::take)),
+    );
+}
+
+/// An alert's place in the order of [`sort_alerts`].
+#[derive(Clone, Copy, Debug)]
+struct AlertOrderKey<'a> {
+    job: Option<&'a str>,
+    instance: Option<&'a str>,
+    labels: &'a LabelSet,
+}
+
+impl<'a> AlertOrderKey<'a> {
+    fn of(alert: &'a Alert) -> Self {
+        AlertOrderKey {
+            job: alert.labels.get("job").map(String::as_str),
+            instance: alert.labels.get("instance").map(String::as_str),
+            labels: &alert.labels,
         }
     }
-    label_set_order(&a.labels, &b.labels)
 }
+
+impl Ord for AlertOrderKey<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        for (a, b) in [(self.job, other.job), (self.instance, other.instance)] {
+            match (a, b) {
+                (None, Some(_)) => return Ordering::Greater,
+                (Some(_), None) => return Ordering::Less,
+                (Some(x), Some(y)) if x != y => return x.cmp(y),
+                _ => {}
+            }
+        }
+        label_set_order(self.labels, other.labels)
+    }
+}
+
+impl PartialOrd for AlertOrderKey<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for AlertOrderKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for AlertOrderKey<'_> {}
 
 #[cfg(test)]
 mod tests {

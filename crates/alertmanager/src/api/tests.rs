@@ -40,14 +40,18 @@ inhibit_rules:
 pub(super) struct Harness {
     dir: tempfile::TempDir,
     clock: Arc<ManualClock>,
-    app: Arc<App>,
+    pub(super) app: Arc<App>,
     router: Router,
 }
 
 pub(super) fn start() -> Harness {
+    start_with(CONFIG)
+}
+
+pub(super) fn start_with(config: &str) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("alertmanager.yml");
-    std::fs::write(&path, CONFIG).unwrap();
+    std::fs::write(&path, config).unwrap();
     let clock = Arc::new(ManualClock::new(ts("2026-01-01T00:00:00Z")));
     let app = App::new(AppOptions {
         config_file: path,

@@ -3,6 +3,7 @@ use pm_alertmanager::daemon::Flags;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    pm_alertmanager::daemon::alloc::tune();
     let flags = Flags::parse();
     if let Err(e) = pm_common::log::init(&flags.log) {
         eprintln!("alertmanager: {e}");

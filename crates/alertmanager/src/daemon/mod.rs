@@ -1,6 +1,7 @@
 //! The `alertmanager` daemon: flags, shared state, the HTTP surface around the API, reloads
 //! and the background garbage collection.
 
+pub mod alloc;
 mod flags;
 mod metrics;
 mod muting;

@@ -154,7 +154,7 @@ impl Dispatcher {
             group.next_flush = after(now, interval);
             let next = group.next_flush;
             let mut alerts: Vec<Arc<Alert>> = group.alerts.values().cloned().collect();
-            alerts.sort_by(|a, b| crate::api::model::alert_order(a, b));
+            crate::api::model::sort_alerts(&mut alerts);
             out.push(Flush {
                 id: Arc::clone(&id),
                 key: Arc::clone(&group.key),
@@ -217,6 +217,14 @@ impl Dispatcher {
             for (id, group) in lock(shard).iter() {
                 f(id, GroupAlerts(&group.alerts));
             }
+        }
+    }
+
+    /// Calls `f` with the group `id` and its alerts if that group exists, under its shard's
+    /// lock: a listing that knows the one group it wants need not walk the others.
+    pub fn with_group(&self, id: &GroupId, f: impl FnOnce(&Arc<GroupId>, GroupAlerts<'_>)) {
+        if let Some((id, group)) = lock(self.shard(id)).get_key_value(id) {
+            f(id, GroupAlerts(&group.alerts));
         }
     }
 }
