@@ -17,6 +17,8 @@ concurrency=10
 declare -A bin=([ours]=$ours [upstream]=$upstream) port=([ours]=19101 [upstream]=19102) pid=()
 
 status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+# Resident memory split: anonymous (heap, stacks) vs file-backed (mapped binary and libraries).
+rss_split() { echo "anon_kib=$(status_kib "$1" RssAnon) file_kib=$(status_kib "$1" RssFile) threads=$(status_kib "$1" Threads)"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 cleanup() { for p in "${pid[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -31,7 +33,7 @@ for name in ours upstream; do
     curl -sf -o /dev/null "http://127.0.0.1:${port[$name]}/metrics" && break
     sleep 0.05
   done
-  echo "$name rss_idle_kib=$(status_kib "${pid[$name]}" VmRSS) samples=$(curl -sf -H 'Accept: text/plain;version=0.0.4' "http://127.0.0.1:${port[$name]}/metrics" | grep -vc '^#')"
+  echo "$name rss_idle_kib=$(status_kib "${pid[$name]}" VmRSS) $(rss_split "${pid[$name]}") samples=$(curl -sf -H 'Accept: text/plain;version=0.0.4' "http://127.0.0.1:${port[$name]}/metrics" | grep -vc '^#')"
 done
 
 for run in $(seq "$runs"); do
@@ -47,7 +49,14 @@ for run in $(seq "$runs"); do
       "p99_ms=$(awk '$1 == "99%" {print $2}' <<<"$out")" \
       "failed=$(awk '/Failed requests/ {print $3}' <<<"$out")" \
       "cpu_ms_per_scrape=$(awk -v a="$before" -v b="$(cpu_ticks "$p")" -v n="$requests" 'BEGIN {printf "%.2f", (b - a) * 10 / n}')" \
-      "rss_kib=$(status_kib "$p" VmRSS) rss_peak_kib=$(status_kib "$p" VmHWM)" \
+      "rss_kib=$(status_kib "$p" VmRSS) $(rss_split "$p") rss_peak_kib=$(status_kib "$p" VmHWM)" \
       "loadavg=$(cut -d' ' -f1 /proc/loadavg)"
   done
+done
+
+# What each daemon keeps once the load stops (ours trims its heap when no scrape is in
+# flight; Go's scavenger returns memory on its own schedule).
+sleep 1
+for name in ours upstream; do
+  echo "$name rss_after_load_idle_kib=$(status_kib "${pid[$name]}" VmRSS) $(rss_split "${pid[$name]}")"
 done

@@ -17,6 +17,7 @@ pub mod coalesce;
 pub mod collector;
 pub mod error;
 pub mod exposition;
+pub mod malloc;
 pub mod metric;
 pub mod paths;
 pub mod scrape;

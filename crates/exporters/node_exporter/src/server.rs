@@ -3,7 +3,7 @@
 //! scrapes with the same selection share collections (see [`crate::coalesce`]).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -27,6 +27,12 @@ use crate::scrape::NodeCollector;
 /// above a healthy collection (tens of milliseconds), far below a scrape timeout.
 const COLLECTION_STALL: Duration = Duration::from_secs(1);
 
+/// How long no scrape must be in flight before the heap's free memory goes back to the
+/// kernel: long enough that a burst of back-to-back scrapes (gaps of microseconds) does not
+/// trim and refault between requests, short enough that the daemon is small again right after
+/// the burst.
+const IDLE_BEFORE_TRIM: Duration = Duration::from_millis(10);
+
 /// What every request shares.
 #[derive(Debug)]
 pub struct Exporter {
@@ -40,6 +46,8 @@ pub struct Exporter {
     /// Requests being served, for `--web.max-requests`.
     active: AtomicUsize,
     max_requests: usize,
+    /// A trim waits for the end of [`IDLE_BEFORE_TRIM`]; at most one at a time.
+    trim_pending: AtomicBool,
 }
 
 impl Exporter {
@@ -91,6 +99,7 @@ impl Exporter {
             in_flight,
             active: AtomicUsize::new(0),
             max_requests: settings.flags.max_requests,
+            trim_pending: AtomicBool::new(false),
         })
     }
 
@@ -113,6 +122,27 @@ impl Exporter {
         self.pages
             .get(key, move || Arc::new(exporter.collect(&chosen)))
             .await
+    }
+
+    /// Called when the last request in flight finishes: unless another one starts meanwhile,
+    /// returns the memory the scrapes freed (their pages and encodings) to the kernel, as
+    /// Go's scavenger does for upstream.
+    fn trim_when_idle(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.trim_pending.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let exporter = Arc::clone(self);
+        runtime.spawn(async move {
+            tokio::time::sleep(IDLE_BEFORE_TRIM).await;
+            exporter.trim_pending.store(false, Ordering::SeqCst);
+            if exporter.active.load(Ordering::SeqCst) == 0 {
+                // Otherwise the request in flight schedules the next attempt when it ends.
+                let _ = tokio::task::spawn_blocking(crate::malloc::release_free_memory).await;
+            }
+        });
     }
 
     /// The exporter's own families (process_*, promhttp_*), gathered per request.
@@ -167,7 +197,7 @@ async fn metrics(
         }
     };
     let active = exporter.active.fetch_add(1, Ordering::SeqCst);
-    let _guard = ActiveGuard(&exporter.active);
+    let _guard = ActiveGuard(&exporter);
     if exporter.max_requests > 0 && active >= exporter.max_requests {
         let code = "503";
         exporter.requests.with_label_values(&[code]).inc();
@@ -200,11 +230,13 @@ async fn metrics(
     }
 }
 
-struct ActiveGuard<'a>(&'a AtomicUsize);
+struct ActiveGuard<'a>(&'a Arc<Exporter>);
 
 impl Drop for ActiveGuard<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        if self.0.active.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.trim_when_idle();
+        }
     }
 }
 

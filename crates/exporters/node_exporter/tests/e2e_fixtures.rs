@@ -202,13 +202,25 @@ fn end_to_end_output_matches_upstream_fixture() {
         &args(port),
         port,
     );
-    let (status, body) = get(daemon.addr, "/metrics");
-    assert_eq!(status, 200, "{body}");
-    let problems = compare(&families(&expected), &families(&body));
-    assert!(
-        problems.is_empty(),
-        "{} differences:\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    // The second scrape answers from state the first one left behind (the netstat filter's
+    // remembered decisions, a trimmed heap), so it must match as well, but for the count of
+    // scrapes served.
+    let mut expected = families(&expected);
+    for scrape in 1..=2 {
+        let (status, body) = get(daemon.addr, "/metrics");
+        assert_eq!(status, 200, "{body}");
+        let mut got = families(&body);
+        if scrape > 1 {
+            for counted in [&mut expected, &mut got] {
+                counted.remove("promhttp_metric_handler_requests_total");
+            }
+        }
+        let problems = compare(&expected, &got);
+        assert!(
+            problems.is_empty(),
+            "scrape {scrape}: {} differences:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
+    }
 }
