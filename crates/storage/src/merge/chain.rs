@@ -242,7 +242,7 @@ impl SampleIterator for ChainIterator {
             let limit = self
                 .heap
                 .peek()
-                .map_or(maxt, |Reverse((next, _))| maxt.min(next - 1));
+                .map_or(maxt, |Reverse((next, _))| maxt.min(next.saturating_sub(1)));
             // A histogram that follows another iterator's sample needs its hint fixed, so
             // it goes the slow way; so does a run cut short by a repeated timestamp.
             if t > limit || (vt != ValueType::Float && !self.consecutive) {
