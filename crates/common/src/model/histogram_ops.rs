@@ -191,10 +191,11 @@ fn shared_bounds(a: &[f64], b: &[f64]) -> Vec<f64> {
 /// One step of Kahan–Neumaier summation: adds `inc` to `sum` with compensation `c`, returning
 /// the new sum and compensation. An infinite sum resets the compensation to 0 (it would be
 /// NaN otherwise). The final value is `sum + c`.
-#[inline(never)]
+#[inline]
 pub fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    // Not inlined so that no fused multiply-add can be formed across the call, which would
-    // change the rounding upstream's results depend on.
+    // Inlining is safe for upstream's rounding: Rust never contracts a multiply and an add
+    // into a fused multiply-add on its own (only `mul_add` does), so callers computing `inc`
+    // as a product keep both roundings.
     let t = sum + inc;
     let c = if t.is_infinite() {
         0.0

@@ -3,10 +3,10 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use pm_common::model::{CounterResetHint, FloatHistogram, Histogram, Labels};
+use pm_common::model::{CounterResetHint, FloatHistogram, Histogram, Labels, Sample};
 
 use crate::error::StorageError;
-use crate::iterator::{SampleIterator, ValueType};
+use crate::iterator::{HistogramSample, SampleIterator, ValueType};
 use crate::series::{BoxSeries, Series};
 
 /// Several series with the same labels seen as one: their samples interleaved by timestamp, a
@@ -220,5 +220,58 @@ impl SampleIterator for ChainIterator {
 
     fn err(&self) -> Option<&StorageError> {
         self.failed.and_then(|i| self.iters[i].err())
+    }
+
+    /// Hands each run of samples that only the current iterator holds (everything before the
+    /// next queued timestamp) to that iterator's own batch read; series from consecutive
+    /// blocks barely overlap, so this is nearly all of them.
+    fn fill(
+        &mut self,
+        mint: i64,
+        maxt: i64,
+        floats: &mut Vec<Sample>,
+        histograms: &mut Vec<HistogramSample>,
+    ) -> ValueType {
+        let mut vt = self.seek(mint);
+        while vt.is_some() {
+            let c = self.curr.expect("a move that found a sample sets it");
+            let t = self.iters[c].at_t();
+            if t > maxt {
+                break;
+            }
+            let limit = self
+                .heap
+                .peek()
+                .map_or(maxt, |Reverse((next, _))| maxt.min(next.saturating_sub(1)));
+            // A histogram that follows another iterator's sample needs its hint fixed, so
+            // it goes the slow way; so does a run cut short by a repeated timestamp.
+            if t > limit || (vt != ValueType::Float && !self.consecutive) {
+                match vt {
+                    ValueType::Float => {
+                        let (t, v) = self.at();
+                        floats.push(Sample { t, v });
+                    }
+                    _ => {
+                        let mut h = FloatHistogram::default();
+                        let t = self.at_float_histogram(&mut h);
+                        histograms.push(HistogramSample { t, h });
+                    }
+                }
+                vt = self.next();
+                continue;
+            }
+            let (nf, nh) = (floats.len(), histograms.len());
+            let inner = self.iters[c].fill(t, limit, floats, histograms);
+            let last = floats[nf..]
+                .last()
+                .map(|p| p.t)
+                .max(histograms[nh..].last().map(|p| p.t));
+            self.last_t = last.or(self.last_t);
+            if !self.enqueue(c, inner) {
+                return ValueType::None;
+            }
+            vt = self.pop_next(Some(c));
+        }
+        vt
     }
 }

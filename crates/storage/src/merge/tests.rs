@@ -221,6 +221,49 @@ fn chain_reports_member_error() {
     assert_eq!(it.seek(0), ValueType::None);
 }
 
+/// The batch read must return what walking sample by sample returns, across members,
+/// repeated timestamps and windows that overlap or skip ahead.
+#[test]
+fn chain_fill_matches_the_sample_walk() {
+    let parts: [&[(i64, f64)]; 3] = [
+        &[(1, 1.0), (2, 2.0), (3, 3.0), (10, 10.0), (11, 11.0)],
+        &[(3, 30.0), (4, 40.0), (5, 50.0), (11, 110.0), (12, 120.0)],
+        &[(6, 600.0), (7, 700.0), (20, 2000.0)],
+    ];
+    let all = drain(&mut chain(&parts));
+    let windows = [
+        (0, 4),
+        (3, 8),
+        (8, 9),
+        (9, 11),
+        (11, 11),
+        (13, 19),
+        (15, 25),
+        (30, 40),
+    ];
+    let mut it = chain(&parts);
+    // Samples already passed are not returned again.
+    let mut passed = i64::MIN;
+    for (mint, maxt) in windows {
+        let (mut floats, mut hists) = (Vec::new(), Vec::new());
+        let vt = it.fill(mint, maxt, &mut floats, &mut hists);
+        let got: Vec<(i64, f64)> = floats.iter().map(|s| (s.t, s.v)).collect();
+        let want: Vec<(i64, f64)> = all
+            .iter()
+            .copied()
+            .filter(|&(t, _)| t >= mint && t > passed && t <= maxt)
+            .collect();
+        assert_eq!(got, want, "window [{mint}, {maxt}]");
+        passed = passed.max(maxt);
+        assert!(hists.is_empty());
+        let next = all.iter().find(|&&(t, _)| t > maxt);
+        assert_eq!(vt.is_some(), next.is_some(), "window [{mint}, {maxt}]");
+        if let Some(&(t, _)) = next {
+            assert_eq!(it.at_t(), t);
+        }
+    }
+}
+
 #[test]
 fn chain_resets_counter_hints_when_switching_source() {
     let h = |count: u64, hint| Histogram {

@@ -53,24 +53,9 @@ impl BlockChunk {
 
     /// Every sample, whatever the encoding.
     fn samples(&self) -> Result<Vec<SeriesSample>, StorageError> {
-        let chunk_err = |e: crate::chunkenc::ChunkError| StorageError::other(e);
-        Ok(match self.encoding {
-            ChunkEncoding::Histogram => decode_histograms(&self.bytes)
-                .map_err(chunk_err)?
-                .into_iter()
-                .map(|(t, h)| SeriesSample::histogram(t, h))
-                .collect(),
-            ChunkEncoding::FloatHistogram => decode_float_histograms(&self.bytes)
-                .map_err(chunk_err)?
-                .into_iter()
-                .map(|(t, h)| SeriesSample::float_histogram(t, h))
-                .collect(),
-            ChunkEncoding::Xor => self
-                .float_samples()?
-                .into_iter()
-                .map(|(t, v)| SeriesSample::float(t, v))
-                .collect(),
-        })
+        let mut out = Vec::with_capacity(self.num_samples());
+        append_samples(self.encoding, &self.bytes, &mut out, |_| true)?;
+        Ok(out)
     }
 
     /// An XOR chunk of `samples`, which must be in ascending time order.
@@ -86,6 +71,55 @@ impl BlockChunk {
     }
 }
 
+/// Every encoding starts with a big-endian 16-bit sample count.
+fn num_samples(bytes: &[u8]) -> usize {
+    match bytes {
+        [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b])),
+        _ => 0,
+    }
+}
+
+/// Appends the samples of a chunk whose timestamps `keep` accepts, whatever the encoding. XOR
+/// chunks are decoded straight into `out`: range queries read every float sample through here.
+pub fn append_samples(
+    encoding: ChunkEncoding,
+    bytes: &[u8],
+    out: &mut Vec<SeriesSample>,
+    keep: impl Fn(i64) -> bool,
+) -> Result<(), StorageError> {
+    let chunk_err = |e: crate::chunkenc::ChunkError| StorageError::other(e);
+    match encoding {
+        ChunkEncoding::Histogram => out.extend(
+            decode_histograms(bytes)
+                .map_err(chunk_err)?
+                .into_iter()
+                .filter(|(t, _)| keep(*t))
+                .map(|(t, h)| SeriesSample::histogram(t, h)),
+        ),
+        ChunkEncoding::FloatHistogram => out.extend(
+            decode_float_histograms(bytes)
+                .map_err(chunk_err)?
+                .into_iter()
+                .filter(|(t, _)| keep(*t))
+                .map(|(t, h)| SeriesSample::float_histogram(t, h)),
+        ),
+        ChunkEncoding::Xor => {
+            let mut it = XorIterator::new(bytes);
+            out.reserve(num_samples(bytes));
+            while it.next_value() == ValueType::Float {
+                let (t, v) = it.at();
+                if keep(t) {
+                    out.push(SeriesSample::float(t, v));
+                }
+            }
+            if let Some(e) = it.err() {
+                return Err(StorageError::other(e.clone()));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Chunk for BlockChunk {
     fn encoding(&self) -> ChunkEncoding {
         self.encoding
@@ -95,12 +129,8 @@ impl Chunk for BlockChunk {
         &self.bytes
     }
 
-    /// Every encoding starts with a big-endian 16-bit sample count.
     fn num_samples(&self) -> usize {
-        match &self.bytes[..] {
-            [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b])),
-            _ => 0,
-        }
+        num_samples(&self.bytes)
     }
 
     fn iter(&self) -> Box<dyn SampleIterator> {

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use pm_common::model::Labels;
 use pm_storage::{
-    BoxSeries, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkSeries, ChunkSeriesSet,
-    ChunksIterator, SampleIterator, Series, SeriesSet, StorageError, Warnings,
+    BoxSeries, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkSeries, ChunkSeriesSet, ErrorIterator,
+    ListIterator, SampleIterator, Series, SeriesSample, SeriesSet, StorageError, Warnings,
 };
 
-use super::chunk::{BlockChunk, TrimmedIterator};
+use super::chunk::{BlockChunk, TrimmedIterator, append_samples};
 use crate::chunkenc::{
     ChunkError, decode_float_histograms, decode_histograms, encode_float_histograms,
     encode_histograms,
@@ -281,16 +281,43 @@ impl Series for BlockSeries {
         &self.0.labels
     }
 
+    /// Chunks in time order (the usual case) are decoded up front into one list, without the
+    /// removed samples, so that the engine's batch reads copy runs of samples instead of going
+    /// through a chain of per-chunk and trimming iterators sample by sample.
     fn iter(&self) -> Box<dyn SampleIterator> {
-        let chunks = &self.0.chunks;
-        let inner: Box<dyn SampleIterator> =
-            if chunks.windows(2).all(|w| w[0].max_time < w[1].min_time) {
-                Box::new(ChunksIterator::new(chunks.clone()))
-            } else {
-                Box::new(pm_storage::merge::ChainIterator::new(
-                    chunks.iter().map(|c| c.chunk.iter()).collect(),
-                ))
-            };
-        Box::new(TrimmedIterator::new(inner, self.0.removed.clone()))
+        let SeriesData {
+            chunks, removed, ..
+        } = &self.0;
+        if !chunks.windows(2).all(|w| w[0].max_time < w[1].min_time) {
+            let inner = pm_storage::merge::ChainIterator::new(
+                chunks.iter().map(|c| c.chunk.iter()).collect(),
+            );
+            return Box::new(TrimmedIterator::new(Box::new(inner), removed.clone()));
+        }
+        match decode_kept(chunks, removed) {
+            Ok(samples) => Box::new(ListIterator::new(samples.into())),
+            Err(e) => Box::new(ErrorIterator(e)),
+        }
     }
+}
+
+/// The samples of `chunks` (which are block chunks in time order) outside every `removed`
+/// interval.
+fn decode_kept(
+    chunks: &[ChunkMeta],
+    removed: &[Interval],
+) -> Result<Vec<SeriesSample>, StorageError> {
+    let capacity = chunks.iter().map(|c| c.chunk.num_samples()).sum();
+    let mut out = Vec::with_capacity(capacity);
+    for c in chunks {
+        let touched: Vec<Interval> = removed
+            .iter()
+            .filter(|iv| iv.mint <= c.max_time && c.min_time <= iv.maxt)
+            .copied()
+            .collect();
+        append_samples(c.chunk.encoding(), c.chunk.bytes(), &mut out, |t| {
+            !touched.iter().any(|iv| iv.contains(t))
+        })?;
+    }
+    Ok(out)
 }

@@ -4,7 +4,7 @@
 
 use pm_common::model::{Labels, MatchType};
 
-use super::selectors::{SelectorOutput, Windowed};
+use super::selectors::{SelectorOutput, WindowCursor, Windowed};
 use super::{EvalResult, Evaluator, drop_metadata_labels};
 use crate::engine::annotations::Note;
 use crate::engine::error::QueryError;
@@ -420,8 +420,13 @@ impl Evaluator<'_> {
             // The window being read counts against the limit, as upstream holds it in memory.
             let base = self.current_samples;
             let mut held = 0;
+            let metric_name = s.metric.get_or_empty("__name__");
+            let never_decrease = matches!(name, "rate" | "increase")
+                && s.floats.windows(2).all(|w| w[0].f <= w[1].f);
+            let mut cursor = WindowCursor::default();
             for (step, &ts) in steps.iter().enumerate() {
-                let window = windowed.window(si, ts);
+                let mut window = windowed.window(si, ts, &mut cursor);
+                window.floats_never_decrease = never_decrease;
                 if window.is_empty() {
                     held = 0;
                     continue;
@@ -462,7 +467,6 @@ impl Evaluator<'_> {
                     )));
                 };
                 let (value, issues) = result?;
-                let metric_name = s.metric.get_or_empty("__name__");
                 for issue in issues.iter() {
                     self.annotations.note(issue.annotate(metric_name), pos);
                 }
@@ -524,7 +528,7 @@ impl Evaluator<'_> {
             full
         } else {
             let cutoff = windowed.ref_time(ts) + windowed.extend_right - self.interval;
-            let f = window.floats.iter().filter(|p| p.t > cutoff).count() as u64;
+            let f = (window.floats.len() - window.floats.partition_point(|p| p.t <= cutoff)) as u64;
             let first_new = window.histograms.partition_point(|p| p.t <= cutoff);
             f + size(&window.histograms[first_new..])
         };

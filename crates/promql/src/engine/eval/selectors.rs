@@ -55,9 +55,19 @@ impl Windowed {
     }
 
     /// The window of series number `i` at step `ts`, with start timestamps when tracked.
-    pub fn window(&self, i: usize, ts: i64) -> Window<'_> {
+    /// `cursor` carries the previous window of the same series: steps must come in ascending
+    /// order, so each bound only moves forward and a step costs the points that enter and
+    /// leave the window instead of binary searches over the whole series.
+    pub fn window(&self, i: usize, ts: i64, cursor: &mut WindowCursor) -> Window<'_> {
         let s = &self.series[i];
-        let (f, h) = self.ranges(s, ts);
+        let reference = self.ref_time(ts);
+        let (mint, maxt) = (
+            reference - self.range - self.extend_left,
+            reference + self.extend_right,
+        );
+        advance(&s.floats, &mut cursor.floats, mint, maxt, |p| p.t);
+        advance(&s.histograms, &mut cursor.histograms, mint, maxt, |p| p.t);
+        let (f, h) = (cursor.floats.clone(), cursor.histograms.clone());
         let w = Window::new(&s.floats[f.clone()], &s.histograms[h.clone()]);
         match self.start_timestamps.get(i) {
             Some(sts) => w.with_start_timestamps(&sts.floats[f], &sts.histograms[h]),
@@ -72,6 +82,25 @@ impl Windowed {
             reference - self.range - self.extend_left,
             reference + self.extend_right,
         )
+    }
+}
+
+/// Where one series' previous window was: see [`Windowed::window`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WindowCursor {
+    floats: Range<usize>,
+    histograms: Range<usize>,
+}
+
+/// Moves `r` forward to the points of `points` within `(mint, maxt]`; neither bound may be
+/// below the previous call's.
+fn advance<T>(points: &[T], r: &mut Range<usize>, mint: i64, maxt: i64, t: impl Fn(&T) -> i64) {
+    while r.start < points.len() && t(&points[r.start]) <= mint {
+        r.start += 1;
+    }
+    r.end = r.end.max(r.start);
+    while r.end < points.len() && t(&points[r.end]) <= maxt {
+        r.end += 1;
     }
 }
 

@@ -37,6 +37,9 @@ pub struct Window<'a> {
     pub float_start_timestamps: &'a [i64],
     /// Parallel to `histograms`.
     pub histogram_start_timestamps: &'a [i64],
+    /// Set when the caller knows no float is below the one before it, so counter functions
+    /// need not look for resets: a long window is then read at its two ends only.
+    pub floats_never_decrease: bool,
 }
 
 impl<'a> Window<'a> {

@@ -78,7 +78,7 @@ pub fn extrapolated_rate(
         (first_t, last_t) = (f[0].t, f[samples_minus_one].t);
         sts = w.float_start_timestamps;
         result_float = f[samples_minus_one].f - f[0].f;
-        if is_counter {
+        if is_counter && !(w.floats_never_decrease && sts.is_empty()) {
             let mut overlap_seen = false;
             for (i, pair) in f.windows(2).enumerate() {
                 let (prev, cur) = (pair[0], pair[1]);
