@@ -10,9 +10,14 @@ hours=${2:-12}
 profile=${3:-entropy}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-# Workspace-wide selection, so dependency features resolve as in every other build.
-cargo build -q --offline --release --workspace --example bytes_per_sample
-"${CARGO_TARGET_DIR:-target}/release/examples/bytes_per_sample" "$out" "$series" "$hours" "$profile" >/dev/null
+# Sizes do not depend on the build profile: EXAMPLE_BIN=<built example> skips the release build.
+bin=${EXAMPLE_BIN:-}
+if [ -z "$bin" ]; then
+    # Workspace-wide selection, so dependency features resolve as in every other build.
+    cargo build -q --offline --release --workspace --example bytes_per_sample
+    bin="${CARGO_TARGET_DIR:-target}/release/examples/bytes_per_sample"
+fi
+"$bin" "$out" "$series" "$hours" "$profile" >/dev/null
 mkdir "$out/upstream"
 promtool tsdb create-blocks-from openmetrics -q "$out/input.om" "$out/upstream"
 python3 - "$out" <<'PY'
