@@ -51,45 +51,51 @@ impl<T> RefMap<T> {
 
     pub(super) fn get(&self, r: u64) -> Option<&T> {
         match self.index(r) {
-            Some(i) => self.dense[i].as_ref(),
-            None if self.sparse.is_empty() => None,
-            None => self.sparse.get(&r),
+            Some(i) if self.dense[i].is_some() => self.dense[i].as_ref(),
+            _ if self.sparse.is_empty() => None,
+            _ => self.sparse.get(&r),
         }
     }
 
     fn get_mut(&mut self, r: u64) -> Option<&mut T> {
         match self.index(r) {
-            Some(i) => self.dense[i].as_mut(),
-            None => self.sparse.get_mut(&r),
+            Some(i) if self.dense[i].is_some() => self.dense[i].as_mut(),
+            _ => self.sparse.get_mut(&r),
         }
     }
 
     /// Inserts or replaces; returns the value replaced.
     pub(super) fn insert(&mut self, r: u64, v: T) -> Option<T> {
-        let base = *self.base.get_or_insert(r);
-        let old = match self.index(r) {
-            Some(i) => self.dense[i].replace(v),
-            None => {
-                // Grow the vector only for references near the ones held, so its size stays
-                // within a small factor of the number of entries.
-                let near = r
-                    .checked_sub(base)
-                    .and_then(|i| usize::try_from(i).ok())
-                    .filter(|&i| i < 2 * self.len + 4096);
-                match near {
-                    Some(i) if !self.sparse.contains_key(&r) => {
-                        self.dense.resize_with(i + 1, || None);
-                        self.dense[i] = Some(v);
-                        None
-                    }
-                    _ => self.sparse.insert(r, v),
-                }
-            }
-        };
-        if old.is_none() {
-            self.len += 1;
+        // A reference put in the hash map while far away stays there when the vector grows
+        // past it.
+        if !self.sparse.is_empty()
+            && let Some(slot) = self.sparse.get_mut(&r)
+        {
+            return Some(std::mem::replace(slot, v));
         }
-        old
+        let base = *self.base.get_or_insert(r);
+        if let Some(i) = self.index(r) {
+            let old = self.dense[i].replace(v);
+            self.len += usize::from(old.is_none());
+            return old;
+        }
+        // Grow the vector only for references near the ones held, so its size stays within a
+        // small factor of the number of entries.
+        let near = r
+            .checked_sub(base)
+            .and_then(|i| usize::try_from(i).ok())
+            .filter(|&i| i < 2 * self.len + 4096);
+        match near {
+            Some(i) => {
+                self.dense.resize_with(i + 1, || None);
+                self.dense[i] = Some(v);
+            }
+            None => {
+                self.sparse.insert(r, v);
+            }
+        }
+        self.len += 1;
+        None
     }
 
     pub(super) fn into_values(self) -> impl Iterator<Item = T> {
@@ -308,5 +314,42 @@ impl Dispatch {
         for k in 0..self.senders.len() {
             self.flush(k);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RefMap;
+
+    #[test]
+    fn ref_map_finds_dense_and_far_references() {
+        let mut m = RefMap::default();
+        assert_eq!(m.get(1), None::<&u64>);
+        // The first reference sets the base; far ones and ones below it go to the hash map.
+        for r in [100, 101, 103, 1 << 40, 5, 10_000] {
+            assert_eq!(m.insert(r, r * 2), None);
+        }
+        // 10,000 was far when inserted; filling the gap grows the vector past it.
+        for r in 104..10_100 {
+            if r != 10_000 {
+                assert_eq!(m.insert(r, r * 2), None);
+            }
+        }
+        assert_eq!(m.insert(10_000, 7), Some(20_000));
+        assert_eq!(m.insert(101, 9), Some(202));
+        assert_eq!(m.get(10_000), Some(&7));
+        assert_eq!(m.get(101), Some(&9));
+        assert_eq!(m.get(1 << 40), Some(&(1 << 41)));
+        assert_eq!(m.get(5), Some(&10));
+        assert_eq!(m.get(102), None);
+        assert_eq!(m.get(99), None);
+        *m.get_mut(5).unwrap() = 11;
+        let mut all: Vec<_> = m.into_values().collect();
+        all.sort_unstable();
+        assert_eq!(all.len(), 6 + (10_100 - 104 - 1));
+        assert_eq!(
+            all.iter().filter(|&&v| v == 7 || v == 9 || v == 11).count(),
+            3
+        );
     }
 }
