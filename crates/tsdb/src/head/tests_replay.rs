@@ -111,7 +111,11 @@ fn write_log(dir: &Path) -> Model {
             let i = next;
             next += 1;
             // Every seventh series has a reference far away, as after much churn.
-            let r = if i % 7 == 0 { (1 << 40) + i } else { i };
+            let r = if i.is_multiple_of(7) {
+                (1 << 40) + i
+            } else {
+                i
+            };
             let labels = Labels::from_pairs([
                 ("__name__", format!("m{}", i % 5)),
                 ("series", i.to_string()),
