@@ -5,10 +5,12 @@
 # copy of that data directory: ours in the bench (the time `Head::open` takes), upstream
 # `prometheus` started on the copy (the `total_replay_duration` of its "WAL replay completed"
 # log line; it is stopped right after). Release build; every wait is bounded.
-# Usage: scripts/bench/tsdb-replay-upstream.sh [series] [runs]  (OURS_BIN=<bench binary> skips the build)
+# Usage: scripts/bench/tsdb-replay-upstream.sh [series] [runs] [series per commit (default: all)]
+# (OURS_BIN=<bench binary> skips the build)
 set -euo pipefail
 series=${1:-1000000}
 runs=${2:-3}
+per_commit=${3:-$series}
 upstream=${UPSTREAM:-/usr/bin/prometheus}
 work=$(mktemp -d)
 pid=
@@ -26,7 +28,7 @@ if [ -z "$bin" ]; then
     cp "$exe" "$bin"
 fi
 replay() {
-    PM_BENCH_ONLY_REPLAY=1 PM_BENCH_REPLAY_SERIES=$series PM_BENCH_REPLAY_RUNS=$1 \
+    PM_BENCH_ONLY_REPLAY=1 PM_BENCH_REPLAY_SERIES=$series PM_BENCH_REPLAY_RUNS=$1 PM_BENCH_REPLAY_COMMIT=$per_commit \
         PM_BENCH_REPLAY_DIR=$2 "$bin"
 }
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -116,10 +116,13 @@ fn memory_per_series() {
 /// Replay of a WAL holding `n` series with 120 samples each (15 s apart, one commit per
 /// scrape). `PM_BENCH_REPLAY_DIR` names a data directory to use and keep (its WAL is written
 /// only when missing, so upstream's `prometheus` can replay the same one), and
-/// `PM_BENCH_REPLAY_RUNS` the number of timed opens (default 3; 0 only writes the WAL).
+/// `PM_BENCH_REPLAY_RUNS` the number of timed opens (default 3; 0 only writes the WAL), and
+/// `PM_BENCH_REPLAY_COMMIT` how many series one commit (one samples record) holds (default:
+/// all of them; a server's scrape commits hold one target's series).
 fn wal_replay() {
     let n = scale("PM_BENCH_REPLAY_SERIES", 100_000);
     let runs = scale("PM_BENCH_REPLAY_RUNS", 3);
+    let per_commit = scale("PM_BENCH_REPLAY_COMMIT", n).max(1);
     let tmp = tempfile::tempdir().unwrap();
     let dir = std::env::var_os("PM_BENCH_REPLAY_DIR")
         .map_or_else(|| tmp.path().to_owned(), std::path::PathBuf::from);
@@ -128,11 +131,13 @@ fn wal_replay() {
         let lbls = labels(n);
         let mut refs = vec![SeriesRef::UNKNOWN; n];
         for s in 0..120i64 {
-            let mut app = head.appender();
-            for (i, l) in lbls.iter().enumerate() {
-                refs[i] = app.append(refs[i], l, s * 15_000, s as f64).unwrap();
+            for (ls, rs) in lbls.chunks(per_commit).zip(refs.chunks_mut(per_commit)) {
+                let mut app = head.appender();
+                for (l, r) in ls.iter().zip(rs.iter_mut()) {
+                    *r = app.append(*r, l, s * 15_000, s as f64).unwrap();
+                }
+                Box::new(app).commit().unwrap();
             }
-            Box::new(app).commit().unwrap();
         }
         head.close().unwrap();
     }
