@@ -5,7 +5,8 @@
 //! `cargo bench --workspace --bench head_append`; `PM_BENCH_SERIES` and
 //! `PM_BENCH_REPLAY_SERIES` scale the memory and replay runs (default 1,000,000 and 100,000
 //! series); `PM_BENCH_SAMPLES` and `PM_BENCH_CHUNK_FILES` are described at
-//! `memory_per_series`; `PM_BENCH_ONLY_MEMORY=1` stops after the memory figure.
+//! `memory_per_series`; `PM_BENCH_ONLY_MEMORY=1` stops after the memory figure;
+//! `PM_BENCH_ONLY_REPLAY=1` runs only the replay (its variables are described at `wal_replay`).
 
 use std::time::Instant;
 
@@ -112,41 +113,57 @@ fn memory_per_series() {
     );
 }
 
-/// Replay of a WAL holding `n` series with 120 samples each.
+/// Replay of a WAL holding `n` series with 120 samples each (15 s apart, one commit per
+/// scrape). `PM_BENCH_REPLAY_DIR` names a data directory to use and keep (its WAL is written
+/// only when missing, so upstream's `prometheus` can replay the same one), and
+/// `PM_BENCH_REPLAY_RUNS` the number of timed opens (default 3; 0 only writes the WAL), and
+/// `PM_BENCH_REPLAY_COMMIT` how many series one commit (one samples record) holds (default:
+/// all of them; a server's scrape commits hold one target's series).
 fn wal_replay() {
     let n = scale("PM_BENCH_REPLAY_SERIES", 100_000);
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let (head, _) = Head::open(dir.path(), HeadOptions::default()).unwrap();
+    let runs = scale("PM_BENCH_REPLAY_RUNS", 3);
+    let per_commit = scale("PM_BENCH_REPLAY_COMMIT", n).max(1);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("PM_BENCH_REPLAY_DIR")
+        .map_or_else(|| tmp.path().to_owned(), std::path::PathBuf::from);
+    if !dir.join("wal").exists() {
+        let (head, _) = Head::open(&dir, HeadOptions::default()).unwrap();
         let lbls = labels(n);
         let mut refs = vec![SeriesRef::UNKNOWN; n];
         for s in 0..120i64 {
-            let mut app = head.appender();
-            for (i, l) in lbls.iter().enumerate() {
-                refs[i] = app.append(refs[i], l, s * 15_000, s as f64).unwrap();
+            for (ls, rs) in lbls.chunks(per_commit).zip(refs.chunks_mut(per_commit)) {
+                let mut app = head.appender();
+                for (l, r) in ls.iter().zip(rs.iter_mut()) {
+                    *r = app.append(*r, l, s * 15_000, s as f64).unwrap();
+                }
+                Box::new(app).commit().unwrap();
             }
-            Box::new(app).commit().unwrap();
         }
         head.close().unwrap();
     }
     let mut times = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..runs {
         let start = Instant::now();
-        let (head, stats) = Head::open(dir.path(), HeadOptions::default()).unwrap();
-        times.push(start.elapsed());
+        let (head, stats) = Head::open(&dir, HeadOptions::default()).unwrap();
+        let took = start.elapsed();
+        println!("WAL replay run: {took:.2?}");
+        times.push(took);
         assert_eq!(stats.samples, n as u64 * 120);
         drop(head);
     }
     times.sort();
-    println!(
-        "WAL replay: {n} series x 120 samples in {:.2?} (median of 3)",
-        times[1]
-    );
+    if let Some(median) = times.get(times.len() / 2) {
+        println!("WAL replay: {n} series x 120 samples in {median:.2?} (median of {runs})");
+    }
 }
 
 criterion_group!(benches, append);
 
 fn main() {
+    if scale("PM_BENCH_ONLY_REPLAY", 0) == 1 {
+        wal_replay();
+        return;
+    }
     memory_per_series();
     if scale("PM_BENCH_ONLY_MEMORY", 0) == 1 {
         return;

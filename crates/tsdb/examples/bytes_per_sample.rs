@@ -3,7 +3,8 @@
 //! `promtool tsdb create-blocks-from openmetrics`, so upstream's blocks can be measured too
 //! (`scripts/bench/tsdb-bytes-per-sample.sh` runs both).
 //!
-//! `cargo run --example bytes_per_sample -- <out dir> <series> <hours>` (built with `--workspace`)
+//! `cargo run --example bytes_per_sample -- <out dir> <series> <hours> [entropy|typical]` (built
+//! with `--workspace`); the profiles are described at [`Profile`].
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -32,7 +33,19 @@ impl Rng {
     }
 }
 
-/// What a series looks like, in the proportions of a typical node/app scrape.
+/// Which data set to generate.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Profile {
+    /// Deliberately high-entropy: random counter increments, two-decimal random-walk gauges,
+    /// ±2 ms jitter on a fifth of the scrapes. A worst case for XOR chunks, not typical data.
+    Entropy,
+    /// Shaped like a node_exporter scrape: mostly constant series and integer counters that
+    /// rise by a steady amount, gauges with a handful of values, a tenth of float counters
+    /// (CPU seconds), and jitter on 1% of the scrapes.
+    Typical,
+}
+
+/// What a series looks like.
 #[derive(Clone, Copy)]
 enum Kind {
     /// Request-like counters: +0..200 per scrape.
@@ -41,19 +54,45 @@ enum Kind {
     QuietCounter,
     /// Gauges with two decimals, random walk (temperatures, load, ratios).
     Gauge,
-    /// `up`, info metrics, configuration values.
+    /// `up`, info metrics, configuration values, sizes of filesystems.
     Constant,
+    /// Integer counters rising by a per-series step each scrape, one more on a tenth of the
+    /// scrapes (packets, interrupts, context switches at a steady rate).
+    SteadyCounter,
+    /// Gauges moving between a few small integers (processes running, open connections).
+    SmallGauge,
+    /// Float counters of seconds (CPU time): +15 s × a busy fraction with 0.01 s resolution.
+    SecondsCounter,
 }
 
 impl Kind {
-    fn of(i: usize) -> Kind {
-        match i % 10 {
-            0..=3 => Kind::BusyCounter,
-            4 => Kind::QuietCounter,
-            5..=7 => Kind::Gauge,
-            _ => Kind::Constant,
+    fn of(profile: Profile, i: usize) -> Kind {
+        match profile {
+            Profile::Entropy => match i % 10 {
+                0..=3 => Kind::BusyCounter,
+                4 => Kind::QuietCounter,
+                5..=7 => Kind::Gauge,
+                _ => Kind::Constant,
+            },
+            Profile::Typical => match i % 20 {
+                0..=7 => Kind::Constant,
+                8..=11 => Kind::SteadyCounter,
+                12..=14 => Kind::QuietCounter,
+                15..=17 => Kind::SmallGauge,
+                _ => Kind::SecondsCounter,
+            },
         }
     }
+
+    const ALL: [Kind; 7] = [
+        Kind::BusyCounter,
+        Kind::QuietCounter,
+        Kind::Gauge,
+        Kind::Constant,
+        Kind::SteadyCounter,
+        Kind::SmallGauge,
+        Kind::SecondsCounter,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -61,27 +100,53 @@ impl Kind {
             Kind::QuietCounter => "bench_errors",
             Kind::Gauge => "bench_temperature",
             Kind::Constant => "bench_up",
+            Kind::SteadyCounter => "bench_packets",
+            Kind::SmallGauge => "bench_procs_running",
+            Kind::SecondsCounter => "bench_cpu_seconds",
         }
     }
 
-    fn step(self, v: f64, rng: &mut Rng) -> f64 {
+    /// The first value; `i` varies it between series.
+    fn start(self, i: usize) -> f64 {
+        match self {
+            Kind::Gauge => 40.0,
+            Kind::SteadyCounter => (i * 7919) as f64,
+            Kind::SmallGauge => 2.0,
+            Kind::SecondsCounter => (i * 1000) as f64 + 0.25,
+            Kind::BusyCounter | Kind::QuietCounter | Kind::Constant => 1.0,
+        }
+    }
+
+    fn step(self, i: usize, v: f64, rng: &mut Rng) -> f64 {
         match self {
             Kind::BusyCounter => v + rng.below(200) as f64,
             Kind::QuietCounter => v + f64::from(rng.below(20) == 0),
             Kind::Gauge => ((v * 100.0).round() + rng.below(101) as f64 - 50.0) / 100.0,
             Kind::Constant => v,
+            Kind::SteadyCounter => v + (i % 50 + 1) as f64 + f64::from(rng.below(10) == 0),
+            Kind::SmallGauge if rng.below(10) == 0 => (rng.below(5) + 1) as f64,
+            Kind::SmallGauge => v,
+            Kind::SecondsCounter => {
+                let busy = (i % 4) as f64 * 0.25;
+                ((v + 15.0 * busy) * 100.0 + rng.below(3) as f64).round() / 100.0
+            }
         }
     }
 }
 
 type Series = (Labels, Vec<(i64, f64)>);
 
-fn data(series: usize, hours: i64) -> Vec<Series> {
+fn data(profile: Profile, series: usize, hours: i64) -> Vec<Series> {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let scrapes = hours * 3600 * 1000 / SCRAPE_MS;
+    // One scrape in five (entropy) or a hundred (typical) is a few milliseconds late or early.
+    let jitter_one_in = match profile {
+        Profile::Entropy => 5,
+        Profile::Typical => 100,
+    };
     (0..series)
         .map(|i| {
-            let kind = Kind::of(i);
+            let kind = Kind::of(profile, i);
             let labels = Labels::from_pairs([
                 ("__name__", kind.name().to_owned()),
                 ("instance", format!("host-{:03}:9100", i / 10)),
@@ -91,18 +156,15 @@ fn data(series: usize, hours: i64) -> Vec<Series> {
             // Each target is scraped at its own offset (from 1s, so that jitter keeps timestamps
             // positive), with a few milliseconds of jitter.
             let offset = 1_000 + (i / 10) as i64 * 37 % (SCRAPE_MS - 1_000);
-            let mut v = match kind {
-                Kind::Gauge => 40.0,
-                _ => 1.0,
-            };
+            let mut v = kind.start(i);
             let samples = (0..scrapes)
                 .map(|s| {
-                    let jitter = if rng.below(5) == 0 {
+                    let jitter = if rng.below(jitter_one_in) == 0 {
                         rng.below(5) as i64 - 2
                     } else {
                         0
                     };
-                    v = kind.step(v, &mut rng);
+                    v = kind.step(i, v, &mut rng);
                     (offset + s * SCRAPE_MS + jitter, v)
                 })
                 .collect();
@@ -113,12 +175,7 @@ fn data(series: usize, hours: i64) -> Vec<Series> {
 
 fn write_openmetrics(path: &Path, data: &[Series]) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-    for kind in [
-        Kind::BusyCounter,
-        Kind::QuietCounter,
-        Kind::Gauge,
-        Kind::Constant,
-    ] {
+    for kind in Kind::ALL {
         writeln!(out, "# TYPE {} gauge", kind.name())?;
         for (labels, samples) in data
             .iter()
@@ -146,11 +203,18 @@ fn write_openmetrics(path: &Path, data: &[Series]) -> std::io::Result<()> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, out, series, hours] = &args[..] else {
-        return Err("usage: bytes_per_sample <out dir> <series> <hours>".into());
+    let usage = "usage: bytes_per_sample <out dir> <series> <hours> [entropy|typical]";
+    let (out, series, hours, profile) = match &args[..] {
+        [_, out, series, hours] => (out, series, hours, Profile::Entropy),
+        [_, out, series, hours, p] => match p.as_str() {
+            "entropy" => (out, series, hours, Profile::Entropy),
+            "typical" => (out, series, hours, Profile::Typical),
+            _ => return Err(usage.into()),
+        },
+        _ => return Err(usage.into()),
     };
     let (out, series, hours) = (Path::new(out), series.parse()?, hours.parse()?);
-    let data = data(series, hours);
+    let data = data(profile, series, hours);
     std::fs::create_dir_all(out)?;
     write_openmetrics(&out.join("input.om"), &data)?;
 

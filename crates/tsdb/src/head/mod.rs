@@ -15,6 +15,7 @@ mod exemplars;
 mod index;
 mod querier;
 mod replay;
+mod replay_shard;
 mod series;
 #[cfg(test)]
 mod tests;
@@ -22,6 +23,8 @@ mod tests;
 mod tests_chunk_files;
 #[cfg(test)]
 mod tests_histograms;
+#[cfg(test)]
+mod tests_replay;
 #[cfg(test)]
 mod tests_wbl;
 mod wbl;
@@ -221,6 +224,16 @@ impl Head {
         opts: HeadOptions,
         progress: &WalReplayProgress,
     ) -> Result<(Head, ReplayStats), HeadError> {
+        Self::open_sharded(dir, opts, progress, replay::default_shards())
+    }
+
+    /// [`Head::open_with_progress`] with the replay's samples applied on `shards` threads.
+    pub(crate) fn open_sharded(
+        dir: impl AsRef<Path>,
+        opts: HeadOptions,
+        progress: &WalReplayProgress,
+        shards: usize,
+    ) -> Result<(Head, ReplayStats), HeadError> {
         let wal_dir = dir.as_ref().join("wal");
         let wbl_dir = dir.as_ref().join(wbl::DIR);
         let mut inner = HeadInner::new(opts, None);
@@ -232,7 +245,7 @@ impl Head {
                     corruptions.fetch_add(1, Ordering::Relaxed);
                 }
                 inner.chunk_files = Some(files);
-                replay::replay(&inner, &wal_dir, &wbl_dir, progress, loaded)?
+                replay::replay(&inner, &wal_dir, &wbl_dir, progress, loaded, shards)?
             }
             None => ReplayStats::default(),
         };

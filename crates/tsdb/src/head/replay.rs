@@ -1,17 +1,17 @@
 //! Rebuilding the head from the WAL on open.
 
-use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, mpsc};
 
 use pm_storage::SampleValue;
 
 use super::chunk_files::Loaded;
+use super::replay_shard::{Dispatch, Op, RefMap, Shard};
 use super::series::MemSeries;
 use super::{HeadError, HeadInner, lock};
-use crate::record::{self, Record};
+use crate::record::{self, Record, RecordType, RefSample};
 use crate::wal::checkpoint::last_checkpoint;
 use crate::wal::{LogReader, WalError, list_segments, repair};
 
@@ -82,53 +82,62 @@ impl WalReplayProgress {
     }
 }
 
+/// How many shard threads apply replayed samples by default: one per available core (the
+/// decoder is lighter and shares them), at most 8.
+pub(super) fn default_shards() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// Replays the checkpoint, the WAL segments after it and the write-behind log into the head.
+/// Records are read and decoded on this thread; samples are applied on `shards` threads, each
+/// owning the series whose head reference is its index modulo `shards` (see
+/// [`replay_shard`](super::replay_shard)), so every series sees its samples in log order.
 pub(super) fn replay(
     inner: &HeadInner,
     wal_dir: &Path,
     wbl_dir: &Path,
     progress: &WalReplayProgress,
     mapped: Loaded,
+    shards: usize,
 ) -> Result<ReplayStats, HeadError> {
     let mut stats = ReplayStats::default();
     let mut refs = Refs {
+        series: RefMap::default(),
         mapped,
-        ..Refs::default()
+        samples: Vec::new(),
     };
+    let mut shards: Vec<Shard> = (0..shards.max(1))
+        .map(|_| Shard::new(shards.max(1)))
+        .collect();
     let checkpoint = last_checkpoint(wal_dir)?;
     if let Some((dir, n)) = &checkpoint {
         stats.checkpoint = Some(*n);
         // A checkpoint was fsynced before it got its name: damage there is not a torn write.
-        replay_log(inner, dir, 0..=u32::MAX, &mut refs, &mut stats, None)?;
+        let pass = Pass::new(dir, 0..=u32::MAX, None, false);
+        replay_log(inner, &pass, &mut refs, &mut shards, &mut stats)?;
     }
     let first = checkpoint.map_or(0, |(_, n)| n + 1);
     let last = list_segments(wal_dir)?.last().map_or(-1, |&n| i64::from(n));
     progress.start(i64::from(first), last);
-    let replayed = replay_log(
-        inner,
-        wal_dir,
-        first..=u32::MAX,
-        &mut refs,
-        &mut stats,
-        Some(progress),
-    );
+    let pass = Pass::new(wal_dir, first..=u32::MAX, Some(progress), false);
+    let replayed = replay_log(inner, &pass, &mut refs, &mut shards, &mut stats);
     repair_corruption(inner, wal_dir, replayed, &mut stats)?;
     progress.current.store(last, Ordering::Release);
-    for s in refs.series.values() {
-        let mut d = s.lock();
-        d.trim_commits(0);
-        if let Some(files) = &inner.chunk_files
-            && refs.mapped_max.contains_key(&s.r)
-            && let Err(e) = d.restore_last(files)
-        {
-            tracing::warn!(err = %e, series = s.r, "reading the newest head chunk back failed");
+    std::thread::scope(|scope| {
+        for shard in &mut shards {
+            scope.spawn(|| shard.finish_wal(inner));
         }
-    }
+    });
     if wbl_dir.exists() {
-        // Out-of-order by definition: into the out-of-order buffers whatever the window, and
-        // never skipped for a chunk file (those hold in-order chunks only).
-        refs.replaying_wbl = true;
-        let replayed = replay_log(inner, wbl_dir, 0..=u32::MAX, &mut refs, &mut stats, None);
+        let pass = Pass::new(wbl_dir, 0..=u32::MAX, None, true);
+        let replayed = replay_log(inner, &pass, &mut refs, &mut shards, &mut stats);
         repair_corruption(inner, wbl_dir, replayed, &mut stats)?;
+    }
+    for shard in shards {
+        stats.samples += shard.stats.samples;
+        stats.mmapped_chunks += shard.stats.mmapped_chunks;
+        stats.mmapped_samples_skipped += shard.stats.mmapped_samples_skipped;
+        shard.release();
     }
     if refs.mapped.skipped > 0 {
         tracing::info!(
@@ -172,164 +181,197 @@ fn repair_corruption(
     }
 }
 
-/// The replay's view of the series: the WAL's references, and the newest time each series'
-/// chunks from the head chunk files cover (the WAL's samples up to it are already there).
-#[derive(Default)]
+/// The decoder's view of the series: the log's references (each with the head reference of
+/// its series, which differs when labels came back under a new reference after a checkpoint),
+/// and the chunks from the head chunk files not yet handed to a series.
 struct Refs {
-    series: HashMap<u64, Arc<MemSeries>>,
+    series: RefMap<(u64, Arc<MemSeries>)>,
     mapped: Loaded,
-    mapped_max: HashMap<u64, i64>,
-    /// Whether the samples come from the write-behind log.
-    replaying_wbl: bool,
+    /// Reused for every samples record.
+    samples: Vec<RefSample>,
 }
 
-/// Applies one replayed sample to its series, as a commit would.
-fn apply_sample(
-    inner: &HeadInner,
-    refs: &Refs,
-    ooo: bool,
-    r: u64,
-    t: i64,
-    v: SampleValue,
-    stats: &mut ReplayStats,
-) {
-    let Some(m) = refs.series.get(&r) else {
-        stats.unknown_refs += 1;
-        return;
-    };
-    if !refs.replaying_wbl && refs.mapped_max.get(&m.r).is_some_and(|&max| t <= max) {
-        stats.mmapped_samples_skipped += 1;
-        return;
-    }
-    let mut d = m.lock();
-    if let super::series::Applied::InOrder {
-        chunk_created: true,
-    } = d.apply(t, v, 0, ooo || refs.replaying_wbl, &inner.chunk_opts)
-    {
-        inner.spill(m, &mut d);
-    }
-    d.trim_commits(0);
-    drop(d);
-    inner.observe_time(t);
-    stats.samples += 1;
+/// One log to replay.
+struct Pass<'a> {
+    dir: &'a Path,
+    segments: RangeInclusive<u32>,
+    progress: Option<&'a WalReplayProgress>,
+    /// Whether this is the write-behind log of out-of-order samples.
+    wbl: bool,
 }
 
+impl<'a> Pass<'a> {
+    fn new(
+        dir: &'a Path,
+        segments: RangeInclusive<u32>,
+        progress: Option<&'a WalReplayProgress>,
+        wbl: bool,
+    ) -> Self {
+        Pass {
+            dir,
+            segments,
+            progress,
+            wbl,
+        }
+    }
+}
+
+/// Replays one log: shard threads apply while this thread decodes. Everything decoded before
+/// an error is applied (a repair keeps those records); the record that failed is not.
 fn replay_log(
     inner: &HeadInner,
-    dir: &Path,
-    segments: RangeInclusive<u32>,
+    pass: &Pass<'_>,
     refs: &mut Refs,
+    shards: &mut [Shard],
     stats: &mut ReplayStats,
-    progress: Option<&WalReplayProgress>,
 ) -> Result<(), HeadError> {
-    let mut reader = LogReader::open(dir, segments)?;
     let ooo = inner.opts.out_of_order_time_window > 0;
-    loop {
-        let rec = match reader.next_record()? {
-            Some(rec) => record::decode(rec),
-            None => return Ok(()),
+    let result = std::thread::scope(|scope| {
+        let (recycle, recycled) = mpsc::channel();
+        let mut senders = Vec::with_capacity(shards.len());
+        for shard in shards.iter_mut() {
+            let (tx, rx) = mpsc::sync_channel(4);
+            senders.push(tx);
+            let recycle = recycle.clone();
+            let wbl = pass.wbl;
+            scope.spawn(move || shard.run(inner, ooo, wbl, rx, recycle));
+        }
+        let mut dispatch = Dispatch::new(senders, recycled);
+        let result = decode_log(inner, pass, refs, &mut dispatch, stats);
+        dispatch.finish();
+        result
+    });
+    for shard in shards.iter_mut() {
+        if shard.min_t <= shard.max_t {
+            inner.observe_time(shard.min_t);
+            inner.observe_time(shard.max_t);
+        }
+    }
+    result
+}
+
+fn decode_log(
+    inner: &HeadInner,
+    pass: &Pass<'_>,
+    refs: &mut Refs,
+    dispatch: &mut Dispatch,
+    stats: &mut ReplayStats,
+) -> Result<(), HeadError> {
+    let mut reader = LogReader::open(pass.dir, pass.segments.clone())?;
+    while let Some(rec) = reader.next_record()? {
+        // Samples records, nearly all of the log, are decoded into a reused buffer.
+        let decoded = if RecordType::of(rec) == Some(RecordType::Samples) {
+            record::decode_samples_into(rec, &mut refs.samples).map(|()| None)
+        } else {
+            record::decode(rec).map(Some)
         };
-        let rec = rec.map_err(|e| WalError::Corruption(reader.corruption(e.to_string())))?;
-        if let (Some(p), (Some(segment), _)) = (progress, reader.position()) {
+        let rec = decoded.map_err(|e| WalError::Corruption(reader.corruption(e.to_string())))?;
+        if let (Some(p), (Some(segment), _)) = (pass.progress, reader.position()) {
             p.current.store(i64::from(segment), Ordering::Relaxed);
         }
         stats.records += 1;
         match rec {
-            Record::Series(series) => {
-                for s in series {
-                    let (m, _) = inner.get_or_create(&s.labels, Some(s.r));
-                    m.logged.store(true, Ordering::Release);
-                    if let Some(chunks) = refs.mapped.series.remove(&s.r) {
-                        let first = chunks[0].min_t;
-                        if let Some((n, max)) = m.lock().attach(chunks) {
-                            stats.mmapped_chunks += n;
-                            refs.mapped_max.insert(m.r, max);
-                            inner.observe_time(first);
-                            inner.observe_time(max);
-                        }
-                    }
-                    // After a checkpoint the same labels may come back under a new reference.
-                    refs.series.insert(s.r, m);
-                    stats.series += 1;
-                }
-            }
-            Record::Samples(samples) => {
-                for s in samples {
-                    apply_sample(inner, refs, ooo, s.r, s.t, SampleValue::Float(s.v), stats);
-                }
-            }
-            Record::Histograms(samples) => {
-                for s in samples {
-                    apply_sample(
-                        inner,
-                        refs,
-                        ooo,
-                        s.r,
-                        s.t,
-                        SampleValue::Histogram(Arc::new(s.h)),
-                        stats,
-                    );
-                }
-            }
-            Record::FloatHistograms(samples) => {
-                for s in samples {
-                    apply_sample(
-                        inner,
-                        refs,
-                        ooo,
-                        s.r,
-                        s.t,
-                        SampleValue::FloatHistogram(Arc::new(s.fh)),
-                        stats,
-                    );
-                }
-            }
-            Record::Exemplars(exemplars) => {
-                let mut store = lock(&inner.exemplars);
-                for e in exemplars {
-                    if !refs.series.contains_key(&e.r) {
-                        stats.unknown_refs += 1;
-                        continue;
-                    }
-                    store.add(
-                        e.r,
-                        pm_common::model::Exemplar {
-                            labels: e.labels,
-                            value: e.v,
-                            ts: Some(e.t),
-                        },
-                    );
-                    stats.exemplars += 1;
-                }
-            }
-            Record::Metadata(metadata) => {
-                for m in metadata {
-                    let Some(s) = refs.series.get(&m.r) else {
-                        stats.unknown_refs += 1;
-                        continue;
-                    };
-                    s.lock().metadata = Some(pm_common::model::Metadata {
-                        metric_type: m.metric_type,
-                        help: m.help,
-                        unit: m.unit,
-                    });
-                }
-            }
-            Record::Tombstones(stones) => {
-                let mut known = Vec::with_capacity(stones.len());
-                for mut s in stones {
-                    match refs.series.get(&s.r) {
-                        Some(m) => {
-                            s.r = m.r;
-                            known.push(s);
+            None => {
+                for s in &refs.samples {
+                    match refs.series.get(s.r) {
+                        Some(&(r, _)) => {
+                            dispatch.push(r, Op::Sample(r, s.t, SampleValue::Float(s.v)))
                         }
                         None => stats.unknown_refs += 1,
                     }
                 }
-                stats.tombstones += known.len() as u64;
-                inner.add_tombstones(&known);
             }
-            Record::MmapMarkers(_) => stats.skipped += 1,
+            Some(rec) => apply_record(inner, rec, refs, dispatch, stats),
         }
+    }
+    Ok(())
+}
+
+/// Every record but float samples.
+fn apply_record(
+    inner: &HeadInner,
+    rec: Record,
+    refs: &mut Refs,
+    dispatch: &mut Dispatch,
+    stats: &mut ReplayStats,
+) {
+    let mut sample = |r: u64, t: i64, v: SampleValue| match refs.series.get(r) {
+        Some(&(r, _)) => dispatch.push(r, Op::Sample(r, t, v)),
+        None => stats.unknown_refs += 1,
+    };
+    match rec {
+        Record::Samples(samples) => {
+            for s in samples {
+                sample(s.r, s.t, SampleValue::Float(s.v));
+            }
+        }
+        Record::Histograms(samples) => {
+            for s in samples {
+                sample(s.r, s.t, SampleValue::Histogram(Arc::new(s.h)));
+            }
+        }
+        Record::FloatHistograms(samples) => {
+            for s in samples {
+                sample(s.r, s.t, SampleValue::FloatHistogram(Arc::new(s.fh)));
+            }
+        }
+        Record::Series(series) => {
+            for s in series {
+                let (m, _) = inner.get_or_create(&s.labels, Some(s.r));
+                m.logged.store(true, Ordering::Release);
+                let mapped = refs.mapped.series.remove(&s.r).unwrap_or_default();
+                // After a checkpoint the same labels may come back under a new reference.
+                refs.series.insert(s.r, (m.r, m.clone()));
+                dispatch.push(m.r, Op::Series(m, mapped));
+                stats.series += 1;
+            }
+        }
+        Record::Exemplars(exemplars) => {
+            let mut store = lock(&inner.exemplars);
+            for e in exemplars {
+                if refs.series.get(e.r).is_none() {
+                    stats.unknown_refs += 1;
+                    continue;
+                }
+                store.add(
+                    e.r,
+                    pm_common::model::Exemplar {
+                        labels: e.labels,
+                        value: e.v,
+                        ts: Some(e.t),
+                    },
+                );
+                stats.exemplars += 1;
+            }
+        }
+        Record::Metadata(metadata) => {
+            for m in metadata {
+                let Some(&(r, _)) = refs.series.get(m.r) else {
+                    stats.unknown_refs += 1;
+                    continue;
+                };
+                let metadata = pm_common::model::Metadata {
+                    metric_type: m.metric_type,
+                    help: m.help,
+                    unit: m.unit,
+                };
+                dispatch.push(r, Op::Metadata(r, Box::new(metadata)));
+            }
+        }
+        Record::Tombstones(stones) => {
+            let mut known = Vec::with_capacity(stones.len());
+            for mut s in stones {
+                match refs.series.get(s.r) {
+                    Some(&(r, _)) => {
+                        s.r = r;
+                        known.push(s);
+                    }
+                    None => stats.unknown_refs += 1,
+                }
+            }
+            stats.tombstones += known.len() as u64;
+            inner.add_tombstones(&known);
+        }
+        Record::MmapMarkers(_) => stats.skipped += 1,
     }
 }

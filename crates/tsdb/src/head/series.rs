@@ -135,17 +135,7 @@ impl MemSeries {
             labels,
             logged: AtomicBool::new(false),
             pending: AtomicU32::new(0),
-            data: Mutex::new(SeriesData {
-                closed: Vec::new(),
-                open: None,
-                max_t: i64::MIN,
-                last: SampleValue::Float(0.0),
-                next_at: i64::MIN,
-                histogram_end_computed: false,
-                ooo: Vec::new(),
-                commits: VecDeque::new(),
-                metadata: None,
-            }),
+            data: Mutex::new(SeriesData::empty()),
         }
     }
 
@@ -173,6 +163,22 @@ fn chunk_end_time(start: i64, cur: i64, max: i64, ratio_to_full: f64) -> i64 {
 }
 
 impl SeriesData {
+    /// A series before its first sample; allocates nothing, so replay can swap it in while it
+    /// builds a series' data outside the lock.
+    pub(crate) fn empty() -> Self {
+        SeriesData {
+            closed: Vec::new(),
+            open: None,
+            max_t: i64::MIN,
+            last: SampleValue::Float(0.0),
+            next_at: i64::MIN,
+            histogram_end_computed: false,
+            ooo: Vec::new(),
+            commits: VecDeque::new(),
+            metadata: None,
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.closed.is_empty() && self.open.is_none() && self.ooo.is_empty()
     }

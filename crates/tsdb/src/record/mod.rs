@@ -275,13 +275,11 @@ pub fn decode(rec: &[u8]) -> Result<Record, RecordError> {
                 labels: decode_labels(d)?,
             })
         })?),
-        RecordType::Samples => Record::Samples(based_entries(&mut d, "samples", |d, r, t| {
-            Ok(RefSample {
-                r,
-                t,
-                v: d.be64_f64()?,
-            })
-        })?),
+        RecordType::Samples => {
+            let mut out = Vec::new();
+            decode_sample_entries(&mut d, &mut out)?;
+            Record::Samples(out)
+        }
         RecordType::Tombstones => Record::Tombstones(entries(&mut d, "stones", |d| {
             Ok(Stone {
                 r: d.be64()?,
@@ -327,6 +325,31 @@ pub fn decode(rec: &[u8]) -> Result<Record, RecordError> {
     })
 }
 
+/// Decodes a samples record into `out`, which is cleared first: replay reuses one buffer for
+/// every record instead of allocating a vector per record. On error `out` holds the samples
+/// before the bad entry, which the caller must not apply (the whole record is corrupt).
+pub fn decode_samples_into(rec: &[u8], out: &mut Vec<RefSample>) -> Result<(), RecordError> {
+    out.clear();
+    match rec.first() {
+        None => return Err(RecordError::Empty),
+        Some(&b) if b != RecordType::Samples as u8 => return Err(RecordError::UnknownType(b)),
+        Some(_) => {}
+    }
+    decode_sample_entries(&mut Decbuf::new(&rec[1..]), out)
+}
+
+fn decode_sample_entries(d: &mut Decbuf<'_>, out: &mut Vec<RefSample>) -> Result<(), RecordError> {
+    // Each entry takes at least 10 bytes (two one-byte varints and the value).
+    out.reserve(d.len() / 10);
+    based_entries_into(d, "samples", out, |d, r, t| {
+        Ok(RefSample {
+            r,
+            t,
+            v: d.be64_f64()?,
+        })
+    })
+}
+
 fn decode_metadata(d: &mut Decbuf<'_>) -> Result<RefMetadata, RecordError> {
     let r = d.uvarint()?;
     let metric_type = metric_type_from_byte(d.byte()?);
@@ -354,32 +377,56 @@ fn decode_metadata(d: &mut Decbuf<'_>) -> Result<RefMetadata, RecordError> {
 fn entries<T>(
     d: &mut Decbuf<'_>,
     what: &'static str,
-    mut one: impl FnMut(&mut Decbuf<'_>) -> Result<T, RecordError>,
+    one: impl FnMut(&mut Decbuf<'_>) -> Result<T, RecordError>,
 ) -> Result<Vec<T>, RecordError> {
     let mut out = Vec::new();
+    entries_into(d, what, &mut out, one)?;
+    Ok(out)
+}
+
+/// Decodes entries until the record ends, appending them to `out`.
+fn entries_into<T>(
+    d: &mut Decbuf<'_>,
+    what: &'static str,
+    out: &mut Vec<T>,
+    mut one: impl FnMut(&mut Decbuf<'_>) -> Result<T, RecordError>,
+) -> Result<(), RecordError> {
+    let start = out.len();
     while !d.is_empty() {
         match one(d) {
             Ok(v) => out.push(v),
             Err(source) => {
                 return Err(RecordError::Entry {
                     what,
-                    decoded: out.len(),
+                    decoded: out.len() - start,
                     source: Box::new(source),
                 });
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Decodes entries stored as deltas to a base reference and timestamp that start the record.
 fn based_entries<T>(
     d: &mut Decbuf<'_>,
     what: &'static str,
-    mut one: impl FnMut(&mut Decbuf<'_>, HeadSeriesRef, i64) -> Result<T, RecordError>,
+    one: impl FnMut(&mut Decbuf<'_>, HeadSeriesRef, i64) -> Result<T, RecordError>,
 ) -> Result<Vec<T>, RecordError> {
+    let mut out = Vec::new();
+    based_entries_into(d, what, &mut out, one)?;
+    Ok(out)
+}
+
+/// [`based_entries`], appending to `out`.
+fn based_entries_into<T>(
+    d: &mut Decbuf<'_>,
+    what: &'static str,
+    out: &mut Vec<T>,
+    mut one: impl FnMut(&mut Decbuf<'_>, HeadSeriesRef, i64) -> Result<T, RecordError>,
+) -> Result<(), RecordError> {
     if d.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let base = (|| Ok::<_, RecordError>((d.be64()?, d.be64()? as i64)))().map_err(|source| {
         RecordError::Entry {
@@ -388,7 +435,7 @@ fn based_entries<T>(
             source: Box::new(source),
         }
     })?;
-    entries(d, what, |d| {
+    entries_into(d, what, out, |d| {
         let r = base.0.wrapping_add(d.varint()? as u64);
         let t = base.1.wrapping_add(d.varint()?);
         one(d, r, t)

@@ -127,7 +127,12 @@ impl LogReader {
         };
         self.next_segment += 1;
         let path = segment_name(&self.dir, n);
-        self.data = std::fs::read(&path).map_err(WalError::io("read segment", &path))?;
+        // Into the previous segment's buffer: its pages are already mapped, and a full segment
+        // is 128 MiB.
+        self.data.clear();
+        std::fs::File::open(&path)
+            .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut self.data))
+            .map_err(WalError::io("read segment", &path))?;
         self.current = Some(n);
         self.pos = 0;
         Ok(true)
