@@ -17,8 +17,7 @@ use pm_storage::{
 use super::series::{Applied, MemSeries};
 use super::{Head, HeadError, HeadInner, TypedCounter, lock};
 use crate::record::{
-    self, RefExemplar, RefFloatHistogramSample, RefHistogramSample, RefMetadata, RefSample,
-    RefSeries,
+    self, RefExemplar, RefFloatHistogramSample, RefHistogramSample, RefMetadata, RefSeries,
 };
 
 struct PendingSample {

@@ -29,7 +29,11 @@ impl Stripe {
     fn find(&self, hash: u64, labels: &Labels) -> Option<&Arc<MemSeries>> {
         match self.by_hash.get(&hash) {
             Some(s) if s.labels == *labels => Some(s),
-            Some(_) => self.conflicts.get(&hash)?.iter().find(|s| s.labels == *labels),
+            Some(_) => self
+                .conflicts
+                .get(&hash)?
+                .iter()
+                .find(|s| s.labels == *labels),
             None => None,
         }
     }

@@ -188,7 +188,11 @@ impl CommitLog {
 
     /// Drops the records of commits up to `oldest_snapshot`.
     fn trim(&mut self, oldest_snapshot: u64) {
-        while self.older.front().is_some_and(|&(s, _)| s <= oldest_snapshot) {
+        while self
+            .older
+            .front()
+            .is_some_and(|&(s, _)| s <= oldest_snapshot)
+        {
             self.older.pop_front();
         }
         if self.older.is_empty() && self.newest.is_some_and(|(s, _)| s <= oldest_snapshot) {
@@ -406,7 +410,9 @@ impl SeriesData {
 
     /// The newest in-order timestamp a querier with snapshot `seq` may see.
     pub(crate) fn visible_max_t(&self, snapshot: u64) -> i64 {
-        self.commits.before_first_after(snapshot).unwrap_or(self.max_t)
+        self.commits
+            .before_first_after(snapshot)
+            .unwrap_or(self.max_t)
     }
 
     /// Forgets commit records that no open querier can need.
