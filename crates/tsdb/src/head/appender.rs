@@ -181,7 +181,11 @@ pub(super) struct AppendBuffers {
 
 /// Pooled buffers beyond this many are freed: the pool only needs to cover the transactions
 /// that append at the same time, not every open one.
-const POOLED_BUFFERS: usize = 16;
+const POOLED_BUFFERS: usize = 8;
+
+/// Buffers of a transaction larger than this many samples (a big remote-write request, a
+/// federation scrape) are freed rather than pooled, so the pool holds at most a few MiB.
+pub(super) const POOLED_MAX_SAMPLES: usize = 16_384;
 
 /// A transaction on the head (see [`pm_storage::Appender`] for the contract).
 pub struct HeadAppender {
@@ -515,7 +519,12 @@ impl Drop for HeadAppender {
     /// Commit and rollback consume the appender, so this is where every transaction ends.
     fn drop(&mut self) {
         self.release();
-        if self.bufs.touched.capacity() > 0 {
+        let capacity = self
+            .bufs
+            .samples
+            .capacity()
+            .max(self.bufs.touched.capacity());
+        if capacity > 0 && capacity <= POOLED_MAX_SAMPLES {
             let mut pool = lock(&self.head.append_pool);
             if pool.len() < POOLED_BUFFERS {
                 pool.push(std::mem::take(&mut self.bufs));
