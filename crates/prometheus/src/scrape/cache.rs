@@ -11,17 +11,21 @@ use pm_common::model::{Labels, Metadata, MetricType};
 use pm_storage::SeriesRef;
 
 /// Metadata is kept this many successful scrapes after its family disappeared, as upstream.
-const METADATA_KEEP_ITERATIONS: u64 = 10;
+const METADATA_KEEP_ITERATIONS: u32 = 10;
 
+/// One cached series. Its counters are 32 bits: a target's cache holds an entry per exposed
+/// series, so the entry's size counts per series, and the counters are only compared for
+/// equality with the current or previous scrape's (they wrap after 2^32 scrapes, which no
+/// entry outlives unseen).
 pub(crate) struct CacheEntry {
     pub series_ref: SeriesRef,
     /// Scrape iteration in which the entry was last seen.
-    pub last_iter: u64,
+    pub last_iter: u32,
     /// The append (see [`ScrapeCache::serial`]) that last stored a staleness-tracked sample
     /// of this series: a series tracked in the previous append but not in this one gets a
     /// staleness marker. Kept on the entry so that tracking a sample is a store, not a
     /// map insert and a label-set clone.
-    pub tracked: u64,
+    pub tracked: u32,
     pub labels: Labels,
 }
 
@@ -41,7 +45,7 @@ pub struct MetricMetadata {
 #[derive(Debug)]
 struct MetaEntry {
     meta: Metadata,
-    last_iter: u64,
+    last_iter: u32,
 }
 
 /// The metadata of one target's families; shared between the scrape loop that fills it and
@@ -97,7 +101,7 @@ impl MetadataStore {
         self.lock().clear();
     }
 
-    fn update(&self, name: &[u8], iter: u64, f: impl FnOnce(&mut Metadata)) {
+    fn update(&self, name: &[u8], iter: u32, f: impl FnOnce(&mut Metadata)) {
         let name = String::from_utf8_lossy(name);
         let mut entries = self.lock();
         let entry = match entries.get_mut(name.as_ref()) {
@@ -124,17 +128,17 @@ fn to_public(name: &str, meta: &Metadata) -> MetricMetadata {
 /// Upstream's `scrapeCache`.
 pub(crate) struct ScrapeCache {
     /// Incremented after each successful (non-empty) scrape.
-    iter: u64,
-    /// Incremented after every append, failed scrapes included; starts at 1 so that a
+    iter: u32,
+    /// Incremented after every append, failed scrapes included; never 0, so that a
     /// `tracked` of 0 means never tracked.
-    serial: u64,
+    serial: u32,
     /// Cache size after the last successful scrape, to bound growth over failing scrapes.
     successful_count: usize,
     // The maps below are probed once per scraped sample: a fast hasher matters (the keys are
     // scraped text, and a target flooding one bucket only slows its own scrapes).
     series: FastMap<Box<[u8]>, CacheEntry>,
     /// Series text that relabeling dropped, with the iteration last seen.
-    dropped: FastMap<Box<[u8]>, u64>,
+    dropped: FastMap<Box<[u8]>, u32>,
     pub metadata: std::sync::Arc<MetadataStore>,
 }
 
@@ -151,7 +155,7 @@ impl ScrapeCache {
     }
 
     /// The current append's number, what [`CacheEntry::tracked`] is set to.
-    pub fn serial(&self) -> u64 {
+    pub fn serial(&self) -> u32 {
         self.serial
     }
 
@@ -206,7 +210,10 @@ impl ScrapeCache {
     /// two entries of the same series: a marker for one of them after the other was stored
     /// at the same time is rejected by the storage as a duplicate, as the caller expects.
     pub fn for_each_stale(&self, mut f: impl FnMut(SeriesRef, &Labels) -> bool) {
-        let prev = self.serial - 1;
+        let prev = match self.serial.wrapping_sub(1) {
+            0 => u32::MAX,
+            prev => prev,
+        };
         for e in self.series.values() {
             if e.tracked != 0 && e.tracked == prev && !f(e.series_ref, &e.labels) {
                 break;
@@ -253,10 +260,10 @@ impl ScrapeCache {
             self.dropped.retain(|_, last| *last == iter);
             self.metadata
                 .lock()
-                .retain(|_, e| iter.saturating_sub(e.last_iter) <= METADATA_KEEP_ITERATIONS);
-            self.iter += 1;
+                .retain(|_, e| iter.wrapping_sub(e.last_iter) <= METADATA_KEEP_ITERATIONS);
+            self.iter = self.iter.wrapping_add(1);
         }
-        self.serial += 1;
+        self.serial = self.serial.checked_add(1).unwrap_or(1);
         forced
     }
 }

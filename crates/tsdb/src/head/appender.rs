@@ -1,5 +1,6 @@
 //! Write transactions on the head.
 
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -16,8 +17,7 @@ use pm_storage::{
 use super::series::{Applied, MemSeries};
 use super::{Head, HeadError, HeadInner, TypedCounter, lock};
 use crate::record::{
-    self, RefExemplar, RefFloatHistogramSample, RefHistogramSample, RefMetadata, RefSample,
-    RefSeries,
+    self, RefExemplar, RefFloatHistogramSample, RefHistogramSample, RefMetadata, RefSeries,
 };
 
 struct PendingSample {
@@ -71,18 +71,58 @@ fn check_schema(schema: i32) -> Result<()> {
     }
 }
 
+/// WAL records encoded back to back into one buffer, so a commit reuses one allocation for
+/// all of them.
+#[derive(Default)]
+pub(super) struct Records {
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Records {
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.ends.clear();
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Encodes one record with `encode`, which appends it to the buffer.
+    fn add(&mut self, encode: impl FnOnce(&mut Vec<u8>)) {
+        encode(&mut self.buf);
+        self.ends.push(self.buf.len());
+    }
+
+    pub(super) fn slices(&self) -> Vec<&[u8]> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let rec = &self.buf[start..end];
+                start = end;
+                rec
+            })
+            .collect()
+    }
+}
+
 /// Sample records for `samples` (reference, time, value): floats, then integer and float
 /// histograms, those with custom buckets in records of their own as upstream writes them.
 pub(super) fn sample_records<'a>(
     samples: impl Iterator<Item = (u64, i64, &'a SampleValue)>,
-    recs: &mut Vec<Vec<u8>>,
+    recs: &mut Records,
 ) {
-    let mut floats = Vec::new();
     let (mut hists, mut custom_hists) = (Vec::new(), Vec::new());
     let (mut fhists, mut custom_fhists) = (Vec::new(), Vec::new());
+    // Floats, nearly always all of the samples, are encoded as they come; the record is
+    // taken back out if there was none.
+    let start = recs.buf.len();
+    let mut floats = record::SamplesEncoder::new(&mut recs.buf);
     for (r, t, v) in samples {
         match v {
-            SampleValue::Float(v) => floats.push(RefSample { r, t, v: *v }),
+            SampleValue::Float(v) => floats.push(r, t, *v),
             SampleValue::Histogram(h) => {
                 let to = if h.schema == CUSTOM_BUCKETS_SCHEMA {
                     &mut custom_hists
@@ -109,25 +149,43 @@ pub(super) fn sample_records<'a>(
             }
         }
     }
-    if !floats.is_empty() {
-        let mut b = Vec::new();
-        record::encode_samples(&floats, &mut b);
-        recs.push(b);
+    if floats.is_empty() {
+        recs.buf.truncate(start);
+    } else {
+        recs.ends.push(recs.buf.len());
     }
     for h in [hists, custom_hists].into_iter().filter(|h| !h.is_empty()) {
-        let mut b = Vec::new();
-        record::encode_histograms(&h, &mut b);
-        recs.push(b);
+        recs.add(|b| record::encode_histograms(&h, b));
     }
     for h in [fhists, custom_fhists]
         .into_iter()
         .filter(|h| !h.is_empty())
     {
-        let mut b = Vec::new();
-        record::encode_float_histograms(&h, &mut b);
-        recs.push(b);
+        recs.add(|b| record::encode_float_histograms(&h, b));
     }
 }
+
+/// The buffers of a transaction, kept in the head's pool between transactions as upstream
+/// pools them: a scrape's transaction would otherwise grow its vectors and its slot map from
+/// empty every time (rehashing the map several times for a thousand series).
+#[derive(Default)]
+pub(super) struct AppendBuffers {
+    samples: Vec<PendingSample>,
+    /// The series touched, in order, and their index by reference: a scrape appends to each
+    /// series once per transaction, so this is one probe of a fast map per sample.
+    touched: Vec<Touched>,
+    slots: FastMap<u64, usize>,
+    /// The WAL records being written.
+    records: Records,
+}
+
+/// Pooled buffers beyond this many are freed: the pool only needs to cover the transactions
+/// that append at the same time, not every open one.
+const POOLED_BUFFERS: usize = 8;
+
+/// Buffers of a transaction larger than this many samples (a big remote-write request, a
+/// federation scrape) are freed rather than pooled, so the pool holds at most a few MiB.
+pub(super) const POOLED_MAX_SAMPLES: usize = 16_384;
 
 /// A transaction on the head (see [`pm_storage::Appender`] for the contract).
 pub struct HeadAppender {
@@ -136,13 +194,11 @@ pub struct HeadAppender {
     /// The head's newest timestamp and lowest acceptable one when the transaction started.
     head_max_t: i64,
     min_valid_t: i64,
-    samples: Vec<PendingSample>,
+    /// Empty until the first sample: a scrape opens its transaction before the target
+    /// answers, and only takes pooled buffers once it has something to append.
+    bufs: AppendBuffers,
     exemplars: Vec<(Arc<MemSeries>, Exemplar)>,
     metadata: Vec<(Arc<MemSeries>, Metadata)>,
-    /// The series touched, in order, and their index by reference: a scrape appends to each
-    /// series once per transaction, so this is one probe of a fast map per sample.
-    touched: Vec<Touched>,
-    slots: FastMap<u64, usize>,
 }
 
 impl Appendable for Head {
@@ -168,11 +224,9 @@ impl Head {
             options: AppendOptions::default(),
             head_max_t,
             min_valid_t,
-            samples: Vec::new(),
+            bufs: AppendBuffers::default(),
             exemplars: Vec::new(),
             metadata: Vec::new(),
-            touched: Vec::new(),
-            slots: FastMap::default(),
         }
     }
 }
@@ -182,15 +236,24 @@ impl HeadAppender {
     /// missing) when `r` is unknown, stale, or names other labels.
     fn slot(&mut self, r: SeriesRef, labels: &Labels) -> usize {
         if !r.is_unknown() {
-            if let Some(&i) = self.slots.get(&r.0)
-                && self.touched[i].series.labels == *labels
-            {
-                return i;
-            }
-            if let Some(s) = self.head.series.by_ref(r.0)
-                && s.labels == *labels
-            {
-                return self.touch(s);
+            self.take_pooled();
+            // One probe of the slot map for a series new to the transaction, the usual case.
+            match self.bufs.slots.entry(r.0) {
+                Entry::Occupied(e) => {
+                    let i = *e.get();
+                    if self.bufs.touched[i].series.labels == *labels {
+                        return i;
+                    }
+                }
+                Entry::Vacant(e) => {
+                    if let Some(series) = self.head.series.by_ref(r.0)
+                        && series.labels == *labels
+                    {
+                        series.pending.fetch_add(1, Ordering::AcqRel);
+                        self.bufs.touched.push(Touched { series, last: None });
+                        return *e.insert(self.bufs.touched.len() - 1);
+                    }
+                }
             }
         }
         let series = self.head.get_or_create(labels, None).0;
@@ -199,7 +262,7 @@ impl HeadAppender {
 
     /// The slot of an existing series, by reference or else by labels.
     fn existing(&mut self, r: SeriesRef, labels: &Labels) -> Result<usize> {
-        if let Some(&i) = self.slots.get(&r.0) {
+        if let Some(&i) = self.bufs.slots.get(&r.0) {
             return Ok(i);
         }
         let series = self
@@ -211,9 +274,20 @@ impl HeadAppender {
         Ok(self.touch(series))
     }
 
+    /// Takes pooled buffers before the first series is touched (nothing is pending yet, so
+    /// there is nothing to keep).
+    fn take_pooled(&mut self) {
+        if self.bufs.touched.capacity() == 0
+            && let Some(pooled) = lock(&self.head.append_pool).pop()
+        {
+            self.bufs = pooled;
+        }
+    }
+
     fn touch(&mut self, series: Arc<MemSeries>) -> usize {
-        let touched = &mut self.touched;
-        *self.slots.entry(series.r).or_insert_with(|| {
+        self.take_pooled();
+        let touched = &mut self.bufs.touched;
+        *self.bufs.slots.entry(series.r).or_insert_with(|| {
             series.pending.fetch_add(1, Ordering::AcqRel);
             touched.push(Touched { series, last: None });
             touched.len() - 1
@@ -232,7 +306,7 @@ impl HeadAppender {
     /// order, out of order, or nowhere.
     fn check(&self, slot: usize, t: i64, v: &SampleValue) -> Result<bool> {
         let (max_t, last) = {
-            let touched = &self.touched[slot];
+            let touched = &self.bufs.touched[slot];
             let d = touched.series.lock();
             match &touched.last {
                 Some((pt, pv)) if *pt > d.max_t => (*pt, pv.clone()),
@@ -281,18 +355,18 @@ impl HeadAppender {
 
     fn push_sample(&mut self, slot: usize, t: i64, v: SampleValue, ooo: bool) {
         if !ooo {
-            self.touched[slot].last = Some((t, v.clone()));
+            self.bufs.touched[slot].last = Some((t, v.clone()));
         }
-        self.samples.push(PendingSample { slot, t, v, ooo });
+        self.bufs.samples.push(PendingSample { slot, t, v, ooo });
     }
 
     fn series_ref(&self, slot: usize) -> SeriesRef {
-        SeriesRef(self.touched[slot].series.r)
+        SeriesRef(self.bufs.touched[slot].series.r)
     }
 
     /// Reference, time and value of a pending sample, what a sample record holds.
     fn as_record<'a>(&self, s: &'a PendingSample) -> (u64, i64, &'a SampleValue) {
-        (self.touched[s.slot].series.r, s.t, &s.v)
+        (self.bufs.touched[s.slot].series.r, s.t, &s.v)
     }
 
     /// Appends a validated sample of any type.
@@ -323,7 +397,7 @@ impl HeadAppender {
     ) -> Result<SeriesRef> {
         let slot = self.slot(r, labels);
         let max_t = {
-            let touched = &self.touched[slot];
+            let touched = &self.bufs.touched[slot];
             let d = touched.series.lock();
             touched
                 .last
@@ -343,12 +417,25 @@ impl HeadAppender {
     /// Writes the transaction's records to the WAL, and its out-of-order samples to the
     /// write-behind log `wbl` when there is one.
     fn log(
-        &self,
+        &mut self,
         wal: &mut crate::wal::Wal,
         wbl: Option<&mut crate::wal::Wal>,
     ) -> Result<Vec<Arc<MemSeries>>> {
-        let mut recs: Vec<Vec<u8>> = Vec::new();
+        let mut recs = std::mem::take(&mut self.bufs.records);
+        recs.clear();
+        let result = self.log_into(&mut recs, wal, wbl);
+        self.bufs.records = recs;
+        result
+    }
+
+    fn log_into(
+        &self,
+        recs: &mut Records,
+        wal: &mut crate::wal::Wal,
+        wbl: Option<&mut crate::wal::Wal>,
+    ) -> Result<Vec<Arc<MemSeries>>> {
         let new_series: Vec<_> = self
+            .bufs
             .touched
             .iter()
             .filter(|t| !t.series.logged.load(Ordering::Acquire))
@@ -362,9 +449,7 @@ impl HeadAppender {
                     labels: s.labels.clone(),
                 })
                 .collect();
-            let mut b = Vec::new();
-            record::encode_series(&series, &mut b);
-            recs.push(b);
+            recs.add(|b| record::encode_series(&series, b));
         }
         if !self.metadata.is_empty() {
             let md: Vec<_> = self
@@ -377,19 +462,18 @@ impl HeadAppender {
                     help: m.help.clone(),
                 })
                 .collect();
-            let mut b = Vec::new();
-            record::encode_metadata(&md, &mut b);
-            recs.push(b);
+            recs.add(|b| record::encode_metadata(&md, b));
         }
         // Out-of-order samples go to the write-behind log when there is one, after the WAL
         // records that define their series (upstream's order).
         let in_wal = |s: &&PendingSample| wbl.is_none() || !s.ooo;
         sample_records(
-            self.samples
+            self.bufs
+                .samples
                 .iter()
                 .filter(in_wal)
                 .map(|s| self.as_record(s)),
-            &mut recs,
+            recs,
         );
         if !self.exemplars.is_empty() {
             let ex: Vec<_> = self
@@ -402,33 +486,32 @@ impl HeadAppender {
                     labels: e.labels.clone(),
                 })
                 .collect();
-            let mut b = Vec::new();
-            record::encode_exemplars(&ex, &mut b);
-            recs.push(b);
+            recs.add(|b| record::encode_exemplars(&ex, b));
         }
-        let refs: Vec<&[u8]> = recs.iter().map(Vec::as_slice).collect();
-        wal.log(&refs).map_err(StorageError::other)?;
+        wal.log(&recs.slices()).map_err(StorageError::other)?;
         if let Some(wbl) = wbl {
-            let mut ooo = Vec::new();
+            recs.clear();
             let samples = self
+                .bufs
                 .samples
                 .iter()
                 .filter(|s| s.ooo)
                 .map(|s| self.as_record(s));
-            sample_records(samples, &mut ooo);
-            if !ooo.is_empty() {
-                wbl.log(&ooo).map_err(StorageError::other)?;
+            sample_records(samples, recs);
+            if !recs.is_empty() {
+                wbl.log(&recs.slices()).map_err(StorageError::other)?;
             }
         }
         Ok(new_series)
     }
 
     fn release(&mut self) {
-        for t in &self.touched {
+        for t in &self.bufs.touched {
             t.series.pending.fetch_sub(1, Ordering::AcqRel);
         }
-        self.touched.clear();
-        self.slots.clear();
+        self.bufs.touched.clear();
+        self.bufs.slots.clear();
+        self.bufs.samples.clear();
     }
 }
 
@@ -436,6 +519,17 @@ impl Drop for HeadAppender {
     /// Commit and rollback consume the appender, so this is where every transaction ends.
     fn drop(&mut self) {
         self.release();
+        let capacity = self
+            .bufs
+            .samples
+            .capacity()
+            .max(self.bufs.touched.capacity());
+        if capacity > 0 && capacity <= POOLED_MAX_SAMPLES {
+            let mut pool = lock(&self.head.append_pool);
+            if pool.len() < POOLED_BUFFERS {
+                pool.push(std::mem::take(&mut self.bufs));
+            }
+        }
         self.head
             .stats
             .active_appenders
@@ -490,7 +584,7 @@ impl Appender for HeadAppender {
             return Err(StorageError::ExemplarsDisabled);
         }
         let slot = self.existing(r, labels)?;
-        let series = self.touched[slot].series.clone();
+        let series = self.bufs.touched[slot].series.clone();
         let mut e = exemplar.clone();
         e.ts = Some(e.ts.unwrap_or(0));
         lock(&self.head.exemplars).validate(series.r, &e)?;
@@ -505,7 +599,7 @@ impl Appender for HeadAppender {
         metadata: &Metadata,
     ) -> Result<SeriesRef> {
         let slot = self.existing(r, labels)?;
-        let series = &self.touched[slot].series;
+        let series = &self.bufs.touched[slot].series;
         if series.lock().metadata.as_ref() != Some(metadata) {
             self.metadata.push((series.clone(), metadata.clone()));
         }
@@ -576,10 +670,14 @@ impl Appender for HeadAppender {
         // Appended and out-of-order counts per type (float, histogram).
         let (mut appended, mut ooo, mut chunks) = ([0u64; 2], [0u64; 2], 0u64);
         let (mut min_t, mut max_t) = (i64::MAX, i64::MIN);
-        for s in std::mem::take(&mut self.samples) {
+        let mut samples = std::mem::take(&mut self.bufs.samples);
+        for s in samples.drain(..) {
             let kind = usize::from(is_histogram(&s.v));
-            let series = &self.touched[s.slot].series;
+            let series = &self.bufs.touched[s.slot].series;
             let mut d = series.lock();
+            // Trimming first leaves at most this commit's record, which the series keeps
+            // inline without allocating.
+            d.trim_commits(oldest);
             match d.apply(s.t, s.v, seq, s.ooo, &head.chunk_opts) {
                 Applied::InOrder { chunk_created } => {
                     appended[kind] += 1;
@@ -595,11 +693,11 @@ impl Appender for HeadAppender {
                 // A sample equal to the newest, or one another transaction overtook.
                 Applied::Dropped => {}
             }
-            d.trim_commits(oldest);
             drop(d);
             min_t = min_t.min(s.t);
             max_t = max_t.max(s.t);
         }
+        self.bufs.samples = samples;
         // The head's time range moves once per transaction, not once per sample.
         if min_t <= max_t {
             head.observe_time(min_t);

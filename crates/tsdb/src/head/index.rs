@@ -1,6 +1,7 @@
 //! Finding series: the striped label-hash map and ref map, and the in-memory postings.
 
 use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use foldhash::HashMap as FastMap;
@@ -11,12 +12,59 @@ use super::series::MemSeries;
 /// Stripes of the series maps: two scrape loops rarely touch the same stripe.
 const STRIPES: usize = 64;
 
-/// Both maps are probed on every append (by reference) or series creation (by label hash):
+/// The maps are probed on every append (by reference) or series creation (by label hash):
 /// their keys are integers the head assigns or computes, so a fast hasher is safe.
+///
+/// Label hashes almost never collide, so the series of a hash is held directly in `by_hash`
+/// and only the rare further series with the same hash go to `conflicts` (as upstream's
+/// `seriesHashmap`): a `Vec` per hash would cost an allocation and ~60 bytes per series.
 #[derive(Default)]
 struct Stripe {
-    by_hash: FastMap<u64, Vec<Arc<MemSeries>>>,
+    by_hash: FastMap<u64, Arc<MemSeries>>,
+    conflicts: FastMap<u64, Vec<Arc<MemSeries>>>,
     by_ref: FastMap<u64, Arc<MemSeries>>,
+}
+
+impl Stripe {
+    fn find(&self, hash: u64, labels: &Labels) -> Option<&Arc<MemSeries>> {
+        match self.by_hash.get(&hash) {
+            Some(s) if s.labels == *labels => Some(s),
+            Some(_) => self
+                .conflicts
+                .get(&hash)?
+                .iter()
+                .find(|s| s.labels == *labels),
+            None => None,
+        }
+    }
+
+    fn insert(&mut self, hash: u64, series: Arc<MemSeries>) {
+        match self.by_hash.entry(hash) {
+            Entry::Vacant(e) => {
+                e.insert(series);
+            }
+            Entry::Occupied(_) => self.conflicts.entry(hash).or_default().push(series),
+        }
+    }
+
+    fn remove(&mut self, hash: u64, r: u64) {
+        if self.by_hash.get(&hash).is_some_and(|s| s.r == r) {
+            // A conflicting series with the same hash takes the freed place.
+            match self.conflicts.get_mut(&hash).and_then(Vec::pop) {
+                Some(next) => {
+                    self.by_hash.insert(hash, next);
+                }
+                None => {
+                    self.by_hash.remove(&hash);
+                }
+            }
+        } else if let Some(v) = self.conflicts.get_mut(&hash) {
+            v.retain(|s| s.r != r);
+        }
+        if self.conflicts.get(&hash).is_some_and(Vec::is_empty) {
+            self.conflicts.remove(&hash);
+        }
+    }
 }
 
 /// All series of the head, by labels and by reference.
@@ -48,12 +96,7 @@ impl SeriesMap {
     }
 
     pub(crate) fn by_labels(&self, hash: u64, labels: &Labels) -> Option<Arc<MemSeries>> {
-        read(self.stripe(hash))
-            .by_hash
-            .get(&hash)?
-            .iter()
-            .find(|s| s.labels == *labels)
-            .cloned()
+        read(self.stripe(hash)).find(hash, labels).cloned()
     }
 
     /// Returns the series with `labels`, creating it with reference `new_ref()` when missing;
@@ -68,15 +111,11 @@ impl SeriesMap {
             return (s, false);
         }
         let mut stripe = write(self.stripe(hash));
-        if let Some(s) = stripe
-            .by_hash
-            .get(&hash)
-            .and_then(|v| v.iter().find(|s| s.labels == *labels))
-        {
+        if let Some(s) = stripe.find(hash, labels) {
             return (s.clone(), false);
         }
         let series = Arc::new(MemSeries::new(new_ref(), labels.clone()));
-        stripe.by_hash.entry(hash).or_default().push(series.clone());
+        stripe.insert(hash, series.clone());
         drop(stripe);
         write(self.stripe(series.r))
             .by_ref
@@ -86,14 +125,7 @@ impl SeriesMap {
 
     pub(crate) fn remove(&self, series: &MemSeries) {
         let hash = series.labels.hash_value();
-        let mut stripe = write(self.stripe(hash));
-        if let Some(v) = stripe.by_hash.get_mut(&hash) {
-            v.retain(|s| s.r != series.r);
-            if v.is_empty() {
-                stripe.by_hash.remove(&hash);
-            }
-        }
-        drop(stripe);
+        write(self.stripe(hash)).remove(hash, series.r);
         write(self.stripe(series.r)).by_ref.remove(&series.r);
     }
 
@@ -184,5 +216,35 @@ impl Postings {
             .get(name)
             .into_iter()
             .flat_map(|v| v.keys().map(String::as_str))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(r: u64, value: &str) -> Arc<MemSeries> {
+        Arc::new(MemSeries::new(r, Labels::from_pairs([("a", value)])))
+    }
+
+    #[test]
+    fn series_with_colliding_hashes_are_kept_apart() {
+        let mut stripe = Stripe::default();
+        let (a, b, c) = (series(1, "a"), series(2, "b"), series(3, "c"));
+        for s in [&a, &b, &c] {
+            stripe.insert(7, s.clone());
+        }
+        for s in [&a, &b, &c] {
+            assert_eq!(stripe.find(7, &s.labels).map(|s| s.r), Some(s.r));
+        }
+        assert!(stripe.find(8, &a.labels).is_none());
+        // Removing the directly held series promotes a conflicting one.
+        stripe.remove(7, 1);
+        assert!(stripe.find(7, &a.labels).is_none());
+        assert_eq!(stripe.find(7, &b.labels).map(|s| s.r), Some(2));
+        assert_eq!(stripe.find(7, &c.labels).map(|s| s.r), Some(3));
+        stripe.remove(7, 2);
+        stripe.remove(7, 3);
+        assert!(stripe.by_hash.is_empty() && stripe.conflicts.is_empty());
     }
 }

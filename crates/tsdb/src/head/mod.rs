@@ -192,6 +192,8 @@ pub(crate) struct HeadInner {
     wbl_metrics: Option<Arc<WalMetrics>>,
     /// Where full chunks go (`<dir>/chunks_head`); `None` keeps them in memory.
     chunk_files: Option<ChunkFiles>,
+    /// Buffers of finished transactions, for the next ones.
+    append_pool: Mutex<Vec<appender::AppendBuffers>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -467,6 +469,7 @@ impl HeadInner {
             wbl_metrics: None,
             chunk_files: None,
             stats: HeadStats::default(),
+            append_pool: Mutex::default(),
         }
     }
 

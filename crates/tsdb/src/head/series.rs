@@ -124,7 +124,7 @@ pub(crate) struct SeriesData {
     /// For recent commits to this series: the commit sequence number and the series' newest
     /// in-order timestamp before it. A querier whose snapshot predates a commit sees only
     /// samples up to that timestamp.
-    commits: VecDeque<(u64, i64)>,
+    commits: CommitLog,
     pub(crate) metadata: Option<Metadata>,
 }
 
@@ -143,6 +143,51 @@ impl MemSeries {
         // A panic while holding a series lock leaves consistent data behind (every mutation
         // is completed before the next begins), so a poisoned lock is still usable.
         self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The commit records of a series (sequence number, newest in-order timestamp before it),
+/// oldest first. The newest is kept inline: with no long-running querier a series written
+/// once per scrape holds exactly one record, and a `VecDeque` would allocate for it (about
+/// 80 bytes per series); older records only pile up while a querier holds an old snapshot.
+#[derive(Default)]
+struct CommitLog {
+    newest: Option<(u64, i64)>,
+    older: VecDeque<(u64, i64)>,
+}
+
+impl CommitLog {
+    /// Records commit `seq` unless it is already the newest (a commit adding several samples).
+    fn push(&mut self, seq: u64, before: i64) {
+        if self.newest.is_some_and(|(s, _)| s == seq) {
+            return;
+        }
+        if let Some(prev) = self.newest.replace((seq, before)) {
+            self.older.push_back(prev);
+        }
+    }
+
+    /// The timestamp recorded with the first commit after `snapshot`.
+    fn before_first_after(&self, snapshot: u64) -> Option<i64> {
+        self.older
+            .iter()
+            .chain(&self.newest)
+            .find(|&&(s, _)| s > snapshot)
+            .map(|&(_, before)| before)
+    }
+
+    /// Drops the records of commits up to `oldest_snapshot`.
+    fn trim(&mut self, oldest_snapshot: u64) {
+        while self
+            .older
+            .front()
+            .is_some_and(|&(s, _)| s <= oldest_snapshot)
+        {
+            self.older.pop_front();
+        }
+        if self.older.is_empty() && self.newest.is_some_and(|(s, _)| s <= oldest_snapshot) {
+            self.newest = None;
+        }
     }
 }
 
@@ -174,7 +219,7 @@ impl SeriesData {
             next_at: i64::MIN,
             histogram_end_computed: false,
             ooo: Vec::new(),
-            commits: VecDeque::new(),
+            commits: CommitLog::default(),
             metadata: None,
         }
     }
@@ -217,9 +262,7 @@ impl SeriesData {
     ) -> Applied {
         let v = self.stale_marker_for_last(v);
         if t > self.max_t {
-            if self.commits.back().is_none_or(|&(s, _)| s != seq) {
-                self.commits.push_back((seq, self.max_t));
-            }
+            self.commits.push(seq, self.max_t);
             let chunk_created = match &v {
                 SampleValue::Float(f) => self.append_float(t, *f, opts),
                 SampleValue::Histogram(h) => self.append_histogram(t, h.as_ref(), opts),
@@ -374,23 +417,13 @@ impl SeriesData {
     /// The newest in-order timestamp a querier with snapshot `seq` may see.
     pub(crate) fn visible_max_t(&self, snapshot: u64) -> i64 {
         self.commits
-            .iter()
-            .find(|&&(s, _)| s > snapshot)
-            .map_or(self.max_t, |&(_, before)| before)
+            .before_first_after(snapshot)
+            .unwrap_or(self.max_t)
     }
 
     /// Forgets commit records that no open querier can need.
     pub(crate) fn trim_commits(&mut self, oldest_snapshot: u64) {
-        while self.commits.len() > 1 && self.commits[1].0 <= oldest_snapshot {
-            self.commits.pop_front();
-        }
-        if self
-            .commits
-            .front()
-            .is_some_and(|&(s, _)| s <= oldest_snapshot)
-        {
-            self.commits.pop_front();
-        }
+        self.commits.trim(oldest_snapshot);
     }
 
     /// Drops data entirely before `mint` (out-of-order samples too unless `keep_ooo`);
@@ -596,6 +629,31 @@ mod tests {
         assert_eq!(d.apply(15, f(1.5), 3, true, &OPTS), Applied::OutOfOrder);
         assert_eq!(d.apply(15, f(1.5), 3, true, &OPTS), Applied::Dropped);
         assert_eq!(d.min_time(), Some(10));
+    }
+
+    #[test]
+    fn steady_commits_keep_one_record_inline() {
+        let s = MemSeries::new(1, Labels::default());
+        let mut d = s.lock();
+        // The appender trims before applying, so the previous record is gone before the new
+        // one would push it into the overflow queue.
+        for seq in 1..100u64 {
+            d.trim_commits(seq - 1);
+            d.apply(seq as i64 * 1000, f(1.0), seq, false, &OPTS);
+        }
+        assert_eq!(d.commits.older.capacity(), 0);
+        assert_eq!(d.visible_max_t(98), 98_000);
+        assert_eq!(d.visible_max_t(99), 99_000);
+        // A querier holding snapshot 99 keeps the records of later commits.
+        for seq in 100..103u64 {
+            d.trim_commits(99);
+            d.apply(seq as i64 * 1000, f(1.0), seq, false, &OPTS);
+        }
+        assert_eq!(d.visible_max_t(99), 99_000);
+        assert_eq!(d.visible_max_t(100), 100_000);
+        assert_eq!(d.visible_max_t(102), 102_000);
+        d.trim_commits(102);
+        assert!(d.commits.newest.is_none() && d.commits.older.is_empty());
     }
 
     #[test]

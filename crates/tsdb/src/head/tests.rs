@@ -353,3 +353,29 @@ fn truncation_checkpoints_and_replays() {
     assert_eq!(since, want_since);
     assert_eq!(since.len(), 1000);
 }
+
+#[test]
+fn transaction_buffers_are_pooled_up_to_a_size() {
+    let h = Head::in_memory(no_wal());
+    let pooled = || lock(&h.inner.append_pool).len();
+    let commit = |n: usize, t: i64| {
+        let mut app = h.appender();
+        for i in 0..n {
+            app.append(SeriesRef(0), &lbls("m", &i.to_string()), t, 1.0)
+                .unwrap();
+        }
+        Box::new(app).commit().unwrap();
+    };
+    // An appender that appended nothing takes nothing from the pool and gives nothing back.
+    drop(h.appender());
+    assert_eq!(pooled(), 0);
+    commit(100, 10);
+    assert_eq!(pooled(), 1);
+    // The next transaction takes the pooled buffers and returns them.
+    commit(100, 20);
+    assert_eq!(pooled(), 1);
+    assert_eq!(dump(&h).len(), 100);
+    // A transaction too big for the pool frees its buffers.
+    commit(appender::POOLED_MAX_SAMPLES + 1, 30);
+    assert_eq!(pooled(), 0);
+}

@@ -7,7 +7,7 @@
 //! samples the head still has and deletes the older segments: everything else in them was
 //! persisted in the blocks the truncation follows.
 
-use super::appender::sample_records;
+use super::appender::{Records, sample_records};
 use super::{HeadError, HeadInner};
 use crate::wal::Wal;
 
@@ -27,9 +27,9 @@ pub(super) fn rewrite(inner: &HeadInner, wbl: &mut Wal) -> Result<(), HeadError>
         live.extend(d.ooo.iter().map(|(t, v, _)| (s.r, *t, v.clone())));
     }
     for batch in live.chunks(BATCH) {
-        let mut recs = Vec::new();
+        let mut recs = Records::default();
         sample_records(batch.iter().map(|(r, t, v)| (*r, *t, v)), &mut recs);
-        wbl.log(&recs)?;
+        wbl.log(&recs.slices())?;
     }
     wbl.sync()?;
     wbl.truncate(first)?;

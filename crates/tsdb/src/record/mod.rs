@@ -196,15 +196,46 @@ pub fn encode_series(series: &[RefSeries], buf: &mut Vec<u8>) {
 
 /// Appends a samples record to `buf`.
 pub fn encode_samples(samples: &[RefSample], buf: &mut Vec<u8>) {
-    let mut e = Encbuf::new(buf);
-    e.byte(RecordType::Samples as u8);
-    let Some(first) = samples.first() else { return };
-    e.be64(first.r);
-    e.be64(first.t as u64);
+    let mut e = SamplesEncoder::new(buf);
     for s in samples {
-        e.varint(s.r.wrapping_sub(first.r) as i64);
-        e.varint(s.t.wrapping_sub(first.t));
-        e.be64(s.v.to_bits());
+        e.push(s.r, s.t, s.v);
+    }
+}
+
+/// Appends a samples record to a buffer one sample at a time, so that the head's commit
+/// encodes its pending samples directly instead of gathering them into a `[RefSample]` first.
+/// The bytes are those of [`encode_samples`].
+pub struct SamplesEncoder<'a> {
+    e: Encbuf<'a>,
+    /// Reference and time of the first sample, which the others are stored relative to.
+    first: Option<(u64, i64)>,
+}
+
+impl<'a> SamplesEncoder<'a> {
+    pub fn new(buf: &'a mut Vec<u8>) -> Self {
+        let mut e = Encbuf::new(buf);
+        e.byte(RecordType::Samples as u8);
+        SamplesEncoder { e, first: None }
+    }
+
+    /// Whether no sample was pushed yet.
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    pub fn push(&mut self, r: u64, t: i64, v: f64) {
+        let (first_r, first_t) = match self.first {
+            Some(first) => first,
+            None => {
+                self.e.be64(r);
+                self.e.be64(t as u64);
+                self.first = Some((r, t));
+                (r, t)
+            }
+        };
+        self.e.varint(r.wrapping_sub(first_r) as i64);
+        self.e.varint(t.wrapping_sub(first_t));
+        self.e.be64(v.to_bits());
     }
 }
 

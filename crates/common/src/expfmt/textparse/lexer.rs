@@ -22,8 +22,25 @@ pub(super) fn is_metric_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b == b':'
 }
 
+/// Byte classes for the name scanners, which run over every byte of every series name:
+/// bit 0 marks metric name characters, bit 1 label name characters.
+static NAME_CHARS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            t[i] = 0b11;
+        } else if b == b':' {
+            t[i] = 0b01;
+        }
+        i += 1;
+    }
+    t
+};
+
 pub(super) fn is_metric_char(b: u8) -> bool {
-    is_metric_start(b) || b.is_ascii_digit()
+    NAME_CHARS[usize::from(b)] & 0b01 != 0
 }
 
 pub(super) fn is_label_start(b: u8) -> bool {
@@ -31,7 +48,7 @@ pub(super) fn is_label_start(b: u8) -> bool {
 }
 
 pub(super) fn is_label_char(b: u8) -> bool {
-    is_label_start(b) || b.is_ascii_digit()
+    NAME_CHARS[usize::from(b)] & 0b10 != 0
 }
 
 /// The end of the run of bytes from `pos` that satisfy `f`.
@@ -57,6 +74,16 @@ pub(super) fn line_end(buf: &[u8], pos: usize) -> usize {
 /// where the format allows them.
 pub(super) fn scan_quoted(buf: &[u8], pos: usize, allow_newline: bool) -> Option<usize> {
     let mut i = pos + 1;
+    // Label values are mostly short and plain: a byte loop over them costs less than setting
+    // up `memchr3`, which takes over at the first escape or newline or after 32 bytes.
+    let short_end = buf.len().min(i + 32);
+    while i < short_end {
+        match buf[i] {
+            b'"' => return Some(i + 1),
+            b'\\' | b'\n' => break,
+            _ => i += 1,
+        }
+    }
     while i < buf.len() {
         let off = memchr3(b'"', b'\\', b'\n', &buf[i..])?;
         i += off;
@@ -106,6 +133,9 @@ pub(super) fn text(bytes: &[u8]) -> Cow<'_, str> {
 /// Parses a float as Go's `strconv.ParseFloat` restricted to pre-Go-1.13 syntax (no hex, no
 /// underscores), which is what every upstream text parser accepts.
 pub(super) fn parse_float(s: &[u8]) -> Result<f64, &'static str> {
+    if let Some(v) = parse_plain_decimal(s) {
+        return Ok(v);
+    }
     if s.iter().any(|&b| matches!(b, b'p' | b'P' | b'_')) {
         return Err("unsupported character in float");
     }
@@ -124,6 +154,44 @@ pub(super) fn parse_float(s: &[u8]) -> Result<f64, &'static str> {
         return Err("value out of range");
     }
     Ok(v)
+}
+
+/// Exact powers of ten up to 10^18: every one is a double without rounding.
+const POW10: [f64; 19] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18,
+];
+
+/// The common case of sample values, `[-]digits[.digits]` with a mantissa of at most 2^53,
+/// without the general parser. Such a mantissa and the power of ten are both exact doubles,
+/// so one IEEE division rounds correctly and gives the same result as the general parser
+/// (Clinger's fast path). `None` for anything else.
+fn parse_plain_decimal(s: &[u8]) -> Option<f64> {
+    let (negative, body) = match s.split_first()? {
+        (b'-', rest) => (true, rest),
+        _ => (false, s),
+    };
+    // 19 bytes hold at most 19 digits, which cannot overflow a u64.
+    if body.is_empty() || body.len() > 19 {
+        return None;
+    }
+    let (mut mantissa, mut digits, mut point) = (0u64, 0usize, None);
+    for (i, &b) in body.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                digits += 1;
+            }
+            b'.' if point.is_none() => point = Some(i),
+            _ => return None,
+        }
+    }
+    if digits == 0 || mantissa > 1 << 53 {
+        return None;
+    }
+    let scale = point.map_or(0, |p| body.len() - p - 1);
+    let v = mantissa as f64 / POW10[scale];
+    Some(if negative { -v } else { v })
 }
 
 /// Replaces any NaN with upstream's canonical NaN, so an exposed NaN never looks stale.
@@ -365,6 +433,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn name_character_classes() {
+        for b in 0..=255u8 {
+            let digit = b.is_ascii_digit();
+            assert_eq!(is_metric_char(b), is_metric_start(b) || digit, "{b}");
+            assert_eq!(is_label_char(b), is_label_start(b) || digit, "{b}");
+        }
+    }
+
+    #[test]
     fn floats_follow_go_syntax() {
         for (s, v) in [
             ("1", 1.0),
@@ -383,6 +460,56 @@ mod tests {
             "0x1p-3", "1_000", "0x10", "", "1e400", "+NaN", "1 ", "abc", "0b1",
         ] {
             assert!(parse_float(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn plain_decimals_parse_as_the_general_parser_does() {
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "0.0",
+            "-0.0",
+            "1.",
+            ".5",
+            "-.5",
+            "0001",
+            "123.45",
+            "-123.45",
+            "9007199254740992",
+            "9007199254740993",
+            "0.1",
+            "0.3",
+            "2.675",
+            "1.0000000000000002",
+            "123456789012345678",
+            "1234567890123456789",
+            "0.000000000000000001",
+            "3.14159265358979",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 17 + 1) as usize;
+            let text = format!("{:017}", x % 100_000_000_000_000_000);
+            let text = &text[17 - digits..];
+            let point = (x >> 40) as usize % (digits + 1);
+            let sign = if x >> 63 == 1 { "-" } else { "" };
+            cases.push(format!("{sign}{}.{}", &text[..point], &text[point..]));
+        }
+        for s in &cases {
+            let general: f64 = s.parse().unwrap();
+            let fast = parse_float(s.as_bytes()).unwrap();
+            assert_eq!(fast.to_bits(), general.to_bits(), "{s}");
+        }
+        // Not plain decimals: left to the general parser, or rejected.
+        for s in [".", "-", "", "1.2.3", "+1", "1e3", "--1", "1-"] {
+            assert!(parse_plain_decimal(s.as_bytes()).is_none(), "{s}");
         }
     }
 
@@ -420,6 +547,10 @@ mod tests {
     #[test]
     fn quoted_strings() {
         assert_eq!(scan_quoted(br#""a\"b" x"#, 0, false), Some(6));
+        let long = format!("\"{}\\\"{}\" x", "a".repeat(40), "b".repeat(40));
+        assert_eq!(scan_quoted(long.as_bytes(), 0, false), Some(long.len() - 2));
+        let long_newline = format!("\"{}\n\"", "a".repeat(40));
+        assert_eq!(scan_quoted(long_newline.as_bytes(), 0, false), None);
         assert_eq!(scan_quoted(b"\"a\nb\"", 0, false), None);
         assert_eq!(scan_quoted(b"\"a\nb\"", 0, true), Some(5));
         assert_eq!(scan_quoted(b"\"abc", 0, true), None);

@@ -314,7 +314,7 @@ impl<'a> OpenMetricsParser<'a> {
 
     fn check_utf8(&self, start: usize, end: usize) -> Result<(), ParseError> {
         let raw = &self.buf[start..end];
-        if std::str::from_utf8(raw).is_err() {
+        if !raw.is_ascii() && std::str::from_utf8(raw).is_err() {
             return Err(error_at(
                 self.buf,
                 start,

@@ -197,7 +197,8 @@ impl<'a> PromParser<'a> {
 
     fn check_utf8(&self, start: usize, end: usize) -> Result<(), ParseError> {
         let raw = &self.buf[start..end];
-        if std::str::from_utf8(raw).is_err() {
+        // Nearly every name and value is ASCII, which the word-at-a-time check settles.
+        if !raw.is_ascii() && std::str::from_utf8(raw).is_err() {
             return Err(error_at(
                 self.buf,
                 start,
@@ -242,7 +243,7 @@ impl<'a> PromParser<'a> {
         }
         self.series_end = pos;
         pos = skip_blank(buf, pos);
-        let value_end = scan_while(buf, pos, |b| !b" \t\n{".contains(&b));
+        let value_end = scan_while(buf, pos, |b| !matches!(b, b' ' | b'\t' | b'\n' | b'{'));
         if value_end == pos {
             return Err(self.unexpected(pos, "expected value after metric"));
         }
