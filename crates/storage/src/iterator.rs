@@ -141,21 +141,32 @@ fn fill_each<I: SampleIterator + ?Sized>(
 ) -> ValueType {
     let mut vt = it.seek(mint);
     while vt.is_some() && it.at_t() <= maxt {
-        match vt {
-            ValueType::Float => {
-                let (t, v) = it.at();
-                floats.push(Sample { t, v });
-            }
-            _ => {
-                let mut h = FloatHistogram::default();
-                let t = it.at_float_histogram(&mut h);
-                histograms.push(HistogramSample { t, h });
-            }
-        }
+        push_current(it, vt, floats, histograms);
         each(it, vt);
         vt = it.next();
     }
     vt
+}
+
+/// Appends the sample `it` is on (of type `vt`, not `None`) to the list for its kind; both
+/// histogram kinds are kept as float histograms, as [`SampleIterator::fill`] promises.
+pub(crate) fn push_current<I: SampleIterator + ?Sized>(
+    it: &I,
+    vt: ValueType,
+    floats: &mut Vec<Sample>,
+    histograms: &mut Vec<HistogramSample>,
+) {
+    match vt {
+        ValueType::Float => {
+            let (t, v) = it.at();
+            floats.push(Sample { t, v });
+        }
+        _ => {
+            let mut h = FloatHistogram::default();
+            let t = it.at_float_histogram(&mut h);
+            histograms.push(HistogramSample { t, h });
+        }
+    }
 }
 
 /// An iterator over nothing, e.g. for a series with no samples in the queried range.

@@ -6,7 +6,7 @@ use std::collections::BinaryHeap;
 use pm_common::model::{CounterResetHint, FloatHistogram, Histogram, Labels, Sample};
 
 use crate::error::StorageError;
-use crate::iterator::{HistogramSample, SampleIterator, ValueType};
+use crate::iterator::{HistogramSample, SampleIterator, ValueType, push_current};
 use crate::series::{BoxSeries, Series};
 
 /// Several series with the same labels seen as one: their samples interleaved by timestamp, a
@@ -246,17 +246,7 @@ impl SampleIterator for ChainIterator {
             // A histogram that follows another iterator's sample needs its hint fixed, so
             // it goes the slow way; so does a run cut short by a repeated timestamp.
             if t > limit || (vt != ValueType::Float && !self.consecutive) {
-                match vt {
-                    ValueType::Float => {
-                        let (t, v) = self.at();
-                        floats.push(Sample { t, v });
-                    }
-                    _ => {
-                        let mut h = FloatHistogram::default();
-                        let t = self.at_float_histogram(&mut h);
-                        histograms.push(HistogramSample { t, h });
-                    }
-                }
+                push_current(self, vt, floats, histograms);
                 vt = self.next();
                 continue;
             }

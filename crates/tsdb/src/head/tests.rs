@@ -15,7 +15,7 @@ fn eq(name: &str, value: &str) -> Matcher {
 }
 
 /// Every (labels, samples) a querier over everything returns, sorted.
-fn dump(h: &Head) -> Vec<(Labels, Vec<(i64, f64)>)> {
+pub(super) fn dump(h: &Head) -> Vec<(Labels, Vec<(i64, f64)>)> {
     let q = h.querier(i64::MIN, i64::MAX).unwrap();
     let mut set = q.select(
         true,

@@ -1,27 +1,12 @@
 //! The head with its chunk files: full chunks leave memory, replay takes them from the files,
 //! truncation deletes them.
 
-use pm_common::model::{Labels, MatchType, Matcher};
-use pm_storage::{Appendable, Queryable, SeriesRef, ValueType};
+use pm_common::model::Labels;
+use pm_storage::{Appendable, SeriesRef};
 
 use super::series::ChunkData;
+use super::tests::dump;
 use super::*;
-
-fn dump(h: &Head) -> Vec<(Labels, Vec<(i64, f64)>)> {
-    let q = h.querier(i64::MIN, i64::MAX).unwrap();
-    let any = Matcher::new(MatchType::Regexp, "__name__", ".+").unwrap();
-    let mut set = q.select(true, None, &[any]);
-    let mut out = Vec::new();
-    while let Some(s) = set.next() {
-        let mut it = s.iter();
-        let mut samples = Vec::new();
-        while it.next() == ValueType::Float {
-            samples.push(it.at());
-        }
-        out.push((s.labels().clone(), samples));
-    }
-    out
-}
 
 /// `n` samples 15s apart for three series, committed ten at a time.
 fn fill(h: &Head, from: i64, n: i64) {

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use pm_common::model::{Labels, MatchType, Matcher, Metadata, MetricType};
-use pm_storage::{Appender, Queryable, ValueType};
+use pm_common::model::{Labels, Metadata, MetricType};
+use pm_storage::Appender;
 
+use super::tests::dump;
 use super::*;
 use crate::record::{self, RefMetadata, RefSample, RefSeries, Stone};
 use crate::wal::{PAGE_SIZE, Wal, WalOptions};
@@ -23,23 +24,6 @@ impl Rng {
 }
 
 type Dump = Vec<(Labels, Vec<(i64, f64)>)>;
-
-fn dump(h: &Head) -> Dump {
-    let q = h.querier(i64::MIN, i64::MAX).unwrap();
-    let all = Matcher::new(MatchType::Regexp, "__name__", ".+").unwrap();
-    let mut set = q.select(true, None, &[all]);
-    let mut out = Vec::new();
-    while let Some(s) = set.next() {
-        let mut it = s.iter();
-        let mut samples = Vec::new();
-        while it.next() == ValueType::Float {
-            samples.push(it.at());
-        }
-        out.push((s.labels().clone(), samples));
-    }
-    assert!(set.err().is_none());
-    out
-}
 
 /// What applying the log's records in order gives: per label set, the samples kept (in-order
 /// ones only, as the head has no out-of-order window here), the deleted intervals and the
