@@ -6,7 +6,20 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use super::tests::start;
+use super::tests::{Harness, start};
+
+/// Creates a silence on `instance` active over the tests' clock; returns the API's answer.
+async fn silence_instance(h: &Harness, value: &str, is_regex: bool) -> String {
+    let silence = json!({
+        "matchers": [{"name": "instance", "value": value, "isRegex": is_regex}],
+        "startsAt": "2025-12-31T00:00:00Z", "endsAt": "2026-01-02T00:00:00Z",
+        "createdBy": "me", "comment": "c"});
+    let (status, created) = h
+        .call(Method::POST, "/api/v2/silences", Some(silence))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    created
+}
 
 const GOLDEN: &str = include_str!("testdata/listings.golden");
 
@@ -27,14 +40,7 @@ const QUERIES: &[&str] = &[
 #[tokio::test]
 async fn listings_match_the_golden_bytes() {
     let h = start();
-    let silence = json!({
-        "matchers": [{"name": "instance", "value": "3", "isRegex": false}],
-        "startsAt": "2025-12-31T00:00:00Z", "endsAt": "2026-01-02T00:00:00Z",
-        "createdBy": "me", "comment": "c"});
-    let (status, created) = h
-        .call(Method::POST, "/api/v2/silences", Some(silence))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{created}");
+    let created = silence_instance(&h, "3", false).await;
     let id = serde_json::from_str::<serde_json::Value>(&created).unwrap()["silenceID"]
         .as_str()
         .unwrap()
@@ -99,14 +105,7 @@ async fn planned_group_listing_equals_the_plain_walk() {
     use super::listing::{AlertFilter, Planning, list_groups};
 
     let h = super::tests::start_with(PLAN_CONFIG);
-    let silence = json!({
-        "matchers": [{"name": "instance", "value": "1.*", "isRegex": true}],
-        "startsAt": "2025-12-31T00:00:00Z", "endsAt": "2026-01-02T00:00:00Z",
-        "createdBy": "me", "comment": "c"});
-    let (status, created) = h
-        .call(Method::POST, "/api/v2/silences", Some(silence))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{created}");
+    silence_instance(&h, "1.*", true).await;
     let mut alerts = Vec::new();
     for i in 0..72 {
         let mut labels = serde_json::Map::new();
