@@ -61,6 +61,17 @@ pub fn push_float(out: &mut String, v: f64) {
     // shortest-digits search. Zero keeps the general path for its sign.
     if v.fract() == 0.0 && v != 0.0 && v.abs() < 1e15 {
         out.push_str(itoa::Buffer::new().format(v as i64));
+    } else if v.is_finite() && v != 0.0 {
+        // ryu picks the same shortest digits as Go, and between 1e-5 and 1e16 it lays them out
+        // as Go's 'f' format does, except that whole numbers end in ".0"; outside that range
+        // it switches to exponent form. Only those two cases need Go's layout rebuilt.
+        let mut digits = ryu::Buffer::new();
+        let text = digits.format_finite(v);
+        if text.contains('e') || text.ends_with(".0") {
+            push_f(out, v);
+        } else {
+            out.push_str(text);
+        }
     } else {
         push_f(out, v);
     }
@@ -378,6 +389,51 @@ mod tests {
             assert_eq!(
                 fast,
                 format!("\"{}\"", pm_common::expfmt::encode::float::format_f(v))
+            );
+        }
+    }
+
+    #[test]
+    fn fractions_as_the_general_formatter() {
+        let mut values = vec![
+            0.1,
+            -0.1,
+            1.5,
+            1e-5,
+            1.5e-5,
+            9.99e-6,
+            1e-7,
+            123.456,
+            1e16 + 2.0,
+            1.5e16,
+            1e300,
+            5e-324,
+            0.3,
+            2.0 / 3.0,
+            -1e-300,
+            1e15 + 0.5,
+            9_007_199_254_740_993.0,
+        ];
+        // Deterministic pseudo-random bit patterns cover every magnitude and digit count.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = f64::from_bits(x);
+            if v.is_finite() {
+                values.push(v);
+                // And the same digits near the magnitudes samples usually have.
+                values.push(v.abs().log2().fract() * 1e3 - 500.0);
+            }
+        }
+        for v in values {
+            let mut fast = String::new();
+            push_float(&mut fast, v);
+            assert_eq!(
+                fast,
+                format!("\"{}\"", pm_common::expfmt::encode::float::format_f(v)),
+                "{v:e}"
             );
         }
     }
