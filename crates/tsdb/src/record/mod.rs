@@ -294,10 +294,7 @@ pub fn encode_metadata(metadata: &[RefMetadata], buf: &mut Vec<u8>) {
 
 /// Decodes any record.
 pub fn decode(rec: &[u8]) -> Result<Record, RecordError> {
-    let t = RecordType::of(rec).ok_or(match rec.first() {
-        None => RecordError::Empty,
-        Some(&b) => RecordError::UnknownType(b),
-    })?;
+    let t = record_type(rec)?;
     let mut d = Decbuf::new(&rec[1..]);
     Ok(match t {
         RecordType::Series => Record::Series(entries(&mut d, "series", |d| {
@@ -361,12 +358,18 @@ pub fn decode(rec: &[u8]) -> Result<Record, RecordError> {
 /// before the bad entry, which the caller must not apply (the whole record is corrupt).
 pub fn decode_samples_into(rec: &[u8], out: &mut Vec<RefSample>) -> Result<(), RecordError> {
     out.clear();
-    match rec.first() {
-        None => return Err(RecordError::Empty),
-        Some(&b) if b != RecordType::Samples as u8 => return Err(RecordError::UnknownType(b)),
-        Some(_) => {}
+    match record_type(rec)? {
+        RecordType::Samples => decode_sample_entries(&mut Decbuf::new(&rec[1..]), out),
+        _ => Err(RecordError::UnknownType(rec[0])),
     }
-    decode_sample_entries(&mut Decbuf::new(&rec[1..]), out)
+}
+
+/// The type a record starts with.
+fn record_type(rec: &[u8]) -> Result<RecordType, RecordError> {
+    RecordType::of(rec).ok_or(match rec.first() {
+        None => RecordError::Empty,
+        Some(&b) => RecordError::UnknownType(b),
+    })
 }
 
 fn decode_sample_entries(d: &mut Decbuf<'_>, out: &mut Vec<RefSample>) -> Result<(), RecordError> {
