@@ -52,6 +52,16 @@ pub(crate) async fn bind(address: &str) -> Result<TcpListener, ServeError> {
     listen(SocketAddr::new(ip, port), false).map_err(bind_err)
 }
 
+/// A Go listen address as Rust's socket APIs take it: Go's `:port` means every interface,
+/// which `[::]:port` gives on Linux (dual-stack). For the exporters' own UDP and TCP ingest
+/// listeners; `--web.listen-address` has its own binding with an IPv4 fallback.
+pub fn go_listen_address(addr: &str) -> String {
+    match addr.strip_prefix(':') {
+        Some(port) => format!("[::]:{port}"),
+        None => addr.to_owned(),
+    }
+}
+
 /// Splits `host:port`, `[v6]:port` or `:port` as Go's `net.SplitHostPort`.
 fn split_host_port(address: &str) -> Result<(&str, &str), &'static str> {
     if let Some(rest) = address.strip_prefix('[') {

@@ -27,6 +27,7 @@ pub use config::{
 pub use error::{ConfigError, ServeError};
 pub use flags::{DefaultListenAddress, WebFlags};
 pub use landing::{LandingConfig, LandingLink, Readiness, healthy, landing_page, ready};
+pub use listen::go_listen_address;
 pub use metrics::{exposition, metrics_endpoint, scraped_exposition};
 pub use server::{DEFAULT_SHUTDOWN_GRACE, Server, serve};
 pub use signals::{ReloadSignals, shutdown_signal};

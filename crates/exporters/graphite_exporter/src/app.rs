@@ -16,8 +16,9 @@ use pm_mapper::{CacheMetrics, CachedMapper, MapperError, MetricMapper};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::{TcpListener, UdpSocket};
 
-use crate::cli::{Flags, go_listen_address};
+use crate::cli::Flags;
 use crate::collector::{Collector, CollectorMetrics};
+use pm_common::web::go_listen_address;
 
 /// Why the exporter could not start.
 #[derive(Debug, thiserror::Error)]

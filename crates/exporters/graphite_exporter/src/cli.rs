@@ -59,11 +59,3 @@ impl Flags {
         (!self.mapping_config.is_empty()).then(|| PathBuf::from(&self.mapping_config))
     }
 }
-
-/// Go's `:port` means every interface.
-pub fn go_listen_address(addr: &str) -> String {
-    match addr.strip_prefix(':') {
-        Some(port) => format!("[::]:{port}"),
-        None => addr.to_owned(),
-    }
-}

@@ -17,13 +17,14 @@ use pm_mapper::{CacheMetrics, CachedMapper, MapperError, MetricMapper};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::Notify;
 
-use crate::cli::{Flags, go_listen_address};
+use crate::cli::Flags;
 use crate::exporter::Exporter;
 use crate::line::Parser;
 use crate::listener::{Pipeline, UnixgramSocket, serve_tcp, serve_udp, serve_unixgram};
 use crate::metrics::ExporterMetrics;
 use crate::queue::EventQueue;
 use crate::relay::Relay;
+use pm_common::web::go_listen_address;
 
 /// Why the exporter could not start.
 #[derive(Debug, thiserror::Error)]

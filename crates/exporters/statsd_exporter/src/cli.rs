@@ -128,14 +128,6 @@ impl Flags {
     }
 }
 
-/// Go's `:port` means every interface.
-pub fn go_listen_address(addr: &str) -> String {
-    match addr.strip_prefix(':') {
-        Some(port) => format!("[::]:{port}"),
-        None => addr.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser as _;
