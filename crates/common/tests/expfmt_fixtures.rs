@@ -2,7 +2,6 @@
 //! exposition fixtures (`shared/testdata/expfmt/testdata`).
 
 use std::io::Read;
-use std::path::PathBuf;
 
 use pm_common::expfmt::dto::{self, MetricType};
 use pm_common::expfmt::encode::write_text;
@@ -11,14 +10,8 @@ use pm_common::expfmt::proto::{
 };
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata/expfmt/testdata"
-    ))
-    .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("expfmt fixture {} is missing ({e}); the shared/testdata checkout must sit beside the repository", path.display())
-    })
+    let path = pm_testsupport::testdata("expfmt/testdata").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
 fn gunzip(data: &[u8]) -> Vec<u8> {

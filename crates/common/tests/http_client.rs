@@ -5,7 +5,7 @@
 #[path = "http_client/support.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -495,17 +495,7 @@ fn invalid_configs_are_refused_with_upstream_messages() {
 // --- upstream fixtures -------------------------------------------------------------------
 
 fn fixture(name: &str) -> PathBuf {
-    let path = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata/prometheus-config"
-    ))
-    .join(name);
-    assert!(
-        path.exists(),
-        "fixture {} is missing: the shared testdata must sit beside the repository",
-        path.display()
-    );
-    path
+    pm_testsupport::testdata("prometheus-config").join(name)
 }
 
 /// The HTTP client part of every remote write/read, scrape and Alertmanager entry of a

@@ -2,27 +2,17 @@
 //! through the OpenMetrics parser plus the whole-exposition validator, and checks the parsed
 //! samples of several valid cases exactly.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use pm_common::expfmt::textparse::{Entry, OpenMetricsParser, Parser, validate_openmetrics};
 use pm_common::model::ScratchBuilder;
-
-const SUITE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/openmetrics/parsers"
-);
 
 /// Cases whose verdict we knowingly do not match, with the reason. The test fails if a listed
 /// case starts passing, so this list can only shrink.
 const SKIPPED: &[(&str, &str)] = &[];
 
 fn suite_dir() -> PathBuf {
-    let dir = Path::new(SUITE);
-    assert!(
-        dir.is_dir(),
-        "OpenMetrics fixtures missing at {SUITE}: the shared testdata folder must sit beside the repository"
-    );
-    dir.to_path_buf()
+    pm_testsupport::testdata("openmetrics/parsers")
 }
 
 fn read_case(name: &str) -> Vec<u8> {

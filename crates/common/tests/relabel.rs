@@ -11,16 +11,7 @@ use pm_common::relabel::RelabelConfig;
 use serde_norway::Value;
 
 fn fixtures() -> PathBuf {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata/prometheus-config"
-    ));
-    assert!(
-        dir.join("conf.good.yml").is_file(),
-        "fixtures missing: {} (expected shared/testdata beside the repository)",
-        dir.display()
-    );
-    dir.to_path_buf()
+    pm_testsupport::testdata("prometheus-config")
 }
 
 /// Loads every `*relabel_configs` list in `doc`, each rule validated with the name

@@ -3,7 +3,7 @@
 //! completely with the right counts; nothing may panic.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use pm_common::expfmt::dto;
 use pm_common::expfmt::textparse::{
@@ -12,16 +12,8 @@ use pm_common::expfmt::textparse::{
 };
 use pm_common::model::ScratchBuilder;
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
-
 fn fixture(rel: &str) -> PathBuf {
-    let path = Path::new(TESTDATA).join(rel);
-    assert!(
-        path.exists(),
-        "fixture {} missing: the shared testdata folder must sit beside the repository",
-        path.display()
-    );
-    path
+    pm_testsupport::testdata(rel)
 }
 
 fn read(rel: &str) -> Vec<u8> {

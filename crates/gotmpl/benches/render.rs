@@ -8,13 +8,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use model::{AlertSpec, DataSpec, alert, data};
 use pm_gotmpl::{Map, MissingKey, Template, Value};
 
-const DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/alertmanager/template"
-);
-
 fn read(name: &str) -> String {
-    std::fs::read_to_string(format!("{DIR}/{name}")).expect("shared testdata beside the repo")
+    let path = pm_testsupport::testdata("alertmanager/template").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
 fn alertmanager_set(html: bool, default: &str, email: &str) -> Template {

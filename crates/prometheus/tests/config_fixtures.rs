@@ -8,16 +8,7 @@ use pm_common::model::NameValidation;
 use pm_prometheus::config::{self, Config, ConfigError};
 
 fn fixtures() -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata/prometheus-config"
-    ));
-    assert!(
-        dir.join("conf.good.yml").is_file(),
-        "fixtures missing: {} must hold prometheus/prometheus config/testdata (see shared/testdata/README.md)",
-        dir.display()
-    );
-    dir
+    pm_testsupport::testdata("prometheus-config")
 }
 
 fn load(name: &str) -> Result<Config, ConfigError> {

@@ -5,9 +5,7 @@
 
 mod server_support;
 
-use std::path::Path;
-use std::process::Command;
-
+use pm_testsupport::{run, run_ok as ok, upstream_binary};
 use server_support::{OURS, start};
 
 const PROMTOOL: &str = env!("CARGO_BIN_EXE_promtool");
@@ -32,44 +30,6 @@ const RULES: &str = r#"groups:
     labels:
       job: overridden
 "#;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(bin: &str, args: &[&str], dir: &Path) -> Run {
-    let out = Command::new(bin)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|err| panic!("starting {bin}: {err}"));
-    Run {
-        code: out.status.code().expect("exited by signal"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn ok(bin: &str, args: &[&str], dir: &Path) -> String {
-    let r = run(bin, args, dir);
-    assert_eq!(r.code, 0, "{bin} {args:?}: {}", r.stderr);
-    r.stdout
-}
-
-/// Upstream's binary, or `None` (with a skip line) when it is not installed and not required.
-fn upstream() -> Option<&'static str> {
-    if Path::new(UPSTREAM_PROMTOOL).exists() {
-        return Some(UPSTREAM_PROMTOOL);
-    }
-    assert!(
-        std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
-        "{UPSTREAM_PROMTOOL} is missing and PM_REQUIRE_UPSTREAM is set"
-    );
-    eprintln!("SKIP upstream comparison: {UPSTREAM_PROMTOOL} is not installed");
-    None
-}
 
 /// Four hours of `up` for three targets, one sample a minute from `base` (Unix seconds): `x`
 /// is down every seventh minute, `z` counts up.
@@ -196,7 +156,7 @@ async fn rules_are_backfilled_from_our_server() {
     let blocks = list.lines().count() - 1;
     assert!((6..=9).contains(&blocks), "{list}");
 
-    if let Some(upstream) = upstream() {
+    if let Some(upstream) = upstream_binary(UPSTREAM_PROMTOOL).then_some(UPSTREAM_PROMTOOL) {
         let theirs = run(upstream, &args("--output-dir=theirs"), root);
         assert_eq!(theirs.code, 0, "{}", theirs.stderr);
         for out in ["ours", "theirs"] {

@@ -5,63 +5,11 @@
 //! some files 3.x rejects. Where the two exit codes differ, the test requires the difference to
 //! be one of those two version gaps, so any other divergence fails.
 
-use std::io::Write;
+use pm_testsupport::{Run, run, run_with_stdin, testdata, upstream_binary};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 const OURS: &str = env!("CARGO_BIN_EXE_promtool");
 const UPSTREAM: &str = "/usr/bin/promtool";
-
-fn testdata(dir: &str) -> PathBuf {
-    let path = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata"
-    ))
-    .join(dir);
-    assert!(
-        path.is_dir(),
-        "fixtures missing: {} (see shared/testdata/README.md)",
-        path.display()
-    );
-    path
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(bin: &str, args: &[&str], dir: &Path, stdin: &[u8]) -> Run {
-    let mut child = Command::new(bin)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| panic!("starting {bin}: {err}"));
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().expect("exited by signal"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-/// Upstream's binary, or `None` (with a skip line) when it is not installed and not required.
-fn upstream() -> Option<&'static str> {
-    if Path::new(UPSTREAM).exists() {
-        return Some(UPSTREAM);
-    }
-    assert!(
-        std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
-        "{UPSTREAM} is missing and PM_REQUIRE_UPSTREAM is set"
-    );
-    eprintln!("SKIP upstream comparison: {UPSTREAM} is not installed");
-    None
-}
 
 fn sorted_files(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -110,7 +58,7 @@ fn config_fixtures_syntax_only_follow_naming_convention() {
             args.push("--agent");
         }
         args.push(file.to_str().unwrap());
-        let ours = run(OURS, &args, &dir, b"");
+        let ours = run(OURS, &args, &dir);
         assert_eq!(
             ours.code,
             if expected { 0 } else { 1 },
@@ -125,7 +73,9 @@ fn config_fixtures_syntax_only_follow_naming_convention() {
 
 #[test]
 fn config_fixtures_exit_codes_match_upstream() {
-    let Some(upstream) = upstream() else { return };
+    let Some(upstream) = upstream_binary(UPSTREAM).then_some(UPSTREAM) else {
+        return;
+    };
     let dir = testdata("prometheus-config");
     let mut files = sorted_files(&dir, "yml");
     files.extend(sorted_files(&dir.join("scrape_configs"), "yml"));
@@ -137,8 +87,8 @@ fn config_fixtures_exit_codes_match_upstream() {
             args.push("--agent");
         }
         args.push(file.to_str().unwrap());
-        let ours = run(OURS, &args, &dir, b"");
-        let theirs = run(upstream, &args, &dir, b"");
+        let ours = run(OURS, &args, &dir);
+        let theirs = run(upstream, &args, &dir);
         if ours.code == theirs.code {
             same += 1;
         } else {
@@ -158,7 +108,7 @@ fn config_fixtures_exit_codes_match_upstream() {
 #[test]
 fn rulefmt_fixtures_exit_codes() {
     let dir = testdata("rulefmt");
-    let upstream = upstream();
+    let upstream = upstream_binary(UPSTREAM).then_some(UPSTREAM);
     for file in sorted_files(&dir, "yaml") {
         let name = file.file_name().unwrap().to_str().unwrap();
         let path = file.to_str().unwrap();
@@ -169,14 +119,14 @@ fn rulefmt_fixtures_exit_codes() {
         } else {
             0
         };
-        let ours = run(OURS, &["check", "rules", path], &dir, b"");
+        let ours = run(OURS, &["check", "rules", path], &dir);
         assert_eq!(ours.code, expected, "{name}: {}", ours.stderr);
-        let fatal = run(OURS, &["check", "rules", "--lint-fatal", path], &dir, b"");
+        let fatal = run(OURS, &["check", "rules", "--lint-fatal", path], &dir);
         let has_duplicates = ours.stderr.contains("duplicate rule(s) found");
         let expected_fatal = if has_duplicates { 3 } else { expected };
         assert_eq!(fatal.code, expected_fatal, "{name} --lint-fatal");
         if let Some(upstream) = upstream {
-            let theirs = run(upstream, &["check", "rules", path], &dir, b"");
+            let theirs = run(upstream, &["check", "rules", path], &dir);
             // 2.42 validates names the legacy way; 3.x accepts UTF-8.
             let utf8_gap = (name.starts_with("utf-8_") || name.starts_with("legacy_validation"))
                 && theirs.code == 1;
@@ -279,12 +229,7 @@ Might cause inconsistency while recording expressions
 #[test]
 fn check_config_output_matches_upstream() {
     let dir = config_dir();
-    let ours = run(
-        OURS,
-        &["check", "config", "prometheus.yml"],
-        dir.path(),
-        b"",
-    );
+    let ours = run(OURS, &["check", "config", "prometheus.yml"], dir.path());
     assert_eq!(ours.stdout, EXPECTED_CONFIG_STDOUT);
     assert!(
         ours.stderr.starts_with(EXPECTED_DUPLICATES),
@@ -304,7 +249,6 @@ fn check_config_output_matches_upstream() {
         OURS,
         &["check", "config", "--lint=all", "prometheus.yml"],
         dir.path(),
-        b"",
     );
     assert!(all.stderr.contains(
         "  FAILED: too long scrape interval found, data point will be marked as stale - job: slow, interval: 10m\n"
@@ -313,7 +257,6 @@ fn check_config_output_matches_upstream() {
         OURS,
         &["check", "config", "--syntax-only", "prometheus.yml"],
         dir.path(),
-        b"",
     );
     assert_eq!(
         syntax.stdout,
@@ -321,13 +264,13 @@ fn check_config_output_matches_upstream() {
     );
     assert_eq!((syntax.code, syntax.stderr.as_str()), (0, ""));
 
-    if let Some(upstream) = upstream() {
+    if let Some(upstream) = upstream_binary(UPSTREAM).then_some(UPSTREAM) {
         for args in [
             &["check", "config", "prometheus.yml"][..],
             &["check", "config", "--syntax-only", "prometheus.yml"],
         ] {
-            let theirs = run(upstream, args, dir.path(), b"");
-            let ours = run(OURS, args, dir.path(), b"");
+            let theirs = run(upstream, args, dir.path());
+            let ours = run(OURS, args, dir.path());
             assert_eq!(ours.code, theirs.code, "{args:?}");
             // 2.42 prints a blank line after a file that does not parse; 3.x does not.
             assert_eq!(
@@ -353,11 +296,11 @@ fn check_config_output_matches_upstream() {
 #[test]
 fn check_rules_lint_levels_and_stdin() {
     let dir = config_dir();
-    let rules = run(OURS, &["check", "rules"], dir.path(), RULES.as_bytes());
+    let rules = run_with_stdin(OURS, &["check", "rules"], dir.path(), RULES.as_bytes());
     assert_eq!(rules.stdout, "Checking standard input\n\n");
     assert_eq!(rules.stderr, EXPECTED_DUPLICATES);
     assert_eq!(rules.code, 0);
-    let fatal = run(
+    let fatal = run_with_stdin(
         OURS,
         &["check", "rules", "--lint-fatal"],
         dir.path(),
@@ -368,7 +311,6 @@ fn check_rules_lint_levels_and_stdin() {
         OURS,
         &["check", "rules", "--lint=none", "rules/dup.yml"],
         dir.path(),
-        b"",
     );
     assert_eq!(
         none.stdout,
@@ -380,25 +322,24 @@ fn check_rules_lint_levels_and_stdin() {
         OURS,
         &["check", "rules", "--lint=bogus", "rules/dup.yml"],
         dir.path(),
-        b"",
     );
     assert!(
         bogus
             .stdout
             .starts_with("WARNING: unknown lint option: \"bogus\"\nChecking")
     );
-    let missing = run(OURS, &["check", "rules", "nope.yml"], dir.path(), b"");
+    let missing = run(OURS, &["check", "rules", "nope.yml"], dir.path());
     assert_eq!(missing.code, 1);
 
-    if let Some(upstream) = upstream() {
+    if let Some(upstream) = upstream_binary(UPSTREAM).then_some(UPSTREAM) {
         // 2.42 cannot read standard input; compare on the file.
         for args in [
             &["check", "rules", "rules/dup.yml"][..],
             &["check", "rules", "--lint-fatal", "rules/dup.yml"],
             &["check", "rules", "--lint=none", "rules/dup.yml"],
         ] {
-            let theirs = run(upstream, args, dir.path(), b"");
-            let ours = run(OURS, args, dir.path(), b"");
+            let theirs = run(upstream, args, dir.path());
+            let ours = run(OURS, args, dir.path());
             assert_eq!(
                 (ours.code, &ours.stdout, &ours.stderr),
                 (theirs.code, &theirs.stdout, &unindent(&theirs.stderr)),
@@ -434,7 +375,7 @@ disk_mb_bits_sec_bucket 1
 #[test]
 fn check_metrics_lints_as_upstream() {
     let dir = tempfile::tempdir().unwrap();
-    let ours = run(OURS, &["check", "metrics"], dir.path(), METRICS.as_bytes());
+    let ours = run_with_stdin(OURS, &["check", "metrics"], dir.path(), METRICS.as_bytes());
     assert_eq!(ours.code, 3);
     assert!(
         ours.stderr
@@ -447,20 +388,20 @@ fn check_metrics_lints_as_upstream() {
     );
     assert_eq!(ours.stderr.lines().count(), 16, "{}", ours.stderr);
     let clean = "# HELP a_total A.\n# TYPE a_total counter\na_total 1\n";
-    let ok = run(OURS, &["check", "metrics"], dir.path(), clean.as_bytes());
+    let ok = run_with_stdin(OURS, &["check", "metrics"], dir.path(), clean.as_bytes());
     assert_eq!((ok.code, ok.stderr.as_str()), (0, ""));
-    let neither = run(OURS, &["check", "metrics", "--lint=none"], dir.path(), b"");
+    let neither = run(OURS, &["check", "metrics", "--lint=none"], dir.path());
     assert_eq!(neither.code, 1);
 
-    if let Some(upstream) = upstream() {
+    if let Some(upstream) = upstream_binary(UPSTREAM).then_some(UPSTREAM) {
         for input in [METRICS, clean, "garbage{\n"] {
-            let theirs = run(
+            let theirs = run_with_stdin(
                 upstream,
                 &["check", "metrics"],
                 dir.path(),
                 input.as_bytes(),
             );
-            let ours = run(OURS, &["check", "metrics"], dir.path(), input.as_bytes());
+            let ours = run_with_stdin(OURS, &["check", "metrics"], dir.path(), input.as_bytes());
             assert_eq!(
                 (ours.code, &ours.stdout, &ours.stderr),
                 (theirs.code, &theirs.stdout, &theirs.stderr),
@@ -480,20 +421,15 @@ fn check_web_config_exit_codes_match_upstream() {
         "tls_server_config:\n  cert_file: x.crt\n",
     )
     .unwrap();
-    let ours = run(OURS, &["check", "web-config", "good.yml"], p, b"");
+    let ours = run(OURS, &["check", "web-config", "good.yml"], p);
     assert_eq!((ours.code, ours.stderr.as_str()), (0, "good.yml SUCCESS\n"));
-    let both = run(
-        OURS,
-        &["check", "web-config", "good.yml", "bad.yml"],
-        p,
-        b"",
-    );
+    let both = run(OURS, &["check", "web-config", "good.yml", "bad.yml"], p);
     assert_eq!(both.code, 1);
     assert!(
         both.stderr
             .starts_with("good.yml SUCCESS\nbad.yml FAILED: ")
     );
-    if let Some(upstream) = upstream() {
+    if let Some(upstream) = upstream_binary(UPSTREAM).then_some(UPSTREAM) {
         for args in [
             &["good.yml"][..],
             &["good.yml", "bad.yml"],
@@ -504,10 +440,7 @@ fn check_web_config_exit_codes_match_upstream() {
                 .chain(args)
                 .copied()
                 .collect();
-            assert_eq!(
-                run(OURS, &args, p, b"").code,
-                run(upstream, &args, p, b"").code
-            );
+            assert_eq!(run(OURS, &args, p).code, run(upstream, &args, p).code);
         }
     }
 }

@@ -2,8 +2,7 @@
 //! tests, run by our binary and, where installed, by Debian's upstream promtool (2.42), which
 //! must reach the same verdicts with the same failure texts.
 
-use std::path::Path;
-use std::process::Command;
+use pm_testsupport::{run, upstream_binary};
 
 const OURS: &str = env!("CARGO_BIN_EXE_promtool");
 const UPSTREAM: &str = "/usr/bin/promtool";
@@ -162,44 +161,12 @@ const BAD_FAILURES: &str = r#"  FAILED:
         got: {__name__="x"} 3E+00
 "#;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(bin: &str, args: &[&str], dir: &Path) -> Run {
-    let out = Command::new(bin)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|err| panic!("starting {bin}: {err}"));
-    Run {
-        code: out.status.code().expect("exited by signal"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
 fn suite() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in [("rules.yml", RULES), ("good.yml", GOOD), ("bad.yml", BAD)] {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     dir
-}
-
-/// Upstream's binary, or `None` (with a skip line) when it is not installed and not required.
-fn upstream() -> Option<&'static str> {
-    if Path::new(UPSTREAM).exists() {
-        return Some(UPSTREAM);
-    }
-    assert!(
-        std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
-        "{UPSTREAM} is missing and PM_REQUIRE_UPSTREAM is set"
-    );
-    eprintln!("SKIP upstream comparison: {UPSTREAM} is not installed");
-    None
 }
 
 /// 2.42 announces each file on stdout; 3.x (and we) do not.
@@ -304,7 +271,9 @@ fn bad_test_files_fail() {
 
 #[test]
 fn verdicts_and_texts_match_upstream() {
-    let Some(upstream) = upstream() else { return };
+    let Some(upstream) = upstream_binary(UPSTREAM).then_some(UPSTREAM) else {
+        return;
+    };
     let dir = suite();
     for file in ["good.yml", "bad.yml"] {
         let ours = run(OURS, &["test", "rules", file], dir.path());

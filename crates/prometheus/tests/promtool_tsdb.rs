@@ -1,8 +1,7 @@
 //! `promtool tsdb` end to end: blocks created from OpenMetrics by our binary and by Debian's
 //! upstream promtool (2.42) are listed and dumped by both, and every dump must be identical.
 
-use std::path::Path;
-use std::process::Command;
+use pm_testsupport::{run, run_ok as ok, upstream_binary};
 
 const OURS: &str = env!("CARGO_BIN_EXE_promtool");
 const UPSTREAM: &str = "/usr/bin/promtool";
@@ -34,44 +33,6 @@ const EXPECTED_DUMP: &str = r#"{__name__="http_requests_total", code="200", path
 {__name__="temp", room="q\"uote\\d"} +Inf 240000
 {__name__="temp", room="x"} 1e+21 7200000
 "#;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(bin: &str, args: &[&str], dir: &Path) -> Run {
-    let out = Command::new(bin)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|err| panic!("starting {bin}: {err}"));
-    Run {
-        code: out.status.code().expect("exited by signal"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn ok(bin: &str, args: &[&str], dir: &Path) -> String {
-    let r = run(bin, args, dir);
-    assert_eq!(r.code, 0, "{bin} {args:?}: {}", r.stderr);
-    r.stdout
-}
-
-/// Upstream's binary, or `None` (with a skip line) when it is not installed and not required.
-fn upstream() -> Option<&'static str> {
-    if Path::new(UPSTREAM).exists() {
-        return Some(UPSTREAM);
-    }
-    assert!(
-        std::env::var_os("PM_REQUIRE_UPSTREAM").is_none(),
-        "{UPSTREAM} is missing and PM_REQUIRE_UPSTREAM is set"
-    );
-    eprintln!("SKIP upstream comparison: {UPSTREAM} is not installed");
-    None
-}
 
 fn imported(bin: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -195,7 +156,9 @@ fn bad_input_fails_with_upstreams_wording() {
 
 #[test]
 fn upstream_and_ours_read_each_others_blocks() {
-    let Some(upstream) = upstream() else { return };
+    let Some(upstream) = upstream_binary(UPSTREAM).then_some(UPSTREAM) else {
+        return;
+    };
     let ours = imported(OURS);
     let theirs = imported(upstream);
     for dir in [ours.path(), theirs.path()] {
@@ -274,7 +237,7 @@ fn sorted_sections(output: &str) -> String {
 fn analyze_matches_upstream_on_both_writers_blocks() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("in.om"), churning_input()).unwrap();
-    let upstream = upstream();
+    let upstream = upstream_binary(UPSTREAM).then_some(UPSTREAM);
     let writers: Vec<&str> = std::iter::once(OURS).chain(upstream).collect();
     for writer in writers {
         let data = format!("data-{}", if writer == OURS { "ours" } else { "theirs" });

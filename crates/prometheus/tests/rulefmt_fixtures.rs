@@ -7,16 +7,7 @@ use pm_common::model::NameValidation;
 use pm_prometheus::rules::rulefmt::{ParseOptions, parse_file};
 
 fn fixture(name: &str) -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata/rulefmt"
-    ));
-    assert!(
-        dir.is_dir(),
-        "upstream fixtures missing: {} (the repository expects ../shared beside it)",
-        dir.display()
-    );
-    dir.join(name)
+    pm_testsupport::testdata("rulefmt").join(name)
 }
 
 fn legacy() -> ParseOptions {

@@ -8,11 +8,6 @@ use std::path::{Path, PathBuf};
 
 use pm_promql::parser::{DurationExpr, Expr, ParserOptions, PosRange, parse_expr};
 
-const SCRIPTS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/promql"
-);
-
 /// One `eval` command of a script.
 struct Eval {
     location: String,
@@ -22,13 +17,8 @@ struct Eval {
 }
 
 fn script_files() -> Vec<PathBuf> {
-    let dir = Path::new(SCRIPTS);
-    let entries = fs::read_dir(dir).unwrap_or_else(|e| {
-        panic!(
-            "PromQL test scripts missing at {} ({e}); the shared testdata checkout is required",
-            dir.display()
-        )
-    });
+    let dir = pm_testsupport::testdata("promql");
+    let entries = fs::read_dir(&dir).unwrap_or_else(|e| panic!("listing {}: {e}", dir.display()));
     let mut files: Vec<PathBuf> = entries
         .map(|e| e.expect("readable directory entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "test"))

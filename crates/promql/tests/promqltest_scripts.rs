@@ -5,8 +5,6 @@
 //! expected-result line parses, and that every `load` block loads into a `MemStorage`. The
 //! engine task adds evaluation through `pm_promql::promqltest::run_commands`.
 
-use std::path::PathBuf;
-
 use std::collections::BTreeMap;
 
 use pm_common::model::is_stale_nan;
@@ -17,17 +15,9 @@ use pm_promql::promqltest::{
 use pm_storage::{MemStorage, SampleValue as SeriesSampleValue};
 
 fn scripts() -> Vec<(String, String)> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata/promql"
-    ));
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-        panic!(
-            "PromQL test scripts missing at {}: {e} (shared/testdata must sit beside the repo)",
-            dir.display()
-        )
-    });
-    let mut files: Vec<_> = entries
+    let dir = pm_testsupport::testdata("promql");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("listing {}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "test"))
         .map(|p| {

@@ -7,7 +7,7 @@
 //! A compatibility test that silently skips in CI would prove nothing.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -70,6 +70,70 @@ pub fn available(what: &str, present: bool) -> bool {
 /// [`available`] for a binary at a fixed path, e.g. Debian's `/usr/bin/prometheus-pushgateway`.
 pub fn upstream_binary(path: &str) -> bool {
     available(path, Path::new(path).exists())
+}
+
+/// A path inside the shared conformance data (`shared/testdata/`, which sits beside the
+/// repository: `../shared` from its root), e.g. `testdata("promql")`. Fails the test with
+/// the path when it is missing, since a conformance test over no fixtures would prove nothing.
+pub fn testdata(relative: &str) -> PathBuf {
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/testdata"
+    ))
+    .join(relative);
+    assert!(
+        path.exists(),
+        "fixture missing: {} (the shared testdata must sit beside the repository; see its README.md)",
+        path.display()
+    );
+    path
+}
+
+/// What a finished command left: its exit code and its output as text.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `bin` with `args` in `dir` and waits for it. Panics if it cannot start or is killed by
+/// a signal: a test comparing outcomes wants an exit code.
+pub fn run(bin: &str, args: &[&str], dir: &Path) -> Run {
+    run_with_stdin(bin, args, dir, b"")
+}
+
+/// [`run`], feeding the command `stdin`.
+pub fn run_with_stdin(bin: &str, args: &[&str], dir: &Path, stdin: &[u8]) -> Run {
+    use std::io::Write;
+
+    let mut child = Command::new(bin)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("starting {bin}: {err}"));
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(stdin)
+        .unwrap_or_else(|err| panic!("writing to {bin}: {err}"));
+    let out = child.wait_with_output().expect("waiting for the command");
+    Run {
+        code: out.status.code().expect("exited by signal"),
+        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
+    }
+}
+
+/// [`run`] that must succeed; returns its standard output.
+pub fn run_ok(bin: &str, args: &[&str], dir: &Path) -> String {
+    let out = run(bin, args, dir);
+    assert_eq!(out.code, 0, "{bin} {args:?}: {}", out.stderr);
+    out.stdout
 }
 
 /// A child process killed (and reaped) on drop, so a failing assertion never leaks a daemon.

@@ -3,16 +3,7 @@ use std::path::PathBuf;
 use super::*;
 
 fn fixture(dir: &str, name: &str) -> PathBuf {
-    let root = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata/blackbox"
-    ));
-    assert!(
-        root.is_dir(),
-        "blackbox fixtures missing at {}: check out shared/testdata beside the repository",
-        root.display()
-    );
-    root.join(dir).join(name)
+    pm_testsupport::testdata("blackbox").join(dir).join(name)
 }
 
 #[test]

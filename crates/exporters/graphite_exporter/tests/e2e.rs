@@ -3,22 +3,14 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pm_testsupport::{Daemon, free_port};
 
 fn fixture(name: &str) -> PathBuf {
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../../shared/testdata/graphite/e2e");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "fixture missing: {} (see shared/testdata/README.md)",
-        path.display()
-    );
-    path
+    pm_testsupport::testdata("graphite/e2e").join(name)
 }
 
 struct Exporter {

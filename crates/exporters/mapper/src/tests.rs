@@ -497,15 +497,8 @@ fn lru_cache_evicts_least_recent() {
 
 #[test]
 fn example_config_fixture() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../../shared/testdata/statsd/config.example.yml"
-    );
-    assert!(
-        std::path::Path::new(path).exists(),
-        "fixture missing: {path} (see shared/testdata/README.md)"
-    );
-    let mapper = MetricMapper::load_file(path).unwrap();
+    let path = pm_testsupport::testdata("statsd/config.example.yml");
+    let mapper = MetricMapper::load_file(&path).unwrap();
     assert_eq!(mapper.len(), 3);
     let t = mapper
         .get_mapping("test.timing.aws.success.web", MetricType::Observer)

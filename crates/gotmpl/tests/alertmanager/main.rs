@@ -7,16 +7,9 @@ mod time;
 use model::{AlertSpec, DataSpec, alert, data};
 use pm_gotmpl::{Template, Value};
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/alertmanager/template"
-);
-
 fn fixture(name: &str) -> String {
-    let path = format!("{FIXTURES}/{name}");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("fixture {path} is missing ({e}); the shared testdata must sit beside the repo")
-    })
+    let path = pm_testsupport::testdata("alertmanager/template").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
 /// Both files in one set, as Alertmanager loads them.

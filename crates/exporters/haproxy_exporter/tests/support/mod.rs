@@ -16,16 +16,7 @@ use tokio::task::JoinHandle;
 
 /// `shared/testdata/haproxy`, or a clear failure when the fixtures are missing.
 pub fn fixtures() -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../../shared/testdata/haproxy"
-    ));
-    assert!(
-        dir.join("haproxy.csv").is_file(),
-        "haproxy fixtures missing at {} (expected shared/testdata beside the repository)",
-        dir.display()
-    );
-    dir
+    pm_testsupport::testdata("haproxy")
 }
 
 pub fn fixture(name: &str) -> Vec<u8> {
