@@ -125,6 +125,7 @@ async fn configured_headers_are_sent() {
     cfg.set_directory(dir.path());
     let options = HttpClientOptions {
         user_agent: Some("Promethium/0.1".into()),
+        ..Default::default()
     };
     let client = HttpClient::with_options(&cfg, "test", &options).unwrap();
     client.get(server.url("http", "/")).await.unwrap();

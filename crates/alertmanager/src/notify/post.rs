@@ -48,6 +48,7 @@ impl Target {
 pub fn client(http: &HttpClientConfig, name: &str, user_agent: &str) -> Result<HttpClient, String> {
     let options = HttpClientOptions {
         user_agent: Some(user_agent.to_owned()),
+        ..Default::default()
     };
     HttpClient::with_options(http, name, &options).map_err(|e| e.to_string())
 }

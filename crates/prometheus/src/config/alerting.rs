@@ -8,10 +8,10 @@ use pm_common::model::NameValidation;
 use pm_common::relabel::RelabelConfig;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::auth::SigV4Config;
 use super::discovery::ServiceDiscovery;
 use super::inline;
 use super::relabel_rules;
+use pm_common::config::SigV4Config;
 
 /// The `alerting` block.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

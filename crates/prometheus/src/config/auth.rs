@@ -1,41 +1,10 @@
-//! Cloud authentication blocks of remote write and Alertmanager configs (`sigv4`,
-//! `azuread`, `google_iam`). The server does not sign requests with them yet; they are
-//! typed and checked as upstream checks them so that configs using them load, and wrong
-//! ones are refused for the same reason.
+//! Cloud authentication blocks of remote write configs (`azuread`, `google_iam`; `sigv4` is
+//! pm-common's, shared with the notifier and Alertmanager). The server does not authenticate
+//! with these two yet; they are typed and checked as upstream checks them so that configs
+//! using them load, and wrong ones are refused for the same reason.
 
 use pm_common::config::Secret;
 use serde::{Deserialize, Serialize};
-
-/// `sigv4`: AWS Signature Version 4 request signing.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SigV4Config {
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub region: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub access_key: String,
-    #[serde(skip_serializing_if = "Secret::is_empty")]
-    pub secret_key: Secret,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub profile: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub role_arn: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub external_id: String,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub use_fips_sts_endpoint: bool,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub service_name: String,
-}
-
-impl SigV4Config {
-    pub fn validate(&self) -> Result<(), String> {
-        if self.access_key.is_empty() != self.secret_key.is_empty() {
-            return Err("must provide a AWS SigV4 Access key and Secret Key if credentials are specified in the SigV4 config".into());
-        }
-        Ok(())
-    }
-}
 
 /// `azuread`: Azure AD tokens for remote write.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -37,11 +37,12 @@ use pm_common::config::yaml::{self, YamlError};
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub use alerting::{AlertingConfig, AlertmanagerConfig, AlertmanagerSettings};
-pub use auth::{AzureAdConfig, AzureClient, GoogleIamConfig, SigV4Config};
+pub use auth::{AzureAdConfig, AzureClient, GoogleIamConfig};
 pub use global::{
     DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS, DEFAULT_SCRAPE_PROTOCOLS, GlobalConfig, RuntimeConfig,
     SCRAPE_PROTOCOLS, ScrapeProtocol, expand_env,
 };
+pub use pm_common::config::SigV4Config;
 pub use remote::{
     MetadataConfig, PROTOBUF_MESSAGES, QueueConfig, RemoteReadConfig, RemoteReadSettings,
     RemoteUrl, RemoteWriteConfig, RemoteWriteSettings,

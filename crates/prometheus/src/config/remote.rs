@@ -9,9 +9,10 @@ use pm_common::model::NameValidation;
 use pm_common::relabel::RelabelConfig;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::auth::{AzureAdConfig, GoogleIamConfig, SigV4Config};
+use super::auth::{AzureAdConfig, GoogleIamConfig};
 use super::inline;
 use super::relabel_rules;
+use pm_common::config::SigV4Config;
 
 /// Headers a user may not set on remote requests: they are the protocol's own.
 const RESERVED_HEADERS: [&str; 16] = [

@@ -5,7 +5,6 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
-use pm_common::config::http::HttpClientError;
 use pm_common::metrics::{MetricsError, Registry};
 use pm_common::model::Labels;
 use pm_common::relabel::RelabelConfig;
@@ -16,7 +15,7 @@ use tokio::task::JoinHandle;
 use super::metrics::NotifierMetrics;
 use super::queue::Queue;
 use super::send;
-use super::set::AlertmanagerSet;
+use super::set::{AlertmanagerSet, ClientError};
 use super::{Alert, AlertSink};
 use crate::config::Config;
 
@@ -54,7 +53,7 @@ pub enum NotifierError {
     Client {
         key: String,
         #[source]
-        source: HttpClientError,
+        source: ClientError,
     },
 }
 

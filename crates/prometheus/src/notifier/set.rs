@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
 use pm_common::config::http::{HttpClient, HttpClientError, HttpClientOptions};
+use pm_common::config::{SigV4Config, SigV4Error};
 use pm_discovery::TargetGroup;
 
 use super::metrics::NotifierMetrics;
@@ -18,6 +19,15 @@ pub(crate) struct Discovered {
     pub dropped: Vec<AlertmanagerTarget>,
 }
 
+/// Why an `alertmanagers` entry's client cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(transparent)]
+    Http(#[from] HttpClientError),
+    #[error(transparent)]
+    SigV4(#[from] SigV4Error),
+}
+
 pub(crate) struct AlertmanagerSet {
     pub config: AlertmanagerConfig,
     pub client: HttpClient,
@@ -25,17 +35,19 @@ pub(crate) struct AlertmanagerSet {
 }
 
 impl AlertmanagerSet {
-    pub fn new(config: AlertmanagerConfig, user_agent: &str) -> Result<Self, HttpClientError> {
-        if config.settings.sigv4.is_some() {
-            tracing::warn!(
-                "sigv4 signing of Alertmanager requests is not supported; they are sent unsigned"
-            );
-        }
+    pub fn new(config: AlertmanagerConfig, user_agent: &str) -> Result<Self, ClientError> {
+        let sigv4 = config
+            .settings
+            .sigv4
+            .as_ref()
+            .map(SigV4Config::signer)
+            .transpose()?;
         let client = HttpClient::with_options(
             &config.http_client,
             "alertmanager",
             &HttpClientOptions {
                 user_agent: Some(user_agent.to_owned()),
+                sigv4,
             },
         )?;
         Ok(AlertmanagerSet {

@@ -118,6 +118,7 @@ fn client(opts: &PushOptions) -> Result<RemoteClient, String> {
         "promtool",
         url.as_str(),
         &opts.http.clone().unwrap_or_default(),
+        None,
         opts.timeout,
         &opts.headers,
     )

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use http::{HeaderValue, Method, StatusCode, header};
+use pm_common::config::SigV4Config;
 use pm_common::config::http::{HttpClient, HttpClientConfig, HttpClientOptions};
 use url::Url;
 
@@ -38,15 +39,21 @@ impl RemoteClient {
         name: &str,
         url: &str,
         http: &HttpClientConfig,
+        sigv4: Option<&SigV4Config>,
         timeout: Duration,
         headers: &std::collections::BTreeMap<String, String>,
     ) -> Result<RemoteClient, String> {
         let url = Url::parse(url).map_err(|e| format!("invalid url {url:?}: {e}"))?;
+        let sigv4 = sigv4
+            .map(SigV4Config::signer)
+            .transpose()
+            .map_err(|e| e.to_string())?;
         let http = HttpClient::with_options(
             http,
             name,
             &HttpClientOptions {
                 user_agent: Some(codec::user_agent()),
+                sigv4,
             },
         )
         .map_err(|e| e.to_string())?;
@@ -155,3 +162,7 @@ fn retry_after(v: &HeaderValue) -> Option<Duration> {
         .ok()
         .map(Duration::from_secs)
 }
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

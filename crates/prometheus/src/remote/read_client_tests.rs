@@ -39,6 +39,7 @@ fn remote(url: &str, required: &[(&str, &str)], external: Labels) -> RemoteRead 
             "test",
             url,
             &Default::default(),
+            None,
             std::time::Duration::from_secs(10),
             &Default::default(),
         )

@@ -63,6 +63,7 @@ impl RemoteReads {
             name,
             url,
             &rr.http_client,
+            None,
             s.remote_timeout.as_std(),
             &s.headers,
         )?;

@@ -264,6 +264,7 @@ fn client(config: &ScrapeConfig, user_agent: &str) -> Result<HttpClient, HttpCli
         &config.settings.job_name,
         &HttpClientOptions {
             user_agent: Some(user_agent.to_owned()),
+            ..Default::default()
         },
     )
 }

@@ -14,7 +14,7 @@ use super::config::{ConfigError, HttpClientConfig, ProxyConfig, TlsConfig, canon
 use super::oauth2::{OAuth2Error, OAuth2TokenSource};
 use super::proxy::proxies;
 use super::tls::{TlsError, client_config};
-use crate::config::{Secret, SecretError, SecretSource};
+use crate::config::{Secret, SecretError, SecretSource, SigV4Signer};
 
 /// Upstream keeps idle connections for 5 minutes: longer than any sane scrape interval, so
 /// scrapes reuse their connection.
@@ -67,6 +67,8 @@ impl HttpClientError {
 pub struct HttpClientOptions {
     /// Sent as `User-Agent` on every request, e.g. `Prometheus/3.5.0`.
     pub user_agent: Option<String>,
+    /// Signs every request with AWS Signature V4 (a `sigv4` block beside the HTTP config).
+    pub sigv4: Option<SigV4Signer>,
 }
 
 #[derive(Debug)]
@@ -97,6 +99,7 @@ struct Inner {
     client: reqwest::Client,
     auth: Auth,
     headers: Vec<ConfiguredHeader>,
+    sigv4: Option<SigV4Signer>,
 }
 
 /// A configured HTTP client; cheap to clone (clones share connections and the OAuth 2 token).
@@ -132,6 +135,7 @@ impl HttpClient {
                 client,
                 auth: auth(&cfg)?,
                 headers: headers(&cfg)?,
+                sigv4: options.sigv4.clone(),
             }),
         })
     }
@@ -195,6 +199,11 @@ impl HttpClient {
                 let value = oauth2.header().await?;
                 headers.insert(AUTHORIZATION, value);
             }
+        }
+        // Last, so that every header set so far is signed (sigv4 excludes the other kinds of
+        // credentials, so it never replaces one).
+        if let Some(signer) = &inner.sigv4 {
+            signer.sign_request(&mut request);
         }
         Ok(inner.client.execute(request).await?)
     }

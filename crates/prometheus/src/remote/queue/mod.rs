@@ -75,6 +75,7 @@ impl QueueManager {
             &name,
             &url,
             &cfg.http_client,
+            s.sigv4.as_ref(),
             s.remote_timeout.as_std(),
             &s.headers,
         )?;
