@@ -16,11 +16,12 @@ pub use chat::{
     WebexConfig,
 };
 pub use email::{EmailConfig, ThreadingConfig};
-pub use other::{SigV4Config, SnsConfig, WebhookConfig, WechatConfig};
+pub use other::{SnsConfig, WebhookConfig, WechatConfig};
 pub use paging::{
     IncidentioConfig, JiraConfig, JiraFieldConfig, OpsGenieConfig, OpsGenieResponder,
     PagerdutyConfig, PagerdutyImage, PagerdutyLink, PushoverConfig, VictorOpsConfig,
 };
+pub use pm_common::config::SigV4Config;
 
 use super::global::GlobalConfig;
 use super::types::SecretUrl;

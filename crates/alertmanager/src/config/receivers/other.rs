@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use pm_common::config::Secret;
 use pm_common::config::http::HttpClientConfig;
+use pm_common::config::{Secret, SigV4Config};
 use serde::{Deserialize, Serialize};
 
 use super::{at_most_one, tmpl};
@@ -46,26 +46,6 @@ impl WebhookConfig {
         }
         at_most_one(!self.url.0.is_empty(), &self.url_file, "url & url_file")
     }
-}
-
-/// AWS Signature V4 settings (upstream's `sigv4.SigV4Config`).
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SigV4Config {
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub region: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub access_key: String,
-    #[serde(skip_serializing_if = "Secret::is_empty")]
-    pub secret_key: Secret,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub profile: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub role_arn: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub external_id: String,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub use_fips_sts_endpoint: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
