@@ -10,11 +10,12 @@ use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
+use jiff::Timestamp;
 
 use super::encode::{self, Listed, ListedGroup};
 use super::{ApiError, Params, filter_matches, json_body, matches_filter, model};
 use crate::alert::{Alert, Fingerprint, LabelSet};
-use crate::daemon::{App, Muted};
+use crate::daemon::{App, Muted, Muting};
 use crate::dispatch::{GroupAlerts, GroupId, RouteOpts};
 use crate::labels::{MatchType, Matcher};
 
@@ -108,8 +109,22 @@ pub(super) async fn groups(
     State(app): State<Arc<App>>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let filter = AlertFilter::parse(query.as_deref())?;
-    Ok(json_body(list_groups(&app, &filter, Planning::ByGroup)))
+    let query = query.unwrap_or_default();
+    let filter = AlertFilter::parse(Some(&query))?;
+    Ok(json_body(app.groups_cache.get_or_list(
+        &app,
+        &query,
+        |muting| list_groups(muting, &filter, Planning::ByGroup),
+    )))
+}
+
+/// An encoded groups answer and how long it stays right by the clock alone, as far as the
+/// alerts go (the silences' own schedule is the cache's to add).
+pub(super) struct GroupsAnswer {
+    pub body: Vec<u8>,
+    /// The earliest instant at which a shown alert resolves or an inhibiting alert stops
+    /// firing (`None`: never).
+    pub valid_until: Option<Timestamp>,
 }
 
 /// How the groups listing applies the label filter.
@@ -200,8 +215,11 @@ impl<'f> RoutePlan<'f> {
 /// The dispatcher's groups with their shown alerts, ordered by group labels then receiver;
 /// each alert lists the receivers of every shown group it is in, sorted. A group's alerts are
 /// sorted as it is written (see [`encode::groups`]).
-pub(super) fn list_groups(app: &App, f: &AlertFilter, planning: Planning) -> Vec<u8> {
-    let muting = app.muting();
+pub(super) fn list_groups(
+    muting: &Muting<'_>,
+    f: &AlertFilter,
+    planning: Planning,
+) -> GroupsAnswer {
     let runtime = Arc::clone(&muting.runtime);
     let tree = &runtime.tree;
     // Per route: its receiver, as the one-element list of an alert only that route holds.
@@ -217,6 +235,8 @@ pub(super) fn list_groups(app: &App, f: &AlertFilter, planning: Planning) -> Vec
         })
         .collect();
     let mut walked: Vec<(Arc<GroupId>, Vec<Arc<Alert>>)> = Vec::new();
+    // The earliest end of a picked alert: the answer changes when it resolves.
+    let mut first_end: Option<Timestamp> = None;
     let mut visit = |id: &Arc<GroupId>, alerts: GroupAlerts<'_>| {
         let plan = &plans[id.route];
         if !plan.group_shown(id) {
@@ -225,6 +245,7 @@ pub(super) fn list_groups(app: &App, f: &AlertFilter, planning: Planning) -> Vec
         let picked: Vec<Arc<Alert>> = alerts
             .iter()
             .filter(|a| !a.resolved_at(muting.now) && plan.alert_shown(a))
+            .inspect(|a| first_end = Some(first_end.map_or(a.ends_at, |t| t.min(a.ends_at))))
             .cloned()
             .collect();
         if !picked.is_empty() {
@@ -288,5 +309,11 @@ pub(super) fn list_groups(app: &App, f: &AlertFilter, planning: Planning) -> Vec
             listed.receivers = &gathered[&listed.alert.fingerprint];
         }
     }
-    encode::groups(&muting, &mut shown)
+    let body = encode::groups(muting, &mut shown);
+    // Statuses were all computed by now, so the inhibition index (if needed) is built.
+    let valid_until = first_end
+        .into_iter()
+        .chain(muting.inhibition_next_change())
+        .min();
+    GroupsAnswer { body, valid_until }
 }

@@ -22,6 +22,7 @@ use tokio::sync::Notify;
 use super::RouteTree;
 use super::group::{Flush, Group, GroupId, group_key};
 use crate::alert::{Alert, LabelSet};
+use crate::generation::Generation;
 
 const SHARDS: usize = 64;
 
@@ -48,6 +49,8 @@ pub struct Dispatcher {
     hasher: RandomState,
     timers: Mutex<Timers>,
     groups: AtomicUsize,
+    /// Counts changes to the groups' alerts (timers and flush flags are not counted).
+    generation: Generation,
     /// Woken when a timer earlier than every other one is set.
     wake: Notify,
 }
@@ -61,6 +64,7 @@ impl Dispatcher {
             hasher: RandomState::new(),
             timers: Mutex::default(),
             groups: AtomicUsize::new(0),
+            generation: Generation::default(),
             wake: Notify::new(),
         }
     }
@@ -119,6 +123,7 @@ impl Dispatcher {
                 self.schedule(at, id);
             }
         }
+        self.generation.bump();
     }
 
     /// Takes the groups whose timer fired at or before `now`, re-arming each for
@@ -175,12 +180,14 @@ impl Dispatcher {
             return;
         };
         group.in_flight = false;
-        if success {
-            group.drop_sent_resolved(&flush.alerts, flush.at);
+        if success && group.drop_sent_resolved(&flush.alerts, flush.at) {
+            self.generation.bump();
         }
         if group.alerts.is_empty() {
             shard.remove(&flush.id);
+            drop(shard);
             self.groups.fetch_sub(1, Ordering::Relaxed);
+            self.generation.bump();
             return;
         }
         if std::mem::take(&mut group.flush_pending) {
@@ -203,6 +210,11 @@ impl Dispatcher {
     /// Wakes a task waiting in [`Self::changed`] (e.g. because this dispatcher was replaced).
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Counts every change to the groups' alerts (see [`Generation`]).
+    pub fn generation(&self) -> u64 {
+        self.generation.get()
     }
 
     pub fn group_count(&self) -> usize {

@@ -68,8 +68,9 @@ impl Group {
     }
 
     /// After a successful notification, forgets the resolved alerts that were sent, unless they
-    /// changed since (upstream's `DeleteIfNotModified`).
-    pub fn drop_sent_resolved(&mut self, sent: &[Arc<Alert>], at: Timestamp) {
+    /// changed since (upstream's `DeleteIfNotModified`). Returns whether any went.
+    pub fn drop_sent_resolved(&mut self, sent: &[Arc<Alert>], at: Timestamp) -> bool {
+        let before = self.alerts.len();
         for alert in sent.iter().filter(|a| a.resolved_at(at)) {
             if let Some(current) = self.alerts.get(&alert.fingerprint)
                 && current.updated_at == alert.updated_at
@@ -78,6 +79,7 @@ impl Group {
                 self.alerts.remove(&alert.fingerprint);
             }
         }
+        self.alerts.len() < before
     }
 }
 
