@@ -4,6 +4,8 @@
 
 mod alerts;
 mod cache;
+#[cfg(test)]
+mod cache_tests;
 mod encode;
 mod listing;
 #[cfg(test)]
