@@ -146,6 +146,9 @@ struct RoutePlan<'f> {
     shown: bool,
     per_group: Vec<&'f Matcher>,
     per_alert: Vec<&'f Matcher>,
+    /// The `per_alert` matchers some alert of a group must have as a label pair (`=` with a
+    /// value): a group none of whose alerts has one of them is skipped unread.
+    required: Vec<(&'f str, &'f str)>,
     /// The only group of this route that can pass `per_group`, when the filter names it.
     only: Option<GroupId>,
 }
@@ -189,10 +192,20 @@ impl<'f> RoutePlan<'f> {
             }
             _ => None,
         };
+        let required = match planning {
+            Planning::ByGroup => per_alert
+                .iter()
+                .filter(|m| m.match_type() == MatchType::Equal && !m.value().is_empty())
+                .map(|m| (m.name(), m.value()))
+                .collect(),
+            #[cfg(test)]
+            Planning::PerAlert => Vec::new(),
+        };
         RoutePlan {
             shown,
             per_group,
             per_alert,
+            required,
             only,
         }
     }
@@ -203,6 +216,13 @@ impl<'f> RoutePlan<'f> {
                 .per_group
                 .iter()
                 .all(|m| filter_matches(m, id.labels.get(m.name()).map(String::as_str)))
+    }
+
+    /// Whether some alert of the group may pass the label filter.
+    fn may_show(&self, alerts: &mut GroupAlerts<'_>) -> bool {
+        self.required
+            .iter()
+            .all(|(name, value)| alerts.may_have_label(name, value))
     }
 
     fn alert_shown(&self, alert: &Alert) -> bool {
@@ -237,9 +257,9 @@ pub(super) fn list_groups(
     let mut walked: Vec<(Arc<GroupId>, Vec<Arc<Alert>>)> = Vec::new();
     // The earliest end of a picked alert: the answer changes when it resolves.
     let mut first_end: Option<Timestamp> = None;
-    let mut visit = |id: &Arc<GroupId>, alerts: GroupAlerts<'_>| {
+    let mut visit = |id: &Arc<GroupId>, mut alerts: GroupAlerts<'_>| {
         let plan = &plans[id.route];
-        if !plan.group_shown(id) {
+        if !plan.group_shown(id) || !plan.may_show(&mut alerts) {
             return;
         }
         let picked: Vec<Arc<Alert>> = alerts

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::hash::{DefaultHasher, Hasher as _};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -42,6 +43,21 @@ pub(super) struct Group {
     pub in_flight: bool,
     /// The timer fired while a flush was in flight: flush again as soon as it finishes.
     pub flush_pending: bool,
+    /// Hashes of every label pair of the alerts, sorted: lets a listing filtered on a label
+    /// the route does not group by skip the groups without that value. Built on a listing's
+    /// first need, forgotten by every insert; removing alerts leaves a superset, which is all
+    /// it promises.
+    label_pairs: Option<Box<[u64]>>,
+}
+
+/// A label pair's hash for [`Group`]'s summary (`0xff` never occurs in UTF-8, so it
+/// separates name and value unambiguously).
+fn pair_hash(name: &str, value: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    h.write(name.as_bytes());
+    h.write_u8(0xff);
+    h.write(value.as_bytes());
+    h.finish()
 }
 
 impl Group {
@@ -53,7 +69,23 @@ impl Group {
             has_flushed: false,
             in_flight: false,
             flush_pending: false,
+            label_pairs: None,
         }
+    }
+
+    /// Whether some alert may have the label `name` with `value`; `false` means none has.
+    pub fn may_have_label(&mut self, name: &str, value: &str) -> bool {
+        let alerts = &self.alerts;
+        let pairs = self.label_pairs.get_or_insert_with(|| {
+            let mut pairs: Vec<u64> = alerts
+                .values()
+                .flat_map(|a| a.labels.iter().map(|(n, v)| pair_hash(n, v)))
+                .collect();
+            pairs.sort_unstable();
+            pairs.dedup();
+            pairs.into()
+        });
+        pairs.binary_search(&pair_hash(name, value)).is_ok()
     }
 
     /// Keeps the newer of the stored and the incoming version of an alert (a reload replays
@@ -63,6 +95,7 @@ impl Group {
             Some(old) if old.updated_at > alert.updated_at => {}
             _ => {
                 self.alerts.insert(alert.fingerprint, alert);
+                self.label_pairs = None;
             }
         }
     }
