@@ -43,19 +43,19 @@ pub(super) struct Group {
     pub in_flight: bool,
     /// The timer fired while a flush was in flight: flush again as soon as it finishes.
     pub flush_pending: bool,
-    /// Hashes of every label pair of the alerts, sorted: lets a listing filtered on a label
-    /// the route does not group by skip the groups without that value. Built on a listing's
-    /// first need, forgotten by every insert; removing alerts leaves a superset, which is all
-    /// it promises.
-    label_pairs: Option<Box<[u64]>>,
+    /// For each label name a listing filtered on (a few at most), the hashes of the alerts'
+    /// values of it, sorted: lets a listing filtered on a label the route does not group by
+    /// skip the groups without that value. Built on a listing's first need (reading that one
+    /// label of each alert, as the filter would), forgotten by every insert; removing alerts
+    /// leaves a superset, which is all it promises.
+    label_values: Vec<(Box<str>, Box<[u64]>)>,
 }
 
-/// A label pair's hash for [`Group`]'s summary (`0xff` never occurs in UTF-8, so it
-/// separates name and value unambiguously).
-fn pair_hash(name: &str, value: &str) -> u64 {
+/// Label names [`Group::label_values`] keeps; asking about another one starts afresh.
+const SUMMARIZED_NAMES: usize = 4;
+
+fn value_hash(value: &str) -> u64 {
     let mut h = DefaultHasher::new();
-    h.write(name.as_bytes());
-    h.write_u8(0xff);
     h.write(value.as_bytes());
     h.finish()
 }
@@ -69,23 +69,32 @@ impl Group {
             has_flushed: false,
             in_flight: false,
             flush_pending: false,
-            label_pairs: None,
+            label_values: Vec::new(),
         }
     }
 
     /// Whether some alert may have the label `name` with `value`; `false` means none has.
     pub fn may_have_label(&mut self, name: &str, value: &str) -> bool {
-        let alerts = &self.alerts;
-        let pairs = self.label_pairs.get_or_insert_with(|| {
-            let mut pairs: Vec<u64> = alerts
+        let known = self.label_values.iter().position(|(n, _)| &**n == name);
+        let i = known.unwrap_or_else(|| {
+            if self.label_values.len() == SUMMARIZED_NAMES {
+                self.label_values.clear();
+            }
+            let mut hashes: Vec<u64> = self
+                .alerts
                 .values()
-                .flat_map(|a| a.labels.iter().map(|(n, v)| pair_hash(n, v)))
+                .filter_map(|a| a.labels.get(name))
+                .map(|v| value_hash(v))
                 .collect();
-            pairs.sort_unstable();
-            pairs.dedup();
-            pairs.into()
+            hashes.sort_unstable();
+            hashes.dedup();
+            self.label_values.push((name.into(), hashes.into()));
+            self.label_values.len() - 1
         });
-        pairs.binary_search(&pair_hash(name, value)).is_ok()
+        self.label_values[i]
+            .1
+            .binary_search(&value_hash(value))
+            .is_ok()
     }
 
     /// Keeps the newer of the stored and the incoming version of an alert (a reload replays
@@ -95,7 +104,7 @@ impl Group {
             Some(old) if old.updated_at > alert.updated_at => {}
             _ => {
                 self.alerts.insert(alert.fingerprint, alert);
-                self.label_pairs = None;
+                self.label_values.clear();
             }
         }
     }
