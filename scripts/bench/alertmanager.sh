@@ -5,10 +5,13 @@
 # route grouping by `group`, a receiver without integrations), post 100,000 alerts in
 # batches of 100 from 4 keep-alive connections (the Rust driver
 # crates/alertmanager/examples/alertmanager_load.rs, which also reports its own CPU time;
-# the older Python driver scripts/bench/alertmanager_load.py with LOAD_DRIVER=python), then time
-# GET /api/v2/alerts/groups (10,000 groups, ~44 MB of JSON) 7 times, the same filtered to one
-# group (`filter=group="g42"`: the cost of the pass over all groups without the big answer)
-# 7 times, and read the daemon's RSS. Prints one line per run and the medians with ratios.
+# the older Python driver scripts/bench/alertmanager_load.py with LOAD_DRIVER=python), read the
+# daemon's RSS, then time the first GET /api/v2/alerts/groups after the ingest (10,000 groups,
+# ~44 MB of JSON: a cold answer cache), the same 7 times more (answered from the cache while
+# nothing changes), the same filtered to one group (`filter=group="g42"`) 7 times, filtered on
+# a label the route does not group by (`filter=instance="host-N:9100"`, 7 distinct values, so
+# none is answered from the cache), and read the RSS again. Prints one line per run and the
+# medians with ratios.
 #
 # Usage: [LOAD_DRIVER=path|python] scripts/bench/alertmanager.sh OURS_BINARY [UPSTREAM_BINARY] [ROUNDS]
 #   OURS_BINARY: e.g. $CARGO_TARGET_DIR/release/alertmanager
@@ -53,8 +56,7 @@ free_port() {
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
 # Median wall time in ms of 7 GETs of URL, then (after a space) the median time to the first
-# byte of the answer: both daemons encode the whole answer before sending it, so the
-# difference is the transfer.
+# byte of the answer (the difference is the transfer).
 latency() {
     local times=()
     for _ in $(seq 7); do
@@ -66,7 +68,17 @@ latency() {
     echo "$total $first"
 }
 
-# run NAME BINARY: one measurement; appends "name ingest groups_ms rss_mib filtered_ms" to
+# Wall times in ms of one GET of each URL: the first, then (after a space) the median of all.
+first_and_median() {
+    local times=() url
+    for url in "$@"; do
+        times+=("$(timeout 120 curl -sf -o /dev/null -w '%{time_total}' "$url" | awk '{printf "%.1f", $1*1000}')")
+    done
+    echo "${times[0]} $(printf '%s\n' "${times[@]}" | median)"
+}
+
+# run NAME BINARY: one measurement; appends "name ingest groups_ms rss_mib filtered_ms
+# first_byte_ms first_request_ms rss_before_mib label_first_ms label_median_ms" to
 # $WORK/results.
 run() {
     local name=$1 bin=$2 port data
@@ -87,17 +99,26 @@ run() {
     driver_cpu=$(sed -n 's/.*driver_cpu_s=\([0-9.]*\).*/\1/p' <<< "$load")
     local cpu_after_ingest
     cpu_after_ingest=$(awk '{print ($14+$15)/100}' "/proc/$PID/stat")
-    local groups
-    groups=$(timeout 120 curl -sf "127.0.0.1:$port/api/v2/alerts/groups" |
-        python3 -c 'import json,sys; g=json.load(sys.stdin); print(len(g), sum(len(x["alerts"]) for x in g))')
+    local rss_before cold groups
+    rss_before=$(awk '/VmRSS/{printf "%.1f", $2/1024}' "/proc/$PID/status")
+    cold=$(timeout 120 curl -sf -o "$WORK/groups.json" -w '%{time_total}' \
+        "127.0.0.1:$port/api/v2/alerts/groups" | awk '{printf "%.1f", $1*1000}')
+    groups=$(python3 -c 'import json,sys; g=json.load(sys.stdin); print(len(g), sum(len(x["alerts"]) for x in g))' \
+        < "$WORK/groups.json")
+    rm -f "$WORK/groups.json"
     local ms ttfb filtered rss
     read -r ms ttfb <<< "$(latency "127.0.0.1:$port/api/v2/alerts/groups")"
     filtered=$(latency "127.0.0.1:$port/api/v2/alerts/groups?filter=group%3D%22g42%22" | cut -d' ' -f1)
+    local urls=() label_first label_ms
+    for n in $(seq 7); do
+        urls+=("127.0.0.1:$port/api/v2/alerts/groups?filter=instance%3D%22host-${n}7%3A9100%22")
+    done
+    read -r label_first label_ms <<< "$(first_and_median "${urls[@]}")"
     rss=$(awk '/VmRSS/{printf "%.1f", $2/1024}' "/proc/$PID/status")
     kill "$PID" && wait "$PID" 2>/dev/null || true
     PID=
-    echo "$name ingest_alerts_per_s=$ingest daemon_cpu_s=$cpu_after_ingest driver_cpu_s=${driver_cpu:-?} groups/alerts=${groups// //} groups_ms_median=$ms groups_first_byte_ms_median=$ttfb filtered_ms_median=$filtered rss_mib=$rss load=$(cut -d' ' -f1 /proc/loadavg)"
-    echo "$name $ingest $ms $rss $filtered $ttfb" >> "$WORK/results"
+    echo "$name ingest_alerts_per_s=$ingest daemon_cpu_s=$cpu_after_ingest driver_cpu_s=${driver_cpu:-?} groups/alerts=${groups// //} groups_first_request_ms=$cold groups_ms_median=$ms groups_first_byte_ms_median=$ttfb filtered_ms_median=$filtered label_filter_first_ms=$label_first label_filter_ms_median=$label_ms rss_before_listing_mib=$rss_before rss_mib=$rss load=$(cut -d' ' -f1 /proc/loadavg)"
+    echo "$name $ingest $ms $rss $filtered $ttfb $cold $rss_before $label_first $label_ms" >> "$WORK/results"
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -111,8 +132,15 @@ og=$(col ours 3); ug=$(col upstream 3)
 orss=$(col ours 4); urss=$(col upstream 4)
 of=$(col ours 5); uf=$(col upstream 5)
 ot=$(col ours 6); ut=$(col upstream 6)
+oc=$(col ours 7); uc=$(col upstream 7)
+orb=$(col ours 8); urb=$(col upstream 8)
+olf=$(col ours 9); ulf=$(col upstream 9)
+olm=$(col ours 10); ulm=$(col upstream 10)
 echo "median ingest alerts/s: ours $oi upstream $ui ratio $(awk -v a="$oi" -v b="$ui" 'BEGIN{printf "%.2f", a/b}')x"
+echo "median first groups request ms: ours $oc upstream $uc ratio $(awk -v a="$uc" -v b="$oc" 'BEGIN{printf "%.2f", a/b}')x faster"
 echo "median groups ms: ours $og upstream $ug ratio $(awk -v a="$ug" -v b="$og" 'BEGIN{printf "%.2f", a/b}')x faster"
 echo "median groups first byte ms: ours $ot upstream $ut"
 echo "median filtered groups ms: ours $of upstream $uf ratio $(awk -v a="$uf" -v b="$of" 'BEGIN{printf "%.2f", a/b}')x faster"
+echo "median non-grouping label filter ms: first ours $olf upstream $ulf; median of 7 ours $olm upstream $ulm ratio $(awk -v a="$ulm" -v b="$olm" 'BEGIN{printf "%.2f", a/b}')x faster"
+echo "median RSS before the listings MiB: ours $orb upstream $urb"
 echo "median RSS MiB: ours $orss upstream $urss ratio $(awk -v a="$urss" -v b="$orss" 'BEGIN{printf "%.2f", a/b}')x smaller"

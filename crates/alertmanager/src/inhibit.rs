@@ -81,6 +81,7 @@ impl Inhibitor {
             rules: Arc::clone(&self.rules),
             per_rule: vec![HashMap::new(); self.rules.len()],
             now,
+            next_change: None,
         }
     }
 }
@@ -112,6 +113,8 @@ pub struct InhibitIndex {
     rules: Arc<[Rule]>,
     per_rule: Vec<HashMap<Vec<String>, Sources>>,
     now: Timestamp,
+    /// When the first of the sources stops firing.
+    next_change: Option<Timestamp>,
 }
 
 impl InhibitIndex {
@@ -125,10 +128,20 @@ impl InhibitIndex {
             if !rule.source.matches(&get) {
                 continue;
             }
+            self.next_change = Some(
+                self.next_change
+                    .map_or(alert.ends_at, |t| t.min(alert.ends_at)),
+            );
             let also_target = rule.target.matches(&get);
             let entry: &mut Sources = index.entry(rule.key(&alert.labels)).or_default();
             entry.add(alert.fingerprint, also_target);
         }
+    }
+
+    /// The earliest instant after the index's at which one of its sources stops firing: until
+    /// then (and while no alert is stored or changed) it answers as it does now.
+    pub fn next_change(&self) -> Option<Timestamp> {
+        self.next_change
     }
 
     /// The alert inhibiting one with these labels, if any: by the first rule that mutes it.

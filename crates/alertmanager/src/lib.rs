@@ -17,6 +17,7 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod dispatch;
+pub mod generation;
 pub mod inhibit;
 pub mod labels;
 pub mod notify;

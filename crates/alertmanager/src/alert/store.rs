@@ -8,18 +8,21 @@ use std::sync::{Arc, PoisonError, RwLock};
 use jiff::Timestamp;
 
 use super::{Alert, Fingerprint};
+use crate::generation::Generation;
 
 const SHARDS: usize = 32;
 
 #[derive(Debug)]
 pub struct AlertStore {
     shards: Vec<RwLock<HashMap<Fingerprint, Arc<Alert>>>>,
+    generation: Generation,
 }
 
 impl Default for AlertStore {
     fn default() -> Self {
         AlertStore {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            generation: Generation::default(),
         }
     }
 }
@@ -43,7 +46,14 @@ impl AlertStore {
         };
         let stored = Arc::new(stored);
         shard.insert(stored.fingerprint, Arc::clone(&stored));
+        drop(shard);
+        self.generation.bump();
         stored
+    }
+
+    /// Counts every change to the stored alerts (see [`Generation`]).
+    pub fn generation(&self) -> u64 {
+        self.generation.get()
     }
 
     pub fn get(&self, fp: Fingerprint) -> Option<Arc<Alert>> {
@@ -101,6 +111,9 @@ impl AlertStore {
             let before = shard.len();
             shard.retain(|_, a| !a.resolved_at(now));
             removed += before - shard.len();
+        }
+        if removed > 0 {
+            self.generation.bump();
         }
         removed
     }

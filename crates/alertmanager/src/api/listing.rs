@@ -10,11 +10,12 @@ use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
+use jiff::Timestamp;
 
 use super::encode::{self, Listed, ListedGroup};
 use super::{ApiError, Params, filter_matches, json_body, matches_filter, model};
 use crate::alert::{Alert, Fingerprint, LabelSet};
-use crate::daemon::{App, Muted};
+use crate::daemon::{App, Muted, Muting};
 use crate::dispatch::{GroupAlerts, GroupId, RouteOpts};
 use crate::labels::{MatchType, Matcher};
 
@@ -108,8 +109,22 @@ pub(super) async fn groups(
     State(app): State<Arc<App>>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let filter = AlertFilter::parse(query.as_deref())?;
-    Ok(json_body(list_groups(&app, &filter, Planning::ByGroup)))
+    let query = query.unwrap_or_default();
+    let filter = AlertFilter::parse(Some(&query))?;
+    Ok(json_body(app.groups_cache.get_or_list(
+        &app,
+        &query,
+        |muting| list_groups(muting, &filter, Planning::ByGroup),
+    )))
+}
+
+/// An encoded groups answer and how long it stays right by the clock alone, as far as the
+/// alerts go (the silences' own schedule is the cache's to add).
+pub(super) struct GroupsAnswer {
+    pub body: Vec<u8>,
+    /// The earliest instant at which a shown alert resolves or an inhibiting alert stops
+    /// firing (`None`: never).
+    pub valid_until: Option<Timestamp>,
 }
 
 /// How the groups listing applies the label filter.
@@ -131,6 +146,9 @@ struct RoutePlan<'f> {
     shown: bool,
     per_group: Vec<&'f Matcher>,
     per_alert: Vec<&'f Matcher>,
+    /// The `per_alert` matchers some alert of a group must have as a label pair (`=` with a
+    /// value): a group none of whose alerts has one of them is skipped unread.
+    required: Vec<(&'f str, &'f str)>,
     /// The only group of this route that can pass `per_group`, when the filter names it.
     only: Option<GroupId>,
 }
@@ -174,10 +192,20 @@ impl<'f> RoutePlan<'f> {
             }
             _ => None,
         };
+        let required = match planning {
+            Planning::ByGroup => per_alert
+                .iter()
+                .filter(|m| m.match_type() == MatchType::Equal && !m.value().is_empty())
+                .map(|m| (m.name(), m.value()))
+                .collect(),
+            #[cfg(test)]
+            Planning::PerAlert => Vec::new(),
+        };
         RoutePlan {
             shown,
             per_group,
             per_alert,
+            required,
             only,
         }
     }
@@ -190,6 +218,13 @@ impl<'f> RoutePlan<'f> {
                 .all(|m| filter_matches(m, id.labels.get(m.name()).map(String::as_str)))
     }
 
+    /// Whether some alert of the group may pass the label filter.
+    fn may_show(&self, alerts: &mut GroupAlerts<'_>) -> bool {
+        self.required
+            .iter()
+            .all(|(name, value)| alerts.may_have_label(name, value))
+    }
+
     fn alert_shown(&self, alert: &Alert) -> bool {
         self.per_alert
             .iter()
@@ -200,8 +235,11 @@ impl<'f> RoutePlan<'f> {
 /// The dispatcher's groups with their shown alerts, ordered by group labels then receiver;
 /// each alert lists the receivers of every shown group it is in, sorted. A group's alerts are
 /// sorted as it is written (see [`encode::groups`]).
-pub(super) fn list_groups(app: &App, f: &AlertFilter, planning: Planning) -> Vec<u8> {
-    let muting = app.muting();
+pub(super) fn list_groups(
+    muting: &Muting<'_>,
+    f: &AlertFilter,
+    planning: Planning,
+) -> GroupsAnswer {
     let runtime = Arc::clone(&muting.runtime);
     let tree = &runtime.tree;
     // Per route: its receiver, as the one-element list of an alert only that route holds.
@@ -217,14 +255,17 @@ pub(super) fn list_groups(app: &App, f: &AlertFilter, planning: Planning) -> Vec
         })
         .collect();
     let mut walked: Vec<(Arc<GroupId>, Vec<Arc<Alert>>)> = Vec::new();
-    let mut visit = |id: &Arc<GroupId>, alerts: GroupAlerts<'_>| {
+    // The earliest end of a picked alert: the answer changes when it resolves.
+    let mut first_end: Option<Timestamp> = None;
+    let mut visit = |id: &Arc<GroupId>, mut alerts: GroupAlerts<'_>| {
         let plan = &plans[id.route];
-        if !plan.group_shown(id) {
+        if !plan.group_shown(id) || !plan.may_show(&mut alerts) {
             return;
         }
         let picked: Vec<Arc<Alert>> = alerts
             .iter()
             .filter(|a| !a.resolved_at(muting.now) && plan.alert_shown(a))
+            .inspect(|a| first_end = Some(first_end.map_or(a.ends_at, |t| t.min(a.ends_at))))
             .cloned()
             .collect();
         if !picked.is_empty() {
@@ -288,5 +329,11 @@ pub(super) fn list_groups(app: &App, f: &AlertFilter, planning: Planning) -> Vec
             listed.receivers = &gathered[&listed.alert.fingerprint];
         }
     }
-    encode::groups(&muting, &mut shown)
+    let body = encode::groups(muting, &mut shown);
+    // Statuses were all computed by now, so the inhibition index (if needed) is built.
+    let valid_until = first_end
+        .into_iter()
+        .chain(muting.inhibition_next_change())
+        .min();
+    GroupsAnswer { body, valid_until }
 }

@@ -3,11 +3,15 @@
 //! refuses get upstream's `{"code", "message"}` object with status 422.
 
 mod alerts;
+mod cache;
+#[cfg(test)]
+mod cache_tests;
 mod encode;
 mod listing;
 #[cfg(test)]
 mod listing_tests;
 pub mod model;
+pub use cache::GroupsCache;
 mod silences;
 mod status;
 #[cfg(test)]
@@ -58,12 +62,8 @@ fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
 }
 
 /// A 200 answer with an encoded JSON document (newline included).
-fn json_body(bytes: Vec<u8>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        Bytes::from(bytes),
-    )
-        .into_response()
+fn json_body(bytes: impl Into<Bytes>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], bytes.into()).into_response()
 }
 
 /// An error answer. Small, so handlers can return `Result<Response, ApiError>` cheaply.

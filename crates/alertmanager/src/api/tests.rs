@@ -38,8 +38,8 @@ inhibit_rules:
 "#;
 
 pub(super) struct Harness {
-    dir: tempfile::TempDir,
-    clock: Arc<ManualClock>,
+    pub(super) dir: tempfile::TempDir,
+    pub(super) clock: Arc<ManualClock>,
     pub(super) app: Arc<App>,
     router: Router,
 }

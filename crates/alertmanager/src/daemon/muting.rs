@@ -90,6 +90,12 @@ impl<'a> Muting<'a> {
         }
     }
 
+    /// When inhibition may first answer differently by the clock alone, if it was consulted
+    /// at all (otherwise no status asked about so far depends on it).
+    pub fn inhibition_next_change(&self) -> Option<Timestamp> {
+        self.inhibition.get().and_then(InhibitIndex::next_change)
+    }
+
     /// The ids of the silences muting an alert, in id order.
     pub fn silence_ids<'m>(&'m self, muted: &'m Muted) -> impl Iterator<Item = &'m str> {
         muted.silences.iter().map(|&i| self.silences[i].id.as_str())

@@ -16,6 +16,7 @@ use pm_common::process::{ProcessCollector, build_info_family};
 use super::metrics::{ServerMetrics, seconds_since};
 use super::muting::Muting;
 use crate::alert::{Alert, AlertStore, LabelSet};
+use crate::api::GroupsCache;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::dispatch::{Dispatcher, RouteTree};
@@ -188,6 +189,7 @@ pub struct App {
     pub registry: Arc<Registry>,
     /// When the process started (`uptime` in `/api/v2/status`).
     pub started: Timestamp,
+    pub groups_cache: GroupsCache,
 }
 
 impl App {
@@ -235,6 +237,7 @@ impl App {
             external_url,
             metrics,
             registry: Arc::clone(&registry),
+            groups_cache: GroupsCache::default(),
         });
         registry.register(Arc::new(StateCollector(Arc::downgrade(&app))));
         Ok(app)

@@ -22,6 +22,7 @@ use tokio::sync::Notify;
 use super::RouteTree;
 use super::group::{Flush, Group, GroupId, group_key};
 use crate::alert::{Alert, LabelSet};
+use crate::generation::Generation;
 
 const SHARDS: usize = 64;
 
@@ -48,6 +49,8 @@ pub struct Dispatcher {
     hasher: RandomState,
     timers: Mutex<Timers>,
     groups: AtomicUsize,
+    /// Counts changes to the groups' alerts (timers and flush flags are not counted).
+    generation: Generation,
     /// Woken when a timer earlier than every other one is set.
     wake: Notify,
 }
@@ -61,6 +64,7 @@ impl Dispatcher {
             hasher: RandomState::new(),
             timers: Mutex::default(),
             groups: AtomicUsize::new(0),
+            generation: Generation::default(),
             wake: Notify::new(),
         }
     }
@@ -119,6 +123,7 @@ impl Dispatcher {
                 self.schedule(at, id);
             }
         }
+        self.generation.bump();
     }
 
     /// Takes the groups whose timer fired at or before `now`, re-arming each for
@@ -175,12 +180,14 @@ impl Dispatcher {
             return;
         };
         group.in_flight = false;
-        if success {
-            group.drop_sent_resolved(&flush.alerts, flush.at);
+        if success && group.drop_sent_resolved(&flush.alerts, flush.at) {
+            self.generation.bump();
         }
         if group.alerts.is_empty() {
             shard.remove(&flush.id);
+            drop(shard);
             self.groups.fetch_sub(1, Ordering::Relaxed);
+            self.generation.bump();
             return;
         }
         if std::mem::take(&mut group.flush_pending) {
@@ -205,6 +212,11 @@ impl Dispatcher {
         self.wake.notify_one();
     }
 
+    /// Counts every change to the groups' alerts (see [`Generation`]).
+    pub fn generation(&self) -> u64 {
+        self.generation.get()
+    }
+
     pub fn group_count(&self) -> usize {
         self.groups.load(Ordering::Relaxed)
     }
@@ -214,8 +226,8 @@ impl Dispatcher {
     /// waits meanwhile).
     pub fn for_each_group(&self, mut f: impl FnMut(&Arc<GroupId>, GroupAlerts<'_>)) {
         for shard in &self.shards {
-            for (id, group) in lock(shard).iter() {
-                f(id, GroupAlerts(&group.alerts));
+            for (id, group) in lock(shard).iter_mut() {
+                f(id, GroupAlerts(group));
             }
         }
     }
@@ -223,18 +235,29 @@ impl Dispatcher {
     /// Calls `f` with the group `id` and its alerts if that group exists, under its shard's
     /// lock: a listing that knows the one group it wants need not walk the others.
     pub fn with_group(&self, id: &GroupId, f: impl FnOnce(&Arc<GroupId>, GroupAlerts<'_>)) {
-        if let Some((id, group)) = lock(self.shard(id)).get_key_value(id) {
-            f(id, GroupAlerts(&group.alerts));
+        let mut shard = lock(self.shard(id));
+        let Some((key, _)) = shard.get_key_value(id) else {
+            return;
+        };
+        let key = Arc::clone(key);
+        if let Some(group) = shard.get_mut(id) {
+            f(&key, GroupAlerts(group));
         }
     }
 }
 
-/// The alerts of one group, in no particular order.
-#[derive(Clone, Copy, Debug)]
-pub struct GroupAlerts<'a>(&'a HashMap<crate::alert::Fingerprint, Arc<Alert>>);
+/// The alerts of one group, in no particular order, seen under its shard's lock.
+#[derive(Debug)]
+pub struct GroupAlerts<'a>(&'a mut Group);
 
-impl<'a> GroupAlerts<'a> {
-    pub fn iter(self) -> impl ExactSizeIterator<Item = &'a Arc<Alert>> {
-        self.0.values()
+impl GroupAlerts<'_> {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &Arc<Alert>> {
+        self.0.alerts.values()
+    }
+
+    /// Whether some alert may have the label `name` with `value`; `false` means none has.
+    /// The first call after the group changed reads every alert's labels.
+    pub fn may_have_label(&mut self, name: &str, value: &str) -> bool {
+        self.0.may_have_label(name, value)
     }
 }

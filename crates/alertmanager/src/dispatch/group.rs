@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::hash::{DefaultHasher, Hasher as _};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -42,6 +43,21 @@ pub(super) struct Group {
     pub in_flight: bool,
     /// The timer fired while a flush was in flight: flush again as soon as it finishes.
     pub flush_pending: bool,
+    /// For each label name a listing filtered on (a few at most), the hashes of the alerts'
+    /// values of it, sorted: lets a listing filtered on a label the route does not group by
+    /// skip the groups without that value. Built on a listing's first need (reading that one
+    /// label of each alert, as the filter would), forgotten by every insert; removing alerts
+    /// leaves a superset, which is all it promises.
+    label_values: Vec<(Box<str>, Box<[u64]>)>,
+}
+
+/// Label names [`Group::label_values`] keeps; asking about another one starts afresh.
+const SUMMARIZED_NAMES: usize = 4;
+
+fn value_hash(value: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    h.write(value.as_bytes());
+    h.finish()
 }
 
 impl Group {
@@ -53,7 +69,32 @@ impl Group {
             has_flushed: false,
             in_flight: false,
             flush_pending: false,
+            label_values: Vec::new(),
         }
+    }
+
+    /// Whether some alert may have the label `name` with `value`; `false` means none has.
+    pub fn may_have_label(&mut self, name: &str, value: &str) -> bool {
+        let known = self.label_values.iter().position(|(n, _)| &**n == name);
+        let i = known.unwrap_or_else(|| {
+            if self.label_values.len() == SUMMARIZED_NAMES {
+                self.label_values.clear();
+            }
+            let mut hashes: Vec<u64> = self
+                .alerts
+                .values()
+                .filter_map(|a| a.labels.get(name))
+                .map(|v| value_hash(v))
+                .collect();
+            hashes.sort_unstable();
+            hashes.dedup();
+            self.label_values.push((name.into(), hashes.into()));
+            self.label_values.len() - 1
+        });
+        self.label_values[i]
+            .1
+            .binary_search(&value_hash(value))
+            .is_ok()
     }
 
     /// Keeps the newer of the stored and the incoming version of an alert (a reload replays
@@ -63,13 +104,15 @@ impl Group {
             Some(old) if old.updated_at > alert.updated_at => {}
             _ => {
                 self.alerts.insert(alert.fingerprint, alert);
+                self.label_values.clear();
             }
         }
     }
 
     /// After a successful notification, forgets the resolved alerts that were sent, unless they
-    /// changed since (upstream's `DeleteIfNotModified`).
-    pub fn drop_sent_resolved(&mut self, sent: &[Arc<Alert>], at: Timestamp) {
+    /// changed since (upstream's `DeleteIfNotModified`). Returns whether any went.
+    pub fn drop_sent_resolved(&mut self, sent: &[Arc<Alert>], at: Timestamp) -> bool {
+        let before = self.alerts.len();
         for alert in sent.iter().filter(|a| a.resolved_at(at)) {
             if let Some(current) = self.alerts.get(&alert.fingerprint)
                 && current.updated_at == alert.updated_at
@@ -78,6 +121,7 @@ impl Group {
                 self.alerts.remove(&alert.fingerprint);
             }
         }
+        self.alerts.len() < before
     }
 }
 

@@ -13,6 +13,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::alert::LabelSet;
 use crate::clock::Clock;
+use crate::generation::Generation;
 use crate::labels::{MatchType, Matcher};
 
 /// Where a silence stands at a given time.
@@ -115,6 +116,7 @@ pub enum SilenceError {
 #[derive(Debug)]
 pub struct Silences {
     by_id: RwLock<HashMap<String, Arc<Silence>>>,
+    generation: Generation,
     clock: Arc<dyn Clock>,
     retention: SignedDuration,
 }
@@ -123,6 +125,7 @@ impl Silences {
     pub fn new(clock: Arc<dyn Clock>, retention: SignedDuration) -> Self {
         Silences {
             by_id: RwLock::default(),
+            generation: Generation::default(),
             clock,
             retention,
         }
@@ -134,27 +137,14 @@ impl Silences {
 
     /// Creates a silence (empty ID) or updates one; returns the ID it is stored under, which
     /// is new when the update could not be applied in place.
-    pub fn set(&self, mut sil: Silence) -> Result<String, SilenceError> {
+    pub fn set(&self, sil: Silence) -> Result<String, SilenceError> {
         let now = self.clock.now();
         let mut by_id = self.by_id.write().unwrap_or_else(PoisonError::into_inner);
-        let prev = if sil.id.is_empty() {
-            None
-        } else {
-            Some(by_id.get(&sil.id).cloned().ok_or(SilenceError::NotFound)?)
-        };
-        if let Some(prev) = prev {
-            if can_update(&prev, &sil, now) {
-                return store(&mut by_id, sil, now);
-            }
-            if prev.state_at(now) != SilenceState::Expired {
-                expire_locked(&mut by_id, &prev.id, now)?;
-            }
-        }
-        sil.id = new_uuid();
-        if sil.starts_at < now {
-            sil.starts_at = now;
-        }
-        store(&mut by_id, sil, now)
+        let stored = set_locked(&mut by_id, sil, now);
+        drop(by_id);
+        // Also after a refused update: an expiry may have happened before the refusal.
+        self.generation.bump();
+        stored
     }
 
     /// Ends a silence now (a pending one never starts). Expiring an expired silence changes
@@ -162,7 +152,32 @@ impl Silences {
     pub fn expire(&self, id: &str) -> Result<(), SilenceError> {
         let now = self.clock.now();
         let mut by_id = self.by_id.write().unwrap_or_else(PoisonError::into_inner);
-        expire_locked(&mut by_id, id, now)
+        let expired = expire_locked(&mut by_id, id, now);
+        drop(by_id);
+        self.generation.bump();
+        expired
+    }
+
+    /// Counts every change to the silences (see [`Generation`]); changes of state by the
+    /// clock alone are not counted: see [`Self::next_change`].
+    pub fn generation(&self) -> u64 {
+        self.generation.get()
+    }
+
+    /// The earliest instant after `now` at which some silence starts or ends by the clock
+    /// alone: until then, the silences active at `now` stay the active ones.
+    pub fn next_change(&self, now: Timestamp) -> Option<Timestamp> {
+        self.by_id
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .filter_map(|s| match s.state_at(now) {
+                SilenceState::Pending => Some(s.starts_at),
+                // Active up to and including `ends_at`.
+                SilenceState::Active => s.ends_at.checked_add(SignedDuration::from_nanos(1)).ok(),
+                SilenceState::Expired => None,
+            })
+            .min()
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Silence>> {
@@ -206,7 +221,12 @@ impl Silences {
                 .saturating_add(self.retention)
                 .is_ok_and(|t| t >= now)
         });
-        before - by_id.len()
+        let removed = before - by_id.len();
+        drop(by_id);
+        if removed > 0 {
+            self.generation.bump();
+        }
+        removed
     }
 }
 
@@ -226,6 +246,8 @@ impl Silences {
         for s in loaded {
             by_id.insert(s.id.clone(), Arc::new(s));
         }
+        drop(by_id);
+        self.generation.bump();
         Ok(count)
     }
 }
@@ -237,6 +259,32 @@ pub fn silenced_by(active: &[Arc<Silence>], labels: &LabelSet) -> Vec<String> {
         .filter(|s| s.matches(labels))
         .map(|s| s.id.clone())
         .collect()
+}
+
+/// [`Silences::set`] under the write lock.
+fn set_locked(
+    by_id: &mut HashMap<String, Arc<Silence>>,
+    mut sil: Silence,
+    now: Timestamp,
+) -> Result<String, SilenceError> {
+    let prev = if sil.id.is_empty() {
+        None
+    } else {
+        Some(by_id.get(&sil.id).cloned().ok_or(SilenceError::NotFound)?)
+    };
+    if let Some(prev) = prev {
+        if can_update(&prev, &sil, now) {
+            return store(by_id, sil, now);
+        }
+        if prev.state_at(now) != SilenceState::Expired {
+            expire_locked(by_id, &prev.id, now)?;
+        }
+    }
+    sil.id = new_uuid();
+    if sil.starts_at < now {
+        sil.starts_at = now;
+    }
+    store(by_id, sil, now)
 }
 
 fn store(
