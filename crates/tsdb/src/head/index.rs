@@ -367,7 +367,10 @@ mod tests {
         // The cursor still holds the freed page; the new series is on a new one.
         create(&map, 6);
         assert_eq!(map.by_ref_via(6, &mut cursor).map(|s| s.r), Some(6));
-        assert_eq!(map.by_ref_via(6, &mut PageCursor::default()).map(|s| s.r), Some(6));
+        assert_eq!(
+            map.by_ref_via(6, &mut PageCursor::default()).map(|s| s.r),
+            Some(6)
+        );
         assert!(map.by_ref_via(PAGE_SLOTS as u64 + 6, &mut cursor).is_none());
     }
 }
