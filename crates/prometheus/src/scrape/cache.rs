@@ -3,6 +3,7 @@
 //! for staleness markers; and the metric metadata the target exposes.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::{Mutex, PoisonError};
 
 use foldhash::HashMap as FastMap;
@@ -27,6 +28,9 @@ pub(crate) struct CacheEntry {
     /// map insert and a label-set clone.
     pub tracked: u32,
     pub labels: Labels,
+    /// Where the series text is in [`ScrapeCache::keys`].
+    key_start: usize,
+    key_end: usize,
 }
 
 /// One metric family's metadata, as `/api/v1/targets/metadata` reports it.
@@ -126,6 +130,13 @@ fn to_public(name: &str, meta: &Metadata) -> MetricMetadata {
 }
 
 /// Upstream's `scrapeCache`.
+///
+/// Entries are kept in the order the target first exposed them, their texts back to back in
+/// one buffer, and a lookup first tries the entry after the previous one: targets expose
+/// their series in the same order every scrape, so a steady-state scrape walks the entries
+/// and texts sequentially instead of probing a hash table (and a separately allocated key)
+/// at a random place per sample, which cost cache misses on a table last touched one scrape
+/// interval ago. The hash index serves the rest.
 pub(crate) struct ScrapeCache {
     /// Incremented after each successful (non-empty) scrape.
     iter: u32,
@@ -134,9 +145,15 @@ pub(crate) struct ScrapeCache {
     serial: u32,
     /// Cache size after the last successful scrape, to bound growth over failing scrapes.
     successful_count: usize,
-    // The maps below are probed once per scraped sample: a fast hasher matters (the keys are
-    // scraped text, and a target flooding one bucket only slows its own scrapes).
-    series: FastMap<Box<[u8]>, CacheEntry>,
+    entries: Vec<CacheEntry>,
+    keys: Vec<u8>,
+    /// Entry index by the hash of its text, the texts of colliding hashes in `conflicts`
+    /// (a seeded hash, so a target cannot choose collisions; one only costs a second map).
+    by_hash: FastMap<u64, usize>,
+    conflicts: FastMap<Box<[u8]>, usize>,
+    hasher: foldhash::fast::RandomState,
+    /// The entry the next lookup tries first.
+    next: usize,
     /// Series text that relabeling dropped, with the iteration last seen.
     dropped: FastMap<Box<[u8]>, u32>,
     pub metadata: std::sync::Arc<MetadataStore>,
@@ -148,7 +165,12 @@ impl ScrapeCache {
             iter: 0,
             serial: 1,
             successful_count: 0,
-            series: FastMap::default(),
+            entries: Vec::new(),
+            keys: Vec::new(),
+            by_hash: FastMap::default(),
+            conflicts: FastMap::default(),
+            hasher: foldhash::fast::RandomState::default(),
+            next: 0,
             dropped: FastMap::default(),
             metadata,
         }
@@ -159,15 +181,48 @@ impl ScrapeCache {
         self.serial
     }
 
+    fn key(&self, e: &CacheEntry) -> &[u8] {
+        &self.keys[e.key_start..e.key_end]
+    }
+
+    fn find(&self, met: &[u8]) -> Option<usize> {
+        if let Some(e) = self.entries.get(self.next)
+            && self.key(e) == met
+        {
+            return Some(self.next);
+        }
+        self.lookup(self.hasher.hash_one(met), met)
+    }
+
+    fn lookup(&self, hash: u64, met: &[u8]) -> Option<usize> {
+        match self.by_hash.get(&hash) {
+            Some(&i) if self.key(&self.entries[i]) == met => Some(i),
+            Some(_) => self.conflicts.get(met).copied(),
+            None => None,
+        }
+    }
+
+    fn index(&mut self, hash: u64, met: &[u8], i: usize) {
+        match self.by_hash.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(i);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.conflicts.insert(met.into(), i);
+            }
+        }
+    }
+
     /// The entry for series text `met`, and whether the same text came earlier in this
     /// scrape.
     pub fn get(&mut self, met: &[u8]) -> Option<(&mut CacheEntry, bool)> {
+        let i = self.find(met)?;
+        self.next = i + 1;
         let iter = self.iter;
-        self.series.get_mut(met).map(|e| {
-            let already_scraped = e.last_iter == iter;
-            e.last_iter = iter;
-            (e, already_scraped)
-        })
+        let e = &mut self.entries[i];
+        let already_scraped = e.last_iter == iter;
+        e.last_iter = iter;
+        Some((e, already_scraped))
     }
 
     /// Caches a series stored by this append; `tracked` when its sample counts for
@@ -182,13 +237,54 @@ impl ScrapeCache {
         if series_ref.is_unknown() {
             return None;
         }
-        let entry = CacheEntry {
-            series_ref,
-            last_iter: self.iter,
-            tracked: if tracked { self.serial } else { 0 },
-            labels,
+        let i = match self.find(met) {
+            Some(i) => i,
+            None => {
+                let i = self.entries.len();
+                let key_start = self.keys.len();
+                self.keys.extend_from_slice(met);
+                self.entries.push(CacheEntry {
+                    series_ref,
+                    last_iter: 0,
+                    tracked: 0,
+                    labels: Labels::default(),
+                    key_start,
+                    key_end: self.keys.len(),
+                });
+                self.index(self.hasher.hash_one(met), met, i);
+                i
+            }
         };
-        Some(self.series.entry(met.into()).insert_entry(entry).into_mut())
+        self.next = i + 1;
+        let e = &mut self.entries[i];
+        e.series_ref = series_ref;
+        e.last_iter = self.iter;
+        e.tracked = if tracked { self.serial } else { 0 };
+        e.labels = labels;
+        Some(e)
+    }
+
+    /// Keeps the entries seen in the current iteration, with their texts, in their order.
+    fn retain_current(&mut self) {
+        let iter = self.iter;
+        if self.entries.iter().all(|e| e.last_iter == iter) {
+            return;
+        }
+        let old_keys = std::mem::take(&mut self.keys);
+        self.entries.retain(|e| e.last_iter == iter);
+        self.keys = Vec::with_capacity(self.entries.iter().map(|e| e.key_end - e.key_start).sum());
+        self.by_hash.clear();
+        self.conflicts.clear();
+        for i in 0..self.entries.len() {
+            let e = &mut self.entries[i];
+            let key = &old_keys[e.key_start..e.key_end];
+            e.key_start = self.keys.len();
+            self.keys.extend_from_slice(key);
+            e.key_end = self.keys.len();
+            self.index(self.hasher.hash_one(key), key, i);
+        }
+        self.entries.shrink_to(self.entries.len() * 2);
+        self.by_hash.shrink_to(self.entries.len() * 2);
     }
 
     pub fn is_dropped(&mut self, met: &[u8]) -> bool {
@@ -214,7 +310,7 @@ impl ScrapeCache {
             0 => u32::MAX,
             prev => prev,
         };
-        for e in self.series.values() {
+        for e in &self.entries {
             if e.tracked != 0 && e.tracked == prev && !f(e.series_ref, &e.labels) {
                 break;
             }
@@ -246,7 +342,7 @@ impl ScrapeCache {
     /// the last success, so varying labels of failing scrapes cannot grow it forever. Returns
     /// whether such a forced flush happened.
     pub fn iter_done(&mut self, mut flush: bool) -> bool {
-        let count = self.series.len() + self.dropped.len() + self.metadata.len();
+        let count = self.entries.len() + self.dropped.len() + self.metadata.len();
         let mut forced = false;
         if flush {
             self.successful_count = count;
@@ -255,8 +351,8 @@ impl ScrapeCache {
             forced = true;
         }
         if flush {
+            self.retain_current();
             let iter = self.iter;
-            self.series.retain(|_, e| e.last_iter == iter);
             self.dropped.retain(|_, last| *last == iter);
             self.metadata
                 .lock()
@@ -264,6 +360,61 @@ impl ScrapeCache {
             self.iter = self.iter.wrapping_add(1);
         }
         self.serial = self.serial.checked_add(1).unwrap_or(1);
+        self.next = 0;
         forced
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache_with(keys: &[&str]) -> ScrapeCache {
+        let mut cache = ScrapeCache::new(Default::default());
+        for (i, k) in keys.iter().enumerate() {
+            let labels = Labels::from_pairs([("__name__", *k)]);
+            cache.add_ref(k.as_bytes(), SeriesRef(i as u64 + 1), labels, true);
+        }
+        cache.iter_done(true);
+        cache
+    }
+
+    fn refs(cache: &mut ScrapeCache, keys: &[&str]) -> Vec<Option<u64>> {
+        keys.iter()
+            .map(|k| cache.get(k.as_bytes()).map(|(e, _)| e.series_ref.0))
+            .collect()
+    }
+
+    #[test]
+    fn entries_are_found_in_any_order_and_unseen_ones_flushed() {
+        let mut cache = cache_with(&["a", "b", "c", "d"]);
+        assert_eq!(
+            refs(&mut cache, &["c", "a", "x", "d", "a"]),
+            [Some(3), Some(1), None, Some(4), Some(1)]
+        );
+        assert!(cache.get(b"d").is_some_and(|(_, again)| again));
+        cache.iter_done(true);
+        // "b" was not seen: its entry and text are gone, the others keep their order.
+        assert_eq!(cache.keys, b"acd");
+        assert_eq!(
+            refs(&mut cache, &["a", "b", "c", "d"]),
+            [Some(1), None, Some(3), Some(4)]
+        );
+        let stale = cache.add_ref(b"b", SeriesRef(9), Labels::default(), true);
+        assert_eq!(stale.map(|e| e.series_ref.0), Some(9));
+        cache.iter_done(true);
+        assert_eq!(refs(&mut cache, &["b", "a"]), [Some(9), Some(1)]);
+    }
+
+    #[test]
+    fn texts_with_colliding_hashes_are_told_apart() {
+        let mut cache = cache_with(&["a", "b"]);
+        cache.by_hash.clear();
+        cache.index(7, b"a", 0);
+        cache.index(7, b"b", 1);
+        assert_eq!(cache.lookup(7, b"a"), Some(0));
+        assert_eq!(cache.lookup(7, b"b"), Some(1));
+        assert_eq!(cache.lookup(7, b"c"), None);
+        assert_eq!(cache.lookup(8, b"a"), None);
     }
 }

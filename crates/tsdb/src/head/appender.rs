@@ -14,6 +14,7 @@ use pm_storage::{
     StorageError, validate_float_histogram, validate_histogram,
 };
 
+use super::index::PageCursor;
 use super::series::{Applied, MemSeries};
 use super::{Head, HeadError, HeadInner, TypedCounter, lock};
 use crate::record::{
@@ -197,6 +198,8 @@ pub struct HeadAppender {
     /// Empty until the first sample: a scrape opens its transaction before the target
     /// answers, and only takes pooled buffers once it has something to append.
     bufs: AppendBuffers,
+    /// Not pooled with the buffers: a page it holds may be freed after the transaction.
+    cursor: PageCursor,
     exemplars: Vec<(Arc<MemSeries>, Exemplar)>,
     metadata: Vec<(Arc<MemSeries>, Metadata)>,
 }
@@ -225,6 +228,7 @@ impl Head {
             head_max_t,
             min_valid_t,
             bufs: AppendBuffers::default(),
+            cursor: PageCursor::default(),
             exemplars: Vec::new(),
             metadata: Vec::new(),
         }
@@ -246,7 +250,7 @@ impl HeadAppender {
                     }
                 }
                 Entry::Vacant(e) => {
-                    if let Some(series) = self.head.series.by_ref(r.0)
+                    if let Some(series) = self.head.series.by_ref_via(r.0, &mut self.cursor)
                         && series.labels == *labels
                     {
                         series.pending.fetch_add(1, Ordering::AcqRel);
@@ -268,7 +272,7 @@ impl HeadAppender {
         let series = self
             .head
             .series
-            .by_ref(r.0)
+            .by_ref_via(r.0, &mut self.cursor)
             .or_else(|| self.head.series.by_labels(labels.hash_value(), labels))
             .ok_or_else(|| StorageError::other(HeadError::UnknownSeries(r.0)))?;
         Ok(self.touch(series))

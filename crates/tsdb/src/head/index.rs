@@ -1,4 +1,5 @@
-//! Finding series: the striped label-hash map and ref map, and the in-memory postings.
+//! Finding series: the striped label-hash map, the paged reference table, and the in-memory
+//! postings.
 
 use std::collections::BTreeMap;
 use std::collections::hash_map::Entry;
@@ -12,8 +13,8 @@ use super::series::MemSeries;
 /// Stripes of the series maps: two scrape loops rarely touch the same stripe.
 const STRIPES: usize = 64;
 
-/// The maps are probed on every append (by reference) or series creation (by label hash):
-/// their keys are integers the head assigns or computes, so a fast hasher is safe.
+/// The maps are probed on series creation and on appends without a usable reference: their
+/// keys are label hashes, so a fast hasher is safe.
 ///
 /// Label hashes almost never collide, so the series of a hash is held directly in `by_hash`
 /// and only the rare further series with the same hash go to `conflicts` (as upstream's
@@ -22,7 +23,6 @@ const STRIPES: usize = 64;
 struct Stripe {
     by_hash: FastMap<u64, Arc<MemSeries>>,
     conflicts: FastMap<u64, Vec<Arc<MemSeries>>>,
-    by_ref: FastMap<u64, Arc<MemSeries>>,
 }
 
 impl Stripe {
@@ -67,9 +67,41 @@ impl Stripe {
     }
 }
 
+/// References per page of the reference table: 8 KiB of slots, so the series of a scrape
+/// target (whose references were handed out together) share one or two pages.
+const PAGE_BITS: u32 = 10;
+const PAGE_SLOTS: usize = 1 << PAGE_BITS;
+
+fn page_of(r: u64) -> (u64, usize) {
+    (r >> PAGE_BITS, (r as usize) & (PAGE_SLOTS - 1))
+}
+
+/// The series of one range of references, and how many of its slots are filled: a page
+/// whose series were all garbage-collected is freed, so series churn cannot grow the table
+/// with every reference ever issued.
+struct PageSlots {
+    slots: Box<[Option<Arc<MemSeries>>]>,
+    live: usize,
+}
+
+type Page = Arc<RwLock<PageSlots>>;
+
+/// A transaction's last used page of the reference table. Consecutive appends nearly always
+/// hit the same page, so an appender looks up the page map (whose lock every scrape loop
+/// shares) about once per page instead of once per sample.
+#[derive(Default)]
+pub(crate) struct PageCursor(Option<(u64, Page)>);
+
 /// All series of the head, by labels and by reference.
+///
+/// By reference they sit in pages of consecutive references rather than in a hash map:
+/// looking up a sample's series was two cache misses (control byte and bucket) over a map
+/// of all series, and now reads a slot next to those of the target's other series.
 pub(crate) struct SeriesMap {
     stripes: Vec<RwLock<Stripe>>,
+    /// Pages by number (reference >> `PAGE_BITS`). Created and freed under its write lock,
+    /// so a page is never created twice; series are also added and removed under it.
+    pages: RwLock<FastMap<u64, Page>>,
 }
 
 fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -84,6 +116,7 @@ impl SeriesMap {
     pub(crate) fn new() -> Self {
         SeriesMap {
             stripes: (0..STRIPES).map(|_| RwLock::default()).collect(),
+            pages: RwLock::default(),
         }
     }
 
@@ -92,7 +125,26 @@ impl SeriesMap {
     }
 
     pub(crate) fn by_ref(&self, r: u64) -> Option<Arc<MemSeries>> {
-        read(self.stripe(r)).by_ref.get(&r).cloned()
+        let (page, slot) = page_of(r);
+        let pages = read(&self.pages);
+        read(pages.get(&page)?).slots[slot].clone()
+    }
+
+    /// [`by_ref`](Self::by_ref) through `cursor`'s page when `r` is on it. A page held by a
+    /// cursor may have been freed and a new one created for its references since (when the
+    /// newest references are on it), so a miss there is looked up again in the page map.
+    pub(crate) fn by_ref_via(&self, r: u64, cursor: &mut PageCursor) -> Option<Arc<MemSeries>> {
+        let (page_no, slot) = page_of(r);
+        if let Some((no, page)) = &cursor.0
+            && *no == page_no
+            && let Some(s) = &read(page).slots[slot]
+        {
+            return Some(s.clone());
+        }
+        let page = read(&self.pages).get(&page_no)?.clone();
+        let found = read(&page).slots[slot].clone();
+        cursor.0 = Some((page_no, page));
+        found
     }
 
     pub(crate) fn by_labels(&self, hash: u64, labels: &Labels) -> Option<Arc<MemSeries>> {
@@ -117,25 +169,53 @@ impl SeriesMap {
         let series = Arc::new(MemSeries::new(new_ref(), labels.clone()));
         stripe.insert(hash, series.clone());
         drop(stripe);
-        write(self.stripe(series.r))
-            .by_ref
-            .insert(series.r, series.clone());
+        let (page_no, slot) = page_of(series.r);
+        let mut pages = write(&self.pages);
+        let page = pages.entry(page_no).or_insert_with(|| {
+            Arc::new(RwLock::new(PageSlots {
+                slots: vec![None; PAGE_SLOTS].into_boxed_slice(),
+                live: 0,
+            }))
+        });
+        let mut page = write(page);
+        if page.slots[slot].replace(series.clone()).is_none() {
+            page.live += 1;
+        }
         (series, true)
     }
 
     pub(crate) fn remove(&self, series: &MemSeries) {
         let hash = series.labels.hash_value();
         write(self.stripe(hash)).remove(hash, series.r);
-        write(self.stripe(series.r)).by_ref.remove(&series.r);
+        let (page_no, slot) = page_of(series.r);
+        let mut pages = write(&self.pages);
+        let Some(page) = pages.get(&page_no) else {
+            return;
+        };
+        let mut p = write(page);
+        if p.slots[slot].take().is_some() {
+            p.live -= 1;
+        }
+        if p.live == 0 {
+            drop(p);
+            pages.remove(&page_no);
+        }
     }
 
     /// Every series, in no particular order.
     pub(crate) fn all(&self) -> Vec<Arc<MemSeries>> {
+        let pages: Vec<Page> = read(&self.pages).values().cloned().collect();
         let mut out = Vec::new();
-        for s in &self.stripes {
-            out.extend(read(s).by_ref.values().cloned());
+        for page in &pages {
+            out.extend(read(page).slots.iter().flatten().cloned());
         }
         out
+    }
+
+    /// Pages in the reference table, for tests of their freeing.
+    #[cfg(test)]
+    fn page_count(&self) -> usize {
+        read(&self.pages).len()
     }
 }
 
@@ -246,5 +326,51 @@ mod tests {
         stripe.remove(7, 2);
         stripe.remove(7, 3);
         assert!(stripe.by_hash.is_empty() && stripe.conflicts.is_empty());
+    }
+
+    fn create(map: &SeriesMap, r: u64) -> Arc<MemSeries> {
+        let labels = Labels::from_pairs([("r", r.to_string().as_str())]);
+        map.get_or_create(labels.hash_value(), &labels, || r).0
+    }
+
+    #[test]
+    fn pages_are_freed_when_their_series_are_removed() {
+        let map = SeriesMap::new();
+        let first: Vec<_> = (1..PAGE_SLOTS as u64).map(|r| create(&map, r)).collect();
+        let next = create(&map, PAGE_SLOTS as u64);
+        assert_eq!(map.page_count(), 2);
+        for s in &first[1..] {
+            map.remove(s);
+        }
+        // One series keeps its page.
+        assert_eq!(map.page_count(), 2);
+        assert_eq!(map.by_ref(1).map(|s| s.r), Some(1));
+        assert!(map.by_ref(2).is_none());
+        map.remove(&first[0]);
+        assert_eq!(map.page_count(), 1);
+        assert!(map.by_ref(1).is_none());
+        assert_eq!(map.all().iter().map(|s| s.r).collect::<Vec<_>>(), [next.r]);
+        map.remove(&next);
+        assert_eq!(map.page_count(), 0);
+        assert!(map.all().is_empty());
+    }
+
+    #[test]
+    fn a_cursor_on_a_freed_page_finds_series_of_its_successor() {
+        let map = SeriesMap::new();
+        let mut cursor = PageCursor::default();
+        let a = create(&map, 5);
+        assert_eq!(map.by_ref_via(5, &mut cursor).map(|s| s.r), Some(5));
+        map.remove(&a);
+        assert_eq!(map.page_count(), 0);
+        assert!(map.by_ref_via(5, &mut cursor).is_none());
+        // The cursor still holds the freed page; the new series is on a new one.
+        create(&map, 6);
+        assert_eq!(map.by_ref_via(6, &mut cursor).map(|s| s.r), Some(6));
+        assert_eq!(
+            map.by_ref_via(6, &mut PageCursor::default()).map(|s| s.r),
+            Some(6)
+        );
+        assert!(map.by_ref_via(PAGE_SLOTS as u64 + 6, &mut cursor).is_none());
     }
 }
