@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use pm_common::model::{FloatHistogram, Histogram};
+use pm_common::model::{FloatHistogram, Histogram, Sample};
 use pm_storage::{
     Chunk, ChunkEncoding, ErrorIterator, ListIterator, SampleIterator, SeriesSample, StorageError,
     ValueType,
@@ -118,6 +118,31 @@ pub fn append_samples(
         }
     }
     Ok(())
+}
+
+/// Appends the float samples of an XOR chunk within `[mint, maxt]` and outside every
+/// `removed` interval, decoding no further than `maxt`.
+pub fn append_xor_floats(
+    bytes: &[u8],
+    (mint, maxt): (i64, i64),
+    removed: &[Interval],
+    out: &mut Vec<Sample>,
+) -> Result<(), StorageError> {
+    let mut it = XorIterator::new(bytes);
+    out.reserve(num_samples(bytes));
+    while it.next_value() == ValueType::Float {
+        let (t, v) = it.at();
+        if t > maxt {
+            break;
+        }
+        if t >= mint && !removed.iter().any(|iv| iv.contains(t)) {
+            out.push(Sample { t, v });
+        }
+    }
+    match it.err() {
+        Some(e) => Err(StorageError::other(e.clone())),
+        None => Ok(()),
+    }
 }
 
 impl Chunk for BlockChunk {
