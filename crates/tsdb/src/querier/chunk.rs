@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use pm_common::model::{FloatHistogram, Histogram, Sample};
 use pm_storage::{
-    Chunk, ChunkEncoding, ErrorIterator, ListIterator, SampleIterator, SeriesSample, StorageError,
-    ValueType,
+    Chunk, ChunkEncoding, ErrorIterator, HistogramSample, ListIterator, SampleIterator,
+    SeriesSample, StorageError, ValueType,
 };
 
 use crate::chunkenc::{XorChunk, XorIterator, decode_float_histograms, decode_histograms};
@@ -163,6 +163,22 @@ impl Chunk for BlockChunk {
             Ok(samples) => Box::new(ListIterator::new(samples.into())),
             Err(e) => Box::new(ErrorIterator(e)),
         }
+    }
+
+    /// XOR chunks (head chunks read by queries) decode straight into `floats`.
+    fn fill_range(
+        &self,
+        mint: i64,
+        maxt: i64,
+        floats: &mut Vec<Sample>,
+        histograms: &mut Vec<HistogramSample>,
+    ) -> Result<(), StorageError> {
+        if self.encoding == ChunkEncoding::Xor {
+            return append_xor_floats(&self.bytes, (mint, maxt), &[], floats);
+        }
+        let mut it = self.iter();
+        it.fill(mint, maxt, floats, histograms);
+        it.err().map_or(Ok(()), |e| Err(e.clone()))
     }
 }
 

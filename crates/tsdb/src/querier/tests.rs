@@ -272,3 +272,29 @@ fn fill_range_decodes_like_the_iterator() {
     // Not vacuous: the tombstone and the trimming left samples to compare.
     assert!(checked > 1000, "{checked}");
 }
+
+/// Chunk series read as sample series (how head series reach the engine) decode through
+/// `Chunk::fill_range` like the chunk-by-chunk iterator, including re-encoded chunks.
+#[test]
+fn chunked_series_fill_range_decodes_like_the_iterator() {
+    use pm_storage::{ChunkedSeries, Series, fill_range_by_iter};
+
+    let (_dir, b) = block();
+    let sel = [m(MatchType::Regexp, "job", "x|bar")];
+    let mut checked = 0;
+    for (qmin, qmax) in [(0, 250_000), (100_500, 130_000)] {
+        let mut set = ChunkQuerier::select(&b.querier(qmin, qmax), true, None, &sel);
+        while let Some(cs) = set.next() {
+            let s = ChunkedSeries::new(cs);
+            for (mint, maxt) in [(i64::MIN, i64::MAX), (45_000, 125_000), (119_000, 119_000)] {
+                let (mut f1, mut h1, mut f2, mut h2) = (vec![], vec![], vec![], vec![]);
+                s.fill_range(mint, maxt, &mut f1, &mut h1).unwrap();
+                fill_range_by_iter(&s, mint, maxt, &mut f2, &mut h2).unwrap();
+                assert_eq!(f1, f2, "query {qmin}..{qmax}, fill {mint}..{maxt}");
+                assert!(h1.is_empty() && h2.is_empty());
+                checked += f1.len();
+            }
+        }
+    }
+    assert!(checked > 500, "{checked}");
+}
