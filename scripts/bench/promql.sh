@@ -10,9 +10,15 @@
 # ratio ours/upstream, then the same for the CPU time each server spent on a request (summed
 # over its threads from /proc/PID/task/*/schedstat; steadier than wall time on a loaded
 # machine); then, for reference, our engine alone in process over MemStorage.
-# Usage: [OURS=server] [BENCH_QUERIES=example binary] scripts/bench/promql.sh [runs]
+#
+# SOURCE=remote-write instead starts both servers empty and sends them the same samples through
+# `POST /api/v1/write` (scripts/bench/remote_write.py, in time order across all series), so the
+# queries read the head (and its memory-mapped chunks) rather than blocks.
+# Usage: [SOURCE=blocks|remote-write] [OURS=server] [BENCH_QUERIES=example binary] \
+#   scripts/bench/promql.sh [runs]
 set -euo pipefail
 runs=${1:-5}
+data_source=${SOURCE:-blocks}
 . "$(dirname "$0")/server-lib.sh"
 # BENCH_QUERIES=path skips building the example (an --example build selects dev-dependency
 # features, so beside a server build it recompiles much of the tree).
@@ -24,8 +30,10 @@ else
 fi
 "${example[@]}" openmetrics "$work/data.om"
 mkdir "$work/blocks"
-promtool tsdb create-blocks-from openmetrics -q "$work/data.om" "$work/blocks"
-rm "$work/data.om"
+if [ "$data_source" = blocks ]; then
+  promtool tsdb create-blocks-from openmetrics -q "$work/data.om" "$work/blocks"
+  rm "$work/data.om"
+fi
 printf 'global:\n  scrape_interval: 15s\n' > "$work/prometheus.yml"
 
 start() { # name binary: starts a server on its copy of the blocks; sets started_port
@@ -33,9 +41,13 @@ start() { # name binary: starts a server on its copy of the blocks; sets started
   cp -r "$work/blocks" "$work/$1"
   "$2" --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/$1" \
     --storage.tsdb.retention.time=100y --web.listen-address="127.0.0.1:$started_port" \
-    --log.level=warn >"$work/$1.log" 2>&1 &
+    --web.enable-remote-write-receiver --log.level=warn >"$work/$1.log" 2>&1 &
   pids+=($!)
   wait_ready "http://127.0.0.1:$started_port/-/ready" || { cat "$work/$1.log" >&2; exit 1; }
+  if [ "$data_source" = remote-write ]; then
+    python3 "$root/scripts/bench/remote_write.py" "$work/data.om" \
+      "http://127.0.0.1:$started_port/api/v1/write"
+  fi
 }
 start upstream "$upstream"
 up_port=$started_port
@@ -62,7 +74,7 @@ ratio() { awk -v o="$2" -v u="$1" 'BEGIN {printf "%.2f", o/u}'; }
 
 "${example[@]}" queries > "$work/queries"
 read -r qstart qend qstep < "$work/queries"
-echo "# $("$upstream" --version 2>&1 | head -1) vs ours ($(git -C "$root" rev-parse --short HEAD)); median ms of $runs"
+echo "# $("$upstream" --version 2>&1 | head -1) vs ours ($(git -C "$root" rev-parse --short HEAD)); data from $data_source; median ms of $runs"
 printf 'query\tupstream\tours\tratio\tupstream CPU\tours CPU\tCPU ratio\n'
 tail -n +2 "$work/queries" | while IFS=$'\t' read -r name query; do
   : > "$work/up.t"; : > "$work/our.t"
@@ -77,5 +89,9 @@ tail -n +2 "$work/queries" | while IFS=$'\t' read -r name query; do
 done | tee "$work/results"
 awk -F'\t' '{w += log($3 / $2); c += log($6 / $5); n++}
   END {printf "# geometric mean of the ratios: wall %.3f, CPU %.3f\n", exp(w / n), exp(c / n)}' "$work/results"
+median_ratio() { # column
+  cut -f"$1" "$work/results" | sort -g | awk '{a[NR] = $1} END {printf "%.3f", (a[int((NR + 1) / 2)] + a[int(NR / 2) + 1]) / 2}'
+}
+echo "# median of the ratios: wall $(median_ratio 4), CPU $(median_ratio 7)"
 echo "# our engine alone (in process, MemStorage), median ms"
 "${example[@]}" run "$runs"
