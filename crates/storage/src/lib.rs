@@ -84,6 +84,6 @@ pub use merge::{MergeQuerier, merge_label_lists, merge_sorted_strings};
 pub use query::{LabelHints, LabelQuerier, Querier, Queryable, SelectHints};
 pub use series::{
     BoxSeries, BoxSeriesSet, EmptySeriesSet, ErrorSeriesSet, ListIterator, ListSeries, SampleValue,
-    Series, SeriesSample, SeriesSet, VecSeriesSet,
+    Series, SeriesSample, SeriesSet, VecSeriesSet, fill_range_by_iter,
 };
 pub use storage::Storage;

@@ -62,6 +62,21 @@ pub trait Chunk: Send + Sync {
     /// share of) the bytes, so it may outlive the borrow of the chunk: implementations keep
     /// their bytes reference-counted (or in a shared mapping) to make this cheap.
     fn iter(&self) -> Box<dyn SampleIterator>;
+
+    /// Appends the samples in `[mint, maxt]`, as a fresh [`iter`](Self::iter)'s
+    /// [`SampleIterator::fill`] would; encodings the engine reads most override it to decode
+    /// straight into the buffers.
+    fn fill_range(
+        &self,
+        mint: i64,
+        maxt: i64,
+        floats: &mut Vec<pm_common::model::Sample>,
+        histograms: &mut Vec<crate::iterator::HistogramSample>,
+    ) -> Result<(), crate::error::StorageError> {
+        let mut it = self.iter();
+        it.fill(mint, maxt, floats, histograms);
+        it.err().map_or(Ok(()), |e| Err(e.clone()))
+    }
 }
 
 /// A chunk and the time range it covers (upstream's `chunks.Meta`, without the storage-private

@@ -1,13 +1,13 @@
 //! Reading chunk series as sample series (upstream's `NewSeriesSetFromChunkSeriesSet`), so a
 //! storage that serves chunks (a block, a remote-read stream) also serves samples.
 
-use pm_common::model::{FloatHistogram, Histogram, Labels};
+use pm_common::model::{FloatHistogram, Histogram, Labels, Sample};
 
 use super::{ChunkMeta, ChunkSeries, ChunkSeriesSet};
 use crate::error::{StorageError, Warnings};
-use crate::iterator::{EmptyIterator, ErrorIterator, SampleIterator, ValueType};
+use crate::iterator::{EmptyIterator, ErrorIterator, HistogramSample, SampleIterator, ValueType};
 use crate::merge::ChainIterator;
-use crate::series::{BoxSeries, Series, SeriesSet};
+use crate::series::{BoxSeries, Series, SeriesSet, fill_range_by_iter};
 
 /// A [`SeriesSet`] over a [`ChunkSeriesSet`]: same series, same order, errors and warnings.
 /// Samples are not trimmed to the query range; the chunks' full contents are returned.
@@ -72,6 +72,39 @@ impl Series for ChunkedSeries {
                 chunks.iter().map(|c| c.chunk.iter()).collect(),
             ))
         }
+    }
+
+    /// Chunks that do not overlap are read one after another by their own batch reads (what
+    /// the chunk-by-chunk iterator returns), skipping those outside `[mint, maxt]`; overlapping
+    /// ones go through the merging iterator.
+    fn fill_range(
+        &self,
+        mint: i64,
+        maxt: i64,
+        floats: &mut Vec<Sample>,
+        histograms: &mut Vec<HistogramSample>,
+    ) -> Result<(), StorageError> {
+        let mut it = self.inner.chunks();
+        let mut chunks = Vec::new();
+        while let Some(c) = it.next() {
+            chunks.push(c);
+        }
+        if let Some(e) = it.err() {
+            return Err(e.clone());
+        }
+        if !chunks.windows(2).all(|w| w[0].max_time < w[1].min_time) {
+            return fill_range_by_iter(self, mint, maxt, floats, histograms);
+        }
+        for c in chunks {
+            if c.max_time < mint {
+                continue;
+            }
+            if c.min_time > maxt {
+                break;
+            }
+            c.chunk.fill_range(mint, maxt, floats, histograms)?;
+        }
+        Ok(())
     }
 }
 

@@ -7,7 +7,7 @@ use pm_common::model::{CounterResetHint, FloatHistogram, Histogram, Labels, Samp
 
 use crate::error::StorageError;
 use crate::iterator::{HistogramSample, SampleIterator, ValueType, push_current};
-use crate::series::{BoxSeries, Series};
+use crate::series::{BoxSeries, Series, fill_range_by_iter};
 
 /// Several series with the same labels seen as one: their samples interleaved by timestamp, a
 /// timestamp present in several of them taken once, from the series that comes first in the
@@ -33,6 +33,41 @@ impl Series for ChainSeries {
         Box::new(ChainIterator::new(
             self.series.iter().map(|s| s.iter()).collect(),
         ))
+    }
+
+    /// The members' own batch reads one after the other, when each member's float samples all
+    /// come after the previous members' (the same series in consecutive blocks): then the
+    /// merge has nothing to interleave or drop. Otherwise, and whenever histograms are read
+    /// (the merge rewrites their counter-reset hints where it switches members), the samples
+    /// go through the merging iterator.
+    fn fill_range(
+        &self,
+        mint: i64,
+        maxt: i64,
+        floats: &mut Vec<Sample>,
+        histograms: &mut Vec<HistogramSample>,
+    ) -> Result<(), StorageError> {
+        let (nf, nh) = (floats.len(), histograms.len());
+        let mut last: Option<i64> = None;
+        let mut in_order = true;
+        for s in &self.series {
+            let from = floats.len();
+            s.fill_range(mint, maxt, floats, histograms)?;
+            let first = floats.get(from).map(|p| p.t);
+            if histograms.len() > nh || first.is_some_and(|t| last.is_some_and(|l| t <= l)) {
+                in_order = false;
+                break;
+            }
+            if floats.len() > from {
+                last = floats.last().map(|p| p.t);
+            }
+        }
+        if in_order {
+            return Ok(());
+        }
+        floats.truncate(nf);
+        histograms.truncate(nh);
+        fill_range_by_iter(self, mint, maxt, floats, histograms)
     }
 }
 

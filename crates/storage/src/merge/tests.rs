@@ -1,6 +1,6 @@
 use std::collections::VecDeque;
 
-use pm_common::model::{CounterResetHint, FloatHistogram, Histogram, Labels, MatchType};
+use pm_common::model::{CounterResetHint, FloatHistogram, Histogram, Labels, MatchType, Sample};
 
 use super::*;
 use crate::error::StorageError;
@@ -260,6 +260,52 @@ fn chain_fill_matches_the_sample_walk() {
         assert_eq!(vt.is_some(), next.is_some(), "window [{mint}, {maxt}]");
         if let Some(&(t, _)) = next {
             assert_eq!(it.at_t(), t);
+        }
+    }
+}
+
+/// `ChainSeries::fill_range` concatenates members only when that is what the merge returns:
+/// compared with the merging iterator for members in order, overlapping, out of order, empty,
+/// and holding histograms.
+#[test]
+fn chain_series_fill_range_matches_the_merge() {
+    use crate::series::fill_range_by_iter;
+
+    let h = SeriesSample::histogram(8, Histogram::default());
+    let floats = |samples: &[(i64, f64)]| -> Vec<SeriesSample> {
+        samples
+            .iter()
+            .map(|&(t, v)| SeriesSample::float(t, v))
+            .collect()
+    };
+    let cases: [Vec<Vec<SeriesSample>>; 5] = [
+        vec![floats(&[(1, 1.0), (2, 2.0)]), floats(&[(3, 3.0), (9, 9.0)])],
+        vec![
+            floats(&[(1, 1.0), (5, 5.0)]),
+            floats(&[(3, 30.0), (5, 50.0), (6, 6.0)]),
+        ],
+        vec![floats(&[(6, 6.0), (7, 7.0)]), floats(&[(1, 1.0), (2, 2.0)])],
+        vec![
+            floats(&[]),
+            floats(&[(2, 2.0)]),
+            floats(&[]),
+            floats(&[(4, 4.0)]),
+        ],
+        vec![floats(&[(1, 1.0)]), vec![SeriesSample::float(3, 3.0), h]],
+    ];
+    for (i, parts) in cases.into_iter().enumerate() {
+        let members: Vec<BoxSeries> = parts
+            .into_iter()
+            .map(|p| Box::new(ListSeries::new(lbl("a"), p)) as BoxSeries)
+            .collect();
+        let chained = ChainSeries::new(lbl("a"), members);
+        for (mint, maxt) in [(i64::MIN, i64::MAX), (2, 5), (4, 4), (10, 20)] {
+            let (mut f1, mut h1) = (vec![Sample { t: -1, v: 0.0 }], Vec::new());
+            let (mut f2, mut h2) = (f1.clone(), Vec::new());
+            chained.fill_range(mint, maxt, &mut f1, &mut h1).unwrap();
+            fill_range_by_iter(&chained, mint, maxt, &mut f2, &mut h2).unwrap();
+            assert_eq!(f1, f2, "case {i}, [{mint}, {maxt}]");
+            assert_eq!(h1, h2, "case {i}, [{mint}, {maxt}]");
         }
     }
 }

@@ -17,6 +17,34 @@ pub trait Series: Send + Sync {
 
     /// A fresh iterator positioned before the first sample.
     fn iter(&self) -> Box<dyn SampleIterator>;
+
+    /// Appends the samples in `[mint, maxt]` to `floats` and `histograms`, exactly as a fresh
+    /// iterator's [`SampleIterator::fill`] would. Range queries read every selected sample
+    /// through here, so series over encoded chunks override it to decode straight into the
+    /// caller's buffers instead of building an iterator's own copy of the series first.
+    fn fill_range(
+        &self,
+        mint: i64,
+        maxt: i64,
+        floats: &mut Vec<Sample>,
+        histograms: &mut Vec<HistogramSample>,
+    ) -> Result<(), StorageError> {
+        fill_range_by_iter(self, mint, maxt, floats, histograms)
+    }
+}
+
+/// [`Series::fill_range`] through the series' iterator: the general path, which overrides
+/// fall back to for data their shortcut does not handle.
+pub fn fill_range_by_iter<S: Series + ?Sized>(
+    series: &S,
+    mint: i64,
+    maxt: i64,
+    floats: &mut Vec<Sample>,
+    histograms: &mut Vec<HistogramSample>,
+) -> Result<(), StorageError> {
+    let mut it = series.iter();
+    it.fill(mint, maxt, floats, histograms);
+    it.err().map_or(Ok(()), |e| Err(e.clone()))
 }
 
 /// A boxed series, as series sets yield them.

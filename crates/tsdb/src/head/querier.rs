@@ -329,10 +329,29 @@ impl Querier for HeadQuerier {
         }
         // A series whose chunks overlap the range but hold no sample inside it is left out, so
         // that callers never see empty series.
+        let (mut floats, mut hists) = (Vec::new(), Vec::new());
         let series = q.select_chunks(sort, matchers).into_iter().filter_map(|s| {
-            let mut samples = Vec::new();
             let labels = s.labels.clone();
-            let mut it = ChunkedSeries::new(Box::new(s)).iter();
+            let chunked = ChunkedSeries::new(Box::new(s));
+            // Float-only series (nearly all) are decoded by the chunks' batch reads; a
+            // series with histograms keeps the sample walk, which keeps their order with
+            // floats and their integer form.
+            floats.clear();
+            hists.clear();
+            if chunked
+                .fill_range(q.mint, q.maxt, &mut floats, &mut hists)
+                .is_ok()
+                && hists.is_empty()
+            {
+                let samples: Vec<SeriesSample> = floats
+                    .iter()
+                    .map(|p| SeriesSample::float(p.t, p.v))
+                    .collect();
+                return (!samples.is_empty())
+                    .then(|| Box::new(ListSeries::new(labels, samples)) as pm_storage::BoxSeries);
+            }
+            let mut samples = Vec::new();
+            let mut it = chunked.iter();
             let mut vt = it.seek(q.mint);
             while vt.is_some() && it.at_t() <= q.maxt {
                 samples.push(current_sample(it.as_ref(), vt));
@@ -406,5 +425,73 @@ impl ExemplarQuerier for HeadExemplarQuerier {
             .collect();
         out.sort_by(|a, b| a.series_labels.cmp(&b.series_labels));
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pm_common::model::{Labels, MatchType};
+    use pm_storage::{Appendable, SeriesRef};
+
+    use super::*;
+    use crate::head::HeadOptions;
+
+    /// Every sample of `s` in `[mint, maxt]` through the chunk-by-chunk iterator: the walk the
+    /// head querier's batch read replaces.
+    fn walk(s: Box<dyn ChunkSeries>, mint: i64, maxt: i64) -> Vec<SeriesSample> {
+        let mut it = ChunkedSeries::new(s).iter();
+        let mut out = Vec::new();
+        let mut vt = it.seek(mint);
+        while vt.is_some() && it.at_t() <= maxt {
+            out.push(current_sample(it.as_ref(), vt));
+            vt = it.next();
+        }
+        out
+    }
+
+    /// The head querier's float series, decoded by batch reads, hold what the sample walk
+    /// gives, over ranges cutting through closed and open chunks.
+    #[test]
+    fn float_series_read_like_the_sample_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let (h, _) = Head::open(dir.path(), HeadOptions::default()).unwrap();
+        for batch in 0..50 {
+            let mut app = Appendable::appender(&h);
+            for i in 0..10 {
+                let t = (batch * 10 + i) * 15_000;
+                for job in ["a", "b"] {
+                    let l = Labels::from_pairs([("__name__", "up"), ("job", job)]);
+                    app.append(SeriesRef::UNKNOWN, &l, t, (t / 7) as f64)
+                        .unwrap();
+                }
+            }
+            app.commit().unwrap();
+        }
+        let sel = [Matcher::new(MatchType::Equal, "__name__", "up").unwrap()];
+        let mut checked = 0;
+        for (mint, maxt) in [
+            (0, 10_000_000),
+            (1_000_000, 2_000_000),
+            (7_485_000, 9_000_000),
+        ] {
+            let mut got = Querier::select(&*h.querier(mint, maxt).unwrap(), true, None, &sel);
+            let mut want =
+                ChunkQuerier::select(&*h.chunk_querier(mint, maxt).unwrap(), true, None, &sel);
+            while let Some(w) = want.next() {
+                let labels = w.labels().clone();
+                let expected = walk(w, mint, maxt);
+                let g = got.next().expect("as many series");
+                assert_eq!(g.labels(), &labels);
+                let mut it = g.iter();
+                let mut samples = Vec::new();
+                while it.next().is_some() {
+                    samples.push(current_sample(it.as_ref(), ValueType::Float));
+                }
+                assert_eq!(samples, expected, "{labels} in [{mint}, {maxt}]");
+                checked += samples.len();
+            }
+            assert!(got.next().is_none());
+        }
+        assert!(checked > 1000, "{checked}");
     }
 }

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use pm_common::model::{FloatHistogram, Histogram};
+use pm_common::model::{FloatHistogram, Histogram, Sample};
 use pm_storage::{
-    Chunk, ChunkEncoding, ErrorIterator, ListIterator, SampleIterator, SeriesSample, StorageError,
-    ValueType,
+    Chunk, ChunkEncoding, ErrorIterator, HistogramSample, ListIterator, SampleIterator,
+    SeriesSample, StorageError, ValueType,
 };
 
 use crate::chunkenc::{XorChunk, XorIterator, decode_float_histograms, decode_histograms};
@@ -120,6 +120,31 @@ pub fn append_samples(
     Ok(())
 }
 
+/// Appends the float samples of an XOR chunk within `[mint, maxt]` and outside every
+/// `removed` interval, decoding no further than `maxt`.
+pub fn append_xor_floats(
+    bytes: &[u8],
+    (mint, maxt): (i64, i64),
+    removed: &[Interval],
+    out: &mut Vec<Sample>,
+) -> Result<(), StorageError> {
+    let mut it = XorIterator::new(bytes);
+    out.reserve(num_samples(bytes));
+    while it.next_value() == ValueType::Float {
+        let (t, v) = it.at();
+        if t > maxt {
+            break;
+        }
+        if t >= mint && !removed.iter().any(|iv| iv.contains(t)) {
+            out.push(Sample { t, v });
+        }
+    }
+    match it.err() {
+        Some(e) => Err(StorageError::other(e.clone())),
+        None => Ok(()),
+    }
+}
+
 impl Chunk for BlockChunk {
     fn encoding(&self) -> ChunkEncoding {
         self.encoding
@@ -138,6 +163,22 @@ impl Chunk for BlockChunk {
             Ok(samples) => Box::new(ListIterator::new(samples.into())),
             Err(e) => Box::new(ErrorIterator(e)),
         }
+    }
+
+    /// XOR chunks (head chunks read by queries) decode straight into `floats`.
+    fn fill_range(
+        &self,
+        mint: i64,
+        maxt: i64,
+        floats: &mut Vec<Sample>,
+        histograms: &mut Vec<HistogramSample>,
+    ) -> Result<(), StorageError> {
+        if self.encoding == ChunkEncoding::Xor {
+            return append_xor_floats(&self.bytes, (mint, maxt), &[], floats);
+        }
+        let mut it = self.iter();
+        it.fill(mint, maxt, floats, histograms);
+        it.err().map_or(Ok(()), |e| Err(e.clone()))
     }
 }
 

@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use pm_common::model::Labels;
+use pm_common::model::{Labels, Sample};
 use pm_storage::{
     BoxSeries, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkSeries, ChunkSeriesSet, ErrorIterator,
-    ListIterator, SampleIterator, Series, SeriesSample, SeriesSet, StorageError, Warnings,
+    HistogramSample, ListIterator, SampleIterator, Series, SeriesSample, SeriesSet, StorageError,
+    Warnings, fill_range_by_iter,
 };
 
-use super::chunk::{BlockChunk, TrimmedIterator, append_samples};
+use super::chunk::{BlockChunk, TrimmedIterator, append_samples, append_xor_floats};
 use crate::chunkenc::{
     ChunkError, decode_float_histograms, decode_histograms, encode_float_histograms,
     encode_histograms,
@@ -298,6 +299,38 @@ impl Series for BlockSeries {
             Ok(samples) => Box::new(ListIterator::new(samples.into())),
             Err(e) => Box::new(ErrorIterator(e)),
         }
+    }
+
+    /// XOR chunks in time order (the usual case) are decoded straight into `floats`, only
+    /// those overlapping `[mint, maxt]` and each only up to `maxt`; anything else goes through
+    /// the iterator.
+    fn fill_range(
+        &self,
+        mint: i64,
+        maxt: i64,
+        floats: &mut Vec<Sample>,
+        histograms: &mut Vec<HistogramSample>,
+    ) -> Result<(), StorageError> {
+        let SeriesData {
+            chunks, removed, ..
+        } = &self.0;
+        let simple = chunks.windows(2).all(|w| w[0].max_time < w[1].min_time)
+            && chunks
+                .iter()
+                .all(|c| c.chunk.encoding() == ChunkEncoding::Xor);
+        if !simple {
+            return fill_range_by_iter(self, mint, maxt, floats, histograms);
+        }
+        for c in chunks {
+            if c.max_time < mint {
+                continue;
+            }
+            if c.min_time > maxt {
+                break;
+            }
+            append_xor_floats(c.chunk.bytes(), (mint, maxt), removed, floats)?;
+        }
+        Ok(())
     }
 }
 

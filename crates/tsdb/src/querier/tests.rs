@@ -234,3 +234,67 @@ fn native_histogram_chunks_read_back_as_histogram_samples() {
     want[0].1.counter_reset_hint = pm_common::model::CounterResetHint::Unknown;
     assert_eq!(kept, want);
 }
+
+/// The direct decode of `Series::fill_range` against the iterator it shortcuts, over
+/// querier ranges that trim chunks, fill ranges inside and across chunk boundaries, and a
+/// tombstone inside a chunk.
+#[test]
+fn fill_range_decodes_like_the_iterator() {
+    use pm_storage::fill_range_by_iter;
+
+    let (_dir, b) = block();
+    b.delete(50_000, 70_500, &[m(MatchType::Equal, "job", "x")])
+        .unwrap();
+    let sel = [m(MatchType::Regexp, "job", "x|y")];
+    let ranges = [(0, 250_000), (100_500, 130_000), (119_000, 120_000)];
+    let fills = [
+        (i64::MIN, i64::MAX),
+        (0, 249_000),
+        (45_000, 75_000),
+        (119_500, 200_000),
+        (240_000, 240_000),
+        (300_000, 400_000),
+    ];
+    let mut checked = 0;
+    for (qmin, qmax) in ranges {
+        let mut set = Querier::select(&b.querier(qmin, qmax), true, None, &sel);
+        while let Some(s) = set.next() {
+            for (mint, maxt) in fills {
+                let (mut f1, mut h1, mut f2, mut h2) = (vec![], vec![], vec![], vec![]);
+                s.fill_range(mint, maxt, &mut f1, &mut h1).unwrap();
+                fill_range_by_iter(s.as_ref(), mint, maxt, &mut f2, &mut h2).unwrap();
+                assert_eq!(f1, f2, "query {qmin}..{qmax}, fill {mint}..{maxt}");
+                assert!(h1.is_empty() && h2.is_empty());
+                checked += f1.len();
+            }
+        }
+    }
+    // Not vacuous: the tombstone and the trimming left samples to compare.
+    assert!(checked > 1000, "{checked}");
+}
+
+/// Chunk series read as sample series (how head series reach the engine) decode through
+/// `Chunk::fill_range` like the chunk-by-chunk iterator, including re-encoded chunks.
+#[test]
+fn chunked_series_fill_range_decodes_like_the_iterator() {
+    use pm_storage::{ChunkedSeries, Series, fill_range_by_iter};
+
+    let (_dir, b) = block();
+    let sel = [m(MatchType::Regexp, "job", "x|bar")];
+    let mut checked = 0;
+    for (qmin, qmax) in [(0, 250_000), (100_500, 130_000)] {
+        let mut set = ChunkQuerier::select(&b.querier(qmin, qmax), true, None, &sel);
+        while let Some(cs) = set.next() {
+            let s = ChunkedSeries::new(cs);
+            for (mint, maxt) in [(i64::MIN, i64::MAX), (45_000, 125_000), (119_000, 119_000)] {
+                let (mut f1, mut h1, mut f2, mut h2) = (vec![], vec![], vec![], vec![]);
+                s.fill_range(mint, maxt, &mut f1, &mut h1).unwrap();
+                fill_range_by_iter(&s, mint, maxt, &mut f2, &mut h2).unwrap();
+                assert_eq!(f1, f2, "query {qmin}..{qmax}, fill {mint}..{maxt}");
+                assert!(h1.is_empty() && h2.is_empty());
+                checked += f1.len();
+            }
+        }
+    }
+    assert!(checked > 500, "{checked}");
+}

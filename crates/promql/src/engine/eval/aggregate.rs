@@ -260,18 +260,25 @@ impl Evaluator<'_> {
         let instant = self.start == self.end;
         let steps: Vec<i64> = self.step_times().collect();
         let expr_pos = a.expr.pos_range();
+        // Kept across steps so that a step allocates nothing.
+        let mut samples: Vec<StepSample> = Vec::with_capacity(input.len());
+        let mut groups: Vec<Group> = Vec::with_capacity(outputs.len());
         for (step, &ts) in steps.iter().enumerate() {
             self.check_done()?;
-            let mut samples: Vec<(usize, Sample)> = Vec::new();
+            samples.clear();
             for (si, s) in input.iter().enumerate() {
                 let (fi, hi) = &mut cursors[si];
-                if s.floats.get(*fi).is_some_and(|p| p.t == ts) {
+                if let Some(p) = s.floats.get(*fi).filter(|p| p.t == ts) {
                     *fi += 1;
-                    samples.push((si, sample_of(s, ts, s.floats[*fi - 1].f, None)));
-                } else if s.histograms.get(*hi).is_some_and(|p| p.t == ts) {
+                    samples.push(StepSample {
+                        si,
+                        f: p.f,
+                        h: None,
+                    });
+                } else if let Some(p) = s.histograms.get(*hi).filter(|p| p.t == ts) {
                     *hi += 1;
-                    let h = s.histograms[*hi - 1].h.clone();
-                    samples.push((si, sample_of(s, ts, 0.0, Some(h))));
+                    let h = Some(p.h.clone());
+                    samples.push(StepSample { si, f: 0.0, h });
                 }
             }
             let param = params.at(step);
@@ -279,7 +286,7 @@ impl Evaluator<'_> {
                 let selected = aggregate_k(
                     op,
                     param,
-                    input.len(),
+                    (ts, &input),
                     &samples,
                     &series_group,
                     outputs.len(),
@@ -308,15 +315,15 @@ impl Evaluator<'_> {
                 }
                 continue;
             }
-            let groups = aggregate_step(
+            aggregate_step(
                 op,
-                &samples,
+                (&samples, &input),
                 &series_group,
-                outputs.len(),
+                (&mut groups, outputs.len()),
                 &mut self.annotations,
                 expr_pos,
             );
-            for (gi, g) in groups.into_iter().enumerate() {
+            for (gi, g) in groups.drain(..).enumerate() {
                 if !g.seen {
                     continue;
                 }
@@ -335,6 +342,13 @@ impl Evaluator<'_> {
         outputs.retain(|s| !s.floats.is_empty() || !s.histograms.is_empty());
         Ok(outputs)
     }
+}
+
+/// One input series' sample at the step being aggregated: the series' index and the value.
+struct StepSample {
+    si: usize,
+    f: f64,
+    h: Option<Arc<FloatHistogram>>,
 }
 
 fn sample_of(s: &Series, t: i64, f: f64, h: Option<Arc<FloatHistogram>>) -> Sample {
@@ -358,18 +372,21 @@ fn ignored(op: AggregateOp, annos: &mut Annotations, pos: crate::parser::PosRang
     annos.note(Note::HistogramIgnoredInAggregation(op.as_str().into()), pos);
 }
 
-/// Accumulates one step's samples into per-group state.
+/// Accumulates one step's samples (of the `input` series) into `groups`, which it resets to
+/// `n_groups` fresh groups first.
 fn aggregate_step(
     op: AggregateOp,
-    samples: &[(usize, Sample)],
+    (samples, input): (&[StepSample], &Matrix),
     series_group: &[usize],
-    n_groups: usize,
+    (groups, n_groups): (&mut Vec<Group>, usize),
     annos: &mut Annotations,
     pos: crate::parser::PosRange,
-) -> Vec<Group> {
-    let mut groups: Vec<Group> = (0..n_groups).map(|_| Group::default()).collect();
-    for (si, s) in samples {
-        let g = &mut groups[series_group[*si]];
+) {
+    groups.clear();
+    groups.resize_with(n_groups, Group::default);
+    for s in samples {
+        let g = &mut groups[series_group[s.si]];
+        let series = &input[s.si];
         let f = s.f;
         let h = s.h.as_deref();
         if !g.seen {
@@ -378,7 +395,7 @@ fn aggregate_step(
                 f,
                 mean: f,
                 count: 1.0,
-                drop_name: s.drop_name,
+                drop_name: series.drop_name,
                 ..Group::default()
             };
             match op {
@@ -419,7 +436,7 @@ fn aggregate_step(
         if g.incompatible {
             continue;
         }
-        if s.drop_name {
+        if series.drop_name {
             g.drop_name = true;
         }
         match op {
@@ -448,7 +465,7 @@ fn aggregate_step(
                             if added.is_err() {
                                 annos.note(
                                     Note::MixedExponentialCustomHistograms(
-                                        s.metric.get_or_empty("__name__").into(),
+                                        series.metric.get_or_empty("__name__").into(),
                                     ),
                                     pos,
                                 );
@@ -517,7 +534,6 @@ fn aggregate_step(
             _ => {}
         }
     }
-    groups
 }
 
 /// A group's value at the end of a step; `None` when it has none.
@@ -635,14 +651,14 @@ fn ratio_keeps(ratio: f64, metric: &Labels) -> bool {
 fn aggregate_k(
     op: AggregateOp,
     param: f64,
-    n_series: usize,
-    samples: &[(usize, Sample)],
+    (ts, input): (i64, &Matrix),
+    samples: &[StepSample],
     series_group: &[usize],
     n_groups: usize,
     annos: &mut Annotations,
     pos: crate::parser::PosRange,
 ) -> Vec<Sample> {
-    let k = (param as i64).min(n_series as i64);
+    let k = (param as i64).min(input.len() as i64);
     let ratio = param.clamp(-1.0, 1.0);
     match op {
         AggregateOp::LimitRatio if param == 0.0 => return Vec::new(),
@@ -658,11 +674,13 @@ fn aggregate_k(
         by_value
     };
     let mut heaps: Vec<Option<Heap<Less>>> = (0..n_groups).map(|_| None).collect();
-    for (si, s) in samples {
-        let heap = heaps[series_group[*si]].get_or_insert_with(|| Heap {
+    for s in samples {
+        let heap = heaps[series_group[s.si]].get_or_insert_with(|| Heap {
             items: Vec::new(),
             less,
         });
+        let series = &input[s.si];
+        let sample = || sample_of(series, ts, s.f, s.h.clone());
         match op {
             AggregateOp::Topk | AggregateOp::Bottomk => {
                 if s.h.is_some() {
@@ -670,7 +688,7 @@ fn aggregate_k(
                     continue;
                 }
                 if heap.items.len() < k {
-                    heap.push(s.clone());
+                    heap.push(sample());
                 } else {
                     let top = heap.items[0].f;
                     let replace = if op == AggregateOp::Topk {
@@ -679,7 +697,7 @@ fn aggregate_k(
                         top > s.f || (top.is_nan() && !s.f.is_nan())
                     };
                     if replace {
-                        heap.items[0] = s.clone();
+                        heap.items[0] = sample();
                         if k > 1 {
                             heap.fix_top();
                         }
@@ -688,12 +706,12 @@ fn aggregate_k(
             }
             AggregateOp::Limitk => {
                 if heap.items.len() < k {
-                    heap.push(s.clone());
+                    heap.push(sample());
                 }
             }
             _ => {
-                if ratio_keeps(ratio, &s.metric) {
-                    heap.push(s.clone());
+                if ratio_keeps(ratio, &series.metric) {
+                    heap.push(sample());
                 }
             }
         }

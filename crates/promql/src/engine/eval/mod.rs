@@ -215,13 +215,7 @@ impl Evaluator<'_> {
         &mut self,
         matching: Option<&VectorMatching>,
         exprs: &[&Expr],
-        mut f: impl FnMut(
-            i64,
-            &mut Annotations,
-            &[Vector],
-            &[Vec<usize>],
-            &mut Vector,
-        ) -> EvalResult<()>,
+        f: impl FnMut(i64, &mut Annotations, &[Vector], &[Vec<usize>], &mut Vector) -> EvalResult<()>,
     ) -> EvalResult<Matrix> {
         let original_samples = self.current_samples;
         let mut matrixes = Vec::with_capacity(exprs.len());
@@ -232,8 +226,26 @@ impl Evaluator<'_> {
             }
             matrixes.push(self.eval(e)?.into_matrix());
         }
+        self.range_eval_matrices(matching, &matrixes, original_samples, f)
+    }
+
+    /// [`range_eval`](Self::range_eval) over inputs already evaluated; `original_samples` is
+    /// the sample count from before they were.
+    pub fn range_eval_matrices(
+        &mut self,
+        matching: Option<&VectorMatching>,
+        matrixes: &[Matrix],
+        original_samples: usize,
+        mut f: impl FnMut(
+            i64,
+            &mut Annotations,
+            &[Vector],
+            &[Vec<usize>],
+            &mut Vector,
+        ) -> EvalResult<()>,
+    ) -> EvalResult<Matrix> {
         let signatures: Vec<Vec<usize>> = match matching {
-            Some(m) => join_signatures(m, &matrixes),
+            Some(m) => join_signatures(m, matrixes),
             None => Vec::new(),
         };
         let mut cursors: Vec<Vec<(usize, usize)>> =
@@ -242,7 +254,7 @@ impl Evaluator<'_> {
             .iter()
             .map(|m| Vec::with_capacity(m.len()))
             .collect();
-        let mut step_sigs: Vec<Vec<usize>> = vec![Vec::new(); exprs.len()];
+        let mut step_sigs: Vec<Vec<usize>> = vec![Vec::new(); matrixes.len()];
         let mut out = Vector::new();
         let mut series: Vec<Series> = Vec::new();
         let mut index: HashMap<Labels, (usize, i64)> = HashMap::new();
@@ -431,5 +443,41 @@ pub(crate) fn signature(l: &Labels, on: bool, names: &[String]) -> u64 {
         l.hash_for_labels(names)
     } else {
         l.hash_without_labels(names)
+    }
+}
+
+/// An evaluator over `queryable` for the range `start..=end` at `interval`, with the engine's
+/// default settings, for tests that call evaluation steps directly.
+#[cfg(test)]
+pub(crate) fn test_evaluator(
+    queryable: &dyn Queryable,
+    (start, end, interval): (i64, i64, i64),
+    delayed_name_removal: bool,
+) -> Evaluator<'_> {
+    Evaluator {
+        queryable,
+        settings: EvalSettings {
+            lookback: 300_000,
+            max_samples: 50_000_000,
+            delayed_name_removal,
+            type_and_unit_labels: false,
+            default_subquery_step: 60_000,
+            use_start_timestamps: false,
+        },
+        frame: Frame {
+            start,
+            end,
+            step: interval,
+        },
+        start,
+        end,
+        interval,
+        current_samples: 0,
+        peak_samples: 0,
+        samples: SampleCounter::new(false, start, end, interval),
+        annotations: Annotations::default(),
+        deadline: None,
+        cancel: None,
+        histogram_stats: HistogramStats::Off,
     }
 }

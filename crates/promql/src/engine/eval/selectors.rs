@@ -194,9 +194,9 @@ impl Evaluator<'_> {
             self.check_done()?;
             floats.clear();
             hists.clear();
-            let mut it = series.iter();
             match start_timestamps.as_deref_mut() {
                 Some(out_sts) => {
+                    let mut it = series.iter();
                     float_sts.clear();
                     hist_sts.clear();
                     it.fill_with_start_timestamps(
@@ -213,20 +213,24 @@ impl Evaluator<'_> {
                             keep_stale || !is_stale_nan(p.h.sum)
                         }),
                     });
+                    if let Some(e) = it.err() {
+                        return Err(QueryError::Storage(e.to_string()));
+                    }
                 }
-                None => {
-                    it.fill(mint, maxt, &mut floats, &mut hists);
-                }
-            }
-            if let Some(e) = it.err() {
-                return Err(QueryError::Storage(e.to_string()));
+                None => series
+                    .fill_range(mint, maxt, &mut floats, &mut hists)
+                    .map_err(|e| QueryError::Storage(e.to_string()))?,
             }
             let mut s = Series::new(series.labels().clone());
-            s.floats = floats
-                .iter()
-                .filter(|p| keep_stale || !is_stale_nan(p.v))
-                .map(|p| FPoint { t: p.t, f: p.v })
-                .collect();
+            // Sized up front: the filter would otherwise hide the length and grow the vector
+            // by doubling.
+            s.floats = Vec::with_capacity(floats.len());
+            s.floats.extend(
+                floats
+                    .iter()
+                    .filter(|p| keep_stale || !is_stale_nan(p.v))
+                    .map(|p| FPoint { t: p.t, f: p.v }),
+            );
             s.histograms = hists
                 .drain(..)
                 .filter(|p| keep_stale || !is_stale_nan(p.h.sum))
@@ -279,6 +283,10 @@ impl Evaluator<'_> {
                 ms as f64 / 1000.0
             };
             let mut ss = Series::new(s.metric.clone());
+            // Usually a point at every step: reserving them spares the growth by doubling.
+            if !s.floats.is_empty() {
+                ss.floats.reserve(steps.len());
+            }
             let (mut fi, mut hi) = (0usize, 0usize);
             for (step, &ts) in steps.iter().enumerate() {
                 let reference = at.unwrap_or(ts) - offset;
