@@ -4,10 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/alertmanager"
-);
 const UPSTREAM: &str = "/usr/bin/amtool";
 
 fn run(bin: &str, args: &[&str]) -> Output {
@@ -19,7 +15,7 @@ fn run(bin: &str, args: &[&str]) -> Output {
 
 /// Upstream 0.25 predates the `tracing:` block, so example configs are cut before it.
 fn config_copy(dir: &Path, rel: &str) -> PathBuf {
-    let src = Path::new(FIXTURES).join(rel);
+    let src = pm_testsupport::testdata("alertmanager").join(rel);
     let text = std::fs::read_to_string(&src)
         .unwrap_or_else(|e| panic!("fixture {} missing: {e}", src.display()));
     let cut = text.split("\ntracing:").next().unwrap_or(&text);

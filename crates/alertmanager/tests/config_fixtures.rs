@@ -4,11 +4,6 @@ use std::path::{Path, PathBuf};
 
 use pm_alertmanager::config::Config;
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/alertmanager"
-);
-
 const GOOD: [&str; 20] = [
     "conf.good.yml",
     "conf.empty-fields.yml",
@@ -33,7 +28,7 @@ const GOOD: [&str; 20] = [
 ];
 
 fn fixture_dir(sub: &str) -> PathBuf {
-    let dir = Path::new(FIXTURES).join(sub);
+    let dir = pm_testsupport::testdata("alertmanager").join(sub);
     assert!(
         dir.is_dir(),
         "fixtures missing: {} (the shared testdata tree must sit beside the repository)",

@@ -9,11 +9,6 @@ use super::*;
 use crate::alert::{Alert, LabelSet, PostedAlert};
 use crate::notify::data::Data;
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/alertmanager/template/default.tmpl"
-);
-
 fn labels(pairs: &[(&str, &str)]) -> LabelSet {
     pairs
         .iter()
@@ -95,9 +90,9 @@ fn alert_list(data: &pm_gotmpl::Value) -> pm_gotmpl::Value {
 
 #[test]
 fn builtin_templates_render_like_upstreams_default_tmpl() {
-    let upstream_src = std::fs::read_to_string(FIXTURE).unwrap_or_else(|e| {
-        panic!("fixture {FIXTURE} is missing ({e}); the shared testdata must sit beside the repo")
-    });
+    let fixture = pm_testsupport::testdata("alertmanager/template/default.tmpl");
+    let upstream_src = std::fs::read_to_string(&fixture)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", fixture.display()));
     let mut upstream = Template::new("");
     *upstream.funcs_mut() = functions();
     upstream.missing_key(MissingKey::Zero);

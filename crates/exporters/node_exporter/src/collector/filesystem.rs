@@ -330,16 +330,8 @@ mod tests {
 
     #[test]
     fn fixture_mounts_come_from_pid1() {
-        let fixtures = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../../shared/testdata/node_exporter/proc"
-        );
-        assert!(
-            std::path::Path::new(fixtures).is_dir(),
-            "fixtures missing: {fixtures}"
-        );
         let paths = Paths {
-            procfs: fixtures.into(),
+            procfs: pm_testsupport::testdata("node_exporter/proc"),
             ..Paths::default()
         };
         let mounts = mounts(&paths).unwrap();

@@ -10,16 +10,7 @@ use std::time::{Duration, Instant};
 
 /// `shared/testdata/node_exporter`, or a clear failure when the fixtures are missing.
 pub fn fixtures() -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../../shared/testdata/node_exporter"
-    ));
-    assert!(
-        dir.join("e2e-output.txt").is_file(),
-        "node_exporter fixtures missing at {} (expected shared/testdata beside the repository)",
-        dir.display()
-    );
-    dir
+    pm_testsupport::testdata("node_exporter")
 }
 
 /// Extracts a "ttar" archive (upstream's text archive of the sysfs and udev fixture trees)

@@ -1,22 +1,13 @@
 //! The collector over upstream's ethtool fixtures gives upstream's expected output.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::fixture::Fixture;
 use super::*;
 use crate::exposition::Page;
 
 fn fixtures() -> PathBuf {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../../shared/testdata/node_exporter/ethtool"
-    ));
-    assert!(
-        dir.join("eth0/statistics").is_file(),
-        "ethtool fixtures missing at {} (shared/testdata must sit beside the repository)",
-        dir.display()
-    );
-    dir.to_path_buf()
+    pm_testsupport::testdata("node_exporter/ethtool")
 }
 
 /// A sysfs with the devices of upstream's fixture tree that matter here: `eth0` (all three

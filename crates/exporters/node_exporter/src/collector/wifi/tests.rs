@@ -28,16 +28,7 @@ fn lines(families: &[MetricFamily]) -> Vec<String> {
 }
 
 fn testdata() -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../../shared/testdata/node_exporter/wifi"
-    ));
-    assert!(
-        dir.join("interfaces.json").is_file(),
-        "wifi fixtures missing at {} (shared/testdata must sit beside the repository)",
-        dir.display()
-    );
-    dir
+    pm_testsupport::testdata("node_exporter/wifi")
 }
 
 #[test]
