@@ -3,13 +3,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use pm_common::model::{Exemplar, FloatHistogram, Histogram, Matcher};
+use pm_common::model::{Exemplar, FloatHistogram, Histogram, Matcher, Sample};
+use pm_storage::merge::ChainIterator;
 use pm_storage::{
     BoxSeriesSet, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkQuerier, ChunkQueryable,
-    ChunkSeries, ChunkSeriesSet, ChunkedSeries, EmptySeriesSet, ExemplarQuerier,
-    ExemplarQueryResult, ExemplarQueryable, LabelHints, LabelQuerier, ListSeries, Querier,
-    Queryable, Result, SampleIterator, SelectHints, Series, SeriesSample, StorageError, ValueType,
-    VecSeriesSet, Warnings,
+    ChunkSeries, ChunkSeriesSet, ChunksIterator, EmptySeriesSet, ErrorIterator, ExemplarQuerier,
+    ExemplarQueryResult, ExemplarQueryable, HistogramSample, LabelHints, LabelQuerier,
+    ListIterator, Querier, Queryable, Result, SampleIterator, SelectHints, Series, SeriesSample,
+    StorageError, ValueType, VecSeriesSet, Warnings, fill_range_by_iter,
 };
 
 use super::delete::apply_tombstones;
@@ -316,7 +317,9 @@ impl LabelQuerier for HeadQuerier {
 }
 
 impl Querier for HeadQuerier {
-    /// Samples are trimmed to the querier's range, as upstream's head querier does.
+    /// Samples are trimmed to the querier's range, as upstream's head querier does. Series
+    /// are handed out with their chunks still encoded ([`HeadSeries`]), so a range query
+    /// decodes each once, straight into the engine's buffers.
     fn select(
         &self,
         sort: bool,
@@ -329,38 +332,111 @@ impl Querier for HeadQuerier {
         }
         // A series whose chunks overlap the range but hold no sample inside it is left out, so
         // that callers never see empty series.
-        let (mut floats, mut hists) = (Vec::new(), Vec::new());
-        let series = q.select_chunks(sort, matchers).into_iter().filter_map(|s| {
-            let labels = s.labels.clone();
-            let chunked = ChunkedSeries::new(Box::new(s));
-            // Float-only series (nearly all) are decoded by the chunks' batch reads; a
-            // series with histograms keeps the sample walk, which keeps their order with
-            // floats and their integer form.
-            floats.clear();
-            hists.clear();
-            if chunked
-                .fill_range(q.mint, q.maxt, &mut floats, &mut hists)
-                .is_ok()
-                && hists.is_empty()
-            {
-                let samples: Vec<SeriesSample> = floats
-                    .iter()
-                    .map(|p| SeriesSample::float(p.t, p.v))
-                    .collect();
-                return (!samples.is_empty())
-                    .then(|| Box::new(ListSeries::new(labels, samples)) as pm_storage::BoxSeries);
-            }
-            let mut samples = Vec::new();
-            let mut it = chunked.iter();
-            let mut vt = it.seek(q.mint);
-            while vt.is_some() && it.at_t() <= q.maxt {
-                samples.push(current_sample(it.as_ref(), vt));
-                vt = it.next();
-            }
-            (!samples.is_empty())
-                .then(|| Box::new(ListSeries::new(labels, samples)) as pm_storage::BoxSeries)
-        });
+        let series = q
+            .select_chunks(sort, matchers)
+            .into_iter()
+            .filter(|s| has_sample_in(&s.chunks, q.mint, q.maxt))
+            .map(|s| {
+                Box::new(HeadSeries {
+                    labels: s.labels,
+                    chunks: s.chunks,
+                    mint: q.mint,
+                    maxt: q.maxt,
+                }) as pm_storage::BoxSeries
+            });
         Box::new(VecSeriesSet::new(series.collect::<Vec<_>>()))
+    }
+}
+
+/// Whether any of `chunks` holds a sample in `[mint, maxt]`. The head's chunk bounds are the
+/// times of their first and last samples, so only a chunk reaching past both ends of the
+/// range has to be decoded to tell.
+fn has_sample_in(chunks: &[ChunkMeta], mint: i64, maxt: i64) -> bool {
+    chunks.iter().any(|c| {
+        if c.max_time < mint || c.min_time > maxt {
+            return false;
+        }
+        if c.min_time >= mint || c.max_time <= maxt {
+            return true;
+        }
+        let mut it = c.chunk.iter();
+        it.seek(mint).is_some() && it.at_t() <= maxt
+    })
+}
+
+/// A head series as a sample querier returns it: its chunks as the chunk querier sees them
+/// (snapshot-cut, out-of-order chunk beside them, tombstones applied), read only within the
+/// querier's `[mint, maxt]`.
+struct HeadSeries {
+    labels: pm_common::model::Labels,
+    chunks: Vec<ChunkMeta>,
+    mint: i64,
+    maxt: i64,
+}
+
+impl Series for HeadSeries {
+    fn labels(&self) -> &pm_common::model::Labels {
+        &self.labels
+    }
+
+    /// The general path (histograms, out-of-order data, start timestamps): the samples in
+    /// range, walked chunk by chunk (or merged where chunks overlap) into one list.
+    fn iter(&self) -> Box<dyn SampleIterator> {
+        let mut it: Box<dyn SampleIterator> = if self
+            .chunks
+            .windows(2)
+            .all(|w| w[0].max_time < w[1].min_time)
+        {
+            Box::new(ChunksIterator::new(self.chunks.clone()))
+        } else {
+            Box::new(ChainIterator::new(
+                self.chunks.iter().map(|c| c.chunk.iter()).collect(),
+            ))
+        };
+        let mut samples = Vec::new();
+        let mut vt = it.seek(self.mint);
+        while vt.is_some() && it.at_t() <= self.maxt {
+            samples.push(current_sample(it.as_ref(), vt));
+            vt = it.next();
+        }
+        match it.err() {
+            Some(e) => Box::new(ErrorIterator(e.clone())),
+            None => Box::new(ListIterator::new(samples.into())),
+        }
+    }
+
+    /// XOR chunks in time order (nearly every head series) are decoded by their batch reads
+    /// straight into `floats`, only those overlapping the range; anything else takes the
+    /// iterator.
+    fn fill_range(
+        &self,
+        mint: i64,
+        maxt: i64,
+        floats: &mut Vec<Sample>,
+        histograms: &mut Vec<HistogramSample>,
+    ) -> Result<()> {
+        let simple = self
+            .chunks
+            .windows(2)
+            .all(|w| w[0].max_time < w[1].min_time)
+            && self
+                .chunks
+                .iter()
+                .all(|c| c.chunk.encoding() == ChunkEncoding::Xor);
+        if !simple {
+            return fill_range_by_iter(self, mint, maxt, floats, histograms);
+        }
+        let (mint, maxt) = (mint.max(self.mint), maxt.min(self.maxt));
+        for c in &self.chunks {
+            if c.max_time < mint {
+                continue;
+            }
+            if c.min_time > maxt {
+                break;
+            }
+            c.chunk.fill_range(mint, maxt, floats, histograms)?;
+        }
+        Ok(())
     }
 }
 
@@ -433,6 +509,8 @@ mod tests {
     use pm_common::model::{Labels, MatchType};
     use pm_storage::{Appendable, SeriesRef};
 
+    use pm_storage::ChunkedSeries;
+
     use super::*;
     use crate::head::HeadOptions;
 
@@ -449,49 +527,132 @@ mod tests {
         out
     }
 
-    /// The head querier's float series, decoded by batch reads, hold what the sample walk
-    /// gives, over ranges cutting through closed and open chunks.
+    fn floats(samples: &[SeriesSample]) -> Vec<(i64, f64)> {
+        samples
+            .iter()
+            .map(|s| match s.value {
+                pm_storage::SampleValue::Float(v) => (s.t, v),
+                _ => panic!("only floats were appended"),
+            })
+            .collect()
+    }
+
+    /// Head series read by their batch reads (`fill_range`) hold what their own iterator and
+    /// the chunk querier's sample walk give: over closed chunks in files, the open chunk cut
+    /// to an older snapshot, an out-of-order chunk, a tombstone and ranges cutting chunks.
     #[test]
-    fn float_series_read_like_the_sample_walk() {
+    fn head_series_fill_like_the_sample_walk() {
         let dir = tempfile::tempdir().unwrap();
-        let (h, _) = Head::open(dir.path(), HeadOptions::default()).unwrap();
-        for batch in 0..50 {
+        let opts = HeadOptions {
+            out_of_order_time_window: 3_600_000,
+            ..HeadOptions::default()
+        };
+        let (h, _) = Head::open(dir.path(), opts).unwrap();
+        let series = |job: &str| Labels::from_pairs([("__name__", "up"), ("job", job)]);
+        let commit = |ts: &mut dyn Iterator<Item = i64>, jobs: &[&str]| {
             let mut app = Appendable::appender(&h);
-            for i in 0..10 {
-                let t = (batch * 10 + i) * 15_000;
-                for job in ["a", "b"] {
-                    let l = Labels::from_pairs([("__name__", "up"), ("job", job)]);
-                    app.append(SeriesRef::UNKNOWN, &l, t, (t / 7) as f64)
+            for t in ts {
+                for &job in jobs {
+                    app.append(SeriesRef::UNKNOWN, &series(job), t, (t / 7) as f64)
                         .unwrap();
                 }
             }
             app.commit().unwrap();
+        };
+        for batch in 0..50 {
+            commit(
+                &mut (0..10).map(|i| (batch * 10 + i) * 15_000),
+                &["a", "b", "c"],
+            );
         }
+        // Out of order, between the in-order samples of `a`.
+        commit(&mut (0..20).map(|i| 4_007_000 + i * 15_000), &["a"]);
+        h.delete(
+            2_000_000,
+            2_500_000,
+            &[Matcher::new(MatchType::Equal, "job", "b").unwrap()],
+        )
+        .unwrap();
         let sel = [Matcher::new(MatchType::Equal, "__name__", "up").unwrap()];
-        let mut checked = 0;
-        for (mint, maxt) in [
+        let ranges = [
             (0, 10_000_000),
             (1_000_000, 2_000_000),
-            (7_485_000, 9_000_000),
-        ] {
-            let mut got = Querier::select(&*h.querier(mint, maxt).unwrap(), true, None, &sel);
-            let mut want =
-                ChunkQuerier::select(&*h.chunk_querier(mint, maxt).unwrap(), true, None, &sel);
+            (2_100_000, 2_400_000),
+            (3_900_000, 4_400_000),
+            (7_300_010, 7_300_020),
+            (7_300_000, 9_000_000),
+        ];
+        let queriers: Vec<_> = ranges
+            .iter()
+            .map(|&(mint, maxt)| {
+                (
+                    h.querier(mint, maxt).unwrap(),
+                    h.chunk_querier(mint, maxt).unwrap(),
+                )
+            })
+            .collect();
+        // Committed after the queriers' snapshot: the open chunk must be cut for them.
+        commit(&mut (500..505).map(|i| i * 15_000), &["a", "b", "c"]);
+        let mut counts = std::collections::HashMap::new();
+        for (&(mint, maxt), (q, cq)) in ranges.iter().zip(&queriers) {
+            let mut got = Querier::select(&**q, true, None, &sel);
+            let mut want = ChunkQuerier::select(&**cq, true, None, &sel);
             while let Some(w) = want.next() {
                 let labels = w.labels().clone();
-                let expected = walk(w, mint, maxt);
-                let g = got.next().expect("as many series");
+                let expected = floats(&walk(w, mint, maxt));
+                if expected.is_empty() {
+                    continue;
+                }
+                let g = got.next().expect("every series with samples in range");
                 assert_eq!(g.labels(), &labels);
                 let mut it = g.iter();
-                let mut samples = Vec::new();
+                let mut walked = Vec::new();
                 while it.next().is_some() {
-                    samples.push(current_sample(it.as_ref(), ValueType::Float));
+                    walked.push(current_sample(it.as_ref(), ValueType::Float));
                 }
-                assert_eq!(samples, expected, "{labels} in [{mint}, {maxt}]");
-                checked += samples.len();
+                assert_eq!(floats(&walked), expected, "{labels} in [{mint}, {maxt}]");
+                for (lo, hi) in [
+                    (i64::MIN, i64::MAX),
+                    (mint + 100_000, maxt - 100_000),
+                    (mint - 1, mint + 30_000),
+                    (maxt - 30_000, maxt + 1),
+                ] {
+                    let (mut fast, mut slow, mut hists) = (Vec::new(), Vec::new(), Vec::new());
+                    g.fill_range(lo, hi, &mut fast, &mut hists).unwrap();
+                    fill_range_by_iter(&*g, lo, hi, &mut slow, &mut hists).unwrap();
+                    assert!(hists.is_empty());
+                    let fast: Vec<_> = fast.iter().map(|p| (p.t, p.v)).collect();
+                    let slow: Vec<_> = slow.iter().map(|p| (p.t, p.v)).collect();
+                    let want: Vec<_> = expected
+                        .iter()
+                        .copied()
+                        .filter(|&(t, _)| lo <= t && t <= hi)
+                        .collect();
+                    assert_eq!(
+                        fast, want,
+                        "{labels} in [{mint}, {maxt}], read [{lo}, {hi}]"
+                    );
+                    assert_eq!(
+                        slow, want,
+                        "{labels} in [{mint}, {maxt}], read [{lo}, {hi}]"
+                    );
+                }
+                counts.insert(
+                    (mint, labels.get_or_empty("job").to_owned()),
+                    expected.len(),
+                );
             }
-            assert!(got.next().is_none());
+            assert!(got.next().is_none(), "no series without samples in range");
         }
-        assert!(checked > 1000, "{checked}");
+        let n = |mint: i64, job: &str| counts.get(&(mint, job.to_owned())).copied();
+        // Up to the snapshot: 500 in-order samples, 20 more out of order for `a`, 33 deleted
+        // from `b`; the series deleted over the whole range and the empty range are left out.
+        assert_eq!(n(0, "c"), Some(500));
+        assert_eq!(n(0, "a"), Some(520));
+        assert_eq!(n(0, "b"), Some(500 - 33));
+        assert_eq!((n(2_100_000, "b"), n(2_100_000, "c")), (None, Some(21)));
+        assert_eq!(n(3_900_000, "a"), Some(n(3_900_000, "c").unwrap() + 20));
+        assert_eq!(n(7_300_010, "c"), None);
+        assert_eq!(n(7_300_000, "c"), Some(13));
     }
 }
