@@ -7,7 +7,6 @@
 pub mod dns_names;
 mod probes;
 mod regexp;
-mod units;
 
 #[cfg(test)]
 mod tests;
@@ -19,12 +18,12 @@ use std::time::Duration;
 use pm_common::config::yaml::{self, YamlError};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use pm_common::config::Base2Bytes;
 pub use probes::{
     DEFAULT_ICMP_TTL, DnsProbe, GrpcProbe, HeaderMatch, HttpProbe, HttpProbeFields, IcmpProbe,
     Label, QueryResponse, RrValidator, TcpProbe, UnixProbe, WebsocketProbe,
 };
 pub use regexp::Regexp;
-pub use units::Base2Bytes;
 
 /// The probers a module may name.
 pub const PROBERS: [&str; 7] = ["http", "tcp", "icmp", "dns", "grpc", "unix", "websocket"];

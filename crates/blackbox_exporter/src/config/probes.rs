@@ -6,7 +6,7 @@ use pm_common::config::http::{HttpClientConfig, TlsConfig};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::regexp::Regexp;
-use super::units::Base2Bytes;
+use pm_common::config::Base2Bytes;
 
 fn is_false(b: &bool) -> bool {
     !*b

@@ -167,6 +167,24 @@ fn deprecated_no_follow_redirects() {
     assert!(!config.modules["m"].http.client.follow_redirects);
 }
 
+/// `units.Base2Bytes` wants a unit: upstream refuses a bare number (checked against Debian's
+/// blackbox_exporter with `--config.check`).
+#[test]
+fn body_size_limit_needs_a_unit() {
+    let yaml = |limit: &str| {
+        format!("modules:\n  m:\n    prober: http\n    http:\n      body_size_limit: {limit}\n")
+    };
+    let config = Config::from_yaml(&yaml("1KB"), Path::new(".")).unwrap();
+    assert_eq!(
+        config.modules["m"].http.probe.body_size_limit,
+        Base2Bytes(1024)
+    );
+    let err = Config::from_yaml(&yaml("100"), Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("units: unknown unit  in 100"), "{err}");
+}
+
 #[test]
 fn go_duration_text() {
     assert_eq!(format_go_duration(Duration::from_secs(5)), "5s");

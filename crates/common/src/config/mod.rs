@@ -10,8 +10,10 @@ pub mod http;
 pub mod positions;
 mod secret;
 mod sigv4;
+mod units;
 pub mod yaml;
 
 pub use duration::{Duration, DurationError, parse_go_duration};
 pub use secret::{Secret, SecretError, SecretSource, join_dir};
 pub use sigv4::{Credentials as AwsCredentials, SigV4Config, SigV4Error, Signer as SigV4Signer};
+pub use units::Base2Bytes;

@@ -7,7 +7,7 @@ use pm_common::config::Duration;
 use pm_common::model::{NameValidation, write_go_quoted};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::units::Base2Bytes;
+use pm_common::config::Base2Bytes;
 
 /// `metric_name_escaping_scheme` values.
 pub const ESCAPING_SCHEMES: [&str; 4] = ["allow-utf-8", "underscores", "dots", "values"];

@@ -42,6 +42,7 @@ pub use global::{
     DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS, DEFAULT_SCRAPE_PROTOCOLS, GlobalConfig, RuntimeConfig,
     SCRAPE_PROTOCOLS, ScrapeProtocol, expand_env,
 };
+pub use pm_common::config::Base2Bytes;
 pub use pm_common::config::SigV4Config;
 pub use remote::{
     MetadataConfig, PROTOBUF_MESSAGES, QueueConfig, RemoteReadConfig, RemoteReadSettings,
@@ -52,7 +53,6 @@ pub use storage::{
     ChunkEncodingConfig, ExemplarsConfig, OtlpConfig, RetentionConfig, StorageConfig,
     TRANSLATION_STRATEGIES, TracingConfig, TsdbConfig,
 };
-pub use units::Base2Bytes;
 
 use global::GoQuoted;
 

@@ -17,7 +17,7 @@ use super::global::{
 };
 use super::inline;
 use super::relabel_rules;
-use super::units::Base2Bytes;
+use pm_common::config::Base2Bytes;
 
 /// One scrape job.
 #[derive(Debug, Clone, PartialEq)]

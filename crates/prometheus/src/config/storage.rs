@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::global::GoQuoted;
 use super::remote::validate_headers;
-use super::units::Base2Bytes;
+use pm_common::config::Base2Bytes;
 
 /// The `storage` block.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -72,9 +72,10 @@ pub async fn judge(
         out.phases[4] += start.elapsed().as_secs_f64();
         match raw.and_then(|raw| decode(&cfg.compression, &raw)) {
             Ok(decoded) => {
-                let limit = cfg.body_size_limit.0;
-                let (body, over) = if limit > 0 && decoded.len() as u64 > limit {
-                    (&decoded[..limit as usize], true)
+                // Upstream limits only by a positive size (a negative one parses too).
+                let limit = usize::try_from(cfg.body_size_limit.0).unwrap_or(0);
+                let (body, over) = if limit > 0 && decoded.len() > limit {
+                    (&decoded[..limit], true)
                 } else {
                     (&decoded[..], false)
                 };
