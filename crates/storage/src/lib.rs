@@ -66,7 +66,7 @@ mod storage;
 pub use append::{AppendOptions, Appendable, Appender, SeriesRef};
 pub use chunk::{
     Chunk, ChunkEncoding, ChunkIterator, ChunkMeta, ChunkQuerier, ChunkQueryable, ChunkSeries,
-    ChunkSeriesSet, ChunkedSeries, ChunksIterator, SeriesSetFromChunks,
+    ChunkSeriesSet, ChunkedSeries, ChunksIterator, SeriesSetFromChunks, fill_from_disjoint_chunks,
 };
 pub use error::{
     DuplicateExisting, DuplicateSample, EXEMPLAR_MAX_LABEL_SET_LENGTH, Result, StorageError,

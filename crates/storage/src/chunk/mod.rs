@@ -7,7 +7,7 @@
 
 mod series;
 
-pub use series::{ChunkedSeries, ChunksIterator, SeriesSetFromChunks};
+pub use series::{ChunkedSeries, ChunksIterator, SeriesSetFromChunks, fill_from_disjoint_chunks};
 
 use std::sync::Arc;
 

@@ -92,20 +92,36 @@ impl Series for ChunkedSeries {
         if let Some(e) = it.err() {
             return Err(e.clone());
         }
-        if !chunks.windows(2).all(|w| w[0].max_time < w[1].min_time) {
-            return fill_range_by_iter(self, mint, maxt, floats, histograms);
+        if fill_from_disjoint_chunks(&chunks, mint, maxt, floats, histograms)? {
+            return Ok(());
         }
-        for c in chunks {
-            if c.max_time < mint {
-                continue;
-            }
-            if c.min_time > maxt {
-                break;
-            }
-            c.chunk.fill_range(mint, maxt, floats, histograms)?;
-        }
-        Ok(())
+        fill_range_by_iter(self, mint, maxt, floats, histograms)
     }
+}
+
+/// Fills `[mint, maxt]` from `chunks` when they are in time order and do not overlap, each
+/// overlapping chunk by its own batch read; `false` (nothing filled) when they overlap, for
+/// the caller's merging path.
+pub fn fill_from_disjoint_chunks(
+    chunks: &[ChunkMeta],
+    mint: i64,
+    maxt: i64,
+    floats: &mut Vec<Sample>,
+    histograms: &mut Vec<HistogramSample>,
+) -> Result<bool, StorageError> {
+    if !chunks.windows(2).all(|w| w[0].max_time < w[1].min_time) {
+        return Ok(false);
+    }
+    for c in chunks {
+        if c.max_time < mint {
+            continue;
+        }
+        if c.min_time > maxt {
+            break;
+        }
+        c.chunk.fill_range(mint, maxt, floats, histograms)?;
+    }
+    Ok(true)
 }
 
 /// Iterates over time-ordered, non-overlapping chunks, opening each only when reached.

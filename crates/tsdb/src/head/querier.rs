@@ -10,7 +10,7 @@ use pm_storage::{
     ChunkSeries, ChunkSeriesSet, ChunksIterator, EmptySeriesSet, ErrorIterator, ExemplarQuerier,
     ExemplarQueryResult, ExemplarQueryable, HistogramSample, LabelHints, LabelQuerier,
     ListIterator, Querier, Queryable, Result, SampleIterator, SelectHints, Series, SeriesSample,
-    StorageError, ValueType, VecSeriesSet, Warnings, fill_range_by_iter,
+    StorageError, ValueType, VecSeriesSet, Warnings, fill_from_disjoint_chunks, fill_range_by_iter,
 };
 
 use super::delete::apply_tombstones;
@@ -415,28 +415,15 @@ impl Series for HeadSeries {
         floats: &mut Vec<Sample>,
         histograms: &mut Vec<HistogramSample>,
     ) -> Result<()> {
-        let simple = self
+        let floats_only = self
             .chunks
-            .windows(2)
-            .all(|w| w[0].max_time < w[1].min_time)
-            && self
-                .chunks
-                .iter()
-                .all(|c| c.chunk.encoding() == ChunkEncoding::Xor);
-        if !simple {
-            return fill_range_by_iter(self, mint, maxt, floats, histograms);
+            .iter()
+            .all(|c| c.chunk.encoding() == ChunkEncoding::Xor);
+        let (from, to) = (mint.max(self.mint), maxt.min(self.maxt));
+        if floats_only && fill_from_disjoint_chunks(&self.chunks, from, to, floats, histograms)? {
+            return Ok(());
         }
-        let (mint, maxt) = (mint.max(self.mint), maxt.min(self.maxt));
-        for c in &self.chunks {
-            if c.max_time < mint {
-                continue;
-            }
-            if c.min_time > maxt {
-                break;
-            }
-            c.chunk.fill_range(mint, maxt, floats, histograms)?;
-        }
-        Ok(())
+        fill_range_by_iter(self, mint, maxt, floats, histograms)
     }
 }
 
