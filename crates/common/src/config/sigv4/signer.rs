@@ -42,18 +42,20 @@ impl Signer {
     /// credentials) and `Authorization`. Every header already set is signed, except
     /// [`UNSIGNED`]'s; headers added afterwards are sent unsigned, which AWS accepts.
     pub fn sign_request(&self, request: &mut reqwest::Request) {
-        let body = request
-            .body()
-            .and_then(reqwest::Body::as_bytes)
-            .unwrap_or_default()
-            .to_vec();
+        // The body is hashed before the headers are borrowed for writing, so it is not copied.
+        let payload_hash = hex(&Sha256::digest(
+            request
+                .body()
+                .and_then(reqwest::Body::as_bytes)
+                .unwrap_or_default(),
+        ));
         let method = request.method().as_str().to_owned();
         let url = request.url().clone();
-        self.sign(
+        self.sign_hashed(
             &method,
             &url,
             request.headers_mut(),
-            &body,
+            &payload_hash,
             jiff::Timestamp::now(),
         );
     }
@@ -65,6 +67,19 @@ impl Signer {
         url: &Url,
         headers: &mut HeaderMap,
         body: &[u8],
+        now: jiff::Timestamp,
+    ) {
+        let payload_hash = hex(&Sha256::digest(body));
+        self.sign_hashed(method, url, headers, &payload_hash, now);
+    }
+
+    /// Signs with the body given by its hex SHA-256.
+    fn sign_hashed(
+        &self,
+        method: &str,
+        url: &Url,
+        headers: &mut HeaderMap,
+        payload_hash: &str,
         now: jiff::Timestamp,
     ) {
         let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
@@ -82,10 +97,9 @@ impl Signer {
 
         let (canonical_headers, signed_headers) = canonical_headers(url, headers);
         let canonical_request = format!(
-            "{method}\n{}\n{}\n{canonical_headers}\n{signed_headers}\n{}",
+            "{method}\n{}\n{}\n{canonical_headers}\n{signed_headers}\n{payload_hash}",
             canonical_path(url),
             canonical_query(url),
-            hex(&Sha256::digest(body)),
         );
         let scope = format!("{date}/{}/{}/aws4_request", self.region, self.service);
         let string_to_sign = format!(
