@@ -117,9 +117,6 @@ impl GroupsCache {
         // their memory go now.
         entries.retain(|e| e.stamp.is_current(now));
         let i = entries.iter().position(|e| e.query == query)?;
-        if !entries[i].stamp.is_current(now) {
-            return None;
-        }
         let hit = entries.remove(i);
         let body = hit.body.clone();
         entries.insert(0, hit);
