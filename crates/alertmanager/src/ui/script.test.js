@@ -1,6 +1,6 @@
 // Checks the pure helpers of script.js (matcher and duration parsing, formatting) under
 // Node, with the few DOM objects the script touches at load stubbed out. Run by
-// tests/ui.rs as `node script.test.js`; exits non-zero on the first failure.
+// tests/it/ui.rs as `node script.test.js`; exits non-zero on the first failure.
 "use strict";
 const fs = require("fs");
 const path = require("path");

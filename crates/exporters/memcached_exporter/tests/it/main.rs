@@ -1,0 +1,5 @@
+//! The crate's integration tests, in one binary: each test file is a module, so the
+//! workspace links one test executable per crate instead of one per file.
+
+mod bad_input;
+mod real_memcached;

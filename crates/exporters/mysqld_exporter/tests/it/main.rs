@@ -1,0 +1,6 @@
+//! The crate's integration tests, in one binary: each test file is a module, so the
+//! workspace links one test executable per crate instead of one per file.
+
+mod real_mariadb;
+mod support;
+mod upstream_parity;
