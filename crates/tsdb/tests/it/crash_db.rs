@@ -2,14 +2,14 @@
 //! blocks), reopen, and check that every acknowledged commit is there exactly once and that
 //! no leftovers of an interrupted block write or deletion remain.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use pm_common::metrics::Registry;
 use pm_common::model::{Labels, MatchType, Matcher};
 use pm_storage::{Appendable, Queryable, SeriesRef, ValueType};
 use pm_tsdb::db::{Db, DbOptions};
+
+use crate::kill_rounds::KillRounds;
 
 const CHILD_ENV: &str = "PM_TSDB_CRASH_DB_CHILD_DIR";
 const SERIES: usize = 5;
@@ -86,47 +86,14 @@ fn leftovers(dir: &Path) -> Vec<String> {
 #[test]
 fn sigkill_during_compaction_never_loses_or_repeats_samples() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut acked: i64 = -1;
-    for round in 0..12 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let kill_after = 1 + (seed % 60) as i64;
-        let mut child = Command::new(&exe)
-            .args([
-                "--exact",
-                "crash_db::crash_db_child",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut seen = 0;
-        for line in lines.by_ref() {
-            if let Some(b) = line.unwrap().strip_prefix("committed ") {
-                acked = b.parse().unwrap();
-                seen += 1;
-                if seen == kill_after {
-                    break;
-                }
-            }
-        }
-        // SIGKILL: no destructor, flush or fsync runs in the child.
-        child.kill().unwrap();
-        child.wait().unwrap();
-        assert_eq!(seen, kill_after, "round {round}: child stopped early");
-        for line in lines {
-            if let Some(b) = line.unwrap().strip_prefix("committed ") {
-                acked = b.parse().unwrap();
-            }
-        }
-
+    let rounds = KillRounds {
+        child: "crash_db::crash_db_child",
+        env: CHILD_ENV,
+        rounds: 12,
+        max_batches: 60,
+        seed: 0x9e37_79b9_7f4a_7c15,
+    };
+    rounds.run(dir.path(), |round, acked| {
         let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
         assert!(
             leftovers(dir.path()).is_empty(),
@@ -145,9 +112,9 @@ fn sigkill_during_compaction_never_loses_or_repeats_samples() {
             );
             assert_eq!(samples[..want.len()], want[..], "round {round}: series {i}");
         }
-        acked = got[0].len() as i64 - 1;
         db.close().unwrap();
-    }
+        got[0].len() as i64 - 1
+    });
     // The rounds did reach compaction: merged blocks exist.
     let db = Db::open(dir.path(), opts(), &Registry::new()).unwrap();
     assert!(db.blocks().iter().any(|b| b.meta().compaction.level >= 2));

@@ -1,13 +1,13 @@
 //! Kill -9 a process that appends to the head, reopen, and check that every acknowledged
 //! commit survived and nothing uncommitted appeared.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use pm_common::model::{Labels, MatchType, Matcher};
 use pm_storage::{Appendable, Queryable, SeriesRef, ValueType};
 use pm_tsdb::head::{Head, HeadOptions};
+
+use crate::kill_rounds::KillRounds;
 
 const CHILD_ENV: &str = "PM_TSDB_CRASH_CHILD_DIR";
 const SERIES: usize = 20;
@@ -68,55 +68,14 @@ fn crash_child() {
 #[test]
 fn sigkill_never_loses_committed_samples() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut acked: i64 = -1;
-    for round in 0..20 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let kill_after = 1 + (seed % 40) as i64;
-        let mut child = Command::new(&exe)
-            .args([
-                "--exact",
-                "crash_head::crash_child",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut seen = 0;
-        let mut lines = BufReader::new(stdout).lines();
-        let note = |line: String, acked: &mut i64| {
-            if let Some(b) = line.strip_prefix("committed ") {
-                *acked = b.parse().unwrap();
-                true
-            } else {
-                false
-            }
-        };
-        for line in lines.by_ref() {
-            if note(line.unwrap(), &mut acked) {
-                seen += 1;
-                if seen == kill_after {
-                    break;
-                }
-            }
-        }
-        // Child::kill sends SIGKILL: no destructor, no flush, no fsync runs in the child.
-        child.kill().unwrap();
-        child.wait().unwrap();
-        assert_eq!(seen, kill_after, "round {round}: child stopped early");
-        // The child ran on while we stopped reading; what it acknowledged before dying is
-        // still in the pipe.
-        for line in lines {
-            note(line.unwrap(), &mut acked);
-        }
-
+    let rounds = KillRounds {
+        child: "crash_head::crash_child",
+        env: CHILD_ENV,
+        rounds: 20,
+        max_batches: 40,
+        seed: 0x2545_f491_4f6c_dd1d,
+    };
+    rounds.run(dir.path(), |round, acked| {
         let got = read_back(dir.path());
         for (i, samples) in got.iter().enumerate() {
             assert!(
@@ -139,6 +98,6 @@ fn sigkill_never_loses_committed_samples() {
             lens.iter().all(|&l| l == lens[0]),
             "round {round}: torn commit {lens:?}"
         );
-        acked = lens[0] as i64 - 1;
-    }
+        lens[0] as i64 - 1
+    });
 }

@@ -6,6 +6,7 @@ mod crash_head;
 mod db_proptest;
 mod head_proptest;
 mod histograms;
+mod kill_rounds;
 mod promql_histograms;
 mod promtool_compat;
 mod upstream_chunks_head;
