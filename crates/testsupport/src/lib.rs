@@ -8,7 +8,7 @@
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// The environment variable that turns a missing upstream binary or tool into a failure.
@@ -171,14 +171,39 @@ impl Daemon {
         }
     }
 
-    /// The process id, for signals.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// Sends `signal` (`TERM`, `HUP`, …) to the process. Panics if it cannot be sent.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status();
+        assert!(
+            sent.as_ref().is_ok_and(ExitStatus::success),
+            "kill -{signal} {pid}: {sent:?}"
+        );
     }
 
-    /// The child, e.g. to wait for its exit after a SIGTERM.
-    pub fn child_mut(&mut self) -> &mut Child {
-        &mut self.child
+    /// Waits at most `timeout` for the process to exit. Panics at the deadline.
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("polling the child") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "process {} did not exit within {timeout:?}",
+                self.child.id()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM (what an init system sends, so the daemon flushes what it must), then
+    /// [`wait_exit`](Self::wait_exit).
+    pub fn terminate(&mut self, timeout: Duration) -> ExitStatus {
+        self.signal("TERM");
+        self.wait_exit(timeout)
     }
 }
 

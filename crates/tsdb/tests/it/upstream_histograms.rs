@@ -126,16 +126,7 @@ fn our_db_reads_histograms_written_by_upstream() {
         std::thread::sleep(Duration::from_millis(100));
     }
     // A clean stop flushes the WAL.
-    let status = Command::new("kill")
-        .args(["-TERM", &prometheus.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit_deadline = Instant::now() + Duration::from_secs(60);
-    while prometheus.child_mut().try_wait().unwrap().is_none() {
-        assert!(Instant::now() < exit_deadline, "prometheus did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    prometheus.terminate(Duration::from_secs(60));
     stop.store(true, Ordering::Relaxed);
     server.join().unwrap();
 

@@ -80,18 +80,7 @@ fn run_upstream(data: &Path) -> bool {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    Command::new("kill")
-        .args(["-TERM", &upstream.pid().to_string()])
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while upstream.child_mut().try_wait().unwrap().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "upstream did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    upstream.terminate(Duration::from_secs(30));
     true
 }
 

@@ -96,24 +96,12 @@ impl Server {
 
     /// Sends `signal` (`TERM`, `HUP`) to the process.
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.daemon.pid().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        self.daemon.signal(signal);
     }
 
     /// Waits (bounded) for the process to exit; its exit code.
     pub fn wait_exit(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.daemon.child_mut().try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(Instant::now() < deadline, "server did not exit");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.daemon.wait_exit(Duration::from_secs(30)).code()
     }
 }
 
