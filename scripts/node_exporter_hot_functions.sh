@@ -34,17 +34,22 @@ for accept in 'text/plain;version=0.0.4' \
   curl -s -o /dev/null -H "Accept: $accept" "$url/metrics"
   curl -s -o /dev/null --compressed -H "Accept: $accept" "$url/metrics"
 done
-for _ in 1 2 3; do
+# Concurrent scrapes over kept-alive HTTP/1.1 (Prometheus) and one-shot HTTP/1.0 connections
+# (ab, the benchmark's client), each batch followed by the idle heap trim, which runs 10 ms
+# after the last scrape (a pause long enough under valgrind).
+for http in --http1.1 --http1.0 --http1.1; do
   clients=()
   for _ in $(seq 8); do
-    curl -s -o /dev/null -H 'Accept: text/plain;version=0.0.4' "$url/metrics" &
+    curl -s -o /dev/null "$http" -H 'Accept: text/plain;version=0.0.4' "$url/metrics" &
     clients+=($!)
   done
   wait "${clients[@]}"
+  sleep 1
 done
 curl -s -o /dev/null "$url/metrics?collect[]=cpu&collect[]=meminfo"
 curl -s -o /dev/null "$url/"
 curl -s -o /dev/null "$url/nothing-here"
+sleep 1
 kill -TERM "$pid"
 wait "$pid" || true
 
