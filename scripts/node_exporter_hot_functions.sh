@@ -137,5 +137,5 @@ with open(sys.argv[4], "w") as out:
     for p in patterns:
         out.write("      " + p + "\n")
     out.write("    )\n  }\n}\nINSERT BEFORE .text;\n")
-print(len(seen), "section patterns written to", sys.argv[4], file=sys.stderr)
+print(sum(1 for p in patterns if not p.startswith(".text.unlikely.") and not p.endswith(".llvm.*")), "functions as section patterns written to", sys.argv[4], file=sys.stderr)
 ' /dev/stdin "$tmp/executed" "$out" "$link/hot-text.ld"
