@@ -1,6 +1,7 @@
 //! Ours and Debian's upstream `prometheus-node-exporter` on this machine's real /proc and
 //! /sys, default collectors: every family upstream exposes must be exposed by ours with the
-//! same label names, apart from the exceptions below.
+//! same label names, apart from the exceptions below. And the link layout behind our
+//! resident-memory ratio: the hot-code section patterns still match the binary's functions.
 
 use crate::support;
 
@@ -146,4 +147,122 @@ fn ethtool_families_and_labels_match_upstream() {
         "upstream reports no ethtool data here: {upstream:?}"
     );
     assert_eq!(ours, upstream);
+}
+
+/// The function symbols of an ELF64 little-endian file, and whether it has a section `section`.
+fn elf_functions(path: &Path, section: &str) -> (Vec<String>, bool) {
+    let elf = std::fs::read(path).expect("read the binary");
+    assert!(
+        elf.starts_with(b"\x7fELF") && elf[4] == 2 && elf[5] == 1,
+        "not ELF64 LE"
+    );
+    let at = |offset: usize, len: usize| {
+        let mut bytes = [0u8; 8];
+        bytes[..len].copy_from_slice(&elf[offset..offset + len]);
+        u64::from_le_bytes(bytes) as usize
+    };
+    let c_str = |offset: usize| {
+        let end = elf[offset..].iter().position(|&b| b == 0).expect("NUL") + offset;
+        String::from_utf8_lossy(&elf[offset..end]).into_owned()
+    };
+    let (sh_off, sh_size, sh_count, sh_names) =
+        (at(0x28, 8), at(0x3a, 2), at(0x3c, 2), at(0x3e, 2));
+    // (name offset, type, file offset, size, link) of section `i`.
+    let header = |i: usize| {
+        let h = sh_off + i * sh_size;
+        (
+            at(h, 4),
+            at(h + 4, 4),
+            at(h + 0x18, 8),
+            at(h + 0x20, 8),
+            at(h + 0x28, 4),
+        )
+    };
+    let names_offset = header(sh_names).2;
+    let has_section = (0..sh_count).any(|i| c_str(names_offset + header(i).0) == section);
+    const SYMTAB: usize = 2;
+    const FUNC: u8 = 2;
+    let (_, _, offset, size, link) = (0..sh_count)
+        .map(header)
+        .find(|h| h.1 == SYMTAB)
+        .expect("the binary has a symbol table");
+    let strings = header(link).2;
+    let functions = (offset..offset + size)
+        .step_by(24)
+        .filter(|&sym| elf[sym + 4] & 0xf == FUNC)
+        .map(|sym| c_str(strings + at(sym, 4)))
+        .collect();
+    (functions, has_section)
+}
+
+/// `*`-only glob match, the only wildcard the generated patterns use.
+fn glob(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// `link/hot-text.ld` gathers the functions startup and scrapes execute before the rest of the
+/// code, by names with the per-build hashes wildcarded, so dependency changes do not scatter
+/// them again; renamed or removed functions do, and then this fails: regenerate with
+/// `scripts/node_exporter_hot_functions.sh` (see build.rs). The binary under test is a debug
+/// build, which keeps nearly every function the release build executes as a symbol.
+#[test]
+fn hot_text_patterns_match_the_binary() {
+    let script = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/link/hot-text.ld"))
+        .expect("read link/hot-text.ld");
+    // Each name has a pattern for `.text.<name>`, others for `.text.unlikely.<name>` and, for v0
+    // names, ThinLTO's `.llvm.<n>` suffix.
+    let patterns: Vec<&str> = script
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(".text."))
+        .filter(|p| !p.contains(' ') && !p.starts_with("unlikely.") && !p.ends_with(".llvm.*"))
+        .collect();
+    assert!(patterns.len() > 500, "only {} patterns", patterns.len());
+    let (mut functions, has_hot) =
+        elf_functions(Path::new(env!("CARGO_BIN_EXE_node_exporter")), ".text.hot");
+    if cfg!(all(
+        target_arch = "x86_64",
+        target_os = "linux",
+        target_env = "gnu"
+    )) {
+        assert!(
+            has_hot,
+            "the binary has no .text.hot: build.rs did not apply the script"
+        );
+    }
+    functions.sort_unstable();
+    let unmatched: Vec<&str> = patterns
+        .iter()
+        .copied()
+        .filter(|pattern| {
+            let literal = pattern.split('*').next().unwrap_or_default();
+            let from = functions.partition_point(|f| f.as_str() < literal);
+            !functions[from..]
+                .iter()
+                .take_while(|f| f.starts_with(literal))
+                .any(|f| glob(pattern, f))
+        })
+        .collect();
+    let matched = patterns.len() - unmatched.len();
+    assert!(
+        matched * 100 >= patterns.len() * 90,
+        "only {matched} of {} hot-text patterns match a function of the binary; regenerate \
+         link/ with scripts/node_exporter_hot_functions.sh. First unmatched: {:?}",
+        patterns.len(),
+        &unmatched[..unmatched.len().min(20)]
+    );
 }
