@@ -12,7 +12,7 @@
 //!   output section `.text.hot` before `.text`. The exact names go stale as soon as a crate the
 //!   binary links changes its dependencies (every Rust symbol carries a hash of its crate's
 //!   Cargo metadata): the patterns keep the hot code together in that case, the exact list
-//!   only orders it within `.text.hot` while it is current. `tests/parity.rs` fails when the
+//!   only orders it within `.text.hot` while it is current. `tests/it/link_layout.rs` fails when the
 //!   patterns stop matching the binary's functions.
 //! - A position-dependent executable (`-no-pie`) needs no load-time relocations: the 600 KiB
 //!   relocation table is never read and the 450 KiB of relocated read-only data stay clean,

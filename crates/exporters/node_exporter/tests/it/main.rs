@@ -5,6 +5,7 @@ mod btrfs_ioctl;
 mod dbus_collectors;
 mod e2e_fixtures;
 mod ipvs;
+mod link_layout;
 mod parity;
 mod support;
 mod textfile;
