@@ -246,13 +246,28 @@ mod tests {
             addr,
             Duration::from_secs(10),
         );
-        let pid = daemon.pid();
+        let pid = daemon.child.id();
         assert_eq!(daemon.addr, addr);
         drop(daemon);
         assert!(
             !Path::new(&format!("/proc/{pid}")).exists(),
             "child {pid} still exists after drop"
         );
+    }
+
+    #[test]
+    fn terminate_delivers_sigterm_and_reports_the_exit() {
+        let port = free_port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let script = format!(
+            "import signal,socket,sys,time\nsignal.signal(signal.SIGTERM, lambda *_: sys.exit(3))\ns=socket.socket()\ns.bind(('127.0.0.1',{port}))\ns.listen()\ntime.sleep(30)"
+        );
+        let mut daemon = Daemon::spawn(
+            Command::new("python3").args(["-c", &script]),
+            addr,
+            Duration::from_secs(10),
+        );
+        assert_eq!(daemon.terminate(Duration::from_secs(10)).code(), Some(3));
     }
 
     #[test]
