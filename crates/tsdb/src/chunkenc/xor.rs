@@ -465,23 +465,20 @@ impl<'a> XorIterator<'a> {
 fn peek(bytes: &[u8], pos: usize) -> u64 {
     let start = pos / 8;
     let shift = (pos % 8) as u32;
-    match bytes.get(start..start + 9) {
-        Some(nine) => {
-            let word = u64::from_be_bytes(nine[..8].try_into().expect("8 bytes"));
-            // With shift 0 the ninth byte contributes nothing (it is shifted out entirely).
-            (word << shift) | (u64::from(nine[8]) >> (8 - shift))
-        }
-        None => peek_tail(bytes, start, shift),
+    if let Some(nine) = bytes.get(start..start + 9) {
+        let word = u64::from_be_bytes(nine[..8].try_into().expect("8 bytes"));
+        // With shift 0 the ninth byte contributes nothing (it is shifted out entirely).
+        return (word << shift) | (u64::from(nine[8]) >> (8 - shift));
     }
-}
-
-#[cold]
-fn peek_tail(bytes: &[u8], start: usize, shift: u32) -> u64 {
-    let mut window = [0u8; 16];
-    let from = start.min(bytes.len());
-    let to = (start + 9).min(bytes.len());
-    window[..to - from].copy_from_slice(&bytes[from..to]);
-    ((u128::from_be_bytes(window) << shift) >> 64) as u64
+    // The last bytes of a chunk: what is there, then zeros.
+    if let Some(eight) = bytes.get(start..start + 8) {
+        return u64::from_be_bytes(eight.try_into().expect("8 bytes")) << shift;
+    }
+    let mut word = 0u64;
+    for i in 0..8 {
+        word = word << 8 | u64::from(bytes.get(start + i).copied().unwrap_or(0));
+    }
+    word << shift
 }
 
 /// A window for [`read_xor`] before any value set one.
