@@ -117,6 +117,17 @@ impl<'a> BitReader<'a> {
         self.pos
     }
 
+    /// The whole stream, for decoders that read fields by position themselves.
+    pub(crate) fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Continues at bit `pos` (at most the stream's length) after such a decoder.
+    pub(crate) fn set_position(&mut self, pos: usize) {
+        debug_assert!(pos <= self.bytes.len() * 8);
+        self.pos = pos;
+    }
+
     pub(crate) fn read_bit(&mut self) -> Result<bool, ChunkError> {
         let byte = *self.bytes.get(self.pos / 8).ok_or(ChunkError::Truncated)?;
         let bit = (byte >> (7 - self.pos % 8)) & 1;

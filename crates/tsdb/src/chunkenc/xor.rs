@@ -339,6 +339,98 @@ impl<'a> XorIterator<'a> {
         self.err.as_ref()
     }
 
+    /// Decodes the remaining samples up to `maxt` in one loop, handing each to `f`; stops
+    /// after the first sample past `maxt` (not handed out), at the end, or on corrupt data
+    /// (see [`Self::err`]). Range queries read nearly every sample through here, so from the
+    /// third sample on (timestamps as delta-of-delta, values against a window) each field is
+    /// taken from one 64-bit look at the stream instead of bit by bit, and the stream is
+    /// checked once per sample: a sample is complete when its last field ends within the data.
+    pub fn decode_until(&mut self, maxt: i64, mut f: impl FnMut(i64, f64)) {
+        while self.read < 2 {
+            if self.next_value() == ValueType::None || self.t > maxt {
+                return;
+            }
+            f(self.t, self.v);
+        }
+        let bytes = self.reader.bytes();
+        let end = bytes.len() * 8;
+        let mut pos = self.reader.position();
+        let (mut t, mut v, mut t_delta) = (self.t, self.v.to_bits(), self.t_delta);
+        let (mut leading, mut trailing) = (self.leading, self.trailing);
+        let mut read = self.read;
+        let mut err = None;
+        while read < self.total {
+            let w = peek(bytes, pos);
+            if w >> 63 != 0 {
+                let ones = (!w).leading_zeros().min(4);
+                let dod = if ones < 4 {
+                    let width = 11 + 3 * ones;
+                    let bits = ((w << (ones + 1)) >> (64 - width)) as i64;
+                    pos += (ones + 1 + width) as usize;
+                    // Patterns above the positive bound are negative (see `fits`).
+                    if bits > 1 << (width - 1) {
+                        bits - (1 << width)
+                    } else {
+                        bits
+                    }
+                } else {
+                    let bits = peek(bytes, pos + 4);
+                    pos += 68;
+                    bits as i64
+                };
+                t_delta = t_delta.wrapping_add(dod as u64);
+            } else {
+                pos += 1;
+            }
+            t = t.wrapping_add(t_delta as i64);
+            let w = peek(bytes, pos);
+            if w >> 63 == 0 {
+                pos += 1;
+            } else {
+                if w & (1 << 62) != 0 {
+                    leading = ((w >> 57) & 0x1f) as u8;
+                    let sig = match ((w >> 51) & 0x3f) as u8 {
+                        0 => 64,
+                        n => n,
+                    };
+                    pos += 13;
+                    let Some(tr) = 64u8.checked_sub(leading + sig) else {
+                        err = Some(ChunkError::Truncated);
+                        break;
+                    };
+                    trailing = tr;
+                } else if leading == NO_WINDOW {
+                    err = Some(if pos + 2 > end {
+                        ChunkError::Truncated
+                    } else {
+                        ChunkError::NoPreviousWindow
+                    });
+                    break;
+                } else {
+                    pos += 2;
+                }
+                let sig = 64 - u32::from(leading) - u32::from(trailing);
+                v ^= (peek(bytes, pos) >> (64 - sig)) << trailing;
+                pos += sig as usize;
+            }
+            if pos > end {
+                err = Some(ChunkError::Truncated);
+                break;
+            }
+            read += 1;
+            if t > maxt {
+                break;
+            }
+            f(t, f64::from_bits(v));
+        }
+        self.reader.set_position(pos.min(end));
+        (self.t, self.v, self.t_delta) = (t, f64::from_bits(v), t_delta);
+        (self.leading, self.trailing, self.read) = (leading, trailing, read);
+        if err.is_some() {
+            self.err = err;
+        }
+    }
+
     fn decode_next(&mut self) -> Result<(), ChunkError> {
         let r = &mut self.reader;
         match self.read {
@@ -365,6 +457,28 @@ impl<'a> XorIterator<'a> {
             &mut self.trailing,
         )
     }
+}
+
+/// The 64 bits of `bytes` from bit `pos` on, left-aligned; bits past the end read as zero (the
+/// caller checks where its fields end).
+#[inline(always)]
+fn peek(bytes: &[u8], pos: usize) -> u64 {
+    let start = pos / 8;
+    let shift = (pos % 8) as u32;
+    if let Some(nine) = bytes.get(start..start + 9) {
+        let word = u64::from_be_bytes(nine[..8].try_into().expect("8 bytes"));
+        // With shift 0 the ninth byte contributes nothing (it is shifted out entirely).
+        return (word << shift) | (u64::from(nine[8]) >> (8 - shift));
+    }
+    // The last bytes of a chunk: what is there, then zeros.
+    if let Some(eight) = bytes.get(start..start + 8) {
+        return u64::from_be_bytes(eight.try_into().expect("8 bytes")) << shift;
+    }
+    let mut word = 0u64;
+    for i in 0..8 {
+        word = word << 8 | u64::from(bytes.get(start + i).copied().unwrap_or(0));
+    }
+    word << shift
 }
 
 /// A window for [`read_xor`] before any value set one.

@@ -527,7 +527,7 @@ impl HeadInner {
             series::ChunkData::Disk(disk) => {
                 let files = self.chunk_files.as_ref()?;
                 match files.read(*disk) {
-                    Ok(bytes) => Some(bytes.into()),
+                    Ok(bytes) => Some(bytes),
                     Err(e) => {
                         tracing::error!(err = %e, "reading a head chunk failed");
                         None

@@ -117,7 +117,7 @@ impl HeadChunkQuerier {
                 out.push(ChunkMeta {
                     min_time: c.min_t,
                     max_time: c.max_t,
-                    chunk: Arc::new(BlockChunk::new(c.encoding(), c.bytes().into_owned())),
+                    chunk: Arc::new(BlockChunk::new(c.encoding(), &*c.bytes())),
                 });
             } else {
                 out.extend(self.cut(c.encoding(), &c.bytes(), visible));

@@ -130,15 +130,11 @@ pub fn append_xor_floats(
 ) -> Result<(), StorageError> {
     let mut it = XorIterator::new(bytes);
     out.reserve(num_samples(bytes));
-    while it.next_value() == ValueType::Float {
-        let (t, v) = it.at();
-        if t > maxt {
-            break;
-        }
+    it.decode_until(maxt, |t, v| {
         if t >= mint && !removed.iter().any(|iv| iv.contains(t)) {
             out.push(Sample { t, v });
         }
-    }
+    });
     match it.err() {
         Some(e) => Err(StorageError::other(e.clone())),
         None => Ok(()),

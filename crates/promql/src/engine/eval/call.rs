@@ -405,6 +405,11 @@ impl Evaluator<'_> {
             _ => (false, false, false),
         };
         let pos = c.args[matrix_idx].pos_range();
+        let Some(kernel) = RangeKernel::of(name) else {
+            return Err(QueryError::eval(format!(
+                "function {name:?} is not available in this build"
+            )));
+        };
         let keeps_name = matches!(name, "last_over_time" | "first_over_time");
         let steps: Vec<i64> = self.step_times().collect();
         let mut out = Matrix::new();
@@ -417,6 +422,11 @@ impl Evaluator<'_> {
                 s.metric.clone()
             });
             ss.drop_name = drop_name;
+            if s.histograms.is_empty() && !s.floats.is_empty() {
+                // Most float series have a point at nearly every step: one allocation instead
+                // of a doubling series of them.
+                ss.floats.reserve(steps.len());
+            }
             // The window being read counts against the limit, as upstream holds it in memory.
             let base = self.current_samples;
             let mut held = 0;
@@ -442,7 +452,7 @@ impl Evaluator<'_> {
                     .filter(|v| !v.is_empty())
                     .map(|v| v[step])
                     .collect();
-                if name == "quantile_over_time" && !window.floats.is_empty() {
+                if matches!(kernel, RangeKernel::Quantile) && !window.floats.is_empty() {
                     let q = args[0];
                     if q.is_nan() || !(0.0..=1.0).contains(&q) {
                         self.annotations
@@ -461,12 +471,7 @@ impl Evaluator<'_> {
                     anchored,
                     smoothed,
                 };
-                let Some(result) = range_kernel(name, &call) else {
-                    return Err(QueryError::eval(format!(
-                        "function {name:?} is not available in this build"
-                    )));
-                };
-                let (value, issues) = result?;
+                let (value, issues) = kernel.run(&call)?;
                 for issue in issues.iter() {
                     self.annotations.note(issue.annotate(metric_name), pos);
                 }
@@ -615,47 +620,93 @@ fn float_issues((v, issues): (Option<f64>, Issues)) -> KernelResult {
     Ok((v.map(Output::Float), issues))
 }
 
-/// Runs the kernel of range-vector function `name`; `None` when there is none.
-fn range_kernel(name: &str, c: &RangeCall<'_>) -> Option<KernelResult> {
-    let w = &c.window;
-    let rate = |kind: RateKind| -> KernelResult {
-        Ok(if c.anchored || c.smoothed {
-            range::extended_rate(kind, w, c.bounds, c.smoothed)
-        } else {
-            range::extrapolated_rate(kind, w, c.bounds)
+/// The kernel of a range-vector function, looked up by name once per call rather than at
+/// every step of every series.
+#[derive(Clone, Copy, Debug)]
+enum RangeKernel {
+    /// absent_over_time marks steps with samples; the engine inverts the result.
+    Absent,
+    Present,
+    Count,
+    Sum,
+    Avg,
+    Last,
+    First,
+    TsOfLast,
+    TsOfFirst,
+    Quantile,
+    Mad,
+    Rate(RateKind),
+    /// `irate` (true) or `idelta`.
+    Instant(bool),
+    Changes,
+    Resets,
+    Deriv,
+    PredictLinear,
+    DoubleExponentialSmoothing,
+    Over(range::OverTime),
+}
+
+impl RangeKernel {
+    /// The kernel of range-vector function `name`; `None` when there is none.
+    fn of(name: &str) -> Option<Self> {
+        Some(match name {
+            "absent_over_time" => Self::Absent,
+            "present_over_time" => Self::Present,
+            "count_over_time" => Self::Count,
+            "sum_over_time" => Self::Sum,
+            "avg_over_time" => Self::Avg,
+            "last_over_time" => Self::Last,
+            "first_over_time" => Self::First,
+            "ts_of_last_over_time" => Self::TsOfLast,
+            "ts_of_first_over_time" => Self::TsOfFirst,
+            "quantile_over_time" => Self::Quantile,
+            "mad_over_time" => Self::Mad,
+            "rate" => Self::Rate(RateKind::Rate),
+            "increase" => Self::Rate(RateKind::Increase),
+            "delta" => Self::Rate(RateKind::Delta),
+            "irate" => Self::Instant(true),
+            "idelta" => Self::Instant(false),
+            "changes" => Self::Changes,
+            "resets" => Self::Resets,
+            "deriv" => Self::Deriv,
+            "predict_linear" => Self::PredictLinear,
+            "double_exponential_smoothing" => Self::DoubleExponentialSmoothing,
+            other => Self::Over(range::OverTime::from_name(other)?),
         })
-    };
-    let anchor = c.anchored.then_some(c.bounds.start);
-    Some(match name {
-        // absent_over_time marks steps with samples; the engine inverts the result.
-        "absent_over_time" => float(Some(1.0)),
-        "present_over_time" => float(range::present_over_time(w)),
-        "count_over_time" => float(range::count_over_time(w)),
-        "sum_over_time" => Ok(range::sum_over_time(w)),
-        "avg_over_time" => Ok(range::avg_over_time(w)),
-        "last_over_time" => Ok((range::last_over_time(w), Issues::NONE)),
-        "first_over_time" => Ok((range::first_over_time(w), Issues::NONE)),
-        "ts_of_last_over_time" => float(range::ts_of_last_over_time(w)),
-        "ts_of_first_over_time" => float(range::ts_of_first_over_time(w)),
-        "quantile_over_time" => float_issues(range::quantile_over_time(c.args[0], w)),
-        "mad_over_time" => float_issues(range::mad_over_time(w)),
-        "rate" => rate(RateKind::Rate),
-        "increase" => rate(RateKind::Increase),
-        "delta" => rate(RateKind::Delta),
-        "irate" => Ok(range::instant_rate(w, true)),
-        "idelta" => Ok(range::instant_rate(w, false)),
-        "changes" => float(range::changes(w, anchor)),
-        "resets" => float(range::resets(w, anchor)),
-        "deriv" => float_issues(range::deriv(w)),
-        "predict_linear" => float_issues(range::predict_linear(w, c.args[0], c.ts)),
-        "double_exponential_smoothing" => {
-            range::double_exponential_smoothing(w, c.args[0], c.args[1])
-                .map_err(|e| QueryError::eval(e.to_string()))
-                .and_then(float_issues)
+    }
+
+    fn run(self, c: &RangeCall<'_>) -> KernelResult {
+        let w = &c.window;
+        let anchor = c.anchored.then_some(c.bounds.start);
+        match self {
+            Self::Absent => float(Some(1.0)),
+            Self::Present => float(range::present_over_time(w)),
+            Self::Count => float(range::count_over_time(w)),
+            Self::Sum => Ok(range::sum_over_time(w)),
+            Self::Avg => Ok(range::avg_over_time(w)),
+            Self::Last => Ok((range::last_over_time(w), Issues::NONE)),
+            Self::First => Ok((range::first_over_time(w), Issues::NONE)),
+            Self::TsOfLast => float(range::ts_of_last_over_time(w)),
+            Self::TsOfFirst => float(range::ts_of_first_over_time(w)),
+            Self::Quantile => float_issues(range::quantile_over_time(c.args[0], w)),
+            Self::Mad => float_issues(range::mad_over_time(w)),
+            Self::Rate(kind) => Ok(if c.anchored || c.smoothed {
+                range::extended_rate(kind, w, c.bounds, c.smoothed)
+            } else {
+                range::extrapolated_rate(kind, w, c.bounds)
+            }),
+            Self::Instant(is_rate) => Ok(range::instant_rate(w, is_rate)),
+            Self::Changes => float(range::changes(w, anchor)),
+            Self::Resets => float(range::resets(w, anchor)),
+            Self::Deriv => float_issues(range::deriv(w)),
+            Self::PredictLinear => float_issues(range::predict_linear(w, c.args[0], c.ts)),
+            Self::DoubleExponentialSmoothing => {
+                range::double_exponential_smoothing(w, c.args[0], c.args[1])
+                    .map_err(|e| QueryError::eval(e.to_string()))
+                    .and_then(float_issues)
+            }
+            Self::Over(kind) => float_issues(kind.apply(w)),
         }
-        other => {
-            let kind = range::OverTime::from_name(other)?;
-            float_issues(kind.apply(w))
-        }
-    })
+    }
 }

@@ -245,3 +245,109 @@ proptest! {
         }
     }
 }
+
+/// Everything an iterator tells about `bytes` when read sample by sample up to `maxt` and
+/// then, from where that stopped, to the end: the samples up to `maxt`, the error then, the
+/// sample it stands on, and the rest with the final error. `fast` reads the first part with
+/// `decode_until` instead. (After an error the current sample is undefined, so not compared.)
+type Reading = (
+    Vec<(i64, u64)>,
+    Option<ChunkError>,
+    Option<(i64, u64)>,
+    Vec<(i64, u64)>,
+    Option<ChunkError>,
+);
+
+fn read_in_two_parts(bytes: &[u8], maxt: i64, fast: bool) -> Reading {
+    let mut it = XorIterator::new(bytes);
+    let mut head = Vec::new();
+    if fast {
+        it.decode_until(maxt, |t, v| head.push((t, v.to_bits())));
+    } else {
+        while it.next_value() == ValueType::Float && it.at_t() <= maxt {
+            head.push((it.at_t(), it.at().1.to_bits()));
+        }
+    }
+    let first_err = it.err().cloned();
+    let at = first_err
+        .is_none()
+        .then(|| (it.at().0, it.at().1.to_bits()));
+    let mut tail = Vec::new();
+    while it.next_value() == ValueType::Float {
+        tail.push((it.at_t(), it.at().1.to_bits()));
+    }
+    (head, first_err, at, tail, it.err().cloned())
+}
+
+proptest! {
+    /// The batch decoder reads exactly what the sample-by-sample iterator reads, stops at
+    /// the same sample, reports the same errors on cut or damaged bytes, and leaves the
+    /// iterator where the single steps would have.
+    #[test]
+    fn decode_until_matches_next_value(
+        samples in series(),
+        maxt_pick in 0usize..320,
+        cut in any::<prop::sample::Index>(),
+        do_cut in any::<bool>(),
+        damage in prop::option::of((any::<prop::sample::Index>(), 1u8..=255)),
+    ) {
+        let mut bytes = encode(&samples).into_bytes();
+        if do_cut {
+            let keep = 2 + cut.index(bytes.len() - 1);
+            bytes.truncate(keep);
+        }
+        if let Some((at, mask)) = damage && bytes.len() > 2 {
+            let i = 2 + at.index(bytes.len() - 2);
+            bytes[i] ^= mask;
+        }
+        let maxt = samples.get(maxt_pick).map_or(i64::MAX, |s| s.0);
+        prop_assert_eq!(
+            read_in_two_parts(&bytes, maxt, true),
+            read_in_two_parts(&bytes, maxt, false)
+        );
+    }
+}
+
+#[test]
+fn decode_until_reads_every_field_width() {
+    // Every delta-of-delta width (including the 64-bit escape), unchanged values, values in
+    // the previous window, new windows and all 64 meaningful bits, at every bit alignment
+    // the mix produces.
+    let mut samples = Vec::new();
+    let mut t = 0i64;
+    let mut delta = 15_000i64;
+    for (i, dod) in [
+        0i64,
+        1,
+        -8191,
+        8193,
+        -65535,
+        65537,
+        -524287,
+        524289,
+        1 << 40,
+        0,
+    ]
+    .into_iter()
+    .cycle()
+    .take(200)
+    .enumerate()
+    {
+        delta += dod;
+        t += delta.max(1);
+        let v = match i % 5 {
+            0 => 1.0,
+            1 => 1.0,
+            2 => 1.5,
+            3 => f64::from_bits(u64::MAX >> 1),
+            _ => -(i as f64) * 1e-3,
+        };
+        samples.push((t, v));
+    }
+    let chunk = encode(&samples);
+    let mut got = Vec::new();
+    let mut it = chunk.iter();
+    it.decode_until(i64::MAX, |t, v| got.push((t, v)));
+    assert_eq!(it.err(), None);
+    assert_same(&got, &samples);
+}

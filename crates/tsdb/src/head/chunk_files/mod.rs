@@ -281,9 +281,19 @@ impl ChunkFiles {
         Ok(())
     }
 
-    /// The data of a chunk written before, its checksum verified.
-    pub(crate) fn read(&self, c: DiskChunk) -> Result<Vec<u8>, ChunkFileError> {
-        let mut record = vec![0u8; c.record_len()];
+    /// The data of a chunk written before, its checksum verified. Queries read every chunk
+    /// in their range through here, so a typical record (a few hundred bytes) is staged on
+    /// the stack and the data copied once, into the shared buffer handed out.
+    pub(crate) fn read(&self, c: DiskChunk) -> Result<Arc<[u8]>, ChunkFileError> {
+        let mut small = [0u8; 1024];
+        let mut large = Vec::new();
+        let record: &mut [u8] = match small.get_mut(..c.record_len()) {
+            Some(r) => r,
+            None => {
+                large.resize(c.record_len(), 0);
+                &mut large
+            }
+        };
         let file = {
             let st = self.lock();
             match &st.current {
@@ -305,7 +315,7 @@ impl ChunkFiles {
             }
         };
         if let Some(file) = file {
-            file.read_exact_at(&mut record, c.offset())
+            file.read_exact_at(record, c.offset())
                 .map_err(|e| corrupt(c, format!("reading the chunk: {e}")))?;
         }
         let body = record.len() - CRC_LEN;
@@ -317,10 +327,7 @@ impl ChunkFiles {
                 format!("checksum mismatch (stored {stored:#010x}, computed {computed:#010x})"),
             ));
         }
-        let start = body - c.len as usize;
-        record.truncate(body);
-        record.drain(..start);
-        Ok(record)
+        Ok(Arc::from(&record[body - c.len as usize..body]))
     }
 
     /// Deletes the files holding only chunks older than `mint` (the head has dropped those),

@@ -38,9 +38,9 @@ fn chunks_are_written_in_upstreams_layout_and_read_back() {
     assert_eq!(a.r, 1 << 32 | HEADER_LEN as u64, "file 1, after the header");
     assert_eq!(b.offset(), a.offset() + a.record_len() as u64);
     // Readable from the write buffer and, once flushed, from the file.
-    assert_eq!(files.read(a).unwrap(), data);
+    assert_eq!(*files.read(a).unwrap(), data[..]);
     files.sync().unwrap();
-    assert_eq!(files.read(a).unwrap(), data);
+    assert_eq!(*files.read(a).unwrap(), data[..]);
 
     let raw = std::fs::read(dir.path().join("000001")).unwrap();
     assert_eq!(raw[..8], [0x01, 0x30, 0xBC, 0x91, 1, 0, 0, 0]);
@@ -82,7 +82,7 @@ fn reopening_lists_each_series_chunks_in_order() {
         .write(3, 20, 29, ChunkEncoding::Xor, &chunk(2))
         .unwrap();
     assert_eq!(c3.file(), 2);
-    assert_eq!(files.read(c1).unwrap(), chunk(10));
+    assert_eq!(*files.read(c1).unwrap(), chunk(10)[..]);
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn truncation_deletes_files_older_than_the_head() {
     assert_eq!(late.file(), 2, "truncation starts a new file");
     files.truncate(101).unwrap();
     assert_eq!(files_in(dir.path()), ["000002"]);
-    assert_eq!(files.read(late).unwrap(), chunk(5));
+    assert_eq!(*files.read(late).unwrap(), chunk(5)[..]);
 }
 
 /// Writes two files of two chunks each; returns the directory and the second file's path.

@@ -49,7 +49,14 @@ pub fn push_timestamp(out: &mut String, t: i64) {
     out.push_str(itoa::Buffer::new().format(t / 1000));
     let fraction = t % 1000;
     if fraction != 0 {
-        out.push_str(&format!(".{fraction:03}"));
+        let digit = |d: i64| b'0' + d as u8;
+        let digits = [
+            b'.',
+            digit(fraction / 100),
+            digit(fraction / 10 % 10),
+            digit(fraction % 10),
+        ];
+        out.push_str(std::str::from_utf8(&digits).expect("ASCII digits"));
     }
 }
 
@@ -59,19 +66,15 @@ pub fn push_float(out: &mut String, v: f64) {
     // Whole numbers below 2^53 are exact, so their shortest round-trip digits are the integer
     // itself: counters and gauges mostly are, and itoa is several times cheaper than the
     // shortest-digits search. Zero keeps the general path for its sign.
-    if v.fract() == 0.0 && v != 0.0 && v.abs() < 1e15 {
+    let magnitude = v.abs();
+    if v.fract() == 0.0 && v != 0.0 && magnitude < 1e15 {
         out.push_str(itoa::Buffer::new().format(v as i64));
-    } else if v.is_finite() && v != 0.0 {
-        // ryu picks the same shortest digits as Go, and between 1e-5 and 1e16 it lays them out
-        // as Go's 'f' format does, except that whole numbers end in ".0"; outside that range
-        // it switches to exponent form. Only those two cases need Go's layout rebuilt.
-        let mut digits = ryu::Buffer::new();
-        let text = digits.format_finite(v);
-        if text.contains('e') || text.ends_with(".0") {
-            push_f(out, v);
-        } else {
-            out.push_str(text);
-        }
+    } else if (1e-5..1e15).contains(&magnitude) {
+        // ryu picks the same shortest digits as Go, and for magnitudes in [1e-5, 1e16) it lays
+        // them out as Go's 'f' format does, except that whole numbers end in ".0" (those
+        // below 1e15 took the branch above, and every float from 2^52 on is whole). Outside
+        // that range it switches to exponent form, so Go's layout is rebuilt there.
+        out.push_str(ryu::Buffer::new().format_finite(v));
     } else {
         push_f(out, v);
     }

@@ -102,23 +102,24 @@ impl ApiResponse {
         self
     }
 
-    /// The body as upstream writes it.
-    pub fn body(&self) -> String {
-        let data_len = self.result.as_ref().map_or(0, String::len);
-        let mut out = String::with_capacity(data_len + 64);
-        match &self.result {
-            Ok(data) if data.is_empty() => out.push_str("{\"status\":\"success\""),
-            Ok(data) => {
-                out.push_str("{\"status\":\"success\",\"data\":");
-                out.push_str(data);
+    /// The body as upstream writes it. A query answer can run to megabytes, so the data's own
+    /// buffer becomes the body (the envelope's opening shifted in front of it) rather than
+    /// being copied into a fresh one.
+    pub fn body(self) -> String {
+        let mut out = match self.result {
+            Ok(data) if data.is_empty() => String::from("{\"status\":\"success\""),
+            Ok(mut data) => {
+                data.insert_str(0, "{\"status\":\"success\",\"data\":");
+                data
             }
             Err(e) => {
-                out.push_str("{\"status\":\"error\",\"errorType\":");
+                let mut out = String::from("{\"status\":\"error\",\"errorType\":");
                 push_str(&mut out, e.kind.as_str());
                 out.push_str(",\"error\":");
                 push_str(&mut out, &e.message);
+                out
             }
-        }
+        };
         if !self.warnings.is_empty() {
             out.push_str(",\"warnings\":");
             push_str_array(&mut out, &self.warnings);
