@@ -7,6 +7,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use jiff::Timestamp;
 
@@ -61,6 +62,49 @@ pub struct Alert {
     /// from a later update wins over it.
     pub timeout: bool,
     pub fingerprint: Fingerprint,
+    /// The listings' encoding of the fields above that clients rarely change.
+    pub json: JsonCell,
+}
+
+/// The JSON of an alert's labels, annotations and generator URL as the listings write them
+/// (see `api::encode`): the part before the times (`{"annotations":{…}`) and the part after
+/// them (`,"generatorURL":…,"labels":{…}}`), in one shared allocation so that a listing
+/// follows one pointer per alert to reach it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaticJson {
+    pub bytes: Arc<[u8]>,
+    /// Where the part after the times starts.
+    pub split: usize,
+}
+
+impl StaticJson {
+    pub fn head(&self) -> &[u8] {
+        &self.bytes[..self.split]
+    }
+
+    pub fn tail(&self) -> &[u8] {
+        &self.bytes[self.split..]
+    }
+}
+
+/// An alert's [`StaticJson`], encoded by the first listing that shows the alert and handed on
+/// by the store to later versions with the same labels, annotations and generator URL:
+/// Prometheus re-sends every firing alert with new times only, and re-escaping 100,000
+/// alerts' labels was most of a listing's cost. It is derived from the other fields, so it
+/// never makes two alerts differ.
+#[derive(Clone, Debug, Default)]
+pub struct JsonCell(OnceLock<StaticJson>);
+
+impl PartialEq for JsonCell {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl JsonCell {
+    pub fn get_or_init(&self, encode: impl FnOnce() -> StaticJson) -> &StaticJson {
+        self.0.get_or_init(encode)
+    }
 }
 
 /// Why a posted alert was refused; the texts are upstream's.
@@ -118,6 +162,7 @@ impl PostedAlert {
             updated_at: now,
             generator_url: self.generator_url,
             timeout,
+            json: JsonCell::default(),
         })
     }
 }
@@ -155,6 +200,28 @@ impl Alert {
             out.ends_at = self.ends_at;
         }
         out
+    }
+
+    /// Whether `other` has the same labels (cheaply decided when both share their encoding).
+    pub fn same_labels(&self, other: &Alert) -> bool {
+        self.shares_json(other) || self.labels == other.labels
+    }
+
+    fn shares_json(&self, other: &Alert) -> bool {
+        matches!((self.json.0.get(), other.json.0.get()), (Some(a), Some(b)) if Arc::ptr_eq(&a.bytes, &b.bytes))
+    }
+
+    /// Hands this alert's encoding on to `newer` (a later version of it) when the fields it
+    /// encodes are the same. Costs a comparison only when this version was listed.
+    pub fn hand_on_json(&self, newer: &Alert) {
+        if let Some(json) = self.json.0.get()
+            && newer.json.0.get().is_none()
+            && self.generator_url == newer.generator_url
+            && self.labels == newer.labels
+            && self.annotations == newer.annotations
+        {
+            let _ = newer.json.0.set(json.clone());
+        }
     }
 
     /// Whether an update and this stored alert describe the same firing (upstream merges only

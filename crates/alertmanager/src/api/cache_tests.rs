@@ -63,7 +63,7 @@ async fn answers(h: &Harness) -> Vec<String> {
     let mut out = Vec::new();
     for query in QUERIES {
         let f = AlertFilter::parse(Some(query)).unwrap();
-        let fresh = list_groups(&h.app.muting(), &f, Planning::ByGroup).body;
+        let fresh = list_groups(&h.app.muting(), &f, Planning::PerAlert).body;
         let (status, served) = h
             .call(Method::GET, &format!("/api/v2/alerts/groups?{query}"), None)
             .await;
@@ -111,6 +111,7 @@ fn alert(name: &str, instance: &str, team: &str, severity: &str, ends: &str) -> 
 }
 
 const LATER: &str = "2026-01-02T00:00:00Z";
+const LATER2: &str = "2026-01-03T00:00:00Z";
 
 #[tokio::test]
 async fn cached_groups_equal_a_fresh_encode_after_every_change() {
@@ -136,6 +137,25 @@ async fn cached_groups_equal_a_fresh_encode_after_every_change() {
     post(&h, json!([updated])).await;
     let updated = answers(&h).await;
     changed(&added, &updated, &[0, 1, 2, 3]);
+
+    // Prometheus' re-send: the same alerts with a later end (their encoded labels and
+    // annotations are handed on), then one with a new generator URL only.
+    let mut resent = vec![
+        alert("A", "1", "a", "warning", LATER2),
+        alert("A", "2", "b", "info", LATER2),
+        alert("B", "1", "c", "warning", LATER2),
+        alert("C", "1", "b", "info", LATER2),
+    ];
+    resent[0]["annotations"] = json!({"summary": "now with a summary"});
+    post(&h, json!(resent)).await;
+    let resent_answers = answers(&h).await;
+    changed(&updated, &resent_answers, &[0, 1, 2, 3]);
+    let mut moved = alert("A", "2", "b", "info", LATER2);
+    moved["generatorURL"] = json!("http://prometheus/graph?g0.expr=up");
+    post(&h, json!([moved])).await;
+    let updated = answers(&h).await;
+    changed(&resent_answers, &updated, &[0, 1]);
+    assert!(updated[0].contains("g0.expr=up"), "{}", updated[0]);
 
     // The clock alone: nothing ends before 00:10, then B/3 resolves.
     h.clock.advance(SignedDuration::from_mins(9));

@@ -134,8 +134,8 @@ pub(super) enum Planning {
     /// group has the group's value there), and a filter that pins every grouping label of a
     /// route with `=` looks that route's one candidate group up instead of walking them all.
     ByGroup,
-    /// Every matcher against every alert of every group: the plain walk the planned one must
-    /// agree with.
+    /// Every matcher against every alert of every group, each group's alerts sorted afresh
+    /// and every field serialized: the plain way the planned one must agree with.
     #[cfg(test)]
     PerAlert,
 }
@@ -232,9 +232,9 @@ impl<'f> RoutePlan<'f> {
     }
 }
 
-/// The dispatcher's groups with their shown alerts, ordered by group labels then receiver;
-/// each alert lists the receivers of every shown group it is in, sorted. A group's alerts are
-/// sorted as it is written (see [`encode::groups`]).
+/// The dispatcher's groups with their shown alerts, ordered by group labels then receiver,
+/// each group's alerts in upstream's order (kept by the group while its alerts keep their
+/// labels); each alert lists the receivers of every shown group it is in, sorted.
 pub(super) fn list_groups(
     muting: &Muting<'_>,
     f: &AlertFilter,
@@ -262,12 +262,15 @@ pub(super) fn list_groups(
         if !plan.group_shown(id) || !plan.may_show(&mut alerts) {
             return;
         }
-        let picked: Vec<Arc<Alert>> = alerts
-            .iter()
-            .filter(|a| !a.resolved_at(muting.now) && plan.alert_shown(a))
-            .inspect(|a| first_end = Some(first_end.map_or(a.ends_at, |t| t.min(a.ends_at))))
-            .cloned()
-            .collect();
+        let pick = |a: &&Arc<Alert>| !a.resolved_at(muting.now) && plan.alert_shown(a);
+        let picked: Vec<Arc<Alert>> = match planning {
+            Planning::ByGroup => alerts.sorted().filter(pick).cloned().collect(),
+            #[cfg(test)]
+            Planning::PerAlert => alerts.iter().filter(pick).cloned().collect(),
+        };
+        if let Some(end) = picked.iter().map(|a| a.ends_at).min() {
+            first_end = Some(first_end.map_or(end, |t| t.min(end)));
+        }
         if !picked.is_empty() {
             walked.push((Arc::clone(id), picked));
         }
@@ -329,7 +332,11 @@ pub(super) fn list_groups(
             listed.receivers = &gathered[&listed.alert.fingerprint];
         }
     }
-    let body = encode::groups(muting, &mut shown);
+    let body = match planning {
+        Planning::ByGroup => encode::groups(muting, &shown),
+        #[cfg(test)]
+        Planning::PerAlert => encode::groups_plain(muting, &mut shown),
+    };
     // Statuses were all computed by now, so the inhibition index (if needed) is built.
     let valid_until = first_end
         .into_iter()

@@ -135,14 +135,10 @@ pub fn label_set_order(a: &LabelSet, b: &LabelSet) -> Ordering {
     })
 }
 
-/// Sorts alerts into upstream's order inside a group: by `job`, then `instance` (alerts having
-/// the label first), then by label set. Each alert's `job` and `instance` are looked up once
-/// rather than in every comparison: the listings sort 100,000s of alerts.
-pub fn sort_alerts(alerts: &mut Vec<std::sync::Arc<Alert>>) {
-    sort_alerts_by(alerts, |a| a);
-}
-
-/// [`sort_alerts`] for items that each carry an alert.
+/// Sorts items that each carry an alert into upstream's order inside a group: by `job`, then
+/// `instance` (alerts having the label first), then by label set. Each alert's `job` and
+/// `instance` are looked up once rather than in every comparison: the listings sort 100,000s
+/// of alerts.
 pub fn sort_alerts_by<T>(items: &mut Vec<T>, alert: impl Fn(&T) -> &Alert) {
     let mut order: Vec<(AlertOrderKey<'_>, usize)> = items
         .iter()
@@ -159,7 +155,7 @@ pub fn sort_alerts_by<T>(items: &mut Vec<T>, alert: impl Fn(&T) -> &Alert) {
     );
 }
 
-/// An alert's place in the order of [`sort_alerts`].
+/// An alert's place in the order of [`sort_alerts_by`].
 #[derive(Clone, Copy, Debug)]
 struct AlertOrderKey<'a> {
     job: Option<&'a str>,

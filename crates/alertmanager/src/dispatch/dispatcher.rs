@@ -158,8 +158,7 @@ impl Dispatcher {
             group.has_flushed = true;
             group.next_flush = after(now, interval);
             let next = group.next_flush;
-            let mut alerts: Vec<Arc<Alert>> = group.alerts.values().cloned().collect();
-            crate::api::model::sort_alerts(&mut alerts);
+            let alerts: Vec<Arc<Alert>> = group.sorted().cloned().collect();
             out.push(Flush {
                 id: Arc::clone(&id),
                 key: Arc::clone(&group.key),
@@ -246,13 +245,19 @@ impl Dispatcher {
     }
 }
 
-/// The alerts of one group, in no particular order, seen under its shard's lock.
+/// The alerts of one group, seen under its shard's lock.
 #[derive(Debug)]
 pub struct GroupAlerts<'a>(&'a mut Group);
 
 impl GroupAlerts<'_> {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &Arc<Alert>> {
         self.0.alerts.values()
+    }
+
+    /// The alerts in upstream's order (by `job`, `instance`, then labels); the first call
+    /// after the group's alerts came, went or changed labels sorts them.
+    pub fn sorted(&mut self) -> impl ExactSizeIterator<Item = &Arc<Alert>> {
+        self.0.sorted()
     }
 
     /// Whether some alert may have the label `name` with `value`; `false` means none has.
