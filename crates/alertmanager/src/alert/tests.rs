@@ -174,7 +174,10 @@ fn store_hands_the_encoding_on_only_while_its_fields_stay() {
     // A re-send with new times shares it; a new annotation or URL does not.
     let t1 = ts("2026-01-01T00:01:00Z");
     let resent = store.put(post("s", "u", t1), t1);
-    assert!(Arc::ptr_eq(&encoded(&resent).unwrap(), &encoded(&second).unwrap()));
+    assert!(Arc::ptr_eq(
+        &encoded(&resent).unwrap(),
+        &encoded(&second).unwrap()
+    ));
     assert!(resent.same_labels(&second));
     for (summary, url) in [("other", "u"), ("s", "other")] {
         let changed = store.put(post(summary, url, t1), t1);

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use axum::body::Bytes;
 use jiff::Timestamp;
 
-use super::listing::GroupsAnswer;
+use super::listing::{GroupsAnswer, Reuse};
 use crate::daemon::{App, Muting, Runtime};
 
 /// Answers kept at most, and their total size beyond which the least recently used go (the
@@ -80,7 +80,7 @@ impl GroupsCache {
         &self,
         app: &App,
         query: &str,
-        list: impl FnOnce(&Muting<'_>) -> GroupsAnswer,
+        list: impl FnOnce(&Muting<'_>, &Reuse) -> GroupsAnswer,
     ) -> Bytes {
         let runtime = app.runtime();
         let now = counters(app, &runtime, app.clock.now());
@@ -93,8 +93,21 @@ impl GroupsCache {
         let silences = app.silences.generation();
         let muting = app.muting();
         let groups = muting.runtime.dispatcher.generation();
-        let answer = list(&muting);
-        let until = [answer.valid_until, app.silences.next_change(muting.now)]
+        let silences_until = app.silences.next_change(muting.now);
+        let reuse = Reuse {
+            query: query.into(),
+            silences,
+            alerts,
+            silences_until,
+        };
+        let answer = list(&muting, &reuse);
+        tracing::debug!(
+            query,
+            reused_groups = answer.reused,
+            bytes = answer.body.len(),
+            "groups answer encoded"
+        );
+        let until = [answer.valid_until, silences_until]
             .into_iter()
             .flatten()
             .min();

@@ -2,6 +2,7 @@
 //! buffer: fields in the order of upstream's generated code, times and fingerprints
 //! formatted on the stack, nothing allocated per alert.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -40,40 +41,74 @@ pub fn alerts(muting: &Muting<'_>, alerts: &[Listed<'_>]) -> Vec<u8> {
     write(alerts.len(), &AlertList { muting, alerts })
 }
 
-/// `GET /api/v2/alerts/groups`' answer, its groups and their alerts already in upstream's
-/// order. Each alert's labels, annotations and generator URL are copied from its
+/// `GET /api/v2/alerts/groups`' answer, written group by group in the answer's order: each
+/// group either encoded from its alerts (already in upstream's order) or copied from an
+/// earlier answer. Each alert's labels, annotations and generator URL are copied from its
 /// [`StaticJson`] (encoded by the first listing that shows that version); only the times,
 /// fingerprint, receivers and status are written per request.
-pub fn groups(muting: &Muting<'_>, groups: &[ListedGroup<'_>]) -> Vec<u8> {
-    let count: usize = groups.iter().map(|g| g.alerts.len() + 1).sum();
-    let mut w = Writer {
-        out: Vec::with_capacity(count * ALERT_BYTES + 3),
-        seconds: [None; 3],
-        receivers: None,
-    };
-    w.out.push(b'[');
-    for (i, g) in groups.iter().enumerate() {
-        if i > 0 {
-            w.out.push(b',');
-        }
-        w.out.extend_from_slice(b"{\"alerts\":[");
-        for (j, listed) in g.alerts.iter().enumerate() {
-            if j > 0 {
-                w.out.push(b',');
-            }
-            w.alert(muting, listed);
-        }
-        w.out.extend_from_slice(b"],\"labels\":");
-        w.serde(&g.id.labels);
-        w.out.extend_from_slice(b",\"receiver\":");
-        w.serde(&ReceiverJson { name: g.receiver });
-        w.out.push(b'}');
-    }
-    w.out.extend_from_slice(b"]\n");
-    w.out
+pub struct GroupsWriter<'a> {
+    w: Writer<'a>,
+    groups: usize,
 }
 
-/// [`groups`] the plain way, sorting each group's alerts and serializing every field: what
+impl<'a> GroupsWriter<'a> {
+    /// A writer sized for `alerts` alerts to encode and `copied` bytes to copy.
+    pub fn new(alerts: usize, copied: usize) -> Self {
+        let mut out = Vec::with_capacity(alerts * ALERT_BYTES + copied + 3);
+        out.push(b'[');
+        GroupsWriter {
+            w: Writer {
+                out,
+                seconds: [None; 3],
+                receivers: None,
+            },
+            groups: 0,
+        }
+    }
+
+    fn separate(&mut self) {
+        if self.groups > 0 {
+            self.w.out.push(b',');
+        }
+        self.groups += 1;
+    }
+
+    /// Encodes one group; returns where its JSON lies in the answer.
+    pub fn group(&mut self, muting: &Muting<'_>, g: &ListedGroup<'a>) -> Range<usize> {
+        self.separate();
+        let start = self.w.out.len();
+        self.w.out.extend_from_slice(b"{\"alerts\":[");
+        for (j, listed) in g.alerts.iter().enumerate() {
+            if j > 0 {
+                self.w.out.push(b',');
+            }
+            self.w.alert(muting, listed);
+        }
+        self.w.out.extend_from_slice(b"],\"labels\":");
+        self.w.serde(&g.id.labels);
+        self.w.out.extend_from_slice(b",\"receiver\":");
+        self.w.serde(&ReceiverJson { name: g.receiver });
+        self.w.out.push(b'}');
+        start..self.w.out.len()
+    }
+
+    /// Copies one group's JSON from an earlier answer.
+    pub fn copy(&mut self, json: &[u8]) {
+        self.separate();
+        self.w.out.extend_from_slice(json);
+    }
+
+    pub fn written(&self, range: Range<usize>) -> &[u8] {
+        &self.w.out[range]
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        self.w.out.extend_from_slice(b"]\n");
+        self.w.out
+    }
+}
+
+/// [`GroupsWriter`]'s answer the plain way, sorting each group's alerts and serializing every field: what
 /// the fast path must agree with.
 #[cfg(test)]
 pub fn groups_plain(muting: &Muting<'_>, groups: &mut [ListedGroup<'_>]) -> Vec<u8> {

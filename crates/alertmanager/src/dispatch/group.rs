@@ -54,6 +54,25 @@ pub(super) struct Group {
     /// the order depends on labels alone, and sorting every group's alerts again reads
     /// 100,000 label sets for each listing and flush.
     sorted: Option<Box<[Fingerprint]>>,
+    /// Changes with every change to the alerts; unique among the dispatcher's groups, so a
+    /// group that went and came back never matches an older one's.
+    pub version: u64,
+    /// The groups listing's last encoding of this group; any change to the alerts drops it.
+    pub fragment: Option<Fragment>,
+}
+
+/// One group's part of the groups answer (`{"alerts":[…],"labels":…,"receiver":…}`) with what
+/// it was computed from besides the group's alerts: `api::listing` reuses it for a request
+/// with the same query, silences and (when inhibition could mute one of its alerts) stored
+/// alerts, at a time in `at..until`.
+#[derive(Clone, Debug)]
+pub struct Fragment {
+    pub query: Arc<str>,
+    pub silences: u64,
+    pub alerts: Option<u64>,
+    pub at: Timestamp,
+    pub until: Option<Timestamp>,
+    pub body: axum::body::Bytes,
 }
 
 /// Label names [`Group::label_values`] keeps; asking about another one starts afresh.
@@ -76,7 +95,15 @@ impl Group {
             flush_pending: false,
             label_values: Vec::new(),
             sorted: None,
+            version: 0,
+            fragment: None,
         }
+    }
+
+    /// Records a change to the alerts (`version` from the dispatcher's sequence).
+    pub fn changed(&mut self, version: u64) {
+        self.version = version;
+        self.fragment = None;
     }
 
     /// The alerts in upstream's order.
