@@ -10,9 +10,9 @@
 
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
-use axum::body::Bytes;
 use jiff::Timestamp;
 
+use super::chunks::Chunks;
 use super::listing::{GroupsAnswer, Reuse};
 use crate::daemon::{App, Muting, Runtime};
 
@@ -52,7 +52,7 @@ impl Stamp {
 struct Entry {
     query: String,
     stamp: Stamp,
-    body: Bytes,
+    body: Chunks,
 }
 
 /// The cached groups answers, most recently used first.
@@ -81,7 +81,7 @@ impl GroupsCache {
         app: &App,
         query: &str,
         list: impl FnOnce(&Muting<'_>, &Reuse) -> GroupsAnswer,
-    ) -> Bytes {
+    ) -> Chunks {
         let runtime = app.runtime();
         let now = counters(app, &runtime, app.clock.now());
         if let Some(body) = self.lookup(query, &now) {
@@ -119,12 +119,12 @@ impl GroupsCache {
             at: muting.now,
             until,
         };
-        let body = Bytes::from(answer.body);
+        let body = answer.body;
         self.insert(query, stamp, body.clone());
         body
     }
 
-    fn lookup(&self, query: &str, now: &Stamp) -> Option<Bytes> {
+    fn lookup(&self, query: &str, now: &Stamp) -> Option<Chunks> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         // Answers of older states are (but for a clock set back) never current again: let
         // their memory go now.
@@ -136,7 +136,7 @@ impl GroupsCache {
         Some(body)
     }
 
-    fn insert(&self, query: &str, stamp: Stamp, body: Bytes) {
+    fn insert(&self, query: &str, stamp: Stamp, body: Chunks) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.retain(|e| e.query != query);
         entries.insert(

@@ -81,7 +81,9 @@ impl Asker<'_> {
         for i in (0..n).map(|k| (start + k) % n) {
             let query = QUERIES[i];
             let f = AlertFilter::parse(Some(query)).unwrap();
-            let fresh = list_groups(&h.app.muting(), &f, Planning::PerAlert, None).body;
+            let fresh = list_groups(&h.app.muting(), &f, Planning::PerAlert, None)
+                .body
+                .to_vec();
             let served = h
                 .app
                 .groups_cache
@@ -101,7 +103,7 @@ impl Asker<'_> {
             let again = h.app.groups_cache.get_or_list(&h.app, query, |_, _| {
                 panic!("{query}: encoded again though nothing changed")
             });
-            assert_eq!(&again[..], first.as_bytes(), "{query}");
+            assert_eq!(again.to_vec(), first.as_bytes(), "{query}");
         }
         out
     }
@@ -294,7 +296,9 @@ receivers:
 /// how many groups were copied from earlier answers (`None`: answered from the cache).
 fn listed(h: &Harness, query: &str) -> (String, Option<usize>) {
     let f = AlertFilter::parse(Some(query)).unwrap();
-    let fresh = list_groups(&h.app.muting(), &f, Planning::PerAlert, None).body;
+    let fresh = list_groups(&h.app.muting(), &f, Planning::PerAlert, None)
+        .body
+        .to_vec();
     let mut reused = None;
     let served = h
         .app

@@ -2,14 +2,15 @@
 //! buffer: fields in the order of upstream's generated code, times and fingerprints
 //! formatted on the stack, nothing allocated per alert.
 
-use std::ops::Range;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use jiff::Timestamp;
 use jiff::tz::Offset;
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
+use super::chunks::Chunks;
 use super::model::format_time;
 use crate::alert::{Alert, Fingerprint, StaticJson};
 use crate::daemon::{Muted, Muting};
@@ -41,43 +42,44 @@ pub fn alerts(muting: &Muting<'_>, alerts: &[Listed<'_>]) -> Vec<u8> {
     write(alerts.len(), &AlertList { muting, alerts })
 }
 
-/// `GET /api/v2/alerts/groups`' answer, written group by group in the answer's order: each
-/// group either encoded from its alerts (already in upstream's order) or copied from an
-/// earlier answer. Each alert's labels, annotations and generator URL are copied from its
+/// `GET /api/v2/alerts/groups`' answer, put together group by group in the answer's order:
+/// each group either encoded from its alerts (already in upstream's order) or an earlier
+/// answer's part. Each alert's labels, annotations and generator URL are copied from its
 /// [`StaticJson`] (encoded by the first listing that shows that version); only the times,
 /// fingerprint, receivers and status are written per request.
 pub struct GroupsWriter<'a> {
     w: Writer<'a>,
-    groups: usize,
+    parts: Vec<Bytes>,
 }
 
+/// Bytes per alert besides its [`StaticJson`] a group's buffer is sized for: the times,
+/// fingerprint, receiver and an unmuted status take ≈ 250.
+const DYNAMIC_BYTES: usize = 300;
+
 impl<'a> GroupsWriter<'a> {
-    /// A writer sized for `alerts` alerts to encode and `copied` bytes to copy.
-    pub fn new(alerts: usize, copied: usize) -> Self {
-        let mut out = Vec::with_capacity(alerts * ALERT_BYTES + copied + 3);
-        out.push(b'[');
+    pub fn new(groups: usize) -> Self {
+        let mut parts = Vec::with_capacity(groups + 2);
+        parts.push(Bytes::from_static(b"["));
         GroupsWriter {
             w: Writer {
-                out,
+                out: Vec::new(),
                 seconds: [None; 3],
                 receivers: None,
             },
-            groups: 0,
+            parts,
         }
     }
 
-    fn separate(&mut self) {
-        if self.groups > 0 {
-            self.w.out.push(b',');
-        }
-        self.groups += 1;
-    }
-
-    /// Encodes one group; returns where its JSON lies in the answer.
-    pub fn group(&mut self, muting: &Muting<'_>, g: &ListedGroup<'a>) -> Range<usize> {
-        self.separate();
-        let start = self.w.out.len();
-        self.w.out.extend_from_slice(b"{\"alerts\":[");
+    /// Encodes one group into a part of its own, which is returned: `,` and the group's JSON
+    /// (the comma is left out when the part opens the answer).
+    pub fn group(&mut self, muting: &Muting<'_>, g: &ListedGroup<'a>) -> Bytes {
+        let size: usize = g
+            .alerts
+            .iter()
+            .map(|l| static_json_of(&l.alert).bytes.len() + DYNAMIC_BYTES)
+            .sum();
+        self.w.out = Vec::with_capacity(size + 128);
+        self.w.out.extend_from_slice(b",{\"alerts\":[");
         for (j, listed) in g.alerts.iter().enumerate() {
             if j > 0 {
                 self.w.out.push(b',');
@@ -89,22 +91,27 @@ impl<'a> GroupsWriter<'a> {
         self.w.out.extend_from_slice(b",\"receiver\":");
         self.w.serde(&ReceiverJson { name: g.receiver });
         self.w.out.push(b'}');
-        start..self.w.out.len()
+        let part = Bytes::from(std::mem::take(&mut self.w.out));
+        self.push(part.clone());
+        part
     }
 
-    /// Copies one group's JSON from an earlier answer.
-    pub fn copy(&mut self, json: &[u8]) {
-        self.separate();
-        self.w.out.extend_from_slice(json);
+    /// Adds a part [`GroupsWriter::group`] returned for an earlier answer.
+    pub fn copy(&mut self, part: &Bytes) {
+        self.push(part.clone());
     }
 
-    pub fn written(&self, range: Range<usize>) -> &[u8] {
-        &self.w.out[range]
+    fn push(&mut self, part: Bytes) {
+        if self.parts.len() == 1 {
+            self.parts.push(part.slice(1..));
+        } else {
+            self.parts.push(part);
+        }
     }
 
-    pub fn finish(mut self) -> Vec<u8> {
-        self.w.out.extend_from_slice(b"]\n");
-        self.w.out
+    pub fn finish(mut self) -> Chunks {
+        self.parts.push(Bytes::from_static(b"]\n"));
+        Chunks::new(self.parts)
     }
 }
 
@@ -123,6 +130,11 @@ pub fn groups_plain(muting: &Muting<'_>, groups: &mut [ListedGroup<'_>]) -> Vec<
     }
     out.extend_from_slice(b"]\n");
     out
+}
+
+/// The alert's [`StaticJson`], encoded on first need.
+fn static_json_of(alert: &Alert) -> &StaticJson {
+    alert.json.get_or_init(|| static_json(alert))
 }
 
 /// The alert fields [`StaticJson`] holds, as [`AlertJson`] writes them.
@@ -171,7 +183,7 @@ impl<'a> Writer<'a> {
     /// One alert as [`AlertJson`] writes it.
     fn alert(&mut self, muting: &Muting<'_>, listed: &Listed<'a>) {
         let alert = &*listed.alert;
-        let json = alert.json.get_or_init(|| static_json(alert));
+        let json = static_json_of(alert);
         self.out.extend_from_slice(json.head());
         self.out.extend_from_slice(b",\"endsAt\":");
         self.time(ENDS, alert.ends_at);

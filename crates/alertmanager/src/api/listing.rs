@@ -8,11 +8,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::response::Response;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
+use super::chunks::Chunks;
 use super::encode::{self, Listed, ListedGroup};
 use super::{ApiError, Params, filter_matches, json_body, matches_filter, model};
 use crate::alert::{Alert, Fingerprint, LabelSet};
@@ -112,17 +115,20 @@ pub(super) async fn groups(
 ) -> Result<Response, ApiError> {
     let query = query.unwrap_or_default();
     let filter = AlertFilter::parse(Some(&query))?;
-    Ok(json_body(app.groups_cache.get_or_list(
-        &app,
-        &query,
-        |muting, reuse| list_groups(muting, &filter, Planning::ByGroup, Some(reuse)),
-    )))
+    let answer = app.groups_cache.get_or_list(&app, &query, |muting, reuse| {
+        list_groups(muting, &filter, Planning::ByGroup, Some(reuse))
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::new(answer.body()),
+    )
+        .into_response())
 }
 
 /// An encoded groups answer and how long it stays right by the clock alone, as far as the
 /// alerts go (the silences' own schedule is the cache's to add).
 pub(super) struct GroupsAnswer {
-    pub body: Vec<u8>,
+    pub body: Chunks,
     /// The earliest instant at which a shown alert resolves or an inhibiting alert stops
     /// firing (`None`: never).
     pub valid_until: Option<Timestamp>,
@@ -283,8 +289,8 @@ enum Shown<'a> {
     },
 }
 
-impl Shown<'_> {
-    fn key(&self) -> (&GroupId, &str) {
+impl<'a> Shown<'a> {
+    fn key(&self) -> (&GroupId, &'a str) {
         match self {
             Shown::Listed { group, .. } => (&group.id, group.receiver),
             Shown::Kept { id, receiver, .. } => (id, receiver),
@@ -404,9 +410,9 @@ pub(super) fn list_groups(
             })
         })
         .collect();
-    shown.sort_unstable_by(|a, b| {
-        let ((a, ra), (b, rb)) = (a.key(), b.key());
-        model::label_set_order(&a.labels, &b.labels).then_with(|| ra.cmp(rb))
+    shown.sort_by_cached_key(|s| {
+        let (id, receiver) = s.key();
+        (model::label_set_key(&id.labels), receiver)
     });
     // Without `continue` routes every alert is in one group only, and its receivers are that
     // group's; otherwise gather them over the shown groups.
@@ -452,7 +458,7 @@ pub(super) fn list_groups(
                 Shown::Kept { .. } => unreachable!("the plain walk keeps nothing"),
             })
             .collect();
-        let body = encode::groups_plain(muting, &mut groups);
+        let body = Chunks::new(vec![encode::groups_plain(muting, &mut groups).into()]);
         let valid_until = ends
             .into_iter()
             .chain(muting.inhibition_next_change())
@@ -463,14 +469,7 @@ pub(super) fn list_groups(
             reused: 0,
         };
     }
-    let (mut alerts, mut copied) = (0, 0);
-    for s in &shown {
-        match s {
-            Shown::Listed { group, .. } => alerts += group.alerts.len() + 1,
-            Shown::Kept { fragment, .. } => copied += fragment.body.len() + 1,
-        }
-    }
-    let mut out = encode::GroupsWriter::new(alerts, copied);
+    let mut out = encode::GroupsWriter::new(shown.len());
     let mut reused = 0;
     let mut encoded = Vec::new();
     // The earliest instant the answer may change by the clock (the silences' own schedule
@@ -499,12 +498,16 @@ pub(super) fn list_groups(
             } => {
                 // A group all of whose alerts the status flags hid is not shown, but kept
                 // (empty) all the same: what hid them holds as long as what would show them.
-                let range = (!group.alerts.is_empty()).then(|| out.group(muting, group));
+                let part = if group.alerts.is_empty() {
+                    Bytes::new()
+                } else {
+                    out.group(muting, group)
+                };
                 until(*first_end);
                 encoded.push((
                     Arc::clone(&group.id),
                     *version,
-                    range,
+                    part,
                     *first_end,
                     *inhibitable,
                 ));
@@ -515,8 +518,7 @@ pub(super) fn list_groups(
     let inhibition_until = muting.inhibition_next_change();
     until(inhibition_until);
     if let Some(reuse) = reuse {
-        for (id, version, range, first_end, inhibitable) in encoded {
-            let body = range.map_or_else(Bytes::new, |r| Bytes::copy_from_slice(out.written(r)));
+        for (id, version, body, first_end, inhibitable) in encoded {
             let fragment = Fragment {
                 query: Arc::clone(&reuse.query),
                 silences: reuse.silences,
