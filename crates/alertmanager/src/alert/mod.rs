@@ -7,6 +7,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Write as _;
 use std::sync::{Arc, OnceLock};
 
 use jiff::Timestamp;
@@ -78,12 +79,93 @@ pub struct StaticJson {
 }
 
 impl StaticJson {
+    /// The alert's fields as the listings write them (`api::encode`'s `AlertJson`).
+    pub fn of(alert: &Alert) -> StaticJson {
+        let mut bytes = Vec::with_capacity(256);
+        let split = write_static_json(alert, &mut bytes).expect("a Vec takes every write");
+        StaticJson {
+            bytes: bytes.into(),
+            split,
+        }
+    }
+
+    /// Whether this is [`StaticJson::of`] `alert`, found without allocating: the alert is
+    /// encoded into a comparison with these bytes. The store asks this of every re-sent
+    /// alert that was listed, so it reads these bytes (one allocation, in order) rather than
+    /// the old version's scattered label strings.
+    pub fn matches(&self, alert: &Alert) -> bool {
+        let mut cmp = Compare {
+            expected: &self.bytes,
+            equal: true,
+        };
+        write_static_json(alert, &mut cmp).is_ok() && cmp.equal && cmp.expected.is_empty()
+    }
+
     pub fn head(&self) -> &[u8] {
         &self.bytes[..self.split]
     }
 
     pub fn tail(&self) -> &[u8] {
         &self.bytes[self.split..]
+    }
+}
+
+/// Writes the fields [`StaticJson`] holds; returns where the part after the times starts.
+fn write_static_json(alert: &Alert, out: &mut impl std::io::Write) -> std::io::Result<usize> {
+    let mut written = Counted { out, len: 0 };
+    written.write_all(b"{\"annotations\":")?;
+    serde_json::to_writer(&mut written, &alert.annotations)?;
+    let split = written.len;
+    if !alert.generator_url.is_empty() {
+        written.write_all(b",\"generatorURL\":")?;
+        serde_json::to_writer(&mut written, &alert.generator_url)?;
+    }
+    written.write_all(b",\"labels\":")?;
+    serde_json::to_writer(&mut written, &alert.labels)?;
+    written.write_all(b"}")?;
+    Ok(split)
+}
+
+/// A writer counting what passes through it.
+struct Counted<'w, W> {
+    out: &'w mut W,
+    len: usize,
+}
+
+impl<W: std::io::Write> std::io::Write for Counted<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.len += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// A writer comparing what is written with `expected`; gives up at the first difference.
+struct Compare<'e> {
+    expected: &'e [u8],
+    equal: bool,
+}
+
+impl std::io::Write for Compare<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.expected.strip_prefix(buf) {
+            Some(rest) => {
+                self.expected = rest;
+                Ok(buf.len())
+            }
+            None => {
+                self.equal = false;
+                Err(std::io::ErrorKind::InvalidData.into())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -212,13 +294,12 @@ impl Alert {
     }
 
     /// Hands this alert's encoding on to `newer` (a later version of it) when the fields it
-    /// encodes are the same. Costs a comparison only when this version was listed.
+    /// encodes are the same (compared through the encoding, which is injective). Costs a
+    /// comparison only when this version was listed.
     pub fn hand_on_json(&self, newer: &Alert) {
         if let Some(json) = self.json.0.get()
             && newer.json.0.get().is_none()
-            && self.generator_url == newer.generator_url
-            && self.labels == newer.labels
-            && self.annotations == newer.annotations
+            && json.matches(newer)
         {
             let _ = newer.json.0.set(json.clone());
         }

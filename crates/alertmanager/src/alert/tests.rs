@@ -165,11 +165,10 @@ fn store_hands_the_encoding_on_only_while_its_fields_stay() {
     // Not listed yet: nothing to hand on.
     let second = store.put(post("s", "u", t0), t0);
     assert!(encoded(&second).is_none());
-    let json = second.json.get_or_init(|| StaticJson {
-        bytes: Arc::new(*b"head-tail"),
-        split: 4,
-    });
-    assert_eq!((json.head(), json.tail()), (&b"head"[..], &b"-tail"[..]));
+    let json = second.json.get_or_init(|| StaticJson::of(&second));
+    assert_eq!(json.head(), br#"{"annotations":{"summary":"s"}"#);
+    assert_eq!(json.tail(), br#","generatorURL":"u","labels":{"a":"b"}}"#);
+    assert!(json.matches(&second));
 
     // A re-send with new times shares it; a new annotation or URL does not.
     let t1 = ts("2026-01-01T00:01:00Z");
@@ -183,9 +182,7 @@ fn store_hands_the_encoding_on_only_while_its_fields_stay() {
         let changed = store.put(post(summary, url, t1), t1);
         assert!(encoded(&changed).is_none(), "{summary} {url}");
         assert!(changed.same_labels(&resent));
-        changed.json.get_or_init(|| StaticJson {
-            bytes: Arc::new(*b"x"),
-            split: 0,
-        });
+        assert!(!encoded(&resent).is_some_and(|_| resent.json.0.get().unwrap().matches(&changed)));
+        changed.json.get_or_init(|| StaticJson::of(&changed));
     }
 }

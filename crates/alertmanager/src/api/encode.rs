@@ -134,26 +134,7 @@ pub fn groups_plain(muting: &Muting<'_>, groups: &mut [ListedGroup<'_>]) -> Vec<
 
 /// The alert's [`StaticJson`], encoded on first need.
 fn static_json_of(alert: &Alert) -> &StaticJson {
-    alert.json.get_or_init(|| static_json(alert))
-}
-
-/// The alert fields [`StaticJson`] holds, as [`AlertJson`] writes them.
-fn static_json(alert: &Alert) -> StaticJson {
-    let mut bytes = Vec::with_capacity(256);
-    bytes.extend_from_slice(b"{\"annotations\":");
-    serde_json::to_writer(&mut bytes, &alert.annotations).expect("label sets always encode");
-    let split = bytes.len();
-    if !alert.generator_url.is_empty() {
-        bytes.extend_from_slice(b",\"generatorURL\":");
-        serde_json::to_writer(&mut bytes, &alert.generator_url).expect("strings always encode");
-    }
-    bytes.extend_from_slice(b",\"labels\":");
-    serde_json::to_writer(&mut bytes, &alert.labels).expect("label sets always encode");
-    bytes.push(b'}');
-    StaticJson {
-        bytes: bytes.into(),
-        split,
-    }
+    alert.json.get_or_init(|| StaticJson::of(alert))
 }
 
 /// The groups answer's buffer, with what consecutive alerts usually share.

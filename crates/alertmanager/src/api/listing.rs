@@ -372,15 +372,15 @@ pub(super) fn list_groups(
     let inhibitor = &runtime.inhibitor;
     let mut shown: Vec<Shown<'_>> = walked
         .into_iter()
-        .filter_map(|(id, walked)| {
+        .map(|(id, walked)| {
             let receivers = &route_receivers[id.route];
             let (version, alerts) = match walked {
                 Walked::Kept(fragment) => {
-                    return Some(Shown::Kept {
+                    return Shown::Kept {
                         id,
                         receiver: receivers[0],
                         fragment,
-                    });
+                    };
                 }
                 Walked::Alerts { version, alerts } => (version, alerts),
             };
@@ -398,7 +398,7 @@ pub(super) fn list_groups(
                     })
                 })
                 .collect();
-            Some(Shown::Listed {
+            Shown::Listed {
                 group: ListedGroup {
                     receiver: receivers[0],
                     id,
@@ -407,7 +407,7 @@ pub(super) fn list_groups(
                 version,
                 first_end,
                 inhibitable,
-            })
+            }
         })
         .collect();
     shown.sort_by_cached_key(|s| {
