@@ -47,6 +47,9 @@ impl Chunks {
     }
 }
 
+/// The size frames of small parts are filled up to.
+const FRAME: usize = 1 << 20;
+
 #[derive(Debug)]
 pub struct ChunksBody {
     chunks: Chunks,
@@ -63,16 +66,34 @@ impl Body for ChunksBody {
         _: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = self.get_mut();
-        loop {
-            let Some(part) = this.chunks.parts.get(this.next) else {
-                return Poll::Ready(None);
-            };
-            this.next += 1;
-            if !part.is_empty() {
-                this.remaining -= part.len() as u64;
-                return Poll::Ready(Some(Ok(Frame::data(part.clone()))));
+        let parts = &this.chunks.parts[this.next..];
+        // Small parts (a group's is ≈ 4 KiB) are sent in frames of about FRAME bytes: the
+        // server then writes a few large buffers per system call rather than 16 small ones
+        // (hyper's `writev` limit), which took twice as long for a 44 MB answer.
+        let mut count = 0;
+        let mut size = 0;
+        for part in parts {
+            if count > 0 && size + part.len() > FRAME {
+                break;
             }
+            count += 1;
+            size += part.len();
         }
+        if count == 0 {
+            return Poll::Ready(None);
+        }
+        this.next += count;
+        this.remaining -= size as u64;
+        let frame = if count == 1 {
+            parts[0].clone()
+        } else {
+            let mut frame = Vec::with_capacity(size);
+            for part in &parts[..count] {
+                frame.extend_from_slice(part);
+            }
+            Bytes::from(frame)
+        };
+        Poll::Ready(Some(Ok(Frame::data(frame))))
     }
 
     fn is_end_stream(&self) -> bool {
@@ -81,5 +102,36 @@ impl Body for ChunksBody {
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::with_exact(self.remaining)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_carry_every_part_in_order_small_ones_together() {
+        let parts: Vec<Bytes> = [10, FRAME - 5, 3, 4, FRAME + 1, 0, 7]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| Bytes::from(vec![i as u8; n]))
+            .collect();
+        let chunks = Chunks::new(parts);
+        let mut body = chunks.body();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut sizes = Vec::new();
+        let mut sent = Vec::new();
+        while let Poll::Ready(Some(frame)) = Pin::new(&mut body).poll_frame(&mut cx) {
+            let data = frame.unwrap().into_data().unwrap();
+            sizes.push(data.len());
+            sent.extend_from_slice(&data);
+            assert_eq!(
+                body.size_hint().exact(),
+                Some((chunks.len() - sent.len()) as u64)
+            );
+        }
+        assert!(body.is_end_stream());
+        assert_eq!(sent, chunks.to_vec());
+        assert_eq!(sizes, [10, FRAME - 5 + 3, 4, FRAME + 1, 7]);
     }
 }
