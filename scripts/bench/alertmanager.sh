@@ -10,8 +10,11 @@
 # ~44 MB of JSON: a cold answer cache), the same 7 times more (answered from the cache while
 # nothing changes), the same filtered to one group (`filter=group="g42"`) 7 times, filtered on
 # a label the route does not group by (`filter=instance="host-N:9100"`, 7 distinct values, so
-# none is answered from the cache), and read the RSS again. Prints one line per run and the
-# medians with ratios.
+# none is answered from the cache), and read the RSS again. Then the listings after changes,
+# as a polling UI meets them: re-send every alert with a later `endsAt` (what Prometheus
+# does each resend interval; the driver's ENDS_IN argument) and time the first listing after
+# it, then post one new alert and time the first listing after that (3 times, median).
+# Prints one line per run and the medians with ratios.
 #
 # Usage: [LOAD_DRIVER=path|python] scripts/bench/alertmanager.sh OURS_BINARY [UPSTREAM_BINARY] [ROUNDS]
 #   OURS_BINARY: e.g. $CARGO_TARGET_DIR/release/alertmanager
@@ -77,9 +80,21 @@ first_and_median() {
     echo "${times[0]} $(printf '%s\n' "${times[@]}" | median)"
 }
 
+# Posts one alert (a new group) with curl.
+post_one() {
+    timeout 60 curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
+        --data "[{\"labels\":{\"alertname\":\"Added\",\"group\":\"new-$2\",\"instance\":\"added-$2\"}}]" \
+        "127.0.0.1:$1/api/v2/alerts"
+}
+
+# Wall time in ms of one GET of URL.
+once() {
+    timeout 120 curl -sf -o /dev/null -w '%{time_total}' "$1" | awk '{printf "%.1f", $1*1000}'
+}
+
 # run NAME BINARY: one measurement; appends "name ingest groups_ms rss_mib filtered_ms
-# first_byte_ms first_request_ms rss_before_mib label_first_ms label_median_ms" to
-# $WORK/results.
+# first_byte_ms first_request_ms rss_before_mib label_first_ms label_median_ms
+# resend_ingest resend_first_ms added_first_ms" to $WORK/results.
 run() {
     local name=$1 bin=$2 port data
     port=$(free_port)
@@ -115,10 +130,19 @@ run() {
     done
     read -r label_first label_ms <<< "$(first_and_median "${urls[@]}")"
     rss=$(awk '/VmRSS/{printf "%.1f", $2/1024}' "/proc/$PID/status")
+    local resend resend_ingest resend_first added=() added_first
+    resend=$(timeout 600 "${LOAD[@]}" "$port" 100000 10000 100 4 3600)
+    resend_ingest=$(sed -n 's/.*alerts_per_s=\([0-9]*\).*/\1/p' <<< "$resend")
+    resend_first=$(once "127.0.0.1:$port/api/v2/alerts/groups")
+    for n in 1 2 3; do
+        post_one "$port" "$n"
+        added+=("$(once "127.0.0.1:$port/api/v2/alerts/groups")")
+    done
+    added_first=$(printf '%s\n' "${added[@]}" | median)
     kill "$PID" && wait "$PID" 2>/dev/null || true
     PID=
-    echo "$name ingest_alerts_per_s=$ingest daemon_cpu_s=$cpu_after_ingest driver_cpu_s=${driver_cpu:-?} groups/alerts=${groups// //} groups_first_request_ms=$cold groups_ms_median=$ms groups_first_byte_ms_median=$ttfb filtered_ms_median=$filtered label_filter_first_ms=$label_first label_filter_ms_median=$label_ms rss_before_listing_mib=$rss_before rss_mib=$rss load=$(cut -d' ' -f1 /proc/loadavg)"
-    echo "$name $ingest $ms $rss $filtered $ttfb $cold $rss_before $label_first $label_ms" >> "$WORK/results"
+    echo "$name ingest_alerts_per_s=$ingest daemon_cpu_s=$cpu_after_ingest driver_cpu_s=${driver_cpu:-?} groups/alerts=${groups// //} groups_first_request_ms=$cold groups_ms_median=$ms groups_first_byte_ms_median=$ttfb filtered_ms_median=$filtered label_filter_first_ms=$label_first label_filter_ms_median=$label_ms rss_before_listing_mib=$rss_before rss_mib=$rss resend_alerts_per_s=$resend_ingest resend_first_request_ms=$resend_first one_added_first_request_ms=${added[*]} load=$(cut -d' ' -f1 /proc/loadavg)"
+    echo "$name $ingest $ms $rss $filtered $ttfb $cold $rss_before $label_first $label_ms $resend_ingest $resend_first $added_first" >> "$WORK/results"
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -136,8 +160,14 @@ oc=$(col ours 7); uc=$(col upstream 7)
 orb=$(col ours 8); urb=$(col upstream 8)
 olf=$(col ours 9); ulf=$(col upstream 9)
 olm=$(col ours 10); ulm=$(col upstream 10)
+ori=$(col ours 11); uri=$(col upstream 11)
+orf=$(col ours 12); urf=$(col upstream 12)
+oaf=$(col ours 13); uaf=$(col upstream 13)
 echo "median ingest alerts/s: ours $oi upstream $ui ratio $(awk -v a="$oi" -v b="$ui" 'BEGIN{printf "%.2f", a/b}')x"
 echo "median first groups request ms: ours $oc upstream $uc ratio $(awk -v a="$uc" -v b="$oc" 'BEGIN{printf "%.2f", a/b}')x faster"
+echo "median re-send (later endsAt) alerts/s: ours $ori upstream $uri ratio $(awk -v a="$ori" -v b="$uri" 'BEGIN{printf "%.2f", a/b}')x"
+echo "median first groups request after the re-send ms: ours $orf upstream $urf ratio $(awk -v a="$urf" -v b="$orf" 'BEGIN{printf "%.2f", a/b}')x faster"
+echo "median first groups request after one alert added ms: ours $oaf upstream $uaf ratio $(awk -v a="$uaf" -v b="$oaf" 'BEGIN{printf "%.2f", a/b}')x faster"
 echo "median groups ms: ours $og upstream $ug ratio $(awk -v a="$ug" -v b="$og" 'BEGIN{printf "%.2f", a/b}')x faster"
 echo "median groups first byte ms: ours $ot upstream $ut"
 echo "median filtered groups ms: ours $of upstream $uf ratio $(awk -v a="$uf" -v b="$of" 'BEGIN{printf "%.2f", a/b}')x faster"

@@ -7,7 +7,12 @@
 //! writes bytes and reads the answer's head and `Content-Length` bytes of body. The same
 //! driver measures ours and upstream's daemon.
 //!
-//! `alertmanager_load PORT [ALERTS [GROUPS [BATCH [WORKERS]]]]` (defaults 100000 10000 100 4);
+//! With ENDS_IN (seconds, default 0: none) every alert carries an `endsAt` that far after the
+//! driver's start, as Prometheus sends its firing alerts; running the driver again re-sends
+//! the same alerts with a later end.
+//!
+//! `alertmanager_load PORT [ALERTS [GROUPS [BATCH [WORKERS [ENDS_IN]]]]]` (defaults 100000
+//! 10000 100 4 0);
 //! built with `cargo build --offline --locked --workspace --example alertmanager_load`.
 //! Bounded: a fixed number of requests, each socket read and write with a timeout.
 
@@ -27,13 +32,14 @@ fn requests(
     batch: usize,
     worker: usize,
     workers: usize,
+    ends_at: Option<&str>,
 ) -> Vec<Vec<u8>> {
     (worker * batch..alerts)
         .step_by(batch * workers)
         .map(|start| {
             let chunk: Vec<serde_json::Value> = (start..alerts.min(start + batch))
                 .map(|i| {
-                    serde_json::json!({
+                    let mut alert = serde_json::json!({
                         "labels": {
                             "alertname": "BenchAlert",
                             "group": format!("g{}", i % groups),
@@ -42,7 +48,11 @@ fn requests(
                         },
                         "annotations": {"summary": format!("bench alert {i}")},
                         "generatorURL": "http://127.0.0.1:9090/graph",
-                    })
+                    });
+                    if let Some(end) = ends_at {
+                        alert["endsAt"] = end.into();
+                    }
+                    alert
                 })
                 .collect();
             let body = serde_json::to_vec(&chunk).expect("JSON values always encode");
@@ -122,13 +132,21 @@ fn main() -> ExitCode {
     let args: Vec<usize> = match std::env::args().skip(1).map(|a| a.parse()).collect() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("usage: alertmanager_load PORT [ALERTS [GROUPS [BATCH [WORKERS]]]]: {e}");
+            eprintln!(
+                "usage: alertmanager_load PORT [ALERTS [GROUPS [BATCH [WORKERS [ENDS_IN]]]]]: {e}"
+            );
             return ExitCode::FAILURE;
         }
     };
-    let defaults = [0, 100_000, 10_000, 100, 4];
-    let [port, alerts, groups, batch, workers] =
+    let defaults = [0, 100_000, 10_000, 100, 4, 0];
+    let [port, alerts, groups, batch, workers, ends_in] =
         std::array::from_fn(|i| args.get(i).copied().unwrap_or(defaults[i]));
+    let ends_at = (ends_in > 0).then(|| {
+        let secs = i64::try_from(ends_in).unwrap_or(i64::MAX);
+        jiff::Timestamp::now()
+            .saturating_add(jiff::SignedDuration::from_secs(secs))
+            .map_or_else(|_| jiff::Timestamp::MAX.to_string(), |t| t.to_string())
+    });
     let Ok(port) = u16::try_from(port) else {
         eprintln!("bad port {port}");
         return ExitCode::FAILURE;
@@ -141,7 +159,7 @@ fn main() -> ExitCode {
     let mut handles = Vec::with_capacity(workers);
     let mut total = 0;
     for w in 0..workers {
-        let reqs = requests(port, alerts, groups, batch, w, workers);
+        let reqs = requests(port, alerts, groups, batch, w, workers, ends_at.as_deref());
         total += reqs.len();
         let stream = match TcpStream::connect(("127.0.0.1", port)) {
             Ok(s) => s,

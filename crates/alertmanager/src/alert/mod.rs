@@ -7,6 +7,8 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Write as _;
+use std::sync::{Arc, OnceLock};
 
 use jiff::Timestamp;
 
@@ -61,6 +63,130 @@ pub struct Alert {
     /// from a later update wins over it.
     pub timeout: bool,
     pub fingerprint: Fingerprint,
+    /// The listings' encoding of the fields above that clients rarely change.
+    pub json: JsonCell,
+}
+
+/// The JSON of an alert's labels, annotations and generator URL as the listings write them
+/// (see `api::encode`): the part before the times (`{"annotations":{…}`) and the part after
+/// them (`,"generatorURL":…,"labels":{…}}`), in one shared allocation so that a listing
+/// follows one pointer per alert to reach it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaticJson {
+    pub bytes: Arc<[u8]>,
+    /// Where the part after the times starts.
+    pub split: usize,
+}
+
+impl StaticJson {
+    /// The alert's fields as the listings write them (`api::encode`'s `AlertJson`).
+    pub fn of(alert: &Alert) -> StaticJson {
+        let mut bytes = Vec::with_capacity(256);
+        let split = write_static_json(alert, &mut bytes).expect("a Vec takes every write");
+        StaticJson {
+            bytes: bytes.into(),
+            split,
+        }
+    }
+
+    /// Whether this is [`StaticJson::of`] `alert`, found without allocating: the alert is
+    /// encoded into a comparison with these bytes. The store asks this of every re-sent
+    /// alert that was listed, so it reads these bytes (one allocation, in order) rather than
+    /// the old version's scattered label strings.
+    pub fn matches(&self, alert: &Alert) -> bool {
+        let mut cmp = Compare {
+            expected: &self.bytes,
+            equal: true,
+        };
+        write_static_json(alert, &mut cmp).is_ok() && cmp.equal && cmp.expected.is_empty()
+    }
+
+    pub fn head(&self) -> &[u8] {
+        &self.bytes[..self.split]
+    }
+
+    pub fn tail(&self) -> &[u8] {
+        &self.bytes[self.split..]
+    }
+}
+
+/// Writes the fields [`StaticJson`] holds; returns where the part after the times starts.
+fn write_static_json(alert: &Alert, out: &mut impl std::io::Write) -> std::io::Result<usize> {
+    let mut written = Counted { out, len: 0 };
+    written.write_all(b"{\"annotations\":")?;
+    serde_json::to_writer(&mut written, &alert.annotations)?;
+    let split = written.len;
+    if !alert.generator_url.is_empty() {
+        written.write_all(b",\"generatorURL\":")?;
+        serde_json::to_writer(&mut written, &alert.generator_url)?;
+    }
+    written.write_all(b",\"labels\":")?;
+    serde_json::to_writer(&mut written, &alert.labels)?;
+    written.write_all(b"}")?;
+    Ok(split)
+}
+
+/// A writer counting what passes through it.
+struct Counted<'w, W> {
+    out: &'w mut W,
+    len: usize,
+}
+
+impl<W: std::io::Write> std::io::Write for Counted<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.len += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// A writer comparing what is written with `expected`; gives up at the first difference.
+struct Compare<'e> {
+    expected: &'e [u8],
+    equal: bool,
+}
+
+impl std::io::Write for Compare<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.expected.strip_prefix(buf) {
+            Some(rest) => {
+                self.expected = rest;
+                Ok(buf.len())
+            }
+            None => {
+                self.equal = false;
+                Err(std::io::ErrorKind::InvalidData.into())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An alert's [`StaticJson`], encoded by the first listing that shows the alert and handed on
+/// by the store to later versions with the same labels, annotations and generator URL:
+/// Prometheus re-sends every firing alert with new times only, and re-escaping 100,000
+/// alerts' labels was most of a listing's cost. It is derived from the other fields, so it
+/// never makes two alerts differ.
+#[derive(Clone, Debug, Default)]
+pub struct JsonCell(OnceLock<StaticJson>);
+
+impl PartialEq for JsonCell {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl JsonCell {
+    pub fn get_or_init(&self, encode: impl FnOnce() -> StaticJson) -> &StaticJson {
+        self.0.get_or_init(encode)
+    }
 }
 
 /// Why a posted alert was refused; the texts are upstream's.
@@ -118,6 +244,7 @@ impl PostedAlert {
             updated_at: now,
             generator_url: self.generator_url,
             timeout,
+            json: JsonCell::default(),
         })
     }
 }
@@ -155,6 +282,27 @@ impl Alert {
             out.ends_at = self.ends_at;
         }
         out
+    }
+
+    /// Whether `other` has the same labels (cheaply decided when both share their encoding).
+    pub fn same_labels(&self, other: &Alert) -> bool {
+        self.shares_json(other) || self.labels == other.labels
+    }
+
+    fn shares_json(&self, other: &Alert) -> bool {
+        matches!((self.json.0.get(), other.json.0.get()), (Some(a), Some(b)) if Arc::ptr_eq(&a.bytes, &b.bytes))
+    }
+
+    /// Hands this alert's encoding on to `newer` (a later version of it) when the fields it
+    /// encodes are the same (compared through the encoding, which is injective). Costs a
+    /// comparison only when this version was listed.
+    pub fn hand_on_json(&self, newer: &Alert) {
+        if let Some(json) = self.json.0.get()
+            && newer.json.0.get().is_none()
+            && json.matches(newer)
+        {
+            let _ = newer.json.0.set(json.clone());
+        }
     }
 
     /// Whether an update and this stored alert describe the same firing (upstream merges only

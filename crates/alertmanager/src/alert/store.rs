@@ -40,10 +40,14 @@ impl AlertStore {
             .shard(alert.fingerprint)
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        let stored = match shard.get(&alert.fingerprint) {
+        let old = shard.get(&alert.fingerprint);
+        let stored = match old {
             Some(old) if old.overlaps(&alert) => old.merge(&alert, now),
             _ => alert,
         };
+        if let Some(old) = old {
+            old.hand_on_json(&stored);
+        }
         let stored = Arc::new(stored);
         shard.insert(stored.fingerprint, Arc::clone(&stored));
         drop(shard);

@@ -145,3 +145,44 @@ fn non_overlapping_update_replaces() {
     store.put(second.clone(), later);
     assert_eq!(*store.get(second.fingerprint).unwrap(), second);
 }
+
+#[test]
+fn store_hands_the_encoding_on_only_while_its_fields_stay() {
+    let store = AlertStore::default();
+    let t0 = ts("2026-01-01T00:00:00Z");
+    let post = |summary: &str, url: &str, now: Timestamp| {
+        PostedAlert {
+            labels: labels(&[("a", "b")]),
+            annotations: labels(&[("summary", summary)]),
+            generator_url: url.to_owned(),
+            ..Default::default()
+        }
+        .into_alert(now, TIMEOUT)
+        .unwrap()
+    };
+    let encoded = |a: &Alert| a.json.0.get().map(|j| Arc::clone(&j.bytes));
+    store.put(post("s", "u", t0), t0);
+    // Not listed yet: nothing to hand on.
+    let second = store.put(post("s", "u", t0), t0);
+    assert!(encoded(&second).is_none());
+    let json = second.json.get_or_init(|| StaticJson::of(&second));
+    assert_eq!(json.head(), br#"{"annotations":{"summary":"s"}"#);
+    assert_eq!(json.tail(), br#","generatorURL":"u","labels":{"a":"b"}}"#);
+    assert!(json.matches(&second));
+
+    // A re-send with new times shares it; a new annotation or URL does not.
+    let t1 = ts("2026-01-01T00:01:00Z");
+    let resent = store.put(post("s", "u", t1), t1);
+    assert!(Arc::ptr_eq(
+        &encoded(&resent).unwrap(),
+        &encoded(&second).unwrap()
+    ));
+    assert!(resent.same_labels(&second));
+    for (summary, url) in [("other", "u"), ("s", "other")] {
+        let changed = store.put(post(summary, url, t1), t1);
+        assert!(encoded(&changed).is_none(), "{summary} {url}");
+        assert!(changed.same_labels(&resent));
+        assert!(!resent.json.0.get().unwrap().matches(&changed));
+        changed.json.get_or_init(|| StaticJson::of(&changed));
+    }
+}

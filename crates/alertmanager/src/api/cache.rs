@@ -10,10 +10,10 @@
 
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
-use axum::body::Bytes;
 use jiff::Timestamp;
 
-use super::listing::GroupsAnswer;
+use super::chunks::Chunks;
+use super::listing::{GroupsAnswer, Reuse};
 use crate::daemon::{App, Muting, Runtime};
 
 /// Answers kept at most, and their total size beyond which the least recently used go (the
@@ -52,7 +52,7 @@ impl Stamp {
 struct Entry {
     query: String,
     stamp: Stamp,
-    body: Bytes,
+    body: Chunks,
 }
 
 /// The cached groups answers, most recently used first.
@@ -80,8 +80,8 @@ impl GroupsCache {
         &self,
         app: &App,
         query: &str,
-        list: impl FnOnce(&Muting<'_>) -> GroupsAnswer,
-    ) -> Bytes {
+        list: impl FnOnce(&Muting<'_>, &Reuse) -> GroupsAnswer,
+    ) -> Chunks {
         let runtime = app.runtime();
         let now = counters(app, &runtime, app.clock.now());
         if let Some(body) = self.lookup(query, &now) {
@@ -93,8 +93,21 @@ impl GroupsCache {
         let silences = app.silences.generation();
         let muting = app.muting();
         let groups = muting.runtime.dispatcher.generation();
-        let answer = list(&muting);
-        let until = [answer.valid_until, app.silences.next_change(muting.now)]
+        let silences_until = app.silences.next_change(muting.now);
+        let reuse = Reuse {
+            query: query.into(),
+            silences,
+            alerts,
+            silences_until,
+        };
+        let answer = list(&muting, &reuse);
+        tracing::debug!(
+            query,
+            reused_groups = answer.reused,
+            bytes = answer.body.len(),
+            "groups answer encoded"
+        );
+        let until = [answer.valid_until, silences_until]
             .into_iter()
             .flatten()
             .min();
@@ -106,12 +119,12 @@ impl GroupsCache {
             at: muting.now,
             until,
         };
-        let body = Bytes::from(answer.body);
+        let body = answer.body;
         self.insert(query, stamp, body.clone());
         body
     }
 
-    fn lookup(&self, query: &str, now: &Stamp) -> Option<Bytes> {
+    fn lookup(&self, query: &str, now: &Stamp) -> Option<Chunks> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         // Answers of older states are (but for a clock set back) never current again: let
         // their memory go now.
@@ -123,7 +136,7 @@ impl GroupsCache {
         Some(body)
     }
 
-    fn insert(&self, query: &str, stamp: Stamp, body: Bytes) {
+    fn insert(&self, query: &str, stamp: Stamp, body: Chunks) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.retain(|e| e.query != query);
         entries.insert(

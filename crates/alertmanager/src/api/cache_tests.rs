@@ -57,33 +57,65 @@ const QUERIES: &[&str] = &[
     "receiver=byteam%7Cfallback",
 ];
 
-/// Every query's answer through the cache, each checked against a fresh encode; then asks
-/// again and requires the cache to answer without encoding.
-async fn answers(h: &Harness) -> Vec<String> {
-    let mut out = Vec::new();
-    for query in QUERIES {
-        let f = AlertFilter::parse(Some(query)).unwrap();
-        let fresh = list_groups(&h.app.muting(), &f, Planning::ByGroup).body;
-        let (status, served) = h
-            .call(Method::GET, &format!("/api/v2/alerts/groups?{query}"), None)
-            .await;
-        assert_eq!(status, StatusCode::OK, "{query}: {served}");
-        assert_eq!(served, String::from_utf8(fresh).unwrap(), "{query}");
-        out.push(served);
-    }
-    for (query, first) in QUERIES.iter().zip(&out) {
-        let again = h.app.groups_cache.get_or_list(&h.app, query, |_| {
-            panic!("{query}: encoded again though nothing changed")
-        });
-        assert_eq!(&again[..], first.as_bytes(), "{query}");
-    }
-    out
+/// Asks the queries through the cache, each round starting where the previous one ended
+/// (so that a query asked last before a change is asked first after it, and its groups'
+/// kept encodings are reused), and counts the groups copied from earlier answers.
+struct Asker<'h> {
+    h: &'h Harness,
+    round: usize,
+    reused: usize,
+    /// Whether the config lets answers of several queries differ by a change (see `changed`).
+    check_changes: bool,
 }
 
-/// The answers to the queries at these positions differ between two states.
-fn changed(before: &[String], after: &[String], which: &[usize]) {
-    for &i in which {
-        assert_ne!(before[i], after[i], "{} did not change", QUERIES[i]);
+impl Asker<'_> {
+    /// Every query's answer through the cache, each checked against a fresh encode the plain
+    /// way; then asks again and requires the cache to answer without encoding. Answers are
+    /// returned in [`QUERIES`]' order.
+    async fn answers(&mut self) -> Vec<String> {
+        let h = self.h;
+        let n = QUERIES.len();
+        let start = (self.round * (n - 1)) % n;
+        self.round += 1;
+        let mut out = vec![String::new(); n];
+        for i in (0..n).map(|k| (start + k) % n) {
+            let query = QUERIES[i];
+            let f = AlertFilter::parse(Some(query)).unwrap();
+            let fresh = list_groups(&h.app.muting(), &f, Planning::PerAlert, None)
+                .body
+                .to_vec();
+            let served = h
+                .app
+                .groups_cache
+                .get_or_list(&h.app, query, |muting, reuse| {
+                    let answer = list_groups(muting, &f, Planning::ByGroup, Some(reuse));
+                    self.reused += answer.reused;
+                    answer
+                });
+            let served = String::from_utf8(served.to_vec()).unwrap();
+            assert_eq!(served, String::from_utf8(fresh).unwrap(), "{query}");
+            out[i] = served;
+        }
+        // Through the HTTP handler, too.
+        let (status, body) = h.call(Method::GET, "/api/v2/alerts/groups", None).await;
+        assert_eq!((status, &body), (StatusCode::OK, &out[0]));
+        for (query, first) in QUERIES.iter().zip(&out) {
+            let again = h.app.groups_cache.get_or_list(&h.app, query, |_, _| {
+                panic!("{query}: encoded again though nothing changed")
+            });
+            assert_eq!(again.to_vec(), first.as_bytes(), "{query}");
+        }
+        out
+    }
+
+    /// The answers to the queries at these positions differ between two states.
+    fn changed(&self, before: &[String], after: &[String], which: &[usize]) {
+        if !self.check_changes {
+            return;
+        }
+        for &i in which {
+            assert_ne!(before[i], after[i], "{} did not change", QUERIES[i]);
+        }
     }
 }
 
@@ -111,10 +143,18 @@ fn alert(name: &str, instance: &str, team: &str, severity: &str, ends: &str) -> 
 }
 
 const LATER: &str = "2026-01-02T00:00:00Z";
+const LATER2: &str = "2026-01-03T00:00:00Z";
 
-#[tokio::test]
-async fn cached_groups_equal_a_fresh_encode_after_every_change() {
-    let h = start_with(CONFIG);
+/// The changes in turn under `config`; returns how many groups were copied from earlier
+/// answers.
+async fn scenario(config: &str, check_changes: bool) -> usize {
+    let h = start_with(config);
+    let mut asker = Asker {
+        h: &h,
+        round: 0,
+        reused: 0,
+        check_changes,
+    };
     post(
         &h,
         json!([
@@ -125,37 +165,56 @@ async fn cached_groups_equal_a_fresh_encode_after_every_change() {
         ]),
     )
     .await;
-    let start = answers(&h).await;
+    let start = asker.answers().await;
 
     // A new alert, then an update of one (same labels, new annotation).
     post(&h, json!([alert("C", "1", "b", "info", LATER)])).await;
-    let added = answers(&h).await;
-    changed(&start, &added, &[0, 2]);
+    let added = asker.answers().await;
+    asker.changed(&start, &added, &[0, 2]);
     let mut updated = alert("A", "1", "a", "warning", LATER);
     updated["annotations"] = json!({"summary": "now with a summary"});
     post(&h, json!([updated])).await;
-    let updated = answers(&h).await;
-    changed(&added, &updated, &[0, 1, 2, 3]);
+    let updated = asker.answers().await;
+    asker.changed(&added, &updated, &[0, 1, 2, 3]);
+
+    // Prometheus' re-send: the same alerts with a later end (their encoded labels and
+    // annotations are handed on), then one with a new generator URL only.
+    let mut resent = vec![
+        alert("A", "1", "a", "warning", LATER2),
+        alert("A", "2", "b", "info", LATER2),
+        alert("B", "1", "c", "warning", LATER2),
+        alert("C", "1", "b", "info", LATER2),
+    ];
+    resent[0]["annotations"] = json!({"summary": "now with a summary"});
+    post(&h, json!(resent)).await;
+    let resent_answers = asker.answers().await;
+    asker.changed(&updated, &resent_answers, &[0, 1, 2, 3]);
+    let mut moved = alert("A", "2", "b", "info", LATER2);
+    moved["generatorURL"] = json!("http://prometheus/graph?g0.expr=up");
+    post(&h, json!([moved])).await;
+    let updated = asker.answers().await;
+    asker.changed(&resent_answers, &updated, &[0, 1]);
+    assert!(updated[0].contains("g0.expr=up"), "{}", updated[0]);
 
     // The clock alone: nothing ends before 00:10, then B/3 resolves.
     h.clock.advance(SignedDuration::from_mins(9));
-    assert_eq!(answers(&h).await, updated);
+    assert_eq!(asker.answers().await, updated);
     h.clock.advance(SignedDuration::from_mins(1));
-    let resolved = answers(&h).await;
-    changed(&updated, &resolved, &[0]);
+    let resolved = asker.answers().await;
+    asker.changed(&updated, &resolved, &[0]);
 
     // An active silence, then its expiry through the API.
     let id = silence(&h, "team", "a", "2026-01-01T00:00:00Z", LATER).await;
-    let silenced = answers(&h).await;
-    changed(&resolved, &silenced, &[0, 1, 2, 4, 6]);
+    let silenced = asker.answers().await;
+    asker.changed(&resolved, &silenced, &[0, 1, 2, 4, 6]);
     let (status, body) = h
         .call(Method::DELETE, &format!("/api/v2/silence/{id}"), None)
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Expired means ended before now: at the instant of the expiry it still mutes.
-    assert_eq!(answers(&h).await, silenced);
+    assert_eq!(asker.answers().await, silenced);
     h.clock.advance(SignedDuration::from_nanos(1));
-    assert_eq!(answers(&h).await, resolved);
+    assert_eq!(asker.answers().await, resolved);
 
     // A silence starting later: no change until it starts; it ends by the clock too (active
     // up to and including its end).
@@ -167,16 +226,16 @@ async fn cached_groups_equal_a_fresh_encode_after_every_change() {
         "2026-01-01T00:30:00Z",
     )
     .await;
-    assert_eq!(answers(&h).await, resolved);
+    assert_eq!(asker.answers().await, resolved);
     h.clock.set("2026-01-01T00:19:59.999Z".parse().unwrap());
-    assert_eq!(answers(&h).await, resolved);
+    assert_eq!(asker.answers().await, resolved);
     h.clock.set("2026-01-01T00:20:00Z".parse().unwrap());
-    let pending_started = answers(&h).await;
-    changed(&resolved, &pending_started, &[0, 2, 4, 6]);
+    let pending_started = asker.answers().await;
+    asker.changed(&resolved, &pending_started, &[0, 2, 4, 6]);
     h.clock.set("2026-01-01T00:30:00Z".parse().unwrap());
-    assert_eq!(answers(&h).await, pending_started);
+    assert_eq!(asker.answers().await, pending_started);
     h.clock.advance(SignedDuration::from_nanos(1));
-    assert_eq!(answers(&h).await, resolved);
+    assert_eq!(asker.answers().await, resolved);
 
     // An inhibiting alert appears (it mutes A/1, a warning), then ends by the clock: the
     // warnings-only listing never shows it, only its effect.
@@ -185,25 +244,120 @@ async fn cached_groups_equal_a_fresh_encode_after_every_change() {
         json!([alert("A", "9", "c", "critical", "2026-01-01T00:40:00Z")]),
     )
     .await;
-    let inhibited = answers(&h).await;
-    changed(&resolved, &inhibited, &[0, 3, 5, 6]);
+    let inhibited = asker.answers().await;
+    asker.changed(&resolved, &inhibited, &[0, 3, 5, 6]);
     h.clock.set("2026-01-01T00:40:00Z".parse().unwrap());
-    assert_eq!(answers(&h).await, resolved);
+    assert_eq!(asker.answers().await, resolved);
 
     // Another inhibiting alert, resolved by a post this time.
     post(&h, json!([alert("A", "8", "c", "critical", LATER)])).await;
-    let inhibited = answers(&h).await;
-    changed(&resolved, &inhibited, &[3, 5, 6]);
+    let inhibited = asker.answers().await;
+    asker.changed(&resolved, &inhibited, &[3, 5, 6]);
     post(
         &h,
         json!([alert("A", "8", "c", "critical", "2026-01-01T00:40:00Z")]),
     )
     .await;
-    assert_eq!(answers(&h).await, resolved);
+    assert_eq!(asker.answers().await, resolved);
 
     // A reload: other receivers and groups, the same alerts.
     std::fs::write(h.dir.path().join("alertmanager.yml"), RELOADED).unwrap();
     h.app.reload().unwrap();
-    let reloaded = answers(&h).await;
-    changed(&resolved, &reloaded, &[0, 3, 7]);
+    let reloaded = asker.answers().await;
+    asker.changed(&resolved, &reloaded, &[0, 3, 7]);
+    asker.reused
+}
+
+#[tokio::test]
+async fn cached_groups_equal_a_fresh_encode_after_every_change() {
+    // A `continue` route: an alert's receivers depend on other groups, nothing is reused.
+    assert_eq!(scenario(CONFIG, true).await, 0);
+    // Without it, unchanged groups are copied from earlier answers: rarely while the
+    // inhibition rule may mute most alerts (any stored alert may change those), often
+    // without the rule.
+    let no_fan_out = CONFIG.replace("continue: true", "continue: false");
+    let reused = scenario(&no_fan_out, false).await;
+    assert!(reused > 0, "no group was reused");
+    let (no_inhibition, _) = no_fan_out.split_once("inhibit_rules:").unwrap();
+    let reused_more = scenario(no_inhibition, false).await;
+    assert!(reused_more > reused, "{reused_more} groups reused");
+}
+
+/// One route grouping by `alertname`, no inhibition: every group's encoding can be kept.
+const PLAIN: &str = r#"
+route:
+  receiver: default
+  group_by: [alertname]
+receivers:
+  - name: default
+"#;
+
+/// The groups answer through the cache, checked against a fresh encode the plain way, with
+/// how many groups were copied from earlier answers (`None`: answered from the cache).
+fn listed(h: &Harness, query: &str) -> (String, Option<usize>) {
+    let f = AlertFilter::parse(Some(query)).unwrap();
+    let fresh = list_groups(&h.app.muting(), &f, Planning::PerAlert, None)
+        .body
+        .to_vec();
+    let mut reused = None;
+    let served = h
+        .app
+        .groups_cache
+        .get_or_list(&h.app, query, |muting, reuse| {
+            let answer = list_groups(muting, &f, Planning::ByGroup, Some(reuse));
+            reused = Some(answer.reused);
+            answer
+        });
+    let served = String::from_utf8(served.to_vec()).unwrap();
+    assert_eq!(served, String::from_utf8(fresh).unwrap(), "{query}");
+    (served, reused)
+}
+
+#[tokio::test]
+async fn kept_group_encodings_are_reused_only_while_current() {
+    let h = start_with(PLAIN);
+    let ends = "2026-01-01T00:10:00Z";
+    post(
+        &h,
+        json!([
+            alert("A", "1", "a", "warning", LATER),
+            alert("B", "1", "b", "warning", LATER),
+            alert("C", "1", "c", "warning", ends),
+            alert("C", "2", "c", "warning", LATER),
+        ]),
+    )
+    .await;
+    assert_eq!(listed(&h, "").1, Some(0));
+    assert_eq!(listed(&h, "").1, None);
+
+    // A new alert in A: B and C are copied.
+    post(&h, json!([alert("A", "2", "a", "warning", LATER)])).await;
+    assert_eq!(listed(&h, "").1, Some(2));
+    // Another query keeps its own encodings; asking the first one again starts afresh.
+    assert_eq!(listed(&h, "silenced=false").1, Some(0));
+    post(&h, json!([alert("D", "1", "d", "warning", LATER)])).await;
+    assert_eq!(listed(&h, "").1, Some(0));
+
+    // C/1 ends by the clock: C is encoded again (a new group makes the answer change).
+    h.clock.set(ends.parse().unwrap());
+    post(&h, json!([alert("E", "1", "e", "warning", LATER)])).await;
+    let (after_end, reused) = listed(&h, "");
+    assert_eq!(reused, Some(3));
+    // The clock set back: C/1 shows again; what was kept at the later time (C and E) is
+    // not reused, what was kept before (A, B, D) is.
+    h.clock.set("2026-01-01T00:05:00Z".parse().unwrap());
+    post(&h, json!([alert("F", "1", "f", "warning", LATER)])).await;
+    let (set_back, reused) = listed(&h, "");
+    assert_eq!(reused, Some(3));
+    assert_ne!(set_back, after_end);
+
+    // A silence changes every group's stamp; so does its start and end by the clock.
+    silence(&h, "instance", "1", "2026-01-01T00:06:00Z", LATER).await;
+    assert_eq!(listed(&h, "").1, Some(0));
+    post(&h, json!([alert("G", "1", "g", "warning", LATER)])).await;
+    assert_eq!(listed(&h, "").1, Some(6));
+    h.clock.set("2026-01-01T00:06:00Z".parse().unwrap());
+    let (silenced, reused) = listed(&h, "");
+    assert_eq!(reused, Some(0));
+    assert!(silenced.contains(r#""state":"suppressed""#), "{silenced}");
 }

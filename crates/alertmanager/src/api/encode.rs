@@ -4,13 +4,15 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use jiff::Timestamp;
 use jiff::tz::Offset;
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
+use super::chunks::Chunks;
 use super::model::format_time;
-use crate::alert::{Alert, Fingerprint};
+use crate::alert::{Alert, Fingerprint, StaticJson};
 use crate::daemon::{Muted, Muting};
 use crate::dispatch::GroupId;
 
@@ -40,14 +42,87 @@ pub fn alerts(muting: &Muting<'_>, alerts: &[Listed<'_>]) -> Vec<u8> {
     write(alerts.len(), &AlertList { muting, alerts })
 }
 
-/// `GET /api/v2/alerts/groups`' answer; sorts each group's alerts into upstream's order.
-/// A group is sorted right before it is written, while its alerts' labels are still in the
-/// CPU cache from the sort: with 100,000 alerts, sorting all first and writing all after
-/// read every label set from memory twice.
-pub fn groups(muting: &Muting<'_>, groups: &mut [ListedGroup<'_>]) -> Vec<u8> {
-    let count: usize = groups.iter().map(|g| g.alerts.len() + 1).sum();
-    let mut out = Vec::with_capacity(count * ALERT_BYTES + 3);
-    out.push(b'[');
+/// `GET /api/v2/alerts/groups`' answer, put together group by group in the answer's order:
+/// each group either encoded from its alerts (already in upstream's order) or an earlier
+/// answer's part. Each alert's labels, annotations and generator URL are copied from its
+/// [`StaticJson`] (encoded by the first listing that shows that version); only the times,
+/// fingerprint, receivers and status are written per request.
+pub struct GroupsWriter<'a> {
+    w: Writer<'a>,
+    parts: Vec<Bytes>,
+}
+
+/// Bytes per alert besides its [`StaticJson`] a group's buffer is sized for: the times,
+/// fingerprint, receiver and an unmuted status take ≈ 250.
+const DYNAMIC_BYTES: usize = 300;
+
+impl<'a> GroupsWriter<'a> {
+    pub fn new(groups: usize) -> Self {
+        let mut parts = Vec::with_capacity(groups + 2);
+        parts.push(Bytes::from_static(b"["));
+        GroupsWriter {
+            w: Writer {
+                out: Vec::new(),
+                seconds: [None; 3],
+                receivers: None,
+            },
+            parts,
+        }
+    }
+
+    /// Encodes one group into a part of its own, which is returned: `,` and the group's JSON
+    /// (the comma is left out when the part opens the answer).
+    pub fn group(&mut self, muting: &Muting<'_>, g: &ListedGroup<'a>) -> Bytes {
+        let size: usize = g
+            .alerts
+            .iter()
+            .map(|l| static_json_of(&l.alert).bytes.len() + DYNAMIC_BYTES)
+            .sum();
+        self.w.out = Vec::with_capacity(size + 128);
+        self.w.out.extend_from_slice(b",{\"alerts\":[");
+        for (j, listed) in g.alerts.iter().enumerate() {
+            if j > 0 {
+                self.w.out.push(b',');
+            }
+            self.w.alert(muting, listed);
+        }
+        self.w.out.extend_from_slice(b"],\"labels\":");
+        self.w.serde(&g.id.labels);
+        self.w.out.extend_from_slice(b",\"receiver\":");
+        self.w.serde(&ReceiverJson { name: g.receiver });
+        self.w.out.push(b'}');
+        let mut part = std::mem::take(&mut self.w.out);
+        // Kept for later answers: give the slack back (glibc shrinks in place).
+        part.shrink_to_fit();
+        let part = Bytes::from(part);
+        self.push(part.clone());
+        part
+    }
+
+    /// Adds a part [`GroupsWriter::group`] returned for an earlier answer.
+    pub fn copy(&mut self, part: &Bytes) {
+        self.push(part.clone());
+    }
+
+    fn push(&mut self, part: Bytes) {
+        if self.parts.len() == 1 {
+            self.parts.push(part.slice(1..));
+        } else {
+            self.parts.push(part);
+        }
+    }
+
+    pub fn finish(mut self) -> Chunks {
+        self.parts.push(Bytes::from_static(b"]\n"));
+        Chunks::new(self.parts)
+    }
+}
+
+/// [`GroupsWriter`]'s answer the plain way, sorting each group's alerts and serializing every field: what
+/// the fast path must agree with.
+#[cfg(test)]
+pub fn groups_plain(muting: &Muting<'_>, groups: &mut [ListedGroup<'_>]) -> Vec<u8> {
+    let mut out = vec![b'['];
     for (i, g) in groups.iter_mut().enumerate() {
         super::model::sort_alerts_by(&mut g.alerts, |l| &l.alert);
         if i > 0 {
@@ -58,6 +133,102 @@ pub fn groups(muting: &Muting<'_>, groups: &mut [ListedGroup<'_>]) -> Vec<u8> {
     }
     out.extend_from_slice(b"]\n");
     out
+}
+
+/// The alert's [`StaticJson`], encoded on first need.
+fn static_json_of(alert: &Alert) -> &StaticJson {
+    alert.json.get_or_init(|| StaticJson::of(alert))
+}
+
+/// The groups answer's buffer, with what consecutive alerts usually share.
+struct Writer<'a> {
+    out: Vec<u8>,
+    /// Per time field, the last second written in and that time's text: alerts posted
+    /// together share their seconds, and the calendar arithmetic is then done once.
+    seconds: [Option<(i64, [u8; 24])>; 3],
+    /// The last receivers list written, and its JSON: without `continue` routes every alert
+    /// of a route has the same list.
+    receivers: Option<(&'a [&'a str], Vec<u8>)>,
+}
+
+/// The slots of [`Writer::seconds`].
+const ENDS: usize = 0;
+const STARTS: usize = 1;
+const UPDATED: usize = 2;
+
+/// The status of an alert neither silenced nor inhibited, as [`StatusJson`] writes it.
+const ACTIVE: &[u8] = br#"{"inhibitedBy":[],"silencedBy":[],"state":"active"}"#;
+
+impl<'a> Writer<'a> {
+    fn serde(&mut self, value: &impl Serialize) {
+        serde_json::to_writer(&mut self.out, value).expect("listing JSON is always encodable");
+    }
+
+    /// One alert as [`AlertJson`] writes it.
+    fn alert(&mut self, muting: &Muting<'_>, listed: &Listed<'a>) {
+        let alert = &*listed.alert;
+        let json = static_json_of(alert);
+        self.out.extend_from_slice(json.head());
+        self.out.extend_from_slice(b",\"endsAt\":");
+        self.time(ENDS, alert.ends_at);
+        self.out.extend_from_slice(b",\"fingerprint\":\"");
+        self.out.extend_from_slice(&hex(alert.fingerprint));
+        self.out.extend_from_slice(b"\",\"receivers\":");
+        self.receivers(listed.receivers);
+        self.out.extend_from_slice(b",\"startsAt\":");
+        self.time(STARTS, alert.starts_at);
+        self.out.extend_from_slice(b",\"status\":");
+        if listed.muted.is_active() {
+            self.out.extend_from_slice(ACTIVE);
+        } else {
+            self.serde(&StatusJson {
+                muting,
+                muted: &listed.muted,
+            });
+        }
+        self.out.extend_from_slice(b",\"updatedAt\":");
+        self.time(UPDATED, alert.updated_at);
+        self.out.extend_from_slice(json.tail());
+    }
+
+    fn receivers(&mut self, receivers: &'a [&'a str]) {
+        match &self.receivers {
+            Some((last, json)) if std::ptr::eq(*last, receivers) => {
+                self.out.extend_from_slice(json);
+            }
+            _ => {
+                let json = serde_json::to_vec(&Seq(|| {
+                    receivers.iter().map(|&name| ReceiverJson { name })
+                }))
+                .expect("receiver names always encode");
+                self.out.extend_from_slice(&json);
+                self.receivers = Some((receivers, json));
+            }
+        }
+    }
+
+    /// A time as [`Millis`] writes it; `field` picks the slot of [`Writer::seconds`].
+    fn time(&mut self, field: usize, t: Timestamp) {
+        let (second, nanos) = (t.as_second(), t.subsec_nanosecond());
+        let text = match self.seconds[field] {
+            Some((s, text)) if s == second && nanos >= 0 => Some(text),
+            _ if second >= 0 && nanos >= 0 => millis(t).inspect(|&text| {
+                self.seconds[field] = Some((second, text));
+            }),
+            _ => None,
+        };
+        let Some(mut text) = text else {
+            return self.serde(&Millis(t));
+        };
+        let mut ms = nanos as u32 / 1_000_000;
+        for b in text[20..23].iter_mut().rev() {
+            *b = b'0' + (ms % 10) as u8;
+            ms /= 10;
+        }
+        self.out.push(b'"');
+        self.out.extend_from_slice(&text);
+        self.out.push(b'"');
+    }
 }
 
 /// The document and upstream's closing newline. Serializing these types cannot fail: maps
@@ -84,11 +255,13 @@ impl Serialize for AlertList<'_> {
 }
 
 /// One element of the groups answer.
+#[cfg(test)]
 struct GroupJson<'a> {
     muting: &'a Muting<'a>,
     group: &'a ListedGroup<'a>,
 }
 
+#[cfg(test)]
 impl Serialize for GroupJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let g = self.group;
@@ -189,14 +362,18 @@ where
 /// A fingerprint as 16 hex digits.
 struct Hex(Fingerprint);
 
+fn hex(fp: Fingerprint) -> [u8; 16] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 16];
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = DIGITS[((fp.0 >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    buf
+}
+
 impl Serialize for Hex {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut buf = [0u8; 16];
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = DIGITS[((self.0.0 >> (60 - 4 * i)) & 0xf) as usize];
-        }
-        s.serialize_str(std::str::from_utf8(&buf).expect("hex digits are ASCII"))
+        s.serialize_str(std::str::from_utf8(&hex(self.0)).expect("hex digits are ASCII"))
     }
 }
 
@@ -204,30 +381,33 @@ impl Serialize for Hex {
 /// for years of four digits.
 struct Millis(Timestamp);
 
+/// `t` as [`format_time`] writes it when that is 24 bytes (years 0 to 9999).
+fn millis(t: Timestamp) -> Option<[u8; 24]> {
+    let dt = Offset::UTC.to_datetime(t);
+    let year = u32::try_from(dt.year()).ok().filter(|&y| y <= 9999)?;
+    let mut buf = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for i in (at..at + width).rev() {
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, dt.month() as u32);
+    put(8, 2, dt.day() as u32);
+    put(11, 2, dt.hour() as u32);
+    put(14, 2, dt.minute() as u32);
+    put(17, 2, dt.second() as u32);
+    put(20, 3, dt.subsec_nanosecond() as u32 / 1_000_000);
+    Some(buf)
+}
+
 impl Serialize for Millis {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let dt = Offset::UTC.to_datetime(self.0);
-        let Ok(year) = u32::try_from(dt.year()) else {
-            return s.serialize_str(&format_time(self.0));
-        };
-        if year > 9999 {
-            return s.serialize_str(&format_time(self.0));
+        match millis(self.0) {
+            Some(buf) => s.serialize_str(std::str::from_utf8(&buf).expect("digits are ASCII")),
+            None => s.serialize_str(&format_time(self.0)),
         }
-        let mut buf = *b"0000-00-00T00:00:00.000Z";
-        let mut put = |at: usize, width: usize, mut v: u32| {
-            for i in (at..at + width).rev() {
-                buf[i] = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-        };
-        put(0, 4, year);
-        put(5, 2, dt.month() as u32);
-        put(8, 2, dt.day() as u32);
-        put(11, 2, dt.hour() as u32);
-        put(14, 2, dt.minute() as u32);
-        put(17, 2, dt.second() as u32);
-        put(20, 3, dt.subsec_nanosecond() as u32 / 1_000_000);
-        s.serialize_str(std::str::from_utf8(&buf).expect("digits are ASCII"))
     }
 }
 

@@ -8,15 +8,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::response::Response;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
+use super::chunks::Chunks;
 use super::encode::{self, Listed, ListedGroup};
 use super::{ApiError, Params, filter_matches, json_body, matches_filter, model};
 use crate::alert::{Alert, Fingerprint, LabelSet};
 use crate::daemon::{App, Muted, Muting};
-use crate::dispatch::{GroupAlerts, GroupId, RouteOpts};
+use crate::dispatch::{Fragment, GroupAlerts, GroupId, RouteOpts};
 use crate::labels::{MatchType, Matcher};
 
 /// The filters both listings take.
@@ -111,20 +115,25 @@ pub(super) async fn groups(
 ) -> Result<Response, ApiError> {
     let query = query.unwrap_or_default();
     let filter = AlertFilter::parse(Some(&query))?;
-    Ok(json_body(app.groups_cache.get_or_list(
-        &app,
-        &query,
-        |muting| list_groups(muting, &filter, Planning::ByGroup),
-    )))
+    let answer = app.groups_cache.get_or_list(&app, &query, |muting, reuse| {
+        list_groups(muting, &filter, Planning::ByGroup, Some(reuse))
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::new(answer.body()),
+    )
+        .into_response())
 }
 
 /// An encoded groups answer and how long it stays right by the clock alone, as far as the
 /// alerts go (the silences' own schedule is the cache's to add).
 pub(super) struct GroupsAnswer {
-    pub body: Vec<u8>,
+    pub body: Chunks,
     /// The earliest instant at which a shown alert resolves or an inhibiting alert stops
     /// firing (`None`: never).
     pub valid_until: Option<Timestamp>,
+    /// How many groups were copied from earlier answers.
+    pub reused: usize,
 }
 
 /// How the groups listing applies the label filter.
@@ -134,8 +143,8 @@ pub(super) enum Planning {
     /// group has the group's value there), and a filter that pins every grouping label of a
     /// route with `=` looks that route's one candidate group up instead of walking them all.
     ByGroup,
-    /// Every matcher against every alert of every group: the plain walk the planned one must
-    /// agree with.
+    /// Every matcher against every alert of every group, each group's alerts sorted afresh
+    /// and every field serialized: the plain way the planned one must agree with.
     #[cfg(test)]
     PerAlert,
 }
@@ -232,16 +241,79 @@ impl<'f> RoutePlan<'f> {
     }
 }
 
-/// The dispatcher's groups with their shown alerts, ordered by group labels then receiver;
-/// each alert lists the receivers of every shown group it is in, sorted. A group's alerts are
-/// sorted as it is written (see [`encode::groups`]).
+/// What a request's groups answer is computed under besides the groups' alerts, read before
+/// the data (see [`crate::generation`]): a group's [`Fragment`] computed under the same is
+/// reused as long as the clock stays in its span.
+#[derive(Debug, Clone)]
+pub(super) struct Reuse {
+    pub query: Arc<str>,
+    pub silences: u64,
+    pub alerts: u64,
+    /// When a silence starts or ends next.
+    pub silences_until: Option<Timestamp>,
+}
+
+impl Reuse {
+    fn admits(&self, f: &Fragment, now: Timestamp) -> bool {
+        *f.query == *self.query
+            && f.silences == self.silences
+            && f.alerts.is_none_or(|a| a == self.alerts)
+            && f.at <= now
+            && f.until.is_none_or(|until| now < until)
+    }
+}
+
+/// A shown group as the walk found it: its alerts, or a kept encoding of them.
+enum Walked {
+    Alerts {
+        version: u64,
+        alerts: Vec<Arc<Alert>>,
+    },
+    Kept(Fragment),
+}
+
+/// A shown group between the walk and the writing.
+enum Shown<'a> {
+    Listed {
+        group: ListedGroup<'a>,
+        version: u64,
+        /// The earliest end of its shown alerts.
+        first_end: Option<Timestamp>,
+        /// Inhibition could mute one of its alerts (so any stored alert may change it).
+        inhibitable: bool,
+    },
+    Kept {
+        id: Arc<GroupId>,
+        receiver: &'a str,
+        fragment: Fragment,
+    },
+}
+
+impl<'a> Shown<'a> {
+    fn key(&self) -> (&GroupId, &'a str) {
+        match self {
+            Shown::Listed { group, .. } => (&group.id, group.receiver),
+            Shown::Kept { id, receiver, .. } => (id, receiver),
+        }
+    }
+}
+
+/// The dispatcher's groups with their shown alerts, ordered by group labels then receiver,
+/// each group's alerts in upstream's order (kept by the group while its alerts keep their
+/// labels); each alert lists the receivers of every shown group it is in, sorted.
+///
+/// With `reuse`, a group whose alerts did not change since an earlier answer computed under
+/// the same [`Reuse`] is copied from that answer, and every group encoded is kept for later
+/// ones; unless `continue` routes make an alert's receivers depend on other groups.
 pub(super) fn list_groups(
     muting: &Muting<'_>,
     f: &AlertFilter,
     planning: Planning,
+    reuse: Option<&Reuse>,
 ) -> GroupsAnswer {
     let runtime = Arc::clone(&muting.runtime);
     let tree = &runtime.tree;
+    let reuse = reuse.filter(|_| !tree.fans_out());
     // Per route: its receiver, as the one-element list of an alert only that route holds.
     let route_receivers: Vec<[&str; 1]> = (0..tree.len())
         .map(|id| [tree.node(id).opts.receiver.as_str()])
@@ -254,22 +326,34 @@ pub(super) fn list_groups(
             RoutePlan::new(route, opts, f, f.receiver_matches(r), planning)
         })
         .collect();
-    let mut walked: Vec<(Arc<GroupId>, Vec<Arc<Alert>>)> = Vec::new();
-    // The earliest end of a picked alert: the answer changes when it resolves.
-    let mut first_end: Option<Timestamp> = None;
+    let mut walked: Vec<(Arc<GroupId>, Walked)> = Vec::new();
     let mut visit = |id: &Arc<GroupId>, mut alerts: GroupAlerts<'_>| {
         let plan = &plans[id.route];
         if !plan.group_shown(id) || !plan.may_show(&mut alerts) {
             return;
         }
-        let picked: Vec<Arc<Alert>> = alerts
-            .iter()
-            .filter(|a| !a.resolved_at(muting.now) && plan.alert_shown(a))
-            .inspect(|a| first_end = Some(first_end.map_or(a.ends_at, |t| t.min(a.ends_at))))
-            .cloned()
-            .collect();
+        if let Some(reuse) = reuse
+            && let Some(kept) = alerts.fragment()
+            && reuse.admits(kept, muting.now)
+        {
+            walked.push((Arc::clone(id), Walked::Kept(kept.clone())));
+            return;
+        }
+        let pick = |a: &&Arc<Alert>| !a.resolved_at(muting.now) && plan.alert_shown(a);
+        let picked: Vec<Arc<Alert>> = match planning {
+            Planning::ByGroup => alerts.sorted().filter(pick).cloned().collect(),
+            #[cfg(test)]
+            Planning::PerAlert => alerts.iter().filter(pick).cloned().collect(),
+        };
         if !picked.is_empty() {
-            walked.push((Arc::clone(id), picked));
+            let version = alerts.version();
+            walked.push((
+                Arc::clone(id),
+                Walked::Alerts {
+                    version,
+                    alerts: picked,
+                },
+            ));
         }
     };
     let dispatcher = &runtime.dispatcher;
@@ -285,11 +369,24 @@ pub(super) fn list_groups(
         dispatcher.for_each_group(visit);
     }
     // No lock is held from here on.
-    let mut gathered: HashMap<Fingerprint, Vec<&str>> = HashMap::new();
-    let mut shown: Vec<ListedGroup<'_>> = walked
+    let inhibitor = &runtime.inhibitor;
+    let mut shown: Vec<Shown<'_>> = walked
         .into_iter()
-        .filter_map(|(id, alerts)| {
+        .map(|(id, walked)| {
             let receivers = &route_receivers[id.route];
+            let (version, alerts) = match walked {
+                Walked::Kept(fragment) => {
+                    return Shown::Kept {
+                        id,
+                        receiver: receivers[0],
+                        fragment,
+                    };
+                }
+                Walked::Alerts { version, alerts } => (version, alerts),
+            };
+            let first_end = alerts.iter().map(|a| a.ends_at).min();
+            let inhibitable =
+                reuse.is_some() && alerts.iter().any(|a| inhibitor.may_mute(&a.labels));
             let alerts: Vec<Listed<'_>> = alerts
                 .into_iter()
                 .filter_map(|alert| {
@@ -301,23 +398,36 @@ pub(super) fn list_groups(
                     })
                 })
                 .collect();
-            (!alerts.is_empty()).then_some(ListedGroup {
-                receiver: receivers[0],
-                id,
-                alerts,
-            })
+            Shown::Listed {
+                group: ListedGroup {
+                    receiver: receivers[0],
+                    id,
+                    alerts,
+                },
+                version,
+                first_end,
+                inhibitable,
+            }
         })
         .collect();
-    shown.sort_unstable_by(|a, b| {
-        model::label_set_order(&a.id.labels, &b.id.labels).then_with(|| a.receiver.cmp(b.receiver))
+    shown.sort_by_cached_key(|s| {
+        let (id, receiver) = s.key();
+        (model::label_set_key(&id.labels), receiver)
     });
     // Without `continue` routes every alert is in one group only, and its receivers are that
     // group's; otherwise gather them over the shown groups.
+    let mut gathered: HashMap<Fingerprint, Vec<&str>> = HashMap::new();
     if tree.fans_out() {
-        for group in &shown {
-            for listed in &group.alerts {
+        let listed = || {
+            shown.iter().filter_map(|s| match s {
+                Shown::Listed { group, .. } => Some(group),
+                Shown::Kept { .. } => None,
+            })
+        };
+        for group in listed() {
+            for l in &group.alerts {
                 gathered
-                    .entry(listed.alert.fingerprint)
+                    .entry(l.alert.fingerprint)
                     .or_default()
                     .push(group.receiver);
             }
@@ -325,15 +435,111 @@ pub(super) fn list_groups(
         for r in gathered.values_mut() {
             r.sort_unstable();
         }
-        for listed in shown.iter_mut().flat_map(|g| &mut g.alerts) {
-            listed.receivers = &gathered[&listed.alert.fingerprint];
+        for s in &mut shown {
+            if let Shown::Listed { group, .. } = s {
+                for l in &mut group.alerts {
+                    l.receivers = &gathered[&l.alert.fingerprint];
+                }
+            }
         }
     }
-    let body = encode::groups(muting, &mut shown);
+    #[cfg(test)]
+    if planning == Planning::PerAlert {
+        let mut ends = Vec::new();
+        let mut groups: Vec<ListedGroup<'_>> = shown
+            .into_iter()
+            .filter_map(|s| match s {
+                Shown::Listed {
+                    group, first_end, ..
+                } => {
+                    ends.extend(first_end);
+                    (!group.alerts.is_empty()).then_some(group)
+                }
+                Shown::Kept { .. } => unreachable!("the plain walk keeps nothing"),
+            })
+            .collect();
+        let body = Chunks::new(vec![encode::groups_plain(muting, &mut groups).into()]);
+        let valid_until = ends
+            .into_iter()
+            .chain(muting.inhibition_next_change())
+            .min();
+        return GroupsAnswer {
+            body,
+            valid_until,
+            reused: 0,
+        };
+    }
+    let mut out = encode::GroupsWriter::new(shown.len());
+    let mut reused = 0;
+    let mut encoded = Vec::new();
+    // The earliest instant the answer may change by the clock (the silences' own schedule
+    // is the caller's to add).
+    let mut valid_until: Option<Timestamp> = None;
+    let mut until = |t: Option<Timestamp>| {
+        if let Some(t) = t {
+            valid_until = Some(valid_until.map_or(t, |v| v.min(t)));
+        }
+    };
+    for s in &shown {
+        match s {
+            Shown::Kept { fragment, .. } => {
+                // Empty: all its alerts hidden by the status flags.
+                if !fragment.body.is_empty() {
+                    out.copy(&fragment.body);
+                }
+                until(fragment.until);
+                reused += 1;
+            }
+            Shown::Listed {
+                group,
+                version,
+                first_end,
+                inhibitable,
+            } => {
+                // A group all of whose alerts the status flags hid is not shown, but kept
+                // (empty) all the same: what hid them holds as long as what would show them.
+                let part = if group.alerts.is_empty() {
+                    Bytes::new()
+                } else {
+                    out.group(muting, group)
+                };
+                until(*first_end);
+                encoded.push((
+                    Arc::clone(&group.id),
+                    *version,
+                    part,
+                    *first_end,
+                    *inhibitable,
+                ));
+            }
+        }
+    }
     // Statuses were all computed by now, so the inhibition index (if needed) is built.
-    let valid_until = first_end
-        .into_iter()
-        .chain(muting.inhibition_next_change())
-        .min();
-    GroupsAnswer { body, valid_until }
+    let inhibition_until = muting.inhibition_next_change();
+    until(inhibition_until);
+    if let Some(reuse) = reuse {
+        for (id, version, body, first_end, inhibitable) in encoded {
+            let fragment = Fragment {
+                query: Arc::clone(&reuse.query),
+                silences: reuse.silences,
+                alerts: inhibitable.then_some(reuse.alerts),
+                at: muting.now,
+                until: [
+                    first_end,
+                    reuse.silences_until,
+                    inhibition_until.filter(|_| inhibitable),
+                ]
+                .into_iter()
+                .flatten()
+                .min(),
+                body,
+            };
+            dispatcher.keep_fragment(&id, version, fragment);
+        }
+    }
+    GroupsAnswer {
+        body: out.finish(),
+        valid_until,
+        reused,
+    }
 }

@@ -164,8 +164,12 @@ async fn planned_group_listing_equals_the_plain_walk() {
             let query = format!("{filter}{extra}");
             let f = AlertFilter::parse(Some(&query)).unwrap();
             let muting = h.app.muting();
-            let planned = list_groups(&muting, &f, Planning::ByGroup).body;
-            let plain = list_groups(&muting, &f, Planning::PerAlert).body;
+            let planned = list_groups(&muting, &f, Planning::ByGroup, None)
+                .body
+                .to_vec();
+            let plain = list_groups(&muting, &f, Planning::PerAlert, None)
+                .body
+                .to_vec();
             assert_eq!(
                 String::from_utf8(planned).unwrap(),
                 String::from_utf8(plain.clone()).unwrap(),
@@ -184,8 +188,15 @@ async fn planned_group_listing_equals_the_plain_walk() {
     assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
     let f = AlertFilter::parse(Some("filter=instance%3D%22new%22")).unwrap();
     let muting = h.app.muting();
-    let planned = list_groups(&muting, &f, Planning::ByGroup).body;
-    assert_eq!(planned, list_groups(&muting, &f, Planning::PerAlert).body);
+    let planned = list_groups(&muting, &f, Planning::ByGroup, None)
+        .body
+        .to_vec();
+    assert_eq!(
+        planned,
+        list_groups(&muting, &f, Planning::PerAlert, None)
+            .body
+            .to_vec()
+    );
     assert!(
         String::from_utf8(planned)
             .unwrap()

@@ -6,6 +6,7 @@ mod alerts;
 mod cache;
 #[cfg(test)]
 mod cache_tests;
+mod chunks;
 mod encode;
 mod listing;
 #[cfg(test)]

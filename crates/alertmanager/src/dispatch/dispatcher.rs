@@ -13,14 +13,14 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 
 use super::RouteTree;
-use super::group::{Flush, Group, GroupId, group_key};
+use super::group::{Flush, Fragment, Group, GroupId, group_key};
 use crate::alert::{Alert, LabelSet};
 use crate::generation::Generation;
 
@@ -51,6 +51,8 @@ pub struct Dispatcher {
     groups: AtomicUsize,
     /// Counts changes to the groups' alerts (timers and flush flags are not counted).
     generation: Generation,
+    /// The next [`Group::version`].
+    versions: AtomicU64,
     /// Woken when a timer earlier than every other one is set.
     wake: Notify,
 }
@@ -65,6 +67,7 @@ impl Dispatcher {
             timers: Mutex::default(),
             groups: AtomicUsize::new(0),
             generation: Generation::default(),
+            versions: AtomicU64::new(1),
             wake: Notify::new(),
         }
     }
@@ -110,6 +113,7 @@ impl Dispatcher {
                 Group::new(group_key(&self.route_keys[route], &id.labels), first)
             });
             group.insert(Arc::clone(alert));
+            group.changed(self.next_version());
             // An alert that has waited long enough already need not wait for the group.
             if !group.has_flushed
                 && after(alert.starts_at, opts.group_wait) < now
@@ -158,8 +162,7 @@ impl Dispatcher {
             group.has_flushed = true;
             group.next_flush = after(now, interval);
             let next = group.next_flush;
-            let mut alerts: Vec<Arc<Alert>> = group.alerts.values().cloned().collect();
-            crate::api::model::sort_alerts(&mut alerts);
+            let alerts: Vec<Arc<Alert>> = group.sorted().cloned().collect();
             out.push(Flush {
                 id: Arc::clone(&id),
                 key: Arc::clone(&group.key),
@@ -181,6 +184,7 @@ impl Dispatcher {
         };
         group.in_flight = false;
         if success && group.drop_sent_resolved(&flush.alerts, flush.at) {
+            group.changed(self.next_version());
             self.generation.bump();
         }
         if group.alerts.is_empty() {
@@ -194,6 +198,20 @@ impl Dispatcher {
             group.next_flush = now;
             drop(shard);
             self.schedule(now, Arc::clone(&flush.id));
+        }
+    }
+
+    fn next_version(&self) -> u64 {
+        self.versions.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Keeps a listing's encoding of the group `id` if its alerts are still those of
+    /// `version`.
+    pub fn keep_fragment(&self, id: &GroupId, version: u64, fragment: Fragment) {
+        if let Some(group) = lock(self.shard(id)).get_mut(id)
+            && group.version == version
+        {
+            group.fragment = Some(fragment);
         }
     }
 
@@ -246,13 +264,29 @@ impl Dispatcher {
     }
 }
 
-/// The alerts of one group, in no particular order, seen under its shard's lock.
+/// The alerts of one group, seen under its shard's lock.
 #[derive(Debug)]
 pub struct GroupAlerts<'a>(&'a mut Group);
 
 impl GroupAlerts<'_> {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &Arc<Alert>> {
         self.0.alerts.values()
+    }
+
+    /// Changes with every change to the group's alerts (see [`Dispatcher::keep_fragment`]).
+    pub fn version(&self) -> u64 {
+        self.0.version
+    }
+
+    /// The last encoding a listing kept of this group, if its alerts did not change since.
+    pub fn fragment(&self) -> Option<&Fragment> {
+        self.0.fragment.as_ref()
+    }
+
+    /// The alerts in upstream's order (by `job`, `instance`, then labels); the first call
+    /// after the group's alerts came, went or changed labels sorts them.
+    pub fn sorted(&mut self) -> impl ExactSizeIterator<Item = &Arc<Alert>> {
+        self.0.sorted()
     }
 
     /// Whether some alert may have the label `name` with `value`; `false` means none has.

@@ -49,6 +49,30 @@ pub(super) struct Group {
     /// label of each alert, as the filter would), forgotten by every insert; removing alerts
     /// leaves a superset, which is all it promises.
     label_values: Vec<(Box<str>, Box<[u64]>)>,
+    /// The alerts' fingerprints in upstream's order (by `job`, `instance`, then labels),
+    /// computed on first need and kept while no alert comes, goes or changes its labels:
+    /// the order depends on labels alone, and sorting every group's alerts again reads
+    /// 100,000 label sets for each listing and flush.
+    sorted: Option<Box<[Fingerprint]>>,
+    /// Changes with every change to the alerts; unique among the dispatcher's groups, so a
+    /// group that went and came back never matches an older one's.
+    pub version: u64,
+    /// The groups listing's last encoding of this group; any change to the alerts drops it.
+    pub fragment: Option<Fragment>,
+}
+
+/// One group's part of the groups answer (`{"alerts":[…],"labels":…,"receiver":…}`) with what
+/// it was computed from besides the group's alerts: `api::listing` reuses it for a request
+/// with the same query, silences and (when inhibition could mute one of its alerts) stored
+/// alerts, at a time in `at..until`.
+#[derive(Clone, Debug)]
+pub struct Fragment {
+    pub query: Arc<str>,
+    pub silences: u64,
+    pub alerts: Option<u64>,
+    pub at: Timestamp,
+    pub until: Option<Timestamp>,
+    pub body: axum::body::Bytes,
 }
 
 /// Label names [`Group::label_values`] keeps; asking about another one starts afresh.
@@ -70,7 +94,27 @@ impl Group {
             in_flight: false,
             flush_pending: false,
             label_values: Vec::new(),
+            sorted: None,
+            version: 0,
+            fragment: None,
         }
+    }
+
+    /// Records a change to the alerts (`version` from the dispatcher's sequence).
+    pub fn changed(&mut self, version: u64) {
+        self.version = version;
+        self.fragment = None;
+    }
+
+    /// The alerts in upstream's order.
+    pub fn sorted(&mut self) -> impl ExactSizeIterator<Item = &Arc<Alert>> {
+        let alerts = &self.alerts;
+        let sorted = self.sorted.get_or_insert_with(|| {
+            let mut order: Vec<&Arc<Alert>> = alerts.values().collect();
+            crate::api::model::sort_alerts_by(&mut order, |a| a);
+            order.iter().map(|a| a.fingerprint).collect()
+        });
+        sorted.iter().map(|fp| &alerts[fp])
     }
 
     /// Whether some alert may have the label `name` with `value`; `false` means none has.
@@ -102,7 +146,10 @@ impl Group {
     pub fn insert(&mut self, alert: Arc<Alert>) {
         match self.alerts.get(&alert.fingerprint) {
             Some(old) if old.updated_at > alert.updated_at => {}
-            _ => {
+            old => {
+                if self.sorted.is_some() && !old.is_some_and(|o| o.same_labels(&alert)) {
+                    self.sorted = None;
+                }
                 self.alerts.insert(alert.fingerprint, alert);
                 self.label_values.clear();
             }
@@ -121,7 +168,11 @@ impl Group {
                 self.alerts.remove(&alert.fingerprint);
             }
         }
-        self.alerts.len() < before
+        let dropped = self.alerts.len() < before;
+        if dropped {
+            self.sorted = None;
+        }
+        dropped
     }
 }
 
