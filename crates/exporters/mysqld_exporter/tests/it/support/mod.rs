@@ -52,10 +52,15 @@ impl MariaDb {
         }
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
+        // Each server's own temporary directory: two bootstraps sharing /tmp (tests of this
+        // executable run concurrently) trip over each other's temporary tables.
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).expect("temp dir for MariaDB");
         let mut install = Command::new(INSTALL_DB);
         install.args([
             "--no-defaults",
             &format!("--datadir={}", data.display()),
+            &format!("--tmpdir={}", tmp.display()),
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
         ]);
@@ -74,6 +79,7 @@ impl MariaDb {
         server.args([
             "--no-defaults".to_owned(),
             format!("--datadir={}", data.display()),
+            format!("--tmpdir={}", tmp.display()),
             format!("--port={port}"),
             "--bind-address=127.0.0.1".to_owned(),
             format!("--socket={}", socket.display()),
