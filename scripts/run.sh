@@ -7,9 +7,13 @@
 # are not started here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# node_exporter is built on its own: its hot-code list (crates/exporters/node_exporter/link/)
+# names the symbols of exactly this build, and a build together with other packages unifies
+# other dependency features, which renames them (the binary then keeps more code resident).
+cargo build --release --locked -p pm-node-exporter --bin node_exporter
 cargo build --release --locked \
-    -p pm-pushgateway -p pm-blackbox-exporter -p pm-node-exporter -p pm-alertmanager \
-    -p pm-statsd-exporter -p pm-graphite-exporter -p pm-prometheus --bin prometheus
+    -p pm-pushgateway -p pm-blackbox-exporter -p pm-alertmanager \
+    -p pm-statsd-exporter -p pm-graphite-exporter -p pm-prometheus --bins
 bin=target/release
 data=${PM_DATA_DIR:-data}
 mkdir -p "$data/alertmanager"
