@@ -14,12 +14,12 @@ use http_body::{Body, Frame, SizeHint};
 #[derive(Clone, Debug, Default)]
 pub struct Chunks {
     parts: Arc<[Bytes]>,
-    len: u64,
+    len: usize,
 }
 
 impl Chunks {
     pub fn new(parts: Vec<Bytes>) -> Self {
-        let len = parts.iter().map(|p| p.len() as u64).sum();
+        let len = parts.iter().map(Bytes::len).sum();
         Chunks {
             parts: parts.into(),
             len,
@@ -28,7 +28,7 @@ impl Chunks {
 
     /// The answer's size in bytes.
     pub fn len(&self) -> usize {
-        usize::try_from(self.len).unwrap_or(usize::MAX)
+        self.len
     }
 
     /// The answer in one buffer.
@@ -42,7 +42,7 @@ impl Chunks {
         ChunksBody {
             chunks: self.clone(),
             next: 0,
-            remaining: self.len,
+            remaining: self.len as u64,
         }
     }
 }
