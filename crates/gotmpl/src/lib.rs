@@ -66,6 +66,7 @@ mod funcs;
 mod html;
 mod lexer;
 mod parser;
+pub mod strconv;
 mod template;
 mod value;
 

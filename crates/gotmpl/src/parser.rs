@@ -537,11 +537,10 @@ impl<'a> Parser<'a, '_> {
 
     fn number(&self, text: &str, kind: Kind) -> PResult<Number> {
         if kind == Kind::Char {
-            let mut chars = String::new();
-            let inner = &text[1..text.len() - 1];
-            if unescape(inner, '\'', &mut chars).is_none() {
+            let Some(bytes) = crate::strconv::unescape(&text[1..text.len() - 1], '\'') else {
                 return self.error("invalid syntax");
-            }
+            };
+            let chars = String::from_utf8_lossy(&bytes);
             let mut it = chars.chars();
             return match (it.next(), it.next()) {
                 (Some(c), None) => Ok(Number::Int(c as i64)),
@@ -572,9 +571,8 @@ impl<'a> Parser<'a, '_> {
         if let Some(raw) = text.strip_prefix('`') {
             return Ok(raw[..raw.len() - 1].replace('\r', ""));
         }
-        let mut out = String::with_capacity(text.len());
-        match unescape(&text[1..text.len() - 1], '"', &mut out) {
-            Some(()) => Ok(out),
+        match crate::strconv::unescape(&text[1..text.len() - 1], '"') {
+            Some(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
             None => self.error("invalid syntax"),
         }
     }
@@ -613,58 +611,6 @@ fn parse_go_int(text: &str) -> Option<i64> {
     } else {
         i64::try_from(mag).ok()
     }
-}
-
-/// Decodes Go escape sequences of a quoted literal's body into `out`; `None` if malformed.
-fn unescape(body: &str, quote: char, out: &mut String) -> Option<()> {
-    let mut bytes: Vec<u8> = Vec::with_capacity(body.len());
-    let mut chars = body.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-            continue;
-        }
-        let e = chars.next()?;
-        let simple = match e {
-            'a' => Some('\x07'),
-            'b' => Some('\x08'),
-            'f' => Some('\x0c'),
-            'n' => Some('\n'),
-            'r' => Some('\r'),
-            't' => Some('\t'),
-            'v' => Some('\x0b'),
-            '\\' => Some('\\'),
-            c if c == quote => Some(c),
-            _ => None,
-        };
-        if let Some(s) = simple {
-            bytes.extend_from_slice(s.encode_utf8(&mut [0; 4]).as_bytes());
-            continue;
-        }
-        let (len, radix) = match e {
-            'x' => (2, 16),
-            'u' => (4, 16),
-            'U' => (8, 16),
-            '0'..='7' => (2, 8),
-            _ => return None,
-        };
-        let mut digits: String = if radix == 8 {
-            e.to_string()
-        } else {
-            String::new()
-        };
-        for _ in 0..len {
-            digits.push(chars.next()?);
-        }
-        let n = u32::from_str_radix(&digits, radix).ok()?;
-        if e == 'x' || radix == 8 {
-            bytes.push(u8::try_from(n).ok()?);
-        } else {
-            bytes.extend_from_slice(char::from_u32(n)?.encode_utf8(&mut [0; 4]).as_bytes());
-        }
-    }
-    out.push_str(&String::from_utf8_lossy(&bytes));
-    Some(())
 }
 
 #[cfg(test)]

@@ -75,6 +75,9 @@ fn escapes_and_printing() {
         Some("éAA\t")
     );
     assert_eq!(go_unquote(r#""\q""#), None);
+    // Escaped bytes are bytes, as in Go: two make one code point, a stray one no text.
+    assert_eq!(go_unquote(r#""\xc3\xa9""#).as_deref(), Some("é"));
+    assert_eq!(go_unquote(r#""\xff""#), None);
 }
 
 #[test]

@@ -22,6 +22,8 @@ pub use names::{
     BUCKET_LABEL, META_LABEL_PREFIX, METRIC_NAME_LABEL, NameValidation, QUANTILE_LABEL,
     RESERVED_LABEL_PREFIX, is_valid_legacy_label_name, is_valid_legacy_metric_name,
 };
+/// Go's string-literal escapes, beside [`write_go_quoted`] for the other direction.
+pub use pm_gotmpl::strconv::unescape as go_unescape;
 pub use regex::{FastRegexMatcher, GoRegex, RegexError, to_rust_syntax};
 pub use value::{
     CUSTOM_BUCKETS_SCHEMA, CounterResetHint, Exemplar, FloatHistogram, Histogram, Metadata,

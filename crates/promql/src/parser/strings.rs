@@ -26,71 +26,9 @@ pub(crate) fn unquote_bytes(s: &str) -> Result<Vec<u8>, &'static str> {
             }
             Ok(body.as_bytes().to_vec())
         }
-        '"' | '\'' => unescape(body, quote),
+        '"' | '\'' => pm_common::model::go_unescape(body, quote).ok_or("invalid syntax"),
         _ => Err("invalid syntax"),
     }
-}
-
-fn unescape(body: &str, quote: char) -> Result<Vec<u8>, &'static str> {
-    if !body.contains('\\') && !body.contains(quote) && !body.contains('\n') {
-        return Ok(body.as_bytes().to_vec());
-    }
-    let mut out: Vec<u8> = Vec::with_capacity(body.len());
-    let mut chars = body.chars();
-    while let Some(c) = chars.next() {
-        if c == quote || c == '\n' {
-            return Err("invalid syntax");
-        }
-        if c != '\\' {
-            let mut buf = [0; 4];
-            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            continue;
-        }
-        let e = chars.next().ok_or("invalid syntax")?;
-        let simple = match e {
-            'a' => Some(b'\x07'),
-            'b' => Some(b'\x08'),
-            'f' => Some(b'\x0c'),
-            'n' => Some(b'\n'),
-            'r' => Some(b'\r'),
-            't' => Some(b'\t'),
-            'v' => Some(b'\x0b'),
-            '\\' => Some(b'\\'),
-            c if c == quote => Some(c as u8),
-            _ => None,
-        };
-        if let Some(b) = simple {
-            out.push(b);
-            continue;
-        }
-        let (digits, radix) = match e {
-            '0'..='7' => (2, 8),
-            'x' => (2, 16),
-            'u' => (4, 16),
-            'U' => (8, 16),
-            _ => return Err("invalid syntax"),
-        };
-        let mut v: u32 = if radix == 8 {
-            e.to_digit(8).unwrap_or(0)
-        } else {
-            0
-        };
-        for _ in 0..digits {
-            let d = chars
-                .next()
-                .and_then(|c| c.to_digit(radix))
-                .ok_or("invalid syntax")?;
-            v = v * radix + d;
-        }
-        if matches!(e, 'u' | 'U') {
-            let c = char::from_u32(v).ok_or("invalid syntax")?;
-            let mut buf = [0; 4];
-            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-        } else {
-            out.push(u8::try_from(v).map_err(|_| "invalid syntax")?);
-        }
-    }
-    Ok(out)
 }
 
 /// Displays a string as Go's `%q` does, for error messages.
