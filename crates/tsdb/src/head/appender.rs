@@ -252,16 +252,23 @@ impl HeadAppender {
                 Entry::Vacant(e) => {
                     if let Some(series) = self.head.series.by_ref_via(r.0, &mut self.cursor)
                         && series.labels == *labels
+                        && series.reserve()
                     {
-                        series.pending.fetch_add(1, Ordering::AcqRel);
                         self.bufs.touched.push(Touched { series, last: None });
                         return *e.insert(self.bufs.touched.len() - 1);
                     }
                 }
             }
         }
-        let series = self.head.get_or_create(labels, None).0;
-        self.touch(series)
+        // A series retired between the lookup and the reservation is out of the head once
+        // its removal is awaited, so the next lookup creates the series afresh.
+        loop {
+            let series = self.head.get_or_create(labels, None).0;
+            match self.touch(&series) {
+                Some(i) => return i,
+                None => series.await_removal(),
+            }
+        }
     }
 
     /// The slot of an existing series, by reference or else by labels.
@@ -275,7 +282,9 @@ impl HeadAppender {
             .by_ref_via(r.0, &mut self.cursor)
             .or_else(|| self.head.series.by_labels(labels.hash_value(), labels))
             .ok_or_else(|| StorageError::other(HeadError::UnknownSeries(r.0)))?;
-        Ok(self.touch(series))
+        // Retired since the lookup: gone, as if garbage collection had come first.
+        self.touch(&series)
+            .ok_or_else(|| StorageError::other(HeadError::UnknownSeries(r.0)))
     }
 
     /// Takes pooled buffers before the first series is touched (nothing is pending yet, so
@@ -288,14 +297,24 @@ impl HeadAppender {
         }
     }
 
-    fn touch(&mut self, series: Arc<MemSeries>) -> usize {
+    /// The slot of `series`, reserving it for this transaction on first use; `None` if
+    /// garbage collection retired it.
+    fn touch(&mut self, series: &Arc<MemSeries>) -> Option<usize> {
         self.take_pooled();
-        let touched = &mut self.bufs.touched;
-        *self.bufs.slots.entry(series.r).or_insert_with(|| {
-            series.pending.fetch_add(1, Ordering::AcqRel);
-            touched.push(Touched { series, last: None });
-            touched.len() - 1
-        })
+        match self.bufs.slots.entry(series.r) {
+            Entry::Occupied(e) => Some(*e.get()),
+            Entry::Vacant(e) => {
+                if !series.reserve() {
+                    return None;
+                }
+                let touched = &mut self.bufs.touched;
+                touched.push(Touched {
+                    series: Arc::clone(series),
+                    last: None,
+                });
+                Some(*e.insert(touched.len() - 1))
+            }
+        }
     }
 
     fn ooo_window(&self) -> i64 {

@@ -356,10 +356,10 @@ impl Head {
                 .stats
                 .chunks_removed
                 .fetch_add(removed as u64, Ordering::Relaxed);
-            if d.is_empty() && s.pending.load(Ordering::Acquire) == 0 {
-                drop(d);
+            if d.is_empty() && s.try_retire(&d) {
                 inner.series.remove(&s);
                 index_write(&inner.postings).remove(s.r, &s.labels);
+                drop(d);
                 inner.stats.series_removed.fetch_add(1, Ordering::Relaxed);
             } else if let Some(t) = d.min_time() {
                 new_min = new_min.min(t);

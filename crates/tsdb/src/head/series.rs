@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU32};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pm_common::model::{FloatHistogram, Histogram, Labels, Metadata, STALE_NAN_BITS};
@@ -103,7 +103,12 @@ pub(crate) struct MemSeries {
     /// the record, whichever appender created it.
     pub(crate) logged: AtomicBool,
     /// Appenders holding uncommitted samples for it; garbage collection skips such series.
+    /// Raised only through [`MemSeries::reserve`].
     pub(crate) pending: AtomicU32,
+    /// Set by garbage collection, under the series lock, when it takes the series out of the
+    /// head: an appender that looked the series up just before must not add samples to it
+    /// (nothing would ever read them), so it looks the labels up again.
+    retired: AtomicBool,
     data: Mutex<SeriesData>,
 }
 
@@ -135,8 +140,47 @@ impl MemSeries {
             labels,
             logged: AtomicBool::new(false),
             pending: AtomicU32::new(0),
+            retired: AtomicBool::new(false),
             data: Mutex::new(SeriesData::empty()),
         }
+    }
+
+    /// Counts a transaction in before it adds samples; `false` if garbage collection retired
+    /// the series. Together with [`MemSeries::try_retire`] this is a two-flag handshake on
+    /// sequentially consistent atomics: of an appender raising `pending` and then reading
+    /// `retired`, and garbage collection setting `retired` and then reading `pending`, at
+    /// least one sees the other's write, so a series is never both reserved and retired.
+    /// (Upstream closes the same window by locking the series for every lookup.)
+    pub(crate) fn reserve(&self) -> bool {
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        if self.retired.load(Ordering::SeqCst) {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// Marks the series retired unless a transaction holds it. Called with the series locked
+    /// (`_locked` proves it), and the caller removes the series from the head's maps before
+    /// unlocking, so that an appender which waited for the lock ([`MemSeries::await_removal`])
+    /// no longer finds it.
+    pub(crate) fn try_retire(&self, _locked: &SeriesData) -> bool {
+        if self.pending.load(Ordering::SeqCst) != 0 {
+            return false;
+        }
+        self.retired.store(true, Ordering::SeqCst);
+        if self.pending.load(Ordering::SeqCst) != 0 {
+            // An appender came in between; it may have seen `retired` and will look again.
+            self.retired.store(false, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// Returns once garbage collection that retired this series (if any) has removed it from
+    /// the head's maps.
+    pub(crate) fn await_removal(&self) {
+        drop(self.lock());
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, SeriesData> {

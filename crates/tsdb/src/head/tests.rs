@@ -379,3 +379,50 @@ fn transaction_buffers_are_pooled_up_to_a_size() {
     commit(appender::POOLED_MAX_SAMPLES + 1, 30);
     assert_eq!(pooled(), 0);
 }
+
+/// Garbage collection removing series while an appender adds samples to them by reference
+/// (as the scrape cache does): every committed sample stays readable. An appender that looked
+/// a series up just before it was removed used to add its samples to the removed series,
+/// where nothing would read them, and report success.
+#[test]
+fn samples_for_series_being_collected_are_kept() {
+    use std::sync::atomic::{AtomicBool, AtomicI64};
+    const SERIES: usize = 64;
+    const ROUNDS: i64 = 20_000;
+    let h = Head::in_memory(no_wal());
+    let labels: Vec<Labels> = (0..SERIES).map(|i| lbls("race", &i.to_string())).collect();
+    let mint = AtomicI64::new(0);
+    let done = AtomicBool::new(false);
+    /// Stops the collector however the appending side ends (a failed assertion included).
+    struct Done<'a>(&'a AtomicBool);
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
+        }
+    }
+    std::thread::scope(|scope| {
+        // Collects over and over, so that it often meets a series the appender is adding to.
+        scope.spawn(|| {
+            while !done.load(Ordering::Acquire) {
+                h.truncate(mint.load(Ordering::Acquire)).unwrap();
+            }
+        });
+        let _done = Done(&done);
+        let mut refs = vec![SeriesRef::UNKNOWN; SERIES];
+        for round in 1..=ROUNDS {
+            let t = round * 100;
+            // Every earlier sample may go now: each series is empty until this round commits.
+            mint.store(t, Ordering::Release);
+            let mut app = Appendable::appender(&h);
+            for (r, l) in refs.iter_mut().zip(&labels) {
+                *r = app.append(*r, l, t, 1.0).unwrap();
+            }
+            app.commit().unwrap();
+            for l in &labels {
+                let s = h.inner.series.by_labels(l.hash_value(), l);
+                let newest = s.map(|s| s.lock().max_t);
+                assert_eq!(newest, Some(t), "round {round}, {l:?}");
+            }
+        }
+    });
+}
