@@ -329,12 +329,14 @@ fn apply_record(
         Record::Exemplars(exemplars) => {
             let mut store = lock(&inner.exemplars);
             for e in exemplars {
-                if refs.series.get(e.r).is_none() {
+                // Stored under the head's reference, which differs from the log's when the
+                // label set came back under a new one.
+                let Some(&(r, _)) = refs.series.get(e.r) else {
                     stats.unknown_refs += 1;
                     continue;
-                }
+                };
                 store.add(
-                    e.r,
+                    r,
                     pm_common::model::Exemplar {
                         labels: e.labels,
                         value: e.v,

@@ -8,7 +8,7 @@ use pm_storage::Appender;
 
 use super::tests::dump;
 use super::*;
-use crate::record::{self, RefMetadata, RefSample, RefSeries, Stone};
+use crate::record::{self, RefExemplar, RefMetadata, RefSample, RefSeries, Stone};
 use crate::wal::{PAGE_SIZE, Wal, WalOptions};
 
 /// A deterministic xorshift generator.
@@ -234,4 +234,69 @@ fn sharded_replay_matches_a_sequential_model() {
         }
         drop(h);
     }
+}
+
+/// An exemplar logged under the second reference of a label set (as after a checkpoint) is
+/// found by the label set: the head keeps the series under its first reference.
+#[test]
+fn exemplars_follow_a_label_set_under_its_new_reference() {
+    use pm_common::model::{MatchType, Matcher};
+    use pm_storage::ExemplarQueryable;
+
+    let dir = tempfile::tempdir().unwrap();
+    let labels = Labels::from_pairs([("__name__", "x"), ("job", "a")]);
+    let trace = Labels::from_pairs([("trace_id", "t1")]);
+    let mut wal = Wal::open(dir.path().join("wal"), WalOptions::default()).unwrap();
+    let mut recs = Vec::new();
+    for r in [1, 7] {
+        let mut b = Vec::new();
+        record::encode_series(
+            &[RefSeries {
+                r,
+                labels: labels.clone(),
+            }],
+            &mut b,
+        );
+        recs.push(b);
+    }
+    let mut b = Vec::new();
+    record::encode_samples(
+        &[RefSample {
+            r: 7,
+            t: 10,
+            v: 1.0,
+        }],
+        &mut b,
+    );
+    recs.push(b);
+    let mut b = Vec::new();
+    let exemplar = RefExemplar {
+        r: 7,
+        t: 10,
+        v: 1.0,
+        labels: trace.clone(),
+    };
+    record::encode_exemplars(&[exemplar], &mut b);
+    recs.push(b);
+    wal.log(&recs).unwrap();
+    wal.sync().unwrap();
+    drop(wal);
+
+    let opts = HeadOptions {
+        max_exemplars: 10,
+        ..HeadOptions::default()
+    };
+    let (h, stats) =
+        Head::open_sharded(dir.path(), opts, &WalReplayProgress::default(), 2).unwrap();
+    assert_eq!(stats.exemplars, 1);
+    let job = Matcher::new(MatchType::Equal, "job", "a").unwrap();
+    let got = h
+        .exemplar_querier()
+        .unwrap()
+        .select(0, 100, &[vec![job]])
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].series_labels, labels);
+    assert_eq!(got[0].exemplars.len(), 1);
+    assert_eq!(got[0].exemplars[0].labels, trace);
 }
