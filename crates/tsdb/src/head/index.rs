@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::collections::hash_map::Entry;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use foldhash::HashMap as FastMap;
@@ -102,6 +103,9 @@ pub(crate) struct SeriesMap {
     /// Pages by number (reference >> `PAGE_BITS`). Created and freed under its write lock,
     /// so a page is never created twice; series are also added and removed under it.
     pages: RwLock<FastMap<u64, Page>>,
+    /// Series in the reference table, kept so that counting them (for every metrics scrape)
+    /// need not visit them all.
+    len: AtomicUsize,
 }
 
 fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -117,6 +121,7 @@ impl SeriesMap {
         SeriesMap {
             stripes: (0..STRIPES).map(|_| RwLock::default()).collect(),
             pages: RwLock::default(),
+            len: AtomicUsize::new(0),
         }
     }
 
@@ -180,6 +185,7 @@ impl SeriesMap {
         let mut page = write(page);
         if page.slots[slot].replace(series.clone()).is_none() {
             page.live += 1;
+            self.len.fetch_add(1, Ordering::Relaxed);
         }
         (series, true)
     }
@@ -195,11 +201,16 @@ impl SeriesMap {
         let mut p = write(page);
         if p.slots[slot].take().is_some() {
             p.live -= 1;
+            self.len.fetch_sub(1, Ordering::Relaxed);
         }
         if p.live == 0 {
             drop(p);
             pages.remove(&page_no);
         }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
     }
 
     /// Every series, in no particular order.
@@ -339,9 +350,13 @@ mod tests {
         let first: Vec<_> = (1..PAGE_SLOTS as u64).map(|r| create(&map, r)).collect();
         let next = create(&map, PAGE_SLOTS as u64);
         assert_eq!(map.page_count(), 2);
+        assert_eq!(map.len(), PAGE_SLOTS);
         for s in &first[1..] {
             map.remove(s);
         }
+        // Removing twice counts once.
+        map.remove(&first[1]);
+        assert_eq!(map.len(), 2);
         // One series keeps its page.
         assert_eq!(map.page_count(), 2);
         assert_eq!(map.by_ref(1).map(|s| s.r), Some(1));
@@ -353,6 +368,7 @@ mod tests {
         map.remove(&next);
         assert_eq!(map.page_count(), 0);
         assert!(map.all().is_empty());
+        assert_eq!(map.len(), 0);
     }
 
     #[test]

@@ -282,7 +282,7 @@ impl Head {
     }
 
     pub fn num_series(&self) -> usize {
-        self.inner.series.all().len()
+        self.inner.series.len()
     }
 
     /// The cardinality statistics of the head's series: the top `limit` of each list, with
