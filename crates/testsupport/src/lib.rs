@@ -6,6 +6,10 @@
 //! `PM_REQUIRE_UPSTREAM` is set (CI sets it through `scripts/test.sh`), in which case it fails.
 //! A compatibility test that silently skips in CI would prove nothing.
 
+mod socks5;
+
+pub use socks5::Socks5Proxy;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};

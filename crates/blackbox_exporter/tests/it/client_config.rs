@@ -129,7 +129,7 @@ modules:
 
 #[tokio::test]
 async fn socks5_tunnels_http_and_https_with_credentials() {
-    let (proxy, seen) = common::socks5_server().await;
+    let proxy = pm_testsupport::Socks5Proxy::start();
     let http = common::http_server().await;
     let (https, ca) = common::https_server(NOT_AFTER).await;
     let ca_file = tempfile::NamedTempFile::new().unwrap();
@@ -153,7 +153,7 @@ modules:
     let body = bb.probe("socks", &format!("http://{}/", http.addr)).await;
     assert_eq!(value(&body, "probe_success"), 1.0, "{body}");
     assert_eq!(
-        heads(&seen),
+        proxy.seen(),
         ["user:secret".to_owned(), http.addr.to_string()],
         "plain HTTP is tunnelled, in origin form, after username/password auth"
     );
@@ -164,7 +164,7 @@ modules:
         value(&body, "probe_ssl_earliest_cert_expiry"),
         NOT_AFTER as f64
     );
-    assert_eq!(heads(&seen).len(), 4, "{:?}", heads(&seen));
+    assert_eq!(proxy.seen().len(), 4, "{:?}", proxy.seen());
 }
 
 #[tokio::test]

@@ -466,6 +466,22 @@ async fn proxy_url_is_used_and_no_proxy_skips_loopback() {
     assert_eq!(response.text().await.unwrap(), "direct");
 }
 
+#[tokio::test]
+async fn socks5_proxy_url_tunnels_with_credentials_and_remote_names() {
+    let proxy = pm_testsupport::Socks5Proxy::start();
+    let target = Server::start(None, |_| Reply::ok("through socks")).await;
+    let port = target.addr.port();
+    let socks = client(&format!("proxy_url: socks5://user:secret@{}\n", proxy.addr));
+    let url = format!("http://localhost:{port}/metrics");
+    let response = socks.get(url.parse().unwrap()).await.unwrap();
+    assert_eq!(response.text().await.unwrap(), "through socks");
+    // As Go's dialer, the host name goes to the proxy unresolved.
+    assert_eq!(
+        proxy.seen(),
+        ["user:secret".to_owned(), format!("localhost:{port}")]
+    );
+}
+
 #[test]
 fn invalid_configs_are_refused_with_upstream_messages() {
     let cases = [

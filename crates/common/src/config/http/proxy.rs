@@ -99,11 +99,23 @@ pub(crate) fn proxies(cfg: ProxyConfig<'_>) -> Result<Vec<Proxy>, HttpClientErro
     if matches!(selector.mode, Mode::Direct) {
         return Ok(Vec::new());
     }
-    let mut proxy = Proxy::custom(move |url| selector.proxy_for(url).cloned());
+    let mut proxy = Proxy::custom(move |url| selector.proxy_for(url).map(go_socks));
     if !cfg.proxy_connect_header.is_empty() {
         proxy = proxy.headers(connect_headers(cfg)?);
     }
     Ok(vec![proxy])
+}
+
+/// Go hands a SOCKS5 proxy the target's host name to resolve (`socks5` and `socks5h` alike);
+/// reqwest resolves it locally unless the scheme is `socks5h`.
+fn go_socks(proxy: &Url) -> Url {
+    let mut proxy = proxy.clone();
+    if proxy.scheme() == "socks5" {
+        proxy
+            .set_scheme("socks5h")
+            .expect("both schemes are non-special");
+    }
+    proxy
 }
 
 fn connect_headers(cfg: ProxyConfig<'_>) -> Result<HeaderMap, HttpClientError> {
