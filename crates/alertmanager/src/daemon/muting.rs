@@ -3,7 +3,7 @@
 //! with; the inhibition index over the stored alerts is built on first need (and never when
 //! no rule targets the alerts asked about), walking the store one shard at a time.
 
-use std::cell::OnceCell;
+use std::sync::OnceLock;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -43,7 +43,7 @@ pub struct Muting<'a> {
     pub runtime: Arc<Runtime>,
     silences: Vec<Arc<Silence>>,
     store: &'a AlertStore,
-    inhibition: OnceCell<InhibitIndex>,
+    inhibition: OnceLock<InhibitIndex>,
 }
 
 impl<'a> Muting<'a> {
@@ -58,7 +58,7 @@ impl<'a> Muting<'a> {
             runtime,
             silences,
             store,
-            inhibition: OnceCell::new(),
+            inhibition: OnceLock::new(),
         }
     }
 
