@@ -266,14 +266,15 @@ impl Reuse {
 
 /// A shown group as the walk found it, with its key in the answer's order.
 struct WalkedGroup {
-    id: Arc<GroupId>,
     key: Arc<[u8]>,
+    route: usize,
     walked: Walked,
 }
 
 /// A shown group's alerts, or a kept encoding of them.
 enum Walked {
     Alerts {
+        id: Arc<GroupId>,
         version: u64,
         alerts: Vec<Arc<Alert>>,
         /// The encoding this listing replaces, as a buffer for the new one.
@@ -320,6 +321,22 @@ impl<'a> Shown<'a> {
                 ..
             } => (key, receiver, *route),
         }
+    }
+}
+
+/// Reads the fields of each alert the listing will need ahead of the pass that needs them.
+/// These loads do not depend on each other, so the CPU overlaps their cache misses; the pass
+/// itself clones each alert's `Arc`, whose atomic increment waits for every earlier load, so
+/// there each miss was paid in turn. Alerts are a few hundred bytes each, scattered over
+/// hundreds of MB: after a re-send nearly every one misses.
+fn warm<'x>(alerts: impl Iterator<Item = &'x Arc<Alert>>) {
+    for a in alerts {
+        std::hint::black_box((
+            a.labels.len(),
+            a.ends_at,
+            a.fingerprint,
+            a.generator_url.len(),
+        ));
     }
 }
 
@@ -393,12 +410,13 @@ impl<'a> Lister<'a> {
                 until: kept.until,
             };
             out.push(WalkedGroup {
-                id: Arc::clone(id),
                 key: Arc::clone(alerts.order_key()),
+                route: id.route,
                 walked,
             });
             return;
         }
+        warm(alerts.iter());
         let pick = |a: &&Arc<Alert>| !a.resolved_at(now) && plan.alert_shown(a);
         let picked: Vec<Arc<Alert>> = match self.planning {
             Planning::ByGroup => alerts.sorted().filter(pick).cloned().collect(),
@@ -411,9 +429,10 @@ impl<'a> Lister<'a> {
         // Only a listing that keeps its encodings replaces the kept ones.
         let replaced = self.reuse.and_then(|_| alerts.take_replaced());
         out.push(WalkedGroup {
-            id: Arc::clone(id),
             key: Arc::clone(alerts.order_key()),
+            route: id.route,
             walked: Walked::Alerts {
+                id: Arc::clone(id),
                 version: alerts.version(),
                 alerts: picked,
                 replaced,
@@ -423,22 +442,23 @@ impl<'a> Lister<'a> {
 
     /// Computes the statuses of a walked group's alerts (no lock held).
     fn shown(&self, g: WalkedGroup) -> Shown<'a> {
-        let receivers = &self.route_receivers[g.id.route];
-        let (version, alerts, replaced) = match g.walked {
+        let receivers = &self.route_receivers[g.route];
+        let (id, version, alerts, replaced) = match g.walked {
             Walked::Kept { body, until } => {
                 return Shown::Kept {
                     key: g.key,
-                    route: g.id.route,
+                    route: g.route,
                     receiver: receivers[0],
                     body,
                     until,
                 };
             }
             Walked::Alerts {
+                id,
                 version,
                 alerts,
                 replaced,
-            } => (version, alerts, replaced),
+            } => (id, version, alerts, replaced),
         };
         let inhibitor = &self.muting.runtime.inhibitor;
         let first_end = alerts.iter().map(|a| a.ends_at).min();
@@ -458,7 +478,7 @@ impl<'a> Lister<'a> {
         Shown::Listed {
             group: ListedGroup {
                 receiver: receivers[0],
-                id: g.id,
+                id,
                 alerts,
             },
             key: g.key,
@@ -545,9 +565,16 @@ impl<'a> Lister<'a> {
         let dispatcher = &self.muting.runtime.dispatcher;
         let mut walked = Vec::new();
         dispatcher.for_each_group_in(shard, |id, alerts| self.visit(id, alerts, &mut walked));
-        for g in walked {
-            let shown = self.shown(g);
-            self.encode(shown, enc, out);
+        let mut shown = walked.into_iter().map(|g| self.shown(g)).peekable();
+        if let Some(Shown::Listed { group, .. }) = shown.peek() {
+            encode::warm(group);
+        }
+        while let Some(s) = shown.next() {
+            // The next group's encodings are read while this one is written.
+            if let Some(Shown::Listed { group, .. }) = shown.peek() {
+                encode::warm(group);
+            }
+            self.encode(s, enc, out);
         }
         if !out.kept.is_empty() {
             dispatcher.keep_fragments_in(shard, out.kept.drain(..));
