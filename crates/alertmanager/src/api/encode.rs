@@ -109,14 +109,14 @@ impl<'a> GroupEncoder<'a> {
 
 /// The groups answer from its groups' parts in order ([`GroupEncoder::group`]'s, this
 /// answer's or earlier ones'; empty ones are skipped).
-pub fn groups_answer<'p>(parts: impl ExactSizeIterator<Item = &'p Bytes>) -> Chunks {
+pub fn groups_answer(parts: impl ExactSizeIterator<Item = Bytes>) -> Chunks {
     let mut out = Vec::with_capacity(parts.len() + 2);
     out.push(Bytes::from_static(b"["));
     for part in parts.filter(|p| !p.is_empty()) {
         if out.len() == 1 {
             out.push(part.slice(1..));
         } else {
-            out.push(part.clone());
+            out.push(part);
         }
     }
     out.push(Bytes::from_static(b"]\n"));

@@ -523,19 +523,15 @@ impl<'a> Lister<'a> {
                 } else {
                     // The replaced encoding's buffer, unless an answer still being sent
                     // (or cached for another query) shares it.
-                    let buffer = replaced
-                        .and_then(|b| b.try_into_mut().ok())
-                        .map(Vec::from);
+                    let buffer = replaced.and_then(|b| b.try_into_mut().ok()).map(Vec::from);
                     enc.group(self.muting, &group, buffer)
                 };
                 out.until(first_end);
                 if let Some(reuse) = self.reuse {
                     // An inhibitable group's statuses were computed, so the inhibition
                     // index (and when it changes next) is known.
-                    let inhibition_until = self
-                        .muting
-                        .inhibition_next_change()
-                        .filter(|_| inhibitable);
+                    let inhibition_until =
+                        self.muting.inhibition_next_change().filter(|_| inhibitable);
                     let fragment = Fragment {
                         query: Arc::clone(&reuse.query),
                         silences: reuse.silences,
@@ -610,6 +606,60 @@ impl<'a> Lister<'a> {
             }
             all
         })
+    }
+}
+
+/// Puts the pieces in the answer's order: by key, receiver, then route. The keys of most
+/// answers share a long prefix (the label count and the grouping label's name), so each
+/// piece is first compared by the 16 bytes after the prefix all keys share, as an integer,
+/// and only pieces equal there by the rest: with 10,000 groups, comparing whole keys (two
+/// pointer chases and a `memcmp` in each of ~140,000 comparisons) took half the time the
+/// listing needed after one alert was added.
+fn sort_pieces(pieces: &mut [Piece<'_>]) {
+    let Some(first) = pieces.first() else {
+        return;
+    };
+    let first = Arc::clone(&first.key);
+    let shared = pieces.iter().fold(first.len(), |n, p| {
+        n.min(
+            first
+                .iter()
+                .zip(p.key.iter())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        )
+    });
+    // A key's next 16 bytes, zero-padded: if two keys' prefixes differ, their keys differ
+    // the same way (a key ending early pads with zeros, and is the smaller one).
+    let prefix = |key: &[u8]| {
+        let mut bytes = [0u8; 16];
+        let rest = &key[shared..];
+        let n = rest.len().min(16);
+        bytes[..n].copy_from_slice(&rest[..n]);
+        u128::from_be_bytes(bytes)
+    };
+    let mut order: Vec<(u128, usize)> = pieces
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (prefix(&p.key), i))
+        .collect();
+    order.sort_unstable_by(|(pa, a), (pb, b)| {
+        pa.cmp(pb).then_with(|| {
+            let (a, b) = (&pieces[*a], &pieces[*b]);
+            (&*a.key, a.receiver, a.route).cmp(&(&*b.key, b.receiver, b.route))
+        })
+    });
+    // Apply the permutation in place, following its cycles.
+    let mut target: Vec<usize> = vec![0; pieces.len()];
+    for (to, &(_, from)) in order.iter().enumerate() {
+        target[from] = to;
+    }
+    for i in 0..pieces.len() {
+        while target[i] != i {
+            let j = target[i];
+            pieces.swap(i, j);
+            target.swap(i, j);
+        }
     }
 }
 
@@ -719,13 +769,11 @@ pub(super) fn list_groups(
     for (id, version, fragment) in encoded.kept.drain(..) {
         dispatcher.keep_fragment(&id, version, fragment);
     }
-    encoded
-        .pieces
-        .sort_unstable_by(|a, b| (&*a.key, a.receiver, a.route).cmp(&(&*b.key, b.receiver, b.route)));
+    sort_pieces(&mut encoded.pieces);
     // Statuses were all computed by now, so the inhibition index (if needed) is built.
     encoded.until(muting.inhibition_next_change());
     GroupsAnswer {
-        body: encode::groups_answer(encoded.pieces.iter().map(|p| &p.part)),
+        body: encode::groups_answer(encoded.pieces.into_iter().map(|p| p.part)),
         valid_until: encoded.valid_until,
         reused: encoded.reused,
     }
@@ -757,5 +805,51 @@ fn plain(muting: &Muting<'_>, mut shown: Vec<Shown<'_>>) -> GroupsAnswer {
         body,
         valid_until,
         reused: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_sort_by_key_receiver_then_route() {
+        let keys: [&[u8]; 9] = [
+            b"\0\0\0\x01group-1",
+            b"\0\0\0\x01group-10",
+            b"\0\0\0\x01group-1\0",
+            b"\0\0\0\x01group-2",
+            b"\0\0\0\x01group-10000000000000000000a",
+            b"\0\0\0\x01group-10000000000000000000b",
+            b"\0\0\0\x01group-1000000000000000000",
+            b"\0\0\0\x01group",
+            b"\0\0\0\x02a",
+        ];
+        let mut pieces: Vec<Piece<'_>> = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            for (receiver, route) in [("b", 1), ("a", 2), ("a", 1)] {
+                pieces.push(Piece {
+                    key: Arc::from(*key),
+                    receiver,
+                    route,
+                    part: Bytes::from(format!("{i}{receiver}{route}")),
+                });
+            }
+        }
+        pieces.reverse();
+        let mut expected: Vec<(Vec<u8>, &str, usize, Bytes)> = pieces
+            .iter()
+            .map(|p| (p.key.to_vec(), p.receiver, p.route, p.part.clone()))
+            .collect();
+        expected.sort();
+        sort_pieces(&mut pieces);
+        let sorted: Vec<(Vec<u8>, &str, usize, Bytes)> = pieces
+            .iter()
+            .map(|p| (p.key.to_vec(), p.receiver, p.route, p.part.clone()))
+            .collect();
+        assert_eq!(sorted, expected);
+        // One piece, and none.
+        sort_pieces(&mut pieces[..1]);
+        sort_pieces(&mut []);
     }
 }

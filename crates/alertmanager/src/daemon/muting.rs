@@ -3,8 +3,8 @@
 //! with; the inhibition index over the stored alerts is built on first need (and never when
 //! no rule targets the alerts asked about), walking the store one shard at a time.
 
-use std::sync::OnceLock;
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 use jiff::Timestamp;
 

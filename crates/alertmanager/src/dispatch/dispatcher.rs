@@ -16,8 +16,8 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use jiff::{SignedDuration, Timestamp};
 use axum::body::Bytes;
+use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 
 use super::RouteTree;
