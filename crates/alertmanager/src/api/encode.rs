@@ -35,6 +35,22 @@ pub struct ListedGroup<'a> {
     pub id: Arc<GroupId>,
     pub receiver: &'a str,
     pub alerts: Vec<Listed<'a>>,
+    /// [`group_tail`] of the group.
+    pub tail: Arc<[u8]>,
+}
+
+/// What follows a group's alerts in its part of the answer: `],"labels":…,"receiver":…}`.
+pub fn group_tail(id: &GroupId, receiver: &str) -> Arc<[u8]> {
+    let mut w = Writer {
+        out: b"],\"labels\":".to_vec(),
+        seconds: [None; 3],
+        receivers: None,
+    };
+    w.serde(&id.labels);
+    w.out.extend_from_slice(b",\"receiver\":");
+    w.serde(&ReceiverJson { name: receiver });
+    w.out.push(b'}');
+    w.out.into()
 }
 
 /// `GET /api/v2/alerts`' answer.
@@ -95,11 +111,7 @@ impl<'a> GroupEncoder<'a> {
             }
             self.w.alert(muting, listed);
         }
-        self.w.out.extend_from_slice(b"],\"labels\":");
-        self.w.serde(&g.id.labels);
-        self.w.out.extend_from_slice(b",\"receiver\":");
-        self.w.serde(&ReceiverJson { name: g.receiver });
-        self.w.out.push(b'}');
+        self.w.out.extend_from_slice(&g.tail);
         let mut part = std::mem::take(&mut self.w.out);
         // Kept for later answers: give the slack back (glibc shrinks in place).
         part.shrink_to_fit();

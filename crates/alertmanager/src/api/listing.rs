@@ -277,6 +277,7 @@ enum Walked {
         id: Arc<GroupId>,
         version: u64,
         alerts: Vec<Arc<Alert>>,
+        tail: Arc<[u8]>,
         /// The encoding this listing replaces, as a buffer for the new one.
         replaced: Option<Bytes>,
     },
@@ -428,6 +429,8 @@ impl<'a> Lister<'a> {
         }
         // Only a listing that keeps its encodings replaces the kept ones.
         let replaced = self.reuse.and_then(|_| alerts.take_replaced());
+        let receiver = self.route_receivers[id.route][0];
+        let tail = Arc::clone(alerts.tail(|id| encode::group_tail(id, receiver)));
         out.push(WalkedGroup {
             key: Arc::clone(alerts.order_key()),
             route: id.route,
@@ -435,6 +438,7 @@ impl<'a> Lister<'a> {
                 id: Arc::clone(id),
                 version: alerts.version(),
                 alerts: picked,
+                tail,
                 replaced,
             },
         });
@@ -443,7 +447,7 @@ impl<'a> Lister<'a> {
     /// Computes the statuses of a walked group's alerts (no lock held).
     fn shown(&self, g: WalkedGroup) -> Shown<'a> {
         let receivers = &self.route_receivers[g.route];
-        let (id, version, alerts, replaced) = match g.walked {
+        let (id, version, alerts, tail, replaced) = match g.walked {
             Walked::Kept { body, until } => {
                 return Shown::Kept {
                     key: g.key,
@@ -457,8 +461,9 @@ impl<'a> Lister<'a> {
                 id,
                 version,
                 alerts,
+                tail,
                 replaced,
-            } => (id, version, alerts, replaced),
+            } => (id, version, alerts, tail, replaced),
         };
         let inhibitor = &self.muting.runtime.inhibitor;
         let first_end = alerts.iter().map(|a| a.ends_at).min();
@@ -480,6 +485,7 @@ impl<'a> Lister<'a> {
                 receiver: receivers[0],
                 id,
                 alerts,
+                tail,
             },
             key: g.key,
             version,

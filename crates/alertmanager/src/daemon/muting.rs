@@ -43,6 +43,8 @@ pub struct Muting<'a> {
     pub runtime: Arc<Runtime>,
     silences: Vec<Arc<Silence>>,
     store: &'a AlertStore,
+    /// A `OnceLock`: the groups listing's threads share one index, built by the first that
+    /// needs it.
     inhibition: OnceLock<InhibitIndex>,
 }
 

@@ -337,6 +337,14 @@ impl GroupAlerts<'_> {
             .get_or_insert_with(|| crate::api::model::label_set_key(&id.labels).into())
     }
 
+    /// The end of the group's part of the groups answer (after its alerts: its labels and
+    /// receiver), written by `encode` on first need: it never changes, and writing it for
+    /// each of 10,000 groups was ~5 % of a listing after every alert changed.
+    pub fn tail(&mut self, encode: impl FnOnce(&GroupId) -> Arc<[u8]>) -> &Arc<[u8]> {
+        let id = self.id;
+        self.group.tail.get_or_insert_with(|| encode(id))
+    }
+
     /// The alerts in upstream's order (by `job`, `instance`, then labels); the first call
     /// after the group's alerts came, went or changed labels sorts them.
     pub fn sorted(&mut self) -> impl ExactSizeIterator<Item = &Arc<Alert>> {

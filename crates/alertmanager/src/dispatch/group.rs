@@ -67,6 +67,8 @@ pub(super) struct Group {
     pub replaced: Option<axum::body::Bytes>,
     /// [`super::GroupAlerts::order_key`], once computed.
     pub order_key: Option<Arc<[u8]>>,
+    /// [`super::GroupAlerts::tail`], once computed.
+    pub tail: Option<Arc<[u8]>>,
 }
 
 /// One group's part of the groups answer (`{"alerts":[…],"labels":…,"receiver":…}`) with what
@@ -107,6 +109,7 @@ impl Group {
             fragment: None,
             replaced: None,
             order_key: None,
+            tail: None,
         }
     }
 
