@@ -357,6 +357,8 @@ struct Encoded<'a> {
     /// Encodings to keep with their groups (group, version the alerts had, encoding).
     kept: Vec<(Arc<GroupId>, u64, Fragment)>,
     reused: usize,
+    /// Groups encoded (not copied).
+    encoded: usize,
     /// The earliest instant a part may change by the clock (the silences' own schedule is
     /// the caller's to add; so is inhibition's, known once every status was computed).
     valid_until: Option<Timestamp>,
@@ -373,13 +375,16 @@ impl Encoded<'_> {
         self.pieces.extend(other.pieces);
         self.kept.extend(other.kept);
         self.reused += other.reused;
+        self.encoded += other.encoded;
         self.until(other.valid_until);
     }
 }
 
-/// Below this many groups the listing runs on the request's thread alone: starting another
-/// thread costs more than it saves.
-const PARALLEL_MIN_GROUPS: usize = 512;
+/// Groups the request's thread encodes on its own before it starts others for the remaining
+/// shards. After one change nearly every group is copied, and the whole listing takes about
+/// a millisecond: another thread then costs more than it saves, and on a loaded machine
+/// waiting for one that was preempted mid-shard cost several.
+const SPAWN_AFTER_ENCODED: usize = 64;
 /// Threads a listing uses at most (the request's and the spawned ones).
 const MAX_THREADS: usize = 4;
 
@@ -524,6 +529,7 @@ impl<'a> Lister<'a> {
             } => {
                 // A group all of whose alerts the status flags hid is not shown, but kept
                 // (empty) all the same: what hid them holds as long as what would show them.
+                out.encoded += 1;
                 let part = if group.alerts.is_empty() {
                     Bytes::new()
                 } else {
@@ -583,35 +589,49 @@ impl<'a> Lister<'a> {
         }
     }
 
-    /// Every shard, spread over `threads` threads (the calling one included).
+    /// Every shard, spread over up to `threads` threads (the calling one included) once
+    /// [`SPAWN_AFTER_ENCODED`] groups needed encoding; each thread takes the next shard
+    /// nobody took yet.
     fn shards(&self, threads: usize) -> Encoded<'a> {
         let count = self.muting.runtime.dispatcher.shard_count();
         let next = AtomicUsize::new(0);
-        let work = || {
-            let mut enc = GroupEncoder::new();
-            let mut out = Encoded::default();
-            loop {
-                let shard = next.fetch_add(1, Ordering::Relaxed);
-                if shard >= count {
-                    break out;
-                }
-                self.shard(shard, &mut enc, &mut out);
+        // Until all shards are taken, or (`alone`) until enough groups were encoded.
+        let work = |enc: &mut GroupEncoder<'a>, out: &mut Encoded<'a>, alone: bool| loop {
+            if alone && out.encoded >= SPAWN_AFTER_ENCODED {
+                return;
             }
+            let shard = next.fetch_add(1, Ordering::Relaxed);
+            if shard >= count {
+                return;
+            }
+            self.shard(shard, enc, out);
         };
-        if threads <= 1 {
-            return work();
+        let mut enc = GroupEncoder::new();
+        let mut all = Encoded::default();
+        work(&mut enc, &mut all, threads > 1);
+        if next.load(Ordering::Relaxed) >= count {
+            return all;
         }
         std::thread::scope(|scope| {
-            let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-            let mut all = work();
+            let others: Vec<_> = (1..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut enc = GroupEncoder::new();
+                        let mut out = Encoded::default();
+                        work(&mut enc, &mut out, false);
+                        out
+                    })
+                })
+                .collect();
+            work(&mut enc, &mut all, false);
             for other in others {
                 match other.join() {
                     Ok(encoded) => all.merge(encoded),
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             }
-            all
-        })
+        });
+        all
     }
 }
 
@@ -678,7 +698,7 @@ fn sort_pieces(pieces: &mut [Piece<'_>]) {
 /// ones; unless `continue` routes make an alert's receivers depend on other groups.
 ///
 /// Without `continue` routes each shard's groups are encoded as soon as the shard was
-/// walked, on several threads when there are many groups: every alert is then read once
+/// walked, on several threads once many needed encoding: every alert is then read once
 /// while in the CPU's caches (they are scattered over hundreds of MB, and each pass over
 /// 100,000 of them cost ~10 ms of memory stalls). With them every group must be walked
 /// before any can be encoded.
@@ -714,13 +734,9 @@ pub(super) fn list_groups(
     let dispatcher = &runtime.dispatcher;
     let only_named = plans.iter().all(|p| !p.shown || p.only.is_some());
     let mut encoded = if !tree.fans_out() && planning == Planning::ByGroup && !only_named {
-        let threads = if dispatcher.group_count() >= PARALLEL_MIN_GROUPS {
-            std::thread::available_parallelism()
-                .map_or(1, usize::from)
-                .min(MAX_THREADS)
-        } else {
-            1
-        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(MAX_THREADS);
         lister.shards(threads)
     } else {
         let mut walked = Vec::new();
