@@ -361,3 +361,73 @@ async fn kept_group_encodings_are_reused_only_while_current() {
     assert_eq!(reused, Some(0));
     assert!(silenced.contains(r#""state":"suppressed""#), "{silenced}");
 }
+
+/// Enough groups (one per instance) for the listing to spread the dispatcher's shards over
+/// several threads.
+const BY_INSTANCE: &str = r#"
+route:
+  receiver: default
+  group_by: [instance]
+receivers:
+  - name: default
+"#;
+
+fn many(n: usize, ends: &str) -> Value {
+    (0..n)
+        .map(|i| alert("A", &i.to_string(), "a", "warning", ends))
+        .collect()
+}
+
+#[tokio::test]
+async fn many_groups_on_several_threads_equal_the_plain_walk() {
+    let h = start_with(BY_INSTANCE);
+    let n = 700;
+    post(&h, many(n, LATER)).await;
+    assert_eq!(listed(&h, "").1, Some(0));
+    // The answer being sent while everything changes: re-encoding the groups into the
+    // buffers of their replaced encodings must leave the ones it still shares alone.
+    let sending = h
+        .app
+        .groups_cache
+        .get_or_list(&h.app, "", |_, _| panic!("not cached"));
+    let first = String::from_utf8(sending.to_vec()).unwrap();
+
+    // A re-send: every group is encoded again.
+    post(&h, many(n, LATER2)).await;
+    let (resent, reused) = listed(&h, "");
+    assert_eq!(reused, Some(0));
+    assert_ne!(resent, first);
+    assert_eq!(String::from_utf8(sending.to_vec()).unwrap(), first);
+    drop(sending);
+    // Again, with no earlier answer sharing the replaced encodings.
+    post(&h, many(n, "2026-01-04T00:00:00Z")).await;
+    let (again, reused) = listed(&h, "");
+    assert_eq!(reused, Some(0));
+    assert_eq!(again, resent.replace("2026-01-03T", "2026-01-04T"));
+
+    // One group changes, one appears: the others are copied.
+    post(
+        &h,
+        json!([
+            alert("B", "7", "a", "warning", LATER),
+            alert("A", "new", "a", "warning", LATER)
+        ]),
+    )
+    .await;
+    assert_eq!(listed(&h, "").1, Some(n - 1));
+    // A silence of some groups, a filter, and a listing hiding the silenced ones.
+    silence(&h, "instance", "3", "2026-01-01T00:00:00Z", LATER).await;
+    assert_eq!(listed(&h, "").1, Some(0));
+    assert_eq!(listed(&h, "").1, None);
+    listed(&h, "filter=instance%3D~%221.%2A%22");
+    listed(&h, "silenced=false");
+    // Every alert but one ends: their groups leave the answer.
+    h.clock.set("2026-01-04T00:00:00Z".parse().unwrap());
+    post(
+        &h,
+        json!([alert("A", "5", "a", "warning", "2026-01-05T00:00:00Z")]),
+    )
+    .await;
+    let (later, _) = listed(&h, "");
+    assert!(later.contains(r#""instance":"5""#) && !later.contains(r#""instance":"6""#));
+}

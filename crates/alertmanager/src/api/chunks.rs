@@ -47,7 +47,13 @@ impl Chunks {
     }
 }
 
-/// The size frames of small parts are filled up to.
+/// The size frames of small parts are filled up to. Copying the parts into these frames
+/// took a third of the CPU time of a listing after one change (44 MB copied), yet handing
+/// hyper the parts themselves (it writes at most 16 per `writev`: 70 KB of 4.4 KB parts)
+/// was no faster end to end. `curl`'s total time, 6 alternating runs of 9 requests each
+/// under load 3–4 (session 12), medians of the runs' medians after one change / repeated:
+/// 1 MiB frames 21.1 / 19.1 ms, one frame per part 22.1 / 19.8 ms, 64 KiB frames
+/// 26.9 / 24.4 ms. The system calls saved pay for the copy.
 const FRAME: usize = 1 << 20;
 
 #[derive(Debug)]

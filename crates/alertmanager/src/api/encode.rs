@@ -35,6 +35,22 @@ pub struct ListedGroup<'a> {
     pub id: Arc<GroupId>,
     pub receiver: &'a str,
     pub alerts: Vec<Listed<'a>>,
+    /// [`group_tail`] of the group.
+    pub tail: Arc<[u8]>,
+}
+
+/// What follows a group's alerts in its part of the answer: `],"labels":…,"receiver":…}`.
+pub fn group_tail(id: &GroupId, receiver: &str) -> Arc<[u8]> {
+    let mut w = Writer {
+        out: b"],\"labels\":".to_vec(),
+        seconds: [None; 3],
+        receivers: None,
+    };
+    w.serde(&id.labels);
+    w.out.extend_from_slice(b",\"receiver\":");
+    w.serde(&ReceiverJson { name: receiver });
+    w.out.push(b'}');
+    w.out.into()
 }
 
 /// `GET /api/v2/alerts`' answer.
@@ -42,43 +58,52 @@ pub fn alerts(muting: &Muting<'_>, alerts: &[Listed<'_>]) -> Vec<u8> {
     write(alerts.len(), &AlertList { muting, alerts })
 }
 
-/// `GET /api/v2/alerts/groups`' answer, put together group by group in the answer's order:
-/// each group either encoded from its alerts (already in upstream's order) or an earlier
-/// answer's part. Each alert's labels, annotations and generator URL are copied from its
-/// [`StaticJson`] (encoded by the first listing that shows that version); only the times,
-/// fingerprint, receivers and status are written per request.
-pub struct GroupsWriter<'a> {
+/// Encodes groups of the `GET /api/v2/alerts/groups` answer, each into a part of its own
+/// (see [`groups_answer`]). Each alert's labels, annotations and generator URL are copied
+/// from its [`StaticJson`] (encoded by the first listing that shows that version); only the
+/// times, fingerprint, receivers and status are written per request. One encoder per thread.
+pub struct GroupEncoder<'a> {
     w: Writer<'a>,
-    parts: Vec<Bytes>,
 }
 
 /// Bytes per alert besides its [`StaticJson`] a group's buffer is sized for: the times,
 /// fingerprint, receiver and an unmuted status take ≈ 250.
 const DYNAMIC_BYTES: usize = 300;
 
-impl<'a> GroupsWriter<'a> {
-    pub fn new(groups: usize) -> Self {
-        let mut parts = Vec::with_capacity(groups + 2);
-        parts.push(Bytes::from_static(b"["));
-        GroupsWriter {
+impl<'a> GroupEncoder<'a> {
+    pub fn new() -> Self {
+        GroupEncoder {
             w: Writer {
                 out: Vec::new(),
                 seconds: [None; 3],
                 receivers: None,
             },
-            parts,
         }
     }
 
-    /// Encodes one group into a part of its own, which is returned: `,` and the group's JSON
-    /// (the comma is left out when the part opens the answer).
-    pub fn group(&mut self, muting: &Muting<'_>, g: &ListedGroup<'a>) -> Bytes {
-        let size: usize = g
-            .alerts
-            .iter()
-            .map(|l| static_json_of(&l.alert).bytes.len() + DYNAMIC_BYTES)
-            .sum();
-        self.w.out = Vec::with_capacity(size + 128);
+    /// One group's part: `,` and the group's JSON (its alerts already in upstream's order).
+    /// `reuse` is a buffer to write it into (its contents are dropped): the group's
+    /// replaced encoding, about the size of the new one.
+    pub fn group(
+        &mut self,
+        muting: &Muting<'_>,
+        g: &ListedGroup<'a>,
+        reuse: Option<Vec<u8>>,
+    ) -> Bytes {
+        self.w.out = match reuse {
+            Some(mut buf) => {
+                buf.clear();
+                buf
+            }
+            None => {
+                let size: usize = g
+                    .alerts
+                    .iter()
+                    .map(|l| static_json_of(&l.alert).bytes.len() + DYNAMIC_BYTES)
+                    .sum();
+                Vec::with_capacity(size + 128)
+            }
+        };
         self.w.out.extend_from_slice(b",{\"alerts\":[");
         for (j, listed) in g.alerts.iter().enumerate() {
             if j > 0 {
@@ -86,39 +111,31 @@ impl<'a> GroupsWriter<'a> {
             }
             self.w.alert(muting, listed);
         }
-        self.w.out.extend_from_slice(b"],\"labels\":");
-        self.w.serde(&g.id.labels);
-        self.w.out.extend_from_slice(b",\"receiver\":");
-        self.w.serde(&ReceiverJson { name: g.receiver });
-        self.w.out.push(b'}');
+        self.w.out.extend_from_slice(&g.tail);
         let mut part = std::mem::take(&mut self.w.out);
         // Kept for later answers: give the slack back (glibc shrinks in place).
         part.shrink_to_fit();
-        let part = Bytes::from(part);
-        self.push(part.clone());
-        part
-    }
-
-    /// Adds a part [`GroupsWriter::group`] returned for an earlier answer.
-    pub fn copy(&mut self, part: &Bytes) {
-        self.push(part.clone());
-    }
-
-    fn push(&mut self, part: Bytes) {
-        if self.parts.len() == 1 {
-            self.parts.push(part.slice(1..));
-        } else {
-            self.parts.push(part);
-        }
-    }
-
-    pub fn finish(mut self) -> Chunks {
-        self.parts.push(Bytes::from_static(b"]\n"));
-        Chunks::new(self.parts)
+        Bytes::from(part)
     }
 }
 
-/// [`GroupsWriter`]'s answer the plain way, sorting each group's alerts and serializing every field: what
+/// The groups answer from its groups' parts in order ([`GroupEncoder::group`]'s, this
+/// answer's or earlier ones'; empty ones are skipped).
+pub fn groups_answer(parts: impl ExactSizeIterator<Item = Bytes>) -> Chunks {
+    let mut out = Vec::with_capacity(parts.len() + 2);
+    out.push(Bytes::from_static(b"["));
+    for part in parts.filter(|p| !p.is_empty()) {
+        if out.len() == 1 {
+            out.push(part.slice(1..));
+        } else {
+            out.push(part);
+        }
+    }
+    out.push(Bytes::from_static(b"]\n"));
+    Chunks::new(out)
+}
+
+/// The groups answer the plain way, sorting each group's alerts and serializing every field: what
 /// the fast path must agree with.
 #[cfg(test)]
 pub fn groups_plain(muting: &Muting<'_>, groups: &mut [ListedGroup<'_>]) -> Vec<u8> {
@@ -133,6 +150,16 @@ pub fn groups_plain(muting: &Muting<'_>, groups: &mut [ListedGroup<'_>]) -> Vec<
     }
     out.extend_from_slice(b"]\n");
     out
+}
+
+/// Reads the kept encodings of a group's alerts ahead of [`GroupEncoder::group`] (see
+/// `listing::warm`): independent loads whose cache misses the CPU overlaps with each other
+/// and with the encoding of the group before.
+pub fn warm(g: &ListedGroup<'_>) {
+    for l in &g.alerts {
+        let json = static_json_of(&l.alert);
+        std::hint::black_box(json.bytes.iter().step_by(64).fold(0, |x, &b| x ^ b));
+    }
 }
 
 /// The alert's [`StaticJson`], encoded on first need.

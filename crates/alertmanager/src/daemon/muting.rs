@@ -3,8 +3,8 @@
 //! with; the inhibition index over the stored alerts is built on first need (and never when
 //! no rule targets the alerts asked about), walking the store one shard at a time.
 
-use std::cell::OnceCell;
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 use jiff::Timestamp;
 
@@ -43,7 +43,9 @@ pub struct Muting<'a> {
     pub runtime: Arc<Runtime>,
     silences: Vec<Arc<Silence>>,
     store: &'a AlertStore,
-    inhibition: OnceCell<InhibitIndex>,
+    /// A `OnceLock`: the groups listing's threads share one index, built by the first that
+    /// needs it.
+    inhibition: OnceLock<InhibitIndex>,
 }
 
 impl<'a> Muting<'a> {
@@ -58,7 +60,7 @@ impl<'a> Muting<'a> {
             runtime,
             silences,
             store,
-            inhibition: OnceCell::new(),
+            inhibition: OnceLock::new(),
         }
     }
 

@@ -57,8 +57,18 @@ pub(super) struct Group {
     /// Changes with every change to the alerts; unique among the dispatcher's groups, so a
     /// group that went and came back never matches an older one's.
     pub version: u64,
-    /// The groups listing's last encoding of this group; any change to the alerts drops it.
+    /// The groups listing's last encoding of this group; any change to the alerts drops it
+    /// into `replaced`.
     pub fragment: Option<Fragment>,
+    /// The encoding the last change to the alerts made stale, until a listing takes it
+    /// ([`super::GroupAlerts::take_replaced`]) to encode the group anew into its buffer: after
+    /// a re-send of every alert, freeing all of them first let glibc hand the memory back to
+    /// the kernel, and the next answer page-faulted ~40 MB in again.
+    pub replaced: Option<axum::body::Bytes>,
+    /// [`super::GroupAlerts::order_key`], once computed.
+    pub order_key: Option<Arc<[u8]>>,
+    /// [`super::GroupAlerts::tail`], once computed.
+    pub tail: Option<Arc<[u8]>>,
 }
 
 /// One group's part of the groups answer (`{"alerts":[…],"labels":…,"receiver":…}`) with what
@@ -97,13 +107,18 @@ impl Group {
             sorted: None,
             version: 0,
             fragment: None,
+            replaced: None,
+            order_key: None,
+            tail: None,
         }
     }
 
     /// Records a change to the alerts (`version` from the dispatcher's sequence).
     pub fn changed(&mut self, version: u64) {
         self.version = version;
-        self.fragment = None;
+        if let Some(stale) = self.fragment.take() {
+            self.replaced = Some(stale.body);
+        }
     }
 
     /// The alerts in upstream's order.
