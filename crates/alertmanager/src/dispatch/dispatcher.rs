@@ -129,11 +129,7 @@ impl Dispatcher {
             .matches_into(&|n| alert.labels.get(n).map(String::as_str), routes);
         for &route in routes.iter() {
             let opts = &self.tree.node(route).opts;
-            let lookup = GroupLookup {
-                route,
-                labels: &alert.labels,
-                opts,
-            };
+            let lookup = GroupLookup::new(route, &alert.labels, opts);
             let mut shard = lock(self.shard(&lookup));
             let (group, new) = match shard.entry_ref(&lookup) {
                 EntryRef::Occupied(entry) => (entry.into_mut(), None),

@@ -49,19 +49,45 @@ fn hash_group<'a, H: Hasher>(
 /// new group).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct GroupLookup<'a> {
-    pub route: usize,
-    pub labels: &'a LabelSet,
-    pub opts: &'a RouteOpts,
+    route: usize,
+    labels: &'a LabelSet,
+    opts: &'a RouteOpts,
+    /// Bit `i` says whether the alert's `i`-th label groups, for its first 64 labels:
+    /// decided once, where hashing, comparing and the shard choice each walk the labels.
+    grouping: u64,
 }
 
 impl<'a> GroupLookup<'a> {
+    pub fn new(route: usize, labels: &'a LabelSet, opts: &'a RouteOpts) -> Self {
+        let mut grouping = 0;
+        for (i, (name, _)) in labels.iter().take(64).enumerate() {
+            if groups_by(opts, name) {
+                grouping |= 1 << i;
+            }
+        }
+        GroupLookup {
+            route,
+            labels,
+            opts,
+            grouping,
+        }
+    }
+
     /// The grouping labels: those the route groups by that the alert has (all of them for
     /// `group_by: ['...']`).
     fn grouping(&self) -> impl Iterator<Item = (&'a String, &'a String)> + use<'a> {
-        let opts = self.opts;
+        let (opts, grouping) = (self.opts, self.grouping);
         self.labels
             .iter()
-            .filter(move |(name, _)| opts.group_by_all || opts.group_by.contains(*name))
+            .enumerate()
+            .filter(move |(i, (name, _))| {
+                if *i < 64 {
+                    grouping >> i & 1 == 1
+                } else {
+                    groups_by(opts, name)
+                }
+            })
+            .map(|(_, label)| label)
     }
 
     pub fn to_id(self) -> GroupId {
@@ -73,6 +99,10 @@ impl<'a> GroupLookup<'a> {
                 .collect(),
         }
     }
+}
+
+fn groups_by(opts: &RouteOpts, name: &str) -> bool {
+    opts.group_by_all || opts.group_by.contains(name)
 }
 
 impl Hash for GroupLookup<'_> {

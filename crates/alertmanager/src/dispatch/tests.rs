@@ -167,11 +167,7 @@ fn a_borrowed_lookup_hashes_and_compares_like_the_group_id() {
     let sip = std::hash::RandomState::new();
     let fold = foldhash::fast::RandomState::default();
     for (route, (opts, grouping)) in cases.iter().enumerate() {
-        let lookup = GroupLookup {
-            route,
-            labels: &alert,
-            opts,
-        };
+        let lookup = GroupLookup::new(route, &alert, opts);
         let id = GroupId {
             route,
             labels: labels(grouping),
@@ -200,6 +196,24 @@ fn a_borrowed_lookup_hashes_and_compares_like_the_group_id() {
             hashbrown::HashMap::with_hasher(std::hash::RandomState::new());
         map.insert(Arc::new(id), route);
         assert_eq!(map.get(&lookup), Some(&route));
+    }
+}
+
+#[test]
+fn grouping_labels_past_the_64th_are_found_too() {
+    let names: Vec<String> = (0..70).map(|i| format!("l{i:02}")).collect();
+    let alert: LabelSet = names.iter().map(|n| (n.clone(), "v".to_owned())).collect();
+    for (opts, expected) in [
+        (opts(&["l03", "l66"], false), vec!["l03", "l66"]),
+        (opts(&["l69"], false), vec!["l69"]),
+        (opts(&[], true), names.iter().map(String::as_str).collect()),
+    ] {
+        let lookup = GroupLookup::new(0, &alert, &opts);
+        let id = lookup.to_id();
+        assert_eq!(id.labels.keys().collect::<Vec<_>>(), expected);
+        assert!(lookup.equivalent(&Arc::new(id.clone())));
+        let sip = std::hash::RandomState::new();
+        assert_eq!(sip.hash_one(lookup), sip.hash_one(&id));
     }
 }
 
