@@ -3,6 +3,7 @@
 //! more than one shard at a time.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use jiff::Timestamp;
@@ -27,6 +28,26 @@ impl Default for AlertStore {
     }
 }
 
+/// Alerts being stored by one caller; see [`AlertStore::batch`].
+#[derive(Debug)]
+pub struct PutBatch<'s> {
+    store: &'s AlertStore,
+}
+
+impl PutBatch<'_> {
+    /// [`AlertStore::put`], but the change is counted when the batch ends.
+    pub fn put(&mut self, alert: Alert, now: Timestamp) -> Arc<Alert> {
+        self.store.insert(alert, now)
+    }
+}
+
+/// Counts the batch's changes (after them, as [`Generation`] requires), also on unwinding.
+impl Drop for PutBatch<'_> {
+    fn drop(&mut self) {
+        self.store.generation.bump();
+    }
+}
+
 impl AlertStore {
     fn shard(&self, fp: Fingerprint) -> &RwLock<HashMap<Fingerprint, Arc<Alert>>> {
         // The fingerprint is already a good hash; its low bits spread evenly.
@@ -36,23 +57,36 @@ impl AlertStore {
     /// Stores an alert, merging it into a stored one with the same labels when their activity
     /// ranges overlap; returns what is stored now.
     pub fn put(&self, alert: Alert, now: Timestamp) -> Arc<Alert> {
+        self.batch().put(alert, now)
+    }
+
+    /// Stores several alerts as [`Self::put`] does, counted as changed once, when the batch
+    /// is dropped: a bump per alert was a write to one shared cache line per alert from every
+    /// ingesting thread.
+    pub fn batch(&self) -> PutBatch<'_> {
+        PutBatch { store: self }
+    }
+
+    fn insert(&self, alert: Alert, now: Timestamp) -> Arc<Alert> {
         let mut shard = self
             .shard(alert.fingerprint)
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        let old = shard.get(&alert.fingerprint);
-        let stored = match old {
-            Some(old) if old.overlaps(&alert) => old.merge(&alert, now),
-            _ => alert,
-        };
-        if let Some(old) = old {
-            old.hand_on_json(&stored);
+        match shard.entry(alert.fingerprint) {
+            Entry::Occupied(mut entry) => {
+                let old = entry.get();
+                let stored = if old.overlaps(&alert) {
+                    old.merge(alert, now)
+                } else {
+                    alert
+                };
+                old.hand_on_json(&stored);
+                let stored = Arc::new(stored);
+                entry.insert(Arc::clone(&stored));
+                stored
+            }
+            Entry::Vacant(entry) => Arc::clone(entry.insert(Arc::new(alert))),
         }
-        let stored = Arc::new(stored);
-        shard.insert(stored.fingerprint, Arc::clone(&stored));
-        drop(shard);
-        self.generation.bump();
-        stored
     }
 
     /// Counts every change to the stored alerts (see [`Generation`]).

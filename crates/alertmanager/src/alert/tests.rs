@@ -186,3 +186,27 @@ fn store_hands_the_encoding_on_only_while_its_fields_stay() {
         changed.json.get_or_init(|| StaticJson::of(&changed));
     }
 }
+
+#[test]
+fn an_encoding_matches_only_its_own_fields() {
+    let t0 = ts("2026-01-01T00:00:00Z");
+    let alert = |pairs: &[(&str, &str)], summary: &str| {
+        PostedAlert {
+            labels: labels(pairs),
+            annotations: labels(&[("summary", summary)]),
+            ..Default::default()
+        }
+        .into_alert(t0, TIMEOUT)
+        .unwrap()
+    };
+    let long = "a summary longer than one small piece of output, ending in X";
+    let base = alert(&[("a", "b")], long);
+    let json = StaticJson::of(&base);
+    assert!(json.matches(&alert(&[("a", "b")], long)));
+    // A long string that differs in its last byte, a short one, an extra label (the
+    // encoding is a prefix of the new one) and a missing one (the new one is a prefix).
+    assert!(!json.matches(&alert(&[("a", "b")], &long.replace('X', "Y"))));
+    assert!(!json.matches(&alert(&[("a", "c")], long)));
+    assert!(!json.matches(&alert(&[("a", "b"), ("c", "d")], long)));
+    assert!(!StaticJson::of(&alert(&[("a", "b"), ("c", "d")], long)).matches(&base));
+}

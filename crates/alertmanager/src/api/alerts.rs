@@ -1,5 +1,6 @@
 //! `POST /api/v2/alerts`.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -25,7 +26,7 @@ pub(super) async fn post(State(app): State<Arc<App>>, body: Bytes) -> Result<Res
     };
     let mut parsed = Vec::with_capacity(posted.len());
     for (i, p) in posted.into_iter().enumerate() {
-        let time = |field: &str, v: Option<String>| -> Result<Option<Timestamp>, ApiError> {
+        let time = |field: &str, v: Option<Cow<str>>| -> Result<Option<Timestamp>, ApiError> {
             let parsed = v
                 .filter(|s| !s.is_empty())
                 .map(|s| {

@@ -1,6 +1,7 @@
 //! The JSON shapes of upstream's `api/v2/openapi.yaml`, with fields in the order upstream's
 //! generated code writes them, and timestamps as it formats them (milliseconds, UTC).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use jiff::Timestamp;
@@ -19,17 +20,18 @@ pub struct Receiver {
     pub name: String,
 }
 
-/// One posted alert. Times stay text until validated, so a bad one can be reported.
+/// One posted alert. Times stay text until validated, so a bad one can be reported; they are
+/// borrowed from the request body unless escaped.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PostableAlert {
+pub struct PostableAlert<'a> {
     pub labels: LabelSet,
     #[serde(default)]
     pub annotations: LabelSet,
-    #[serde(default)]
-    pub starts_at: Option<String>,
-    #[serde(default)]
-    pub ends_at: Option<String>,
+    #[serde(default, borrow)]
+    pub starts_at: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub ends_at: Option<Cow<'a, str>>,
     #[serde(default, rename = "generatorURL")]
     pub generator_url: Option<String>,
 }

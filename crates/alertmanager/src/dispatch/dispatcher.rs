@@ -11,23 +11,31 @@
 //! waits for a pass over all groups: a flush pass touches only the groups that are due.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
-use std::hash::{BuildHasher, RandomState};
+use std::collections::BinaryHeap;
+use std::hash::{BuildHasher, Hash, RandomState};
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::body::Bytes;
+use hashbrown::hash_map::EntryRef;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 
 use super::RouteTree;
-use super::group::{Flush, Fragment, Group, GroupId, group_key};
-use crate::alert::{Alert, LabelSet};
+use super::group::{Flush, Fragment, Group, GroupId, GroupLookup, group_key};
+use crate::alert::Alert;
 use crate::generation::Generation;
 
 const SHARDS: usize = 64;
 
-type Shard = HashMap<Arc<GroupId>, Group>;
+/// How many group versions an [`IngestBatch`] takes from the shared sequence at once; the
+/// ones it does not use are skipped (versions need only be unique).
+const VERSION_BLOCK: u64 = 64;
+
+/// Keyed with SipHash (std's `RandomState`, a random key per shard): the grouping labels come
+/// from clients, and a keyed hash keeps them from choosing colliding groups.
+type Shard = hashbrown::HashMap<Arc<GroupId>, Group, RandomState>;
 
 /// Timers as a min-heap of (when, which group); entries made stale by a re-arm are skipped.
 type Timers = BinaryHeap<Reverse<(Timestamp, Arc<GroupId>)>>;
@@ -47,7 +55,9 @@ pub struct Dispatcher {
     /// Upstream's route keys, computed once per node.
     route_keys: Vec<String>,
     shards: Vec<Mutex<Shard>>,
-    hasher: RandomState,
+    /// Picks a group's shard. A fast seeded hash: colliding groups could at worst crowd one
+    /// shard's lock, and each shard's map keeps its own keyed hash.
+    hasher: foldhash::fast::RandomState,
     timers: Mutex<Timers>,
     groups: AtomicUsize,
     /// Counts changes to the groups' alerts (timers and flush flags are not counted).
@@ -64,7 +74,7 @@ impl Dispatcher {
             route_keys: (0..tree.len()).map(|id| tree.key(id)).collect(),
             tree,
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-            hasher: RandomState::new(),
+            hasher: foldhash::fast::RandomState::default(),
             timers: Mutex::default(),
             groups: AtomicUsize::new(0),
             generation: Generation::default(),
@@ -77,7 +87,8 @@ impl Dispatcher {
         &self.tree
     }
 
-    fn shard(&self, id: &GroupId) -> &Mutex<Shard> {
+    /// The shard of a group, by its [`GroupId`] or a [`GroupLookup`] (which hash alike).
+    fn shard(&self, id: &(impl Hash + ?Sized)) -> &Mutex<Shard> {
         &self.shards[(self.hasher.hash_one(id) as usize) % SHARDS]
     }
 
@@ -93,28 +104,47 @@ impl Dispatcher {
 
     /// Adds a stored alert (new or updated) to every group its routes put it in.
     pub fn ingest(&self, alert: &Arc<Alert>, now: Timestamp) {
-        let routes = self
-            .tree
-            .matches(&|n| alert.labels.get(n).map(String::as_str));
-        for route in routes {
+        self.batch().ingest(alert, now);
+    }
+
+    /// Ingests several alerts as [`Self::ingest`] does, counted as changed once, when the
+    /// batch is dropped, and with group versions taken from the shared sequence a block at a
+    /// time: per alert, both were writes to one cache line shared by every ingesting thread.
+    pub fn batch(&self) -> IngestBatch<'_> {
+        IngestBatch {
+            dispatcher: self,
+            routes: Vec::new(),
+            versions: 0..0,
+        }
+    }
+
+    fn place(
+        &self,
+        alert: &Arc<Alert>,
+        now: Timestamp,
+        routes: &mut Vec<usize>,
+        versions: &mut Range<u64>,
+    ) {
+        routes.clear();
+        self.tree
+            .matches_into(&|n| alert.labels.get(n).map(String::as_str), routes);
+        for &route in routes.iter() {
             let opts = &self.tree.node(route).opts;
-            let labels: LabelSet = alert
-                .labels
-                .iter()
-                .filter(|(n, _)| opts.group_by_all || opts.group_by.contains(*n))
-                .map(|(n, v)| (n.clone(), v.clone()))
-                .collect();
-            let id = Arc::new(GroupId { route, labels });
-            let mut shard = lock(self.shard(&id));
-            let mut timer = None;
-            let group = shard.entry(Arc::clone(&id)).or_insert_with(|| {
-                let first = after(now, opts.group_wait);
-                timer = Some(first);
-                self.groups.fetch_add(1, Ordering::Relaxed);
-                Group::new(group_key(&self.route_keys[route], &id.labels), first)
-            });
+            let lookup = GroupLookup::new(route, &alert.labels, opts);
+            let mut shard = lock(self.shard(&lookup));
+            let (group, new) = match shard.entry_ref(&lookup) {
+                EntryRef::Occupied(entry) => (entry.into_mut(), None),
+                EntryRef::Vacant(entry) => {
+                    let id = Arc::new(lookup.to_id());
+                    self.groups.fetch_add(1, Ordering::Relaxed);
+                    let key = group_key(&self.route_keys[route], &id.labels);
+                    let group = Group::new(key, after(now, opts.group_wait));
+                    (entry.insert_with_key(Arc::clone(&id), group), Some(id))
+                }
+            };
+            let mut timer = new.as_ref().map(|_| group.next_flush);
             group.insert(Arc::clone(alert));
-            group.changed(self.next_version());
+            group.changed(self.take_version(versions));
             // An alert that has waited long enough already need not wait for the group.
             if !group.has_flushed
                 && after(alert.starts_at, opts.group_wait) < now
@@ -123,12 +153,24 @@ impl Dispatcher {
                 group.next_flush = now;
                 timer = Some(now);
             }
-            drop(shard);
             if let Some(at) = timer {
-                self.schedule(at, id);
+                // Rarely an existing group's: only its first old alert re-arms it.
+                let id = new.or_else(|| shard.get_key_value(&lookup).map(|(id, _)| Arc::clone(id)));
+                drop(shard);
+                if let Some(id) = id {
+                    self.schedule(at, id);
+                }
             }
         }
-        self.generation.bump();
+    }
+
+    /// The next version from `block`, which is refilled from the shared sequence when empty.
+    fn take_version(&self, block: &mut Range<u64>) -> u64 {
+        block.next().unwrap_or_else(|| {
+            let start = self.versions.fetch_add(VERSION_BLOCK, Ordering::Relaxed);
+            *block = start + 1..start + VERSION_BLOCK;
+            start
+        })
     }
 
     /// Takes the groups whose timer fired at or before `now`, re-arming each for
@@ -295,6 +337,31 @@ impl Dispatcher {
         if let Some(group) = shard.get_mut(id) {
             f(&key, GroupAlerts { id: &key, group });
         }
+    }
+}
+
+/// Alerts being ingested by one caller; see [`Dispatcher::batch`].
+#[derive(Debug)]
+pub struct IngestBatch<'d> {
+    dispatcher: &'d Dispatcher,
+    /// Scratch space for each alert's routes.
+    routes: Vec<usize>,
+    /// Versions taken from the shared sequence and not used yet.
+    versions: Range<u64>,
+}
+
+impl IngestBatch<'_> {
+    /// [`Dispatcher::ingest`], but the change is counted when the batch ends.
+    pub fn ingest(&mut self, alert: &Arc<Alert>, now: Timestamp) {
+        self.dispatcher
+            .place(alert, now, &mut self.routes, &mut self.versions);
+    }
+}
+
+/// Counts the batch's changes (after them, as [`Generation`] requires), also on unwinding.
+impl Drop for IngestBatch<'_> {
+    fn drop(&mut self) {
+        self.dispatcher.generation.bump();
     }
 }
 

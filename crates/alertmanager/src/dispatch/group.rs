@@ -2,19 +2,119 @@
 //! and the state of its notification timer.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt::Write as _;
-use std::hash::{DefaultHasher, Hasher as _};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use super::RouteOpts;
 use crate::alert::{Alert, Fingerprint, LabelSet};
 
 /// What identifies a group: the route node and the grouping labels.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct GroupId {
     pub route: usize,
     pub labels: LabelSet,
+}
+
+/// Hashed as [`GroupLookup`] hashes the same group, so that an alert's group is found without
+/// building its id.
+impl Hash for GroupId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_group(self.route, self.labels.iter(), state);
+    }
+}
+
+/// Feeds a group's route and labels to `state`. Each name and value is followed by 0xff, a
+/// byte UTF-8 never contains, so different label sets never feed the same bytes.
+fn hash_group<'a, H: Hasher>(
+    route: usize,
+    labels: impl Iterator<Item = (&'a String, &'a String)>,
+    state: &mut H,
+) {
+    state.write_usize(route);
+    for (name, value) in labels {
+        state.write(name.as_bytes());
+        state.write_u8(0xff);
+        state.write(value.as_bytes());
+        state.write_u8(0xff);
+    }
+}
+
+/// The group of `route` an alert with `labels` belongs in, as a key that borrows the alert's
+/// labels: it hashes and compares like the [`GroupId`] it stands for, so the dispatcher looks
+/// up an existing group without copying the grouping labels (and builds the id only for a
+/// new group).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct GroupLookup<'a> {
+    route: usize,
+    labels: &'a LabelSet,
+    opts: &'a RouteOpts,
+    /// Bit `i` says whether the alert's `i`-th label groups, for its first 64 labels:
+    /// decided once, where hashing, comparing and the shard choice each walk the labels.
+    grouping: u64,
+}
+
+impl<'a> GroupLookup<'a> {
+    pub fn new(route: usize, labels: &'a LabelSet, opts: &'a RouteOpts) -> Self {
+        let mut grouping = 0;
+        for (i, (name, _)) in labels.iter().take(64).enumerate() {
+            if groups_by(opts, name) {
+                grouping |= 1 << i;
+            }
+        }
+        GroupLookup {
+            route,
+            labels,
+            opts,
+            grouping,
+        }
+    }
+
+    /// The grouping labels: those the route groups by that the alert has (all of them for
+    /// `group_by: ['...']`).
+    fn grouping(&self) -> impl Iterator<Item = (&'a String, &'a String)> + use<'a> {
+        let (opts, grouping) = (self.opts, self.grouping);
+        self.labels
+            .iter()
+            .enumerate()
+            .filter(move |(i, (name, _))| {
+                if *i < 64 {
+                    grouping >> i & 1 == 1
+                } else {
+                    groups_by(opts, name)
+                }
+            })
+            .map(|(_, label)| label)
+    }
+
+    pub fn to_id(self) -> GroupId {
+        GroupId {
+            route: self.route,
+            labels: self
+                .grouping()
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
+fn groups_by(opts: &RouteOpts, name: &str) -> bool {
+    opts.group_by_all || opts.group_by.contains(name)
+}
+
+impl Hash for GroupLookup<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_group(self.route, self.grouping(), state);
+    }
+}
+
+impl hashbrown::Equivalent<Arc<GroupId>> for GroupLookup<'_> {
+    fn equivalent(&self, key: &Arc<GroupId>) -> bool {
+        key.route == self.route && key.labels.iter().eq(self.grouping())
+    }
 }
 
 /// Upstream's group key, `<route key>:<labels>`, with the labels printed as a Go
@@ -159,13 +259,18 @@ impl Group {
     /// Keeps the newer of the stored and the incoming version of an alert (a reload replays
     /// the store while new posts already arrive).
     pub fn insert(&mut self, alert: Arc<Alert>) {
-        match self.alerts.get(&alert.fingerprint) {
-            Some(old) if old.updated_at > alert.updated_at => {}
-            old => {
-                if self.sorted.is_some() && !old.is_some_and(|o| o.same_labels(&alert)) {
+        match self.alerts.entry(alert.fingerprint) {
+            Entry::Occupied(entry) if entry.get().updated_at > alert.updated_at => {}
+            Entry::Occupied(mut entry) => {
+                if self.sorted.is_some() && !entry.get().same_labels(&alert) {
                     self.sorted = None;
                 }
-                self.alerts.insert(alert.fingerprint, alert);
+                entry.insert(alert);
+                self.label_values.clear();
+            }
+            Entry::Vacant(entry) => {
+                self.sorted = None;
+                entry.insert(alert);
                 self.label_values.clear();
             }
         }

@@ -7,7 +7,7 @@ mod route;
 #[cfg(test)]
 mod tests;
 
-pub use dispatcher::{Dispatcher, GroupAlerts};
+pub use dispatcher::{Dispatcher, GroupAlerts, IngestBatch};
 pub use group::{Flush, Fragment, GroupId, group_key};
 pub(crate) use route::combined_matchers;
 pub use route::{Route, RouteOpts, RouteTree};

@@ -172,8 +172,17 @@ impl RouteTree {
     /// the deepest matching nodes, continuing past a match only where `continue` is set.
     pub fn matches<'a>(&self, labels: &impl Fn(&str) -> Option<&'a str>) -> Vec<usize> {
         let mut out = Vec::new();
-        self.match_node(self.root(), labels, &mut out);
+        self.matches_into(labels, &mut out);
         out
+    }
+
+    /// [`Self::matches`] appended to `out`, for a caller that reuses one vector.
+    pub fn matches_into<'a>(
+        &self,
+        labels: &impl Fn(&str) -> Option<&'a str>,
+        out: &mut Vec<usize>,
+    ) {
+        self.match_node(self.root(), labels, out);
     }
 
     fn match_node<'a>(
