@@ -153,7 +153,7 @@ pub fn groups_plain(muting: &Muting<'_>, groups: &mut [ListedGroup<'_>]) -> Vec<
 }
 
 /// Reads the kept encodings of a group's alerts ahead of [`GroupEncoder::group`] (see
-/// `listing::warm`): independent loads whose cache misses the CPU overlaps with each other
+/// `listing::groups::warm`): independent loads whose cache misses the CPU overlaps with each other
 /// and with the encoding of the group before.
 pub fn warm(g: &ListedGroup<'_>) {
     for l in &g.alerts {

@@ -1,268 +1,20 @@
-//! `GET /api/v2/alerts` and `GET /api/v2/alerts/groups`.
-//!
-//! Both walk the live state (the store's or the dispatcher's shards, one lock at a time) and
-//! keep, under each lock, only references to the alerts the label and receiver filters let
-//! through. Statuses (silences, inhibition) are computed afterwards for those alerts alone,
-//! and the answer is written straight into the response buffer.
+//! The groups listing's walk over the dispatcher: each shard walked under its lock, its
+//! shown groups then encoded (or copied from their kept encodings) right away, on several
+//! threads when there is much to encode, and the parts sorted into upstream's order.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::body::Body;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
-use super::chunks::Chunks;
-use super::encode::{self, GroupEncoder, Listed, ListedGroup};
-use super::{ApiError, Params, filter_matches, json_body, matches_filter};
-use crate::alert::{Alert, Fingerprint, LabelSet};
-use crate::daemon::{App, Muted, Muting};
-use crate::dispatch::{Fragment, GroupAlerts, GroupId, RouteOpts};
-use crate::labels::{MatchType, Matcher};
-
-/// The filters both listings take.
-pub(super) struct AlertFilter {
-    filter: Vec<Matcher>,
-    receiver: Option<regex::Regex>,
-    active: bool,
-    silenced: bool,
-    inhibited: bool,
-}
-
-impl AlertFilter {
-    pub(super) fn parse(query: Option<&str>) -> Result<Self, ApiError> {
-        let params = Params::parse(query);
-        Ok(AlertFilter {
-            filter: params.filter()?,
-            receiver: params.receiver()?,
-            active: params.flag("active", true),
-            silenced: params.flag("silenced", true),
-            inhibited: params.flag("inhibited", true),
-        })
-    }
-
-    fn labels_match(&self, labels: &LabelSet) -> bool {
-        matches_filter(&self.filter, |n| labels.get(n).map(String::as_str))
-    }
-
-    fn receiver_matches(&self, receiver: &str) -> bool {
-        self.receiver
-            .as_ref()
-            .is_none_or(|re| re.is_match(receiver))
-    }
-
-    /// Whether an alert with this status is shown. (`unprocessed` filters nothing: an
-    /// alert's status is computed when it is read, so none is ever unprocessed.)
-    fn status_shown(&self, muted: &Muted) -> bool {
-        (self.active || !muted.is_active())
-            && (self.silenced || !muted.is_silenced())
-            && (self.inhibited || !muted.is_inhibited())
-    }
-}
-
-pub(super) async fn list(
-    State(app): State<Arc<App>>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let filter = AlertFilter::parse(query.as_deref())?;
-    Ok(json_body(list_alerts(&app, &filter)))
-}
-
-/// Unresolved alerts by fingerprint, each with the receivers of the routes it ends in (in
-/// tree order).
-fn list_alerts(app: &App, f: &AlertFilter) -> Vec<u8> {
-    let muting = app.muting();
-    let tree = &muting.runtime.tree;
-    let mut picked: Vec<Arc<Alert>> = Vec::new();
-    app.alerts.for_each(|a| {
-        if !a.resolved_at(muting.now) && f.labels_match(&a.labels) {
-            picked.push(Arc::clone(a));
-        }
-    });
-    picked.sort_unstable_by_key(|a| a.fingerprint);
-    let receivers: Vec<Vec<&str>> = picked
-        .iter()
-        .map(|a| {
-            tree.matches(&|n| a.labels.get(n).map(String::as_str))
-                .into_iter()
-                .map(|id| tree.node(id).opts.receiver.as_str())
-                .collect()
-        })
-        .collect();
-    let mut shown = Vec::with_capacity(picked.len());
-    for (alert, receivers) in picked.into_iter().zip(&receivers) {
-        if f.receiver.is_some() && !receivers.iter().any(|r| f.receiver_matches(r)) {
-            continue;
-        }
-        let muted = muting.status(&alert);
-        if f.status_shown(&muted) {
-            shown.push(Listed {
-                alert,
-                muted,
-                receivers,
-            });
-        }
-    }
-    encode::alerts(&muting, &shown)
-}
-
-pub(super) async fn groups(
-    State(app): State<Arc<App>>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let query = query.unwrap_or_default();
-    let filter = AlertFilter::parse(Some(&query))?;
-    let answer = app.groups_cache.get_or_list(&app, &query, |muting, reuse| {
-        list_groups(muting, &filter, Planning::ByGroup, Some(reuse))
-    });
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        Body::new(answer.body()),
-    )
-        .into_response())
-}
-
-/// An encoded groups answer and how long it stays right by the clock alone, as far as the
-/// alerts go (the silences' own schedule is the cache's to add).
-pub(super) struct GroupsAnswer {
-    pub body: Chunks,
-    /// The earliest instant at which a shown alert resolves or an inhibiting alert stops
-    /// firing (`None`: never).
-    pub valid_until: Option<Timestamp>,
-    /// How many groups were copied from earlier answers.
-    pub reused: usize,
-}
-
-/// How the groups listing applies the label filter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Planning {
-    /// Matchers on a route's grouping labels are decided once per group (every alert of a
-    /// group has the group's value there), and a filter that pins every grouping label of a
-    /// route with `=` looks that route's one candidate group up instead of walking them all.
-    ByGroup,
-    /// Every matcher against every alert of every group, each group's alerts sorted afresh
-    /// and every field serialized: the plain way the planned one must agree with.
-    #[cfg(test)]
-    PerAlert,
-}
-
-/// The label filter as it applies to one route's groups.
-struct RoutePlan<'f> {
-    /// The route's receiver passes the receiver filter.
-    shown: bool,
-    per_group: Vec<&'f Matcher>,
-    per_alert: Vec<&'f Matcher>,
-    /// The `per_alert` matchers some alert of a group must have as a label pair (`=` with a
-    /// value): a group none of whose alerts has one of them is skipped unread.
-    required: Vec<(&'f str, &'f str)>,
-    /// The only group of this route that can pass `per_group`, when the filter names it.
-    only: Option<GroupId>,
-}
-
-impl<'f> RoutePlan<'f> {
-    fn new(
-        route: usize,
-        opts: &RouteOpts,
-        f: &'f AlertFilter,
-        shown: bool,
-        planning: Planning,
-    ) -> Self {
-        let (per_group, per_alert): (Vec<&Matcher>, Vec<&Matcher>) = match planning {
-            Planning::ByGroup => f
-                .filter
-                .iter()
-                .partition(|m| opts.group_by_all || opts.group_by.contains(m.name())),
-            #[cfg(test)]
-            Planning::PerAlert => (Vec::new(), f.filter.iter().collect()),
-        };
-        // Stored label values are never empty, so `name=""` pins the label as absent.
-        let pinned = |name: &str| {
-            per_group
-                .iter()
-                .find(|m| m.name() == name && m.match_type() == MatchType::Equal)
-                .map(|m| m.value())
-        };
-        let only = match planning {
-            Planning::ByGroup if !opts.group_by_all => {
-                let mut labels = LabelSet::new();
-                opts.group_by
-                    .iter()
-                    .try_for_each(|name| {
-                        let value = pinned(name)?;
-                        if !value.is_empty() {
-                            labels.insert(name.clone(), value.to_owned());
-                        }
-                        Some(())
-                    })
-                    .map(|()| GroupId { route, labels })
-            }
-            _ => None,
-        };
-        let required = match planning {
-            Planning::ByGroup => per_alert
-                .iter()
-                .filter(|m| m.match_type() == MatchType::Equal && !m.value().is_empty())
-                .map(|m| (m.name(), m.value()))
-                .collect(),
-            #[cfg(test)]
-            Planning::PerAlert => Vec::new(),
-        };
-        RoutePlan {
-            shown,
-            per_group,
-            per_alert,
-            required,
-            only,
-        }
-    }
-
-    fn group_shown(&self, id: &GroupId) -> bool {
-        self.shown
-            && self
-                .per_group
-                .iter()
-                .all(|m| filter_matches(m, id.labels.get(m.name()).map(String::as_str)))
-    }
-
-    /// Whether some alert of the group may pass the label filter.
-    fn may_show(&self, alerts: &mut GroupAlerts<'_>) -> bool {
-        self.required
-            .iter()
-            .all(|(name, value)| alerts.may_have_label(name, value))
-    }
-
-    fn alert_shown(&self, alert: &Alert) -> bool {
-        self.per_alert
-            .iter()
-            .all(|m| filter_matches(m, alert.labels.get(m.name()).map(String::as_str)))
-    }
-}
-
-/// What a request's groups answer is computed under besides the groups' alerts, read before
-/// the data (see [`crate::generation`]): a group's [`Fragment`] computed under the same is
-/// reused as long as the clock stays in its span.
-#[derive(Debug, Clone)]
-pub(super) struct Reuse {
-    pub query: Arc<str>,
-    pub silences: u64,
-    pub alerts: u64,
-    /// When a silence starts or ends next.
-    pub silences_until: Option<Timestamp>,
-}
-
-impl Reuse {
-    fn admits(&self, f: &Fragment, now: Timestamp) -> bool {
-        *f.query == *self.query
-            && f.silences == self.silences
-            && f.alerts.is_none_or(|a| a == self.alerts)
-            && f.at <= now
-            && f.until.is_none_or(|until| now < until)
-    }
-}
+use super::plan::{Planning, RoutePlan};
+use super::{AlertFilter, GroupsAnswer, Reuse};
+use crate::alert::{Alert, Fingerprint};
+use crate::api::encode::{self, GroupEncoder, Listed, ListedGroup};
+use crate::daemon::Muting;
+use crate::dispatch::{Fragment, GroupAlerts, GroupId};
 
 /// A shown group as the walk found it, with its key in the answer's order.
 struct WalkedGroup {
@@ -702,7 +454,7 @@ fn sort_pieces(pieces: &mut [Piece<'_>]) {
 /// while in the CPU's caches (they are scattered over hundreds of MB, and each pass over
 /// 100,000 of them cost ~10 ms of memory stalls). With them every group must be walked
 /// before any can be encoded.
-pub(super) fn list_groups(
+pub(in crate::api) fn list_groups(
     muting: &Muting<'_>,
     f: &AlertFilter,
     planning: Planning,
@@ -818,7 +570,8 @@ fn plain(muting: &Muting<'_>, mut shown: Vec<Shown<'_>>) -> GroupsAnswer {
             Shown::Kept { .. } => unreachable!("the plain walk keeps nothing"),
         })
         .collect();
-    let body = Chunks::new(vec![encode::groups_plain(muting, &mut groups).into()]);
+    let body =
+        crate::api::chunks::Chunks::new(vec![encode::groups_plain(muting, &mut groups).into()]);
     let valid_until = ends
         .into_iter()
         .chain(muting.inhibition_next_change())
