@@ -104,6 +104,7 @@ impl GroupsCache {
         tracing::debug!(
             query,
             reused_groups = answer.reused,
+            patched_groups = answer.patched,
             bytes = answer.body.len(),
             "groups answer encoded"
         );

@@ -295,22 +295,104 @@ receivers:
 /// The groups answer through the cache, checked against a fresh encode the plain way, with
 /// how many groups were copied from earlier answers (`None`: answered from the cache).
 fn listed(h: &Harness, query: &str) -> (String, Option<usize>) {
+    let (served, counts) = listed_counting(h, query);
+    (served, counts.map(|(reused, _)| reused))
+}
+
+/// [`listed`], with how many groups were copied and how many patched (their stale
+/// encodings' times rewritten).
+fn listed_counting(h: &Harness, query: &str) -> (String, Option<(usize, usize)>) {
     let f = AlertFilter::parse(Some(query)).unwrap();
     let fresh = list_groups(&h.app.muting(), &f, Planning::PerAlert, None)
         .body
         .to_vec();
-    let mut reused = None;
+    let mut counts = None;
     let served = h
         .app
         .groups_cache
         .get_or_list(&h.app, query, |muting, reuse| {
             let answer = list_groups(muting, &f, Planning::ByGroup, Some(reuse));
-            reused = Some(answer.reused);
+            counts = Some((answer.reused, answer.patched));
             answer
         });
     let served = String::from_utf8(served.to_vec()).unwrap();
     assert_eq!(served, String::from_utf8(fresh).unwrap(), "{query}");
-    (served, reused)
+    (served, counts)
+}
+
+/// How many groups the listing patched (it must encode, not answer from the cache).
+fn patched(h: &Harness, query: &str) -> usize {
+    listed_counting(h, query)
+        .1
+        .expect("not answered from the cache")
+        .1
+}
+
+#[tokio::test]
+async fn resent_groups_get_their_times_patched_when_nothing_else_changed() {
+    let h = start_with(PLAIN);
+    // From 00:05 the silence mutes group D.
+    silence(&h, "alertname", "D", "2026-01-01T00:05:00Z", LATER2).await;
+    let all = |ends: &str| {
+        json!([
+            alert("A", "1", "a", "warning", ends),
+            alert("A", "2", "a", "warning", ends),
+            alert("B", "1", "b", "warning", ends),
+            alert("B", "2", "b", "warning", ends),
+            alert("C", "1", "c", "warning", ends),
+            alert("D", "1", "d", "warning", ends),
+            alert("E", "1", "e", "warning", ends),
+            alert("F", "1", "f", "warning", ends),
+        ])
+    };
+    post(&h, all(LATER)).await;
+    assert_eq!(patched(&h, ""), 0);
+    // Another query takes A's encoding for its own.
+    assert_eq!(patched(&h, "filter=team%3D%22a%22"), 0);
+
+    // A re-send with a later end, a minute later (so also a later `updatedAt`): each group
+    // differs only in its times, and all but A (last encoded for the other query) are
+    // patched.
+    h.clock.advance(SignedDuration::from_mins(1));
+    post(&h, all(LATER2)).await;
+    let (resent, counts) = listed_counting(&h, "");
+    assert_eq!(counts, Some((0, 5)));
+    assert!(resent.contains(r#""endsAt":"2026-01-03T00:00:00.000Z""#));
+    assert!(resent.contains(r#""updatedAt":"2026-01-01T00:01:00.000Z""#));
+
+    // At 00:05 another re-send, where only E is unchanged but for its times: one of A's
+    // alerts has a new annotation, one of B's is resolved, C has a new alert, D's is now
+    // silenced (by the clock: the silences did not change), F's start is before 1970 (not
+    // the fixed-width form).
+    h.clock.set("2026-01-01T00:05:00Z".parse().unwrap());
+    let mut resend = all("2026-01-04T00:00:00Z");
+    resend[0]["annotations"] = json!({"summary": "new"});
+    resend[2]["endsAt"] = json!("2026-01-01T00:04:00Z");
+    resend[7]["startsAt"] = json!("1969-12-31T00:00:00Z");
+    resend
+        .as_array_mut()
+        .unwrap()
+        .push(alert("C", "2", "c", "warning", LATER2));
+    post(&h, resend).await;
+    let (changed, counts) = listed_counting(&h, "");
+    assert_eq!(counts, Some((0, 1)));
+    assert!(changed.contains(r#""summary":"new""#));
+    assert!(changed.contains(r#""state":"suppressed""#));
+    assert!(changed.contains(r#""startsAt":"1969-12-31T00:00:00.000Z""#));
+
+    // Once more, the same but for the times: the groups encoded last time are patched,
+    // except those with a silenced alert or a time before 1970 (D, F).
+    h.clock.advance(SignedDuration::from_mins(1));
+    let mut resend = all("2026-01-05T00:00:00Z");
+    resend[0]["annotations"] = json!({"summary": "new"});
+    resend[7]["startsAt"] = json!("1969-12-31T00:00:00Z");
+    let mut resend = resend.as_array().unwrap().clone();
+    resend.remove(2);
+    resend.push(alert("C", "2", "c", "warning", "2026-01-05T00:00:00Z"));
+    post(&h, json!(resend)).await;
+    assert_eq!(patched(&h, ""), 4);
+    // A's encoding was for the other query: not patched for this one.
+    assert_eq!(patched(&h, "filter=team%3D%22a%22"), 0);
 }
 
 #[tokio::test]
@@ -392,17 +474,17 @@ async fn many_groups_on_several_threads_equal_the_plain_walk() {
         .get_or_list(&h.app, "", |_, _| panic!("not cached"));
     let first = String::from_utf8(sending.to_vec()).unwrap();
 
-    // A re-send: every group is encoded again.
+    // A re-send: every group's times are patched, into copies of the parts being sent.
     post(&h, many(n, LATER2)).await;
-    let (resent, reused) = listed(&h, "");
-    assert_eq!(reused, Some(0));
+    let (resent, counts) = listed_counting(&h, "");
+    assert_eq!(counts, Some((0, n)));
     assert_ne!(resent, first);
     assert_eq!(String::from_utf8(sending.to_vec()).unwrap(), first);
     drop(sending);
     // Again, with no earlier answer sharing the replaced encodings.
     post(&h, many(n, "2026-01-04T00:00:00Z")).await;
-    let (again, reused) = listed(&h, "");
-    assert_eq!(reused, Some(0));
+    let (again, counts) = listed_counting(&h, "");
+    assert_eq!(counts, Some((0, n)));
     assert_eq!(again, resent.replace("2026-01-03T", "2026-01-04T"));
 
     // One group changes, one appears: the others are copied.

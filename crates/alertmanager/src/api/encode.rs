@@ -14,7 +14,7 @@ use super::chunks::Chunks;
 use super::model::format_time;
 use crate::alert::{Alert, Fingerprint, StaticJson};
 use crate::daemon::{Muted, Muting};
-use crate::dispatch::GroupId;
+use crate::dispatch::{GroupId, TimeSlots};
 
 /// Bytes per listed alert the buffer is sized for: above a typical alert's ~450, so the
 /// buffer is rarely grown (and copied) while writing. Untouched capacity costs no memory.
@@ -83,13 +83,15 @@ impl<'a> GroupEncoder<'a> {
 
     /// One group's part: `,` and the group's JSON (its alerts already in upstream's order).
     /// `reuse` is a buffer to write it into (its contents are dropped): the group's
-    /// replaced encoding, about the size of the new one.
+    /// replaced encoding, about the size of the new one. With `record`, also where the
+    /// alerts' times went, if [`Self::patch`] can later rewrite them.
     pub fn group(
         &mut self,
         muting: &Muting<'_>,
         g: &ListedGroup<'a>,
         reuse: Option<Vec<u8>>,
-    ) -> Bytes {
+        record: bool,
+    ) -> (Bytes, Option<TimeSlots>) {
         self.w.out = match reuse {
             Some(mut buf) => {
                 buf.clear();
@@ -105,17 +107,120 @@ impl<'a> GroupEncoder<'a> {
             }
         };
         self.w.out.extend_from_slice(b",{\"alerts\":[");
+        let mut slots = record.then(|| SlotsBuilder {
+            alerts: Vec::with_capacity(g.alerts.len()),
+            gaps: None,
+        });
         for (j, listed) in g.alerts.iter().enumerate() {
             if j > 0 {
                 self.w.out.push(b',');
             }
-            self.w.alert(muting, listed);
+            let at = self.w.alert(muting, listed);
+            slots = slots.and_then(|s| s.push(&listed.alert, at?));
         }
         self.w.out.extend_from_slice(&g.tail);
         let mut part = std::mem::take(&mut self.w.out);
         // Kept for later answers: give the slack back (glibc shrinks in place).
         part.shrink_to_fit();
-        Bytes::from(part)
+        (Bytes::from(part), slots.and_then(SlotsBuilder::finish))
+    }
+
+    /// The group's part from `old`, its encoding when its alerts' times were at `slots`,
+    /// with the times overwritten by its alerts' current ones: right when the alerts are
+    /// those `old` showed, in the same order, each with the same `StaticJson` allocation
+    /// and still unmuted (so the fingerprints, receivers and statuses are the same bytes),
+    /// and each time still takes 24 bytes. The caller vouches for the rest of what the
+    /// part was computed from (the query, the route's receiver, the group's labels).
+    /// `old`'s buffer is rewritten in place unless an earlier answer still shares it.
+    /// Otherwise gives back a buffer for the full encode, if it has one.
+    pub fn patch(
+        &mut self,
+        g: &ListedGroup<'a>,
+        old: Bytes,
+        slots: &TimeSlots,
+    ) -> Result<Bytes, Option<Vec<u8>>> {
+        let same = g.alerts.len() == slots.alerts.len()
+            && g.alerts.iter().zip(&slots.alerts).all(|(l, (json, _))| {
+                l.muted.is_active() && Arc::ptr_eq(&static_json_of(&l.alert).bytes, json)
+            });
+        if !same {
+            return Err(old.try_into_mut().ok().map(Vec::from));
+        }
+        // Patched as it is, not as a `Vec`: a `BytesMut` turned into a `Vec` has every
+        // byte moved onto itself.
+        match old.try_into_mut() {
+            Ok(mut owned) => {
+                if self.write_times(&mut owned, g, slots) {
+                    Ok(owned.freeze())
+                } else {
+                    Err(Some(Vec::from(owned)))
+                }
+            }
+            Err(shared) => {
+                let mut copy = shared.to_vec();
+                if self.write_times(&mut copy, g, slots) {
+                    Ok(Bytes::from(copy))
+                } else {
+                    Err(Some(copy))
+                }
+            }
+        }
+    }
+
+    /// Overwrites the times at `slots` in `buf` with `g`'s alerts' ones; `false` if one does
+    /// not take the fixed form (or a slot is not where a time's text is).
+    fn write_times(&mut self, buf: &mut [u8], g: &ListedGroup<'a>, slots: &TimeSlots) -> bool {
+        for (l, &(_, ends)) in g.alerts.iter().zip(&slots.alerts) {
+            let a = &*l.alert;
+            let ends = ends as usize;
+            let starts = ends + slots.starts as usize;
+            let updated = starts + slots.updated as usize;
+            for (field, at, t) in [
+                (ENDS, ends, a.ends_at),
+                (STARTS, starts, a.starts_at),
+                (UPDATED, updated, a.updated_at),
+            ] {
+                let fits = at > 0
+                    && buf.get(at - 1) == Some(&b'"')
+                    && buf.get(at + TIME_BYTES) == Some(&b'"');
+                match self.w.fixed(field, t) {
+                    Some(text) if fits => buf[at..at + TIME_BYTES].copy_from_slice(&text),
+                    _ => return false,
+                }
+            }
+        }
+        true
+    }
+}
+
+/// [`TimeSlots`] being recorded while a group is encoded.
+struct SlotsBuilder {
+    alerts: Vec<(Arc<[u8]>, u32)>,
+    /// The gaps between an alert's times, which must be the same for every alert.
+    gaps: Option<(u32, u32)>,
+}
+
+impl SlotsBuilder {
+    /// Adds an alert whose times were written at `at`; `None` if it cannot be patched.
+    fn push(mut self, alert: &Alert, at: [usize; 3]) -> Option<Self> {
+        let [ends, starts, updated] = at.map(|a| u32::try_from(a).ok());
+        let (ends, starts, updated) = (ends?, starts?, updated?);
+        let gaps = (starts - ends, updated - starts);
+        if *self.gaps.get_or_insert(gaps) != gaps {
+            return None;
+        }
+        self.alerts
+            .push((Arc::clone(&static_json_of(alert).bytes), ends));
+        Some(self)
+    }
+
+    fn finish(self) -> Option<TimeSlots> {
+        let (starts, updated) = self.gaps?;
+        Some(TimeSlots {
+            alerts: self.alerts.into(),
+            starts,
+            updated,
+        })
     }
 }
 
@@ -162,6 +267,14 @@ pub fn warm(g: &ListedGroup<'_>) {
     }
 }
 
+/// Reads a stale part ahead of [`GroupEncoder::patch`] (see [`warm`]), all of it in one
+/// stream: the patch writes into 3 of about 7 cache lines per alert, and those writes,
+/// each missing the caches in turn (or the same lines read ahead one by one), had cost
+/// more than encoding the group again.
+pub fn warm_part(part: &[u8]) {
+    std::hint::black_box(part.iter().step_by(64).fold(0, |x, &b| x ^ b));
+}
+
 /// The alert's [`StaticJson`], encoded on first need.
 fn static_json_of(alert: &Alert) -> &StaticJson {
     alert.json.get_or_init(|| StaticJson::of(alert))
@@ -172,7 +285,7 @@ struct Writer<'a> {
     out: Vec<u8>,
     /// Per time field, the last second written in and that time's text: alerts posted
     /// together share their seconds, and the calendar arithmetic is then done once.
-    seconds: [Option<(i64, [u8; 24])>; 3],
+    seconds: [Option<(i64, [u8; TIME_BYTES])>; 3],
     /// The last receivers list written, and its JSON: without `continue` routes every alert
     /// of a route has the same list.
     receivers: Option<(&'a [&'a str], Vec<u8>)>,
@@ -183,6 +296,9 @@ const ENDS: usize = 0;
 const STARTS: usize = 1;
 const UPDATED: usize = 2;
 
+/// The length of a time's text in the fast path (`2026-01-02T03:04:05.678Z`).
+const TIME_BYTES: usize = 24;
+
 /// The status of an alert neither silenced nor inhibited, as [`StatusJson`] writes it.
 const ACTIVE: &[u8] = br#"{"inhibitedBy":[],"silencedBy":[],"state":"active"}"#;
 
@@ -191,21 +307,23 @@ impl<'a> Writer<'a> {
         serde_json::to_writer(&mut self.out, value).expect("listing JSON is always encodable");
     }
 
-    /// One alert as [`AlertJson`] writes it.
-    fn alert(&mut self, muting: &Muting<'_>, listed: &Listed<'a>) {
+    /// One alert as [`AlertJson`] writes it; where its `endsAt`, `startsAt` and
+    /// `updatedAt` texts went if it is unmuted and each took the fixed 24 bytes.
+    fn alert(&mut self, muting: &Muting<'_>, listed: &Listed<'a>) -> Option<[usize; 3]> {
         let alert = &*listed.alert;
         let json = static_json_of(alert);
         self.out.extend_from_slice(json.head());
         self.out.extend_from_slice(b",\"endsAt\":");
-        self.time(ENDS, alert.ends_at);
+        let ends = self.time(ENDS, alert.ends_at);
         self.out.extend_from_slice(b",\"fingerprint\":\"");
         self.out.extend_from_slice(&hex(alert.fingerprint));
         self.out.extend_from_slice(b"\",\"receivers\":");
         self.receivers(listed.receivers);
         self.out.extend_from_slice(b",\"startsAt\":");
-        self.time(STARTS, alert.starts_at);
+        let starts = self.time(STARTS, alert.starts_at);
         self.out.extend_from_slice(b",\"status\":");
-        if listed.muted.is_active() {
+        let active = listed.muted.is_active();
+        if active {
             self.out.extend_from_slice(ACTIVE);
         } else {
             self.serde(&StatusJson {
@@ -214,8 +332,9 @@ impl<'a> Writer<'a> {
             });
         }
         self.out.extend_from_slice(b",\"updatedAt\":");
-        self.time(UPDATED, alert.updated_at);
+        let updated = self.time(UPDATED, alert.updated_at);
         self.out.extend_from_slice(json.tail());
+        Some([ends?, starts?, updated?]).filter(|_| active)
     }
 
     fn receivers(&mut self, receivers: &'a [&'a str]) {
@@ -235,26 +354,36 @@ impl<'a> Writer<'a> {
     }
 
     /// A time as [`Millis`] writes it; `field` picks the slot of [`Writer::seconds`].
-    fn time(&mut self, field: usize, t: Timestamp) {
+    /// Returns where its text starts if it took the fixed [`TIME_BYTES`].
+    fn time(&mut self, field: usize, t: Timestamp) -> Option<usize> {
+        let Some(text) = self.fixed(field, t) else {
+            self.serde(&Millis(t));
+            return None;
+        };
+        self.out.push(b'"');
+        let at = self.out.len();
+        self.out.extend_from_slice(&text);
+        self.out.push(b'"');
+        Some(at)
+    }
+
+    /// A time's text as [`Millis`] writes it, if that takes [`TIME_BYTES`] (a year from 1970
+    /// to 9999); `field` picks the slot of [`Writer::seconds`].
+    fn fixed(&mut self, field: usize, t: Timestamp) -> Option<[u8; TIME_BYTES]> {
         let (second, nanos) = (t.as_second(), t.subsec_nanosecond());
-        let text = match self.seconds[field] {
-            Some((s, text)) if s == second && nanos >= 0 => Some(text),
+        let mut text = match self.seconds[field] {
+            Some((s, text)) if s == second && nanos >= 0 => text,
             _ if second >= 0 && nanos >= 0 => millis(t).inspect(|&text| {
                 self.seconds[field] = Some((second, text));
-            }),
-            _ => None,
-        };
-        let Some(mut text) = text else {
-            return self.serde(&Millis(t));
+            })?,
+            _ => return None,
         };
         let mut ms = nanos as u32 / 1_000_000;
         for b in text[20..23].iter_mut().rev() {
             *b = b'0' + (ms % 10) as u8;
             ms /= 10;
         }
-        self.out.push(b'"');
-        self.out.extend_from_slice(&text);
-        self.out.push(b'"');
+        Some(text)
     }
 }
 
@@ -409,7 +538,7 @@ impl Serialize for Hex {
 struct Millis(Timestamp);
 
 /// `t` as [`format_time`] writes it when that is 24 bytes (years 0 to 9999).
-fn millis(t: Timestamp) -> Option<[u8; 24]> {
+fn millis(t: Timestamp) -> Option<[u8; TIME_BYTES]> {
     let dt = Offset::UTC.to_datetime(t);
     let year = u32::try_from(dt.year()).ok().filter(|&y| y <= 9999)?;
     let mut buf = *b"0000-00-00T00:00:00.000Z";

@@ -17,7 +17,6 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use axum::body::Bytes;
 use hashbrown::hash_map::EntryRef;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
@@ -388,10 +387,11 @@ impl GroupAlerts<'_> {
     }
 
     /// Takes the encoding a listing is about to replace: the kept one (which did not suit
-    /// this listing) or the one the last change to the alerts dropped. Once no earlier answer
-    /// shares it, its buffer can take the new encoding without a fresh allocation.
-    pub fn take_replaced(&mut self) -> Option<Bytes> {
-        let kept = self.group.fragment.take().map(|f| f.body);
+    /// this listing) or the one the last change to the alerts dropped. The listing patches
+    /// its times if only they changed; else, once no earlier answer shares it, its buffer
+    /// can take the new encoding without a fresh allocation.
+    pub fn take_replaced(&mut self) -> Option<Fragment> {
+        let kept = self.group.fragment.take();
         kept.or_else(|| self.group.replaced.take())
     }
 

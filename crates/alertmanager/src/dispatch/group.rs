@@ -161,10 +161,10 @@ pub(super) struct Group {
     /// into `replaced`.
     pub fragment: Option<Fragment>,
     /// The encoding the last change to the alerts made stale, until a listing takes it
-    /// ([`super::GroupAlerts::take_replaced`]) to encode the group anew into its buffer: after
-    /// a re-send of every alert, freeing all of them first let glibc hand the memory back to
-    /// the kernel, and the next answer page-faulted ~40 MB in again.
-    pub replaced: Option<axum::body::Bytes>,
+    /// ([`super::GroupAlerts::take_replaced`]) to patch its times or encode the group anew
+    /// into its buffer: after a re-send of every alert, freeing all of them first let glibc
+    /// hand the memory back to the kernel, and the next answer page-faulted ~40 MB in again.
+    pub replaced: Option<Fragment>,
     /// [`super::GroupAlerts::order_key`], once computed.
     pub order_key: Option<Arc<[u8]>>,
     /// [`super::GroupAlerts::tail`], once computed.
@@ -183,6 +183,24 @@ pub struct Fragment {
     pub at: Timestamp,
     pub until: Option<Timestamp>,
     pub body: axum::body::Bytes,
+    /// Where the alerts' times are in `body`, when only they may differ after a re-send.
+    pub times: Option<TimeSlots>,
+}
+
+/// Where a group part's alerts' times are, recorded when every alert was shown `active`
+/// and every time took the fixed 24-byte form: a re-send of the same alerts changes only
+/// their times, so `api::listing` overwrites them in the stale part instead of encoding
+/// the group again, when the group's shown alerts are still exactly these.
+#[derive(Clone, Debug)]
+pub struct TimeSlots {
+    /// Per shown alert in order: its `StaticJson` bytes (held, so that a pointer match means
+    /// this very encoding of its labels, annotations and generator URL) and the offset of its
+    /// `endsAt` text.
+    pub alerts: Box<[(Arc<[u8]>, u32)]>,
+    /// From an alert's `endsAt` text to its `startsAt` text, and from that to `updatedAt`'s:
+    /// the same for every alert of a group (one route's receivers, an unmuted status).
+    pub starts: u32,
+    pub updated: u32,
 }
 
 /// Label names [`Group::label_values`] keeps; asking about another one starts afresh.
@@ -217,7 +235,7 @@ impl Group {
     pub fn changed(&mut self, version: u64) {
         self.version = version;
         if let Some(stale) = self.fragment.take() {
-            self.replaced = Some(stale.body);
+            self.replaced = Some(stale);
         }
     }
 

@@ -8,6 +8,6 @@ mod route;
 mod tests;
 
 pub use dispatcher::{Dispatcher, GroupAlerts, IngestBatch};
-pub use group::{Flush, Fragment, GroupId, group_key};
+pub use group::{Flush, Fragment, GroupId, TimeSlots, group_key};
 pub(crate) use route::combined_matchers;
 pub use route::{Route, RouteOpts, RouteTree};

@@ -14,7 +14,7 @@ use super::{AlertFilter, GroupsAnswer, Reuse};
 use crate::alert::{Alert, Fingerprint};
 use crate::api::encode::{self, GroupEncoder, Listed, ListedGroup};
 use crate::daemon::Muting;
-use crate::dispatch::{Fragment, GroupAlerts, GroupId};
+use crate::dispatch::{Fragment, GroupAlerts, GroupId, TimeSlots};
 
 /// A shown group as the walk found it, with its key in the answer's order.
 struct WalkedGroup {
@@ -30,8 +30,8 @@ enum Walked {
         version: u64,
         alerts: Vec<Arc<Alert>>,
         tail: Arc<[u8]>,
-        /// The encoding this listing replaces, as a buffer for the new one.
-        replaced: Option<Bytes>,
+        /// The encoding this listing replaces, to patch or as a buffer for the new one.
+        replaced: Option<Fragment>,
     },
     Kept {
         body: Bytes,
@@ -49,7 +49,7 @@ enum Shown<'a> {
         first_end: Option<Timestamp>,
         /// Inhibition could mute one of its alerts (so any stored alert may change it).
         inhibitable: bool,
-        replaced: Option<Bytes>,
+        replaced: Option<Fragment>,
     },
     Kept {
         key: Arc<[u8]>,
@@ -111,6 +111,8 @@ struct Encoded<'a> {
     reused: usize,
     /// Groups encoded (not copied).
     encoded: usize,
+    /// Of those, the ones whose stale encoding only had their times rewritten.
+    patched: usize,
     /// The earliest instant a part may change by the clock (the silences' own schedule is
     /// the caller's to add; so is inhibition's, known once every status was computed).
     valid_until: Option<Timestamp>,
@@ -128,6 +130,7 @@ impl Encoded<'_> {
         self.kept.extend(other.kept);
         self.reused += other.reused;
         self.encoded += other.encoded;
+        self.patched += other.patched;
         self.until(other.valid_until);
     }
 }
@@ -282,13 +285,18 @@ impl<'a> Lister<'a> {
                 // A group all of whose alerts the status flags hid is not shown, but kept
                 // (empty) all the same: what hid them holds as long as what would show them.
                 out.encoded += 1;
-                let part = if group.alerts.is_empty() {
-                    Bytes::new()
+                let (part, times) = if group.alerts.is_empty() {
+                    (Bytes::new(), None)
                 } else {
-                    // The replaced encoding's buffer, unless an answer still being sent
-                    // (or cached for another query) shares it.
-                    let buffer = replaced.and_then(|b| b.try_into_mut().ok()).map(Vec::from);
-                    enc.group(self.muting, &group, buffer)
+                    match self.patch(&group, replaced, enc) {
+                        Ok(patched) => {
+                            out.patched += 1;
+                            patched
+                        }
+                        // The replaced encoding's buffer, unless an answer still being sent
+                        // (or cached for another query) shares it.
+                        Err(buffer) => enc.group(self.muting, &group, buffer, self.reuse.is_some()),
+                    }
                 };
                 out.until(first_end);
                 if let Some(reuse) = self.reuse {
@@ -306,6 +314,7 @@ impl<'a> Lister<'a> {
                             .flatten()
                             .min(),
                         body: part.clone(),
+                        times,
                     };
                     out.kept.push((Arc::clone(&group.id), version, fragment));
                 }
@@ -319,6 +328,32 @@ impl<'a> Lister<'a> {
         }
     }
 
+    /// The group's part from its replaced encoding with only the alerts' times rewritten,
+    /// if that was computed under this listing's query and silences, independently of other
+    /// alerts (not inhibitable), and [`GroupEncoder::patch`] finds its alerts unchanged but
+    /// for their times. Otherwise the replaced encoding's buffer, if no answer shares it.
+    fn patch(
+        &self,
+        group: &ListedGroup<'a>,
+        replaced: Option<Fragment>,
+        enc: &mut GroupEncoder<'a>,
+    ) -> Result<(Bytes, Option<TimeSlots>), Option<Vec<u8>>> {
+        let Some(old) = replaced else {
+            return Err(None);
+        };
+        match (self.reuse, old.times) {
+            (Some(reuse), Some(times))
+                if *old.query == *reuse.query
+                    && old.silences == reuse.silences
+                    && old.alerts.is_none() =>
+            {
+                let part = enc.patch(group, old.body, &times)?;
+                Ok((part, Some(times)))
+            }
+            _ => Err(old.body.try_into_mut().ok().map(Vec::from)),
+        }
+    }
+
     /// Walks, then right away (while its alerts are still in the CPU's caches) encodes,
     /// one dispatcher shard's shown groups, and keeps their encodings.
     fn shard(&self, shard: usize, enc: &mut GroupEncoder<'a>, out: &mut Encoded<'a>) {
@@ -326,14 +361,22 @@ impl<'a> Lister<'a> {
         let mut walked = Vec::new();
         dispatcher.for_each_group_in(shard, |id, alerts| self.visit(id, alerts, &mut walked));
         let mut shown = walked.into_iter().map(|g| self.shown(g)).peekable();
-        if let Some(Shown::Listed { group, .. }) = shown.peek() {
-            encode::warm(group);
-        }
+        // Patching the times reads no alert's encoding, but writes into the stale part.
+        let warm = |s: Option<&Shown<'a>>| {
+            if let Some(Shown::Listed {
+                group, replaced, ..
+            }) = s
+            {
+                match replaced {
+                    Some(old) if old.times.is_some() => encode::warm_part(&old.body),
+                    _ => encode::warm(group),
+                }
+            }
+        };
+        warm(shown.peek());
         while let Some(s) = shown.next() {
             // The next group's encodings are read while this one is written.
-            if let Some(Shown::Listed { group, .. }) = shown.peek() {
-                encode::warm(group);
-            }
+            warm(shown.peek());
             self.encode(s, enc, out);
         }
         if !out.kept.is_empty() {
@@ -550,6 +593,7 @@ pub(in crate::api) fn list_groups(
         body: encode::groups_answer(encoded.pieces.into_iter().map(|p| p.part)),
         valid_until: encoded.valid_until,
         reused: encoded.reused,
+        patched: encoded.patched,
     }
 }
 
@@ -580,6 +624,7 @@ fn plain(muting: &Muting<'_>, mut shown: Vec<Shown<'_>>) -> GroupsAnswer {
         body,
         valid_until,
         reused: 0,
+        patched: 0,
     }
 }
 

@@ -138,6 +138,8 @@ pub(super) struct GroupsAnswer {
     pub valid_until: Option<Timestamp>,
     /// How many groups were copied from earlier answers.
     pub reused: usize,
+    /// How many groups' stale encodings had only their alerts' times rewritten.
+    pub patched: usize,
 }
 
 /// What a request's groups answer is computed under besides the groups' alerts, read before
