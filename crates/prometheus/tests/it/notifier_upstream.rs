@@ -3,48 +3,15 @@
 
 use crate::notifier_support;
 
-use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use notifier_support::{Running, firing};
+use notifier_support::{Running, firing, start_alertmanager};
 use pm_prometheus::notifier::{AlertSink as _, Annotations, NotifierOptions};
-use pm_testsupport::{Daemon, free_port, upstream_binary};
+use pm_testsupport::upstream_binary;
 use serde_json::{Value, json};
 
 const ALERTMANAGER: &str = "/usr/bin/prometheus-alertmanager";
-
-/// Upstream's Alertmanager on a loopback port, clustering off, state in `dir`.
-async fn start_alertmanager(dir: &std::path::Path) -> Daemon {
-    let config = dir.join("alertmanager.yml");
-    std::fs::write(
-        &config,
-        "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n",
-    )
-    .unwrap();
-    let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-    let daemon = Daemon::spawn(
-        Command::new(ALERTMANAGER)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address={addr}"))
-            .arg("--cluster.listen-address=")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-        addr,
-        Duration::from_secs(30),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let ready = reqwest::get(format!("http://{addr}/-/ready")).await;
-        if ready.is_ok_and(|r| r.status().is_success()) {
-            return daemon;
-        }
-        assert!(Instant::now() < deadline, "alertmanager never became ready");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 /// The millisecond a JSON time of Alertmanager's stands for.
 fn millis(v: &Value) -> i64 {
@@ -59,7 +26,12 @@ async fn upstream_alertmanager_receives_our_alerts() {
     }
     notifier_support::install_crypto();
     let dir = tempfile::tempdir().unwrap();
-    let am = start_alertmanager(dir.path()).await;
+    let am = start_alertmanager(
+        ALERTMANAGER.as_ref(),
+        dir.path(),
+        "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n",
+    )
+    .await;
     let yaml = format!(
         "global:\n  external_labels: {{replica: a}}\nalerting:\n  alertmanagers:\n    - static_configs: [{{targets: ['{}']}}]\n",
         am.addr

@@ -11,9 +11,7 @@
 
 use crate::server_support;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,7 +20,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 use jiff::Timestamp;
-use pm_testsupport::{Daemon, available, free_port, upstream_binary};
+use pm_testsupport::{Daemon, available, upstream_binary};
 use serde_json::Value;
 use server_support::{OURS, Server, start};
 
@@ -71,33 +69,10 @@ async fn receiver() -> (String, Notifications) {
 
 /// An Alertmanager (`binary`) that notifies `hook` at once, and again each second.
 async fn alertmanager(binary: &Path, dir: &Path, hook: &str) -> Daemon {
-    let config = dir.join("alertmanager.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: hook\n    webhook_configs:\n      - url: '{hook}'\n        send_resolved: true\n"
-        ),
-    )
-    .unwrap();
-    let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-    let daemon = Daemon::spawn(
-        Command::new(binary)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.path={}", dir.join("am-data").display()))
-            .arg(format!("--web.listen-address={addr}"))
-            .arg("--cluster.listen-address=")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-        addr,
-        Duration::from_secs(30),
+    let config = format!(
+        "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: hook\n    webhook_configs:\n      - url: '{hook}'\n        send_resolved: true\n"
     );
-    wait_for("alertmanager ready", || async move {
-        reqwest::get(format!("http://{addr}/-/ready"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-    })
-    .await;
-    daemon
+    crate::notifier_support::start_alertmanager(binary, dir, &config).await
 }
 
 /// Polls `done` every 100 ms for at most 60 s.

@@ -2,6 +2,8 @@
 //! and a local HTTP receiver that records what it is posted.
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +17,7 @@ use pm_common::model::Labels;
 use pm_discovery::{SdConfig, TargetSets};
 use pm_prometheus::config::load_str;
 use pm_prometheus::notifier::{Alert, Annotations, Notifier, NotifierOptions};
+use pm_testsupport::{Daemon, free_port};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -186,5 +189,33 @@ pub fn firing(name: &str) -> Alert {
         starts_at: Timestamp::from_millisecond(1_764_000_000_250).unwrap(),
         ends_at: Some(Timestamp::from_millisecond(1_764_000_240_250).unwrap()),
         generator_url: format!("http://prometheus:9090/graph?g0.expr={name}"),
+    }
+}
+
+/// An Alertmanager (`binary`: ours or upstream's) with `config` on a loopback port,
+/// clustering off, its state in `dir`; returns once `/-/ready` answers.
+pub async fn start_alertmanager(binary: &Path, dir: &Path, config: &str) -> Daemon {
+    let config_file = dir.join("alertmanager.yml");
+    std::fs::write(&config_file, config).unwrap();
+    let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+    let daemon = Daemon::spawn(
+        Command::new(binary)
+            .arg(format!("--config.file={}", config_file.display()))
+            .arg(format!("--storage.path={}", dir.join("am-data").display()))
+            .arg(format!("--web.listen-address={addr}"))
+            .arg("--cluster.listen-address=")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+        addr,
+        Duration::from_secs(30),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = reqwest::get(format!("http://{addr}/-/ready")).await;
+        if ready.is_ok_and(|r| r.status().is_success()) {
+            return daemon;
+        }
+        assert!(Instant::now() < deadline, "alertmanager never became ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
