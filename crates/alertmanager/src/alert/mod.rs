@@ -188,6 +188,10 @@ impl PartialEq for JsonCell {
 }
 
 impl JsonCell {
+    pub fn get(&self) -> Option<&StaticJson> {
+        self.0.get()
+    }
+
     pub fn get_or_init(&self, encode: impl FnOnce() -> StaticJson) -> &StaticJson {
         self.0.get_or_init(encode)
     }

@@ -125,6 +125,15 @@ impl GroupsCache {
         body
     }
 
+    /// Drops every kept answer, ahead of a change that makes them all stale: their groups'
+    /// parts are then the dispatcher's alone, and times rewritten into them by the change
+    /// are written in place rather than into copies.
+    pub fn forget_all(&self) {
+        let stale =
+            std::mem::take(&mut *self.entries.lock().unwrap_or_else(PoisonError::into_inner));
+        drop(stale);
+    }
+
     fn lookup(&self, query: &str, now: &Stamp) -> Option<Chunks> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         // Answers of older states are (but for a clock set back) never current again: let

@@ -329,7 +329,7 @@ fn patched(h: &Harness, query: &str) -> usize {
 }
 
 #[tokio::test]
-async fn resent_groups_get_their_times_patched_when_nothing_else_changed() {
+async fn resent_alerts_get_their_times_rewritten_when_nothing_else_changed() {
     let h = start_with(PLAIN);
     // From 00:05 the silence mutes group D.
     silence(&h, "alertname", "D", "2026-01-01T00:05:00Z", LATER2).await;
@@ -346,17 +346,17 @@ async fn resent_groups_get_their_times_patched_when_nothing_else_changed() {
         ])
     };
     post(&h, all(LATER)).await;
-    assert_eq!(patched(&h, ""), 0);
+    assert_eq!(listed_counting(&h, "").1, Some((0, 0)));
     // Another query takes A's encoding for its own.
     assert_eq!(patched(&h, "filter=team%3D%22a%22"), 0);
 
     // A re-send with a later end, a minute later (so also a later `updatedAt`): each group
-    // differs only in its times, and all but A (last encoded for the other query) are
-    // patched.
+    // differs only in its times, which the ingestion rewrote in the kept encodings; all
+    // but A's (kept for the other query) are copied.
     h.clock.advance(SignedDuration::from_mins(1));
     post(&h, all(LATER2)).await;
     let (resent, counts) = listed_counting(&h, "");
-    assert_eq!(counts, Some((0, 5)));
+    assert_eq!(counts, Some((5, 0)));
     assert!(resent.contains(r#""endsAt":"2026-01-03T00:00:00.000Z""#));
     assert!(resent.contains(r#""updatedAt":"2026-01-01T00:01:00.000Z""#));
 
@@ -374,13 +374,16 @@ async fn resent_groups_get_their_times_patched_when_nothing_else_changed() {
         .unwrap()
         .push(alert("C", "2", "c", "warning", LATER2));
     post(&h, resend).await;
+    // E's kept encoding expired at 00:05 when the silence started (any status may have
+    // changed then), so the ingestion left it; the listing finds E's statuses unchanged
+    // and patches it.
     let (changed, counts) = listed_counting(&h, "");
     assert_eq!(counts, Some((0, 1)));
     assert!(changed.contains(r#""summary":"new""#));
     assert!(changed.contains(r#""state":"suppressed""#));
     assert!(changed.contains(r#""startsAt":"1969-12-31T00:00:00.000Z""#));
 
-    // Once more, the same but for the times: the groups encoded last time are patched,
+    // Once more, the same but for the times: the groups encoded last time are rewritten,
     // except those with a silenced alert or a time before 1970 (D, F).
     h.clock.advance(SignedDuration::from_mins(1));
     let mut resend = all("2026-01-05T00:00:00Z");
@@ -390,9 +393,82 @@ async fn resent_groups_get_their_times_patched_when_nothing_else_changed() {
     resend.remove(2);
     resend.push(alert("C", "2", "c", "warning", "2026-01-05T00:00:00Z"));
     post(&h, json!(resend)).await;
-    assert_eq!(patched(&h, ""), 4);
-    // A's encoding was for the other query: not patched for this one.
-    assert_eq!(patched(&h, "filter=team%3D%22a%22"), 0);
+    assert_eq!(listed_counting(&h, "").1, Some((4, 0)));
+    // A's encoding was for the other query: encoded again for this one.
+    assert_eq!(listed_counting(&h, "filter=team%3D%22a%22").1, Some((0, 0)));
+}
+
+#[tokio::test]
+async fn resent_groups_large_and_small_keep_their_encodings_and_ends() {
+    let h = start_with(PLAIN);
+    // G has more alerts than a group finds by a scan of its slots, H and K fewer. Without
+    // an end, each ends at 00:05 by `resolve_timeout`, which a later explicit end replaces.
+    let alerts = |name: &str, n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| {
+                let mut a = alert(name, &i.to_string(), "g", "warning", LATER);
+                a.as_object_mut().unwrap().remove("endsAt");
+                a
+            })
+            .collect()
+    };
+    let mut all = alerts("G", 40);
+    all.extend(alerts("H", 3));
+    all.extend(alerts("K", 1));
+    post(&h, json!(all)).await;
+    assert_eq!(listed_counting(&h, "").1, Some((0, 0)));
+
+    // At 00:01 a re-send in another order, in two batches: G/17 now ends at 00:03 (its
+    // group's answer changes then), K's alert at 00:02, every other alert much later.
+    h.clock.advance(SignedDuration::from_mins(1));
+    for a in &mut all {
+        let ends = match (
+            a["labels"]["alertname"].as_str(),
+            a["labels"]["instance"].as_str(),
+        ) {
+            (Some("G"), Some("17")) => "2026-01-01T00:03:00Z",
+            (Some("K"), _) => "2026-01-01T00:02:00Z",
+            _ => LATER2,
+        };
+        a["endsAt"] = json!(ends);
+    }
+    all.reverse();
+    all.swap(3, 30);
+    post(&h, json!(all[..25])).await;
+    post(&h, json!(all[25..])).await;
+    let (resent, counts) = listed_counting(&h, "");
+    assert_eq!(counts, Some((3, 0)));
+    assert_eq!(
+        resent
+            .matches(r#""endsAt":"2026-01-03T00:00:00.000Z""#)
+            .count(),
+        42
+    );
+
+    // At 00:03 K has ended and G/17 too: G is encoded again, H copied, K gone.
+    h.clock.set("2026-01-01T00:03:00Z".parse().unwrap());
+    let (ended, counts) = listed_counting(&h, "");
+    assert_eq!(counts, Some((1, 0)));
+    assert_eq!(ended.matches(r#""alertname":"G""#).count(), 39 + 1);
+    // H's end moved from 00:05 to later, so its encoding (and the answer) stays right
+    // past 00:05.
+    h.clock.set("2026-01-01T00:06:00Z".parse().unwrap());
+    assert_eq!(listed_counting(&h, "").1, None);
+}
+
+#[tokio::test]
+async fn an_ended_group_resent_has_its_stale_encoding_patched() {
+    let h = start_with(PLAIN);
+    let ends = "2026-01-01T00:10:00Z";
+    post(&h, json!([alert("A", "1", "a", "warning", ends)])).await;
+    assert_eq!(listed_counting(&h, "").1, Some((0, 0)));
+    // The alert ended by the clock, then comes back: its kept encoding expired with it, so
+    // the ingestion cannot rewrite it, but the listing finds the same alert and patches it.
+    h.clock.set("2026-01-01T00:11:00Z".parse().unwrap());
+    post(&h, json!([alert("A", "1", "a", "warning", LATER)])).await;
+    let (back, counts) = listed_counting(&h, "");
+    assert_eq!(counts, Some((0, 1)));
+    assert!(back.contains(r#""updatedAt":"2026-01-01T00:11:00.000Z""#));
 }
 
 #[tokio::test]
@@ -474,18 +550,23 @@ async fn many_groups_on_several_threads_equal_the_plain_walk() {
         .get_or_list(&h.app, "", |_, _| panic!("not cached"));
     let first = String::from_utf8(sending.to_vec()).unwrap();
 
-    // A re-send: every group's times are patched, into copies of the parts being sent.
+    // A re-send: every group's times are rewritten, into copies of the parts being sent.
     post(&h, many(n, LATER2)).await;
     let (resent, counts) = listed_counting(&h, "");
-    assert_eq!(counts, Some((0, n)));
+    assert_eq!(counts, Some((n, 0)));
     assert_ne!(resent, first);
     assert_eq!(String::from_utf8(sending.to_vec()).unwrap(), first);
     drop(sending);
-    // Again, with no earlier answer sharing the replaced encodings.
+    // Again, with no earlier answer sharing the kept encodings.
     post(&h, many(n, "2026-01-04T00:00:00Z")).await;
     let (again, counts) = listed_counting(&h, "");
-    assert_eq!(counts, Some((0, n)));
+    assert_eq!(counts, Some((n, 0)));
     assert_eq!(again, resent.replace("2026-01-03T", "2026-01-04T"));
+    // The clock set back before the groups were encoded: nothing kept is reused, but each
+    // stale encoding is patched.
+    h.clock.set("2025-12-31T23:59:00Z".parse().unwrap());
+    post(&h, many(n, "2026-01-05T00:00:00Z")).await;
+    assert_eq!(listed_counting(&h, "").1, Some((0, n)));
 
     // One group changes, one appears: the others are copied.
     post(

@@ -6,15 +6,14 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use jiff::Timestamp;
-use jiff::tz::Offset;
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
 use super::chunks::Chunks;
-use super::model::format_time;
+use super::model::{TimeField, TimeTexts, format_time, millis};
 use crate::alert::{Alert, Fingerprint, StaticJson};
 use crate::daemon::{Muted, Muting};
-use crate::dispatch::{GroupId, TimeSlots};
+use crate::dispatch::{GroupId, SlotsBuilder, TimeSlots};
 
 /// Bytes per listed alert the buffer is sized for: above a typical alert's ~450, so the
 /// buffer is rarely grown (and copied) while writing. Untouched capacity costs no memory.
@@ -43,7 +42,7 @@ pub struct ListedGroup<'a> {
 pub fn group_tail(id: &GroupId, receiver: &str) -> Arc<[u8]> {
     let mut w = Writer {
         out: b"],\"labels\":".to_vec(),
-        seconds: [None; 3],
+        texts: TimeTexts::default(),
         receivers: None,
     };
     w.serde(&id.labels);
@@ -75,7 +74,7 @@ impl<'a> GroupEncoder<'a> {
         GroupEncoder {
             w: Writer {
                 out: Vec::new(),
-                seconds: [None; 3],
+                texts: TimeTexts::default(),
                 receivers: None,
             },
         }
@@ -107,16 +106,14 @@ impl<'a> GroupEncoder<'a> {
             }
         };
         self.w.out.extend_from_slice(b",{\"alerts\":[");
-        let mut slots = record.then(|| SlotsBuilder {
-            alerts: Vec::with_capacity(g.alerts.len()),
-            gaps: None,
-        });
+        let mut slots = record.then(SlotsBuilder::default);
         for (j, listed) in g.alerts.iter().enumerate() {
             if j > 0 {
                 self.w.out.push(b',');
             }
             let at = self.w.alert(muting, listed);
-            slots = slots.and_then(|s| s.push(&listed.alert, at?));
+            let alert = &*listed.alert;
+            slots = slots.and_then(|s| s.push(&static_json_of(alert).bytes, alert.ends_at, at?));
         }
         self.w.out.extend_from_slice(&g.tail);
         let mut part = std::mem::take(&mut self.w.out);
@@ -137,12 +134,10 @@ impl<'a> GroupEncoder<'a> {
         &mut self,
         g: &ListedGroup<'a>,
         old: Bytes,
-        slots: &TimeSlots,
+        slots: &mut TimeSlots,
     ) -> Result<Bytes, Option<Vec<u8>>> {
-        let same = g.alerts.len() == slots.alerts.len()
-            && g.alerts.iter().zip(&slots.alerts).all(|(l, (json, _))| {
-                l.muted.is_active() && Arc::ptr_eq(&static_json_of(&l.alert).bytes, json)
-            });
+        let same = g.alerts.iter().all(|l| l.muted.is_active())
+            && slots.holds(g.alerts.iter().map(|l| &static_json_of(&l.alert).bytes));
         if !same {
             return Err(old.try_into_mut().ok().map(Vec::from));
         }
@@ -169,58 +164,11 @@ impl<'a> GroupEncoder<'a> {
 
     /// Overwrites the times at `slots` in `buf` with `g`'s alerts' ones; `false` if one does
     /// not take the fixed form (or a slot is not where a time's text is).
-    fn write_times(&mut self, buf: &mut [u8], g: &ListedGroup<'a>, slots: &TimeSlots) -> bool {
-        for (l, &(_, ends)) in g.alerts.iter().zip(&slots.alerts) {
-            let a = &*l.alert;
-            let ends = ends as usize;
-            let starts = ends + slots.starts as usize;
-            let updated = starts + slots.updated as usize;
-            for (field, at, t) in [
-                (ENDS, ends, a.ends_at),
-                (STARTS, starts, a.starts_at),
-                (UPDATED, updated, a.updated_at),
-            ] {
-                let fits = at > 0
-                    && buf.get(at - 1) == Some(&b'"')
-                    && buf.get(at + TIME_BYTES) == Some(&b'"');
-                match self.w.fixed(field, t) {
-                    Some(text) if fits => buf[at..at + TIME_BYTES].copy_from_slice(&text),
-                    _ => return false,
-                }
-            }
-        }
-        true
-    }
-}
-
-/// [`TimeSlots`] being recorded while a group is encoded.
-struct SlotsBuilder {
-    alerts: Vec<(Arc<[u8]>, u32)>,
-    /// The gaps between an alert's times, which must be the same for every alert.
-    gaps: Option<(u32, u32)>,
-}
-
-impl SlotsBuilder {
-    /// Adds an alert whose times were written at `at`; `None` if it cannot be patched.
-    fn push(mut self, alert: &Alert, at: [usize; 3]) -> Option<Self> {
-        let [ends, starts, updated] = at.map(|a| u32::try_from(a).ok());
-        let (ends, starts, updated) = (ends?, starts?, updated?);
-        let gaps = (starts - ends, updated - starts);
-        if *self.gaps.get_or_insert(gaps) != gaps {
-            return None;
-        }
-        self.alerts
-            .push((Arc::clone(&static_json_of(alert).bytes), ends));
-        Some(self)
-    }
-
-    fn finish(self) -> Option<TimeSlots> {
-        let (starts, updated) = self.gaps?;
-        Some(TimeSlots {
-            alerts: self.alerts.into(),
-            starts,
-            updated,
-        })
+    fn write_times(&mut self, buf: &mut [u8], g: &ListedGroup<'a>, slots: &mut TimeSlots) -> bool {
+        g.alerts
+            .iter()
+            .enumerate()
+            .all(|(i, l)| slots.rewrite(buf, i, &l.alert, &mut self.w.texts))
     }
 }
 
@@ -283,21 +231,11 @@ fn static_json_of(alert: &Alert) -> &StaticJson {
 /// The groups answer's buffer, with what consecutive alerts usually share.
 struct Writer<'a> {
     out: Vec<u8>,
-    /// Per time field, the last second written in and that time's text: alerts posted
-    /// together share their seconds, and the calendar arithmetic is then done once.
-    seconds: [Option<(i64, [u8; TIME_BYTES])>; 3],
+    texts: TimeTexts,
     /// The last receivers list written, and its JSON: without `continue` routes every alert
     /// of a route has the same list.
     receivers: Option<(&'a [&'a str], Vec<u8>)>,
 }
-
-/// The slots of [`Writer::seconds`].
-const ENDS: usize = 0;
-const STARTS: usize = 1;
-const UPDATED: usize = 2;
-
-/// The length of a time's text in the fast path (`2026-01-02T03:04:05.678Z`).
-const TIME_BYTES: usize = 24;
 
 /// The status of an alert neither silenced nor inhibited, as [`StatusJson`] writes it.
 const ACTIVE: &[u8] = br#"{"inhibitedBy":[],"silencedBy":[],"state":"active"}"#;
@@ -314,13 +252,13 @@ impl<'a> Writer<'a> {
         let json = static_json_of(alert);
         self.out.extend_from_slice(json.head());
         self.out.extend_from_slice(b",\"endsAt\":");
-        let ends = self.time(ENDS, alert.ends_at);
+        let ends = self.time(TimeField::Ends, alert.ends_at);
         self.out.extend_from_slice(b",\"fingerprint\":\"");
         self.out.extend_from_slice(&hex(alert.fingerprint));
         self.out.extend_from_slice(b"\",\"receivers\":");
         self.receivers(listed.receivers);
         self.out.extend_from_slice(b",\"startsAt\":");
-        let starts = self.time(STARTS, alert.starts_at);
+        let starts = self.time(TimeField::Starts, alert.starts_at);
         self.out.extend_from_slice(b",\"status\":");
         let active = listed.muted.is_active();
         if active {
@@ -332,7 +270,7 @@ impl<'a> Writer<'a> {
             });
         }
         self.out.extend_from_slice(b",\"updatedAt\":");
-        let updated = self.time(UPDATED, alert.updated_at);
+        let updated = self.time(TimeField::Updated, alert.updated_at);
         self.out.extend_from_slice(json.tail());
         Some([ends?, starts?, updated?]).filter(|_| active)
     }
@@ -353,10 +291,10 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// A time as [`Millis`] writes it; `field` picks the slot of [`Writer::seconds`].
-    /// Returns where its text starts if it took the fixed [`TIME_BYTES`].
-    fn time(&mut self, field: usize, t: Timestamp) -> Option<usize> {
-        let Some(text) = self.fixed(field, t) else {
+    /// A time as [`Millis`] writes it; returns where its text starts if it took the fixed
+    /// width.
+    fn time(&mut self, field: TimeField, t: Timestamp) -> Option<usize> {
+        let Some(text) = self.texts.fixed(field, t) else {
             self.serde(&Millis(t));
             return None;
         };
@@ -365,25 +303,6 @@ impl<'a> Writer<'a> {
         self.out.extend_from_slice(&text);
         self.out.push(b'"');
         Some(at)
-    }
-
-    /// A time's text as [`Millis`] writes it, if that takes [`TIME_BYTES`] (a year from 1970
-    /// to 9999); `field` picks the slot of [`Writer::seconds`].
-    fn fixed(&mut self, field: usize, t: Timestamp) -> Option<[u8; TIME_BYTES]> {
-        let (second, nanos) = (t.as_second(), t.subsec_nanosecond());
-        let mut text = match self.seconds[field] {
-            Some((s, text)) if s == second && nanos >= 0 => text,
-            _ if second >= 0 && nanos >= 0 => millis(t).inspect(|&text| {
-                self.seconds[field] = Some((second, text));
-            })?,
-            _ => return None,
-        };
-        let mut ms = nanos as u32 / 1_000_000;
-        for b in text[20..23].iter_mut().rev() {
-            *b = b'0' + (ms % 10) as u8;
-            ms /= 10;
-        }
-        Some(text)
     }
 }
 
@@ -536,27 +455,6 @@ impl Serialize for Hex {
 /// A time as [`format_time`] writes it (`2026-01-02T03:04:05.678Z`), without allocating
 /// for years of four digits.
 struct Millis(Timestamp);
-
-/// `t` as [`format_time`] writes it when that is 24 bytes (years 0 to 9999).
-fn millis(t: Timestamp) -> Option<[u8; TIME_BYTES]> {
-    let dt = Offset::UTC.to_datetime(t);
-    let year = u32::try_from(dt.year()).ok().filter(|&y| y <= 9999)?;
-    let mut buf = *b"0000-00-00T00:00:00.000Z";
-    let mut put = |at: usize, width: usize, mut v: u32| {
-        for i in (at..at + width).rev() {
-            buf[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    put(0, 4, year);
-    put(5, 2, dt.month() as u32);
-    put(8, 2, dt.day() as u32);
-    put(11, 2, dt.hour() as u32);
-    put(14, 2, dt.minute() as u32);
-    put(17, 2, dt.second() as u32);
-    put(20, 3, dt.subsec_nanosecond() as u32 / 1_000_000);
-    Some(buf)
-}
 
 impl Serialize for Millis {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

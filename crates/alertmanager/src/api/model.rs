@@ -15,6 +15,69 @@ pub fn format_time(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// The length of a time's text for years 0 to 9999 (`2026-01-02T03:04:05.678Z`).
+pub const TIME_BYTES: usize = 24;
+
+/// `t` as [`format_time`] writes it when that is [`TIME_BYTES`] long (years 0 to 9999),
+/// without allocating.
+pub fn millis(t: Timestamp) -> Option<[u8; TIME_BYTES]> {
+    let dt = jiff::tz::Offset::UTC.to_datetime(t);
+    let year = u32::try_from(dt.year()).ok().filter(|&y| y <= 9999)?;
+    let mut buf = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for i in (at..at + width).rev() {
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, dt.month() as u32);
+    put(8, 2, dt.day() as u32);
+    put(11, 2, dt.hour() as u32);
+    put(14, 2, dt.minute() as u32);
+    put(17, 2, dt.second() as u32);
+    put(20, 3, dt.subsec_nanosecond() as u32 / 1_000_000);
+    Some(buf)
+}
+
+/// An alert's time fields, each with a slot in [`TimeTexts`].
+#[derive(Debug, Clone, Copy)]
+pub enum TimeField {
+    Ends,
+    Starts,
+    Updated,
+}
+
+/// Formats alerts' times in their fixed-width form, remembering per field the last second
+/// formatted: alerts posted together share their seconds, and the calendar arithmetic is
+/// then done once.
+#[derive(Debug, Default)]
+pub struct TimeTexts {
+    seconds: [Option<(i64, [u8; TIME_BYTES])>; 3],
+}
+
+impl TimeTexts {
+    /// [`millis`] of `t` if it is from 1970 on (a negative second would need the
+    /// calendar for each millisecond).
+    pub fn fixed(&mut self, field: TimeField, t: Timestamp) -> Option<[u8; TIME_BYTES]> {
+        let (second, nanos) = (t.as_second(), t.subsec_nanosecond());
+        let memo = &mut self.seconds[field as usize];
+        let mut text = match *memo {
+            Some((s, text)) if s == second && nanos >= 0 => text,
+            _ if second >= 0 && nanos >= 0 => millis(t).inspect(|&text| {
+                *memo = Some((second, text));
+            })?,
+            _ => return None,
+        };
+        let mut ms = nanos as u32 / 1_000_000;
+        for b in text[20..23].iter_mut().rev() {
+            *b = b'0' + (ms % 10) as u8;
+            ms /= 10;
+        }
+        Some(text)
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct Receiver {
     pub name: String,

@@ -255,6 +255,7 @@ impl App {
         // Each alert's time runs from the end of the previous one's; the summary takes them
         // all under one lock at the end.
         let mut durations = Vec::with_capacity(alerts.size_hint().0);
+        self.groups_cache.forget_all();
         let mut store = self.alerts.batch();
         let mut dispatch = runtime.dispatcher.batch();
         let mut started = Instant::now();

@@ -22,8 +22,10 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 
 use super::RouteTree;
-use super::group::{Flush, Fragment, Group, GroupId, GroupLookup, group_key};
+use super::fragment::Fragment;
+use super::group::{Flush, Group, GroupId, GroupLookup, group_key};
 use crate::alert::Alert;
+use crate::api::model::TimeTexts;
 use crate::generation::Generation;
 
 const SHARDS: usize = 64;
@@ -114,52 +116,7 @@ impl Dispatcher {
             dispatcher: self,
             routes: Vec::new(),
             versions: 0..0,
-        }
-    }
-
-    fn place(
-        &self,
-        alert: &Arc<Alert>,
-        now: Timestamp,
-        routes: &mut Vec<usize>,
-        versions: &mut Range<u64>,
-    ) {
-        routes.clear();
-        self.tree
-            .matches_into(&|n| alert.labels.get(n).map(String::as_str), routes);
-        for &route in routes.iter() {
-            let opts = &self.tree.node(route).opts;
-            let lookup = GroupLookup::new(route, &alert.labels, opts);
-            let mut shard = lock(self.shard(&lookup));
-            let (group, new) = match shard.entry_ref(&lookup) {
-                EntryRef::Occupied(entry) => (entry.into_mut(), None),
-                EntryRef::Vacant(entry) => {
-                    let id = Arc::new(lookup.to_id());
-                    self.groups.fetch_add(1, Ordering::Relaxed);
-                    let key = group_key(&self.route_keys[route], &id.labels);
-                    let group = Group::new(key, after(now, opts.group_wait));
-                    (entry.insert_with_key(Arc::clone(&id), group), Some(id))
-                }
-            };
-            let mut timer = new.as_ref().map(|_| group.next_flush);
-            group.insert(Arc::clone(alert));
-            group.changed(self.take_version(versions));
-            // An alert that has waited long enough already need not wait for the group.
-            if !group.has_flushed
-                && after(alert.starts_at, opts.group_wait) < now
-                && group.next_flush > now
-            {
-                group.next_flush = now;
-                timer = Some(now);
-            }
-            if let Some(at) = timer {
-                // Rarely an existing group's: only its first old alert re-arms it.
-                let id = new.or_else(|| shard.get_key_value(&lookup).map(|(id, _)| Arc::clone(id)));
-                drop(shard);
-                if let Some(id) = id {
-                    self.schedule(at, id);
-                }
-            }
+            texts: TimeTexts::default(),
         }
     }
 
@@ -347,13 +304,56 @@ pub struct IngestBatch<'d> {
     routes: Vec<usize>,
     /// Versions taken from the shared sequence and not used yet.
     versions: Range<u64>,
+    /// For rewriting re-sent alerts' times in their groups' kept fragments.
+    texts: TimeTexts,
 }
 
 impl IngestBatch<'_> {
     /// [`Dispatcher::ingest`], but the change is counted when the batch ends.
     pub fn ingest(&mut self, alert: &Arc<Alert>, now: Timestamp) {
-        self.dispatcher
-            .place(alert, now, &mut self.routes, &mut self.versions);
+        let d = self.dispatcher;
+        self.routes.clear();
+        d.tree.matches_into(
+            &|n| alert.labels.get(n).map(String::as_str),
+            &mut self.routes,
+        );
+        for &route in &self.routes {
+            let opts = &d.tree.node(route).opts;
+            let lookup = GroupLookup::new(route, &alert.labels, opts);
+            let mut shard = lock(d.shard(&lookup));
+            let (group, new) = match shard.entry_ref(&lookup) {
+                EntryRef::Occupied(entry) => (entry.into_mut(), None),
+                EntryRef::Vacant(entry) => {
+                    let id = Arc::new(lookup.to_id());
+                    d.groups.fetch_add(1, Ordering::Relaxed);
+                    let key = group_key(&d.route_keys[route], &id.labels);
+                    let group = Group::new(key, after(now, opts.group_wait));
+                    (entry.insert_with_key(Arc::clone(&id), group), Some(id))
+                }
+            };
+            let mut timer = new.as_ref().map(|_| group.next_flush);
+            let version = d.take_version(&mut self.versions);
+            match group.insert(Arc::clone(alert)) {
+                Some(old) => group.replaced(version, &old, alert, now, &mut self.texts),
+                None => group.changed(version),
+            }
+            // An alert that has waited long enough already need not wait for the group.
+            if !group.has_flushed
+                && after(alert.starts_at, opts.group_wait) < now
+                && group.next_flush > now
+            {
+                group.next_flush = now;
+                timer = Some(now);
+            }
+            if let Some(at) = timer {
+                // Rarely an existing group's: only its first old alert re-arms it.
+                let id = new.or_else(|| shard.get_key_value(&lookup).map(|(id, _)| Arc::clone(id)));
+                drop(shard);
+                if let Some(id) = id {
+                    d.schedule(at, id);
+                }
+            }
+        }
     }
 }
 
@@ -381,9 +381,12 @@ impl GroupAlerts<'_> {
         self.group.version
     }
 
-    /// The last encoding a listing kept of this group, if its alerts did not change since.
-    pub fn fragment(&self) -> Option<&Fragment> {
-        self.group.fragment.as_ref()
+    /// The last encoding a listing kept of this group, if its alerts did not change since
+    /// (but for times rewritten in it).
+    pub fn fragment(&mut self) -> Option<&Fragment> {
+        let fragment = self.group.fragment.as_mut()?;
+        fragment.refresh_until();
+        Some(fragment)
     }
 
     /// Takes the encoding a listing is about to replace: the kept one (which did not suit

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::RouteOpts;
+use super::fragment::Fragment;
 use crate::alert::{Alert, Fingerprint, LabelSet};
+use crate::api::model::TimeTexts;
 
 /// What identifies a group: the route node and the grouping labels.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -171,38 +173,6 @@ pub(super) struct Group {
     pub tail: Option<Arc<[u8]>>,
 }
 
-/// One group's part of the groups answer (`{"alerts":[…],"labels":…,"receiver":…}`) with what
-/// it was computed from besides the group's alerts: `api::listing` reuses it for a request
-/// with the same query, silences and (when inhibition could mute one of its alerts) stored
-/// alerts, at a time in `at..until`.
-#[derive(Clone, Debug)]
-pub struct Fragment {
-    pub query: Arc<str>,
-    pub silences: u64,
-    pub alerts: Option<u64>,
-    pub at: Timestamp,
-    pub until: Option<Timestamp>,
-    pub body: axum::body::Bytes,
-    /// Where the alerts' times are in `body`, when only they may differ after a re-send.
-    pub times: Option<TimeSlots>,
-}
-
-/// Where a group part's alerts' times are, recorded when every alert was shown `active`
-/// and every time took the fixed 24-byte form: a re-send of the same alerts changes only
-/// their times, so `api::listing` overwrites them in the stale part instead of encoding
-/// the group again, when the group's shown alerts are still exactly these.
-#[derive(Clone, Debug)]
-pub struct TimeSlots {
-    /// Per shown alert in order: its `StaticJson` bytes (held, so that a pointer match means
-    /// this very encoding of its labels, annotations and generator URL) and the offset of its
-    /// `endsAt` text.
-    pub alerts: Box<[(Arc<[u8]>, u32)]>,
-    /// From an alert's `endsAt` text to its `startsAt` text, and from that to `updatedAt`'s:
-    /// the same for every alert of a group (one route's receivers, an unmuted status).
-    pub starts: u32,
-    pub updated: u32,
-}
-
 /// Label names [`Group::label_values`] keeps; asking about another one starts afresh.
 const SUMMARIZED_NAMES: usize = 4;
 
@@ -236,6 +206,27 @@ impl Group {
         self.version = version;
         if let Some(stale) = self.fragment.take() {
             self.replaced = Some(stale);
+        }
+    }
+
+    /// Records that [`Self::insert`] replaced `old` by `new` at `now`: the kept fragment
+    /// stays if it could be kept right by rewriting the alert's times in it.
+    pub fn replaced(
+        &mut self,
+        version: u64,
+        old: &Alert,
+        new: &Alert,
+        now: Timestamp,
+        texts: &mut TimeTexts,
+    ) {
+        let kept = self
+            .fragment
+            .as_mut()
+            .is_some_and(|f| f.rewrite(old, new, now, texts));
+        if kept {
+            self.version = version;
+        } else {
+            self.changed(version);
         }
     }
 
@@ -275,21 +266,22 @@ impl Group {
     }
 
     /// Keeps the newer of the stored and the incoming version of an alert (a reload replays
-    /// the store while new posts already arrive).
-    pub fn insert(&mut self, alert: Arc<Alert>) {
+    /// the store while new posts already arrive); returns the version it replaced, if any.
+    pub fn insert(&mut self, alert: Arc<Alert>) -> Option<Arc<Alert>> {
         match self.alerts.entry(alert.fingerprint) {
-            Entry::Occupied(entry) if entry.get().updated_at > alert.updated_at => {}
+            Entry::Occupied(entry) if entry.get().updated_at > alert.updated_at => None,
             Entry::Occupied(mut entry) => {
                 if self.sorted.is_some() && !entry.get().same_labels(&alert) {
                     self.sorted = None;
                 }
-                entry.insert(alert);
                 self.label_values.clear();
+                Some(entry.insert(alert))
             }
             Entry::Vacant(entry) => {
                 self.sorted = None;
                 entry.insert(alert);
                 self.label_values.clear();
+                None
             }
         }
     }

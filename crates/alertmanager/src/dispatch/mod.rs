@@ -2,12 +2,14 @@
 //! routed alerts and times their notifications.
 
 mod dispatcher;
+mod fragment;
 mod group;
 mod route;
 #[cfg(test)]
 mod tests;
 
 pub use dispatcher::{Dispatcher, GroupAlerts, IngestBatch};
-pub use group::{Flush, Fragment, GroupId, TimeSlots, group_key};
+pub use fragment::{Fragment, SlotsBuilder, TimeSlots};
+pub use group::{Flush, GroupId, group_key};
 pub(crate) use route::combined_matchers;
 pub use route::{Route, RouteOpts, RouteTree};

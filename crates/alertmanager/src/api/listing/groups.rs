@@ -31,12 +31,32 @@ enum Walked {
         alerts: Vec<Arc<Alert>>,
         tail: Arc<[u8]>,
         /// The encoding this listing replaces, to patch or as a buffer for the new one.
-        replaced: Option<Fragment>,
+        replaced: Option<Stale>,
     },
     Kept {
         body: Bytes,
         until: Option<Timestamp>,
     },
+}
+
+/// What a listing takes over from a group's replaced encoding: its buffer, and where the
+/// alerts' times are in it if this listing may patch them (it was computed under the same
+/// query and silences, and the group was not inhibitable: its statuses depend on nothing
+/// else).
+struct Stale {
+    body: Bytes,
+    times: Option<TimeSlots>,
+}
+
+impl Stale {
+    fn of(old: Fragment, reuse: &Reuse) -> Self {
+        let patchable =
+            *old.query == *reuse.query && old.silences == reuse.silences && old.alerts.is_none();
+        Stale {
+            body: old.body,
+            times: old.times.filter(|_| patchable),
+        }
+    }
 }
 
 /// A shown group between the walk and the writing.
@@ -49,7 +69,7 @@ enum Shown<'a> {
         first_end: Option<Timestamp>,
         /// Inhibition could mute one of its alerts (so any stored alert may change it).
         inhibitable: bool,
-        replaced: Option<Fragment>,
+        replaced: Option<Stale>,
     },
     Kept {
         key: Arc<[u8]>,
@@ -188,7 +208,9 @@ impl<'a> Lister<'a> {
             return;
         }
         // Only a listing that keeps its encodings replaces the kept ones.
-        let replaced = self.reuse.and_then(|_| alerts.take_replaced());
+        let replaced = self
+            .reuse
+            .and_then(|reuse| Some(Stale::of(alerts.take_replaced()?, reuse)));
         let receiver = self.route_receivers[id.route][0];
         let tail = Arc::clone(alerts.tail(|id| encode::group_tail(id, receiver)));
         out.push(WalkedGroup {
@@ -288,7 +310,7 @@ impl<'a> Lister<'a> {
                 let (part, times) = if group.alerts.is_empty() {
                     (Bytes::new(), None)
                 } else {
-                    match self.patch(&group, replaced, enc) {
+                    match Self::patch(&group, replaced, enc) {
                         Ok(patched) => {
                             out.patched += 1;
                             patched
@@ -304,15 +326,17 @@ impl<'a> Lister<'a> {
                     // index (and when it changes next) is known.
                     let inhibition_until =
                         self.muting.inhibition_next_change().filter(|_| inhibitable);
+                    let bound = [reuse.silences_until, inhibition_until]
+                        .into_iter()
+                        .flatten()
+                        .min();
                     let fragment = Fragment {
                         query: Arc::clone(&reuse.query),
                         silences: reuse.silences,
                         alerts: inhibitable.then_some(reuse.alerts),
                         at: self.muting.now,
-                        until: [first_end, reuse.silences_until, inhibition_until]
-                            .into_iter()
-                            .flatten()
-                            .min(),
+                        until: [first_end, bound].into_iter().flatten().min(),
+                        bound,
                         body: part.clone(),
                         times,
                     };
@@ -329,28 +353,23 @@ impl<'a> Lister<'a> {
     }
 
     /// The group's part from its replaced encoding with only the alerts' times rewritten,
-    /// if that was computed under this listing's query and silences, independently of other
-    /// alerts (not inhibitable), and [`GroupEncoder::patch`] finds its alerts unchanged but
-    /// for their times. Otherwise the replaced encoding's buffer, if no answer shares it.
+    /// if this listing may patch it ([`Stale`]) and [`GroupEncoder::patch`] finds its alerts
+    /// unchanged but for their times. Otherwise the replaced encoding's buffer, if no answer
+    /// shares it.
     fn patch(
-        &self,
         group: &ListedGroup<'a>,
-        replaced: Option<Fragment>,
+        replaced: Option<Stale>,
         enc: &mut GroupEncoder<'a>,
     ) -> Result<(Bytes, Option<TimeSlots>), Option<Vec<u8>>> {
         let Some(old) = replaced else {
             return Err(None);
         };
-        match (self.reuse, old.times) {
-            (Some(reuse), Some(times))
-                if *old.query == *reuse.query
-                    && old.silences == reuse.silences
-                    && old.alerts.is_none() =>
-            {
-                let part = enc.patch(group, old.body, &times)?;
+        match old.times {
+            Some(mut times) => {
+                let part = enc.patch(group, old.body, &mut times)?;
                 Ok((part, Some(times)))
             }
-            _ => Err(old.body.try_into_mut().ok().map(Vec::from)),
+            None => Err(old.body.try_into_mut().ok().map(Vec::from)),
         }
     }
 
