@@ -382,10 +382,10 @@ impl GroupAlerts<'_> {
     }
 
     /// The last encoding a listing kept of this group, if its alerts did not change since
-    /// (but for times rewritten in it).
-    pub fn fragment(&mut self) -> Option<&Fragment> {
+    /// (but for times rewritten in it), with its `until` right for a listing at `now`.
+    pub fn fragment(&mut self, now: Timestamp) -> Option<&Fragment> {
         let fragment = self.group.fragment.as_mut()?;
-        fragment.refresh_until();
+        fragment.refresh_until(now);
         Some(fragment)
     }
 

@@ -183,7 +183,7 @@ impl<'a> Lister<'a> {
             return;
         }
         if let Some(reuse) = self.reuse
-            && let Some(kept) = alerts.fragment()
+            && let Some(kept) = alerts.fragment(now)
             && reuse.admits(kept, now)
         {
             let walked = Walked::Kept {
