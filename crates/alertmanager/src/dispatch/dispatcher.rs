@@ -327,7 +327,7 @@ impl IngestBatch<'_> {
                     let id = Arc::new(lookup.to_id());
                     d.groups.fetch_add(1, Ordering::Relaxed);
                     let key = group_key(&d.route_keys[route], &id.labels);
-                    let group = Group::new(key, after(now, opts.group_wait));
+                    let group = Group::new(key, route, after(now, opts.group_wait));
                     (entry.insert_with_key(Arc::clone(&id), group), Some(id))
                 }
             };
@@ -374,6 +374,11 @@ pub struct GroupAlerts<'a> {
 impl GroupAlerts<'_> {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &Arc<Alert>> {
         self.group.alerts.values()
+    }
+
+    /// The group's route.
+    pub fn route(&self) -> usize {
+        self.group.route
     }
 
     /// Changes with every change to the group's alerts (see [`Dispatcher::keep_fragment`]).

@@ -137,6 +137,8 @@ pub fn group_key(route_key: &str, labels: &LabelSet) -> String {
 #[derive(Debug)]
 pub(super) struct Group {
     pub key: Arc<str>,
+    /// Its route (as in its [`GroupId`], which a walk over the groups need not read then).
+    pub route: usize,
     pub alerts: HashMap<Fingerprint, Arc<Alert>>,
     /// When the timer fires next; a timer-heap entry for any other time is stale.
     pub next_flush: Timestamp,
@@ -183,9 +185,10 @@ fn value_hash(value: &str) -> u64 {
 }
 
 impl Group {
-    pub fn new(key: String, next_flush: Timestamp) -> Self {
+    pub fn new(key: String, route: usize, next_flush: Timestamp) -> Self {
         Group {
             key: key.into(),
+            route,
             alerts: HashMap::new(),
             next_flush,
             has_flushed: false,
