@@ -280,35 +280,32 @@ mod tests {
         s.parse().unwrap()
     }
 
-    /// An alert named `name`, its encoding made (as a listing would).
-    fn alert(name: &str, ends: &str, now: &str) -> Alert {
+    /// An alert with `labels`, posted at `now`.
+    fn posted(labels: LabelSet, ends: &str, now: &str) -> Alert {
         let posted = PostedAlert {
-            labels: LabelSet::from([("alertname".to_owned(), name.to_owned())]),
+            labels,
             starts_at: Some(t("2026-01-01T00:00:00Z")),
             ends_at: Some(t(ends)),
             ..PostedAlert::default()
         };
-        let alert = posted
+        posted
             .into_alert(t(now), jiff::SignedDuration::from_mins(5))
-            .unwrap();
+            .unwrap()
+    }
+
+    /// An alert named `name`, its encoding made (as a listing would).
+    fn alert(name: &str, ends: &str, now: &str) -> Alert {
+        let labels = LabelSet::from([("alertname".to_owned(), name.to_owned())]);
+        let alert = posted(labels, ends, now);
         alert.json.get_or_init(|| StaticJson::of(&alert));
         alert
     }
 
     /// A later version of `old` with other times, its encoding handed on.
     fn resent(old: &Alert, ends: &str, now: &str) -> Alert {
-        let name = &old.labels["alertname"];
-        let posted = PostedAlert {
-            labels: old.labels.clone(),
-            starts_at: Some(t("2026-01-01T00:00:00Z")),
-            ends_at: Some(t(ends)),
-            ..PostedAlert::default()
-        };
-        let new = posted
-            .into_alert(t(now), jiff::SignedDuration::from_mins(5))
-            .unwrap();
+        let new = posted(old.labels.clone(), ends, now);
         old.hand_on_json(&new);
-        assert!(new.json.get().is_some(), "{name}");
+        assert!(new.json.get().is_some(), "{:?}", old.labels);
         new
     }
 
