@@ -171,7 +171,7 @@ mod tests {
     use jiff::SignedDuration;
 
     use super::*;
-    use crate::alert::PostedAlert;
+    use crate::alert::{Arrival, PostedAlert};
     use crate::config::Config;
 
     fn alert(pairs: &[(&str, &str)], now: Timestamp) -> Arc<Alert> {
@@ -184,7 +184,7 @@ mod tests {
                 labels,
                 ..Default::default()
             }
-            .into_alert(now, SignedDuration::from_mins(5))
+            .into_alert(&Arrival::new(now, SignedDuration::from_mins(5)))
             .unwrap(),
         )
     }

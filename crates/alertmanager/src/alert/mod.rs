@@ -210,6 +210,23 @@ pub enum AlertError {
     Annotations(String),
 }
 
+/// When posted alerts arrived, and so when one without an end resolves: the same for every
+/// alert of a post, computed once for it.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrival {
+    now: Timestamp,
+    timeout_end: Timestamp,
+}
+
+impl Arrival {
+    pub fn new(now: Timestamp, resolve_timeout: jiff::SignedDuration) -> Self {
+        Arrival {
+            now,
+            timeout_end: now.saturating_add(resolve_timeout).unwrap_or(now),
+        }
+    }
+}
+
 /// An alert as a client posts it: every time optional.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PostedAlert {
@@ -224,16 +241,13 @@ impl PostedAlert {
     /// Upstream's ingestion rules: empty label values are dropped, the start defaults to the
     /// end (or now), and an alert without an end resolves after `resolve_timeout` unless it is
     /// posted again.
-    pub fn into_alert(
-        mut self,
-        now: Timestamp,
-        resolve_timeout: jiff::SignedDuration,
-    ) -> Result<Alert, AlertError> {
+    pub fn into_alert(mut self, arrival: &Arrival) -> Result<Alert, AlertError> {
+        let now = arrival.now;
         self.labels.retain(|_, v| !v.is_empty());
         let starts_at = self.starts_at.or(self.ends_at).unwrap_or(now);
         let (ends_at, timeout) = match self.ends_at {
             Some(end) => (end, false),
-            None => (now.saturating_add(resolve_timeout).unwrap_or(now), true),
+            None => (arrival.timeout_end, true),
         };
         if ends_at < starts_at {
             return Err(AlertError::EndBeforeStart);

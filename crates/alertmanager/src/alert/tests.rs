@@ -35,7 +35,7 @@ fn defaults_and_validation() {
         labels: labels(&[("a", "b"), ("empty", "")]),
         ..Default::default()
     }
-    .into_alert(now, TIMEOUT)
+    .into_alert(&Arrival::new(now, TIMEOUT))
     .unwrap();
     assert_eq!(a.starts_at, now);
     assert_eq!(a.ends_at, ts("2026-01-01T00:05:00Z"));
@@ -48,11 +48,15 @@ fn defaults_and_validation() {
         ends_at: Some(end),
         ..Default::default()
     }
-    .into_alert(now, TIMEOUT)
+    .into_alert(&Arrival::new(now, TIMEOUT))
     .unwrap();
     assert_eq!((a.starts_at, a.ends_at, a.timeout), (end, end, false));
 
-    let err = |p: PostedAlert| p.into_alert(now, TIMEOUT).unwrap_err().to_string();
+    let err = |p: PostedAlert| {
+        p.into_alert(&Arrival::new(now, TIMEOUT))
+            .unwrap_err()
+            .to_string()
+    };
     assert_eq!(
         err(PostedAlert {
             labels: labels(&[("a", "")]),
@@ -97,7 +101,7 @@ fn store_merges_overlapping_updates_and_gcs_resolved() {
             ends_at: ends,
             ..Default::default()
         }
-        .into_alert(now, TIMEOUT)
+        .into_alert(&Arrival::new(now, TIMEOUT))
         .unwrap()
     };
     store.put(post(None, None, t0), t0);
@@ -131,7 +135,7 @@ fn non_overlapping_update_replaces() {
         ends_at: Some(ts("2026-01-01T00:01:00Z")),
         ..Default::default()
     }
-    .into_alert(t0, TIMEOUT)
+    .into_alert(&Arrival::new(t0, TIMEOUT))
     .unwrap();
     store.put(first, t0);
     let later = ts("2026-01-01T01:00:00Z");
@@ -140,7 +144,7 @@ fn non_overlapping_update_replaces() {
         starts_at: Some(later),
         ..Default::default()
     }
-    .into_alert(later, TIMEOUT)
+    .into_alert(&Arrival::new(later, TIMEOUT))
     .unwrap();
     store.put(second.clone(), later);
     assert_eq!(*store.get(second.fingerprint).unwrap(), second);
@@ -157,7 +161,7 @@ fn store_hands_the_encoding_on_only_while_its_fields_stay() {
             generator_url: url.to_owned(),
             ..Default::default()
         }
-        .into_alert(now, TIMEOUT)
+        .into_alert(&Arrival::new(now, TIMEOUT))
         .unwrap()
     };
     let encoded = |a: &Alert| a.json.0.get().map(|j| Arc::clone(&j.bytes));
@@ -196,7 +200,7 @@ fn an_encoding_matches_only_its_own_fields() {
             annotations: labels(&[("summary", summary)]),
             ..Default::default()
         }
-        .into_alert(t0, TIMEOUT)
+        .into_alert(&Arrival::new(t0, TIMEOUT))
         .unwrap()
     };
     let long = "a summary longer than one small piece of output, ending in X";

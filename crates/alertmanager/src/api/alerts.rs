@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 use super::model::PostableAlert;
 use super::{ApiError, error, schema_error};
-use crate::alert::{AlertError, PostedAlert};
+use crate::alert::{AlertError, Arrival, PostedAlert};
 use crate::daemon::App;
 
 pub(super) async fn post(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, ApiError> {
@@ -63,11 +63,11 @@ pub(super) async fn post(State(app): State<Arc<App>>, body: Bytes) -> Result<Res
         });
     }
     let now = app.clock.now();
-    let timeout = app.runtime().resolve_timeout();
+    let arrival = Arrival::new(now, app.runtime().resolve_timeout());
     let mut errors: Vec<AlertError> = Vec::new();
     let mut valid = Vec::with_capacity(parsed.len());
     for p in parsed {
-        match p.into_alert(now, timeout) {
+        match p.into_alert(&arrival) {
             Ok(alert) => valid.push(alert),
             Err(e) => errors.push(e),
         }

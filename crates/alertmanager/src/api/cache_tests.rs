@@ -607,7 +607,7 @@ fn listings_racing_resends_end_on_the_fresh_answer() {
 fn race_listings_with_resends() {
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    use crate::alert::PostedAlert;
+    use crate::alert::{Arrival, PostedAlert};
 
     let h = start_with(PLAIN);
     let t = |s: &str| -> jiff::Timestamp { s.parse().unwrap() };
@@ -639,7 +639,7 @@ fn race_listings_with_resends() {
             };
             out.push(
                 posted
-                    .into_alert(now, SignedDuration::from_mins(5))
+                    .into_alert(&Arrival::new(now, SignedDuration::from_mins(5)))
                     .unwrap(),
             );
         }

@@ -274,7 +274,7 @@ impl Fragment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::{LabelSet, PostedAlert, StaticJson};
+    use crate::alert::{Arrival, LabelSet, PostedAlert, StaticJson};
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
@@ -289,7 +289,7 @@ mod tests {
             ..PostedAlert::default()
         };
         posted
-            .into_alert(t(now), jiff::SignedDuration::from_mins(5))
+            .into_alert(&Arrival::new(t(now), jiff::SignedDuration::from_mins(5)))
             .unwrap()
     }
 

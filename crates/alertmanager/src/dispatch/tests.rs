@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::group::GroupLookup;
 use super::{Dispatcher, GroupId, RouteOpts, RouteTree};
-use crate::alert::{Alert, LabelSet, PostedAlert};
+use crate::alert::{Alert, Arrival, LabelSet, PostedAlert};
 use crate::config::Config;
 
 const CONFIG: &str = r#"
@@ -48,7 +48,7 @@ fn alert(labels: &[(&str, &str)], start: i64, end: Option<i64>, now: i64) -> Arc
     };
     Arc::new(
         posted
-            .into_alert(at(now), SignedDuration::from_mins(5))
+            .into_alert(&Arrival::new(at(now), SignedDuration::from_mins(5)))
             .unwrap(),
     )
 }

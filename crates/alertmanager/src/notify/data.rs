@@ -108,7 +108,7 @@ fn quote_meta(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::PostedAlert;
+    use crate::alert::{Arrival, PostedAlert};
 
     fn alert(labels: &[(&str, &str)], end: Option<&str>) -> Arc<Alert> {
         let posted = PostedAlert {
@@ -123,7 +123,7 @@ mod tests {
         let now = "2026-01-01T00:01:00Z".parse().unwrap();
         Arc::new(
             posted
-                .into_alert(now, jiff::SignedDuration::from_mins(5))
+                .into_alert(&Arrival::new(now, jiff::SignedDuration::from_mins(5)))
                 .unwrap(),
         )
     }

@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 use super::start_due;
-use crate::alert::{LabelSet, PostedAlert};
+use crate::alert::{Arrival, LabelSet, PostedAlert};
 use crate::clock::{Clock as _, ManualClock};
 use crate::daemon::{App, AppOptions};
 use crate::labels::{MatchType, Matcher};
@@ -90,7 +90,7 @@ fn post(app: &App, labels: &[(&str, &str)], end: Option<Timestamp>) {
         ..PostedAlert::default()
     }
     // A long resolve timeout: these alerts fire until the test resolves them.
-    .into_alert(now, SignedDuration::from_hours(24))
+    .into_alert(&Arrival::new(now, SignedDuration::from_hours(24)))
     .unwrap();
     app.put_alert(alert, now);
 }

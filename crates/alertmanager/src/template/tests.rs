@@ -6,7 +6,7 @@ use std::sync::Arc;
 use pm_gotmpl::Template;
 
 use super::*;
-use crate::alert::{Alert, LabelSet, PostedAlert};
+use crate::alert::{Alert, Arrival, LabelSet, PostedAlert};
 use crate::notify::data::Data;
 
 fn labels(pairs: &[(&str, &str)]) -> LabelSet {
@@ -27,7 +27,7 @@ fn alert(l: &[(&str, &str)], a: &[(&str, &str)], resolved: bool) -> Arc<Alert> {
     let now = "2026-01-01T00:00:30Z".parse().unwrap();
     Arc::new(
         posted
-            .into_alert(now, jiff::SignedDuration::from_mins(5))
+            .into_alert(&Arrival::new(now, jiff::SignedDuration::from_mins(5)))
             .unwrap(),
     )
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
-use pm_alertmanager::alert::{LabelSet, PostedAlert};
+use pm_alertmanager::alert::{Arrival, LabelSet, PostedAlert};
 use pm_alertmanager::clock::{Clock as _, ManualClock};
 use pm_alertmanager::config::Config;
 use pm_alertmanager::daemon::{App, AppOptions};
@@ -157,7 +157,7 @@ async fn send(smtp: &Smtp, global: &str, email: &str) -> Result<(), NotifyError>
         starts_at: Some(now),
         ..PostedAlert::default()
     }
-    .into_alert(now, SignedDuration::from_mins(5))
+    .into_alert(&Arrival::new(now, SignedDuration::from_mins(5)))
     .unwrap();
     let alerts = vec![Arc::new(alert)];
     let job = Job {
@@ -400,7 +400,7 @@ receivers:
         starts_at: Some(now),
         ..PostedAlert::default()
     }
-    .into_alert(now, SignedDuration::from_hours(24))
+    .into_alert(&Arrival::new(now, SignedDuration::from_hours(24)))
     .unwrap();
     app.put_alert(alert, now);
     clock.advance(SignedDuration::from_secs(30));

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use jiff::{SignedDuration, Timestamp};
-use pm_alertmanager::alert::{LabelSet, PostedAlert};
+use pm_alertmanager::alert::{Arrival, LabelSet, PostedAlert};
 use pm_alertmanager::clock::{Clock as _, ManualClock};
 use pm_alertmanager::daemon::{App, AppOptions};
 use pm_alertmanager::notify::start_due;
@@ -118,7 +118,7 @@ impl Harness {
             ends_at: end,
             ..PostedAlert::default()
         }
-        .into_alert(now, SignedDuration::from_hours(24))
+        .into_alert(&Arrival::new(now, SignedDuration::from_hours(24)))
         .unwrap();
         self.app.put_alert(alert, now);
     }
