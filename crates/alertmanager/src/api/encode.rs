@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use bytes::BytesMut;
 use jiff::Timestamp;
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
@@ -139,7 +140,7 @@ impl<'a> GroupEncoder<'a> {
         let same = g.alerts.iter().all(|l| l.muted.is_active())
             && slots.holds(g.alerts.iter().map(|l| &static_json_of(&l.alert).bytes));
         if !same {
-            return Err(old.try_into_mut().ok().map(Vec::from));
+            return Err(reusable(old));
         }
         // Patched as it is, not as a `Vec`: a `BytesMut` turned into a `Vec` has every
         // byte moved onto itself.
@@ -148,7 +149,7 @@ impl<'a> GroupEncoder<'a> {
                 if self.write_times(&mut owned, g, slots) {
                     Ok(owned.freeze())
                 } else {
-                    Err(Some(Vec::from(owned)))
+                    Err(Some(emptied(owned)))
                 }
             }
             Err(shared) => {
@@ -170,6 +171,17 @@ impl<'a> GroupEncoder<'a> {
             .enumerate()
             .all(|(i, l)| slots.rewrite(buf, i, &l.alert, &mut self.w.texts))
     }
+}
+
+/// A stale part's allocation as an empty buffer for a new encoding, if no answer shares it.
+pub fn reusable(part: Bytes) -> Option<Vec<u8>> {
+    part.try_into_mut().ok().map(emptied)
+}
+
+/// Emptied first: turning a `BytesMut` into a `Vec` moves every byte it holds onto itself.
+fn emptied(mut buffer: BytesMut) -> Vec<u8> {
+    buffer.clear();
+    Vec::from(buffer)
 }
 
 /// The groups answer from its groups' parts in order ([`GroupEncoder::group`]'s, this

@@ -371,7 +371,7 @@ impl<'a> Lister<'a> {
                 let part = enc.patch(group, old.body, &mut times)?;
                 Ok((part, Some(times)))
             }
-            None => Err(old.body.try_into_mut().ok().map(Vec::from)),
+            None => Err(encode::reusable(old.body)),
         }
     }
 
