@@ -13,6 +13,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use crate::alert::{Alert, Fingerprint, LabelSet};
+use crate::clock::earliest;
 use crate::config::InhibitRuleConfig;
 use crate::dispatch::combined_matchers;
 use crate::labels::Matchers;
@@ -128,10 +129,7 @@ impl InhibitIndex {
             if !rule.source.matches(&get) {
                 continue;
             }
-            self.next_change = Some(
-                self.next_change
-                    .map_or(alert.ends_at, |t| t.min(alert.ends_at)),
-            );
+            self.next_change = earliest([self.next_change, Some(alert.ends_at)]);
             let also_target = rule.target.matches(&get);
             let entry: &mut Sources = index.entry(rule.key(&alert.labels)).or_default();
             entry.add(alert.fingerprint, also_target);

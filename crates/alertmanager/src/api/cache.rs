@@ -14,6 +14,7 @@ use jiff::Timestamp;
 
 use super::chunks::Chunks;
 use super::listing::{GroupsAnswer, Reuse};
+use crate::clock::earliest;
 use crate::daemon::{App, Muting, Runtime};
 
 /// Answers kept at most, and their total size beyond which the least recently used go (the
@@ -108,10 +109,7 @@ impl GroupsCache {
             bytes = answer.body.len(),
             "groups answer encoded"
         );
-        let until = [answer.valid_until, silences_until]
-            .into_iter()
-            .flatten()
-            .min();
+        let until = earliest([answer.valid_until, silences_until]);
         let stamp = Stamp {
             runtime: Arc::downgrade(&muting.runtime),
             groups,

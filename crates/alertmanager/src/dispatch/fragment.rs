@@ -13,6 +13,7 @@ use jiff::Timestamp;
 
 use crate::alert::Alert;
 use crate::api::model::{TIME_BYTES, TimeField, TimeTexts};
+use crate::clock::earliest;
 
 /// One group's part of the groups answer (`{"alerts":[…],"labels":…,"receiver":…}`) with what
 /// it was computed from besides the group's alerts: `api::listing` reuses it for a request
@@ -247,7 +248,7 @@ impl Fragment {
         slots.put(&mut buf, i, places, &texts, new.ends_at);
         self.body = buf.freeze();
         if new.ends_at < old_end {
-            self.until = Some(self.until.map_or(new.ends_at, |u| u.min(new.ends_at)));
+            self.until = earliest([self.until, Some(new.ends_at)]);
         } else if self.until == Some(old_end) {
             slots.ends_moved = true;
         }
@@ -265,7 +266,7 @@ impl Fragment {
             && self.until.is_some_and(|until| until <= now)
         {
             slots.ends_moved = false;
-            self.until = [self.bound, slots.first_end()].into_iter().flatten().min();
+            self.until = earliest([self.bound, slots.first_end()]);
         }
         self.until
     }
@@ -339,7 +340,7 @@ mod tests {
             silences: 0,
             alerts: None,
             at: t("2026-01-01T00:00:00Z"),
-            until: [first_end, bound].into_iter().flatten().min(),
+            until: earliest([first_end, bound]),
             bound,
             body: body.into(),
             times: slots.finish(),

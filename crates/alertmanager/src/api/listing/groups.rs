@@ -13,6 +13,7 @@ use super::plan::{Planning, RoutePlan};
 use super::{AlertFilter, GroupsAnswer, Reuse};
 use crate::alert::{Alert, Fingerprint};
 use crate::api::encode::{self, GroupEncoder, Listed, ListedGroup};
+use crate::clock::earliest;
 use crate::daemon::Muting;
 use crate::dispatch::{Fragment, GroupAlerts, GroupId, TimeSlots};
 
@@ -140,9 +141,7 @@ struct Encoded<'a> {
 
 impl Encoded<'_> {
     fn until(&mut self, t: Option<Timestamp>) {
-        if let Some(t) = t {
-            self.valid_until = Some(self.valid_until.map_or(t, |v| v.min(t)));
-        }
+        self.valid_until = earliest([self.valid_until, t]);
     }
 
     fn merge(&mut self, other: Self) {
@@ -328,16 +327,13 @@ impl<'a> Lister<'a> {
                     // index (and when it changes next) is known.
                     let inhibition_until =
                         self.muting.inhibition_next_change().filter(|_| inhibitable);
-                    let bound = [reuse.silences_until, inhibition_until]
-                        .into_iter()
-                        .flatten()
-                        .min();
+                    let bound = earliest([reuse.silences_until, inhibition_until]);
                     let fragment = Fragment {
                         query: Arc::clone(&reuse.query),
                         silences: reuse.silences,
                         alerts: inhibitable.then_some(reuse.alerts),
                         at: self.muting.now,
-                        until: [first_end, bound].into_iter().flatten().min(),
+                        until: earliest([first_end, bound]),
                         bound,
                         body: part.clone(),
                         times,
