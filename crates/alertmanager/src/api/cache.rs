@@ -129,6 +129,7 @@ impl GroupsCache {
     pub fn forget_all(&self) {
         let stale =
             std::mem::take(&mut *self.entries.lock().unwrap_or_else(PoisonError::into_inner));
+        // Freed once the lock is released.
         drop(stale);
     }
 

@@ -334,7 +334,7 @@ impl IngestBatch<'_> {
             let mut timer = new.as_ref().map(|_| group.next_flush);
             let version = d.take_version(&mut self.versions);
             match group.insert(Arc::clone(alert)) {
-                Some(old) => group.replaced(version, &old, alert, now, &mut self.texts),
+                Some(old) => group.alert_replaced(version, &old, alert, now, &mut self.texts),
                 None => group.changed(version),
             }
             // An alert that has waited long enough already need not wait for the group.

@@ -214,7 +214,7 @@ impl Group {
 
     /// Records that [`Self::insert`] replaced `old` by `new` at `now`: the kept fragment
     /// stays if it could be kept right by rewriting the alert's times in it.
-    pub fn replaced(
+    pub fn alert_replaced(
         &mut self,
         version: u64,
         old: &Alert,
