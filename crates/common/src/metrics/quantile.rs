@@ -30,6 +30,8 @@ pub struct Stream {
     sorted: bool,
     /// The compressed list, ordered by value.
     entries: Vec<Entry>,
+    /// The list before the last merge, kept as the next merge's buffer.
+    spare: Vec<Entry>,
     /// Observations merged into `entries`.
     merged: f64,
 }
@@ -41,6 +43,7 @@ impl Stream {
             buffer: Vec::with_capacity(BUFFER),
             sorted: true,
             entries: Vec::new(),
+            spare: Vec::new(),
             merged: 0.0,
         }
     }
@@ -98,14 +101,15 @@ impl Stream {
     }
 
     /// Merges the buffer into the compressed list, then compresses it. One pass over both
-    /// sorted lists into a new one: inserting each value in place moved the entries above
-    /// it, once per value.
+    /// sorted lists into the spare one: inserting each value in place moved the entries
+    /// above it, once per value.
     fn flush(&mut self) {
         self.sort_buffer();
         let buffer = std::mem::take(&mut self.buffer);
-        let old = std::mem::take(&mut self.entries);
-        let mut entries = Vec::with_capacity(old.len() + buffer.len());
-        let mut old = old.into_iter().peekable();
+        let mut previous = std::mem::take(&mut self.entries);
+        let mut entries = std::mem::take(&mut self.spare);
+        entries.clear();
+        let mut old = previous.drain(..).peekable();
         let mut rank = 0.0;
         for &value in &buffer {
             while let Some(entry) = old.next_if(|e| e.value <= value) {
@@ -129,6 +133,7 @@ impl Stream {
         }
         entries.extend(old);
         self.entries = entries;
+        self.spare = previous;
         self.buffer = buffer;
         self.buffer.clear();
         self.compress();
@@ -151,27 +156,27 @@ impl Stream {
     }
 
     /// Folds entries into their upper neighbour while the invariant allows, from the top down,
-    /// in one pass that keeps the survivors (removing each folded entry in place moved the
-    /// entries above it).
+    /// in one pass that moves each survivor down next to the one above it (removing each
+    /// folded entry in place moved every entry above it), then drops the gap at the bottom.
     fn compress(&mut self) {
-        let Some(&top) = self.entries.last() else {
+        let Some(top) = self.entries.len().checked_sub(1) else {
             return;
         };
-        let mut rank = self.merged - 1.0 - top.width;
-        // The survivors, from the top down.
-        let mut kept: Vec<Entry> = Vec::with_capacity(self.entries.len());
-        kept.push(top);
-        for &entry in self.entries.iter().rev().skip(1) {
-            let above = kept.last_mut().expect("the top entry is kept");
-            if entry.width + above.width + above.delta <= self.allowed_error(rank) {
-                above.width += entry.width;
+        let mut rank = self.merged - 1.0 - self.entries[top].width;
+        // The lowest survivor so far: the entry each lower one may fold into.
+        let mut above = top;
+        for i in (0..top).rev() {
+            let entry = self.entries[i];
+            let upper = self.entries[above];
+            if entry.width + upper.width + upper.delta <= self.allowed_error(rank) {
+                self.entries[above].width += entry.width;
             } else {
-                kept.push(entry);
+                above -= 1;
+                self.entries[above] = entry;
             }
             rank -= entry.width;
         }
-        kept.reverse();
-        self.entries = kept;
+        self.entries.drain(..above);
     }
 }
 
